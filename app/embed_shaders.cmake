@@ -1,0 +1,11 @@
+# Writes every shaders/*.glsl into one C++ file as raw string constants, looked up by name.
+file(GLOB shaders ${SHADER_DIR}/*.glsl)
+list(SORT shaders)
+set(body "// Generated from shaders/*.glsl by app/embed_shaders.cmake. Do not edit.\n#include <string_view>\n#include <cstring>\nnamespace es::gl {\nstruct EmbeddedShader { const char* name; const char* source; };\nstatic const EmbeddedShader kShaders[] = {\n")
+foreach(path ${shaders})
+  get_filename_component(name ${path} NAME)
+  file(READ ${path} src)
+  string(APPEND body "  {\"${name}\", R\"glsl_src(${src})glsl_src\"},\n")
+endforeach()
+string(APPEND body "};\nconst char* embedded_shader(std::string_view name) {\n  for (const EmbeddedShader& s : kShaders) if (name == s.name) return s.source;\n  return nullptr;\n}\n}  // namespace es::gl\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,106 @@
+// Model sources: where the input-stage tables come from.
+//
+//   classroom       a small word vocabulary, seeded random tables (default V=8, L_max=6, d=4)
+//   gpt2-untrained  GPT-2 small's shapes with GPT-2's initialiser (N(0, 0.02) tokens,
+//                   N(0, 0.01) positions), fixed seed; NOT trained, and labelled so
+//   checkpoints     safetensors files and folders (checkpoint.h), opened by open_model()
+#pragma once
+
+#include "position_scheme.h"
+#include "tokenizer.h"
+#include "types.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace es {
+
+// y = gamma * (x - mean) / sqrt(var + eps) + beta, biased (1/d) variance.
+struct LayerNormParams {
+  RowVectorF gamma;  // (d)
+  RowVectorF beta;   // (d)
+  float eps = 1e-5f;
+  std::string label;  // where it sits, e.g. "ln_1 of block 0 (inside the block, not on the input)"
+};
+
+// A tensor as the model card lists it.
+struct TensorInfo {
+  std::string role;     // "token table", "position table", "token-type table", ...
+  std::string name;     // tensor name in the file, or "(generated)"
+  std::string dtype;    // "F32", "F16", "BF16"
+  std::vector<int64_t> shape;
+};
+
+class ModelSource {
+ public:
+  virtual ~ModelSource() = default;
+  virtual std::string name() const = 0;    // "classroom", "gpt2-untrained", "openai-community/gpt2", a path
+  virtual std::string family() const = 0;  // "classroom", "gpt2", "bert", "llama", "gpt_neox", "bloom", "t5", ...
+  // One line for titles: "GPT-2 small shapes, UNTRAINED (random init, seed 1234)".
+  virtual std::string label() const = 0;
+  virtual bool trained() const = 0;
+  virtual std::optional<uint64_t> seed() const { return std::nullopt; }
+  virtual long long vocab_size() const = 0;
+  virtual long long dim() const = 0;
+  virtual int num_heads() const = 0;
+  // (V, d) row-major. Valid while the source lives. F16/BF16 sources convert on first call.
+  virtual TableMap token_table() const = 0;
+  // Copies rows ids[i] of the token table into out (n, d). Throws es::Error for a bad id.
+  // Touches only those rows (a model too large for memory still serves a sentence).
+  virtual void gather_token_rows(std::span<const int> ids, MatrixRM& out) const;
+  // (L_max, d) learned absolute positions, for models that have them.
+  virtual std::optional<TableMap> position_table() const { return std::nullopt; }
+  // LayerNorm the model applies to the combined rows (BERT, BLOOM), or the first one it
+  // applies to them (GPT-2: ln_1 of block 0). nullopt: the model has none there.
+  virtual std::optional<LayerNormParams> first_layer_norm() const { return std::nullopt; }
+  // The position scheme the model uses, with its real parameters.
+  virtual SchemeParams default_scheme() const = 0;
+  // Learned T5 bucket biases of layer 0, (buckets, heads), when the checkpoint has them.
+  virtual std::optional<MatrixRM> t5_bias() const { return std::nullopt; }
+  // The model's tokenizer; may be null when the folder has none.
+  virtual std::shared_ptr<const Tokenizer> tokenizer() const = 0;
+  virtual bool tied_embeddings() const { return true; }
+  virtual std::string dtype() const { return "F32"; }
+  virtual std::vector<TensorInfo> tensors() const = 0;
+  virtual uint64_t size_bytes() const { return 0; }  // on disk (checkpoints) or in memory
+};
+
+// The position scheme a model uses, built with its own data (learned table, T5 biases).
+// `override_params` replaces the model's parameters (a learned scheme still uses its table).
+std::unique_ptr<PositionScheme> make_model_scheme(const ModelSource& model,
+                                                  const std::optional<SchemeParams>& override_params = {});
+
+struct ClassroomOptions {
+  int vocab = 8;       // V, including "<unk>"
+  int max_len = 6;     // L_max
+  int dim = 4;         // d
+  uint64_t seed = 42;
+};
+std::unique_ptr<ModelSource> make_classroom_model(const ClassroomOptions& options = {});
+
+// GPT-2 small shapes (50257 x 768, 1024 positions, 12 heads) with GPT-2's initialiser.
+// Uses GPT-2's tokenizer from default_gpt2_tokenizer_dir() (error if missing).
+std::unique_ptr<ModelSource> make_gpt2_untrained_model(uint64_t seed = 1234);
+
+// "classroom", "gpt2-untrained", a safetensors file or folder path, or a Hugging Face cache
+// name ("gpt2", "openai-community/gpt2"). Throws es::Error with the reason.
+std::unique_ptr<ModelSource> open_model(const std::string& spec);
+
+// A deterministic normal generator that gives the same numbers on every platform
+// (std::normal_distribution does not): xoshiro256** + Box-Muller.
+class SeededNormal {
+ public:
+  explicit SeededNormal(uint64_t seed);
+  double next();  // N(0, 1)
+  uint64_t next_u64();
+
+ private:
+  uint64_t s_[4];
+  bool has_spare_ = false;
+  double spare_ = 0.0;
+};
+
+}  // namespace es
