@@ -1,0 +1,173 @@
+// fit_pca and PcaBasis::project against independent references: an SVD of the centred rows
+// in double (a different algorithm from the covariance eigensolver), and tables whose
+// principal axes and variances are known by construction.
+#include "analysis.h"
+
+#include <doctest.h>
+
+#include <Eigen/SVD>
+
+#include <cmath>
+#include <random>
+
+using namespace es;
+
+namespace {
+
+MatrixRM random_table(int n, int d, unsigned seed, float scale_decay = 0.9f) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  MatrixRM m(n, d);
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < d; ++c) m(r, c) = nd(gen) * std::pow(scale_decay, float(c)) + 0.3f * c;
+  return m;
+}
+
+struct Reference {
+  Eigen::VectorXd variances;  // all of them, decreasing, 1/(n-1)
+  Eigen::MatrixXd axes;       // (d, r) columns
+  double total = 0;
+};
+
+// Singular values of the centred rows: variance_i = s_i^2 / (n - 1).
+Reference svd_reference(const MatrixRM& rows) {
+  Eigen::MatrixXd x = rows.cast<double>();
+  Eigen::RowVectorXd mean = x.colwise().mean();
+  x.rowwise() -= mean;
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(x, Eigen::ComputeThinV);
+  Reference ref;
+  ref.variances = svd.singularValues().array().square() / double(rows.rows() - 1);
+  ref.axes = svd.matrixV();
+  ref.total = x.array().square().sum() / double(rows.rows() - 1);
+  return ref;
+}
+
+void check_against_reference(const MatrixRM& rows, int k, double tol_ratio = 1e-4) {
+  PcaBasis b = fit_pca(rows, k);
+  Reference ref = svd_reference(rows);
+  const int kk = std::min<int>({k, int(rows.rows()), int(rows.cols())});
+  REQUIRE(b.components.rows() == kk);
+  REQUIRE(b.components.cols() == rows.cols());
+  REQUIRE(int(b.explained_variance.size()) == kk);
+  CHECK(b.fit_rows == rows.rows());
+  CHECK(b.total_variance == doctest::Approx(ref.total).epsilon(1e-6));
+  for (int i = 0; i < kk; ++i) {
+    double rv = i < ref.variances.size() ? ref.variances(i) : 0.0;
+    CHECK(b.explained_variance[i] == doctest::Approx(rv).epsilon(1e-5).scale(ref.total));
+    CHECK(std::abs(b.explained_variance_ratio[i] - rv / ref.total) < tol_ratio);
+    // unit rows, mutually orthogonal
+    CHECK(b.components.row(i).cast<double>().norm() == doctest::Approx(1.0).epsilon(1e-5));
+    for (int j = 0; j < i; ++j)
+      CHECK(std::abs(b.components.row(i).cast<double>().dot(b.components.row(j).cast<double>())) < 1e-5);
+  }
+  // Subspace check where the spectrum is separated: component i lies in the reference axis i.
+  for (int i = 0; i < kk && i + 1 < ref.variances.size(); ++i) {
+    double gap = std::min(ref.variances(i) - ref.variances(i + 1),
+                          i > 0 ? ref.variances(i - 1) - ref.variances(i) : 1e300);
+    if (gap < 1e-2 * ref.total) continue;
+    double c = std::abs(b.components.row(i).cast<double>().dot(ref.axes.col(i)));
+    CHECK(c == doctest::Approx(1.0).epsilon(1e-4));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("PCA matches an SVD reference on random data, n > d") {
+  check_against_reference(random_table(500, 24, 1), 24);
+  check_against_reference(random_table(300, 10, 2), 3);
+}
+
+TEST_CASE("PCA with fewer rows than columns clamps k to n") {
+  MatrixRM rows = random_table(7, 20, 3);
+  PcaBasis b = fit_pca(rows, 50);
+  CHECK(b.components.rows() == 7);
+  check_against_reference(rows, 50);
+  // n rows centred span at most n - 1 dimensions: the last variance is zero.
+  CHECK(b.explained_variance[6] < 1e-9 * b.total_variance);
+}
+
+TEST_CASE("PCA of a rank-deficient table and of duplicate rows") {
+  // Rows in a 2-D plane of R^6: exactly two non-zero variances.
+  std::mt19937 gen(4);
+  std::normal_distribution<double> nd(0, 1);
+  Eigen::VectorXd u(6), v(6);
+  u << 1, 2, 0, -1, 0, 1;
+  v << 0, 1, 1, 1, -2, 0;
+  MatrixRM rows(200, 6);
+  for (int r = 0; r < 200; ++r) rows.row(r) = (3 * nd(gen) * u + nd(gen) * v).transpose().cast<float>();
+  check_against_reference(rows, 6);
+  PcaBasis b = fit_pca(rows, 6);
+  CHECK(b.explained_variance_ratio[0] + b.explained_variance_ratio[1] == doctest::Approx(1.0).epsilon(1e-6));
+  for (int i = 2; i < 6; ++i) CHECK(b.explained_variance_ratio[i] < 1e-6);
+
+  MatrixRM dup = random_table(40, 8, 5);
+  MatrixRM twice(80, 8);
+  twice << dup, dup;
+  check_against_reference(twice, 8);
+}
+
+TEST_CASE("PCA of a table with known axes and variances") {
+  // Rows +-a*e0, +-b*e1 and +-c*e2 (each pair once), n = 6, mean 0:
+  // variance along e0 = 2a^2/5, e1 = 2b^2/5, e2 = 2c^2/5.
+  MatrixRM rows = MatrixRM::Zero(6, 4);
+  rows(0, 0) = 3; rows(1, 0) = -3;
+  rows(2, 1) = -2; rows(3, 1) = 2;
+  rows(4, 2) = 1; rows(5, 2) = -1;
+  PcaBasis b = fit_pca(rows, 3);
+  CHECK(b.explained_variance[0] == doctest::Approx(18.0 / 5));
+  CHECK(b.explained_variance[1] == doctest::Approx(8.0 / 5));
+  CHECK(b.explained_variance[2] == doctest::Approx(2.0 / 5));
+  CHECK(b.total_variance == doctest::Approx(28.0 / 5));
+  CHECK(b.explained_variance_ratio[0] == doctest::Approx(18.0 / 28));
+  // sign convention: the largest-magnitude entry is positive, so components are +e0, +e1, +e2
+  for (int i = 0; i < 3; ++i)
+    for (int c = 0; c < 4; ++c) CHECK(b.components(i, c) == doctest::Approx(i == c ? 1.0 : 0.0).epsilon(1e-6));
+}
+
+TEST_CASE("PCA sign convention: largest-magnitude entry of every component is positive") {
+  MatrixRM rows = random_table(200, 12, 6);
+  for (float flip : {1.f, -1.f}) {
+    PcaBasis b = fit_pca(rows * flip, 12);
+    for (int i = 0; i < 12; ++i) {
+      Eigen::Index at;
+      b.components.row(i).cwiseAbs().maxCoeff(&at);
+      CHECK(b.components(i, at) > 0);
+    }
+  }
+  // Negating the data does not change the basis (same covariance).
+  PcaBasis p = fit_pca(rows, 5), q = fit_pca(-rows, 5);
+  CHECK((p.components - q.components).cwiseAbs().maxCoeff() < 1e-5);
+}
+
+TEST_CASE("projection: (rows - mean) * components^T, consistent with the variances") {
+  MatrixRM rows = random_table(400, 16, 7);
+  PcaBasis b = fit_pca(rows, 4);
+  MatrixRM proj = b.project(rows);
+  REQUIRE(proj.rows() == 400);
+  REQUIRE(proj.cols() == 4);
+  for (int i = 0; i < 4; ++i) {
+    Eigen::VectorXd col = proj.col(i).cast<double>();
+    CHECK(col.mean() == doctest::Approx(0.0).scale(1.0).epsilon(1e-4));
+    double var = (col.array() - col.mean()).square().sum() / 399.0;
+    CHECK(var == doctest::Approx(b.explained_variance[i]).epsilon(1e-4));
+  }
+  // A single arbitrary row, projected by hand.
+  MatrixRM one = random_table(1, 16, 8);
+  MatrixRM p1 = b.project(one);
+  for (int i = 0; i < 4; ++i) {
+    double s = 0;
+    for (int c = 0; c < 16; ++c) s += (double(one(0, c)) - b.mean(c)) * b.components(i, c);
+    CHECK(p1(0, i) == doctest::Approx(s).epsilon(1e-5));
+  }
+  CHECK_THROWS_AS(b.project(MatrixRM::Zero(2, 15)), es::Error);
+}
+
+TEST_CASE("PCA errors") {
+  CHECK_THROWS_AS(fit_pca(MatrixRM::Zero(1, 4), 2), es::Error);
+  CHECK_THROWS_AS(fit_pca(MatrixRM::Zero(0, 4), 2), es::Error);
+  CHECK_THROWS_AS(fit_pca(MatrixRM::Ones(5, 4), 0), es::Error);
+  // Constant rows: total variance 0, ratios reported as 0 rather than NaN.
+  PcaBasis b = fit_pca(MatrixRM::Ones(5, 3), 2);
+  CHECK(b.total_variance == 0);
+  CHECK(b.explained_variance_ratio[0] == 0);
+}
