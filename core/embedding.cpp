@@ -1,0 +1,87 @@
+// The input embedding of a sequence (FACTS.md section 1).
+#include "embedding.h"
+
+#include <cmath>
+
+namespace es {
+
+std::string embedding_view_name(EmbeddingView view) {
+  switch (view) {
+    case EmbeddingView::Token: return "token";
+    case EmbeddingView::Position: return "position";
+    case EmbeddingView::Combined: return "combined";
+    case EmbeddingView::Normed: return "normed";
+  }
+  return "unknown";
+}
+
+std::optional<EmbeddingView> parse_embedding_view(std::string_view name) {
+  for (EmbeddingView v : {EmbeddingView::Token, EmbeddingView::Position, EmbeddingView::Combined,
+                          EmbeddingView::Normed})
+    if (name == embedding_view_name(v)) return v;
+  return std::nullopt;
+}
+
+const MatrixRM& InputEmbedding::view(EmbeddingView v) const {
+  switch (v) {
+    case EmbeddingView::Token: return token;
+    case EmbeddingView::Position: return position;
+    case EmbeddingView::Combined: return combined;
+    case EmbeddingView::Normed:
+      if (!normed) throw Error("the LayerNorm view was not computed for this sequence");
+      return *normed;
+  }
+  throw Error("unknown embedding view");
+}
+
+InputEmbedding compute_input_embedding(const ModelSource& model, const PositionScheme& scheme,
+                                       std::span<const int> ids, const LayerNormParams* layer_norm) {
+  if (ids.empty()) throw Error("the text gives no tokens: there is nothing to embed");
+  const long long n = static_cast<long long>(ids.size());
+  const long long d = model.dim();
+  if (const std::optional<long long> max = scheme.max_positions(); max && n > *max)
+    throw Error("the text has " + std::to_string(n) + " tokens but " + model.name() +
+                "'s learned position table covers only " + std::to_string(*max) +
+                " positions (0.." + std::to_string(*max - 1) + "); shorten the text");
+  InputEmbedding e;
+  e.ids.assign(ids.begin(), ids.end());
+  model.gather_token_rows(ids, e.token);  // (n, d)
+  e.position_added = scheme.adds_to_input();
+  if (e.position_added) {
+    e.position = scheme.rows(n, d);  // (n, d)
+    e.combined.noalias() = e.token + e.position;
+  } else {
+    e.position = MatrixRM::Zero(n, d);
+    e.combined = e.token;
+  }
+  if (layer_norm) e.normed = layer_norm_rows(e.combined, *layer_norm);
+  return e;
+}
+
+MatrixRM layer_norm_rows(const MatrixRM& x, const LayerNormParams& ln) {
+  const long long d = x.cols();
+  if (ln.gamma.size() != d || ln.beta.size() != d)
+    throw Error("LayerNorm parameters are " + std::to_string(ln.gamma.size()) +
+                " wide but the rows are " + std::to_string(d) + " wide");
+  MatrixRM y(x.rows(), d);  // (n, d)
+  for (long long i = 0; i < x.rows(); ++i) {
+    const RowVectorD row = x.row(i).cast<double>();
+    const double mean = row.mean();
+    const double var = (row.array() - mean).square().mean();  // biased, 1/d
+    const double inv = 1.0 / std::sqrt(var + static_cast<double>(ln.eps));
+    for (long long c = 0; c < d; ++c)
+      y(i, c) = static_cast<float>(ln.gamma[c] * (row[c] - mean) * inv + ln.beta[c]);
+  }
+  return y;
+}
+
+LayerNormParams identity_layer_norm(long long d, float eps) {
+  LayerNormParams ln;
+  ln.gamma = RowVectorF::Ones(d);
+  ln.beta = RowVectorF::Zero(d);
+  ln.eps = eps;
+  ln.label = "LayerNorm with gamma 1, beta 0";
+  return ln;
+}
+
+}  // namespace es

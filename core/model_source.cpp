@@ -1,0 +1,271 @@
+// Built-in model sources (classroom, gpt2-untrained), open_model() dispatch, and the
+// deterministic normal generator they are initialised with.
+#include "model_source.h"
+
+#include "bpe_tokenizer.h"
+#include "checkpoint.h"
+#include "word_tokenizer.h"
+
+#include <cmath>
+#include <filesystem>
+#include <numbers>
+#include <sstream>
+#include <thread>
+
+namespace es {
+
+// ---------------------------------------------------------------------------------------------
+// SeededNormal: xoshiro256** seeded through splitmix64, Box-Muller for N(0, 1).
+
+namespace {
+uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+}  // namespace
+
+SeededNormal::SeededNormal(uint64_t seed) {
+  uint64_t x = seed;
+  for (uint64_t& s : s_) s = splitmix64(x);
+}
+
+uint64_t SeededNormal::next_u64() {
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double SeededNormal::next() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  // u1 in (0, 1], u2 in [0, 1): 53-bit uniforms.
+  const double u1 = (static_cast<double>(next_u64() >> 11) + 1.0) * 0x1.0p-53;
+  const double u2 = static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+  const double r = std::sqrt(-2.0 * std::log(u1));
+  const double a = 2.0 * std::numbers::pi * u2;
+  spare_ = r * std::sin(a);
+  has_spare_ = true;
+  return r * std::cos(a);
+}
+
+// ---------------------------------------------------------------------------------------------
+void ModelSource::gather_token_rows(std::span<const int> ids, MatrixRM& out) const {
+  const TableMap table = token_table();
+  out.resize(static_cast<Eigen::Index>(ids.size()), table.cols());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= table.rows())
+      throw Error("token id " + std::to_string(ids[i]) + " is outside the vocabulary of " +
+                  name() + " (ids 0.." + std::to_string(table.rows() - 1) + ")");
+    out.row(static_cast<Eigen::Index>(i)) = table.row(ids[i]);
+  }
+}
+
+std::unique_ptr<PositionScheme> make_model_scheme(const ModelSource& model,
+                                                  const std::optional<SchemeParams>& override_params) {
+  SchemeParams p = override_params ? *override_params : model.default_scheme();
+  SchemeData data;
+  if (p.kind == SchemeKind::Learned) {
+    const std::optional<TableMap> table = model.position_table();
+    if (!table)
+      throw Error(model.name() + " has no learned position table (it uses " +
+                  scheme_kind_name(model.default_scheme().kind) +
+                  "); pick a formula scheme: sinusoidal, rope, alibi, t5 or none");
+    data.learned_table = MatrixRM(*table);
+  }
+  if (p.kind == SchemeKind::T5) data.t5_bias = model.t5_bias();
+  return make_position_scheme(p, std::move(data));
+}
+
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+// Fills a (rows, cols) table with N(0, std) in blocks of 1024 rows, each block seeded by
+// (seed, block index), so the numbers do not depend on the thread count.
+MatrixRM seeded_normal_table(long long rows, long long cols, double std_dev, uint64_t seed) {
+  MatrixRM t(rows, cols);  // (rows, cols) row-major
+  constexpr long long kBlock = 1024;
+  const long long blocks = (rows + kBlock - 1) / kBlock;
+  auto fill = [&](long long first_block, long long step) {
+    for (long long b = first_block; b < blocks; b += step) {
+      SeededNormal rng(seed * 0x100000001b3ULL + static_cast<uint64_t>(b));
+      const long long r_end = std::min(rows, (b + 1) * kBlock);
+      for (long long r = b * kBlock; r < r_end; ++r)
+        for (long long c = 0; c < cols; ++c) t(r, c) = static_cast<float>(std_dev * rng.next());
+    }
+  };
+  if (blocks > 4) {
+    std::thread other(fill, 1, 2);
+    fill(0, 2);
+    other.join();
+  } else {
+    fill(0, 1);
+  }
+  return t;
+}
+
+class GeneratedModel final : public ModelSource {
+ public:
+  std::string name_, family_, label_;
+  std::optional<uint64_t> seed_;
+  int heads_ = 1;
+  MatrixRM tokens_;     // (V, d) row-major
+  MatrixRM positions_;  // (L_max, d) row-major
+  float ln_eps_ = 1e-5f;
+  std::string ln_label_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
+
+  std::string name() const override { return name_; }
+  std::string family() const override { return family_; }
+  std::string label() const override { return label_; }
+  bool trained() const override { return false; }
+  std::optional<uint64_t> seed() const override { return seed_; }
+  long long vocab_size() const override { return tokens_.rows(); }
+  long long dim() const override { return tokens_.cols(); }
+  int num_heads() const override { return heads_; }
+  TableMap token_table() const override {
+    return TableMap(tokens_.data(), tokens_.rows(), tokens_.cols());
+  }
+  std::optional<TableMap> position_table() const override {
+    return TableMap(positions_.data(), positions_.rows(), positions_.cols());
+  }
+  std::optional<LayerNormParams> first_layer_norm() const override {
+    LayerNormParams ln = identity_layer_norm_params();
+    ln.label = ln_label_;
+    return ln;
+  }
+  SchemeParams default_scheme() const override {
+    SchemeParams p;
+    p.kind = SchemeKind::Learned;
+    p.heads = heads_;
+    p.head_dim = static_cast<int>(dim() / heads_);
+    return p;
+  }
+  std::shared_ptr<const Tokenizer> tokenizer() const override { return tokenizer_; }
+  std::vector<TensorInfo> tensors() const override {
+    return {{"token table", "(generated)", "F32", {tokens_.rows(), tokens_.cols()}},
+            {"position table", "(generated)", "F32", {positions_.rows(), positions_.cols()}}};
+  }
+  uint64_t size_bytes() const override {
+    return static_cast<uint64_t>(tokens_.size() + positions_.size()) * sizeof(float);
+  }
+
+ private:
+  LayerNormParams identity_layer_norm_params() const {
+    LayerNormParams ln;
+    ln.gamma = RowVectorF::Ones(dim());
+    ln.beta = RowVectorF::Zero(dim());
+    ln.eps = ln_eps_;
+    return ln;
+  }
+};
+
+// "key=value,key=value" after a "name:" prefix.
+std::vector<std::pair<std::string, std::string>> parse_options(const std::string& spec,
+                                                               const std::string& what) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error("model option '" + item + "' of " + what + " is not key=value");
+    out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return out;
+}
+
+long long parse_int_option(const std::string& key, const std::string& value, long long lo,
+                           long long hi) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(value, &used);
+    if (used != value.size() || v < lo || v > hi) throw std::out_of_range("range");
+    return v;
+  } catch (const std::exception&) {
+    throw Error("model option " + key + " must be a whole number from " + std::to_string(lo) +
+                " to " + std::to_string(hi) + " (got '" + value + "')");
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<ModelSource> make_classroom_model(const ClassroomOptions& o) {
+  if (o.vocab < 2 || o.max_len < 1 || o.dim < 1 || o.max_len > 4096 || o.dim > 1024)
+    throw Error("classroom model: V must be at least 2, L_max 1..4096 and d 1..1024");
+  auto tok = std::make_shared<WordTokenizer>(classroom_vocabulary(o.vocab));
+  auto m = std::make_unique<GeneratedModel>();
+  m->name_ = "classroom";
+  m->family_ = "classroom";
+  m->seed_ = o.seed;
+  m->label_ = "Classroom model: V=" + std::to_string(o.vocab) + ", L_max=" +
+              std::to_string(o.max_len) + ", d=" + std::to_string(o.dim) +
+              ", random tables (seed " + std::to_string(o.seed) + ")";
+  m->tokens_ = seeded_normal_table(o.vocab, o.dim, 1.0, o.seed);
+  m->positions_ = seeded_normal_table(o.max_len, o.dim, 1.0, o.seed + 0x5bd1e995ULL);
+  m->ln_label_ = "LayerNorm with gamma 1, beta 0, eps 1e-5 (an optional step shown for teaching)";
+  m->tokenizer_ = std::move(tok);
+  return m;
+}
+
+std::unique_ptr<ModelSource> make_gpt2_untrained_model(uint64_t seed) {
+  auto m = std::make_unique<GeneratedModel>();
+  m->tokenizer_ = default_gpt2_tokenizer();
+  m->name_ = "gpt2-untrained";
+  m->family_ = "gpt2";
+  m->seed_ = seed;
+  m->heads_ = 12;
+  m->label_ = "GPT-2 small shapes, UNTRAINED (random init N(0, 0.02) / N(0, 0.01), seed " +
+              std::to_string(seed) + ")";
+  // GPT-2's initialiser: token table N(0, 0.02), position table N(0, 0.01).
+  m->tokens_ = seeded_normal_table(50257, 768, 0.02, seed);
+  m->positions_ = seeded_normal_table(1024, 768, 0.01, seed + 0x5bd1e995ULL);
+  m->ln_label_ = "ln_1 of block 0 at its initial value (gamma 1, beta 0, eps 1e-5); GPT-2 "
+                 "applies it inside block 0, not to the input sum";
+  return m;
+}
+
+std::unique_ptr<ModelSource> open_model(const std::string& spec) {
+  if (spec.empty()) throw Error("no model given: use classroom, gpt2-untrained, or a path");
+  const std::string head = spec.substr(0, spec.find(':'));
+  const std::string rest = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
+  if (head == "classroom") {
+    ClassroomOptions o;
+    for (const auto& [k, v] : parse_options(rest, "classroom")) {
+      if (k == "V" || k == "v" || k == "vocab") o.vocab = static_cast<int>(parse_int_option(k, v, 2, 1000));
+      else if (k == "L" || k == "l" || k == "max_len") o.max_len = static_cast<int>(parse_int_option(k, v, 1, 4096));
+      else if (k == "d" || k == "dim") o.dim = static_cast<int>(parse_int_option(k, v, 1, 1024));
+      else if (k == "seed") o.seed = static_cast<uint64_t>(parse_int_option(k, v, 0, 1LL << 62));
+      else throw Error("unknown classroom option '" + k + "' (known: V, L, d, seed)");
+    }
+    return make_classroom_model(o);
+  }
+  if (head == "gpt2-untrained") {
+    uint64_t seed = 1234;
+    for (const auto& [k, v] : parse_options(rest, "gpt2-untrained")) {
+      if (k == "seed") seed = static_cast<uint64_t>(parse_int_option(k, v, 0, 1LL << 62));
+      else throw Error("unknown gpt2-untrained option '" + k + "' (known: seed)");
+    }
+    return make_gpt2_untrained_model(seed);
+  }
+  std::error_code ec;
+  const std::filesystem::path path(spec);
+  if (std::filesystem::exists(path, ec)) return open_checkpoint(path);
+  if (const std::optional<std::filesystem::path> cached = find_cached_model(spec))
+    return open_checkpoint(*cached);
+  throw Error("'" + spec + "' is not a model: expected classroom, gpt2-untrained, a safetensors "
+              "file or folder, or a model name found in the Hugging Face cache (" +
+              hf_hub_cache_dir().string() + ")");
+}
+
+}  // namespace es

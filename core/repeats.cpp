@@ -1,0 +1,101 @@
+// Repeated tokens and where their equality ends (see repeats.h).
+#include "repeats.h"
+
+#include <cmath>
+#include <map>
+
+namespace es {
+
+namespace {
+
+double l2_distance(const MatrixRM& m, int i, int j) {
+  return (m.row(i).cast<double>() - m.row(j).cast<double>()).norm();
+}
+
+double row_cosine(const MatrixRM& m, int i, int j) {
+  const RowVectorD a = m.row(i).cast<double>(), b = m.row(j).cast<double>();
+  const double den = a.norm() * b.norm();
+  return den > 0 ? a.dot(b) / den : std::nan("");
+}
+
+// <R_i x, R_j x> / |x|^2 over the rotated dims of every head of the token row x.
+double rope_pair_score(const RowVectorF& x, const SchemeParams& p, int i, int j) {
+  const int d = static_cast<int>(x.size());
+  const int head = p.head_dim > 0 && p.head_dim <= d ? p.head_dim : d;
+  const int dr = rope_rotary_dims(head, p.rotary_fraction);
+  double dot = 0, norm2 = 0;
+  for (int h0 = 0; h0 + head <= d; h0 += head) {
+    std::vector<float> a(x.data() + h0, x.data() + h0 + dr), b = a;
+    rope_rotate(a, dr, p.base, p.pairs, i);
+    rope_rotate(b, dr, p.base, p.pairs, j);
+    for (int c = 0; c < dr; ++c) {
+      dot += static_cast<double>(a[c]) * b[c];
+      norm2 += static_cast<double>(x[h0 + c]) * x[h0 + c];
+    }
+  }
+  return norm2 > 0 ? dot / norm2 : std::nan("");
+}
+
+// Largest |S[i][k] - S[j][k]| over keys both queries may attend to.
+double bias_row_difference(const MatrixRM& s, int i, int j) {
+  double best = 0;
+  for (long long k = 0; k < s.cols(); ++k) {
+    const float a = s(i, k), b = s(j, k);
+    if (std::isfinite(a) && std::isfinite(b)) best = std::max(best, std::fabs(double(a) - b));
+  }
+  return best;
+}
+
+}  // namespace
+
+std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
+                                                     const PositionScheme& scheme,
+                                                     const Tokenizer* tokenizer,
+                                                     const MatrixRM* interaction) {
+  std::map<int, std::vector<int>> positions_of;  // id -> positions, ascending
+  for (int pos = 0; pos < static_cast<int>(emb.ids.size()); ++pos) positions_of[emb.ids[pos]].push_back(pos);
+
+  const SchemeKind kind = scheme.kind();
+  const bool needs_s = kind == SchemeKind::Alibi || kind == SchemeKind::T5;
+  MatrixRM own_s;
+  const MatrixRM* s = interaction;
+  std::vector<RepeatedTokenGroup> groups;
+  for (const auto& [id, positions] : positions_of) {
+    if (positions.size() < 2) continue;
+    if (needs_s && !s) {
+      own_s = scheme.interaction(static_cast<long long>(emb.ids.size()), emb.token.cols());
+      s = &own_s;
+    }
+    RepeatedTokenGroup g;
+    g.id = id;
+    g.positions = positions;
+    if (tokenizer) g.text = tokenizer->token_bytes(id);
+    for (std::size_t a = 0; a < positions.size(); ++a)
+      for (std::size_t b = a + 1; b < positions.size(); ++b) {
+        RepeatedTokenPair p;
+        p.i = positions[a];
+        p.j = positions[b];
+        p.token_l2 = l2_distance(emb.token, p.i, p.j);
+        p.token_cos = row_cosine(emb.token, p.i, p.j);
+        p.combined_l2 = l2_distance(emb.combined, p.i, p.j);
+        p.combined_cos = row_cosine(emb.combined, p.i, p.j);
+        if (kind == SchemeKind::Rope)
+          p.rope_score = rope_pair_score(emb.token.row(p.i), scheme.params(), p.i, p.j);
+        if (needs_s) p.bias_row_max_diff = bias_row_difference(*s, p.i, p.j);
+        g.pairs.push_back(p);
+      }
+    groups.push_back(std::move(g));
+  }
+  // Earliest first occurrence first: the order a reader meets them in the text.
+  std::sort(groups.begin(), groups.end(), [](const RepeatedTokenGroup& x, const RepeatedTokenGroup& y) {
+    return x.positions.front() < y.positions.front();
+  });
+  return groups;
+}
+
+std::string describe_pair(const RepeatedTokenGroup& group, const RepeatedTokenPair& pair) {
+  return "\"" + visible_token_text(group.text) + "\" at positions " + std::to_string(pair.i) +
+         " and " + std::to_string(pair.j);
+}
+
+}  // namespace es
