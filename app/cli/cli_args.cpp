@@ -1,0 +1,257 @@
+// Argument parsing, shared scheme options and matrix output for embedscope-cli.
+#include "cli_args.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace es::cli {
+
+Args::Args(const std::vector<std::string>& words) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.size() < 3 || w.rfind("--", 0) != 0)
+      throw Error("unexpected argument '" + w + "': options are written --name VALUE");
+    std::optional<std::string> value;
+    const std::string name = w.substr(2);
+    // A value follows unless the next word is another option. Negative numbers ("-3") and a
+    // lone "-" are values.
+    if (i + 1 < words.size() && words[i + 1].rfind("--", 0) != 0) value = words[++i];
+    if (options_.count(name)) throw Error("option --" + name + " is given twice");
+    options_[name] = value;
+  }
+}
+
+bool Args::flag(const std::string& name) {
+  auto it = options_.find(name);
+  if (it == options_.end()) return false;
+  used_.insert(name);
+  if (it->second) throw Error("option --" + name + " takes no value (got '" + *it->second + "')");
+  return true;
+}
+
+std::optional<std::string> Args::get(const std::string& name) {
+  auto it = options_.find(name);
+  if (it == options_.end()) return std::nullopt;
+  used_.insert(name);
+  if (!it->second) throw Error("option --" + name + " needs a value");
+  return it->second;
+}
+
+std::string Args::require(const std::string& name) {
+  std::optional<std::string> v = get(name);
+  if (!v) throw Error("missing option --" + name);
+  return *v;
+}
+
+std::string Args::get_or(const std::string& name, const std::string& fallback) {
+  return get(name).value_or(fallback);
+}
+
+std::optional<long long> Args::get_int_opt(const std::string& name, long long lo, long long hi) {
+  std::optional<std::string> v = get(name);
+  if (!v) return std::nullopt;
+  long long x = 0;
+  std::size_t used = 0;
+  try {
+    x = std::stoll(*v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v->size())
+    throw Error("option --" + name + " needs a whole number (got '" + *v + "')");
+  if (x < lo || x > hi)
+    throw Error("option --" + name + " must be between " + std::to_string(lo) + " and " +
+                std::to_string(hi) + " (got " + *v + ")");
+  return x;
+}
+
+long long Args::get_int(const std::string& name, long long fallback, long long lo, long long hi) {
+  return get_int_opt(name, lo, hi).value_or(fallback);
+}
+
+std::optional<double> Args::get_double_opt(const std::string& name, double lo, double hi) {
+  std::optional<std::string> v = get(name);
+  if (!v) return std::nullopt;
+  double x = 0;
+  std::size_t used = 0;
+  try {
+    x = std::stod(*v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v->size() || !std::isfinite(x))
+    throw Error("option --" + name + " needs a number (got '" + *v + "')");
+  if (x < lo || x > hi) {
+    std::ostringstream os;
+    os << "option --" << name << " must be between " << lo << " and " << hi << " (got " << *v << ")";
+    throw Error(os.str());
+  }
+  return x;
+}
+
+double Args::get_double(const std::string& name, double fallback, double lo, double hi) {
+  return get_double_opt(name, lo, hi).value_or(fallback);
+}
+
+void Args::finish() const {
+  std::string unused;
+  for (const auto& [name, value] : options_)
+    if (!used_.count(name)) unused += (unused.empty() ? "--" : ", --") + name;
+  if (!unused.empty()) throw Error("this command does not take " + unused + " (see --help)");
+}
+
+std::optional<SchemeParams> read_scheme_options(Args& args, const SchemeParams& base,
+                                                bool require_scheme) {
+  SchemeParams p = base;
+  bool any = false;
+  if (std::optional<std::string> name = require_scheme ? std::optional(args.require("scheme"))
+                                                       : args.get("scheme")) {
+    std::optional<SchemeKind> kind = parse_scheme_kind(*name);
+    if (!kind)
+      throw Error("unknown scheme '" + *name + "' (known: none, learned, sinusoidal, rope, alibi, t5)");
+    p.kind = *kind;
+    any = true;
+  }
+  if (auto v = args.get_double_opt("base", 1.0000001, 1e12)) p.base = *v, any = true;
+  if (auto v = args.get("layout")) {
+    if (*v == "interleaved") p.layout = SinusoidLayout::Interleaved;
+    else if (*v == "halves") p.layout = SinusoidLayout::Halves;
+    else throw Error("--layout is interleaved or halves (got '" + *v + "')");
+    any = true;
+  }
+  if (auto v = args.get_double_opt("rotary-fraction", 1e-9, 1.0)) p.rotary_fraction = *v, any = true;
+  if (auto v = args.get("pairs")) {
+    if (*v == "interleaved") p.pairs = RopePairs::Interleaved;
+    else if (*v == "half" || *v == "half-split") p.pairs = RopePairs::HalfSplit;
+    else throw Error("--pairs is interleaved or half (got '" + *v + "')");
+    any = true;
+  }
+  if (auto v = args.get_int_opt("head-dim", 2, 65536)) p.head_dim = static_cast<int>(*v), any = true;
+  if (auto v = args.get_int_opt("heads", 1, 4096)) {
+    p.heads = static_cast<int>(*v);
+    if (p.head > p.heads) p.head = 1;
+    any = true;
+  }
+  if (auto v = args.get_int_opt("head", 1, 4096)) p.head = static_cast<int>(*v), any = true;
+  if (auto v = args.get_int_opt("buckets", 2, 65536)) p.buckets = static_cast<int>(*v), any = true;
+  if (auto v = args.get_int_opt("max-distance", 2, 1LL << 30)) p.max_distance = static_cast<int>(*v), any = true;
+  if (args.flag("causal")) p.causal = true, any = true;
+  if (args.flag("bidirectional")) p.causal = false, any = true;
+  if (!any) return std::nullopt;
+  return p;
+}
+
+std::string read_text(Args& args) {
+  std::optional<std::string> text = args.get("text");
+  std::optional<std::string> file = args.get("text-file");
+  if (text && file) throw Error("give --text or --text-file, not both");
+  if (text) return *text;
+  if (!file) throw Error("missing option --text (or --text-file FILE)");
+  std::ostringstream ss;
+  if (*file == "-") {
+    ss << std::cin.rdbuf();
+  } else {
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) throw Error("cannot read '" + *file + "': " + std::strerror(errno));
+    ss << in.rdbuf();
+  }
+  return ss.str();
+}
+
+std::unique_ptr<ModelSource> open_model_option(Args& args, const std::string& fallback) {
+  return open_model(args.get_or("model", fallback));
+}
+
+MatrixFormat parse_matrix_format(const std::string& name) {
+  if (name == "csv") return MatrixFormat::Csv;
+  if (name == "json") return MatrixFormat::Json;
+  if (name == "npy") return MatrixFormat::Npy;
+  throw Error("--format is csv, json or npy (got '" + name + "')");
+}
+
+namespace {
+
+void write_number(std::ostream& os, float v, const char* nan_text) {
+  if (std::isnan(v)) {
+    os << nan_text;
+  } else if (std::isinf(v)) {
+    os << (v > 0 ? "inf" : "-inf");
+  } else {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+    os << buf;
+  }
+}
+
+void write_matrix_json(std::ostream& os, const MatrixRM& m) {
+  os << "{\"rows\": " << m.rows() << ", \"cols\": " << m.cols() << ", \"data\": [";
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    os << (i ? ",\n  [" : "\n  [");
+    for (Eigen::Index j = 0; j < m.cols(); ++j) {
+      if (j) os << ", ";
+      if (std::isfinite(m(i, j))) write_number(os, m(i, j), "null");
+      else os << "null";  // JSON has no NaN or Inf
+    }
+    os << "]";
+  }
+  os << "\n]}\n";
+}
+
+// NPY version 1.0: magic, header dict padded with spaces to a multiple of 64, then the
+// little-endian float32 data in C order.
+void write_matrix_npy(std::ostream& os, const MatrixRM& m) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
+                       std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + "), }";
+  const std::size_t unpadded = 10 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header.push_back('\n');
+  const uint16_t len = static_cast<uint16_t>(header.size());
+  os.write("\x93NUMPY\x01\x00", 8);
+  const char len_bytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+  os.write(len_bytes, 2);
+  os << header;
+  os.write(reinterpret_cast<const char*>(m.data()), static_cast<std::streamsize>(m.size() * sizeof(float)));
+}
+
+}  // namespace
+
+void write_matrix_csv(std::ostream& os, const MatrixRM& m) {
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    for (Eigen::Index j = 0; j < m.cols(); ++j) {
+      if (j) os << ',';
+      write_number(os, m(i, j), "nan");
+    }
+    os << '\n';
+  }
+}
+
+void write_matrix(const MatrixRM& m, MatrixFormat format, const std::optional<std::string>& out_path) {
+  std::ofstream file;
+  std::ostream* os = &std::cout;
+  if (out_path && *out_path != "-") {
+    file.open(*out_path, std::ios::binary | std::ios::trunc);
+    if (!file) throw Error("cannot write '" + *out_path + "': " + std::strerror(errno));
+    os = &file;
+  }
+  switch (format) {
+    case MatrixFormat::Csv: write_matrix_csv(*os, m); break;
+    case MatrixFormat::Json: write_matrix_json(*os, m); break;
+    case MatrixFormat::Npy: write_matrix_npy(*os, m); break;
+  }
+  os->flush();
+  if (!*os) throw Error("writing the matrix failed" + (out_path ? " ('" + *out_path + "')" : std::string()));
+}
+
+std::vector<Command>& command_registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+CommandRegistrar::CommandRegistrar(Command command) { command_registry().push_back(std::move(command)); }
+
+}  // namespace es::cli
