@@ -40,7 +40,10 @@ class Tokenizer {
 // Token bytes made printable for a terminal or a chip: valid UTF-8 stays as it is; "\n",
 // "\t", "\r", "\\" and other control or invalid bytes become escapes (\n, \t, \r, \\, \xNN).
 std::string escape_token_text(std::string_view bytes);
-// Same, but spaces also shown as "␣" (U+2423) so a leading space is visible on screen.
+// For a token chip a student reads: like escape_token_text, but a space is shown as "␣"
+// (U+2423) so a leading space is visible, a newline as "↵" (U+21B5) alone, and a tab as "⇥"
+// (U+21E5). Other controls and invalid bytes stay escapes (\r, \xNN), so " the" reads "␣the",
+// "\n\n" reads "↵↵", and a token holding half of "é" (0xC3) reads "\xC3".
 std::string visible_token_text(std::string_view bytes);
 
 }  // namespace es

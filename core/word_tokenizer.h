@@ -18,6 +18,9 @@ class WordTokenizer final : public Tokenizer {
   std::vector<int> encode(std::string_view text, bool allow_special = false) const override;
   std::string token_bytes(int id) const override;
   std::optional<int> find_token(std::string_view bytes) const override;
+  // The words joined by single spaces ("the cat sat ."), unlike the byte concatenation of
+  // Tokenizer::decode.
+  std::string decode(std::span<const int> ids) const override;
   int unknown_id() const { return 0; }
 
  private:

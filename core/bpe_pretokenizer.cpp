@@ -1,0 +1,85 @@
+#include "bpe_pretokenizer.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <string>
+
+#include "types.h"
+
+namespace es::bpe {
+
+namespace {
+
+// GPT-2's pattern (encoder.py), unchanged; see the header.
+constexpr const char* kPattern =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+
+std::string pcre2_message(int code) {
+  PCRE2_UCHAR buf[256];
+  if (pcre2_get_error_message(code, buf, sizeof buf) < 0) return "PCRE2 error " + std::to_string(code);
+  return reinterpret_cast<const char*>(buf);
+}
+
+}  // namespace
+
+struct Pretokenizer::Code {
+  pcre2_code* code = nullptr;
+  bool jit = false;
+  ~Code() { pcre2_code_free(code); }
+};
+
+Pretokenizer::Pretokenizer() : code_(std::make_unique<Code>()) {
+  int err = 0;
+  PCRE2_SIZE err_offset = 0;
+  code_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kPattern), PCRE2_ZERO_TERMINATED,
+                              PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err,
+                              &err_offset, nullptr);
+  if (!code_->code) {
+    throw Error("GPT-2 pre-tokenizer: PCRE2 could not compile the pattern at offset " +
+                std::to_string(err_offset) + ": " + pcre2_message(err));
+  }
+  // JIT is an optimisation: without it (e.g. a PCRE2 built without JIT) the interpreter
+  // gives the same matches, only slower.
+  code_->jit = pcre2_jit_compile(code_->code, PCRE2_JIT_COMPLETE) == 0;
+}
+
+Pretokenizer::~Pretokenizer() = default;
+
+void Pretokenizer::split(std::string_view text, std::vector<std::string_view>& pieces) const {
+  pcre2_match_data* md = pcre2_match_data_create_from_pattern(code_->code, nullptr);
+  if (!md) throw Error("GPT-2 pre-tokenizer: out of memory for PCRE2 match data");
+  struct Free {
+    pcre2_match_data* md;
+    ~Free() { pcre2_match_data_free(md); }
+  } free_md{md};
+
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  const PCRE2_SIZE n = text.size();
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+  PCRE2_SIZE pos = 0;
+  while (pos < n) {
+    const int rc = code_->jit ? pcre2_jit_match(code_->code, subject, n, pos, 0, md, nullptr)
+                              : pcre2_match(code_->code, subject, n, pos, 0, md, nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+      pieces.push_back(text.substr(pos));  // only invalid UTF-8 is left
+      return;
+    }
+    if (rc < 0) {
+      throw Error("GPT-2 pre-tokenizer: PCRE2 failed at byte " + std::to_string(pos) + ": " +
+                  pcre2_message(rc));
+    }
+    const PCRE2_SIZE start = ov[0], end = ov[1];
+    if (start > pos) pieces.push_back(text.substr(pos, start - pos));  // invalid bytes
+    if (end <= start) {
+      // Every alternative consumes at least one character, so this cannot happen; guard
+      // against an endless loop all the same by handing the rest over as one piece.
+      pieces.push_back(text.substr(start));
+      return;
+    }
+    pieces.push_back(text.substr(start, end - start));
+    pos = end;
+  }
+}
+
+}  // namespace es::bpe

@@ -1,0 +1,340 @@
+#include "bpe_tokenizer.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <unordered_map>
+
+#include "bpe_merge.h"
+#include "bpe_pretokenizer.h"
+#include "types.h"
+
+namespace es {
+
+namespace {
+
+constexpr std::string_view kEndOfText = "<|endoftext|>";
+// Pieces longer than this use the O(n log n) merge; shorter ones GPT-2's own procedure.
+constexpr std::size_t kNaiveMergeMaxBytes = 64;
+// The piece -> ids cache is dropped when it grows past this many entries or pooled ids, so
+// hostile input (a megabyte of distinct words) cannot make it grow without bound.
+constexpr std::size_t kCacheMaxEntries = 1u << 18;
+constexpr std::size_t kCacheMaxPoolIds = 1u << 22;
+constexpr std::size_t kCacheMaxPieceBytes = 128;
+
+std::string show(std::string_view s) {
+  std::string out = "\"";
+  out += escape_token_text(s.substr(0, 60));
+  if (s.size() > 60) out += "...";
+  out += '"';
+  return out;
+}
+
+std::string read_file(const std::filesystem::path& path, const char* what) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw Error("cannot read the " + std::string(what) + " file " + path.string() +
+                ": it does not exist or is not a regular file");
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw Error("cannot read the " + std::string(what) + " file " + path.string() + ": " + ec.message());
+  // GPT-2's files are 1.0 MB and 0.46 MB; anything this large is not a tokenizer file.
+  if (size > (std::uintmax_t{512} << 20)) {
+    throw Error("the " + std::string(what) + " file " + path.string() + " is " +
+                std::to_string(size >> 20) + " MB, too large to be a tokenizer file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open the " + std::string(what) + " file " + path.string());
+  std::string data(static_cast<std::size_t>(size), '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  if (static_cast<std::uintmax_t>(in.gcount()) != size) {
+    throw Error("could not read all of the " + std::string(what) + " file " + path.string());
+  }
+  return data;
+}
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    // FNV-1a, 64-bit: pieces are short, so a simple byte loop is as fast as anything.
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    return std::size_t(h);
+  }
+};
+
+class BpeTokenizer final : public Tokenizer {
+ public:
+  BpeTokenizer(const std::filesystem::path& vocab_json, const std::filesystem::path& merges) {
+    load_vocab(vocab_json);
+    load_merges(merges);
+  }
+
+  std::string name() const override { return "gpt2-bpe"; }
+  int vocab_size() const override { return static_cast<int>(tokens_.size()); }
+
+  std::vector<int> encode(std::string_view text, bool allow_special) const override {
+    std::vector<int> out;
+    out.reserve(text.size() / 3 + 4);
+    if (allow_special && special_id_ >= 0) {
+      std::size_t pos = 0;
+      for (;;) {
+        const std::size_t hit = text.find(kEndOfText, pos);
+        encode_plain(text.substr(pos, hit == std::string_view::npos ? hit : hit - pos), out);
+        if (hit == std::string_view::npos) break;
+        out.push_back(special_id_);
+        pos = hit + kEndOfText.size();
+      }
+    } else {
+      encode_plain(text, out);
+    }
+    return out;
+  }
+
+  std::string token_bytes(int id) const override {
+    if (id < 0 || id >= vocab_size()) {
+      throw Error("token id " + std::to_string(id) + " is outside this vocabulary (0.." +
+                  std::to_string(vocab_size() - 1) + ")");
+    }
+    return tokens_[static_cast<std::size_t>(id)];
+  }
+
+  std::optional<int> find_token(std::string_view bytes) const override {
+    const auto it = ids_.find(bytes);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::string decode(std::span<const int> ids) const override {
+    std::string out;
+    for (int id : ids) {
+      if (id < 0 || id >= vocab_size()) token_bytes(id);  // throws the message
+      out += tokens_[static_cast<std::size_t>(id)];
+    }
+    return out;
+  }
+
+ private:
+  void load_vocab(const std::filesystem::path& path) {
+    const std::string data = read_file(path, "vocabulary");
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(data);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+    }
+    if (!j.is_object() || j.empty()) {
+      throw Error(path.string() + ": expected a JSON object mapping token strings to ids");
+    }
+    const std::size_t n = j.size();
+    tokens_.assign(n, std::string());
+    std::vector<char> seen(n, 0);
+    std::string bytes;
+    for (const auto& [key, value] : j.items()) {
+      if (!value.is_number_integer()) {
+        throw Error(path.string() + ": token " + show(key) + " has id " + value.dump(-1).substr(0, 40) +
+                    ", which is not an integer");
+      }
+      const auto id = value.get<std::int64_t>();
+      if (id < 0 || id >= static_cast<std::int64_t>(n)) {
+        throw Error(path.string() + ": token " + show(key) + " has id " + std::to_string(id) +
+                    ", outside 0.." + std::to_string(n - 1) + " (the file has " +
+                    std::to_string(n) + " tokens, so ids must be exactly 0..V-1)");
+      }
+      if (seen[id]) {
+        throw Error(path.string() + ": id " + std::to_string(id) + " is given to two tokens, " +
+                     show(bpe::bytes_to_token_string(tokens_[id])) + " and " + show(key));
+      }
+      if (!bpe::token_string_to_bytes(key, bytes)) {
+        throw Error(path.string() + ": token " + show(key) +
+                    " uses a character outside GPT-2's byte-to-unicode table, so it is not a "
+                    "byte-level BPE vocabulary");
+      }
+      seen[id] = 1;
+      tokens_[id] = bytes;
+    }
+    ids_.reserve(n);
+    for (std::size_t id = 0; id < n; ++id) {
+      if (!ids_.emplace(tokens_[id], static_cast<int>(id)).second) {
+        throw Error(path.string() + ": two tokens stand for the same bytes " +
+                    show(tokens_[id]));
+      }
+    }
+    for (int b = 0; b < 256; ++b) {
+      const auto it = ids_.find(std::string(1, char(b)));
+      if (it == ids_.end()) {
+        throw Error(path.string() + ": byte " + hex_byte(b) +
+                    " has no token of its own; a byte-level BPE needs all 256");
+      }
+      byte_ids_[b] = it->second;
+    }
+    if (const auto it = ids_.find(kEndOfText); it != ids_.end()) special_id_ = it->second;
+  }
+
+  void load_merges(const std::filesystem::path& path) {
+    const std::string data = read_file(path, "merges");
+    ranks_.reserve(tokens_.size());
+    std::uint32_t rank = 0;
+    std::size_t line_no = 0;
+    std::string left, right;
+    for (std::size_t pos = 0; pos < data.size();) {
+      std::size_t eol = data.find('\n', pos);
+      if (eol == std::string::npos) eol = data.size();
+      std::string_view line(data.data() + pos, eol - pos);
+      pos = eol + 1;
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) continue;
+      if (line_no == 1 && line.starts_with("#version")) continue;
+      const auto where = [&] { return path.string() + ", line " + std::to_string(line_no) + ": "; };
+      const std::size_t sp = line.find(' ');
+      if (sp == std::string_view::npos || sp == 0 || sp + 1 == line.size() ||
+          line.find(' ', sp + 1) != std::string_view::npos) {
+        throw Error(where() + "expected two tokens separated by one space, found " + show(line));
+      }
+      if (!bpe::token_string_to_bytes(line.substr(0, sp), left) ||
+          !bpe::token_string_to_bytes(line.substr(sp + 1), right)) {
+        throw Error(where() + show(line) +
+                    " uses a character outside GPT-2's byte-to-unicode table");
+      }
+      const auto l = ids_.find(left), r = ids_.find(right), m = ids_.find(left + right);
+      if (l == ids_.end() || r == ids_.end()) {
+        throw Error(where() + "the merge " + show(line) + " uses " +
+                    show(bpe::bytes_to_token_string(l == ids_.end() ? left : right)) +
+                    ", which is not in the vocabulary");
+      }
+      if (m == ids_.end()) {
+        throw Error(where() + "the merge " + show(line) + " makes " +
+                    show(bpe::bytes_to_token_string(left + right)) +
+                    ", which is not in the vocabulary");
+      }
+      ranks_.insert(l->second, r->second, rank++, m->second);  // a repeat keeps its first rank
+    }
+    if (rank == 0) throw Error(path.string() + ": holds no merges");
+  }
+
+  static std::string hex_byte(int b) {
+    static const char* digits = "0123456789ABCDEF";
+    return std::string("0x") + digits[(b >> 4) & 15] + digits[b & 15];
+  }
+
+  void encode_piece(std::string_view piece, std::vector<int>& out) const {
+    if (piece.size() == 1) {
+      out.push_back(byte_ids_[static_cast<unsigned char>(piece[0])]);
+      return;
+    }
+    const bool cacheable = piece.size() <= kCacheMaxPieceBytes;
+    if (cacheable) {
+      std::lock_guard<std::mutex> lock(cache_mutex_);
+      const auto it = cache_.find(piece);
+      if (it != cache_.end()) {
+        const auto [offset, count] = it->second;
+        out.insert(out.end(), cache_pool_.begin() + offset, cache_pool_.begin() + offset + count);
+        return;
+      }
+    }
+    thread_local std::vector<int> ids;
+    ids.clear();
+    for (unsigned char c : piece) ids.push_back(byte_ids_[c]);
+    if (piece.size() <= kNaiveMergeMaxBytes) {
+      bpe::merge_naive(ranks_, ids);
+    } else {
+      bpe::merge_heap(ranks_, ids);
+    }
+    out.insert(out.end(), ids.begin(), ids.end());
+    if (cacheable) {
+      std::lock_guard<std::mutex> lock(cache_mutex_);
+      if (cache_.size() >= kCacheMaxEntries || cache_pool_.size() + ids.size() > kCacheMaxPoolIds) {
+        cache_.clear();
+        cache_pool_.clear();
+      }
+      if (cache_.emplace(std::string(piece), std::pair<std::uint32_t, std::uint32_t>(
+                                                 static_cast<std::uint32_t>(cache_pool_.size()),
+                                                 static_cast<std::uint32_t>(ids.size())))
+              .second) {
+        cache_pool_.insert(cache_pool_.end(), ids.begin(), ids.end());
+      }
+    }
+  }
+
+  void encode_plain(std::string_view text, std::vector<int>& out) const {
+    if (text.empty()) return;
+    thread_local std::vector<std::string_view> pieces;
+    pieces.clear();
+    pretokenizer_.split(text, pieces);
+    for (std::string_view p : pieces) encode_piece(p, out);
+  }
+
+  std::vector<std::string> tokens_;                                    // (V) id -> bytes
+  std::unordered_map<std::string, int, StringHash, std::equal_to<>> ids_;  // bytes -> id
+  int byte_ids_[256] = {};
+  int special_id_ = -1;
+  bpe::PairRanks ranks_;
+  bpe::Pretokenizer pretokenizer_;
+
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<std::string, std::pair<std::uint32_t, std::uint32_t>, StringHash,
+                             std::equal_to<>>
+      cache_;                               // piece -> (offset, count) in cache_pool_
+  mutable std::vector<int> cache_pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> load_bpe_tokenizer(const std::filesystem::path& vocab_json,
+                                              const std::filesystem::path& merges) {
+  return std::make_unique<BpeTokenizer>(vocab_json, merges);
+}
+
+bool has_bpe_tokenizer_files(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const auto file = [&](const char* name) { return std::filesystem::is_regular_file(dir / name, ec); };
+  return (file("vocab.json") && file("merges.txt")) || (file("encoder.json") && file("vocab.bpe"));
+}
+
+std::unique_ptr<Tokenizer> load_bpe_tokenizer_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const auto file = [&](const char* name) { return std::filesystem::is_regular_file(dir / name, ec); };
+  if (file("vocab.json") && file("merges.txt")) {
+    return load_bpe_tokenizer(dir / "vocab.json", dir / "merges.txt");
+  }
+  if (file("encoder.json") && file("vocab.bpe")) {
+    return load_bpe_tokenizer(dir / "encoder.json", dir / "vocab.bpe");
+  }
+  throw Error("no BPE tokenizer files in " + dir.string() +
+              ": expected vocab.json + merges.txt or encoder.json + vocab.bpe");
+}
+
+std::filesystem::path default_gpt2_tokenizer_dir() {
+  if (const char* d = std::getenv("EMBEDSCOPE_TOKENIZER_DIR"); d && *d) return d;
+  std::filesystem::path cache;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
+    cache = x;
+  } else if (const char* h = std::getenv("HOME"); h && *h) {
+    cache = std::filesystem::path(h) / ".cache";
+  } else {
+    cache = ".cache";
+  }
+  return cache / "embedscope" / "gpt2-tokenizer";
+}
+
+std::shared_ptr<const Tokenizer> default_gpt2_tokenizer() {
+  // Loaded once and shared; a failure is not remembered, so fetching the files and asking
+  // again works without a restart.
+  static std::mutex mutex;
+  static std::shared_ptr<const Tokenizer> cached;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cached) return cached;
+  const std::filesystem::path dir = default_gpt2_tokenizer_dir();
+  if (!has_bpe_tokenizer_files(dir)) {
+    throw Error("GPT-2's tokenizer files (encoder.json + vocab.bpe) are not in " + dir.string() +
+                ". Run `make run` (or scripts/fetch_tokenizer.sh) to fetch them, or set "
+                "EMBEDSCOPE_TOKENIZER_DIR to a folder that holds them.");
+  }
+  cached = load_bpe_tokenizer_dir(dir);
+  return cached;
+}
+
+}  // namespace es

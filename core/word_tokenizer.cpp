@@ -1,0 +1,112 @@
+#include "word_tokenizer.h"
+
+#include <array>
+#include <unordered_set>
+
+#include "types.h"
+
+namespace es {
+
+namespace {
+
+// Simple words a teacher can build sentences from; the first eight make "the cat sat on a
+// mat" and "the dog sat on the mat" work with the smallest vocabularies.
+constexpr std::array kClassroomWords = {
+    "<unk>", "the",   "cat",   "sat",   "on",    "a",     "mat",   "dog",   "ran",   "big",
+    "red",   ".",     ",",     "is",    "was",   "and",   "in",    "to",    "it",    "he",
+    "she",   "we",    "they",  "i",     "you",   "my",    "his",   "her",   "saw",   "ate",
+    "had",   "has",   "can",   "see",   "go",    "went",  "up",    "down",  "with",  "under",
+    "at",    "by",    "of",    "not",   "no",    "yes",   "small", "blue",  "green", "hot",
+    "cold",  "happy", "sad",   "fast",  "slow",  "sun",   "hat",   "bed",   "box",   "fox",
+    "bird",  "fish",  "tree",  "house", "ball",  "cup",   "book",  "car",   "bus",   "boy",
+    "girl",  "man",   "woman", "mom",   "dad",   "day",   "night", "old",   "new",   "good",
+    "bad",   "one",   "two",   "three", "run",   "sit",   "eat",   "play",  "jump",  "look",
+    "this",  "that",  "there", "here",  "what",  "who",   "?",     "!",     "rat",   "log"};
+
+bool is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+// Letters, digits, apostrophes; any byte of a non-ASCII character also counts, so "café"
+// stays one (unknown) word instead of splitting around the "é".
+bool is_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '\'' || c >= 0x80;
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace
+
+WordTokenizer::WordTokenizer(std::vector<std::string> words) : words_(std::move(words)) {
+  if (words_.empty()) throw Error("a word vocabulary needs at least the unknown-word token");
+  std::unordered_set<std::string> seen;
+  for (std::size_t i = 0; i < words_.size(); ++i) {
+    if (!seen.insert(words_[i]).second) {
+      throw Error("the word vocabulary lists \"" + escape_token_text(words_[i]) +
+                  "\" twice (again at position " + std::to_string(i) + ")");
+    }
+  }
+}
+
+std::vector<int> WordTokenizer::encode(std::string_view text, bool /*allow_special*/) const {
+  std::vector<int> out;
+  const auto lookup = [&](std::string_view piece) {
+    out.push_back(find_token(ascii_lower(piece)).value_or(unknown_id()));
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (is_space(c)) {
+      ++i;
+    } else if (is_word_byte(c)) {
+      std::size_t j = i;
+      while (j < text.size() && is_word_byte(static_cast<unsigned char>(text[j]))) ++j;
+      lookup(text.substr(i, j - i));
+      i = j;
+    } else {
+      lookup(text.substr(i, 1));
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string WordTokenizer::token_bytes(int id) const {
+  if (id < 0 || id >= vocab_size()) {
+    throw Error("token id " + std::to_string(id) + " is outside this vocabulary (0.." +
+                std::to_string(vocab_size() - 1) + ")");
+  }
+  return words_[static_cast<std::size_t>(id)];
+}
+
+std::optional<int> WordTokenizer::find_token(std::string_view bytes) const {
+  // Vocabularies here hold tens of words; a linear scan is simpler than a second index.
+  for (std::size_t i = 0; i < words_.size(); ++i) {
+    if (words_[i] == bytes) return static_cast<int>(i);
+  }
+  return std::nullopt;
+}
+
+std::string WordTokenizer::decode(std::span<const int> ids) const {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ' ';
+    out += token_bytes(ids[i]);
+  }
+  return out;
+}
+
+std::vector<std::string> classroom_vocabulary(int v) {
+  constexpr int kMax = static_cast<int>(kClassroomWords.size());
+  if (v < 1 || v > kMax) {
+    throw Error("a classroom vocabulary has 1 to " + std::to_string(kMax) + " words (maximum " +
+                std::to_string(kMax) + "), not " + std::to_string(v));
+  }
+  return std::vector<std::string>(kClassroomWords.begin(), kClassroomWords.begin() + v);
+}
+
+}  // namespace es
