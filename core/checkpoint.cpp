@@ -1,22 +1,543 @@
-// Placeholder until the checkpoint loader lands (issue 3): every call reports that.
+// Checkpoints as model sources: safetensors weights (one file or shards), config.json and the
+// tokenizer beside them. Only the input-stage tensors of each family are looked at:
+//
+//   family    token table (V, d)                          other input-stage tensors
+//   gpt2      [transformer.]wte.weight                    [transformer.]wpe.weight (L_max, d),
+//                                                         [transformer.]h.0.ln_1 (inside block 0)
+//   bert      [bert.]embeddings.word_embeddings.weight    position_embeddings (L_max, d),
+//                                                         token_type_embeddings (types, d), LayerNorm
+//   llama, mistral, qwen2   [model.]embed_tokens.weight   (RoPE, nothing added at the input)
+//   gpt_neox  [gpt_neox.]embed_in.weight                  layers.0.input_layernorm (inside layer 0)
+//   bloom     [transformer.]word_embeddings.weight        word_embeddings_layernorm (on the input)
+//   falcon    transformer.word_embeddings.weight          h.0.input_layernorm (inside layer 0)
+//   t5        shared.weight | encoder.embed_tokens.weight encoder.block.0.layer.0.SelfAttention.
+//                                                         relative_attention_bias.weight (buckets, H)
+//
+// Memory: opening maps the files and parses their headers; no tensor byte is read until a
+// table is asked for. F32 tables are served in place from the mapping. F16/BF16/F64 tables are
+// converted to float on the first token_table() / position_table() call (one pass, 4 bytes per
+// value); gather_token_rows() never converts the whole table: it decodes only the rows asked for.
 #include "checkpoint.h"
 
-#include <cstdlib>
+#include "bpe_tokenizer.h"
+#include "model_config.h"
+#include "safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <unordered_map>
 
 namespace es {
 
-std::unique_ptr<ModelSource> open_checkpoint(const std::filesystem::path& path) {
-  throw Error("cannot open '" + path.string() + "': the checkpoint loader is not built yet");
+namespace fs = std::filesystem;
+
+namespace {
+
+using Json = nlohmann::json;
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::filesystem::path hf_hub_cache_dir() {
-  if (const char* c = std::getenv("HF_HUB_CACHE"); c && *c) return c;
-  if (const char* h = std::getenv("HF_HOME"); h && *h) return std::filesystem::path(h) / "hub";
-  const char* home = std::getenv("HOME");
-  return std::filesystem::path(home ? home : ".") / ".cache" / "huggingface" / "hub";
+struct TensorRef {
+  const SafetensorsFile* file = nullptr;
+  const SafetensorsTensor* tensor = nullptr;
+  std::string where() const { return "tensor '" + tensor->name + "' in '" + file->path().string() + "'"; }
+};
+
+// The weights of a checkpoint: one file, or the shards of an index, with a name -> tensor map.
+struct WeightSet {
+  std::vector<std::unique_ptr<SafetensorsFile>> files;
+  std::unordered_map<std::string, TensorRef> by_name;
+  uint64_t size_bytes = 0;
+
+  void add_file(const fs::path& path) {
+    files.push_back(std::make_unique<SafetensorsFile>(path));
+    const SafetensorsFile* f = files.back().get();
+    size_bytes += f->file_size();
+    for (const SafetensorsTensor& t : f->header().tensors) {
+      const auto [it, fresh] = by_name.emplace(t.name, TensorRef{f, &t});
+      if (!fresh)
+        throw Error("tensor '" + t.name + "' appears in two shards: '" + it->second.file->path().string() +
+                    "' and '" + path.string() + "'");
+    }
+  }
+  std::optional<TensorRef> find(std::string_view name) const {
+    const auto it = by_name.find(std::string(name));
+    if (it == by_name.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    out.reserve(by_name.size());
+    for (const auto& [n, _] : by_name) out.push_back(n);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+// A (rows, cols) float table backed by a tensor: in place for aligned F32, else converted once.
+class LazyTable {
+ public:
+  explicit LazyTable(TensorRef ref) : ref_(ref), rows_(ref.tensor->shape[0]), cols_(ref.tensor->shape[1]) {}
+  long long rows() const { return rows_; }
+  long long cols() const { return cols_; }
+  const TensorRef& ref() const { return ref_; }
+  TableMap map() const {
+    std::call_once(once_, [this] {
+      data_ = ref_.file->f32_in_place(*ref_.tensor);
+      if (!data_) {
+        converted_ = ref_.file->read_matrix(*ref_.tensor);
+        data_ = converted_.data();
+      }
+    });
+    return TableMap(data_, rows_, cols_);
+  }
+  // Row r into out (length cols): from the mapping or the converted copy; never converts all.
+  void read_row(long long r, float* out) const {
+    const auto n = static_cast<std::size_t>(cols_);
+    if (const float* p = ref_.file->f32_in_place(*ref_.tensor)) {
+      std::memcpy(out, p + r * cols_, n * sizeof(float));
+      return;
+    }
+    ref_.file->read_floats(*ref_.tensor, static_cast<uint64_t>(r) * n, std::span<float>(out, n));
+  }
+
+ private:
+  TensorRef ref_;
+  long long rows_, cols_;
+  mutable std::once_flag once_;
+  mutable const float* data_ = nullptr;
+  mutable MatrixRM converted_;  // (rows, cols) row-major, only for non-F32 or misaligned data
+};
+
+struct FamilyNames {
+  std::vector<const char*> token;
+  std::vector<const char*> position;  // learned absolute table, if the family has one
+  std::vector<const char*> token_type;
+  std::vector<const char*> norm;      // prefixes of .weight / .bias (or .gamma / .beta)
+  std::vector<const char*> head;      // an untied output head
+  double default_eps = 1e-5;
+  const char* norm_label = "";
+};
+
+FamilyNames family_names(const std::string& f) {
+  FamilyNames n;
+  if (f == "gpt2") {
+    n.token = {"wte.weight", "transformer.wte.weight"};
+    n.position = {"wpe.weight", "transformer.wpe.weight"};
+    n.norm = {"h.0.ln_1", "transformer.h.0.ln_1"};
+    n.head = {"lm_head.weight"};
+    n.norm_label = "ln_1 of block 0 (GPT-2 is pre-LN: applied inside block 0 before attention, not to the input sum)";
+  } else if (f == "bert") {
+    n.token = {"bert.embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight"};
+    n.position = {"bert.embeddings.position_embeddings.weight", "embeddings.position_embeddings.weight"};
+    n.token_type = {"bert.embeddings.token_type_embeddings.weight", "embeddings.token_type_embeddings.weight"};
+    n.norm = {"bert.embeddings.LayerNorm", "embeddings.LayerNorm"};
+    n.default_eps = 1e-12;
+    n.norm_label = "embeddings.LayerNorm: applied to token + position + token-type rows, before block 0";
+  } else if (f == "llama" || f == "mistral" || f == "qwen2") {
+    n.token = {"model.embed_tokens.weight", "embed_tokens.weight"};
+    n.head = {"lm_head.weight"};
+  } else if (f == "gpt_neox") {
+    n.token = {"gpt_neox.embed_in.weight", "embed_in.weight"};
+    n.norm = {"gpt_neox.layers.0.input_layernorm", "layers.0.input_layernorm"};
+    n.head = {"embed_out.weight"};
+    n.norm_label = "input_layernorm of layer 0 (applied inside layer 0 before attention, not to the input)";
+  } else if (f == "bloom") {
+    n.token = {"word_embeddings.weight", "transformer.word_embeddings.weight"};
+    n.norm = {"word_embeddings_layernorm", "transformer.word_embeddings_layernorm"};
+    n.head = {"lm_head.weight"};
+    n.norm_label = "word_embeddings_layernorm: applied to the token rows right after the lookup (BLOOM adds no positions)";
+  } else if (f == "falcon") {
+    n.token = {"transformer.word_embeddings.weight", "word_embeddings.weight"};
+    n.norm = {"transformer.h.0.input_layernorm", "transformer.h.0.ln_attn", "h.0.input_layernorm"};
+    n.head = {"lm_head.weight"};
+    n.norm_label = "input_layernorm of layer 0 (applied inside layer 0 before attention, not to the input)";
+  } else if (f == "t5") {
+    n.token = {"shared.weight", "encoder.embed_tokens.weight"};
+    n.head = {"lm_head.weight"};
+  }
+  return n;
 }
 
-std::vector<CachedModel> list_cached_models() { return {}; }
-std::optional<std::filesystem::path> find_cached_model(const std::string&) { return std::nullopt; }
+std::string family_display(const std::string& f) {
+  if (f == "gpt2") return "GPT-2";
+  if (f == "bert") return "BERT";
+  if (f == "llama") return "LLaMA";
+  if (f == "mistral") return "Mistral";
+  if (f == "qwen2") return "Qwen2";
+  if (f == "gpt_neox") return "GPT-NeoX";
+  if (f == "bloom") return "BLOOM";
+  if (f == "falcon") return "Falcon";
+  if (f == "t5") return "T5";
+  return f;
+}
+
+// "ORG/NAME" for a folder inside a Hugging Face cache (.../models--ORG--NAME/snapshots/<rev>).
+std::optional<std::string> cache_name_of(const fs::path& dir) {
+  const fs::path snapshots = dir.parent_path();
+  if (snapshots.filename() != "snapshots") return std::nullopt;
+  const std::string repo = snapshots.parent_path().filename().string();
+  if (repo.rfind("models--", 0) != 0) return std::nullopt;
+  std::string name;
+  for (std::size_t i = 8; i < repo.size(); ++i) {
+    if (repo.compare(i, 2, "--") == 0) {
+      name.push_back('/');
+      ++i;
+    } else {
+      name.push_back(repo[i]);
+    }
+  }
+  return name;
+}
+
+std::string read_text_file(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error("cannot read '" + path.string() + "'");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The shard files listed by a model.safetensors.index.json, checked to stay inside its folder.
+std::vector<std::pair<std::string, std::string>> read_shard_index(const fs::path& index_path,
+                                                                  std::set<std::string>& shards) {
+  const std::string label = "shard index '" + index_path.string() + "'";
+  Json root;
+  try {
+    root = Json::parse(read_text_file(index_path));
+  } catch (const Json::exception& e) {
+    throw Error(label + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!root.is_object() || !root.contains("weight_map") || !root["weight_map"].is_object())
+    throw Error(label + ": no \"weight_map\" object (tensor name -> shard file)");
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (const auto& [tensor, file] : root["weight_map"].items()) {
+    if (!file.is_string()) throw Error(label + ": tensor '" + tensor + "' maps to a non-string");
+    const std::string f = file.get<std::string>();
+    if (f.empty() || f == "." || f == ".." || f.find('/') != std::string::npos || f.find('\\') != std::string::npos)
+      throw Error(label + ": tensor '" + tensor + "' maps to '" + f + "', not a file name in the same folder");
+    shards.insert(f);
+    entries.emplace_back(tensor, f);
+  }
+  if (shards.empty()) throw Error(label + ": the weight map is empty");
+  return entries;
+}
+
+struct WeightLocation {
+  fs::path dir;           // where config.json and the tokenizer are looked for
+  fs::path single;        // one safetensors file, or
+  fs::path index;         // a shard index
+};
+
+WeightLocation locate_weights(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error("cannot open model '" + path.string() + "': no such file or folder");
+  WeightLocation loc;
+  if (!fs::is_directory(path, ec)) {
+    loc.dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    const std::string fname = path.filename().string();
+    if (fname.size() > 11 && fname.ends_with(".index.json"))
+      loc.index = path;
+    else
+      loc.single = path;
+    return loc;
+  }
+  loc.dir = path;
+  if (fs::is_regular_file(path / "model.safetensors", ec)) {
+    loc.single = path / "model.safetensors";
+    return loc;
+  }
+  if (fs::is_regular_file(path / "model.safetensors.index.json", ec)) {
+    loc.index = path / "model.safetensors.index.json";
+    return loc;
+  }
+  std::vector<fs::path> found;
+  bool has_torch_bin = false;
+  for (const fs::directory_entry& e : fs::directory_iterator(path, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.ends_with(".safetensors") && e.is_regular_file(ec)) found.push_back(e.path());
+    if (n.ends_with(".bin") || n.ends_with(".pt") || n.ends_with(".pth")) has_torch_bin = true;
+  }
+  if (found.size() == 1) {
+    loc.single = found[0];
+    return loc;
+  }
+  if (found.size() > 1)
+    throw Error("cannot open model folder '" + path.string() + "': it holds " + std::to_string(found.size()) +
+                " .safetensors files but no model.safetensors.index.json saying which tensor is where");
+  throw Error("cannot open model folder '" + path.string() + "': no weights found (looked for model.safetensors, "
+              "model.safetensors.index.json, or one *.safetensors file)" +
+              (has_torch_bin ? "; it has PyTorch .bin/.pt weights, which EmbedScope does not read: save the "
+                               "model as safetensors"
+                             : ""));
+}
+
+class CheckpointModel final : public ModelSource {
+ public:
+  std::string name_, family_, label_, position_summary_;
+  fs::path dir_;
+  ModelConfig config_;
+  WeightSet weights_;
+  std::optional<LazyTable> token_;
+  std::optional<LazyTable> position_;
+  std::optional<LazyTable> token_type_;
+  std::optional<LayerNormParams> norm_;
+  std::vector<std::string> norm_names_;
+  std::optional<MatrixRM> t5_bias_;  // (buckets, heads) row-major
+  std::string t5_bias_name_;
+  SchemeParams scheme_;
+  bool tied_ = true;
+  int heads_ = 0;
+  mutable std::once_flag tokenizer_once_;
+  mutable std::shared_ptr<const Tokenizer> tokenizer_;
+
+  std::string name() const override { return name_; }
+  std::string family() const override { return family_; }
+  std::string label() const override { return label_; }
+  bool trained() const override { return true; }
+  long long vocab_size() const override { return token_->rows(); }
+  long long dim() const override { return token_->cols(); }
+  int num_heads() const override { return heads_; }
+  TableMap token_table() const override { return token_->map(); }
+  void gather_token_rows(std::span<const int> ids, MatrixRM& out) const override {
+    const long long v = token_->rows();
+    for (int id : ids)  // all ids first: a bad one leaves `out` untouched
+      if (id < 0 || id >= v)
+        throw Error("token id " + std::to_string(id) + " is outside the vocabulary of " + name_ + " (ids 0.." +
+                    std::to_string(v - 1) + ")");
+    out.resize(static_cast<Eigen::Index>(ids.size()), token_->cols());
+    for (std::size_t i = 0; i < ids.size(); ++i) token_->read_row(ids[i], out.row(static_cast<Eigen::Index>(i)).data());
+  }
+  std::optional<TableMap> position_table() const override {
+    if (!position_) return std::nullopt;
+    return position_->map();
+  }
+  std::optional<LayerNormParams> first_layer_norm() const override { return norm_; }
+  SchemeParams default_scheme() const override { return scheme_; }
+  std::optional<MatrixRM> t5_bias() const override { return t5_bias_; }
+  bool tied_embeddings() const override { return tied_; }
+  std::string dtype() const override { return dtype_name(token_->ref().tensor->dtype); }
+  uint64_t size_bytes() const override { return weights_.size_bytes; }
+
+  std::shared_ptr<const Tokenizer> tokenizer() const override {
+    // Loaded on first use (tens of milliseconds for GPT-2's 50k merges), not at open.
+    std::call_once(tokenizer_once_, [this] {
+      if (has_bpe_tokenizer_files(dir_)) {
+        std::shared_ptr<const Tokenizer> t = load_bpe_tokenizer_dir(dir_);
+        if (t->vocab_size() > vocab_size())
+          throw Error("the tokenizer in '" + dir_.string() + "' has " + std::to_string(t->vocab_size()) +
+                      " tokens but the token table of " + name_ + " has only " + std::to_string(vocab_size()) +
+                      " rows: they do not belong together");
+        tokenizer_ = std::move(t);
+      } else if (family_ == "gpt2") {
+        // GPT-2 checkpoints saved without tokenizer files: GPT-2's own tokenizer, when its
+        // files are installed and the table covers its ids.
+        try {
+          std::shared_ptr<const Tokenizer> t = default_gpt2_tokenizer();
+          if (t && t->vocab_size() <= vocab_size()) tokenizer_ = std::move(t);
+        } catch (const Error&) {
+        }
+      }
+    });
+    return tokenizer_;
+  }
+
+  std::vector<TensorInfo> tensors() const override {
+    std::vector<TensorInfo> out;
+    auto add = [&](const std::string& role, const TensorRef& r) {
+      out.push_back({role, r.tensor->name, dtype_name(r.tensor->dtype), r.tensor->shape});
+    };
+    add("token table", token_->ref());
+    if (position_) add("position table", position_->ref());
+    else
+      out.push_back({"position table", "(none: " + position_summary_ + ")", "", {}});
+    if (token_type_) add("token-type table", token_type_->ref());
+    for (const std::string& n : norm_names_)
+      if (const std::optional<TensorRef> r = weights_.find(n)) add("LayerNorm (" + norm_->label + ")", *r);
+    if (!t5_bias_name_.empty())
+      if (const std::optional<TensorRef> r = weights_.find(t5_bias_name_)) add("T5 relative-position bias, layer 0", *r);
+    return out;
+  }
+};
+
+// A rank-2 float table, checked: rank, dtype, and (when width > 0) its width.
+TensorRef checked_table(const TensorRef& r, const std::string& role, long long width, const std::string& width_of) {
+  const SafetensorsTensor& t = *r.tensor;
+  if (t.shape.size() != 2)
+    throw Error("the " + role + ", " + r.where() + ", has rank " + std::to_string(t.shape.size()) + " (shape " +
+                shape_text(t.shape) + "); expected a matrix (rows, d)");
+  if (!dtype_is_float_readable(t.dtype))
+    throw Error("the " + role + ", " + r.where() + ", has dtype " + dtype_name(t.dtype) +
+                "; EmbedScope reads F32, F16, BF16 and F64 tables");
+  if (t.shape[0] == 0 || t.shape[1] == 0)
+    throw Error("the " + role + ", " + r.where() + ", is empty (shape " + shape_text(t.shape) + ")");
+  if (width > 0 && t.shape[1] != width)
+    throw Error("the " + role + ", " + r.where() + ", has width " + std::to_string(t.shape[1]) + " but " + width_of +
+                " has width " + std::to_string(width) + ": the widths must match");
+  return r;
+}
+
+RowVectorF read_vector(const TensorRef& r, long long d, const std::string& role) {
+  const SafetensorsTensor& t = *r.tensor;
+  if (t.shape.size() != 1 || t.shape[0] != d || !dtype_is_float_readable(t.dtype))
+    throw Error("the " + role + ", " + r.where() + ", has shape " + shape_text(t.shape) + " and dtype " +
+                dtype_name(t.dtype) + "; expected a float vector of the model width (" + std::to_string(d) + ",)");
+  RowVectorF v(d);
+  r.file->read_floats(t, 0, std::span<float>(v.data(), static_cast<std::size_t>(d)));
+  return v;
+}
+
+std::string join_names(const std::vector<const char*>& names) {
+  std::string s;
+  for (const char* n : names) s += (s.empty() ? "" : ", ") + std::string(n);
+  return s;
+}
+
+}  // namespace
+
+std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
+  const WeightLocation loc = locate_weights(path);
+  auto m = std::make_unique<CheckpointModel>();
+  m->dir_ = loc.dir;
+  m->name_ = cache_name_of(fs::is_directory(path) ? path : loc.dir).value_or(path.string());
+
+  if (!loc.single.empty()) {
+    m->weights_.add_file(loc.single);
+  } else {
+    std::set<std::string> shards;
+    const auto entries = read_shard_index(loc.index, shards);
+    for (const std::string& s : shards) {
+      std::error_code ec;
+      if (!fs::is_regular_file(loc.dir / s, ec))
+        throw Error("shard '" + s + "' listed in '" + loc.index.string() + "' is missing from '" + loc.dir.string() + "'");
+      m->weights_.add_file(loc.dir / s);
+    }
+    for (const auto& [tensor, shard] : entries) {
+      const std::optional<TensorRef> r = m->weights_.find(tensor);
+      if (!r || r->file->path().filename() != shard)
+        throw Error("shard index '" + loc.index.string() + "' puts tensor '" + tensor + "' in '" + shard +
+                    "', but " + (r ? "it is in '" + r->file->path().string() + "'" : std::string("no shard holds it")));
+    }
+  }
+
+  std::error_code ec;
+  if (fs::is_regular_file(loc.dir / "config.json", ec)) m->config_ = load_model_config(loc.dir / "config.json");
+  const ModelConfig& cfg = m->config_;
+  const std::vector<std::string> names = m->weights_.names();
+  std::string family = cfg.family;
+  std::string note;
+  if (family.empty()) {
+    family = guess_family_from_tensor_names(names);
+    if (family.empty())
+      throw Error("cannot open '" + path.string() + "': " +
+                  (cfg.present && !cfg.model_type.empty()
+                       ? "model_type '" + cfg.model_type + "' in config.json is not a family EmbedScope reads "
+                                                           "(gpt2, bert, llama, mistral, qwen2, gpt_neox, bloom, t5, falcon)"
+                       : std::string("no config.json saying the model type, and no known token table name "
+                                     "(wte.weight, model.embed_tokens.weight, gpt_neox.embed_in.weight, "
+                                     "word_embeddings.weight, embeddings.word_embeddings.weight, shared.weight)")) +
+                  " (" + std::to_string(names.size()) + " tensors in the file)");
+    note = cfg.present ? " (model_type '" + cfg.model_type + "' not known; family guessed from tensor names)"
+                       : " (no config.json: family guessed from tensor names, published defaults assumed)";
+  }
+  m->family_ = family;
+  ModelConfig effective = cfg;
+  effective.family = family;
+
+  const FamilyNames fn = family_names(family);
+  std::optional<TensorRef> token;
+  for (const char* n : fn.token)
+    if ((token = m->weights_.find(n))) break;
+  if (!token)
+    throw Error("cannot open '" + path.string() + "' as a " + family_display(family) + " model: no token table (looked for " +
+                join_names(fn.token) + ")");
+  m->token_.emplace(checked_table(*token, "token table", 0, ""));
+  const long long d = m->token_->cols();
+  if (cfg.hidden > 0 && cfg.hidden != d)
+    throw Error("config.json in '" + loc.dir.string() + "' gives hidden size " + std::to_string(cfg.hidden) +
+                " but the token table, " + token->where() + ", has width " + std::to_string(d));
+
+  for (const char* n : fn.position)
+    if (const std::optional<TensorRef> r = m->weights_.find(n)) {
+      m->position_.emplace(checked_table(*r, "position table", d, "the token table"));
+      break;
+    }
+  if (!fn.position.empty() && !m->position_)
+    throw Error("cannot open '" + path.string() + "' as a " + family_display(family) +
+                " model: no learned position table (looked for " + join_names(fn.position) + ")");
+  for (const char* n : fn.token_type)
+    if (const std::optional<TensorRef> r = m->weights_.find(n)) {
+      m->token_type_.emplace(checked_table(*r, "token-type table", d, "the token table"));
+      break;
+    }
+  for (const char* prefix : fn.norm) {
+    const std::string p(prefix);
+    std::optional<TensorRef> g = m->weights_.find(p + ".weight"), b = m->weights_.find(p + ".bias");
+    if (!g) {  // older BERT checkpoints
+      g = m->weights_.find(p + ".gamma");
+      b = m->weights_.find(p + ".beta");
+    }
+    if (!g) continue;
+    LayerNormParams ln;
+    ln.gamma = read_vector(*g, d, "LayerNorm weight");
+    ln.beta = b ? read_vector(*b, d, "LayerNorm bias") : RowVectorF::Zero(d);
+    ln.eps = static_cast<float>(cfg.layer_norm_eps.value_or(fn.default_eps));
+    ln.label = fn.norm_label;
+    m->norm_names_ = {g->tensor->name};
+    if (b) m->norm_names_.push_back(b->tensor->name);
+    m->norm_ = std::move(ln);
+    break;
+  }
+
+  m->scheme_ = scheme_for_config(effective, d);
+  m->heads_ = cfg.heads;
+  if (family == "t5") {
+    const std::string bias_name = "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight";
+    if (const std::optional<TensorRef> r = m->weights_.find(bias_name)) {
+      const SafetensorsTensor& t = *r->tensor;
+      checked_table(*r, "T5 relative-position bias", 0, "");
+      if (cfg.present && t.shape[0] != m->scheme_.buckets)
+        throw Error("the T5 relative-position bias, " + r->where() + ", has " + std::to_string(t.shape[0]) +
+                    " rows but config.json gives " + std::to_string(m->scheme_.buckets) + " buckets");
+      if (cfg.heads > 0 && t.shape[1] != cfg.heads)
+        throw Error("the T5 relative-position bias, " + r->where() + ", has " + std::to_string(t.shape[1]) +
+                    " columns but config.json gives " + std::to_string(cfg.heads) + " heads");
+      if (t.shape[0] < 2 || t.shape[0] > (1 << 20) || t.shape[1] > (1 << 20))
+        throw Error("the T5 relative-position bias, " + r->where() + ", has an implausible shape " + shape_text(t.shape));
+      m->t5_bias_ = r->file->read_matrix(t);  // (buckets, heads)
+      m->t5_bias_name_ = bias_name;
+      m->scheme_.buckets = static_cast<int>(t.shape[0]);
+      m->scheme_.heads = static_cast<int>(t.shape[1]);
+      if (m->heads_ == 0) m->heads_ = m->scheme_.heads;
+    }
+  }
+  if (m->scheme_.kind == SchemeKind::Rope && m->scheme_.head_dim > d) m->scheme_.head_dim = 0;
+
+  const bool has_head = !fn.head.empty() && std::any_of(fn.head.begin(), fn.head.end(), [&](const char* n) {
+    return m->weights_.find(n).has_value();
+  });
+  m->tied_ = cfg.tie_word_embeddings.value_or(has_head ? false : family_ties_by_default(family));
+
+  m->position_summary_ = family_position_summary(family, m->scheme_);
+  m->label_ = family_display(family) + " checkpoint " + m->name_ + ": " + std::to_string(m->token_->rows()) + " x " +
+              std::to_string(d) + " token table (" + m->dtype() + "); " + m->position_summary_ + note;
+  return m;
+}
+
+std::optional<TableMap> checkpoint_token_type_table(const ModelSource& model) {
+  const auto* c = dynamic_cast<const CheckpointModel*>(&model);
+  if (!c || !c->token_type_) return std::nullopt;
+  return c->token_type_->map();
+}
 
 }  // namespace es

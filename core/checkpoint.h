@@ -28,6 +28,17 @@ struct CachedModel {
 std::filesystem::path hf_hub_cache_dir();
 std::vector<CachedModel> list_cached_models();
 // "gpt2" or "openai-community/gpt2" -> its newest snapshot folder, if cached.
+// The snapshot named by refs/main wins; else the most recently modified one. A name without
+// an organisation matches models--NAME first, then models--ORG--NAME when only one ORG has it
+// (several: es::Error listing them). Names with "..", or path separators beyond the one "/",
+// are never looked up.
 std::optional<std::filesystem::path> find_cached_model(const std::string& name);
+
+// The size on disk of the safetensors weights in a folder (symlinks into blobs followed).
+uint64_t safetensors_size_in(const std::filesystem::path& dir);
+
+// BERT's token-type table (types, d) row-major, when `model` is a checkpoint that has one.
+// (Not part of ModelSource; embedding code that wants BERT's token-type row 0 asks here.)
+std::optional<TableMap> checkpoint_token_type_table(const ModelSource& model);
 
 }  // namespace es
