@@ -1,7 +1,8 @@
 #include "bpe_merge.h"
 
 #include <array>
-#include <queue>
+#include <algorithm>
+#include <functional>
 
 namespace es::bpe {
 
@@ -151,47 +152,55 @@ void merge_naive(const PairRanks& ranks, std::vector<int>& ids) {
 }
 
 void merge_heap(const PairRanks& ranks, std::vector<int>& ids) {
-  const int n = static_cast<int>(ids.size());
+  const std::size_t n = ids.size();
   if (n < 2) return;
-  std::vector<int> prev(n), next(n);
-  for (int i = 0; i < n; ++i) {
-    prev[i] = i - 1;
-    next[i] = i + 1 < n ? i + 1 : -1;
+  constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+  std::vector<std::uint32_t> prev(n), next(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    prev[i] = i == 0 ? kNone : std::uint32_t(i - 1);
+    next[i] = i + 1 < n ? std::uint32_t(i + 1) : kNone;
   }
-  // A candidate merge of node `pos` with its right neighbour; stale candidates are skipped
-  // on pop by comparing the ids they were made from with the ids now in the list.
-  struct Candidate {
-    std::uint32_t rank;
-    int pos;
-    int left;
-    int right;
-    bool operator>(const Candidate& o) const {
-      return rank != o.rank ? rank > o.rank : pos > o.pos;
-    }
+  // A candidate is (rank << 32 | position of its left node): the smallest is the leftmost
+  // pair of lowest rank. A popped candidate is stale when its node is gone or the pair now
+  // at that position has another rank (ranks are unique per pair, so equal rank = same pair).
+  std::vector<std::uint64_t> heap;
+  heap.reserve(n);
+  const auto rank_at = [&](std::uint32_t pos) -> std::uint32_t {
+    if (pos == kNone || next[pos] == kNone) return PairRanks::kNoRank;
+    return ranks.find(ids[pos], ids[next[pos]]).rank;
   };
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
-  auto consider = [&](int pos) {
-    if (pos < 0 || next[pos] < 0) return;
-    const PairRanks::Entry e = ranks.find(ids[pos], ids[next[pos]]);
-    if (e.rank != PairRanks::kNoRank) heap.push({e.rank, pos, ids[pos], ids[next[pos]]});
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    const std::uint32_t r = rank_at(std::uint32_t(i));
+    if (r != PairRanks::kNoRank) heap.push_back((std::uint64_t(r) << 32) | i);
+  }
+  const auto later = std::greater<std::uint64_t>();
+  std::make_heap(heap.begin(), heap.end(), later);
+  const auto push = [&](std::uint32_t pos) {
+    const std::uint32_t r = rank_at(pos);
+    if (r == PairRanks::kNoRank) return;
+    heap.push_back((std::uint64_t(r) << 32) | pos);
+    std::push_heap(heap.begin(), heap.end(), later);
   };
-  for (int i = 0; i + 1 < n; ++i) consider(i);
   std::vector<char> alive(n, 1);
   while (!heap.empty()) {
-    const Candidate c = heap.top();
-    heap.pop();
-    if (!alive[c.pos] || ids[c.pos] != c.left) continue;
-    const int r = next[c.pos];
-    if (r < 0 || ids[r] != c.right) continue;
-    ids[c.pos] = ranks.find(c.left, c.right).merged;
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const std::uint64_t top = heap.back();
+    heap.pop_back();
+    const auto pos = std::uint32_t(top & 0xFFFFFFFFu);
+    const auto rank = std::uint32_t(top >> 32);
+    if (!alive[pos] || next[pos] == kNone) continue;
+    const std::uint32_t r = next[pos];
+    const PairRanks::Entry e = ranks.find(ids[pos], ids[r]);
+    if (e.rank != rank) continue;
+    ids[pos] = e.merged;
     alive[r] = 0;
-    next[c.pos] = next[r];
-    if (next[r] >= 0) prev[next[r]] = c.pos;
-    consider(prev[c.pos]);
-    consider(c.pos);
+    next[pos] = next[r];
+    if (next[r] != kNone) prev[next[r]] = pos;
+    push(prev[pos]);
+    push(pos);
   }
-  int w = 0;
-  for (int i = 0; i >= 0; i = next[i]) ids[w++] = ids[i];
+  std::size_t w = 0;
+  for (std::uint32_t i = 0; i != kNone; i = next[i]) ids[w++] = ids[i];
   ids.resize(w);
 }
 

@@ -11,9 +11,15 @@ namespace es::bpe {
 
 namespace {
 
-// GPT-2's pattern (encoder.py), unchanged; see the header.
+// GPT-2's pattern (encoder.py) with \s spelled out as Unicode's White_Space list
+// (PropList.txt): under UCP, PCRE2's \s also takes U+180E MONGOLIAN VOWEL SEPARATOR (through
+// \h), which has not been White_Space since Unicode 6.3; GPT-2's Python `regex` and
+// tiktoken do not treat it as space (reference fixture "mongolian vowel separator").
+#define ES_WS "\\t-\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
 constexpr const char* kPattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" ES_WS "\\p{L}\\p{N}]+"
+    "|[" ES_WS "]+(?![^" ES_WS "])|[" ES_WS "]+";
+#undef ES_WS
 
 std::string pcre2_message(int code) {
   PCRE2_UCHAR buf[256];

@@ -2,7 +2,8 @@
 //
 // Pattern (PCRE2, UTF + UCP, JIT):
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// Case-sensitive as in GPT-2 ("'S" is not a contraction). Input need not be valid UTF-8:
+// with \s meaning Unicode White_Space (spelled out in the .cpp; PCRE2's own UCP \s would also
+// take U+180E). Case-sensitive as in GPT-2 ("'S" is not a contraction). Input need not be valid UTF-8:
 // with PCRE2_MATCH_INVALID_UTF an invalid sequence (bad lead or continuation byte, overlong
 // form, UTF-16 surrogate such as ED A0 80, code point above U+10FFFF) never matches, and each
 // gap of unmatched bytes becomes a piece of its own, so the pieces always tile the input.
