@@ -248,7 +248,7 @@ class AlibiScheme final : public PositionScheme {
     MatrixRM s(n, n);
     for (long long i = 0; i < n; ++i)
       for (long long j = 0; j < n; ++j)
-        s(i, j) = j <= i ? static_cast<float>(-m * static_cast<double>(i - j)) : kMasked;
+        s(i, j) = j <= i ? static_cast<float>(m * static_cast<double>(j - i)) : kMasked;  // -m (i - j), no -0
     return s;
   }
   long long trained_weights(long long) const override { return 0; }

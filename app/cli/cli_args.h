@@ -5,12 +5,14 @@
 // reads is marked used, and any option left unused is an error (a typo never passes silently).
 #pragma once
 
+#include "model_source.h"
 #include "position_scheme.h"
 #include "types.h"
 
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,6 +47,11 @@ class Args {
 std::optional<SchemeParams> read_scheme_options(Args& args, const SchemeParams& base,
                                                 bool require_scheme);
 
+// The text of a command: --text TEXT, or --text-file FILE ("-" reads standard input).
+std::string read_text(Args& args);
+// --model SPEC (default `fallback`), opened with es::open_model.
+std::unique_ptr<ModelSource> open_model_option(Args& args, const std::string& fallback);
+
 // Output of a matrix: CSV (no header, no index, %.9g, NaN as "nan"), JSON or NPY (<f4).
 enum class MatrixFormat { Csv, Json, Npy };
 MatrixFormat parse_matrix_format(const std::string& name);
@@ -64,6 +71,6 @@ struct CommandRegistrar {
 #define ES_CLI_CONCAT2(a, b) a##b
 #define ES_CLI_CONCAT(a, b) ES_CLI_CONCAT2(a, b)
 #define ES_CLI_COMMAND(...) \
-  static ::es::cli::CommandRegistrar ES_CLI_CONCAT(es_cli_command_, __LINE__)(::es::cli::Command{__VA_ARGS__})
+  static ::es::cli::CommandRegistrar ES_CLI_CONCAT(es_cli_command_, __LINE__)(::es::cli::Command __VA_ARGS__)
 
 }  // namespace es::cli

@@ -177,7 +177,7 @@ int cmd_counts(Args& args) {
   const SchemeParams p = read_scheme_options(args, base, false).value_or(base);
   const bool tied = args.flag("tied");
   const bool no_ln = args.flag("no-layer-norm");
-  const long long types = args.get_int("token-types", 0, 1 << 20);
+  const long long types = args.get_int("token-types", 0, 0, 1 << 20);
   args.finish();
   const WeightCounts c = count_input_weights(*v, *l, *d, p, tied, !no_ln, types);
   const std::string sv = std::to_string(*v), sl = std::to_string(*l), sd = std::to_string(*d);
