@@ -1,9 +1,12 @@
-// Exact top-k cosine neighbours over a whole table.
+// Exact top-k cosine neighbours over a whole table (rules in vocabulary.h).
 //
-// Rules: a table row with zero norm (or a non-finite cosine) has no defined direction and is
-// never returned; a query with zero norm is an error. Ties break by lower id. k is clamped to
-// the number of eligible rows.
+// One pass: each row's dot with the query and its squared norm, in double (SIMD kernels in
+// vocabulary_kernels.cpp, both cores), then a k-sized heap. No cache: the table may change
+// between calls. For repeated queries on one model, VocabularyIndex keeps the norms and a
+// compressed copy and is several times faster.
 #include "analysis.h"
+#include "vocabulary.h"
+#include "vocabulary_kernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,45 +14,64 @@
 
 namespace es {
 
+namespace detail {
+
+// Order of results: higher score first, then lower id.
+static bool better(double sa, int ia, double sb, int ib) { return sa != sb ? sa > sb : ia < ib; }
+
+std::vector<Neighbour> select_top_k(std::span<const int> ids, std::span<const double> scores, int k) {
+  struct Item {
+    double score;
+    int id;
+  };
+  std::vector<Item> heap;  // heap.front() is the worst kept
+  if (k <= 0) return {};
+  heap.reserve(static_cast<std::size_t>(k) + 1);
+  auto worse = [](const Item& a, const Item& b) { return better(a.score, a.id, b.score, b.id); };
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const double s = scores[i];
+    if (std::isnan(s)) continue;
+    if (heap.size() < static_cast<std::size_t>(k)) {
+      heap.push_back({s, ids[i]});
+      std::push_heap(heap.begin(), heap.end(), worse);
+    } else if (better(s, ids[i], heap.front().score, heap.front().id)) {
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      heap.back() = {s, ids[i]};
+      std::push_heap(heap.begin(), heap.end(), worse);
+    }
+  }
+  std::sort(heap.begin(), heap.end(), worse);
+  std::vector<Neighbour> out;
+  out.reserve(heap.size());
+  for (const Item& it : heap) out.push_back({it.id, static_cast<float>(it.score)});
+  return out;
+}
+
+double query_norm(std::span<const float> query, long long d) {
+  if (static_cast<long long>(query.size()) != d)
+    throw Error("neighbour query has " + std::to_string(query.size()) +
+                " values but the table rows have " + std::to_string(d));
+  const double qn = std::sqrt(fast::dot_double(query.data(), query.data(), query.size()));
+  if (!(qn > 0) || !std::isfinite(qn))
+    throw Error("neighbour query has zero (or non-finite) norm: its cosine with any row is undefined");
+  return qn;
+}
+
+}  // namespace detail
+
 std::vector<Neighbour> nearest_neighbours(const TableMap& table, std::span<const float> query,
                                           int k, std::span<const int> exclude) {
   const Eigen::Index n = table.rows(), d = table.cols();
-  if (static_cast<Eigen::Index>(query.size()) != d)
-    throw Error("neighbour query has " + std::to_string(query.size()) +
-                " values but the table rows have " + std::to_string(d));
-  if (k <= 0) return {};
-  double qn = 0;
-  for (float v : query) qn += double(v) * v;
-  qn = std::sqrt(qn);
-  if (!(qn > 0) || !std::isfinite(qn))
-    throw Error("neighbour query has zero (or non-finite) norm: its cosine with any row is undefined");
-
-  std::vector<char> skip(static_cast<size_t>(n), 0);
+  const double qn = detail::query_norm(query, d);
+  if (k <= 0 || n == 0) return {};
+  std::vector<double> scores(static_cast<std::size_t>(n));
+  fast::exact_cosines(table.data(), static_cast<std::size_t>(n), static_cast<std::size_t>(d),
+                      query.data(), qn, scores.data(), 2);
   for (int id : exclude)
-    if (id >= 0 && id < n) skip[static_cast<size_t>(id)] = 1;
-
-  std::vector<Neighbour> all;
-  all.reserve(static_cast<size_t>(n));
-  for (Eigen::Index r = 0; r < n; ++r) {
-    if (skip[static_cast<size_t>(r)]) continue;
-    double dot = 0, rn = 0;
-    for (Eigen::Index c = 0; c < d; ++c) {
-      double v = table(r, c);
-      dot += v * query[static_cast<size_t>(c)];
-      rn += v * v;
-    }
-    if (!(rn > 0)) continue;
-    double cs = dot / (std::sqrt(rn) * qn);
-    if (!std::isfinite(cs)) continue;
-    all.push_back({static_cast<int>(r), static_cast<float>(cs)});
-  }
-  auto better = [](const Neighbour& a, const Neighbour& b) {
-    return a.cosine != b.cosine ? a.cosine > b.cosine : a.id < b.id;
-  };
-  size_t kk = std::min(all.size(), static_cast<size_t>(k));
-  std::partial_sort(all.begin(), all.begin() + static_cast<long>(kk), all.end(), better);
-  all.resize(kk);
-  return all;
+    if (id >= 0 && id < n) scores[static_cast<std::size_t>(id)] = std::nan("");
+  std::vector<int> ids(static_cast<std::size_t>(n));
+  for (Eigen::Index r = 0; r < n; ++r) ids[static_cast<std::size_t>(r)] = static_cast<int>(r);
+  return detail::select_top_k(ids, scores, k);
 }
 
 }  // namespace es

@@ -2,12 +2,14 @@
 // in double (a different algorithm from the covariance eigensolver), and tables whose
 // principal axes and variances are known by construction.
 #include "analysis.h"
+#include "vocabulary.h"
 
 #include <doctest.h>
 
 #include <Eigen/SVD>
 
 #include <cmath>
+#include <fstream>
 #include <random>
 
 using namespace es;
@@ -42,8 +44,8 @@ Reference svd_reference(const MatrixRM& rows) {
   return ref;
 }
 
-void check_against_reference(const MatrixRM& rows, int k, double tol_ratio = 1e-4) {
-  PcaBasis b = fit_pca(rows, k);
+void check_one(const MatrixRM& rows, int k, PcaMethod method, double tol_ratio) {
+  PcaBasis b = fit_pca_method(rows, k, method);
   Reference ref = svd_reference(rows);
   const int kk = std::min<int>({k, int(rows.rows()), int(rows.cols())});
   REQUIRE(b.components.rows() == kk);
@@ -70,11 +72,38 @@ void check_against_reference(const MatrixRM& rows, int k, double tol_ratio = 1e-
   }
 }
 
+// Both code paths (fit_pca picks Fast for d >= 32) against the SVD reference.
+void check_against_reference(const MatrixRM& rows, int k, double tol_ratio = 1e-4) {
+  for (PcaMethod m : {PcaMethod::Auto, PcaMethod::Fast, PcaMethod::Reference}) {
+    CAPTURE(int(m));
+    check_one(rows, k, m, tol_ratio);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("PCA matches an SVD reference on random data, n > d") {
   check_against_reference(random_table(500, 24, 1), 24);
   check_against_reference(random_table(300, 10, 2), 3);
+}
+
+TEST_CASE("PCA of wider tables (the fast path): all components and a few") {
+  MatrixRM rows = random_table(3000, 100, 11, 0.97f);  // spectrum decays: separated axes
+  check_against_reference(rows, 100);                 // divide and conquer, every component
+  check_against_reference(rows, 5);                   // MRRR, a few components
+  // n not a multiple of the kernel's 256-row blocks, d not a multiple of its 48-wide panels
+  check_against_reference(random_table(1337, 61, 12, 0.95f), 61);
+  check_against_reference(random_table(1337, 61, 12, 0.95f), 7);
+}
+
+TEST_CASE("PCA fast path: a large common offset is removed exactly (mean far from zero)") {
+  MatrixRM rows = random_table(2000, 40, 13);
+  rows.array() += 1000.0f;  // cancellation test for the shifted single-pass covariance
+  check_against_reference(rows, 40);
+  // Sorted rows whose evenly spaced sample misses the mean: the second pass must kick in.
+  MatrixRM blocks(1024, 40);
+  for (int r = 0; r < 1024; ++r) blocks.row(r) = random_table(1, 40, 100 + r) * 0.01f + RowVectorF::Constant(40, r % 4 == 0 ? 50.0f : -5.0f);
+  check_against_reference(blocks, 10);
 }
 
 TEST_CASE("PCA with fewer rows than columns clamps k to n") {
@@ -137,6 +166,9 @@ TEST_CASE("PCA sign convention: largest-magnitude entry of every component is po
   // Negating the data does not change the basis (same covariance).
   PcaBasis p = fit_pca(rows, 5), q = fit_pca(-rows, 5);
   CHECK((p.components - q.components).cwiseAbs().maxCoeff() < 1e-5);
+  MatrixRM wide = random_table(500, 64, 9, 0.9f);
+  PcaBasis fa = fit_pca_method(wide, 6, PcaMethod::Fast), re = fit_pca_method(wide, 6, PcaMethod::Reference);
+  CHECK((fa.components - re.components).cwiseAbs().maxCoeff() < 1e-4);  // same signs too
 }
 
 TEST_CASE("projection: (rows - mean) * components^T, consistent with the variances") {
@@ -170,4 +202,27 @@ TEST_CASE("PCA errors") {
   PcaBasis b = fit_pca(MatrixRM::Ones(5, 3), 2);
   CHECK(b.total_variance == 0);
   CHECK(b.explained_variance_ratio[0] == 0);
+  MatrixRM bad = random_table(50, 40, 10);
+  bad(3, 7) = std::nanf("");
+  CHECK_THROWS_AS(fit_pca_method(bad, 2, PcaMethod::Fast), es::Error);
+  CHECK_THROWS_AS(fit_pca_method(bad, 2, PcaMethod::Reference), es::Error);
+}
+
+TEST_CASE("PCA basis file round trip") {
+  PcaBasis b = fit_pca(random_table(100, 12, 14), 4);
+  std::string path = std::string(ES_TEST_BINARY_DIR) + "/pca_basis_roundtrip.bin";
+  save_pca_basis(b, path);
+  PcaBasis c = load_pca_basis(path);
+  CHECK(c.fit_rows == 100);
+  CHECK(c.total_variance == b.total_variance);
+  CHECK(c.mean == b.mean);
+  CHECK(c.components == b.components);
+  CHECK(c.explained_variance == b.explained_variance);
+  CHECK(c.explained_variance_ratio == b.explained_variance_ratio);
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << "ESPCA1";
+  }
+  CHECK_THROWS_AS(load_pca_basis(path), es::Error);
+  CHECK_THROWS_AS(load_pca_basis(path + ".missing"), es::Error);
 }

@@ -1,0 +1,265 @@
+// Covariance kernel and LAPACK eigensolver calls behind fit_pca (see pca_fast.h).
+//
+// The covariance of GPT-2's token table (50257 x 768) is ~1.5e10 multiply-adds: the kernel
+// decides most of the PCA time. The default build is portable x86-64, so the AVX-512 kernel
+// is compiled with a function target attribute and chosen at run time; other CPUs use
+// OpenBLAS's SSYRK (its DYNAMIC_ARCH picks AVX2 kernels where there are some).
+#include "pca_fast.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+// GCC 12's AVX-512 headers trip -Wuninitialized on their own "undefined" helper values.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+extern "C" {
+// LAPACK (Fortran interface, provided by OpenBLAS).
+void ssyevd_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w,
+             float* work, const int* lwork, int* iwork, const int* liwork, int* info);
+void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
+             double* work, const int* lwork, int* iwork, const int* liwork, int* info);
+void ssyevr_(const char* jobz, const char* range, const char* uplo, const int* n, float* a,
+             const int* lda, const float* vl, const float* vu, const int* il, const int* iu,
+             const float* abstol, int* m, float* w, float* z, const int* ldz, int* isuppz,
+             float* work, const int* lwork, int* iwork, const int* liwork, int* info);
+void openblas_set_num_threads(int num_threads);
+}
+
+namespace es::fast {
+
+namespace {
+
+constexpr std::size_t kBlockRows = 256;  // rows summed in float before adding into double
+constexpr std::size_t kPanel = 48;       // packed panel width: 3 AVX-512 vectors
+constexpr std::size_t kTile = 8;         // rows of C per micro-kernel call
+
+bool g_force_portable = false;
+
+bool cpu_has_avx512() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return has;
+}
+
+// Packs rows [r0, r0 + rb) minus shift into panels: pack[p][r][c] = x[r0 + r][48p + c] - shift,
+// zero past d. Adds the column sums of the shifted rows to colsum.
+void pack_block(const float* x, std::size_t d, std::size_t r0, std::size_t rb, const float* shift,
+                float* pack, double* colsum, float* colsum_f) {
+  const std::size_t panels = (d + kPanel - 1) / kPanel;
+  std::fill(colsum_f, colsum_f + d, 0.0f);
+  for (std::size_t r = 0; r < rb; ++r) {
+    const float* src = x + (r0 + r) * d;
+    for (std::size_t p = 0; p < panels; ++p) {
+      float* dst = pack + (p * kBlockRows + r) * kPanel;
+      const std::size_t c0 = p * kPanel, cn = std::min(kPanel, d - c0);
+      for (std::size_t c = 0; c < cn; ++c) {
+        float v = src[c0 + c] - shift[c0 + c];
+        dst[c] = v;
+        colsum_f[c0 + c] += v;
+      }
+      for (std::size_t c = cn; c < kPanel; ++c) dst[c] = 0.0f;
+    }
+  }
+  for (std::size_t j = 0; j < d; ++j) colsum[j] += colsum_f[j];
+}
+
+// C[i0 + m][j0 + c] += sum_r A[r][m] * B[r][c] for m < 8, c < 48; A and B are packed panels
+// (row stride 48). Float accumulators in registers, added to C in double.
+__attribute__((target("avx512f"))) void micro_8x48(const float* A, const float* B, std::size_t kc,
+                                                   double* C, std::size_t ldc, std::size_t mrows,
+                                                   std::size_t ncols) {
+  __m512 acc[kTile][3];
+  for (std::size_t m = 0; m < kTile; ++m)
+    for (int t = 0; t < 3; ++t) acc[m][t] = _mm512_setzero_ps();
+  for (std::size_t r = 0; r < kc; ++r) {
+    const float* b = B + r * kPanel;
+    const float* a = A + r * kPanel;
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+#pragma GCC unroll 8
+    for (std::size_t m = 0; m < kTile; ++m) {
+      __m512 av = _mm512_set1_ps(a[m]);
+      acc[m][0] = _mm512_fmadd_ps(av, b0, acc[m][0]);
+      acc[m][1] = _mm512_fmadd_ps(av, b1, acc[m][1]);
+      acc[m][2] = _mm512_fmadd_ps(av, b2, acc[m][2]);
+    }
+  }
+  if (ncols == kPanel) {
+    for (std::size_t m = 0; m < mrows; ++m) {
+      double* c = C + m * ldc;
+      for (int t = 0; t < 3; ++t) {
+        __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(acc[m][t]));
+        __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[m][t]), 1)));
+        _mm512_storeu_pd(c + 16 * t, _mm512_add_pd(_mm512_loadu_pd(c + 16 * t), lo));
+        _mm512_storeu_pd(c + 16 * t + 8, _mm512_add_pd(_mm512_loadu_pd(c + 16 * t + 8), hi));
+      }
+    }
+  } else {
+    alignas(64) float tmp[kPanel];
+    for (std::size_t m = 0; m < mrows; ++m) {
+      for (int t = 0; t < 3; ++t) _mm512_store_ps(tmp + 16 * t, acc[m][t]);
+      for (std::size_t c = 0; c < ncols; ++c) C[m * ldc + c] += tmp[c];
+    }
+  }
+}
+
+// Rows [r0, r1) into C (upper triangle, plus the lower half of diagonal panel blocks).
+void scatter_avx512_range(const float* x, std::size_t d, std::size_t r0, std::size_t r1,
+                          const float* shift, double* C, double* colsum) {
+  const std::size_t panels = (d + kPanel - 1) / kPanel;
+  std::vector<float> pack(panels * kBlockRows * kPanel);
+  std::vector<float> colsum_f(d);
+  for (std::size_t b0 = r0; b0 < r1; b0 += kBlockRows) {
+    const std::size_t rb = std::min(kBlockRows, r1 - b0);
+    pack_block(x, d, b0, rb, shift, pack.data(), colsum, colsum_f.data());
+    for (std::size_t pj = 0; pj < panels; ++pj) {
+      const float* B = pack.data() + pj * kBlockRows * kPanel;
+      const std::size_t j0 = pj * kPanel, ncols = std::min(kPanel, d - j0);
+      for (std::size_t pi = 0; pi <= pj; ++pi) {
+        const float* Ap = pack.data() + pi * kBlockRows * kPanel;
+        for (std::size_t oi = 0; oi < kPanel; oi += kTile) {
+          const std::size_t i0 = pi * kPanel + oi;
+          if (i0 >= d) break;
+          const std::size_t mrows = std::min(kTile, d - i0);
+          micro_8x48(Ap + oi, B, rb, C + i0 * d + j0, d, mrows, ncols);
+        }
+      }
+    }
+  }
+}
+
+// Portable path: centred blocks through OpenBLAS SSYRK (threads are OpenBLAS's own).
+void scatter_openblas(const float* x, std::size_t n, std::size_t d, const float* shift, double* C,
+                      double* colsum) {
+  const std::size_t block = 2048;
+  std::vector<float> buf(block * d), cf(d * d);
+  for (std::size_t b0 = 0; b0 < n; b0 += block) {
+    const std::size_t rb = std::min(block, n - b0);
+    for (std::size_t r = 0; r < rb; ++r) {
+      const float* src = x + (b0 + r) * d;
+      float* dst = buf.data() + r * d;
+      for (std::size_t j = 0; j < d; ++j) {
+        dst[j] = src[j] - shift[j];
+        colsum[j] += dst[j];
+      }
+    }
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<int>(d), static_cast<int>(rb),
+                1.0f, buf.data(), static_cast<int>(d), 0.0f, cf.data(), static_cast<int>(d));
+    for (std::size_t i = 0; i < d; ++i)
+      for (std::size_t j = i; j < d; ++j) C[i * d + j] += cf[i * d + j];
+  }
+}
+
+}  // namespace
+
+std::string scatter_kernel_name() {
+  if (!g_force_portable && cpu_has_avx512()) return "avx512";
+  return "openblas";
+}
+
+void set_force_portable_scatter(bool force) { g_force_portable = force; }
+
+void set_blas_threads(int n) { openblas_set_num_threads(std::max(1, n)); }
+
+void scatter_upper(const float* x, std::size_t n, std::size_t d, const float* shift, double* C,
+                   double* colsum, int threads, std::string* kernel) {
+  const std::string name = scatter_kernel_name();
+  if (kernel) *kernel = name;
+  if (n == 0 || d == 0) return;
+  if (name == "openblas") {
+    scatter_openblas(x, n, d, shift, C, colsum);
+    return;
+  }
+  // Split the rows between threads; each has its own C and column sums, added at the end.
+  const bool split = threads > 1 && n >= 4 * kBlockRows && n * d * d >= (std::size_t(1) << 26);
+  if (!split) {
+    scatter_avx512_range(x, d, 0, n, shift, C, colsum);
+    return;
+  }
+  std::size_t half = (n / 2 + kBlockRows - 1) / kBlockRows * kBlockRows;
+  std::vector<double> C2(d * d, 0.0), colsum2(d, 0.0);
+  std::thread worker([&] { scatter_avx512_range(x, d, half, n, shift, C2.data(), colsum2.data()); });
+  scatter_avx512_range(x, d, 0, half, shift, C, colsum);
+  worker.join();
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t j = i; j < d; ++j) C[i * d + j] += C2[i * d + j];
+  for (std::size_t j = 0; j < d; ++j) colsum[j] += colsum2[j];
+}
+
+bool top_eigenpairs(float* A, int d, int k, float* values, float* vectors) {
+  int info = 0;
+  if (k * 4 >= d) {
+    // Divide and conquer on everything: fastest when most eigenvectors are wanted.
+    std::vector<float> w(d);
+    int lwork = -1, liwork = -1, iwq = 0;
+    float wq = 0;
+    ssyevd_("V", "L", &d, A, &d, w.data(), &wq, &lwork, &iwq, &liwork, &info);
+    if (info != 0) return false;
+    lwork = static_cast<int>(wq) + 1;
+    liwork = iwq;
+    std::vector<float> work(lwork);
+    std::vector<int> iwork(liwork);
+    ssyevd_("V", "L", &d, A, &d, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+    if (info != 0) return false;
+    // Column j of the column-major result (contiguous) is eigenvector j, ascending.
+    for (int i = 0; i < k; ++i) {
+      values[i] = w[d - 1 - i];
+      std::memcpy(vectors + std::size_t(i) * d, A + std::size_t(d - 1 - i) * d, sizeof(float) * d);
+    }
+    return true;
+  }
+  // A few components: MRRR computes only the k wanted eigenpairs.
+  const int il = d - k + 1, iu = d;
+  const float vl = 0, vu = 0, abstol = 0;
+  int m = 0, lwork = -1, liwork = -1, iwq = 0;
+  float wq = 0;
+  std::vector<float> w(d), z(std::size_t(d) * k);
+  std::vector<int> isuppz(2 * std::size_t(k));
+  ssyevr_("V", "I", "L", &d, A, &d, &vl, &vu, &il, &iu, &abstol, &m, w.data(), z.data(), &d,
+          isuppz.data(), &wq, &lwork, &iwq, &liwork, &info);
+  if (info != 0) return false;
+  lwork = static_cast<int>(wq) + 1;
+  liwork = iwq;
+  std::vector<float> work(lwork);
+  std::vector<int> iwork(liwork);
+  ssyevr_("V", "I", "L", &d, A, &d, &vl, &vu, &il, &iu, &abstol, &m, w.data(), z.data(), &d,
+          isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  if (info != 0 || m != k) return false;
+  for (int i = 0; i < k; ++i) {
+    values[i] = w[k - 1 - i];
+    std::memcpy(vectors + std::size_t(i) * d, z.data() + std::size_t(k - 1 - i) * d, sizeof(float) * d);
+  }
+  return true;
+}
+
+bool top_eigenpairs_double(double* A, int d, int k, double* values, double* vectors) {
+  int info = 0, lwork = -1, liwork = -1, iwq = 0;
+  double wq = 0;
+  std::vector<double> w(d);
+  dsyevd_("V", "L", &d, A, &d, w.data(), &wq, &lwork, &iwq, &liwork, &info);
+  if (info != 0) return false;
+  lwork = static_cast<int>(wq) + 1;
+  liwork = iwq;
+  std::vector<double> work(lwork);
+  std::vector<int> iwork(liwork);
+  dsyevd_("V", "L", &d, A, &d, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  if (info != 0) return false;
+  for (int i = 0; i < k; ++i) {
+    values[i] = w[d - 1 - i];
+    std::memcpy(vectors + std::size_t(i) * d, A + std::size_t(d - 1 - i) * d, sizeof(double) * d);
+  }
+  return true;
+}
+
+}  // namespace es::fast
+
+#pragma GCC diagnostic pop

@@ -1,0 +1,105 @@
+// The whole vocabulary: exact nearest neighbours with a per-model index, analogies, token
+// search by text, and PCA options beyond fit_pca() (analysis.h).
+//
+// Neighbour rules (shared by es::nearest_neighbours and VocabularyIndex):
+//   - score = cosine computed in double: x.q / (|x| |q|); Neighbour::cosine is it rounded
+//     to float. Ranked by score, best first; equal scores by lower id.
+//   - a table row with zero or non-finite norm has no direction and is never returned;
+//     a query with zero or non-finite norm is an es::Error.
+//   - ids in `exclude` are skipped; k is clamped to the number of rows left (k <= 0: none).
+#pragma once
+
+#include "analysis.h"
+#include "tokenizer.h"
+#include "types.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace es {
+
+// ---- Neighbours over a whole table ------------------------------------------------------
+
+// A search index over one (V, d) table, built once per model and kept beside it: the row
+// norms (so no query recomputes them) and int8 codes of the unit rows (V x d bytes, a
+// quarter of the table). A query scans the codes, whose error is bounded (0.5 * scale_r *
+// |q|_1 per row), and rescores exactly every row the bound cannot rule out, so the answer is
+// exactly that of nearest_neighbours(). The table must outlive the index.
+class VocabularyIndex {
+ public:
+  explicit VocabularyIndex(TableMap table);  // builds in one pass over the table (2 threads)
+
+  const TableMap& table() const { return table_; }
+  long long rows() const { return table_.rows(); }
+  long long dim() const { return table_.cols(); }
+  double row_norm(int id) const;  // |E[id]|, cached
+
+  // Exact top-k by cosine with `query` (d values).
+  std::vector<Neighbour> nearest(std::span<const float> query, int k,
+                                 std::span<const int> exclude = {}) const;
+  // Neighbours of the token's own row; the token itself is left out unless include_self.
+  std::vector<Neighbour> nearest_to_token(int id, int k, bool include_self = false) const;
+
+  // a - b + c over unit rows: E[a]/|E[a]| - E[b]/|E[b]| + E[c]/|E[c]| (so no token dominates
+  // by its norm), then the top-k rows by cosine with a, b and c excluded.
+  RowVectorF analogy_vector(int a, int b, int c) const;  // (d)
+  std::vector<Neighbour> analogy(int a, int b, int c, int k) const;
+
+  // How the last query went (for the benchmark and the docs): rows rescored exactly.
+  long long last_candidates() const { return last_candidates_; }
+
+ private:
+  void check_id(int id, const char* what) const;
+  TableMap table_;                   // (V, d) row-major, not owned
+  std::vector<double> norms_;        // (V)
+  std::vector<float> scales_;        // (V), 0 for a row with no direction
+  std::vector<std::int8_t> codes_;   // (V, d) row-major
+  mutable long long last_candidates_ = 0;
+};
+
+// ---- Token search by text -----------------------------------------------------------------
+
+// The id of the token whose bytes are exactly `text`, if there is one.
+std::optional<int> find_exact_token(const Tokenizer& tokenizer, std::string_view text);
+// Ids of tokens whose bytes contain `needle`, in id order, at most `limit`.
+std::vector<int> search_tokens(const Tokenizer& tokenizer, std::string_view needle, std::size_t limit);
+// The id for a command-line token argument: the exact token when there is one; otherwise an
+// es::Error that says how the text splits (e.g. "kingdom" -> "king" + "dom") and reminds that
+// GPT-2 spells a word that follows a space with the space (" king").
+int resolve_token(const Tokenizer& tokenizer, std::string_view text);
+
+// ---- PCA beyond fit_pca -------------------------------------------------------------------
+
+enum class PcaMethod {
+  Auto,       // Fast for d >= 32, Reference below
+  Fast,       // SIMD covariance + LAPACK (pca.cpp)
+  Reference,  // double covariance + Eigen's SelfAdjointEigenSolver (the benchmark baseline)
+};
+struct PcaTiming {
+  double covariance_s = 0;
+  double eigen_s = 0;
+  std::string path;  // which code ran
+};
+// fit_pca() with a chosen method; same contract (errors, clamping, sign convention).
+PcaBasis fit_pca_method(const Eigen::Ref<const MatrixRM>& rows, int k, PcaMethod method,
+                        PcaTiming* timing = nullptr);
+
+// A basis as a small binary file: magic "ESPCA1\0\0", int64 d, k, fit_rows, double total,
+// then mean (d float32), explained_variance (k float64), ratio (k float64), components
+// (k x d float32), little-endian. Throws es::Error naming the file on any problem.
+void save_pca_basis(const PcaBasis& basis, const std::filesystem::path& path);
+PcaBasis load_pca_basis(const std::filesystem::path& path);
+
+namespace detail {
+// Top-k of (ids[i], scores[i]) by the rules above; NaN scores are skipped.
+std::vector<Neighbour> select_top_k(std::span<const int> ids, std::span<const double> scores, int k);
+// |query| in double; es::Error when its size is not d or its norm is zero / non-finite.
+double query_norm(std::span<const float> query, long long d);
+}  // namespace detail
+
+}  // namespace es

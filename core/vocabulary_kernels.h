@@ -1,0 +1,35 @@
+// SIMD kernels of the vocabulary search (vocabulary.cpp). No Eigen in this header or its .cpp,
+// for the same reason as pca_fast.h: the AVX-512 / AVX2 functions carry target attributes
+// and are chosen at run time; the default build stays portable x86-64.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace es::fast {
+
+// sum_i a[i] * b[i], products and sums in double. The same function computes every "exact"
+// cosine (dots and row norms), so equal rows always get bit-identical scores.
+double dot_double(const float* a, const float* b, std::size_t d);
+
+// Exact cosine of every row of a (n, d) table with q: out[r] = x_r.q / (|x_r| |q|), or NaN for
+// a row with zero or non-finite norm. qnorm = |q|. Uses `threads` threads.
+void exact_cosines(const float* x, std::size_t n, std::size_t d, const float* q, double qnorm,
+                   double* out, int threads);
+
+// Builds the int8 codes of the unit rows: u = x_r / |x_r|, scale_r = max|u| / 127,
+// codes[r][i] = round(u_i / scale_r). norms[r] = |x_r| (double, by dot_double); a row with
+// zero or non-finite norm gets scale 0 and codes 0.
+void build_codes(const float* x, std::size_t n, std::size_t d, std::int8_t* codes, float* scales,
+                 double* norms, int threads);
+
+// approx[r] = scale_r * sum_i codes[r][i] * qhat[i] (float). |approx - cosine| is bounded by
+// 0.5 * scale_r * |qhat|_1 plus float round-off (vocabulary.cpp adds a margin for it).
+void approx_scores(const std::int8_t* codes, const float* scales, std::size_t n, std::size_t d,
+                   const float* qhat, float* approx, int threads);
+
+// Which code path the kernels take on this CPU: "avx512", "avx2" or "scalar".
+std::string search_kernel_name();
+
+}  // namespace es::fast
