@@ -1,0 +1,114 @@
+// AppState: the one place the desktop program keeps its inputs (model, scheme, text) and the
+// results core computes from them (ids, InputEmbedding, repeated groups, S, PCA basis).
+//
+// Every change goes through a setter that recomputes through core; a failed recompute keeps
+// the previous state and puts the reason on the status line. Panels read the results and
+// cache their own drawing data by version(): they never compute maths themselves.
+// Model loading runs on a worker thread; poll() picks the result up on the main thread.
+#pragma once
+
+#include "analysis.h"
+#include "embedding.h"
+#include "model_source.h"
+#include "position_scheme.h"
+#include "repeats.h"
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace es {
+
+enum class ViewId { Tokens, Matrix, Pca, Schemes, Model, Vocab };
+constexpr int kViewCount = 6;
+const char* view_id_name(ViewId v);   // "tokens", "matrix", ...
+const char* view_id_title(ViewId v);  // "Tokens", "Matrix", ...
+std::optional<ViewId> parse_view_id(std::string_view name);
+
+class AppState {
+ public:
+  // Starts on the built-in default: classroom model, "the cat sat on the mat", learned positions.
+  AppState();
+
+  // [Inputs] Each returns false (and sets an error status, state unchanged) on failure.
+  bool set_text(const std::string& text);
+  // Takes a freshly opened model; the scheme becomes the model's own.
+  bool set_model(std::shared_ptr<const ModelSource> model, const std::string& spec);
+  bool set_scheme(const SchemeParams& params);
+  // Opens a model synchronously (command line, tests). Throws es::Error.
+  void open_model_now(const std::string& spec);
+  // Opens a model on a worker thread; the window keeps running. poll() installs it.
+  void begin_open_model(const std::string& spec);
+  void poll();
+  bool loading() const { return loading_.valid(); }
+  const std::string& loading_spec() const { return loading_spec_; }
+  double loading_seconds() const;
+
+  // [Results]
+  const ModelSource& model() const { return *model_; }
+  std::shared_ptr<const ModelSource> model_ptr() const { return model_; }
+  const std::string& model_spec() const { return model_spec_; }
+  const PositionScheme& scheme() const { return *scheme_; }
+  const SchemeParams& scheme_params() const { return scheme_->params(); }
+  const std::string& text() const { return text_; }
+  const std::vector<int>& ids() const { return emb_.ids; }
+  int length() const { return static_cast<int>(emb_.ids.size()); }
+  // Token i's text with spaces and newlines made visible (es::visible_token_text).
+  const std::vector<std::string>& token_texts() const { return token_texts_; }
+  const std::vector<std::string>& token_bytes() const { return token_bytes_; }
+  const InputEmbedding& embedding() const { return emb_; }
+  const std::vector<RepeatedTokenGroup>& repeats() const { return repeats_; }
+  // Index into repeats() of the group position i belongs to, or -1.
+  int repeat_group_of(int position) const;
+  const MatrixRM& interaction() const { return interaction_; }  // (n, n), NaN masked
+  // One basis for the token, position and combined rows (fit on all three stacked).
+  const PcaBasis* pca() const { return pca_ ? &*pca_ : nullptr; }
+  // Colour slot of an id: distinct ids of the sentence get distinct slots, in order of first
+  // appearance; ids not in the sentence get slots after them.
+  int colour_slot(int id) const;
+  std::string layer_norm_label() const { return ln_label_; }
+
+  // Changes with every successful recompute; model_version() only when the model changes.
+  uint64_t version() const { return version_; }
+  uint64_t model_version() const { return model_version_; }
+
+  // [UI state shared by panels]
+  int selected_position = -1;  // token selected by a click in any view
+  ViewId view = ViewId::Matrix;
+
+  // [Status line]
+  void set_status(std::string message, bool error = false);
+  const std::string& status() const { return status_; }
+  bool status_is_error() const { return status_error_; }
+
+ private:
+  struct Derived;
+  bool recompute(std::shared_ptr<const ModelSource> model, const SchemeParams& params,
+                 const std::string& text, bool scheme_from_model);
+
+  std::shared_ptr<const ModelSource> model_;
+  std::string model_spec_ = "classroom";
+  std::unique_ptr<PositionScheme> scheme_;
+  std::string text_;
+  InputEmbedding emb_;
+  std::vector<std::string> token_texts_, token_bytes_;
+  std::vector<RepeatedTokenGroup> repeats_;
+  std::vector<int> group_of_;
+  MatrixRM interaction_;
+  std::optional<PcaBasis> pca_;
+  std::vector<int> colour_slots_;  // ids in order of first appearance
+  std::string ln_label_;
+  uint64_t version_ = 1, model_version_ = 1;
+
+  std::future<std::shared_ptr<const ModelSource>> loading_;
+  std::string loading_spec_;
+  std::chrono::steady_clock::time_point loading_start_;
+
+  std::string status_;
+  bool status_error_ = false;
+};
+
+}  // namespace es

@@ -1,0 +1,85 @@
+#include "colors.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace es::ui {
+
+namespace {
+
+using Lut = std::array<unsigned char, 256 * 4>;
+
+// Piecewise-linear interpolation between evenly spaced anchors (0xRRGGBB).
+Lut build_lut(const std::vector<unsigned>& anchors) {
+  Lut lut{};
+  const int n = static_cast<int>(anchors.size());
+  for (int i = 0; i < 256; ++i) {
+    float x = i / 255.0f * (n - 1);
+    int a = std::min(static_cast<int>(x), n - 2);
+    float f = x - a;
+    for (int c = 0; c < 3; ++c) {
+      int shift = 16 - 8 * c;
+      float va = (anchors[a] >> shift) & 0xff, vb = (anchors[a + 1] >> shift) & 0xff;
+      lut[i * 4 + c] = static_cast<unsigned char>(std::lround(va + (vb - va) * f));
+    }
+    lut[i * 4 + 3] = 255;
+  }
+  return lut;
+}
+
+ImU32 lut_colour(const Lut& lut, float t, float alpha) {
+  if (!std::isfinite(t)) return kNanColour;
+  int i = std::clamp(static_cast<int>(std::lround(t * 255.0f)), 0, 255);
+  return IM_COL32(lut[i * 4], lut[i * 4 + 1], lut[i * 4 + 2],
+                  static_cast<int>(std::clamp(alpha, 0.0f, 1.0f) * 255));
+}
+
+}  // namespace
+
+const Lut& diverging_lut() {
+  // ColorBrewer RdBu, 11 classes, reversed so that negative is blue.
+  static const Lut lut = build_lut({0x053061, 0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5f0, 0xf7f7f7,
+                                    0xfddbc7, 0xf4a582, 0xd6604d, 0xb2182b, 0x67001f});
+  return lut;
+}
+
+const Lut& sequential_lut() {
+  // viridis at 10 evenly spaced stops.
+  static const Lut lut = build_lut({0x440154, 0x482878, 0x3e4989, 0x31688e, 0x26828e, 0x1f9e89,
+                                    0x35b779, 0x6ece58, 0xb5de2b, 0xfde725});
+  return lut;
+}
+
+ImU32 diverging_colour(float t, float alpha) { return lut_colour(diverging_lut(), t, alpha); }
+ImU32 sequential_colour(float t, float alpha) { return lut_colour(sequential_lut(), t, alpha); }
+
+ImU32 value_colour(float value, float range) {
+  if (!std::isfinite(value)) return kNanColour;
+  float r = range > 0 ? range : 1.0f;
+  return diverging_colour(0.5f + 0.5f * std::clamp(value / r, -1.0f, 1.0f));
+}
+
+ImU32 contrast_text(ImU32 bg) {
+  float r = ((bg >> IM_COL32_R_SHIFT) & 0xff) / 255.0f;
+  float g = ((bg >> IM_COL32_G_SHIFT) & 0xff) / 255.0f;
+  float b = ((bg >> IM_COL32_B_SHIFT) & 0xff) / 255.0f;
+  float luma = 0.2126f * r + 0.7152f * g + 0.0722f * b;
+  return luma > 0.45f ? IM_COL32(0, 0, 0, 255) : IM_COL32(255, 255, 255, 255);
+}
+
+ImU32 categorical_colour(int k, float alpha) {
+  // Okabe-Ito, without black (the background is dark).
+  static const unsigned kOkabeIto[] = {0xE69F00, 0x56B4E9, 0x009E73, 0xF0E442,
+                                       0x0072B2, 0xD55E00, 0xCC79A7, 0xBBBBBB};
+  int a = static_cast<int>(std::clamp(alpha, 0.0f, 1.0f) * 255);
+  if (k >= 0 && k < 8) {
+    unsigned c = kOkabeIto[k];
+    return IM_COL32((c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff, a);
+  }
+  float h = std::fmod(0.13f + 0.618034f * static_cast<float>(k), 1.0f);
+  float r, g, b;
+  ImGui::ColorConvertHSVtoRGB(h, 0.55f, 0.95f, r, g, b);
+  return IM_COL32(static_cast<int>(r * 255), static_cast<int>(g * 255), static_cast<int>(b * 255), a);
+}
+
+}  // namespace es::ui

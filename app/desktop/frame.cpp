@@ -1,0 +1,333 @@
+// Index of this file
+// [SECTION] Construction and panel options
+// [SECTION] The frame: one window filling the viewport
+// [SECTION] Menu bar
+// [SECTION] Control strip (text, model, scheme, view)
+// [SECTION] Status line
+// [SECTION] Export of the current matrices (CSV, NPY)
+#include "frame.h"
+
+#include "colors.h"
+#include "matrix_export.h"
+#include "widgets.h"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <GLFW/glfw3.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+namespace es::ui {
+
+// [SECTION] Construction and panel options
+
+Frame::Frame(AppState& state) : state_(state), panels_(make_all_panels()) {
+  text_edit_ = state_.text();
+  text_seen_version_ = state_.version();
+}
+
+void Frame::set_panel_option(const std::string& panel_dot_key, const std::string& value) {
+  auto dot = panel_dot_key.find('.');
+  std::string panel = panel_dot_key.substr(0, dot), key = panel_dot_key.substr(dot + 1);
+  for (auto& p : panels_)
+    if (panel == p->name()) {
+      p->set_option(key, value);
+      return;
+    }
+  throw Error("no panel named '" + panel + "' (for option " + panel_dot_key + ")");
+}
+
+std::vector<std::pair<std::string, std::string>> Frame::panel_options() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& p : panels_)
+    for (auto& [k, v] : p->options()) out.emplace_back(std::string(p->name()) + "." + k, v);
+  return out;
+}
+
+// [SECTION] The frame: one window filling the viewport
+
+void Frame::draw() {
+  state_.poll();
+  if (state_.version() != text_seen_version_) {
+    // The text changed elsewhere (e.g. the model panel): show what is in use.
+    if (!ImGui::IsAnyItemActive()) text_edit_ = state_.text();
+    text_seen_version_ = state_.version();
+  }
+  ImGuiIO& io = ImGui::GetIO();
+  if (!io.WantTextInput) {
+    for (int k = 0; k < kViewCount; ++k)
+      if (ImGui::IsKeyPressed(GLFW_KEY_1 + k, false)) state_.view = static_cast<ViewId>(k);
+  }
+
+  draw_menu_bar();
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(vp->WorkPos);
+  ImGui::SetNextWindowSize(vp->WorkSize);
+  ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                           ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+  ImGui::Begin("embedscope", nullptr, flags);
+  draw_control_strip();
+  ImGui::Separator();
+
+  const float status_h = ImGui::GetFrameHeightWithSpacing() + 4.0f;
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  avail.y -= status_h;
+  std::vector<Panel*> main, bottom;
+  for (auto& p : panels_) {
+    if (!p->shows_in(state_.view)) continue;
+    (p->region() == Region::Bottom ? bottom : main).push_back(p.get());
+  }
+  const float splitter = 8.0f;
+  float bottom_h = bottom.empty() ? 0.0f : std::clamp(avail.y * bottom_fraction_, 80.0f, avail.y - 120.0f);
+  float main_h = avail.y - bottom_h - (bottom.empty() ? 0.0f : splitter);
+  ImGui::BeginChild("main_region", ImVec2(avail.x, main_h), false);
+  for (Panel* p : main) {
+    ImGui::PushID(p->name());
+    p->draw(state_, ImGui::GetContentRegionAvail());
+    ImGui::PopID();
+  }
+  ImGui::EndChild();
+  if (!bottom.empty()) {
+    // A draggable splitter between the regions.
+    ImGui::InvisibleButton("splitter", ImVec2(avail.x, splitter));
+    if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeNS);
+    if (ImGui::IsItemActive())
+      bottom_fraction_ = std::clamp(bottom_fraction_ - io.MouseDelta.y / std::max(1.0f, avail.y), 0.1f, 0.8f);
+    ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    ImGui::GetWindowDrawList()->AddLine(ImVec2(a.x, (a.y + b.y) / 2), ImVec2(b.x, (a.y + b.y) / 2),
+                                        ImGui::GetColorU32(ImGuiCol_Separator), 2.0f);
+    ImGui::BeginChild("bottom_region", ImVec2(avail.x, bottom_h), false);
+    for (Panel* p : bottom) {
+      ImGui::PushID(p->name());
+      p->draw(state_, ImGui::GetContentRegionAvail());
+      ImGui::PopID();
+    }
+    ImGui::EndChild();
+  }
+  draw_status_line();
+  ImGui::End();
+}
+
+// [SECTION] Menu bar
+
+void Frame::draw_menu_bar() {
+  if (!ImGui::BeginMainMenuBar()) return;
+  if (ImGui::BeginMenu("File")) {
+    if (ImGui::MenuItem("Open model...", "5")) state_.view = ViewId::Model;
+    if (ImGui::MenuItem("Built-in: classroom")) state_.begin_open_model("classroom");
+    if (ImGui::MenuItem("Built-in: GPT-2 shapes, untrained")) state_.begin_open_model("gpt2-untrained");
+    ImGui::Separator();
+    if (ImGui::MenuItem("Save this view as PNG")) {
+      const char* home = std::getenv("HOME");
+      std::filesystem::path dir = home ? std::filesystem::path(home) : std::filesystem::current_path();
+      screenshot_request = (dir / (std::string("embedscope-") + view_id_name(state_.view) + ".png")).string();
+    }
+    if (ImGui::MenuItem("Export matrices (CSV + NPY)")) export_matrices();
+    ImGui::Separator();
+    if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit_requested = true;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("View")) {
+    for (int k = 0; k < kViewCount; ++k) {
+      ViewId v = static_cast<ViewId>(k);
+      std::string key = std::to_string(k + 1);
+      if (ImGui::MenuItem(view_id_title(v), key.c_str(), state_.view == v)) state_.view = v;
+    }
+    ImGui::Separator();
+    ImGui::TextUnformatted("UI scale (projector: 1.5 - 2)");
+    float s = ui_scale;
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
+    if (ImGui::SliderFloat("##scale", &s, 0.75f, 3.0f, "%.2f") && !ImGui::IsMouseDown(0)) {}
+    if (ImGui::IsItemDeactivatedAfterEdit() && s != ui_scale) {
+      ui_scale = s;
+      ui_scale_changed = true;
+    }
+    for (float preset : {1.0f, 1.5f, 2.0f}) {
+      char label[16];
+      std::snprintf(label, sizeof label, "%.1fx", preset);
+      ImGui::SameLine();
+      if (ImGui::SmallButton(label)) {
+        ui_scale = preset;
+        ui_scale_changed = true;
+      }
+    }
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("Help")) {
+    ImGui::TextUnformatted("EmbedScope: text -> tokens -> token rows + position rows -> block 0.");
+    ImGui::TextUnformatted("Keys 1-6 switch views. Click a token anywhere to select it everywhere.");
+    ImGui::TextUnformatted("Heatmaps: wheel zooms rows, drag pans, double-click fits.");
+    ImGui::EndMenu();
+  }
+  // The model in use, always visible at the right of the menu bar.
+  std::string label = state_.model().label();
+  float w = ImGui::CalcTextSize(label.c_str()).x;
+  ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX() + 20, ImGui::GetWindowWidth() - w - 16));
+  ImGui::PushStyleColor(ImGuiCol_Text, state_.model().trained() ? kMuted : kWarn);
+  ImGui::TextUnformatted(label.c_str());
+  ImGui::PopStyleColor();
+  ImGui::EndMainMenuBar();
+}
+
+// [SECTION] Control strip (text, model, scheme, view)
+
+void Frame::draw_control_strip() {
+  const float em = ImGui::GetFontSize();
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("Text");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(std::max(em * 12, ImGui::GetContentRegionAvail().x * 0.42f));
+  if (ImGui::InputText("##text", &text_edit_)) {
+    if (state_.set_text(text_edit_)) text_seen_version_ = state_.version();
+  }
+  ImGui::SameLine();
+  ImGui::TextDisabled("(%d tokens)", state_.length());
+  ImGui::SameLine(0, em * 1.5f);
+  ImGui::TextUnformatted("Model");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(em * 11);
+  std::string current = state_.loading() ? "opening " + state_.loading_spec() : state_.model_spec();
+  if (ImGui::BeginCombo("##model", current.c_str())) {
+    if (ImGui::Selectable("classroom", state_.model_spec() == "classroom")) state_.begin_open_model("classroom");
+    if (ImGui::Selectable("gpt2-untrained", state_.model_spec() == "gpt2-untrained"))
+      state_.begin_open_model("gpt2-untrained");
+    if (ImGui::Selectable("a file or a cached model... (view 5)")) state_.view = ViewId::Model;
+    ImGui::EndCombo();
+  }
+  if (state_.loading()) {
+    ImGui::SameLine();
+    const char spin[] = "|/-\\";
+    ImGui::Text("%c %.1f s", spin[static_cast<int>(state_.loading_seconds() * 8) % 4], state_.loading_seconds());
+  }
+  draw_scheme_controls();
+  draw_view_tabs();
+}
+
+void Frame::draw_scheme_controls() {
+  const float em = ImGui::GetFontSize();
+  SchemeParams p = state_.scheme_params();
+  bool changed = false;
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("Scheme");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(em * 8);
+  if (ImGui::BeginCombo("##scheme", scheme_kind_name(p.kind).c_str())) {
+    for (SchemeKind k : {SchemeKind::None, SchemeKind::Learned, SchemeKind::Sinusoidal, SchemeKind::Rope,
+                         SchemeKind::Alibi, SchemeKind::T5}) {
+      if (ImGui::Selectable(scheme_kind_name(k).c_str(), k == p.kind) && k != p.kind) {
+        p.kind = k;
+        changed = true;
+      }
+    }
+    ImGui::EndCombo();
+  }
+  auto int_field = [&](const char* label, int* v, int lo, int hi) {
+    ImGui::SameLine();
+    ImGui::TextUnformatted(label);
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(em * 6);
+    int x = *v;
+    if (ImGui::InputInt((std::string("##") + label).c_str(), &x) && x >= lo && x <= hi) {
+      *v = x;
+      changed = true;
+    }
+  };
+  if (p.kind == SchemeKind::Sinusoidal || p.kind == SchemeKind::Rope) {
+    ImGui::SameLine();
+    ImGui::TextUnformatted("base");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(em * 7);
+    double b = p.base;
+    if (ImGui::InputDouble("##base", &b, 0, 0, "%.0f", ImGuiInputTextFlags_EnterReturnsTrue) && b > 1) {
+      p.base = b;
+      changed = true;
+    }
+  }
+  if (p.kind == SchemeKind::Sinusoidal) {
+    ImGui::SameLine();
+    int layout = p.layout == SinusoidLayout::Interleaved ? 0 : 1;
+    ImGui::SetNextItemWidth(em * 9);
+    if (ImGui::Combo("##layout", &layout, "interleaved sin/cos\0[sin | cos] halves\0")) {
+      p.layout = layout == 0 ? SinusoidLayout::Interleaved : SinusoidLayout::Halves;
+      changed = true;
+    }
+  }
+  if (p.kind == SchemeKind::Rope) {
+    ImGui::SameLine();
+    ImGui::TextUnformatted("rotary");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(em * 6);
+    float f = static_cast<float>(p.rotary_fraction);
+    if (ImGui::SliderFloat("##rot", &f, 0.05f, 1.0f, "%.2f") && f > 0) {
+      p.rotary_fraction = f;
+      changed = true;
+    }
+    ImGui::SameLine();
+    int pairs = p.pairs == RopePairs::Interleaved ? 0 : 1;
+    ImGui::SetNextItemWidth(em * 8);
+    if (ImGui::Combo("##pairs", &pairs, "interleaved pairs\0half-split pairs\0")) {
+      p.pairs = pairs == 0 ? RopePairs::Interleaved : RopePairs::HalfSplit;
+      changed = true;
+    }
+  }
+  if (p.kind == SchemeKind::Alibi || p.kind == SchemeKind::T5) {
+    int_field("heads", &p.heads, 1, 256);
+    p.head = std::clamp(p.head, 1, p.heads);
+    int_field("head", &p.head, 1, p.heads);
+  }
+  if (p.kind == SchemeKind::T5) {
+    int_field("buckets", &p.buckets, 2, 1024);
+    int_field("max dist", &p.max_distance, 2, 100000);
+    ImGui::SameLine();
+    if (ImGui::Checkbox("causal", &p.causal)) changed = true;
+  }
+  ImGui::SameLine();
+  help_marker(state_.scheme().where_position_enters().c_str());
+  if (changed) state_.set_scheme(p);
+}
+
+void Frame::draw_view_tabs() {
+  for (int k = 0; k < kViewCount; ++k) {
+    ViewId v = static_cast<ViewId>(k);
+    std::string label = std::to_string(k + 1) + "  " + view_id_title(v);
+    bool active = state_.view == v;
+    if (active) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
+    if (ImGui::Button(label.c_str())) state_.view = v;
+    if (active) ImGui::PopStyleColor();
+    ImGui::SameLine();
+  }
+  ImGui::TextDisabled("   %s", state_.scheme().describe().c_str());
+}
+
+// [SECTION] Status line
+
+void Frame::draw_status_line() {
+  ImGui::Separator();
+  ImGui::AlignTextToFramePadding();
+  if (state_.status().empty()) {
+    ImGui::TextDisabled("Ready. Keys 1-6 switch views; hover anything for details.");
+  } else {
+    ImGui::PushStyleColor(ImGuiCol_Text, state_.status_is_error() ? kWarn : IM_COL32(200, 230, 200, 255));
+    ImGui::TextUnformatted((state_.status_is_error() ? "Error: " + state_.status() : state_.status()).c_str());
+    ImGui::PopStyleColor();
+  }
+}
+
+// [SECTION] Export of the current matrices (CSV, NPY)
+
+void Frame::export_matrices() {
+  const char* home = std::getenv("HOME");
+  std::filesystem::path dir = (home ? std::filesystem::path(home) : std::filesystem::current_path()) / "embedscope-export";
+  try {
+    std::vector<std::string> written = export_embedding(state_, dir);
+    state_.set_status("Wrote " + std::to_string(written.size()) + " files to " + dir.string() +
+                      " (token, position, combined, normed as CSV and NPY)");
+  } catch (const std::exception& e) {
+    state_.set_status(std::string("Export failed: ") + e.what(), true);
+  }
+}
+
+}  // namespace es::ui

@@ -1,0 +1,45 @@
+// The window's frame: main menu bar, control strip (text, model, scheme and its parameters,
+// view), the current view's panels in resizable regions, and the status line.
+#pragma once
+
+#include "app_state.h"
+#include "panel.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace es::ui {
+
+class Frame {
+ public:
+  explicit Frame(AppState& state);
+  void draw();  // one frame of UI; call between ImGui::NewFrame and ImGui::Render
+
+  std::vector<std::unique_ptr<Panel>>& panels() { return panels_; }
+  void set_panel_option(const std::string& panel_dot_key, const std::string& value);  // throws
+  std::vector<std::pair<std::string, std::string>> panel_options() const;
+
+  // Requests the main loop acts on after rendering.
+  bool quit_requested = false;
+  std::string screenshot_request;   // PNG path to write after this frame
+  float ui_scale = 1.0f;
+  bool ui_scale_changed = false;
+
+ private:
+  void draw_menu_bar();
+  void draw_control_strip();
+  void draw_scheme_controls();
+  void draw_view_tabs();
+  void draw_status_line();
+  void export_matrices();
+
+  AppState& state_;
+  std::vector<std::unique_ptr<Panel>> panels_;
+  std::string text_edit_;
+  uint64_t text_seen_version_ = 0;
+  std::string model_edit_;
+  float bottom_fraction_ = 0.36f;
+};
+
+}  // namespace es::ui

@@ -1,0 +1,347 @@
+// Index of this file
+// [SECTION] Shared GPU resources (shader, colour map, VAO)
+// [SECTION] Upload and render
+// [SECTION] The widget
+// [SECTION] Colour bar and number formatting
+#include "heatmap.h"
+
+#include "colors.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+namespace es::ui {
+
+// [SECTION] Shared GPU resources (shader, colour map, VAO)
+
+namespace {
+
+struct HeatmapGpu {
+  gl::Shader shader;
+  gl::Texture colormap;
+  gl::VertexArray vao;
+  GLint u_data = -1, u_colormap = -1, u_uv0 = -1, u_uv1 = -1, u_range = -1;
+};
+
+HeatmapGpu& gpu() {
+  // Never destroyed: it must not outlive the GL context at exit (the OS frees it all).
+  static HeatmapGpu& g = *[] {
+    auto* hp = new HeatmapGpu;
+    HeatmapGpu& h = *hp;
+    h.shader = gl::Shader::from_embedded("fullscreen.vert.glsl", "heatmap.frag.glsl");
+    h.colormap.upload_rgba8(256, 1, diverging_lut().data(), true);
+    h.vao.create();
+    h.u_data = h.shader.uniform("u_data");
+    h.u_colormap = h.shader.uniform("u_colormap");
+    h.u_uv0 = h.shader.uniform("u_uv0");
+    h.u_uv1 = h.shader.uniform("u_uv1");
+    h.u_range = h.shader.uniform("u_range");
+    return hp;
+  }();
+  return g;
+}
+
+}  // namespace
+
+// [SECTION] Upload and render
+
+void Heatmap::upload_block(const HeatmapSpec& spec, long long r0, long long nr, long long c0,
+                           long long nc) {
+  std::vector<float> block(static_cast<size_t>(nr * nc));
+  for (long long r = 0; r < nr; ++r)
+    std::copy_n(spec.values + (r0 + r) * spec.cols + c0, nc, block.data() + r * nc);
+  data_.upload_r32f(static_cast<int>(nc), static_cast<int>(nr), block.data());
+  block_r0_ = r0;
+  block_rows_ = nr;
+  block_c0_ = c0;
+  block_cols_ = nc;
+  block_version_ = spec.version;
+  block_ptr_ = spec.values;
+}
+
+void Heatmap::render(const HeatmapSpec& spec, int width, int height, double rb, double rc,
+                     long long c0, long long nc) {
+  const long long max_tex = gl::max_texture_size();
+  long long r_lo = static_cast<long long>(std::floor(rb));
+  long long r_hi = std::min(spec.rows, static_cast<long long>(std::ceil(rb + rc)));
+  bool inside = block_version_ == spec.version && block_ptr_ == spec.values && r_lo >= block_r0_ &&
+                r_hi <= block_r0_ + block_rows_ && c0 >= block_c0_ &&
+                c0 + nc <= block_c0_ + block_cols_;
+  if (!inside) {
+    // The whole table when it fits comfortably; else a block of rows around the window.
+    long long cols_block = std::min(spec.cols, max_tex);
+    long long c_start = cols_block == spec.cols ? 0 : std::clamp(c0, 0LL, spec.cols - cols_block);
+    long long budget_rows = std::max<long long>(r_hi - r_lo, (1LL << 22) / std::max(1LL, cols_block));
+    long long rows_block = std::min({spec.rows, max_tex, budget_rows});
+    long long centre = (r_lo + r_hi) / 2;
+    long long r_start = std::clamp(centre - rows_block / 2, 0LL, spec.rows - rows_block);
+    upload_block(spec, r_start, rows_block, c_start, cols_block);
+  }
+  HeatmapGpu& g = gpu();
+  fbo_.ensure_size(width, height);
+  fbo_.bind();
+  glDisable(GL_BLEND);
+  glDisable(GL_SCISSOR_TEST);
+  glDisable(GL_DEPTH_TEST);
+  glDisable(GL_CULL_FACE);
+  g.shader.use();
+  glActiveTexture(GL_TEXTURE0);
+  glBindTexture(GL_TEXTURE_2D, data_.id());
+  glActiveTexture(GL_TEXTURE1);
+  glBindTexture(GL_TEXTURE_2D, g.colormap.id());
+  glActiveTexture(GL_TEXTURE0);
+  glUniform1i(g.u_data, 0);
+  glUniform1i(g.u_colormap, 1);
+  float u0 = static_cast<float>(c0 - block_c0_) / static_cast<float>(block_cols_);
+  float u1 = static_cast<float>(c0 + nc - block_c0_) / static_cast<float>(block_cols_);
+  float v0 = static_cast<float>((rb - block_r0_) / static_cast<double>(block_rows_));
+  float v1 = static_cast<float>((rb + rc - block_r0_) / static_cast<double>(block_rows_));
+  glUniform2f(g.u_uv0, u0, v0);
+  glUniform2f(g.u_uv1, u1, v1);
+  glUniform1f(g.u_range, spec.range > 0 ? spec.range : 1.0f);
+  g.vao.bind();
+  glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+  glBindVertexArray(0);
+  glUseProgram(0);
+  gl::Framebuffer::unbind();
+}
+
+// [SECTION] The widget
+
+HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size) {
+  HeatmapHover hover;
+  ImGui::PushID(id);
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float line = ImGui::GetTextLineHeight();
+  ImVec2 origin = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+
+  // Layout: title line, dimension numbers line, then labels | map.
+  float title_h = spec.title.empty() ? 0.0f : line + style.ItemSpacing.y;
+  float header_h = line + 2.0f;
+  long long nc = spec.col_count > 0 ? std::min(spec.col_count, spec.cols) : spec.cols;
+  long long c0 = std::clamp(spec.col_begin, 0LL, std::max(0LL, spec.cols - nc));
+  float label_w = 0;
+  if (spec.show_labels && spec.row_label) {
+    if (spec.label_width > 0) {
+      label_w = spec.label_width;
+    } else {
+      long long probe = std::min<long long>(spec.rows, 256);
+      for (long long r = 0; r < probe; ++r)
+        label_w = std::max(label_w, ImGui::CalcTextSize(spec.row_label(r).c_str()).x);
+      label_w = std::min(label_w + 10.0f, size.x * 0.35f);
+    }
+  }
+  ImVec2 map_min(origin.x + label_w, origin.y + title_h + header_h);
+  ImVec2 map_size(std::max(8.0f, size.x - label_w), std::max(8.0f, size.y - title_h - header_h));
+  ImVec2 map_max(map_min.x + map_size.x, map_min.y + map_size.y);
+
+  if (!spec.title.empty())
+    dl->AddText(origin, ImGui::GetColorU32(ImGuiCol_Text), spec.title.c_str());
+
+  if (spec.rows <= 0 || spec.cols <= 0 || !spec.values) {
+    ImGui::SetCursorScreenPos(map_min);
+    ImGui::InvisibleButton("empty", map_size);
+    dl->AddRect(map_min, map_max, ImGui::GetColorU32(ImGuiCol_Border));
+    const char* msg = "(nothing to show)";
+    ImVec2 ts = ImGui::CalcTextSize(msg);
+    dl->AddText(ImVec2(map_min.x + (map_size.x - ts.x) / 2, map_min.y + (map_size.y - ts.y) / 2),
+                ImGui::GetColorU32(ImGuiCol_TextDisabled), msg);
+    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + size.y));
+    ImGui::PopID();
+    return hover;
+  }
+
+  // Visible row window: fit all unless zoomed; never more rows than a texture can hold.
+  const double max_rows = static_cast<double>(std::min<long long>(spec.rows, gl::max_texture_size()));
+  if (row_count_ <= 0 || row_count_ > max_rows) {
+    row_count_ = max_rows;
+  }
+  row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);
+
+  ImGui::SetCursorScreenPos(map_min);
+  ImGui::InvisibleButton("map", map_size);
+  bool hovered = ImGui::IsItemHovered();
+  ImGuiIO& io = ImGui::GetIO();
+  if (hovered && io.MouseWheel != 0.0f) {
+    double frac = (io.MousePos.y - map_min.y) / map_size.y;
+    double anchor = row_begin_ + frac * row_count_;
+    double factor = io.MouseWheel > 0 ? 0.8 : 1.25;
+    row_count_ = std::clamp(row_count_ * factor, std::min(4.0, max_rows), max_rows);
+    row_begin_ = std::clamp(anchor - frac * row_count_, 0.0, static_cast<double>(spec.rows) - row_count_);
+  }
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+    row_begin_ -= io.MouseDelta.y / map_size.y * row_count_;
+    row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);
+  }
+  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) reset_view();
+
+  // Redraw the offscreen image only when something it depends on changed.
+  ImVec2 scale = io.DisplayFramebufferScale;
+  int px_w = std::max(1, static_cast<int>(map_size.x * scale.x));
+  int px_h = std::max(1, static_cast<int>(map_size.y * scale.y));
+  Key key{spec.version, spec.values, row_begin_, row_count_, c0, nc, spec.range, px_w, px_h};
+  if (!(key == rendered_)) {
+    render(spec, px_w, px_h, row_begin_, row_count_, c0, nc);
+    rendered_ = key;
+  }
+  dl->AddImage(fbo_.color().imgui_id(), map_min, map_max, ImVec2(0, 0), ImVec2(1, 1));
+
+  const float cell_w = map_size.x / static_cast<float>(nc);
+  const float cell_h = map_size.y / static_cast<float>(row_count_);
+  auto row_y = [&](double r) { return map_min.y + static_cast<float>((r - row_begin_) * cell_h); };
+  long long r_first = static_cast<long long>(std::floor(row_begin_));
+  long long r_last = std::min(spec.rows, static_cast<long long>(std::ceil(row_begin_ + row_count_)));
+
+  dl->PushClipRect(ImVec2(origin.x, map_min.y - header_h), ImVec2(map_max.x, map_max.y + 1), true);
+  // Column numbers: every column when they fit, else a sparse scale.
+  {
+    float num_w = ImGui::CalcTextSize("0000").x;
+    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(num_w / std::max(1.0f, cell_w))));
+    ImU32 col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+    for (long long c = 0; c < nc; c += step) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%lld", c0 + c);
+      float tw = ImGui::CalcTextSize(buf).x;
+      float x = map_min.x + (static_cast<float>(c) + 0.5f) * cell_w - tw / 2;
+      if (step > 1) x = map_min.x + static_cast<float>(c) * cell_w;
+      dl->AddText(ImVec2(x, map_min.y - header_h), col, buf);
+    }
+  }
+  // Row labels, thinned when rows are smaller than a text line.
+  if (label_w > 0) {
+    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(line / std::max(0.01f, cell_h))));
+    for (long long r = r_first; r < r_last; ++r) {
+      if ((r % step) != 0 && r != spec.selected_row) continue;
+      std::string text = spec.row_label(r);
+      float y = row_y(static_cast<double>(r) + 0.5) - line / 2;
+      ImU32 col = spec.row_label_colour ? spec.row_label_colour(r) : ImGui::GetColorU32(ImGuiCol_Text);
+      float tw = ImGui::CalcTextSize(text.c_str()).x;
+      dl->AddText(ImVec2(map_min.x - tw - 6.0f, y), col, text.c_str());
+    }
+  }
+  dl->PopClipRect();
+
+  dl->PushClipRect(map_min, ImVec2(map_max.x + 1, map_max.y + 1), true);
+  // Numbers in the cells, when there is room for them (the classroom case).
+  if (spec.show_values) {
+    float need_w = ImGui::CalcTextSize("-0.000").x + 4.0f;
+    if (cell_w >= need_w && cell_h >= line + 2.0f) {
+      for (long long r = r_first; r < r_last; ++r) {
+        for (long long c = 0; c < nc; ++c) {
+          float v = spec.values[r * spec.cols + c0 + c];
+          std::string s = std::isnan(v) ? "masked" : format_value(v);
+          ImVec2 ts = ImGui::CalcTextSize(s.c_str());
+          ImVec2 p(map_min.x + (static_cast<float>(c) + 0.5f) * cell_w - ts.x / 2,
+                   row_y(static_cast<double>(r) + 0.5) - ts.y / 2);
+          dl->AddText(p, contrast_text(value_colour(v, spec.range)), s.c_str());
+        }
+      }
+    }
+    // Thin grid lines once cells are big enough to tell apart.
+    if (cell_w >= 6.0f && cell_h >= 6.0f) {
+      ImU32 grid = IM_COL32(0, 0, 0, 60);
+      for (long long c = 1; c < nc; ++c)
+        dl->AddLine(ImVec2(map_min.x + c * cell_w, map_min.y), ImVec2(map_min.x + c * cell_w, map_max.y), grid);
+      for (long long r = r_first + 1; r < r_last; ++r)
+        dl->AddLine(ImVec2(map_min.x, row_y(static_cast<double>(r))), ImVec2(map_max.x, row_y(static_cast<double>(r))), grid);
+    }
+  }
+  // Marked rows (repeated tokens): a coloured frame around the row and a tag on the right.
+  for (const HeatmapRowMark& m : spec.marks) {
+    if (m.row < r_first || m.row >= r_last) continue;
+    float y0 = row_y(static_cast<double>(m.row)), y1 = row_y(static_cast<double>(m.row + 1));
+    float t = std::clamp(cell_h * 0.12f, 2.0f, 4.0f);
+    dl->AddRect(ImVec2(map_min.x + t / 2, y0 + t / 2), ImVec2(map_max.x - t / 2, std::max(y0 + t, y1 - t / 2)),
+                m.colour, 0.0f, 0, t);
+  }
+  if (spec.selected_row >= r_first && spec.selected_row < r_last) {
+    float y0 = row_y(static_cast<double>(spec.selected_row)), y1 = row_y(static_cast<double>(spec.selected_row + 1));
+    dl->AddRect(ImVec2(map_min.x, y0), ImVec2(map_max.x, std::max(y0 + 2, y1)), kSelectColour, 0, 0, 1.5f);
+  }
+  dl->PopClipRect();
+  // Tags beside the labels (outside the map so they never hide values).
+  for (const HeatmapRowMark& m : spec.marks) {
+    if (m.tag.empty() || m.row < r_first || m.row >= r_last || label_w <= 0) continue;
+    float y = row_y(static_cast<double>(m.row) + 0.5);
+    dl->AddCircleFilled(ImVec2(origin.x + 5.0f, y), 4.0f, m.colour);
+  }
+  dl->AddRect(map_min, map_max, ImGui::GetColorU32(ImGuiCol_Border));
+
+  if (hovered) {
+    long long c = c0 + static_cast<long long>((io.MousePos.x - map_min.x) / cell_w);
+    long long r = static_cast<long long>(std::floor(row_begin_ + (io.MousePos.y - map_min.y) / cell_h));
+    if (r >= 0 && r < spec.rows && c >= c0 && c < c0 + nc) {
+      hover.row = r;
+      hover.col = c;
+      hover.value = spec.values[r * spec.cols + c];
+      hover.clicked = ImGui::IsMouseReleased(ImGuiMouseButton_Left) && io.MouseDragMaxDistanceSqr[0] < 9.0f;
+      ImGui::BeginTooltip();
+      if (spec.row_label) ImGui::Text("%s %lld: %s", spec.row_noun.c_str(), r, spec.row_label(r).c_str());
+      else ImGui::Text("%s %lld", spec.row_noun.c_str(), r);
+      ImGui::Text("%s %lld", spec.col_noun.c_str(), c);
+      if (std::isnan(hover.value)) ImGui::TextUnformatted("value: masked (NaN)");
+      else ImGui::Text("value: %.6g", static_cast<double>(hover.value));
+      if (row_count_ < spec.rows) ImGui::TextDisabled("wheel: zoom rows, drag: pan, double-click: fit");
+      ImGui::EndTooltip();
+    }
+  }
+  ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + size.y));
+  ImGui::Dummy(ImVec2(size.x, 0));
+  ImGui::PopID();
+  return hover;
+}
+
+// [SECTION] Colour bar and number formatting
+
+std::string format_value(double v) {
+  char buf[32];
+  double a = std::fabs(v);
+  if (std::isnan(v)) return "nan";
+  if (a != 0 && (a < 1e-3 || a >= 1e5)) std::snprintf(buf, sizeof buf, "%.2e", v);
+  else if (a < 0.1) std::snprintf(buf, sizeof buf, "%.3f", v);
+  else if (a < 100) std::snprintf(buf, sizeof buf, "%.2f", v);
+  else std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
+float colour_bar_width(float range) {
+  return 22.0f + ImGui::CalcTextSize(("-" + format_value(range)).c_str()).x + 10.0f;
+}
+
+void colour_bar(const char* caption, float range, ImVec2 size) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  ImVec2 p = ImGui::GetCursorScreenPos();
+  const float line = ImGui::GetTextLineHeight();
+  if (caption && *caption) dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), caption);
+  float top = p.y + line * 2 + 4.0f, bottom = p.y + size.y - line * 0.5f;
+  float bar_w = 18.0f;
+  const int steps = 64;
+  for (int i = 0; i < steps; ++i) {
+    float t0 = static_cast<float>(i) / steps, t1 = static_cast<float>(i + 1) / steps;
+    float y0 = bottom - (bottom - top) * t0, y1 = bottom - (bottom - top) * t1;
+    dl->AddRectFilled(ImVec2(p.x, y1), ImVec2(p.x + bar_w, y0 + 0.5f), diverging_colour((t0 + t1) / 2));
+  }
+  dl->AddRect(ImVec2(p.x, top), ImVec2(p.x + bar_w, bottom), ImGui::GetColorU32(ImGuiCol_Border));
+  for (int k = 0; k <= 4; ++k) {
+    float t = k / 4.0f;
+    float y = bottom - (bottom - top) * t;
+    double v = (t * 2 - 1) * range;
+    std::string s = k == 2 ? "0" : format_value(v);
+    dl->AddLine(ImVec2(p.x + bar_w, y), ImVec2(p.x + bar_w + 4, y), ImGui::GetColorU32(ImGuiCol_Text));
+    dl->AddText(ImVec2(p.x + bar_w + 6, y - line / 2), ImGui::GetColorU32(ImGuiCol_Text), s.c_str());
+  }
+  // NaN swatch under the bar when there is room.
+  ImGui::Dummy(size);
+}
+
+float symmetric_range(const float* values, long long count) {
+  float m = 0;
+  for (long long i = 0; i < count; ++i)
+    if (std::isfinite(values[i])) m = std::max(m, std::fabs(values[i]));
+  return m > 0 ? m : 1.0f;
+}
+
+}  // namespace es::ui

@@ -1,0 +1,95 @@
+// The texture heatmap widget: a float matrix drawn as one GL_R32F texture through the
+// diverging colour map in shaders/heatmap.frag.glsl, rendered into an offscreen framebuffer
+// and shown with ImGui::Image. The matrix is uploaded only when its version changes (or the
+// visible window leaves the uploaded block), and the framebuffer is redrawn only when the
+// data, window, range or size change, so an idle frame costs one textured quad.
+//
+// Tables larger than GL_MAX_TEXTURE_SIZE (16384 under Mesa; GPT-2 has 50257 token rows) are
+// windowed: only a block of rows around the visible window lives on the GPU.
+//
+// Interaction: wheel zooms the rows around the mouse, drag pans them, double-click fits all;
+// hovering shows row label, dimension and value; the caller owns the dimension window.
+#pragma once
+
+#include "gl_objects.h"
+
+#include <imgui.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace es::ui {
+
+struct HeatmapRowMark {
+  long long row = 0;
+  ImU32 colour = 0;
+  std::string tag;  // short text drawn at the right end of the row, e.g. "= row 1"
+};
+
+struct HeatmapSpec {
+  const float* values = nullptr;  // (rows, cols) row-major; must stay valid during draw()
+  long long rows = 0, cols = 0;
+  uint64_t version = 0;           // change it whenever the values change
+  float range = 1.0f;             // colours span [-range, range], centred at zero
+  std::string title;              // drawn above the map
+  std::function<std::string(long long row)> row_label;  // e.g. "0  the"
+  std::function<ImU32(long long row)> row_label_colour;
+  std::vector<HeatmapRowMark> marks;  // rows drawn with a coloured frame
+  long long selected_row = -1;
+  long long col_begin = 0, col_count = 0;  // dimension window; col_count 0 = every column
+  bool show_values = true;        // numbers in the cells when they are large enough
+  bool show_labels = true;        // row labels on the left
+  std::string row_noun = "row";   // "token", "position", "query"
+  std::string col_noun = "dim";   // "dim", "key"
+  float label_width = 0;          // 0: fit to the labels
+};
+
+struct HeatmapHover {
+  long long row = -1, col = -1;
+  float value = 0;
+  bool clicked = false;
+};
+
+class Heatmap {
+ public:
+  // Draws title, row labels, column numbers and the map into `size` (whole widget).
+  HeatmapHover draw(const char* id, const HeatmapSpec& spec, ImVec2 size);
+  void reset_view() { row_begin_ = 0; row_count_ = 0; }
+
+ private:
+  void upload_block(const HeatmapSpec& spec, long long r0, long long nr, long long c0, long long nc);
+  void render(const HeatmapSpec& spec, int width, int height, double rb, double rc, long long c0,
+              long long nc);
+
+  gl::Texture data_;
+  gl::Framebuffer fbo_;
+  long long block_r0_ = 0, block_rows_ = 0, block_c0_ = 0, block_cols_ = 0;
+  uint64_t block_version_ = ~0ull;
+  const float* block_ptr_ = nullptr;
+  double row_begin_ = 0, row_count_ = 0;  // visible rows; row_count_ 0 = fit all
+  struct Key {
+    uint64_t version = ~0ull;
+    const float* ptr = nullptr;
+    double rb = -1, rc = -1;
+    long long c0 = -1, nc = -1;
+    float range = 0;
+    int w = 0, h = 0;
+    bool operator==(const Key&) const = default;
+  } rendered_;
+};
+
+// A vertical colour bar for the symmetric range [-range, range] with numbers at the ends,
+// the quarters and zero; `caption` above it (e.g. "value").
+void colour_bar(const char* caption, float range, ImVec2 size);
+// Width a colour bar needs for its numbers.
+float colour_bar_width(float range);
+
+// A short, readable number: 3 significant digits, no exponent for ordinary magnitudes.
+std::string format_value(double v);
+
+// max |x| over the finite values (1 if none), for a symmetric colour range.
+float symmetric_range(const float* values, long long count);
+
+}  // namespace es::ui

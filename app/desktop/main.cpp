@@ -1,0 +1,337 @@
+// embedscope: the desktop program. GLFW window + OpenGL 3.3 core + Dear ImGui 1.86.
+//
+// Index of this file
+// [SECTION] Fonts and UI scale
+// [SECTION] Screenshot (glReadPixels -> PNG)
+// [SECTION] Start-up from options and settings
+// [SECTION] Main loop
+#include "app_state.h"
+#include "frame.h"
+#include "options.h"
+#include "settings.h"
+#include "widgets.h"
+
+#include <glad/gl.h>
+// glad first: GLFW must not pull in the system GL header.
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+#include <stb_image_write.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <vector>
+
+namespace es::ui {
+namespace {
+
+// [SECTION] Fonts and UI scale
+
+std::string g_font_message;
+
+void load_fonts(float scale) {
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  const float base = 17.0f * scale;
+  const char* sans = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  const char* mono = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+  // Latin, Greek, punctuation (the visible-space sign U+2423, arrows) and box/math symbols.
+  static const ImWchar ranges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x2000, 0x23FF,
+                                   0x2500, 0x25FF, 0};
+  Fonts& f = fonts();
+  std::error_code ec;
+  if (std::filesystem::exists(sans, ec)) {
+    f.regular = io.Fonts->AddFontFromFileTTF(sans, base, nullptr, ranges);
+    f.large = io.Fonts->AddFontFromFileTTF(sans, base * 1.45f, nullptr, ranges);
+    f.mono = std::filesystem::exists(mono, ec) ? io.Fonts->AddFontFromFileTTF(mono, base, nullptr, ranges)
+                                                : f.regular;
+    g_font_message.clear();
+  }
+  if (!f.regular || !f.large) {
+    io.Fonts->Clear();
+    ImFontConfig cfg;
+    cfg.SizePixels = 13.0f * scale;
+    f.regular = io.Fonts->AddFontDefault(&cfg);
+    cfg.SizePixels = 19.0f * scale;
+    f.large = io.Fonts->AddFontDefault(&cfg);
+    f.mono = f.regular;
+    g_font_message = std::string("DejaVu Sans not found at ") + sans +
+                     "; using ImGui's built-in font (install fonts-dejavu-core for a clearer one)";
+  }
+}
+
+void apply_style(float scale) {
+  ImGuiStyle style;
+  ImGui::StyleColorsDark(&style);
+  style.WindowRounding = 0;
+  style.FrameRounding = 4;
+  style.ItemSpacing = ImVec2(8, 6);
+  style.FramePadding = ImVec2(6, 4);
+  style.Colors[ImGuiCol_WindowBg] = ImVec4(0.10f, 0.11f, 0.13f, 1.0f);
+  style.ScaleAllSizes(scale);
+  ImGui::GetStyle() = style;
+}
+
+void set_ui_scale(float scale, bool rebuild_gpu_font) {
+  load_fonts(scale);
+  apply_style(scale);
+  if (rebuild_gpu_font) {
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+  }
+}
+
+// [SECTION] Screenshot (glReadPixels -> PNG)
+
+// Reads the back buffer just rendered (before the swap) and writes it as an RGB PNG.
+std::string save_screenshot(const std::string& path, int width, int height) {
+  std::vector<unsigned char> pixels(static_cast<size_t>(width) * height * 3);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadBuffer(GL_BACK);
+  glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE, pixels.data());
+  // GL rows start at the bottom; PNG rows at the top.
+  std::vector<unsigned char> flipped(pixels.size());
+  const size_t stride = static_cast<size_t>(width) * 3;
+  for (int y = 0; y < height; ++y)
+    std::copy_n(pixels.data() + static_cast<size_t>(height - 1 - y) * stride, stride,
+                flipped.data() + static_cast<size_t>(y) * stride);
+  if (!stbi_write_png(path.c_str(), width, height, 3, flipped.data(), static_cast<int>(stride)))
+    return "could not write the PNG file " + path;
+  return "";
+}
+
+void glfw_error(int code, const char* message) {
+  std::fprintf(stderr, "embedscope: GLFW error %d: %s\n", code, message);
+}
+
+AppState* g_state = nullptr;
+
+void drop_callback(GLFWwindow*, int count, const char** paths) {
+  if (g_state && count > 0) g_state->begin_open_model(paths[0]);
+}
+
+// [SECTION] Start-up from options and settings
+
+// Applies command-line options over settings. Throws es::Error for a bad option value.
+void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o, const Settings& settings) {
+  std::string model = o.model.value_or(o.use_settings ? settings.get("model").value_or("classroom") : "classroom");
+  if (model != "classroom") {
+    if (o.model || !o.use_settings) {
+      state.open_model_now(model);  // a bad --model is an error of the command line
+    } else {
+      state.begin_open_model(model);  // a remembered model opens in the background
+    }
+  }
+  std::optional<std::string> text = o.text;
+  if (!text && o.use_settings) text = settings.get("text");
+  if (text && !state.set_text(*text)) {
+    if (o.text) throw Error("--text: " + state.status());
+  }
+  std::optional<std::string> scheme = o.scheme;
+  if (!scheme && o.use_settings && !o.model) scheme = settings.get("scheme");
+  if (scheme) {
+    std::optional<SchemeKind> kind = parse_scheme_kind(*scheme);
+    if (!kind) throw Error("unknown scheme '" + *scheme + "' (none, learned, sinusoidal, rope, alibi, t5)");
+    SchemeParams p = state.scheme_params();
+    p.kind = *kind;
+    if (!state.set_scheme(p) && o.scheme) throw Error("--scheme " + *scheme + ": " + state.status());
+  }
+  std::optional<std::string> view = o.view;
+  if (!view && o.use_settings) view = settings.get("view");
+  if (view) {
+    std::optional<ViewId> v = parse_view_id(*view);
+    if (!v) {
+      if (o.view) throw Error("unknown view '" + *view + "' (tokens, matrix, pca, schemes, model, vocab)");
+    } else {
+      state.view = *v;
+    }
+  }
+  if (o.use_settings)
+    for (const auto& [k, v] : frame.panel_options())
+      if (auto saved = settings.get(k)) {
+        try { frame.set_panel_option(k, *saved); } catch (const std::exception&) {}
+      }
+  if (o.matrix_mode) frame.set_panel_option("matrix.mode", *o.matrix_mode);
+  for (const auto& [k, v] : o.panel_options) frame.set_panel_option(k, v);
+  if (o.select) {
+    if (*o.select >= state.length())
+      throw Error("--select " + std::to_string(*o.select) + ": the text has only " +
+                  std::to_string(state.length()) + " tokens");
+    state.selected_position = *o.select;
+  }
+}
+
+void store_settings(Settings& s, const AppState& state, const Frame& frame, GLFWwindow* window) {
+  int w = 0, h = 0;
+  glfwGetWindowSize(window, &w, &h);
+  s.set("window.width", std::to_string(w));
+  s.set("window.height", std::to_string(h));
+  s.set("ui_scale", std::to_string(frame.ui_scale));
+  s.set("view", view_id_name(state.view));
+  s.set("text", state.text());
+  s.set("model", state.model_spec());
+  s.set("scheme", scheme_kind_name(state.scheme_params().kind));
+  for (const auto& [k, v] : frame.panel_options()) s.set(k, v);
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(std::clamp(q * static_cast<double>(v.size() - 1), 0.0, static_cast<double>(v.size() - 1)));
+  return v[i];
+}
+
+// [SECTION] Main loop
+
+int run(int argc, char** argv) {
+  DesktopOptions o;
+  try {
+    o = parse_desktop_options(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "embedscope: %s\n", e.what());
+    return 2;
+  }
+  if (o.help) {
+    std::fputs(desktop_help_text().c_str(), stdout);
+    return 0;
+  }
+  Settings settings;
+  const std::filesystem::path settings_path = Settings::default_path();
+  if (o.use_settings) settings.load(settings_path);
+  int width = o.size_given || !o.use_settings ? o.width : std::clamp(settings.get_int("window.width", o.width), 320, 8192);
+  int height = o.size_given || !o.use_settings ? o.height : std::clamp(settings.get_int("window.height", o.height), 240, 8192);
+  float scale = o.ui_scale.value_or(o.use_settings ? std::clamp(settings.get_float("ui_scale", 1.0f), 0.5f, 4.0f) : 1.0f);
+
+  // Model, text and scheme before any window: a bad command line fails fast and clearly.
+  std::unique_ptr<AppState> state;
+  std::unique_ptr<Frame> frame;
+  try {
+    state = std::make_unique<AppState>();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "embedscope: %s\n", e.what());
+    return 1;
+  }
+
+  glfwSetErrorCallback(glfw_error);
+  if (!glfwInit()) {
+    std::fprintf(stderr, "embedscope: cannot open a window (no display? run under xvfb-run)\n");
+    return 1;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  GLFWwindow* window = glfwCreateWindow(width, height, "EmbedScope", nullptr, nullptr);
+  if (!window) {
+    std::fprintf(stderr, "embedscope: cannot create an OpenGL 3.3 core window\n");
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  const bool offscreen_run = o.screenshot || o.frames || o.bench_frames;
+  glfwSwapInterval(offscreen_run ? 0 : 1);
+  if (!gladLoadGL(glfwGetProcAddress)) {
+    std::fprintf(stderr, "embedscope: cannot load OpenGL 3.3 functions\n");
+    return 1;
+  }
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGuiIO& io = ImGui::GetIO();
+  io.IniFilename = nullptr;  // the layout is fixed; our own settings file keeps the rest
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+  set_ui_scale(scale, false);
+
+  int exit_code = 0;
+  try {
+    frame = std::make_unique<Frame>(*state);
+    frame->ui_scale = scale;
+    apply_start_options(*state, *frame, o, settings);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "embedscope: %s\n", e.what());
+    exit_code = 1;
+  }
+  if (exit_code == 0 && !g_font_message.empty()) state->set_status(g_font_message, true);
+  g_state = state.get();
+  glfwSetDropCallback(window, drop_callback);
+
+  // Screenshots render a few frames first: ImGui sizes windows and tooltips over frames.
+  const int target_frames = o.screenshot ? 4 : (o.bench_frames ? o.bench_frames : o.frames);
+  std::vector<double> frame_ms;
+  int frame_index = 0;
+  while (exit_code == 0 && !glfwWindowShouldClose(window)) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (offscreen_run) glfwPollEvents();
+    else if (state->loading()) glfwWaitEventsTimeout(0.1);
+    else glfwWaitEventsTimeout(0.25);
+    if (frame->ui_scale_changed) {
+      set_ui_scale(frame->ui_scale, true);
+      frame->ui_scale_changed = false;
+    }
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) frame->quit_requested = true;
+    frame->draw();
+    ImGui::Render();
+    int fb_w = 0, fb_h = 0;
+    glfwGetFramebufferSize(window, &fb_w, &fb_h);
+    glViewport(0, 0, fb_w, fb_h);
+    glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    ++frame_index;
+    if (o.screenshot && frame_index >= target_frames) {
+      glFinish();
+      std::string err = save_screenshot(*o.screenshot, fb_w, fb_h);
+      if (!err.empty()) {
+        std::fprintf(stderr, "embedscope: %s\n", err.c_str());
+        exit_code = 1;
+      }
+      break;
+    }
+    if (!frame->screenshot_request.empty()) {
+      std::string err = save_screenshot(frame->screenshot_request, fb_w, fb_h);
+      state->set_status(err.empty() ? "Saved " + frame->screenshot_request : err, !err.empty());
+      frame->screenshot_request.clear();
+    }
+    glfwSwapBuffers(window);
+    if (o.bench_frames) {
+      glFinish();
+      frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    if (target_frames && frame_index >= target_frames) break;
+    if (frame->quit_requested) break;
+  }
+  if (o.bench_frames && !frame_ms.empty()) {
+    // The first frames upload textures and build caches; report them apart.
+    std::vector<double> steady(frame_ms.begin() + std::min<size_t>(frame_ms.size() - 1, 3), frame_ms.end());
+    std::printf("frames %zu (first 3 excluded from percentiles: %.1f ms total)\n", frame_ms.size(),
+                frame_ms[0] + (frame_ms.size() > 1 ? frame_ms[1] : 0) + (frame_ms.size() > 2 ? frame_ms[2] : 0));
+    std::printf("frame ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", percentile(steady, 0.5),
+                percentile(steady, 0.9), percentile(steady, 0.99), percentile(steady, 1.0));
+  }
+  if (o.use_settings && exit_code == 0) {
+    store_settings(settings, *state, *frame, window);
+    std::string err = settings.save(settings_path);
+    if (!err.empty()) std::fprintf(stderr, "embedscope: %s\n", err.c_str());
+  }
+  g_state = nullptr;
+  frame.reset();  // panels own GL objects: free them while the context lives
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace es::ui
+
+int main(int argc, char** argv) { return es::ui::run(argc, argv); }

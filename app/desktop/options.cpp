@@ -1,0 +1,95 @@
+#include "options.h"
+
+#include "types.h"
+
+#include <cstdlib>
+#include <string_view>
+
+namespace es::ui {
+
+namespace {
+
+int parse_int(const std::string& opt, const std::string& v, int lo, int hi) {
+  char* end = nullptr;
+  long x = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || x < lo || x > hi)
+    throw Error(opt + " needs a whole number from " + std::to_string(lo) + " to " +
+                std::to_string(hi) + " (got '" + v + "')");
+  return static_cast<int>(x);
+}
+
+}  // namespace
+
+std::string desktop_help_text() {
+  return R"(embedscope: see how a language model turns text into the vectors its first layer sees.
+
+Usage: embedscope [options]
+
+  --text T              the sentence (default: "the cat sat on the mat")
+  --model M             classroom (default), classroom:V=8,L=6,d=4,seed=42, gpt2-untrained,
+                        a .safetensors file or model folder, or a Hugging Face cache name (gpt2)
+  --scheme S            none | learned | sinusoidal | rope | alibi | t5 (default: the model's own)
+  --view V              tokens | matrix | pca | schemes | model | vocab  (keys 1-6 in the window)
+  --matrix-mode M       side (token | position | combined) | token | position | combined | normed
+  --select P            select the token at position P (highlighted in every view)
+  --set PANEL.KEY=VALUE a panel option, e.g. --set pca.vocab_layer=1 --set pca.position_layer=1
+  --ui-scale X          interface scale, 0.5 .. 4 (default 1; saved between runs)
+  --size WxH            window size in pixels (default 1600x1000)
+  --screenshot FILE     lay out, render the whole window to a PNG file and exit 0
+  --frames N            render N frames and exit 0 (for tests)
+  --bench-frames N      render N frames and print frame-time percentiles
+  --no-settings         neither read nor write the settings file
+  --help                this text
+
+Settings (window size, UI scale, view, text, model, scheme) are kept in
+$XDG_CONFIG_HOME/embedscope/settings.ini (or ~/.config/embedscope/settings.ini); the options
+--screenshot, --frames and --bench-frames ignore them so that runs are reproducible.
+)";
+}
+
+DesktopOptions parse_desktop_options(int argc, char** argv) {
+  DesktopOptions o;
+  auto value = [&](int& i, const std::string& opt) -> std::string {
+    if (i + 1 >= argc) throw Error(opt + " needs a value (see --help)");
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") o.help = true;
+    else if (a == "--screenshot") o.screenshot = value(i, a);
+    else if (a == "--view") o.view = value(i, a);
+    else if (a == "--text") o.text = value(i, a);
+    else if (a == "--model") o.model = value(i, a);
+    else if (a == "--scheme") o.scheme = value(i, a);
+    else if (a == "--matrix-mode") o.matrix_mode = value(i, a);
+    else if (a == "--select") o.select = parse_int(a, value(i, a), 0, 1 << 20);
+    else if (a == "--set") {
+      std::string kv = value(i, a);
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0 || kv.find('.') > eq)
+        throw Error("--set needs PANEL.KEY=VALUE (got '" + kv + "')");
+      o.panel_options.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    } else if (a == "--ui-scale") {
+      std::string v = value(i, a);
+      char* end = nullptr;
+      float s = std::strtof(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(s >= 0.5f && s <= 4.0f))
+        throw Error("--ui-scale needs a number from 0.5 to 4 (got '" + v + "')");
+      o.ui_scale = s;
+    } else if (a == "--size") {
+      std::string v = value(i, a);
+      auto x = v.find('x');
+      if (x == std::string::npos) throw Error("--size needs WIDTHxHEIGHT, e.g. 1280x800 (got '" + v + "')");
+      o.width = parse_int("--size width", v.substr(0, x), 320, 8192);
+      o.height = parse_int("--size height", v.substr(x + 1), 240, 8192);
+      o.size_given = true;
+    } else if (a == "--frames") o.frames = parse_int(a, value(i, a), 1, 1000000);
+    else if (a == "--bench-frames") o.bench_frames = parse_int(a, value(i, a), 1, 1000000);
+    else if (a == "--no-settings") o.use_settings = false;
+    else throw Error("unknown option '" + a + "' (see embedscope --help)");
+  }
+  if (o.screenshot || o.frames || o.bench_frames) o.use_settings = false;
+  return o;
+}
+
+}  // namespace es::ui

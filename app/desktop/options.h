@@ -1,0 +1,32 @@
+// Command-line options of the desktop program (embedscope --help lists them).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace es::ui {
+
+struct DesktopOptions {
+  std::optional<std::string> screenshot;  // PNG path: render, save, exit 0
+  std::optional<std::string> view;        // tokens|matrix|pca|schemes|model|vocab
+  std::optional<std::string> text;
+  std::optional<std::string> model;       // classroom, gpt2-untrained, a path, a cache name
+  std::optional<std::string> scheme;      // none|learned|sinusoidal|rope|alibi|t5
+  std::optional<std::string> matrix_mode; // side|token|position|combined|normed
+  std::optional<int> select;              // token position to select
+  std::vector<std::pair<std::string, std::string>> panel_options;  // --set panel.key=value
+  int width = 1600, height = 1000;
+  bool size_given = false;
+  std::optional<float> ui_scale;
+  int frames = 0;        // --frames N: render N frames and exit 0
+  int bench_frames = 0;  // --bench-frames N: render N frames, print percentiles
+  bool use_settings = true;  // off for --screenshot/--frames/--bench-frames and --no-settings
+  bool help = false;
+};
+
+// Throws es::Error with a message naming the bad option.
+DesktopOptions parse_desktop_options(int argc, char** argv);
+std::string desktop_help_text();
+
+}  // namespace es::ui

@@ -1,0 +1,130 @@
+#include "widgets.h"
+
+#include "colors.h"
+
+#include <cstdio>
+
+namespace es::ui {
+
+Fonts& fonts() {
+  static Fonts f;
+  return f;
+}
+
+ImU32 token_colour(const AppState& state, int id, float alpha) {
+  return categorical_colour(state.colour_slot(id), alpha);
+}
+
+std::string row_label(const AppState& state, long long position) {
+  const auto& texts = state.token_texts();
+  if (position < 0 || position >= static_cast<long long>(texts.size())) return std::to_string(position);
+  return std::to_string(position) + "  " + texts[static_cast<size_t>(position)];
+}
+
+namespace {
+
+struct ChipText {
+  std::string top, text;
+};
+
+ChipText chip_text(const AppState& state, int position) {
+  ChipText t;
+  t.top = "pos " + std::to_string(position) + " · id " + std::to_string(state.ids()[static_cast<size_t>(position)]);
+  t.text = state.token_texts()[static_cast<size_t>(position)];
+  return t;
+}
+
+}  // namespace
+
+float token_chip_width(const AppState& state, int position, bool large) {
+  ChipText t = chip_text(state, position);
+  ImFont* f = large ? fonts().large : fonts().regular;
+  float tw = f->CalcTextSizeA(f->FontSize, FLT_MAX, 0, t.text.c_str()).x;
+  float sw = ImGui::CalcTextSize(t.top.c_str()).x;
+  return std::max(tw, sw) + 16.0f;
+}
+
+ImVec2 token_chip(AppState& state, int position, bool large) {
+  ChipText t = chip_text(state, position);
+  ImFont* f = large ? fonts().large : fonts().regular;
+  const float line = ImGui::GetTextLineHeight();
+  const float w = token_chip_width(state, position, large);
+  const float h = line + f->FontSize + 14.0f;
+  const int id = state.ids()[static_cast<size_t>(position)];
+  ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::PushID(position);
+  ImGui::InvisibleButton("chip", ImVec2(w, h));
+  bool hovered = ImGui::IsItemHovered();
+  if (ImGui::IsItemClicked()) state.selected_position = state.selected_position == position ? -1 : position;
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  ImU32 col = token_colour(state, id);
+  dl->AddRectFilled(p, ImVec2(p.x + w, p.y + h), token_colour(state, id, hovered ? 0.45f : 0.28f), 6.0f);
+  float border = state.selected_position == position ? 3.0f : 1.5f;
+  dl->AddRect(p, ImVec2(p.x + w, p.y + h), state.selected_position == position ? kSelectColour : col, 6.0f, 0, border);
+  dl->AddText(ImVec2(p.x + 8, p.y + 4), kMuted, t.top.c_str());
+  dl->AddText(f, f->FontSize, ImVec2(p.x + 8, p.y + 6 + line), IM_COL32_WHITE, t.text.c_str());
+  int group = state.repeat_group_of(position);
+  if (group >= 0) {
+    // A repeated token: a badge in its colour at the top-right corner.
+    dl->AddCircleFilled(ImVec2(p.x + w - 7, p.y + 7), 5.0f, col);
+    dl->AddCircle(ImVec2(p.x + w - 7, p.y + 7), 5.0f, IM_COL32_WHITE);
+  }
+  if (hovered) {
+    ImGui::BeginTooltip();
+    ImGui::Text("position %d, token id %d", position, id);
+    ImGui::Text("text: %s", t.text.c_str());
+    ImGui::Text("bytes: %s", hex_bytes(state.token_bytes()[static_cast<size_t>(position)]).c_str());
+    if (group >= 0) {
+      std::string where;
+      for (int q : state.repeats()[static_cast<size_t>(group)].positions) where += " " + std::to_string(q);
+      ImGui::Text("repeated token: also at positions%s", where.c_str());
+    }
+    ImGui::TextDisabled("click to select it in every view");
+    ImGui::EndTooltip();
+  }
+  ImGui::PopID();
+  return ImVec2(w, h);
+}
+
+void help_marker(const char* text) {
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+void wrapped_text(ImU32 colour, const std::string& text) {
+  ImGui::PushStyleColor(ImGuiCol_Text, colour);
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextUnformatted(text.c_str());
+  ImGui::PopTextWrapPos();
+  ImGui::PopStyleColor();
+}
+
+std::string hex_bytes(const std::string& bytes) {
+  std::string out;
+  char buf[4];
+  for (unsigned char c : bytes) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    if (!out.empty()) out += ' ';
+    out += buf;
+  }
+  return out;
+}
+
+std::string thousands(long long v) {
+  std::string s = std::to_string(v < 0 ? -v : v), out;
+  int k = 0;
+  for (auto it = s.rbegin(); it != s.rend(); ++it) {
+    if (k && k % 3 == 0) out.insert(out.begin(), ',');
+    out.insert(out.begin(), *it);
+    ++k;
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+}  // namespace es::ui

@@ -1,0 +1,45 @@
+// Small widgets shared by panels: token colours and chips, help markers, fonts.
+#pragma once
+
+#include "app_state.h"
+
+#include <imgui.h>
+
+#include <string>
+
+namespace es::ui {
+
+// Fonts loaded by the frame: regular and large (titles, chips). Never null after start-up.
+struct Fonts {
+  ImFont* regular = nullptr;
+  ImFont* large = nullptr;
+  ImFont* mono = nullptr;
+};
+Fonts& fonts();
+
+// The colour of a token id: equal ids share it everywhere in the program.
+ImU32 token_colour(const AppState& state, int id, float alpha = 1.0f);
+// Row label for position i: "i  text".
+std::string row_label(const AppState& state, long long position);
+
+// A chip for token `position`: position, id and text, in the token's colour; a repeated
+// token gets a "repeat" badge. Hover shows the bytes and id; a click selects it everywhere.
+// Returns its size. `large` uses the large font (Tokens view).
+ImVec2 token_chip(AppState& state, int position, bool large);
+// Width of that chip without drawing it.
+float token_chip_width(const AppState& state, int position, bool large);
+
+// "(?)" with a tooltip.
+void help_marker(const char* text);
+// Text wrapped at the region's width, in a colour.
+void wrapped_text(ImU32 colour, const std::string& text);
+// Bytes as hex, e.g. "20 74 68 65".
+std::string hex_bytes(const std::string& bytes);
+// 38597376 -> "38,597,376".
+std::string thousands(long long v);
+
+constexpr ImU32 kAccent = IM_COL32(255, 200, 60, 255);
+constexpr ImU32 kWarn = IM_COL32(255, 120, 100, 255);
+constexpr ImU32 kMuted = IM_COL32(170, 170, 170, 255);
+
+}  // namespace es::ui

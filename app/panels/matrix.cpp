@@ -1,0 +1,175 @@
+// Matrix view: token (n, d), position (n, d), combined (n, d) and LayerNorm rows as texture
+// heatmaps; side by side (token + position = combined) with one shared colour scale, or one
+// at a time. Row labels are the tokens; repeated tokens are framed in their colour.
+#include "colors.h"
+#include "heatmap.h"
+#include "panel.h"
+#include "widgets.h"
+
+#include <algorithm>
+#include <array>
+
+namespace es::ui {
+namespace {
+
+enum class Mode { Side, Token, Position, Combined, Normed };
+constexpr std::array<const char*, 5> kModeNames = {"side", "token", "position", "combined", "normed"};
+constexpr std::array<const char*, 5> kModeTitles = {"Side by side", "Token rows", "Position rows",
+                                                    "Combined rows", "LayerNorm rows"};
+
+class MatrixPanel final : public Panel {
+ public:
+  const char* name() const override { return "matrix"; }
+  bool shows_in(ViewId v) const override { return v == ViewId::Matrix; }
+
+  void set_option(const std::string& key, const std::string& value) override {
+    if (key == "mode") {
+      for (size_t i = 0; i < kModeNames.size(); ++i)
+        if (value == kModeNames[i]) {
+          mode_ = static_cast<Mode>(i);
+          return;
+        }
+      throw Error("matrix mode '" + value + "' unknown (side, token, position, combined, normed)");
+    }
+    if (key == "dims") {
+      dims_shown_ = std::max(1, std::atoi(value.c_str()));
+      return;
+    }
+    if (key == "first_dim") {
+      first_dim_ = std::max(0, std::atoi(value.c_str()));
+      return;
+    }
+    throw Error("matrix has no option '" + key + "' (mode, dims, first_dim)");
+  }
+  std::vector<std::pair<std::string, std::string>> options() const override {
+    return {{"mode", kModeNames[static_cast<size_t>(mode_)]}, {"dims", std::to_string(dims_shown_)}};
+  }
+
+  void draw(AppState& state, ImVec2 size) override {
+    const InputEmbedding& e = state.embedding();
+    const long long d = e.token.cols();
+    const float em = ImGui::GetFontSize();
+    ImVec2 start = ImGui::GetCursorPos();
+    // Tabs as radio buttons: mode is also set from the command line.
+    for (size_t i = 0; i < kModeNames.size(); ++i) {
+      if (i) ImGui::SameLine();
+      if (ImGui::RadioButton(kModeTitles[i], mode_ == static_cast<Mode>(i))) mode_ = static_cast<Mode>(i);
+    }
+    // Dimension window for wide tables.
+    if (d > 24) {
+      ImGui::SameLine(0, em * 2);
+      ImGui::TextUnformatted("dims shown");
+      ImGui::SameLine();
+      ImGui::SetNextItemWidth(em * 6);
+      ImGui::SliderInt("##dims", &dims_shown_, 4, static_cast<int>(std::min<long long>(d, 256)));
+      ImGui::SameLine();
+      ImGui::TextUnformatted("from dim");
+      ImGui::SameLine();
+      ImGui::SetNextItemWidth(em * 10);
+      int max_first = static_cast<int>(std::max<long long>(0, d - dims_shown_));
+      first_dim_ = std::clamp(first_dim_, 0, max_first);
+      ImGui::SliderInt("##first", &first_dim_, 0, max_first);
+    }
+    long long nc = d > 24 ? std::min<long long>(dims_shown_, d) : d;
+    long long c0 = d > 24 ? std::clamp<long long>(first_dim_, 0, d - nc) : 0;
+
+    caption(state);
+    ImVec2 used = ImVec2(0, ImGui::GetCursorPos().y - start.y);
+    ImVec2 area(size.x, std::max(120.0f, size.y - used.y));
+
+    std::vector<const MatrixRM*> shown;
+    std::vector<std::string> titles;
+    std::vector<Heatmap*> maps;
+    if (mode_ == Mode::Side) {
+      shown = {&e.token, &e.position, &e.combined};
+      titles = {"token rows E[id]", "position rows P", "combined = token + position"};
+      maps = {&maps_[0], &maps_[1], &maps_[2]};
+    } else if (mode_ == Mode::Normed && !e.normed) {
+      ImGui::TextDisabled("No LayerNorm rows computed.");
+      return;
+    } else {
+      int k = static_cast<int>(mode_) - 1;
+      const MatrixRM* m = k == 0 ? &e.token : k == 1 ? &e.position : k == 2 ? &e.combined : &*e.normed;
+      shown = {m};
+      titles = {kModeTitles[static_cast<size_t>(mode_)]};
+      if (mode_ == Mode::Normed) titles[0] += ": " + state.layer_norm_label();
+      maps = {&maps_[static_cast<size_t>(k)]};
+    }
+    // One colour scale for everything shown, so colours compare across the panels.
+    float range = 0;
+    for (const MatrixRM* m : shown) range = std::max(range, symmetric_range(m->data(), m->size()));
+
+    const float bar_w = colour_bar_width(range) + 8.0f;
+    const float sign_w = shown.size() > 1 ? em * 1.6f : 0.0f;
+    const float label_w = std::min(area.x * 0.2f, label_width(state) + 12.0f);
+    const float each = (area.x - bar_w - label_w - sign_w * static_cast<float>(shown.size() - 1)) /
+                       static_cast<float>(shown.size());
+    ImVec2 origin = ImGui::GetCursorScreenPos();
+    for (size_t k = 0; k < shown.size(); ++k) {
+      HeatmapSpec spec;
+      spec.values = shown[k]->data();
+      spec.rows = shown[k]->rows();
+      spec.cols = shown[k]->cols();
+      spec.version = state.version();
+      spec.range = range;
+      spec.title = titles[k];
+      spec.col_begin = c0;
+      spec.col_count = nc;
+      spec.selected_row = state.selected_position;
+      spec.row_noun = "token";
+      spec.show_labels = k == 0;
+      spec.label_width = label_w;
+      spec.row_label = [&state](long long r) { return row_label(state, r); };
+      spec.row_label_colour = [&state](long long r) { return token_colour(state, state.ids()[static_cast<size_t>(r)]); };
+      for (const RepeatedTokenGroup& g : state.repeats())
+        for (int p : g.positions) spec.marks.push_back({p, token_colour(state, g.id), "repeat"});
+      float x = origin.x + (k == 0 ? 0.0f : label_w + static_cast<float>(k) * (each + sign_w));
+      ImGui::SetCursorScreenPos(ImVec2(x, origin.y));
+      float w = k == 0 ? each + label_w : each;
+      HeatmapHover h = maps[k]->draw(titles[k].c_str(), spec, ImVec2(w, area.y));
+      if (h.clicked) state.selected_position = state.selected_position == h.row ? -1 : static_cast<int>(h.row);
+      if (k + 1 < shown.size()) {
+        const char* sign = k == 0 ? "+" : "=";
+        ImGui::PushFont(fonts().large);
+        ImVec2 ts = ImGui::CalcTextSize(sign);
+        ImGui::GetWindowDrawList()->AddText(ImVec2(x + w + (sign_w - ts.x) / 2, origin.y + area.y / 2 - ts.y / 2),
+                                            IM_COL32_WHITE, sign);
+        ImGui::PopFont();
+      }
+    }
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + area.x - bar_w + 8.0f, origin.y));
+    colour_bar("value", range, ImVec2(bar_w - 8.0f, area.y));
+    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + area.y));
+  }
+
+ private:
+  float label_width(const AppState& state) const {
+    float w = 0;
+    for (int i = 0; i < std::min(state.length(), 256); ++i)
+      w = std::max(w, ImGui::CalcTextSize(row_label(state, i).c_str()).x);
+    return w;
+  }
+
+  void caption(const AppState& state) {
+    const InputEmbedding& e = state.embedding();
+    std::string text = "Each row is the vector one token brings into block 0 (n = " + std::to_string(e.token.rows()) +
+                       " tokens, d = " + std::to_string(e.token.cols()) + " dims). ";
+    if (e.position_added)
+      text += "The position row is added to the token row: equal tokens get different combined rows.";
+    else
+      text += state.scheme().name() + " adds nothing at the input: position rows are zero and equal tokens keep "
+              "identical combined rows. " + state.scheme().where_position_enters();
+    wrapped_text(kMuted, text);
+  }
+
+  Mode mode_ = Mode::Side;
+  int dims_shown_ = 16;
+  int first_dim_ = 0;
+  std::array<Heatmap, 4> maps_;
+};
+
+}  // namespace
+
+std::unique_ptr<Panel> make_matrix_panel() { return std::make_unique<MatrixPanel>(); }
+
+}  // namespace es::ui

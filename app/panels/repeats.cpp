@@ -1,0 +1,182 @@
+// Repeated tokens (bottom region of the Tokens and Matrix views): where two equal tokens
+// stop being equal. Additive schemes: numbers (distance, cosine) and a difference strip
+// row j - row i. RoPE, ALiBi, T5: the input rows stay identical, said plainly, and the rows
+// of S where the two positions part ways, with a link to the scheme comparison.
+#include "colors.h"
+#include "heatmap.h"
+#include "panel.h"
+#include "tokenizer.h"
+#include "widgets.h"
+
+#include <algorithm>
+
+namespace es::ui {
+namespace {
+
+class RepeatsPanel final : public Panel {
+ public:
+  const char* name() const override { return "repeats"; }
+  bool shows_in(ViewId v) const override { return v == ViewId::Matrix || v == ViewId::Tokens; }
+  Region region() const override { return Region::Bottom; }
+
+  void draw(AppState& state, ImVec2 size) override {
+    ImGui::BeginChild("repeats", size, false);
+    const auto& groups = state.repeats();
+    ImGui::PushFont(fonts().large);
+    ImGui::TextUnformatted("Repeated tokens");
+    ImGui::PopFont();
+    if (groups.empty()) {
+      ImGui::TextDisabled("No token appears twice in this text. Type a sentence with a repeated word, "
+                          "e.g. \"the cat sat on the mat\".");
+      ImGui::EndChild();
+      return;
+    }
+    // Choose the pair: the selected token's group if any, else the first.
+    int gi = std::max(0, state.repeat_group_of(state.selected_position));
+    const RepeatedTokenGroup& g = groups[static_cast<size_t>(gi)];
+    const RepeatedTokenPair& pair = g.pairs.front();
+    const ImU32 col = token_colour(state, g.id);
+    const bool additive = state.embedding().position_added;
+    const std::string tok = "\"" + visible_token_text(g.text) + "\"";
+
+    ImGui::BeginGroup();
+    wrapped_text(col, tok + " at positions " + std::to_string(pair.i) + " and " + std::to_string(pair.j) +
+                          " has one id (" + std::to_string(g.id) + "), so its token rows are identical.");
+    if (ImGui::BeginTable("pair", 3, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
+      ImGui::TableSetupColumn("rows " + std::to_string(pair.i) == "" ? "" : "compare");
+      ImGui::TableSetupColumn("distance (L2)");
+      ImGui::TableSetupColumn("cosine");
+      ImGui::TableHeadersRow();
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted("token rows");
+      ImGui::TableNextColumn();
+      ImGui::Text("%s", format_value(pair.token_l2).c_str());
+      ImGui::TableNextColumn();
+      ImGui::Text("%s", format_value(pair.token_cos).c_str());
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted("combined rows");
+      ImGui::TableNextColumn();
+      ImGui::PushStyleColor(ImGuiCol_Text, additive ? kAccent : ImGui::GetColorU32(ImGuiCol_Text));
+      ImGui::Text("%s", format_value(pair.combined_l2).c_str());
+      ImGui::TableNextColumn();
+      ImGui::Text("%s", format_value(pair.combined_cos).c_str());
+      ImGui::PopStyleColor();
+      if (pair.rope_score) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted("RoPE q.k score");
+        ImGui::TableNextColumn();
+        ImGui::TextDisabled("-");
+        ImGui::TableNextColumn();
+        ImGui::PushStyleColor(ImGuiCol_Text, kAccent);
+        ImGui::Text("%s", format_value(*pair.rope_score).c_str());
+        ImGui::PopStyleColor();
+      }
+      if (pair.bias_row_max_diff) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted("bias rows, max |diff|");
+        ImGui::TableNextColumn();
+        ImGui::PushStyleColor(ImGuiCol_Text, kAccent);
+        ImGui::Text("%s", format_value(*pair.bias_row_max_diff).c_str());
+        ImGui::PopStyleColor();
+        ImGui::TableNextColumn();
+        ImGui::TextDisabled("-");
+      }
+      ImGui::EndTable();
+    }
+    if (groups.size() > 1)
+      ImGui::TextDisabled("%zu repeated tokens; click a chip or row to pick another.", groups.size());
+    ImGui::EndGroup();
+
+    ImGui::SameLine(0, ImGui::GetFontSize() * 2);
+    ImGui::BeginGroup();
+    const float w = ImGui::GetContentRegionAvail().x;
+    if (additive) {
+      wrapped_text(kMuted, "The " + state.scheme().name() + " scheme adds a different position row at each "
+                   "position, so the combined rows differ by P[" + std::to_string(pair.j) + "] - P[" +
+                   std::to_string(pair.i) + "]:");
+      diff_strip(state, pair, ImVec2(w, std::max(60.0f, ImGui::GetContentRegionAvail().y - 4)));
+    } else {
+      wrapped_text(kAccent, state.scheme().name() + " adds nothing at the input: the two input rows stay "
+                   "identical (distance 0, cosine 1). They part ways inside attention: " +
+                   state.scheme().where_position_enters());
+      if (ImGui::Button("Compare the schemes (view 4)")) state.view = ViewId::Schemes;
+      s_rows(state, pair, ImVec2(w, std::max(60.0f, ImGui::GetContentRegionAvail().y - 4)));
+    }
+    ImGui::EndGroup();
+    ImGui::EndChild();
+  }
+
+ private:
+  // Two rows: token row j - row i (all zeros) and combined row j - row i.
+  void diff_strip(const AppState& state, const RepeatedTokenPair& p, ImVec2 size) {
+    const InputEmbedding& e = state.embedding();
+    if (diff_version_ != state.version() || diff_i_ != p.i || diff_j_ != p.j) {
+      diff_ = MatrixRM(2, e.token.cols());
+      diff_.row(0) = e.token.row(p.j) - e.token.row(p.i);
+      diff_.row(1) = e.combined.row(p.j) - e.combined.row(p.i);
+      diff_version_ = state.version();
+      diff_i_ = p.i;
+      diff_j_ = p.j;
+      ++data_version_;
+    }
+    HeatmapSpec spec;
+    spec.values = diff_.data();
+    spec.rows = 2;
+    spec.cols = diff_.cols();
+    spec.version = data_version_;
+    spec.range = symmetric_range(diff_.data(), diff_.size());
+    spec.col_count = std::min<long long>(diff_.cols(), 64);
+    spec.row_noun = "difference";
+    const std::string ij = "row " + std::to_string(p.j) + " - row " + std::to_string(p.i);
+    spec.row_label = [ij](long long r) { return (r == 0 ? "token " : "combined ") + ij; };
+    spec.title = diff_.cols() > 64 ? "difference strip (first 64 dims)" : "difference strip";
+    const float bar = colour_bar_width(spec.range);
+    strip_.draw("diff", spec, ImVec2(size.x - bar - 8, size.y));
+    ImGui::SameLine();
+    colour_bar("", spec.range, ImVec2(bar, size.y));
+  }
+
+  // Rows i and j of S (the scheme's position interaction), NaN where masked.
+  void s_rows(const AppState& state, const RepeatedTokenPair& p, ImVec2 size) {
+    const MatrixRM& s = state.interaction();
+    if (diff_version_ != state.version() || diff_i_ != p.i || diff_j_ != p.j) {
+      diff_ = MatrixRM(2, s.cols());
+      diff_.row(0) = s.row(p.i);
+      diff_.row(1) = s.row(p.j);
+      diff_version_ = state.version();
+      diff_i_ = p.i;
+      diff_j_ = p.j;
+      ++data_version_;
+    }
+    HeatmapSpec spec;
+    spec.values = diff_.data();
+    spec.rows = 2;
+    spec.cols = diff_.cols();
+    spec.version = data_version_;
+    spec.range = symmetric_range(diff_.data(), diff_.size());
+    spec.row_noun = "query";
+    spec.col_noun = "key";
+    const int i = p.i, j = p.j;
+    spec.row_label = [i, j](long long r) { return "S row of query " + std::to_string(r == 0 ? i : j); };
+    spec.title = "where they diverge: S rows (grey hatch = masked future keys)";
+    const float bar = colour_bar_width(spec.range);
+    strip_.draw("srows", spec, ImVec2(size.x - bar - 8, size.y));
+    ImGui::SameLine();
+    colour_bar("", spec.range, ImVec2(bar, size.y));
+  }
+
+  MatrixRM diff_;  // (2, d) or (2, n)
+  uint64_t diff_version_ = 0, data_version_ = 0;
+  int diff_i_ = -1, diff_j_ = -1;
+  Heatmap strip_;
+};
+
+}  // namespace
+
+std::unique_ptr<Panel> make_repeats_panel() { return std::make_unique<RepeatsPanel>(); }
+
+}  // namespace es::ui
