@@ -1,0 +1,138 @@
+// embedscope-cli info / models: what a model is made of, and which models the cache holds.
+#include "analysis.h"
+#include "checkpoint.h"
+#include "cli_args.h"
+#include "model_source.h"
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace es::cli {
+
+namespace {
+
+std::string human_bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1ULL << 30)) std::snprintf(buf, sizeof buf, "%.2f GB", static_cast<double>(b) / (1ULL << 30));
+  else if (b >= (1ULL << 20)) std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1ULL << 20));
+  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(b) / 1024);
+  else std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+  return buf;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  if (shape.empty()) return "-";
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+// 38597376 -> "38,597,376"
+std::string grouped(long long n) {
+  const std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string s = n < 0 ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) s.push_back(',');
+    s.push_back(digits[i]);
+  }
+  return s;
+}
+
+int cmd_info(Args& a) {
+  const std::string spec = a.require("model");
+  a.finish();
+  const std::unique_ptr<ModelSource> m = open_model(spec);
+  std::ostream& os = std::cout;
+  const long long v = m->vocab_size(), d = m->dim();
+  os << "model\t" << m->name() << "\n";
+  os << "label\t" << m->label() << "\n";
+  os << "family\t" << m->family() << "\n";
+  os << "trained\t" << (m->trained() ? "yes" : "no (random initialisation)") << "\n";
+  if (m->size_bytes() > 0) os << "size\t" << human_bytes(m->size_bytes()) << "\n";
+  os << "vocab\t" << v << "\n";
+  os << "width\t" << d << "\n";
+  os << "heads\t" << (m->num_heads() > 0 ? std::to_string(m->num_heads()) : "unknown") << "\n";
+  os << "dtype\t" << m->dtype() << "\n";
+
+  os << "tensors:\n";
+  for (const TensorInfo& t : m->tensors()) {
+    os << "  " << t.role << "\t" << t.name;
+    if (!t.dtype.empty()) os << "\t" << t.dtype << "\t" << shape_text(t.shape);
+    os << "\n";
+  }
+
+  const SchemeParams p = m->default_scheme();
+  const std::unique_ptr<PositionScheme> scheme = make_model_scheme(*m);
+  os << "scheme\t" << scheme_kind_name(p.kind) << "\n";
+  os << "scheme parameters\t" << scheme->describe() << "\n";
+  os << "where position enters\t" << scheme->where_position_enters() << "\n";
+  os << "adds to the input\t" << (scheme->adds_to_input() ? "yes" : "no: equal tokens have identical input rows")
+     << "\n";
+  if (const std::optional<long long> lmax = scheme->max_positions()) os << "max positions\t" << *lmax << "\n";
+  const std::optional<LayerNormParams> ln = m->first_layer_norm();
+  if (ln) os << "first LayerNorm\t" << ln->label << " (eps " << ln->eps << ")\n";
+  else os << "first LayerNorm\tnone at the input\n";
+  if (p.kind == SchemeKind::T5) os << "T5 bucket biases\t" << (m->t5_bias() ? "learned, layer 0" : "not in the checkpoint") << "\n";
+
+  const std::optional<TableMap> pos = m->position_table();
+  const std::optional<TableMap> types = checkpoint_token_type_table(*m);
+  const WeightCounts c = count_input_weights(v, pos ? pos->rows() : 0, d, p, m->tied_embeddings(), ln.has_value(),
+                                             types ? types->rows() : 0);
+  os << "input-stage weights:\n";
+  os << "  token table\t" << grouped(c.token_table) << "\n";
+  os << "  position table\t" << grouped(c.position_table) << "\n";
+  if (c.scheme_bias) os << "  T5 bucket biases (one layer)\t" << grouped(c.scheme_bias) << "\n";
+  if (c.token_type_table) os << "  token-type table\t" << grouped(c.token_type_table) << "\n";
+  os << "  LayerNorm\t" << grouped(c.layer_norm) << "\n";
+  os << "  total\t" << grouped(c.total) << "\n";
+  os << "tied embeddings\t"
+     << (m->tied_embeddings() ? "yes: the output head reuses the token table, saving " + grouped(c.tying_saving) +
+                                    " weights"
+                              : std::string("no: the output head has its own matrix"))
+     << "\n";
+  try {
+    const std::shared_ptr<const Tokenizer> tok = m->tokenizer();
+    os << "tokenizer\t"
+       << (tok ? tok->name() + " (" + std::to_string(tok->vocab_size()) + " tokens)"
+               : std::string("none (no vocab.json + merges.txt beside the weights)"))
+       << "\n";
+  } catch (const Error& e) {
+    os << "tokenizer\tunusable: " << e.what() << "\n";
+  }
+  return 0;
+}
+
+int cmd_models(Args& a) {
+  a.finish();
+  const std::filesystem::path dir = hf_hub_cache_dir();
+  const std::vector<CachedModel> models = list_cached_models();
+  if (models.empty()) {
+    std::cout << "no models in the Hugging Face cache at " << dir.string()
+              << " (set HF_HUB_CACHE or HF_HOME to look elsewhere)\n";
+    return 0;
+  }
+  std::cout << "# cache: " << dir.string() << "\n";
+  std::cout << "# name\tsize\tfamily\tscheme\tsnapshot\n";
+  for (const CachedModel& m : models)
+    std::cout << m.name << "\t" << (m.size_bytes ? human_bytes(m.size_bytes) : "no safetensors") << "\t"
+              << (m.family.empty() ? "?" : m.family) << "\t" << (m.scheme.empty() ? "?" : m.scheme) << "\t"
+              << m.snapshot.string() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+ES_CLI_COMMAND({"info", "info --model MODEL",
+                "What a model's input stage is made of: family, tensors with dtypes and shapes, the\n"
+                "position scheme with its parameters and where position enters, input-stage weight\n"
+                "counts, weight tying, and the tokenizer. MODEL: classroom, gpt2-untrained, a\n"
+                "safetensors file or folder, or a Hugging Face cache name (gpt2).",
+                cmd_info});
+ES_CLI_COMMAND({"models", "models",
+                "The models in the Hugging Face cache ($HF_HUB_CACHE, else $HF_HOME/hub, else\n"
+                "~/.cache/huggingface/hub), tab-separated: name, size of the safetensors weights,\n"
+                "family, position scheme, snapshot folder.",
+                cmd_models});
+
+}  // namespace es::cli
