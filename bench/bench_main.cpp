@@ -1,0 +1,316 @@
+// embedscope-bench: times the whole-vocabulary paths against baselines computed in the same
+// run, on a real checkpoint (--model) or a GPT-2-sized synthetic one written to a temp dir.
+//
+//   open       open_checkpoint() vs reading the whole file into memory; VmRSS before/after
+//   PCA        fit_pca (fast path) vs float64 covariance + Eigen's SelfAdjointEigenSolver,
+//              every component, on the token table and on the position table
+//   neighbours VocabularyIndex / nearest_neighbours vs a plain loop, one query over all rows
+//   tokenize   GPT-2 BPE on 1 MB of mixed English vs its pre-tokenizer regex alone
+// Results are printed as a table; docs/PERFORMANCE.md records them. Exit status 1 when any
+// fast result disagrees with its baseline.
+#include "analysis.h"
+#include "bench_synthetic.h"
+#include "bpe_pretokenizer.h"
+#include "bpe_tokenizer.h"
+#include "checkpoint.h"
+#include "model_source.h"
+#include "pca_fast.h"
+#include "vocabulary.h"
+#include "vocabulary_kernels.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace es;
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Runs f `reps` times; returns the sorted times in seconds.
+std::vector<double> time_runs(int reps, const std::function<void()>& f) {
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    double t0 = now_s();
+    f();
+    t.push_back(now_s() - t0);
+  }
+  std::sort(t.begin(), t.end());
+  return t;
+}
+double median(const std::vector<double>& t) { return t[t.size() / 2]; }
+
+long long vm_rss_kb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
+  return -1;
+}
+
+std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+struct Row {
+  std::string what;
+  double ours_s;
+  double base_s;
+  std::string goal;
+  std::string note;
+};
+std::vector<Row> g_rows;
+bool g_ok = true;
+
+void report(const Row& r) {
+  g_rows.push_back(r);
+  std::printf("  %-42s ours %10.3f ms   baseline %10.3f ms   x%.1f   %s\n", r.what.c_str(), r.ours_s * 1e3,
+              r.base_s * 1e3, r.base_s / r.ours_s, r.note.c_str());
+  std::fflush(stdout);
+}
+
+void fail(const std::string& msg) {
+  std::printf("  MISMATCH: %s\n", msg.c_str());
+  g_ok = false;
+}
+
+// The plain loop: every row, scalar double dot and norm, then a partial sort.
+std::vector<Neighbour> plain_neighbours(const TableMap& t, const float* q, int k, int exclude) {
+  const long long n = t.rows(), d = t.cols();
+  double qn = 0;
+  for (long long c = 0; c < d; ++c) qn += double(q[c]) * q[c];
+  qn = std::sqrt(qn);
+  std::vector<std::pair<double, int>> s;
+  s.reserve(n);
+  for (long long r = 0; r < n; ++r) {
+    if (r == exclude) continue;
+    const float* row = t.data() + r * d;
+    double dot = 0, nn = 0;
+    for (long long c = 0; c < d; ++c) {
+      dot += double(row[c]) * q[c];
+      nn += double(row[c]) * row[c];
+    }
+    if (nn > 0) s.push_back({-dot / (std::sqrt(nn) * qn), int(r)});
+  }
+  std::partial_sort(s.begin(), s.begin() + std::min<long long>(k, s.size()), s.end());
+  std::vector<Neighbour> out;
+  for (int i = 0; i < k && i < int(s.size()); ++i) out.push_back({s[i].second, float(-s[i].first)});
+  return out;
+}
+
+bool same_ids(const std::vector<Neighbour>& a, const std::vector<Neighbour>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].id != b[i].id) return false;
+  return true;
+}
+
+void bench_pca(const char* label, const TableMap& table, int reps, bool baseline) {
+  const int d = int(table.cols());
+  Eigen::Ref<const MatrixRM> rows(table);
+  PcaBasis fast;
+  PcaTiming ft;
+  auto t = time_runs(reps, [&] { fast = fit_pca_method(rows, d, PcaMethod::Fast, &ft); });
+  std::printf("  %s fast PCA, all %d components: min %.1f ms, median %.1f ms (last run: covariance %.1f ms, eigen %.1f ms; %s)\n",
+              label, d, t.front() * 1e3, median(t) * 1e3, ft.covariance_s * 1e3, ft.eigen_s * 1e3, ft.path.c_str());
+  PcaTiming ft3;
+  auto t3 = time_runs(reps, [&] { fit_pca_method(rows, 3, PcaMethod::Fast, &ft3); });
+  std::printf("  %s fast PCA, 3 components: median %.1f ms (covariance %.1f ms, eigen %.1f ms)\n", label,
+              median(t3) * 1e3, ft3.covariance_s * 1e3, ft3.eigen_s * 1e3);
+  fast::set_force_portable_scatter(true);
+  PcaTiming pt;
+  auto tp = time_runs(1, [&] { fit_pca_method(rows, d, PcaMethod::Fast, &pt); });
+  fast::set_force_portable_scatter(false);
+  std::printf("  %s portable path (OpenBLAS SSYRK covariance): %.1f ms (covariance %.1f ms)\n", label,
+              tp.front() * 1e3, pt.covariance_s * 1e3);
+  if (!baseline) {
+    report({std::string(label) + " PCA (all components)", median(t), NAN, "< 200 ms", "baseline skipped"});
+    return;
+  }
+  PcaBasis ref;
+  PcaTiming rt;
+  auto tr = time_runs(1, [&] { ref = fit_pca_method(rows, d, PcaMethod::Reference, &rt); });
+  double max_dr = 0;
+  for (int i = 0; i < d; ++i)
+    max_dr = std::max(max_dr, std::abs(fast.explained_variance_ratio[i] - ref.explained_variance_ratio[i]));
+  double min_cos = 1;
+  int separated = 0;
+  for (int i = 0; i < std::min(d, 10); ++i) {
+    // only components whose eigenvalue is separated from its neighbours are determined
+    double gap = std::min(i > 0 ? ref.explained_variance[i - 1] - ref.explained_variance[i] : 1e300,
+                          ref.explained_variance[i] - ref.explained_variance[i + 1]);
+    if (gap < 1e-3 * ref.total_variance) continue;
+    ++separated;
+    min_cos = std::min(min_cos, double(std::abs(fast.components.row(i).cast<double>().dot(ref.components.row(i).cast<double>()))));
+  }
+  char note[256];
+  std::snprintf(note, sizeof note, "max |ratio - ref| = %.2e over %d ratios; top-10 separated comps: %d, min |cos| %.6f",
+                max_dr, d, separated, min_cos);
+  report({std::string(label) + " PCA (all components)", median(t), tr.front(), "< 200 ms", note});
+  if (max_dr > 1e-4) fail(std::string(label) + " PCA ratios differ from the float64 reference by " + std::to_string(max_dr));
+  if (separated > 0 && min_cos < 0.9999) fail(std::string(label) + " PCA components differ from the reference");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model_spec;
+  bool keep = false, skip_baseline_pca = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--model" && i + 1 < argc) model_spec = argv[++i];
+    else if (a == "--keep") keep = true;
+    else if (a == "--skip-baseline-pca") skip_baseline_pca = true;
+    else {
+      std::fprintf(stderr,
+                   "usage: embedscope-bench [--model PATH|NAME] [--keep] [--skip-baseline-pca]\n"
+                   "  Without --model, writes a GPT-2-sized synthetic F32 checkpoint to a temp dir.\n");
+      return a == "--help" || a == "-h" ? 0 : 2;
+    }
+  }
+  try {
+    fast::set_blas_threads(2);
+    std::printf("embedscope-bench\n  machine: %s, %u hardware threads; kernels: covariance %s, search %s\n",
+                cpu_model().c_str(), std::thread::hardware_concurrency(), fast::scatter_kernel_name().c_str(),
+                fast::search_kernel_name().c_str());
+
+    fs::path tmp;
+    fs::path model_path;
+    if (model_spec.empty()) {
+      tmp = fs::temp_directory_path() / ("embedscope-bench-" + std::to_string(::getpid()));
+      double t0 = now_s();
+      uint64_t size = bench::write_synthetic_gpt2(tmp / "gpt2-synthetic");
+      std::printf("  wrote synthetic GPT-2-sized checkpoint %s (%.1f MB) in %.2f s\n",
+                  (tmp / "gpt2-synthetic").c_str(), size / 1e6, now_s() - t0);
+      model_path = tmp / "gpt2-synthetic";
+    }
+
+    // ---- open ----
+    std::printf("\n[open]\n");
+    const long long rss0 = vm_rss_kb();
+    std::unique_ptr<ModelSource> model;
+    double t0 = now_s();
+    model = model_spec.empty() ? open_checkpoint(model_path) : open_model(model_spec);
+    const double t_open = now_s() - t0;
+    const long long rss1 = vm_rss_kb();
+    std::vector<int> sentence = {464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13};
+    for (int& id : sentence) id = int(id % model->vocab_size());
+    MatrixRM rows_out(sentence.size(), model->dim());
+    model->gather_token_rows(sentence, rows_out);
+    const long long rss2 = vm_rss_kb();
+    fs::path weights = model_path / "model.safetensors";
+    double t_read = NAN;
+    long long rss_read = 0;
+    if (fs::exists(weights)) {
+      t0 = now_s();
+      std::vector<char> all(fs::file_size(weights));
+      std::ifstream(weights, std::ios::binary).read(all.data(), std::streamsize(all.size()));
+      t_read = now_s() - t0;
+      rss_read = vm_rss_kb() - rss2;
+    }
+    std::printf("  %s: V=%lld d=%lld, %s\n", model->name().c_str(), model->vocab_size(), model->dim(), model->label().c_str());
+    std::printf("  VmRSS before open %lld kB, after open %lld kB (+%lld), after gathering %zu token rows %lld kB (+%lld)\n",
+                rss0, rss1, rss1 - rss0, sentence.size(), rss2, rss2 - rss1);
+    char note[200];
+    std::snprintf(note, sizeof note, "RSS +%lld kB at open, +%lld kB for %zu rows; read-all grows RSS by %lld kB",
+                  rss1 - rss0, rss2 - rss1, sentence.size(), rss_read);
+    report({"open checkpoint", t_open, t_read, "< 20 ms", note});
+
+    // ---- neighbours ----
+    std::printf("\n[neighbours]\n");
+    const TableMap table = model->token_table();
+    const long long V = table.rows();
+    std::unique_ptr<VocabularyIndex> index;
+    auto tb = time_runs(1, [&] { index = std::make_unique<VocabularyIndex>(table); });
+    std::printf("  index build (norms + int8 codes, first touch of every page): %.1f ms, %.1f MB\n",
+                tb.front() * 1e3, double(V) * table.cols() / 1e6);
+    const int k = 10, queries = 20;
+    std::vector<int> qids;
+    for (int i = 0; i < queries; ++i) qids.push_back(int((i * 2503LL + 17) % V));
+    std::vector<std::vector<Neighbour>> base_res(queries), exact_res(queries), index_res(queries);
+    const int base_queries = 5;
+    auto tbase = time_runs(base_queries, [&, i = 0]() mutable {
+      base_res[i] = plain_neighbours(table, table.data() + qids[i] * table.cols(), k, qids[i]);
+      ++i;
+    });
+    auto texact = time_runs(queries, [&, i = 0]() mutable {
+      const int ex[1] = {qids[i]};
+      exact_res[i] = nearest_neighbours(table, std::span<const float>(table.data() + qids[i] * table.cols(), table.cols()), k, ex);
+      ++i;
+    });
+    long long cand = 0;
+    auto tindex = time_runs(queries, [&, i = 0]() mutable {
+      index_res[i] = index->nearest_to_token(qids[i], k, false);
+      cand += index->last_candidates();
+      ++i;
+    });
+    for (int i = 0; i < queries; ++i) {
+      if (i < base_queries && !same_ids(base_res[i], index_res[i])) fail("index neighbours of token " + std::to_string(qids[i]) + " differ from the plain loop");
+      if (!same_ids(exact_res[i], index_res[i])) fail("index and exact-pass neighbours of token " + std::to_string(qids[i]) + " differ");
+    }
+    std::snprintf(note, sizeof note, "VocabularyIndex, median of %d; %.0f rows rescored on average", queries, double(cand) / queries);
+    report({"neighbour query, top-10 of " + std::to_string(V), median(tindex), median(tbase), "< 3 ms", note});
+    std::snprintf(note, sizeof note, "nearest_neighbours() single exact pass, median of %d", queries);
+    report({"neighbour query, exact pass (no index)", median(texact), median(tbase), "< 3 ms", note});
+
+    // ---- PCA ----
+    std::printf("\n[PCA]\n");
+    bench_pca("token table", table, 5, !skip_baseline_pca);
+    if (auto pos = model->position_table()) bench_pca("position table", *pos, 5, true);
+    else std::printf("  (no learned position table)\n");
+
+    // ---- tokenizer ----
+    std::printf("\n[tokenize]\n");
+    const std::string text = bench::mixed_english(1 << 20);
+    std::shared_ptr<const Tokenizer> tok = model->tokenizer();
+    if (!tok) tok = default_gpt2_tokenizer();
+    std::unique_ptr<Tokenizer> fresh;
+    if (has_bpe_tokenizer_files(default_gpt2_tokenizer_dir())) fresh = load_bpe_tokenizer_dir(default_gpt2_tokenizer_dir());
+    const Tokenizer& tk = fresh ? *fresh : *tok;
+    std::vector<int> ids;
+    auto tcold = time_runs(1, [&] { ids = tk.encode(text); });
+    auto twarm = time_runs(3, [&] { ids = tk.encode(text); });
+    bpe::Pretokenizer pre;
+    std::vector<std::string_view> pieces;
+    auto tpre = time_runs(3, [&] { pieces.clear(); pre.split(text, pieces); });
+    if (tk.decode(ids) != text) fail("decode(encode(text)) != text");
+    const double mb = text.size() / 1e6;
+    std::snprintf(note, sizeof note, "%zu tokens, %.1f MB/s (fresh tokenizer, empty piece cache); baseline = regex split only",
+                  ids.size(), mb / tcold.front());
+    report({"tokenize 1 MB mixed English (cold)", tcold.front(), median(tpre), ">= 10 MB/s", note});
+    std::snprintf(note, sizeof note, "%.1f MB/s (piece cache filled by the run before)", mb / median(twarm));
+    report({"tokenize 1 MB mixed English (warm)", median(twarm), median(tpre), ">= 10 MB/s", note});
+
+    // ---- summary ----
+    std::printf("\n| measure | ours (ms) | baseline (ms) | baseline/ours | goal | note |\n|---|---|---|---|---|---|\n");
+    for (const Row& r : g_rows)
+      std::printf("| %s | %.2f | %.2f | %.1f | %s | %s |\n", r.what.c_str(), r.ours_s * 1e3, r.base_s * 1e3,
+                  r.base_s / r.ours_s, r.goal.c_str(), r.note.c_str());
+    index.reset();
+    model.reset();
+    if (!tmp.empty() && !keep) fs::remove_all(tmp);
+    else if (!tmp.empty()) std::printf("kept %s\n", tmp.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "embedscope-bench: %s\n", e.what());
+    return 2;
+  }
+  std::printf("%s\n", g_ok ? "all fast results agree with their baselines" : "SOME RESULTS DISAGREE");
+  return g_ok ? 0 : 1;
+}
