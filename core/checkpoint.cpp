@@ -95,7 +95,8 @@ class LazyTable {
     std::call_once(once_, [this] {
       data_ = ref_.file->f32_in_place(*ref_.tensor);
       if (!data_) {
-        converted_ = ref_.file->read_matrix(*ref_.tensor);
+        converted_ = FloatBuffer(static_cast<std::size_t>(rows_ * cols_));
+        ref_.file->read_floats(*ref_.tensor, 0, std::span<float>(converted_.data(), converted_.size()));
         data_ = converted_.data();
       }
     });
@@ -116,7 +117,7 @@ class LazyTable {
   long long rows_, cols_;
   mutable std::once_flag once_;
   mutable const float* data_ = nullptr;
-  mutable MatrixRM converted_;  // (rows, cols) row-major, only for non-F32 or misaligned data
+  mutable FloatBuffer converted_;  // (rows, cols) row-major, only for non-F32 or misaligned data
 };
 
 struct FamilyNames {
