@@ -72,9 +72,11 @@ void Frame::draw() {
   draw_control_strip();
   ImGui::Separator();
 
-  const float status_h = ImGui::GetFrameHeightWithSpacing() + 4.0f;
+  // Room for the status line: separator + spacing + one framed line (+ spacing after items).
+  const float sp = ImGui::GetStyle().ItemSpacing.y;
+  const float status_h = ImGui::GetFrameHeight() + 2.0f * sp + 2.0f;
   ImVec2 avail = ImGui::GetContentRegionAvail();
-  avail.y -= status_h;
+  avail.y -= status_h + sp;
   std::vector<Panel*> main, bottom;
   for (auto& p : panels_) {
     if (!p->shows_in(state_.view)) continue;
@@ -82,7 +84,7 @@ void Frame::draw() {
   }
   const float splitter = 8.0f;
   float bottom_h = bottom.empty() ? 0.0f : std::clamp(avail.y * bottom_fraction_, 80.0f, avail.y - 120.0f);
-  float main_h = avail.y - bottom_h - (bottom.empty() ? 0.0f : splitter);
+  float main_h = avail.y - bottom_h - (bottom.empty() ? 0.0f : splitter + 2.0f * sp);
   ImGui::BeginChild("main_region", ImVec2(avail.x, main_h), false);
   for (Panel* p : main) {
     ImGui::PushID(p->name());
@@ -166,7 +168,9 @@ void Frame::draw_menu_bar() {
   std::string label = state_.model().label();
   float w = ImGui::CalcTextSize(label.c_str()).x;
   ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX() + 20, ImGui::GetWindowWidth() - w - 16));
-  ImGui::PushStyleColor(ImGuiCol_Text, state_.model().trained() ? kMuted : kWarn);
+  // Untrained real-model shapes are flagged in warning colour; the classroom model is a toy.
+  const bool warn = !state_.model().trained() && state_.model().family() != "classroom";
+  ImGui::PushStyleColor(ImGuiCol_Text, warn ? kWarn : kMuted);
   ImGui::TextUnformatted(label.c_str());
   ImGui::PopStyleColor();
   ImGui::EndMainMenuBar();

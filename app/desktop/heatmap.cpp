@@ -316,7 +316,7 @@ void colour_bar(const char* caption, float range, ImVec2 size) {
   ImVec2 p = ImGui::GetCursorScreenPos();
   const float line = ImGui::GetTextLineHeight();
   if (caption && *caption) dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), caption);
-  float top = p.y + line * 2 + 4.0f, bottom = p.y + size.y - line * 0.5f;
+  float top = p.y + (caption && *caption ? line * 2 + 4.0f : line * 0.5f), bottom = p.y + size.y - line * 0.5f;
   float bar_w = 18.0f;
   const int steps = 64;
   for (int i = 0; i < steps; ++i) {
@@ -325,11 +325,13 @@ void colour_bar(const char* caption, float range, ImVec2 size) {
     dl->AddRectFilled(ImVec2(p.x, y1), ImVec2(p.x + bar_w, y0 + 0.5f), diverging_colour((t0 + t1) / 2));
   }
   dl->AddRect(ImVec2(p.x, top), ImVec2(p.x + bar_w, bottom), ImGui::GetColorU32(ImGuiCol_Border));
-  for (int k = 0; k <= 4; ++k) {
-    float t = k / 4.0f;
+  // Quarters when there is room for five numbers, else the ends and zero.
+  const int div = (bottom - top) > line * 6 ? 4 : 2;
+  for (int k = 0; k <= div; ++k) {
+    float t = static_cast<float>(k) / static_cast<float>(div);
     float y = bottom - (bottom - top) * t;
     double v = (t * 2 - 1) * range;
-    std::string s = k == 2 ? "0" : format_value(v);
+    std::string s = 2 * k == div ? "0" : format_value(v);
     dl->AddLine(ImVec2(p.x + bar_w, y), ImVec2(p.x + bar_w + 4, y), ImGui::GetColorU32(ImGuiCol_Text));
     dl->AddText(ImVec2(p.x + bar_w + 6, y - line / 2), ImGui::GetColorU32(ImGuiCol_Text), s.c_str());
   }

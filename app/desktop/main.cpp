@@ -40,7 +40,7 @@ void load_fonts(float scale) {
   const char* sans = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
   const char* mono = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
   // Latin, Greek, punctuation (the visible-space sign U+2423, arrows) and box/math symbols.
-  static const ImWchar ranges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x2000, 0x23FF,
+  static const ImWchar ranges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x2000, 0x24FF,
                                    0x2500, 0x25FF, 0};
   Fonts& f = fonts();
   std::error_code ec;

@@ -2,6 +2,8 @@
 
 #include "colors.h"
 
+#include <algorithm>
+#include <cfloat>
 #include <cstdio>
 
 namespace es::ui {
@@ -13,6 +15,18 @@ Fonts& fonts() {
 
 ImU32 token_colour(const AppState& state, int id, float alpha) {
   return categorical_colour(state.colour_slot(id), alpha);
+}
+
+std::string scheme_title(SchemeKind kind) {
+  switch (kind) {
+    case SchemeKind::None: return "No position scheme";
+    case SchemeKind::Learned: return "Learned absolute";
+    case SchemeKind::Sinusoidal: return "Sinusoidal";
+    case SchemeKind::Rope: return "RoPE";
+    case SchemeKind::Alibi: return "ALiBi";
+    case SchemeKind::T5: return "T5 relative bias";
+  }
+  return "?";
 }
 
 std::string row_label(const AppState& state, long long position) {
@@ -41,7 +55,7 @@ float token_chip_width(const AppState& state, int position, bool large) {
   ImFont* f = large ? fonts().large : fonts().regular;
   float tw = f->CalcTextSizeA(f->FontSize, FLT_MAX, 0, t.text.c_str()).x;
   float sw = ImGui::CalcTextSize(t.top.c_str()).x;
-  return std::max(tw, sw) + 16.0f;
+  return std::max(tw, sw) + (state.repeat_group_of(position) >= 0 ? 30.0f : 16.0f);
 }
 
 ImVec2 token_chip(AppState& state, int position, bool large) {

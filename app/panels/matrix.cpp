@@ -157,8 +157,8 @@ class MatrixPanel final : public Panel {
     if (e.position_added)
       text += "The position row is added to the token row: equal tokens get different combined rows.";
     else
-      text += state.scheme().name() + " adds nothing at the input: position rows are zero and equal tokens keep "
-              "identical combined rows. " + state.scheme().where_position_enters();
+      text += scheme_title(state.scheme_params().kind) + ": position rows are all zero. " +
+              state.scheme().where_position_enters();
     wrapped_text(kMuted, text);
   }
 

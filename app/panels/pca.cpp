@@ -1,14 +1,369 @@
-// Pca view (in progress).
+// PCA view: the sentence's rows in one PCA basis shared by the token, position and combined
+// rows (AppState fits it on all three stacked), so switching rows keeps the axes and the
+// points visibly move. Points are coloured by position (viridis, with a legend), joined in
+// sequence order, labelled with their token; repeated tokens share a glyph. Optional
+// background layers: the model's whole position table and whole vocabulary, drawn as one
+// point-sprite VBO each into an offscreen framebuffer that is redrawn only when the view
+// changes. Wheel zooms, drag pans, double-click fits, hover identifies, click selects.
+#include "colors.h"
+#include "gl_objects.h"
 #include "panel.h"
+#include "widgets.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
 
 namespace es::ui {
 namespace {
+
+constexpr std::array<const char*, 3> kRowNames = {"token", "position", "combined"};
+
+struct PointLayer {
+  gl::Buffer vbo;
+  gl::VertexArray vao;
+  long long count = 0;
+  uint64_t version = 0;  // AppState version it was projected for
+  bool enabled = false;
+};
 
 class PcaPanel final : public Panel {
  public:
   const char* name() const override { return "pca"; }
   bool shows_in(ViewId v) const override { return v == ViewId::Pca; }
-  void draw(AppState&, ImVec2) override { ImGui::TextDisabled("This view is being built."); }
+
+  void set_option(const std::string& key, const std::string& value) override {
+    if (key == "rows") {
+      for (int i = 0; i < 3; ++i)
+        if (value == kRowNames[static_cast<size_t>(i)]) { rows_ = i; return; }
+      throw Error("pca rows '" + value + "' unknown (token, position, combined)");
+    }
+    if (key == "position_layer") { layers_[0].enabled = value == "1" || value == "true"; return; }
+    if (key == "vocab_layer") { layers_[1].enabled = value == "1" || value == "true"; return; }
+    throw Error("pca has no option '" + key + "' (rows, position_layer, vocab_layer)");
+  }
+  std::vector<std::pair<std::string, std::string>> options() const override {
+    return {{"rows", kRowNames[static_cast<size_t>(rows_)]},
+            {"position_layer", layers_[0].enabled ? "1" : "0"},
+            {"vocab_layer", layers_[1].enabled ? "1" : "0"}};
+  }
+
+  void draw(AppState& state, ImVec2 size) override {
+    const PcaBasis* pca = state.pca();
+    ImVec2 start = ImGui::GetCursorPos();
+    ImGui::TextUnformatted("Rows shown:");
+    for (int i = 0; i < 3; ++i) {
+      ImGui::SameLine();
+      std::string label = std::string(kRowNames[static_cast<size_t>(i)]) + " rows";
+      if (ImGui::RadioButton(label.c_str(), rows_ == i)) rows_ = i;
+    }
+    ImGui::SameLine(0, ImGui::GetFontSize() * 2);
+    ImGui::Checkbox("sequence line", &polyline_);
+    ImGui::SameLine();
+    ImGui::Checkbox("labels", &labels_);
+    ImGui::SameLine();
+    const bool has_table = state.model().position_table().has_value();
+    if (!has_table) ImGui::BeginDisabled();
+    ImGui::Checkbox("whole position table", &layers_[0].enabled);
+    if (!has_table) ImGui::EndDisabled();
+    ImGui::SameLine();
+    std::string vocab_label = "whole vocabulary (" + thousands(state.model().vocab_size()) + ")";
+    ImGui::Checkbox(vocab_label.c_str(), &layers_[1].enabled);
+    if (!pca) {
+      ImGui::TextDisabled("PCA needs at least 2 rows and 2 dimensions.");
+      return;
+    }
+    wrapped_text(kMuted, "One PCA basis, fit on the token, position and combined rows together: switch the rows "
+                         "shown and watch the points move. Equal tokens share a glyph; they coincide in the token "
+                         "rows and separate in the combined rows when the scheme adds positions.");
+    update_projections(state, *pca);
+    ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
+    plot(state, *pca, ImVec2(size.x, std::max(150.0f, size.y - used.y)));
+  }
+
+ private:
+  void update_projections(const AppState& state, const PcaBasis& pca) {
+    if (proj_version_ == state.version()) return;
+    const InputEmbedding& e = state.embedding();
+    proj_[0] = pca.project(e.token);
+    proj_[1] = pca.project(e.position);
+    proj_[2] = pca.project(e.combined);
+    // Axes fixed over all three row kinds, so points move and axes stay.
+    lo_ = ImVec2(1e30f, 1e30f);
+    hi_ = ImVec2(-1e30f, -1e30f);
+    for (const MatrixRM& p : proj_)
+      for (long long r = 0; r < p.rows(); ++r) {
+        float x = p(r, 0), y = p.cols() > 1 ? p(r, 1) : 0.0f;
+        lo_ = ImVec2(std::min(lo_.x, x), std::min(lo_.y, y));
+        hi_ = ImVec2(std::max(hi_.x, x), std::max(hi_.y, y));
+      }
+    float pad_x = std::max(1e-6f, (hi_.x - lo_.x) * 0.12f), pad_y = std::max(1e-6f, (hi_.y - lo_.y) * 0.12f);
+    lo_ = ImVec2(lo_.x - pad_x, lo_.y - pad_y);
+    hi_ = ImVec2(hi_.x + pad_x, hi_.y + pad_y);
+    if (!zoomed_) { view_lo_ = lo_; view_hi_ = hi_; }
+    const bool first = proj_version_ == 0 || shown_.rows() != proj_[rows_].rows();
+    proj_version_ = state.version();
+    if (first) shown_ = proj_[rows_];
+  }
+
+  // Projects a (rows, d) table in chunks into the basis and uploads (x, y, t) points.
+  void build_layer(PointLayer& layer, const TableMap& table, const PcaBasis& pca, uint64_t version) {
+    const long long rows = table.rows(), chunk = 4096;
+    std::vector<float> pts;
+    pts.reserve(static_cast<size_t>(rows) * 3);
+    for (long long r0 = 0; r0 < rows; r0 += chunk) {
+      long long nr = std::min(chunk, rows - r0);
+      MatrixRM block = table.middleRows(r0, nr);
+      MatrixRM p = pca.project(block);  // (nr, k)
+      for (long long r = 0; r < nr; ++r) {
+        pts.push_back(p(r, 0));
+        pts.push_back(p.cols() > 1 ? p(r, 1) : 0.0f);
+        pts.push_back(static_cast<float>(r0 + r) / static_cast<float>(std::max(1LL, rows - 1)));
+      }
+    }
+    layer.vao.create();
+    layer.vao.bind();
+    layer.vbo.upload(pts.data(), static_cast<long long>(pts.size() * sizeof(float)));
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 3 * sizeof(float), nullptr);
+    glEnableVertexAttribArray(1);
+    glVertexAttribPointer(1, 1, GL_FLOAT, GL_FALSE, 3 * sizeof(float), reinterpret_cast<void*>(2 * sizeof(float)));
+    glBindVertexArray(0);
+    layer.count = rows;
+    layer.version = version;
+  }
+
+  void render_layers(const AppState& state, const PcaBasis& pca, int w, int h) {
+    if (!points_shader_.valid()) {
+      points_shader_ = gl::Shader::from_embedded("points.vert.glsl", "points.frag.glsl");
+      colormap_.upload_rgba8(256, 1, sequential_lut().data(), true);
+    }
+    if (layers_[0].enabled && layers_[0].version != state.version()) {
+      if (auto t = state.model().position_table()) build_layer(layers_[0], *t, pca, state.version());
+    }
+    if (layers_[1].enabled && layers_[1].version != state.version())
+      build_layer(layers_[1], state.model().token_table(), pca, state.version());
+    fbo_.ensure_size(w, h);
+    fbo_.bind();
+    glClearColor(0, 0, 0, 0);
+    glClear(GL_COLOR_BUFFER_BIT);
+    glDisable(GL_SCISSOR_TEST);
+    glDisable(GL_DEPTH_TEST);
+    glEnable(GL_BLEND);
+    glBlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
+    glEnable(GL_PROGRAM_POINT_SIZE);
+    points_shader_.use();
+    const float wx = view_hi_.x - view_lo_.x, wy = view_hi_.y - view_lo_.y;
+    glUniform2f(points_shader_.uniform("u_scale"), 2.0f / wx, -2.0f / wy);
+    glUniform2f(points_shader_.uniform("u_offset"), -1.0f - view_lo_.x * 2.0f / wx, 1.0f + view_lo_.y * 2.0f / wy);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, colormap_.id());
+    glUniform1i(points_shader_.uniform("u_colormap"), 0);
+    // Vocabulary first (faint grey, under), then the position table (coloured by position).
+    if (layers_[1].enabled && layers_[1].count) {
+      glUniform1i(points_shader_.uniform("u_use_map"), 0);
+      glUniform4f(points_shader_.uniform("u_colour"), 0.75f, 0.75f, 0.78f, 0.35f);
+      glUniform1f(points_shader_.uniform("u_point_size"), 2.5f);
+      layers_[1].vao.bind();
+      glDrawArrays(GL_POINTS, 0, static_cast<GLsizei>(layers_[1].count));
+    }
+    if (layers_[0].enabled && layers_[0].count) {
+      glUniform1i(points_shader_.uniform("u_use_map"), 1);
+      glUniform4f(points_shader_.uniform("u_colour"), 1, 1, 1, 0.8f);
+      glUniform1f(points_shader_.uniform("u_point_size"), 4.0f);
+      layers_[0].vao.bind();
+      glDrawArrays(GL_POINTS, 0, static_cast<GLsizei>(layers_[0].count));
+    }
+    glBindVertexArray(0);
+    glUseProgram(0);
+    glDisable(GL_PROGRAM_POINT_SIZE);
+    gl::Framebuffer::unbind();
+  }
+
+  static void glyph(ImDrawList* dl, ImVec2 c, float r, int kind, ImU32 fill, ImU32 edge) {
+    switch (kind) {
+      case 0: dl->AddCircleFilled(c, r, fill); dl->AddCircle(c, r, edge, 0, 1.5f); break;
+      case 1: dl->AddRectFilled(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), fill);
+              dl->AddRect(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), edge, 0, 0, 2.0f); break;
+      case 2: dl->AddTriangleFilled(ImVec2(c.x, c.y - r * 1.3f), ImVec2(c.x - r * 1.2f, c.y + r), ImVec2(c.x + r * 1.2f, c.y + r), fill);
+              dl->AddTriangle(ImVec2(c.x, c.y - r * 1.3f), ImVec2(c.x - r * 1.2f, c.y + r), ImVec2(c.x + r * 1.2f, c.y + r), edge, 2.0f); break;
+      default: dl->AddQuadFilled(ImVec2(c.x, c.y - r * 1.3f), ImVec2(c.x + r * 1.3f, c.y), ImVec2(c.x, c.y + r * 1.3f), ImVec2(c.x - r * 1.3f, c.y), fill);
+               dl->AddQuad(ImVec2(c.x, c.y - r * 1.3f), ImVec2(c.x + r * 1.3f, c.y), ImVec2(c.x, c.y + r * 1.3f), ImVec2(c.x - r * 1.3f, c.y), edge, 2.0f); break;
+    }
+  }
+
+  void plot(AppState& state, const PcaBasis& pca, ImVec2 size) {
+    const float line = ImGui::GetTextLineHeight();
+    const float legend_w = ImGui::GetFontSize() * 7;
+    ImVec2 origin = ImGui::GetCursorScreenPos();
+    ImVec2 pmin(origin.x + line * 2.2f, origin.y + 4);
+    ImVec2 pmax(origin.x + size.x - legend_w, origin.y + size.y - line * 2.4f);
+    ImVec2 psize(pmax.x - pmin.x, pmax.y - pmin.y);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImGuiIO& io = ImGui::GetIO();
+
+    ImGui::SetCursorScreenPos(pmin);
+    ImGui::InvisibleButton("plot", psize);
+    const bool hovered = ImGui::IsItemHovered();
+    auto to_screen = [&](float x, float y) {
+      return ImVec2(pmin.x + (x - view_lo_.x) / (view_hi_.x - view_lo_.x) * psize.x,
+                    pmax.y - (y - view_lo_.y) / (view_hi_.y - view_lo_.y) * psize.y);
+    };
+    if (hovered && io.MouseWheel != 0) {
+      float fx = (io.MousePos.x - pmin.x) / psize.x, fy = (pmax.y - io.MousePos.y) / psize.y;
+      float ax = view_lo_.x + fx * (view_hi_.x - view_lo_.x), ay = view_lo_.y + fy * (view_hi_.y - view_lo_.y);
+      float f = io.MouseWheel > 0 ? 0.8f : 1.25f;
+      view_lo_ = ImVec2(ax - (ax - view_lo_.x) * f, ay - (ay - view_lo_.y) * f);
+      view_hi_ = ImVec2(ax + (view_hi_.x - ax) * f, ay + (view_hi_.y - ay) * f);
+      zoomed_ = true;
+    }
+    if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+      float dx = io.MouseDelta.x / psize.x * (view_hi_.x - view_lo_.x);
+      float dy = io.MouseDelta.y / psize.y * (view_hi_.y - view_lo_.y);
+      view_lo_ = ImVec2(view_lo_.x - dx, view_lo_.y + dy);
+      view_hi_ = ImVec2(view_hi_.x - dx, view_hi_.y + dy);
+      zoomed_ = true;
+    }
+    if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
+      view_lo_ = lo_;
+      view_hi_ = hi_;
+      zoomed_ = false;
+    }
+
+    dl->AddRectFilled(pmin, pmax, IM_COL32(22, 24, 28, 255));
+    // Zero axes and a light grid.
+    dl->PushClipRect(pmin, pmax, true);
+    ImVec2 z = to_screen(0, 0);
+    dl->AddLine(ImVec2(pmin.x, z.y), ImVec2(pmax.x, z.y), IM_COL32(90, 90, 90, 255));
+    dl->AddLine(ImVec2(z.x, pmin.y), ImVec2(z.x, pmax.y), IM_COL32(90, 90, 90, 255));
+    // Background layers.
+    if (layers_[0].enabled || layers_[1].enabled) {
+      int w = static_cast<int>(psize.x * io.DisplayFramebufferScale.x), h = static_cast<int>(psize.y * io.DisplayFramebufferScale.y);
+      LayerKey key{state.version(), view_lo_.x, view_lo_.y, view_hi_.x, view_hi_.y, w, h, layers_[0].enabled, layers_[1].enabled};
+      if (!(key == layer_key_)) {
+        render_layers(state, pca, w, h);
+        layer_key_ = key;
+      }
+      dl->AddImage(fbo_.color().imgui_id(), pmin, pmax);
+    }
+    // Move the shown points toward the chosen rows (a short animation on switching).
+    const MatrixRM& target = proj_[rows_];
+    if (shown_.rows() != target.rows() || shown_.cols() != target.cols()) shown_ = target;
+    float k = 1.0f - std::exp(-io.DeltaTime * 9.0f);
+    shown_ += (target - shown_) * k;
+    if ((target - shown_).cwiseAbs().maxCoeff() < 1e-4f * (hi_.x - lo_.x)) shown_ = target;
+
+    const int n = state.length();
+    std::vector<ImVec2> pts(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) pts[static_cast<size_t>(i)] = to_screen(shown_(i, 0), shown_.cols() > 1 ? shown_(i, 1) : 0.0f);
+    if (polyline_ && n > 1) dl->AddPolyline(pts.data(), n, IM_COL32(200, 200, 200, 110), 0, 1.5f);
+    int hover_i = -1;
+    float best = 12.0f * 12.0f;
+    for (int i = 0; i < n; ++i) {
+      float dx = io.MousePos.x - pts[static_cast<size_t>(i)].x, dy = io.MousePos.y - pts[static_cast<size_t>(i)].y;
+      if (hovered && dx * dx + dy * dy < best) { best = dx * dx + dy * dy; hover_i = i; }
+    }
+    const float r = std::max(6.0f, line * 0.45f);
+    for (int i = 0; i < n; ++i) {
+      int g = state.repeat_group_of(i);
+      ImU32 fill = sequential_colour(n > 1 ? static_cast<float>(i) / static_cast<float>(n - 1) : 0.5f);
+      ImU32 edge = i == state.selected_position ? kSelectColour : (g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(20, 20, 20, 255));
+      glyph(dl, pts[static_cast<size_t>(i)], i == hover_i ? r * 1.3f : r, g >= 0 ? 1 + g % 3 : 0, fill, edge);
+    }
+    if (labels_) {
+      for (int i = 0; i < n && i < 400; ++i) {
+        std::string s = std::to_string(i) + " " + state.token_texts()[static_cast<size_t>(i)];
+        int g = state.repeat_group_of(i);
+        ImU32 col = g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(235, 235, 235, 255);
+        dl->AddText(ImVec2(pts[static_cast<size_t>(i)].x + r + 3, pts[static_cast<size_t>(i)].y - line - 1), col, s.c_str());
+      }
+    }
+    dl->PopClipRect();
+    dl->AddRect(pmin, pmax, ImGui::GetColorU32(ImGuiCol_Border));
+
+    // Axis captions with explained variance and tick values at the ends.
+    auto pct = [&](size_t c) { return c < pca.explained_variance_ratio.size() ? 100.0 * pca.explained_variance_ratio[c] : 0.0; };
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "PC1 (%.1f%% of variance)", pct(0));
+    ImVec2 ts = ImGui::CalcTextSize(buf);
+    dl->AddText(ImVec2(pmin.x + (psize.x - ts.x) / 2, pmax.y + line * 1.1f), ImGui::GetColorU32(ImGuiCol_Text), buf);
+    std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(view_lo_.x));
+    dl->AddText(ImVec2(pmin.x, pmax.y + 2), kMuted, buf);
+    std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(view_hi_.x));
+    dl->AddText(ImVec2(pmax.x - ImGui::CalcTextSize(buf).x, pmax.y + 2), kMuted, buf);
+    std::snprintf(buf, sizeof buf, "PC2 (%.1f%%)", pct(1));
+    // Vertical caption: one character per line would be unreadable; write it rotated-free at the top left.
+    dl->AddText(ImVec2(origin.x, pmin.y - 2), ImGui::GetColorU32(ImGuiCol_Text), "PC2");
+    std::snprintf(buf, sizeof buf, "%.0f%%", pct(1));
+    dl->AddText(ImVec2(origin.x, pmin.y + line), kMuted, buf);
+    std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(view_hi_.y));
+    dl->AddText(ImVec2(pmin.x + 3, pmin.y + 2), kMuted, buf);
+    std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(view_lo_.y));
+    dl->AddText(ImVec2(pmin.x + 3, pmax.y - line - 2), kMuted, buf);
+
+    // Legend: position colour scale, glyphs, layers.
+    float lx = pmax.x + 12, ly = pmin.y;
+    dl->AddText(ImVec2(lx, ly), ImGui::GetColorU32(ImGuiCol_Text), "position");
+    ly += line + 4;
+    const float bar_h = std::min(psize.y * 0.45f, line * 10);
+    for (int s = 0; s < 48; ++s) {
+      float t0 = s / 48.0f, t1 = (s + 1) / 48.0f;
+      dl->AddRectFilled(ImVec2(lx, ly + bar_h * t0), ImVec2(lx + 16, ly + bar_h * t1 + 0.5f), sequential_colour((t0 + t1) / 2));
+    }
+    dl->AddText(ImVec2(lx + 22, ly - 2), kMuted, "0");
+    std::snprintf(buf, sizeof buf, "%d", std::max(0, n - 1));
+    dl->AddText(ImVec2(lx + 22, ly + bar_h - line + 2), kMuted, buf);
+    ly += bar_h + line * 0.6f;
+    glyph(dl, ImVec2(lx + 8, ly + line / 2), r * 0.8f, 0, IM_COL32(200, 200, 200, 255), IM_COL32(20, 20, 20, 255));
+    dl->AddText(ImVec2(lx + 22, ly), kMuted, "token");
+    ly += line + 4;
+    glyph(dl, ImVec2(lx + 8, ly + line / 2), r * 0.8f, 1, IM_COL32(200, 200, 200, 255), kAccent);
+    dl->AddText(ImVec2(lx + 22, ly), kMuted, "repeated");
+    ly += line + 4;
+    if (layers_[0].enabled) {
+      dl->AddCircleFilled(ImVec2(lx + 8, ly + line / 2), 3, sequential_colour(0.7f));
+      dl->AddText(ImVec2(lx + 22, ly), kMuted, "pos. table");
+      ly += line + 4;
+    }
+    if (layers_[1].enabled) {
+      dl->AddCircleFilled(ImVec2(lx + 8, ly + line / 2), 3, IM_COL32(190, 190, 200, 160));
+      dl->AddText(ImVec2(lx + 22, ly), kMuted, "vocabulary");
+    }
+
+    if (hover_i >= 0) {
+      ImGui::BeginTooltip();
+      ImGui::Text("position %d: %s (id %d)", hover_i, state.token_texts()[static_cast<size_t>(hover_i)].c_str(),
+                  state.ids()[static_cast<size_t>(hover_i)]);
+      ImGui::Text("PC1 %.4g, PC2 %.4g", static_cast<double>(proj_[rows_](hover_i, 0)),
+                  static_cast<double>(proj_[rows_].cols() > 1 ? proj_[rows_](hover_i, 1) : 0.0f));
+      ImGui::TextDisabled("click to select; wheel zooms, drag pans, double-click fits");
+      ImGui::EndTooltip();
+      if (ImGui::IsMouseReleased(ImGuiMouseButton_Left) && io.MouseDragMaxDistanceSqr[0] < 9.0f)
+        state.selected_position = state.selected_position == hover_i ? -1 : hover_i;
+    }
+    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + size.y));
+  }
+
+  struct LayerKey {
+    uint64_t version = 0;
+    float a = 0, b = 0, c = 0, d = 0;
+    int w = 0, h = 0;
+    bool l0 = false, l1 = false;
+    bool operator==(const LayerKey&) const = default;
+  };
+
+  int rows_ = 2;
+  bool polyline_ = true, labels_ = true, zoomed_ = false;
+  std::array<MatrixRM, 3> proj_;  // (n, k) each
+  MatrixRM shown_;                // (n, k), animated toward proj_[rows_]
+  uint64_t proj_version_ = 0;
+  ImVec2 lo_, hi_, view_lo_, view_hi_;
+  std::array<PointLayer, 2> layers_;  // 0: position table, 1: vocabulary
+  gl::Shader points_shader_;
+  gl::Texture colormap_;
+  gl::Framebuffer fbo_;
+  LayerKey layer_key_;
 };
 
 }  // namespace

@@ -39,11 +39,13 @@ class RepeatsPanel final : public Panel {
     const bool additive = state.embedding().position_added;
     const std::string tok = "\"" + visible_token_text(g.text) + "\"";
 
-    ImGui::BeginGroup();
+    const float em = ImGui::GetFontSize();
+    const float left_w = std::min(size.x * 0.42f, em * 26);
+    ImGui::BeginChild("numbers", ImVec2(left_w, 0), false);
     wrapped_text(col, tok + " at positions " + std::to_string(pair.i) + " and " + std::to_string(pair.j) +
                           " has one id (" + std::to_string(g.id) + "), so its token rows are identical.");
     if (ImGui::BeginTable("pair", 3, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
-      ImGui::TableSetupColumn("rows " + std::to_string(pair.i) == "" ? "" : "compare");
+      ImGui::TableSetupColumn("rows i, j compared");
       ImGui::TableSetupColumn("distance (L2)");
       ImGui::TableSetupColumn("cosine");
       ImGui::TableHeadersRow();
@@ -89,24 +91,24 @@ class RepeatsPanel final : public Panel {
     }
     if (groups.size() > 1)
       ImGui::TextDisabled("%zu repeated tokens; click a chip or row to pick another.", groups.size());
-    ImGui::EndGroup();
+    ImGui::EndChild();
 
-    ImGui::SameLine(0, ImGui::GetFontSize() * 2);
-    ImGui::BeginGroup();
+    ImGui::SameLine(0, em);
+    ImGui::BeginChild("where", ImVec2(0, 0), false);
     const float w = ImGui::GetContentRegionAvail().x;
     if (additive) {
-      wrapped_text(kMuted, "The " + state.scheme().name() + " scheme adds a different position row at each "
+      wrapped_text(kMuted, "The " + scheme_title(state.scheme_params().kind) + " scheme adds a different position row at each "
                    "position, so the combined rows differ by P[" + std::to_string(pair.j) + "] - P[" +
                    std::to_string(pair.i) + "]:");
       diff_strip(state, pair, ImVec2(w, std::max(60.0f, ImGui::GetContentRegionAvail().y - 4)));
     } else {
-      wrapped_text(kAccent, state.scheme().name() + " adds nothing at the input: the two input rows stay "
-                   "identical (distance 0, cosine 1). They part ways inside attention: " +
+      wrapped_text(kAccent, scheme_title(state.scheme_params().kind) + " adds nothing at the input, so the two "
+                   "input rows stay identical (distance 0, cosine 1). They part ways only inside attention. " +
                    state.scheme().where_position_enters());
       if (ImGui::Button("Compare the schemes (view 4)")) state.view = ViewId::Schemes;
       s_rows(state, pair, ImVec2(w, std::max(60.0f, ImGui::GetContentRegionAvail().y - 4)));
     }
-    ImGui::EndGroup();
+    ImGui::EndChild();
     ImGui::EndChild();
   }
 
@@ -135,8 +137,9 @@ class RepeatsPanel final : public Panel {
     spec.row_label = [ij](long long r) { return (r == 0 ? "token " : "combined ") + ij; };
     spec.title = diff_.cols() > 64 ? "difference strip (first 64 dims)" : "difference strip";
     const float bar = colour_bar_width(spec.range);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
     strip_.draw("diff", spec, ImVec2(size.x - bar - 8, size.y));
-    ImGui::SameLine();
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + size.x - bar, origin.y));
     colour_bar("", spec.range, ImVec2(bar, size.y));
   }
 
@@ -164,8 +167,9 @@ class RepeatsPanel final : public Panel {
     spec.row_label = [i, j](long long r) { return "S row of query " + std::to_string(r == 0 ? i : j); };
     spec.title = "where they diverge: S rows (grey hatch = masked future keys)";
     const float bar = colour_bar_width(spec.range);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
     strip_.draw("srows", spec, ImVec2(size.x - bar - 8, size.y));
-    ImGui::SameLine();
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + size.x - bar, origin.y));
     colour_bar("", spec.range, ImVec2(bar, size.y));
   }
 
