@@ -123,7 +123,9 @@ class BpeTokenizer final : public Tokenizer {
     try {
       j = nlohmann::json::parse(data);
     } catch (const nlohmann::json::exception& e) {
-      throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+      std::string what = e.what();  // quotes the whole token it stopped in: keep it short
+      if (what.size() > 240) what = what.substr(0, 237) + "...";
+      throw Error(path.string() + ": not valid JSON (" + what + ")");
     }
     if (!j.is_object() || j.empty()) {
       throw Error(path.string() + ": expected a JSON object mapping token strings to ids");
@@ -134,7 +136,9 @@ class BpeTokenizer final : public Tokenizer {
     std::string bytes;
     for (const auto& [key, value] : j.items()) {
       if (!value.is_number_integer()) {
-        throw Error(path.string() + ": token " + show(key) + " has id " + value.dump(-1).substr(0, 40) +
+        throw Error(path.string() + ": token " + show(key) + " has id " +
+                    // dump() recurses per nesting level (a 100,000-deep value overflowed the stack)
+                    (value.is_structured() ? std::string("a JSON ") + value.type_name() : value.dump(-1).substr(0, 40)) +
                     ", which is not an integer");
       }
       const auto id = value.get<std::int64_t>();

@@ -52,7 +52,20 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }
 
 // A JSON value quoted for an error message, cut short so a hostile header cannot flood it.
+// dump() recurses once per nesting level: a value nested 100,000 deep (found by the hostile
+// corpus) overflowed the stack, so large or deep values are only named by their type.
 std::string json_excerpt(const Json& value) {
+  std::vector<std::pair<const Json*, int>> todo{{&value, 0}};
+  for (std::size_t seen = 0; !todo.empty(); ++seen) {
+    const auto [v, depth] = todo.back();
+    todo.pop_back();
+    if (depth > 16 || seen + todo.size() > 64) return std::string("a large or deeply nested JSON ") + value.type_name();
+    if (v->is_structured())
+      for (const Json& child : *v) {
+        if (todo.size() > 64) break;
+        todo.emplace_back(&child, depth + 1);
+      }
+  }
   std::string s = value.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
@@ -131,7 +144,11 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> bytes, std::
   try {
     root = Json::parse(text, text + h.header_length);
   } catch (const Json::exception& e) {
-    fail(file, "", std::string("header is not valid JSON (") + e.what() + ")");
+    // The parser quotes the whole token it stopped in: cut it, a hostile header may hold a
+    // megabyte-long string.
+    std::string what = e.what();
+    if (what.size() > 240) what = what.substr(0, 237) + "...";
+    fail(file, "", "header is not valid JSON (" + what + ")");
   }
   if (!root.is_object())
     fail(file, "", std::string("header JSON is a ") + root.type_name() + ", not an object of tensors");
@@ -275,7 +292,9 @@ uint16_t float_to_bf16_bits(float value) {
 // ---- MappedFile ----
 
 MappedFile::MappedFile(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (named pipe) would otherwise wait for a writer forever; the
+  // S_ISREG check below then refuses it. It changes nothing for regular files.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw Error("cannot open '" + path.string() + "': " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
