@@ -1,14 +1,278 @@
-// Schemes view (in progress).
+// Scheme comparison: sinusoidal, learned, RoPE, ALiBi and T5 side by side on equal terms.
+// Each column: where position enters (caption), what it adds at the input (rows heatmap or
+// "adds nothing"), its position-interaction matrix S (FACTS.md section 4) as a heatmap, S
+// against the offset i - j as a curve, and its trained-weight count. Shared controls and
+// presets for real models (FACTS.md section 2). Results are recomputed through core only
+// when a control changes.
+#include "colors.h"
+#include "heatmap.h"
 #include "panel.h"
+#include "widgets.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
 
 namespace es::ui {
 namespace {
+
+struct Controls {
+  int n = 32;            // sequence length
+  int d = 64;            // model width (sinusoidal rows; RoPE head width)
+  double base = 10000;   // sinusoidal, RoPE
+  float rotary = 1.0f;   // RoPE fraction
+  bool half_split = false;
+  int heads = 8, head = 1;   // ALiBi, T5
+  int buckets = 32, max_distance = 128;
+  bool causal = false;
+  bool operator==(const Controls&) const = default;
+};
+
+struct Preset {
+  const char* name;
+  Controls c;
+  const char* note;
+};
+
+// FACTS.md section 2. d is the head width where RoPE is concerned (the rotation acts per head).
+const std::array<Preset, 7> kPresets = {{
+    {"GPT-2", {64, 768, 10000, 1.0f, false, 12, 1, 32, 128, false}, "learned absolute, L_max 1024, d 768, 12 heads"},
+    {"BERT", {64, 768, 10000, 1.0f, false, 12, 1, 32, 128, false}, "learned absolute (+ token type), L_max 512, then LayerNorm"},
+    {"LLaMA 2", {64, 128, 10000, 1.0f, false, 32, 1, 32, 128, false}, "RoPE, base 10000, head width 128"},
+    {"LLaMA 3", {64, 128, 500000, 1.0f, false, 32, 1, 32, 128, false}, "RoPE, base 500000, head width 128"},
+    {"Pythia", {64, 64, 10000, 0.25f, true, 12, 1, 32, 128, false}, "RoPE on 25% of head dims, rotate-half pairs"},
+    {"BLOOM", {64, 64, 10000, 1.0f, false, 16, 1, 32, 128, false}, "ALiBi, slopes 2^(-8h/H)"},
+    {"T5", {64, 64, 10000, 1.0f, false, 8, 1, 32, 128, false}, "relative bias, 32 buckets, max distance 128"},
+}};
+
+constexpr std::array<SchemeKind, 5> kKinds = {SchemeKind::Sinusoidal, SchemeKind::Learned, SchemeKind::Rope,
+                                              SchemeKind::Alibi, SchemeKind::T5};
+
+struct Column {
+  std::unique_ptr<PositionScheme> scheme;
+  std::optional<MatrixRM> rows;  // (n, d) when it adds rows
+  MatrixRM s;                    // (n, n), NaN masked
+  std::vector<float> profile;    // S against offset 0..n-1
+  long long weights = 0;
+  long long n_used = 0;
+  std::string note, error;
+  Heatmap rows_map, s_map;
+};
 
 class SchemesPanel final : public Panel {
  public:
   const char* name() const override { return "schemes"; }
   bool shows_in(ViewId v) const override { return v == ViewId::Schemes; }
-  void draw(AppState&, ImVec2) override { ImGui::TextDisabled("This view is being built."); }
+  void set_option(const std::string& key, const std::string& value) override {
+    if (key == "n") { c_.n = std::clamp(std::atoi(value.c_str()), 2, 2048); return; }
+    if (key == "d") { c_.d = std::clamp(std::atoi(value.c_str()), 2, 4096); return; }
+    if (key == "preset") {
+      for (const Preset& p : kPresets)
+        if (value == p.name) { c_ = p.c; preset_ = &p - kPresets.data(); return; }
+      throw Error("unknown preset '" + value + "' (GPT-2, BERT, LLaMA 2, LLaMA 3, Pythia, BLOOM, T5)");
+    }
+    throw Error("schemes has no option '" + key + "' (n, d, preset)");
+  }
+
+  void draw(AppState& state, ImVec2 size) override {
+    const float em = ImGui::GetFontSize();
+    ImVec2 start = ImGui::GetCursorPos();
+    controls(em);
+    if (!(c_ == computed_) || model_version_ != state.model_version()) compute(state);
+    wrapped_text(kMuted, "S[i][j] shows how position alone shapes the attention logit between query i and key j "
+                         "(additive: cosine of position rows; RoPE: rotated all-ones q.k; ALiBi and T5: the bias). "
+                         "The curve is S against the offset i - j.");
+    ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
+    const float h = std::max(200.0f, size.y - used.y);
+    const float col_w = (size.x - em * 0.5f * 4) / 5.0f;
+    ImVec2 origin = ImGui::GetCursorScreenPos();
+    for (size_t k = 0; k < kKinds.size(); ++k) {
+      ImGui::SetCursorScreenPos(ImVec2(origin.x + static_cast<float>(k) * (col_w + em * 0.5f), origin.y));
+      ImGui::PushID(static_cast<int>(k));
+      ImGui::BeginChild("col", ImVec2(col_w, h), true, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+      column(state, cols_[k], kKinds[k], ImVec2(col_w - em, h - em));
+      ImGui::EndChild();
+      ImGui::PopID();
+    }
+    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + h));
+  }
+
+ private:
+  void controls(float em) {
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("Preset");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(em * 7);
+    if (ImGui::BeginCombo("##preset", preset_ >= 0 ? kPresets[static_cast<size_t>(preset_)].name : "custom")) {
+      for (size_t i = 0; i < kPresets.size(); ++i)
+        if (ImGui::Selectable(kPresets[i].name, preset_ == static_cast<int>(i))) {
+          c_ = kPresets[i].c;
+          preset_ = static_cast<int>(i);
+        }
+      ImGui::EndCombo();
+    }
+    if (preset_ >= 0) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("%s", kPresets[static_cast<size_t>(preset_)].note);
+    }
+    Controls before = c_;
+    auto field = [&](const char* label, int* v, int lo, int hi, float w) {
+      ImGui::SameLine();
+      ImGui::TextUnformatted(label);
+      ImGui::SameLine();
+      ImGui::SetNextItemWidth(em * w);
+      ImGui::DragInt((std::string("##") + label).c_str(), v, 0.5f, lo, hi, "%d", ImGuiSliderFlags_AlwaysClamp);
+    };
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("length n");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(em * 5);
+    ImGui::DragInt("##n", &c_.n, 0.5f, 2, 1024, "%d", ImGuiSliderFlags_AlwaysClamp);
+    field("d", &c_.d, 2, 4096, 5);
+    ImGui::SameLine();
+    ImGui::TextUnformatted("base");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(em * 7);
+    ImGui::InputDouble("##base", &c_.base, 0, 0, "%.0f");
+    c_.base = std::max(c_.base, 2.0);
+    ImGui::SameLine();
+    ImGui::TextUnformatted("rotary");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(em * 5);
+    ImGui::SliderFloat("##rot", &c_.rotary, 0.05f, 1.0f, "%.2f");
+    ImGui::SameLine();
+    ImGui::Checkbox("half-split", &c_.half_split);
+    ImGui::SameLine(0, em * 2);
+    ImGui::TextDisabled("ALiBi / T5:");
+    field("heads", &c_.heads, 1, 128, 4);
+    field("head", &c_.head, 1, c_.heads, 4);
+    c_.head = std::clamp(c_.head, 1, c_.heads);
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextDisabled("T5:");
+    field("buckets", &c_.buckets, 2, 256, 4);
+    field("max dist", &c_.max_distance, 2, 10000, 5);
+    ImGui::SameLine();
+    ImGui::Checkbox("causal", &c_.causal);
+    if (!(before == c_)) preset_ = -1;
+  }
+
+  void compute(const AppState& state) {
+    computed_ = c_;
+    model_version_ = state.model_version();
+    ++data_version_;
+    for (size_t k = 0; k < kKinds.size(); ++k) {
+      Column& col = cols_[k];
+      col.rows.reset();
+      col.error.clear();
+      col.note.clear();
+      col.profile.clear();
+      try {
+        SchemeParams p;
+        p.kind = kKinds[k];
+        p.base = c_.base;
+        p.rotary_fraction = c_.rotary;
+        p.pairs = c_.half_split ? RopePairs::HalfSplit : RopePairs::Interleaved;
+        p.heads = c_.heads;
+        p.head = c_.head;
+        p.buckets = c_.buckets;
+        p.max_distance = c_.max_distance;
+        p.causal = c_.causal;
+        long long n = c_.n, d = c_.d;
+        if (p.kind == SchemeKind::Learned) {
+          // A learned table comes from a model: the one open now.
+          if (!state.model().position_table())
+            throw Error(state.model().name() + " has no learned position table (open GPT-2 or the classroom model)");
+          col.scheme = make_model_scheme(state.model(), p);
+          d = state.model().dim();
+          if (auto lmax = col.scheme->max_positions(); lmax && n > *lmax) {
+            col.note = "table has only " + std::to_string(*lmax) + " rows: showing n = " + std::to_string(*lmax);
+            n = *lmax;
+          }
+          col.note += (col.note.empty() ? "" : "; ") + std::string("table of ") + state.model().name();
+        } else {
+          col.scheme = make_position_scheme(p);
+        }
+        if (col.scheme->adds_to_input()) col.rows = col.scheme->rows(n, d);
+        col.s = col.scheme->interaction(n, d);
+        for (double v : interaction_offset_profile(col.s)) col.profile.push_back(static_cast<float>(v));
+        col.weights = col.scheme->trained_weights(d);
+        col.n_used = n;
+      } catch (const std::exception& e) {
+        col.error = e.what();
+      }
+    }
+  }
+
+  void column(const AppState& state, Column& col, SchemeKind kind, ImVec2 size) {
+    const float line = ImGui::GetTextLineHeight();
+    ImGui::PushFont(fonts().large);
+    ImGui::TextUnformatted(scheme_title(kind).c_str());
+    ImGui::PopFont();
+    if (!col.error.empty()) {
+      wrapped_text(kWarn, col.error);
+      return;
+    }
+    float y0 = ImGui::GetCursorPosY();
+    wrapped_text(kMuted, col.scheme->where_position_enters());
+    ImGui::Text("trained weights: %s", thousands(col.weights).c_str());
+    if (!col.note.empty()) wrapped_text(kMuted, col.note);
+    float remaining = size.y - (ImGui::GetCursorPosY() - y0) - line * 3.5f;
+    const float rows_h = remaining * 0.3f, s_h = remaining * 0.48f, curve_h = remaining * 0.22f;
+    // What it adds at the input.
+    if (col.rows) {
+      HeatmapSpec spec;
+      spec.values = col.rows->data();
+      spec.rows = col.rows->rows();
+      spec.cols = col.rows->cols();
+      spec.version = data_version_;
+      spec.range = symmetric_range(col.rows->data(), col.rows->size());
+      spec.title = "adds rows P (" + std::to_string(spec.rows) + " x " + std::to_string(spec.cols) + ")";
+      spec.row_noun = "position";
+      spec.show_values = false;
+      col.rows_map.draw("rows", spec, ImVec2(size.x, rows_h));
+    } else {
+      ImVec2 p = ImGui::GetCursorScreenPos();
+      ImGui::Dummy(ImVec2(size.x, rows_h));
+      ImDrawList* dl = ImGui::GetWindowDrawList();
+      dl->AddRect(ImVec2(p.x, p.y + line), ImVec2(p.x + size.x, p.y + rows_h), IM_COL32(120, 120, 120, 255), 4.0f);
+      const char* msg = "adds nothing at the input";
+      ImVec2 ts = ImGui::CalcTextSize(msg);
+      dl->AddText(ImVec2(p.x + (size.x - ts.x) / 2, p.y + line + (rows_h - line - ts.y) / 2), kAccent, msg);
+      dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), "input rows");
+    }
+    // S heatmap.
+    HeatmapSpec s;
+    s.values = col.s.data();
+    s.rows = col.s.rows();
+    s.cols = col.s.cols();
+    s.version = data_version_;
+    s.range = symmetric_range(col.s.data(), col.s.size());
+    s.title = "S (" + std::to_string(s.rows) + " x " + std::to_string(s.cols) + "), colours +-" + format_value(s.range);
+    s.row_noun = "query i";
+    s.col_noun = "key j";
+    s.show_values = s.rows <= 8;
+    col.s_map.draw("S", s, ImVec2(size.x, s_h));
+    // S against offset.
+    ImGui::TextUnformatted("S against offset i - j");
+    if (!col.profile.empty()) {
+      float lo = 1e30f, hi = -1e30f;
+      for (float v : col.profile)
+        if (std::isfinite(v)) { lo = std::min(lo, v); hi = std::max(hi, v); }
+      if (hi <= lo) { hi = lo + 1; }
+      char overlay[64];
+      std::snprintf(overlay, sizeof overlay, "%s .. %s", format_value(lo).c_str(), format_value(hi).c_str());
+      ImGui::PlotLines("##curve", col.profile.data(), static_cast<int>(col.profile.size()), 0, overlay, lo, hi,
+                       ImVec2(size.x, std::max(30.0f, curve_h)));
+      ImGui::TextDisabled("offset 0 .. %lld", col.n_used - 1);
+    }
+    (void)state;
+  }
+
+  Controls c_, computed_{-1};
+  int preset_ = -1;
+  uint64_t model_version_ = 0, data_version_ = 0;
+  std::array<Column, 5> cols_;
 };
 
 }  // namespace
