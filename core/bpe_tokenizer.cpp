@@ -23,6 +23,9 @@ constexpr std::size_t kNaiveMergeMaxBytes = 64;
 constexpr std::size_t kCacheMaxEntries = 1u << 18;
 constexpr std::size_t kCacheMaxPoolIds = 1u << 22;
 constexpr std::size_t kCacheMaxPieceBytes = 128;
+// Per-thread scratch vectors larger than this are released after a call, so one huge input
+// does not pin megabytes in every thread that ever tokenized.
+constexpr std::size_t kKeepScratch = 1u << 16;
 
 std::string show(std::string_view s) {
   std::string out = "\"";
@@ -248,18 +251,19 @@ class BpeTokenizer final : public Tokenizer {
       bpe::merge_heap(ranks_, ids);
     }
     out.insert(out.end(), ids.begin(), ids.end());
-    if (cacheable) {
-      std::lock_guard<std::mutex> lock(cache_mutex_);
-      if (cache_.size() >= kCacheMaxEntries || cache_pool_.size() + ids.size() > kCacheMaxPoolIds) {
-        cache_.clear();
-        cache_pool_.clear();
-      }
-      if (cache_.emplace(std::string(piece), std::pair<std::uint32_t, std::uint32_t>(
-                                                 static_cast<std::uint32_t>(cache_pool_.size()),
-                                                 static_cast<std::uint32_t>(ids.size())))
-              .second) {
-        cache_pool_.insert(cache_pool_.end(), ids.begin(), ids.end());
-      }
+    if (!cacheable) {
+      if (ids.capacity() > kKeepScratch) std::vector<int>().swap(ids);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    if (cache_.size() >= kCacheMaxEntries || cache_pool_.size() + ids.size() > kCacheMaxPoolIds) {
+      cache_.clear();
+      cache_pool_.clear();
+    }
+    const auto slot = std::pair<std::uint32_t, std::uint32_t>(
+        static_cast<std::uint32_t>(cache_pool_.size()), static_cast<std::uint32_t>(ids.size()));
+    if (cache_.emplace(std::string(piece), slot).second) {
+      cache_pool_.insert(cache_pool_.end(), ids.begin(), ids.end());
     }
   }
 
@@ -269,6 +273,7 @@ class BpeTokenizer final : public Tokenizer {
     pieces.clear();
     pretokenizer_.split(text, pieces);
     for (std::string_view p : pieces) encode_piece(p, out);
+    if (pieces.capacity() > kKeepScratch) std::vector<std::string_view>().swap(pieces);
   }
 
   std::vector<std::string> tokens_;                                    // (V) id -> bytes

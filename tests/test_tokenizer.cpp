@@ -17,6 +17,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 using namespace es;
@@ -496,6 +497,23 @@ TEST_CASE("default tokenizer: shared, and a clear message when the files are mis
   } else {
     unsetenv("EMBEDSCOPE_TOKENIZER_DIR");
   }
+}
+
+TEST_CASE("encode from several threads at once gives the reference ids") {
+  const auto tok = gpt2();
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 20; ++round) {
+        for (const auto& f : fixtures()) {
+          if (tok->encode(f.text) != f.ids) ++failures[t];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == std::vector<int>(4, 0));
 }
 
 TEST_CASE("tokens_containing lists ids in order") {
