@@ -43,6 +43,14 @@ InputEmbedding compute_input_embedding(const ModelSource& model, const PositionS
     throw Error("the text has " + std::to_string(n) + " tokens but " + model.name() +
                 "'s learned position table covers only " + std::to_string(*max) +
                 " positions (0.." + std::to_string(*max - 1) + "); shorten the text");
+  // Up to four (n, d) views are kept: a pasted book (300,000 tokens at width 768) would take
+  // gigabytes. At most 65,536 tokens and 2^25 values (128 MB) per view; README, Hardening.
+  constexpr long long kMaxTokens = 1LL << 16, kMaxValues = 1LL << 25;
+  const long long max_tokens = std::min(kMaxTokens, kMaxValues / std::max(d, 1LL));
+  if (n > max_tokens)
+    throw Error("the text has " + std::to_string(n) + " tokens; EmbedScope embeds at most " +
+                std::to_string(max_tokens) + " tokens at once at width " + std::to_string(d) +
+                "; shorten the text");
   InputEmbedding e;
   e.ids.assign(ids.begin(), ids.end());
   model.gather_token_rows(ids, e.token);  // (n, d)

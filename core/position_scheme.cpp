@@ -144,6 +144,10 @@ class SinusoidalScheme final : public PositionScheme {
   MatrixRM rows(long long n, long long d) const override {
     check_length(n, "sinusoidal positions");
     check_dim(d, "sinusoidal positions");
+    // n and d are each in range, but (2^20, 2^16) would be 256 GiB: cap the table at 1 GiB.
+    if (n * d > (1LL << 28))
+      throw Error("sinusoidal positions: " + std::to_string(n) + " x " + std::to_string(d) +
+                  " is too large to compute (at most 268,435,456 values, 1 GiB)");
     if (p_.layout == SinusoidLayout::Halves && d % 2 != 0)
       throw Error("sinusoidal positions in [sin | cos] halves need an even width (got d = " +
                   std::to_string(d) + ")");

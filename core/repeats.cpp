@@ -55,6 +55,15 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
   std::map<int, std::vector<int>> positions_of;  // id -> positions, ascending
   for (int pos = 0; pos < static_cast<int>(emb.ids.size()); ++pos) positions_of[emb.ids[pos]].push_back(pos);
 
+  // One row per pair of equal tokens: a long text of few distinct words has about n^2 / 2
+  // pairs (a pasted 300,000-token text froze the CLI). Refuse past a million pairs.
+  constexpr unsigned long long kMaxPairs = 1'000'000;
+  unsigned long long pair_count = 0;
+  for (const auto& [id, positions] : positions_of) pair_count += positions.size() * (positions.size() - 1) / 2;
+  if (pair_count > kMaxPairs)
+    throw Error("the text has " + std::to_string(pair_count) + " pairs of repeated tokens; the repeated-token "
+                "table shows at most 1,000,000 pairs; shorten the text");
+
   const SchemeKind kind = scheme.kind();
   const bool needs_s = kind == SchemeKind::Alibi || kind == SchemeKind::T5;
   MatrixRM own_s;

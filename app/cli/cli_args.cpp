@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -156,6 +157,10 @@ std::string read_text(Args& args) {
   if (*file == "-") {
     ss << std::cin.rdbuf();
   } else {
+    // A folder opens as a stream that reads nothing: say so instead of tokenizing "".
+    std::error_code ec;
+    if (std::filesystem::is_directory(*file, ec))
+      throw Error("cannot read '" + *file + "': it is a folder, not a text file");
     std::ifstream in(*file, std::ios::binary);
     if (!in) throw Error("cannot read '" + *file + "': " + std::strerror(errno));
     ss << in.rdbuf();
