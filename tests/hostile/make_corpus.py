@@ -235,6 +235,7 @@ def texts():
         ("million-newlines", b"\n" * 1_000_000),
         ("special-token", b"<|endoftext|>the<|endoftext|>"),
         ("seven-words", b"the cat sat on the mat dog"),
+        ("the-2000", b"the " * 2000),
     ]
 
 
@@ -295,7 +296,6 @@ def build(out):
         ("config-invalid", '{"model_type": "gpt2",', "JSON"),
         ("config-array", "[1, 2]", "not an object"),
         ("config-nested-value", '{"model_type": "gpt2", "n_embd": ' + nested(100_000) + "}", "n_embd"),
-        ("config-nested-deep", '{"a":' * 100_000 + "1" + "}" * 100_000, None),
         ("config-negative-width", '{"model_type": "gpt2", "n_embd": -4}', "n_embd"),
         ("config-huge-width", '{"model_type": "gpt2", "n_embd": 1e300}', "n_embd"),
         ("config-width-2^63", '{"model_type": "gpt2", "n_embd": 9223372036854775808}', "n_embd"),
@@ -328,6 +328,10 @@ def build(out):
     ]:
         d = tokenizer_folder(tok_root, name, v, m)
         case("tokens " + name, ["tokens", "--model", d, "--text", "hi there"], "fail", mention)
+    d = os.path.join(out, "folders", "config-nested-deep")
+    write(os.path.join(d, "model.safetensors"), checkpoint(gpt2_tiny()))
+    write(os.path.join(d, "config.json"), '{"a":' * 100_000 + "1" + "}" * 100_000)
+    case("info config-nested-deep (unknown keys)", ["info", "--model", d], "ok")
     d = tokenizer_folder(tok_root, "tokenizer-valid-small", good_vocab, good_merges)
     case("tokens tokenizer-valid-small", ["tokens", "--model", d, "--text", "hi there"], "ok", stdout_has=["hi"])
 
@@ -347,11 +351,12 @@ def build(out):
     case("embed past classroom table", ["embed", "--text-file", t("seven-words")], "fail", "6")
     case("embed million chars", ["embed", "--text-file", t("million-chars")], "fail", None)
     case("embed million chars rope", ["embed", "--scheme", "rope", "--text-file", t("million-chars")],
-         "fail", "tokens")
+         "fail", "65536")
     case("embed million chars gpt2-untrained", ["embed", "--model", "gpt2-untrained",
                                                 "--text-file", t("million-chars")], "fail", "1024")
     case("repeats million chars rope", ["repeats", "--scheme", "rope", "--text-file", t("million-chars")],
-         "fail", "tokens")
+         "fail", "shorten")
+    case("repeats 2000 times the", ["repeats", "--scheme", "rope", "--text-file", t("the-2000")], "fail", "pairs")
     case("repeats million chars alibi", ["repeats", "--scheme", "alibi", "--text-file", t("million-chars")],
          "fail", "tokens")
     case("interaction n 1000000", ["interaction", "--scheme", "alibi", "--n", "1000000"], "fail", "23170")

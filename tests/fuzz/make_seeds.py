@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""Binary seed inputs for the fuzz targets (safetensors files), written at run time so that
+no opaque blob is committed. Text seeds live in tests/fuzz/corpus/<target>/.
+
+    make_seeds.py OUT_DIR     writes OUT_DIR/safetensors/*.safetensors
+"""
+
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile"))
+import make_corpus as mc  # noqa: E402
+
+
+def seeds():
+    t = mc.table
+    return {
+        "gpt2-f32": mc.checkpoint(mc.gpt2_tiny(), metadata={"format": "pt"}),
+        "gpt2-f16": mc.checkpoint(mc.gpt2_tiny(dtype="F16")),
+        "gpt2-bf16": mc.checkpoint(mc.gpt2_tiny(dtype="BF16")),
+        "f64": mc.checkpoint([("x", "F64", [2, 3], t(2, 3))]),
+        "mixed": mc.checkpoint([("a", "F32", [3], t(1, 3)), ("b", "F16", [2, 2], t(2, 2)),
+                                ("empty", "F32", [0, 4], []), ("scalar", "F32", [], [1.5])]),
+        "int-dtypes": mc.header_file({
+            "i8": {"dtype": "I8", "shape": [4], "data_offsets": [0, 4]},
+            "u16": {"dtype": "U16", "shape": [2], "data_offsets": [4, 8]},
+            "i64": {"dtype": "I64", "shape": [1], "data_offsets": [8, 16]},
+            "b": {"dtype": "BOOL", "shape": [2], "data_offsets": [16, 18]}}, bytes(range(18))),
+        "unpadded": mc.header_file({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}},
+                                   struct.pack("<f", 2.0), pad=False),
+        "empty-header": mc.header_file({}),
+        "overflow": mc.header_file({"w": {"dtype": "F32", "shape": [1 << 32, 1 << 32, 16], "data_offsets": [0, 0]}}),
+        "overlap": mc.header_file({"a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]},
+                                   "b": {"dtype": "U8", "shape": [4], "data_offsets": [2, 6]}}, bytes(8)),
+    }
+
+
+def main(argv):
+    out = os.path.join(argv[1], "safetensors")
+    os.makedirs(out, exist_ok=True)
+    for name, data in seeds().items():
+        with open(os.path.join(out, name + ".safetensors"), "wb") as f:
+            f.write(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
