@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <unordered_set>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -123,6 +124,80 @@ const SafetensorsTensor* SafetensorsHeader::find(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+
+// One tensor entry, checked against the data section (data_size bytes after the header).
+SafetensorsTensor parse_tensor_entry(const std::string& name, const Json& entry, uint64_t data_size,
+                                     std::string_view file) {
+  if (!entry.is_object()) fail(file, name, "entry is " + json_excerpt(entry) + ", not an object");
+  SafetensorsTensor t;
+  t.name = name;
+
+  const auto dt = entry.find("dtype");
+  if (dt == entry.end()) fail(file, name, "no \"dtype\"");
+  if (!dt->is_string()) fail(file, name, "\"dtype\" is " + json_excerpt(*dt) + ", not a string");
+  const std::optional<SafetensorsDtype> dtype = parse_dtype(dt->get<std::string>());
+  if (!dtype) fail(file, name, "unknown dtype " + json_excerpt(*dt));
+  t.dtype = *dtype;
+
+  const auto sh = entry.find("shape");
+  if (sh == entry.end()) fail(file, name, "no \"shape\"");
+  if (!sh->is_array()) fail(file, name, "\"shape\" is " + json_excerpt(*sh) + ", not an array");
+  uint64_t elements = 1;
+  bool overflow = false;
+  for (const Json& dim : *sh) {
+    const std::optional<uint64_t> d = json_uint(dim);
+    if (!d) fail(file, name, "shape " + json_excerpt(*sh) + " has " + json_excerpt(dim) +
+                                 ", not a non-negative integer");
+    if (*d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      fail(file, name, "shape " + json_excerpt(*sh) + " has a dimension too large to address (overflow)");
+    t.shape.push_back(static_cast<int64_t>(*d));
+    if (*d != 0 && elements > std::numeric_limits<uint64_t>::max() / *d) overflow = true;
+    elements *= *d;
+  }
+  // A zero dimension makes the product 0 whatever the other factors; overflow only matters
+  // when every factor is non-zero.
+  const bool has_zero = std::find(t.shape.begin(), t.shape.end(), 0) != t.shape.end();
+  if (overflow && !has_zero)
+    fail(file, name, "shape " + shape_text(t.shape) + ": the element count overflows 64 bits (shape product overflow)");
+  if (has_zero) elements = 0;
+  const uint64_t esize = dtype_size(t.dtype);
+  if (elements > std::numeric_limits<uint64_t>::max() / esize)
+    fail(file, name, "shape " + shape_text(t.shape) + " x " + dtype_name(t.dtype) +
+                         ": the byte count overflows 64 bits (shape product overflow)");
+  const uint64_t need = elements * esize;
+
+  const auto off = entry.find("data_offsets");
+  if (off == entry.end()) fail(file, name, "no \"data_offsets\"");
+  if (!off->is_array() || off->size() != 2)
+    fail(file, name, "\"data_offsets\" is " + json_excerpt(*off) + ", not two integers [begin, end]");
+  const std::optional<uint64_t> b = json_uint((*off)[0]), e = json_uint((*off)[1]);
+  if (!b || !e) fail(file, name, "\"data_offsets\" " + json_excerpt(*off) + " are not non-negative integers");
+  t.begin = *b;
+  t.end = *e;
+  const std::string offs = "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "]";
+  if (t.begin > t.end) fail(file, name, offs + " are reversed (begin after end)");
+  if (t.end > data_size)
+    fail(file, name, offs + " run outside the data section (" + std::to_string(data_size) +
+                         " bytes after the header): truncated file or bad offsets");
+  if (t.end - t.begin != need)
+    fail(file, name, offs + " hold " + std::to_string(t.end - t.begin) + " bytes but shape " +
+                         shape_text(t.shape) + " x " + dtype_name(t.dtype) + " (" + std::to_string(esize) +
+                         " bytes each) needs " + std::to_string(need) + ": offsets do not match shape x dtype size");
+  return t;
+}
+
+void parse_metadata(const Json& entry, std::map<std::string, std::string>& metadata, std::string_view file) {
+  if (!entry.is_object()) fail(file, "", "\"__metadata__\" is not an object of strings");
+  for (const auto& [key, value] : entry.items()) {
+    if (!value.is_string())
+      fail(file, "", "\"__metadata__\" entry '" + key + "' is " + json_excerpt(value) + ", not a string");
+    metadata[key] = value.get<std::string>();
+  }
+}
+
+}  // namespace
+
 SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> bytes, std::string_view file) {
   SafetensorsHeader h;
   if (bytes.empty()) fail(file, "", "the file is empty (a safetensors file starts with an 8-byte header length)");
@@ -139,10 +214,61 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> bytes, std::
   h.data_start = 8 + h.header_length;
   h.data_size = bytes.size() - h.data_start;
 
+  // Parsed as a stream: each entry is checked and dropped from the JSON tree as soon as its
+  // closing brace is read, and nothing may nest deeper than an entry's arrays. Memory stays
+  // proportional to the valid tensors, whatever a hostile 100 MB header holds.
+  constexpr std::size_t kMaxArray = 1024;      // elements of a shape or offsets array
+  constexpr std::size_t kMaxEntryKeys = 64;    // keys of one tensor entry (3 are used)
+  std::string key1, key2;                      // current keys at depth 1 (tensor) and 2 (field)
+  std::size_t array_len = 0, entry_keys = 0;
+  std::unordered_set<std::string> seen;
+  using Event = Json::parse_event_t;
+  const Json::parser_callback_t on_event = [&](int depth, Event event, Json& parsed) -> bool {
+    const bool meta = key1 == "__metadata__";
+    const std::string_view tensor = meta ? std::string_view() : std::string_view(key1);
+    const std::string what = meta ? "\"__metadata__\"" : std::string("entry");
+    switch (event) {
+      case Event::object_start:
+        if (depth >= 3) fail(file, tensor, "\"" + key2 + "\" nests deeper than a safetensors header can");
+        if (depth == 1) entry_keys = 0;
+        array_len = 0;
+        return true;
+      case Event::array_start:
+        if (depth == 0) fail(file, "", "header JSON is an array, not an object of tensors");
+        if (depth == 1) fail(file, tensor, what + " is an array, not an object");
+        if (depth >= 3) fail(file, tensor, "\"" + key2 + "\" nests deeper than a safetensors header can");
+        array_len = 0;
+        return true;
+      case Event::key:
+        if (depth == 1) {
+          key1 = parsed.get<std::string>();
+          if (!seen.insert(key1).second) fail(file, key1, "the name appears twice in the header");
+        } else if (depth == 2) {
+          key2 = parsed.get<std::string>();
+          if (!meta && ++entry_keys > kMaxEntryKeys) fail(file, tensor, "the entry has more than 64 keys");
+        } else if (++array_len > kMaxArray) {
+          fail(file, tensor, "\"" + key2 + "\" holds more than 1024 values");
+        }
+        return true;
+      case Event::value:
+        if (depth == 0) fail(file, "", std::string("header JSON is a ") + parsed.type_name() + ", not an object of tensors");
+        if (depth == 1) fail(file, tensor, what + " is " + json_excerpt(parsed) + ", not an object");
+        if (depth >= 3 && ++array_len > kMaxArray) fail(file, tensor, "\"" + key2 + "\" holds more than 1024 values");
+        return true;
+      case Event::object_end:
+        if (depth != 1) return true;
+        if (meta) parse_metadata(parsed, h.metadata, file);
+        else h.tensors.push_back(parse_tensor_entry(key1, parsed, h.data_size, file));
+        return false;  // checked: drop it from the tree
+      case Event::array_end:
+        return true;
+    }
+    return true;
+  };
   const auto* text = reinterpret_cast<const char*>(bytes.data() + 8);
   Json root;
   try {
-    root = Json::parse(text, text + h.header_length);
+    root = Json::parse(text, text + h.header_length, on_event);
   } catch (const Json::exception& e) {
     // The parser quotes the whole token it stopped in: cut it, a hostile header may hold a
     // megabyte-long string.
@@ -152,74 +278,6 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> bytes, std::
   }
   if (!root.is_object())
     fail(file, "", std::string("header JSON is a ") + root.type_name() + ", not an object of tensors");
-
-  for (const auto& [name, entry] : root.items()) {
-    if (name == "__metadata__") {
-      if (!entry.is_object()) fail(file, "", "\"__metadata__\" is not an object of strings");
-      for (const auto& [key, value] : entry.items()) {
-        if (!value.is_string())
-          fail(file, "", "\"__metadata__\" entry '" + key + "' is " + json_excerpt(value) + ", not a string");
-        h.metadata[key] = value.get<std::string>();
-      }
-      continue;
-    }
-    if (!entry.is_object()) fail(file, name, "entry is " + json_excerpt(entry) + ", not an object");
-    SafetensorsTensor t;
-    t.name = name;
-
-    const auto dt = entry.find("dtype");
-    if (dt == entry.end()) fail(file, name, "no \"dtype\"");
-    if (!dt->is_string()) fail(file, name, "\"dtype\" is " + json_excerpt(*dt) + ", not a string");
-    const std::optional<SafetensorsDtype> dtype = parse_dtype(dt->get<std::string>());
-    if (!dtype) fail(file, name, "unknown dtype " + json_excerpt(*dt));
-    t.dtype = *dtype;
-
-    const auto sh = entry.find("shape");
-    if (sh == entry.end()) fail(file, name, "no \"shape\"");
-    if (!sh->is_array()) fail(file, name, "\"shape\" is " + json_excerpt(*sh) + ", not an array");
-    uint64_t elements = 1;
-    bool overflow = false;
-    for (const Json& dim : *sh) {
-      const std::optional<uint64_t> d = json_uint(dim);
-      if (!d) fail(file, name, "shape " + json_excerpt(*sh) + " has " + json_excerpt(dim) +
-                                   ", not a non-negative integer");
-      if (*d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-        fail(file, name, "shape " + json_excerpt(*sh) + " has a dimension too large to address (overflow)");
-      t.shape.push_back(static_cast<int64_t>(*d));
-      if (*d != 0 && elements > std::numeric_limits<uint64_t>::max() / *d) overflow = true;
-      elements *= *d;
-    }
-    // A zero dimension makes the product 0 whatever the other factors; overflow only matters
-    // when every factor is non-zero.
-    const bool has_zero = std::find(t.shape.begin(), t.shape.end(), 0) != t.shape.end();
-    if (overflow && !has_zero)
-      fail(file, name, "shape " + shape_text(t.shape) + ": the element count overflows 64 bits (shape product overflow)");
-    if (has_zero) elements = 0;
-    const uint64_t esize = dtype_size(t.dtype);
-    if (elements > std::numeric_limits<uint64_t>::max() / esize)
-      fail(file, name, "shape " + shape_text(t.shape) + " x " + dtype_name(t.dtype) +
-                           ": the byte count overflows 64 bits (shape product overflow)");
-    const uint64_t need = elements * esize;
-
-    const auto off = entry.find("data_offsets");
-    if (off == entry.end()) fail(file, name, "no \"data_offsets\"");
-    if (!off->is_array() || off->size() != 2)
-      fail(file, name, "\"data_offsets\" is " + json_excerpt(*off) + ", not two integers [begin, end]");
-    const std::optional<uint64_t> b = json_uint((*off)[0]), e = json_uint((*off)[1]);
-    if (!b || !e) fail(file, name, "\"data_offsets\" " + json_excerpt(*off) + " are not non-negative integers");
-    t.begin = *b;
-    t.end = *e;
-    const std::string offs = "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "]";
-    if (t.begin > t.end) fail(file, name, offs + " are reversed (begin after end)");
-    if (t.end > h.data_size)
-      fail(file, name, offs + " run outside the data section (" + std::to_string(h.data_size) +
-                           " bytes after the header): truncated file or bad offsets");
-    if (t.end - t.begin != need)
-      fail(file, name, offs + " hold " + std::to_string(t.end - t.begin) + " bytes but shape " +
-                           shape_text(t.shape) + " x " + dtype_name(t.dtype) + " (" + std::to_string(esize) +
-                           " bytes each) needs " + std::to_string(need) + ": offsets do not match shape x dtype size");
-    h.tensors.push_back(std::move(t));
-  }
 
   std::sort(h.tensors.begin(), h.tensors.end(), [](const SafetensorsTensor& a, const SafetensorsTensor& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;

@@ -22,8 +22,11 @@
 //     two non-negative integer data_offsets;
 //   - begin <= end <= data section size;
 //   - end - begin == product(shape) * dtype size, the product computed with overflow checks;
-//   - no two tensors overlap.
-// The parser is a pure function of the file's bytes (fuzzable without a file system).
+//   - no two tensors overlap, no name appears twice.
+// The parser is a pure function of the file's bytes (fuzzable without a file system). It
+// streams the JSON: each entry is checked and dropped as soon as it is read, nothing may nest
+// deeper than an entry's arrays, and an array holds at most 1024 values, so a hostile header
+// cannot make it build a huge tree or recurse deeply.
 //
 // Float access: F32 tables are served in place from the mapping (zero copy) when their data is
 // 4-byte aligned in the file (Hugging Face pads the header so it always is); F16, BF16 and F64

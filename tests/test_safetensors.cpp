@@ -127,6 +127,8 @@ TEST_CASE("every broken header gets an error naming the file, the tensor and the
   auto one = [](const std::string& entry, std::size_t data) {
     return raw_file("{\"w\":" + entry + "}", data);
   };
+  std::string ones_2000 = "1";
+  for (int i = 1; i < 2000; ++i) ones_2000 += ",1";
   const std::vector<Case> cases = {
       {"empty file", {}, "empty", ""},
       {"truncated length", {1, 0, 0}, "truncated", ""},
@@ -152,6 +154,17 @@ TEST_CASE("every broken header gets an error naming the file, the tensor and the
       {"one offset", one(R"({"dtype":"F32","shape":[1],"data_offsets":[4]})", 8), "two integers", "w"},
       {"size does not match shape x dtype", one(R"({"dtype":"F32","shape":[3],"data_offsets":[0,8]})", 8),
        "do not match shape x dtype size", "w"},
+      {"a name given twice",
+       raw_file(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                R"("w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                8),
+       "appears twice", "w"},
+      {"nesting deeper than an entry", one(R"({"dtype":"F32","shape":[[1]],"data_offsets":[0,4]})", 4),
+       "nests deeper", "w"},
+      {"an object as a shape", one(R"({"dtype":"F32","shape":{"a":1},"data_offsets":[0,4]})", 4), "not an array", "w"},
+      {"a shape of 2000 dimensions", one(R"({"dtype":"F32","shape":[)" + ones_2000 + R"(],"data_offsets":[0,4]})", 4),
+       "more than 1024 values", "w"},
+      {"an entry array", raw_file(R"({"w":[1,2]})", 0), "is an array, not an object", "w"},
       {"overlapping tensors",
        raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                 R"("w":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
@@ -167,6 +180,22 @@ TEST_CASE("every broken header gets an error naming the file, the tensor and the
     CHECK(contains(msg, c.reason));
     if (*c.tensor) CHECK(contains(msg, std::string("tensor '") + c.tensor + "'"));
   }
+}
+
+TEST_CASE("deeply nested or huge hostile headers are refused quickly, without deep recursion") {
+  // 200,000 nested arrays: a recursive parser or dump() would overflow the stack.
+  const std::string deep = R"({"w":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
+  CHECK(contains(parse_error(raw_file(deep, 0)), "is an array, not an object"));
+  const std::string deep2 = R"({"w":{"shape":)" + std::string(200000, '[') + std::string(200000, ']') + "}}";
+  CHECK(contains(parse_error(raw_file(deep2, 0)), "nests deeper"));
+  const std::string deep_root = std::string(200000, '[') + std::string(200000, ']');
+  CHECK(contains(parse_error(raw_file(deep_root, 0)), "not an object"));
+  // 500,000 empty tensors: each is checked and dropped as it is read.
+  std::string many = "{";
+  for (int i = 0; i < 500000; ++i) many += "\"t" + std::to_string(i) + R"(":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)";
+  many += R"("last":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  const SafetensorsHeader h = parse_safetensors_header(raw_file(many, 4), "many");
+  CHECK(h.tensors.size() == 500001);
 }
 
 TEST_CASE("a header length exactly at the limit is judged by the file size, not refused") {
