@@ -123,7 +123,6 @@ bool PairRanks::insert(int left, int right, std::uint32_t rank, int merged) {
 }
 
 void merge_naive(const PairRanks& ranks, std::vector<int>& ids) {
-  std::vector<int> next;
   while (ids.size() > 1) {
     std::uint32_t best = PairRanks::kNoRank;
     int first = -1, second = -1, merged = -1;
@@ -137,17 +136,17 @@ void merge_naive(const PairRanks& ranks, std::vector<int>& ids) {
       }
     }
     if (best == PairRanks::kNoRank) break;
-    next.clear();
+    std::size_t w = 0;  // in place: the write position never passes the read position
     for (std::size_t i = 0; i < ids.size();) {
       if (i + 1 < ids.size() && ids[i] == first && ids[i + 1] == second) {
-        next.push_back(merged);
+        ids[w++] = merged;
         i += 2;
       } else {
-        next.push_back(ids[i]);
+        ids[w++] = ids[i];
         i += 1;
       }
     }
-    ids.swap(next);
+    ids.resize(w);
   }
 }
 
