@@ -37,7 +37,7 @@ std::vector<Neighbour> VocabularyIndex::nearest(std::span<const float> query, in
                                                 std::span<const int> exclude) const {
   const std::size_t n = static_cast<std::size_t>(table_.rows()), d = static_cast<std::size_t>(table_.cols());
   const double qn = detail::query_norm(query, static_cast<long long>(d));
-  last_candidates_ = 0;
+  last_candidates_.store(0, std::memory_order_relaxed);
   if (k <= 0 || n == 0) return {};
 
   std::vector<float> qhat(d);  // (d) unit query
@@ -51,11 +51,12 @@ std::vector<Neighbour> VocabularyIndex::nearest(std::span<const float> query, in
   for (int id : exclude)
     if (id >= 0 && static_cast<std::size_t>(id) < n) approx[static_cast<std::size_t>(id)] = std::nanf("");
 
-  // |approx_r - cosine_r| <= 0.5 * scale_r * |qhat|_1 (code rounding) + float round-off of
+  // |approx_r - cosine_r| <= 0.5 * scale_r * |qhat|_1 (code rounding, with 1e-3 to spare for
+  // the float arithmetic that made the codes) + float round-off of
   // the unit rows, the unit query and a 768-term float sum (< 1e-5 together); 1e-4 covers
   // it with room. A row whose upper bound is below the k-th best lower bound cannot be in
   // the top k, so only the rest are rescored exactly.
-  const double per_scale = 0.5 * l1 * (1.0 + 1e-5);
+  const double per_scale = 0.5 * l1 * (1.0 + 1e-3);
   const double slack = 1e-4;
   auto bound = [&](std::size_t r) { return per_scale * double(scales_[r]) + slack; };
   std::priority_queue<double, std::vector<double>, std::greater<double>> lows;  // k best lower bounds
@@ -78,7 +79,7 @@ std::vector<Neighbour> VocabularyIndex::nearest(std::span<const float> query, in
     const double dot = fast::dot_double(table_.data() + r * d, query.data(), d);
     scores.push_back(dot / (norms_[r] * qn));
   }
-  last_candidates_ = static_cast<long long>(ids.size());
+  last_candidates_.store(static_cast<long long>(ids.size()), std::memory_order_relaxed);
   return detail::select_top_k(ids, scores, k);
 }
 
@@ -130,17 +131,23 @@ int resolve_token(const Tokenizer& tokenizer, std::string_view text) {
   if (text.empty()) throw Error("the token text is empty");
   if (auto id = tokenizer.find_token(text)) return *id;
   std::vector<int> ids = tokenizer.encode(text);
-  std::string pieces;
+  // Built with appends only (GCC 12 warns falsely about "literal" + std::string here).
+  std::string msg;
+  msg.append("\"").append(escape_token_text(text)).append("\" is not a single token of ").append(tokenizer.name());
+  msg.append("; it splits into ").append(std::to_string(ids.size())).append(" tokens: ");
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) pieces += " + ";
-    pieces += "\"" + escape_token_text(tokenizer.token_bytes(ids[i])) + "\" (" + std::to_string(ids[i]) + ")";
+    if (i) msg.append(" + ");
+    msg.append("\"").append(escape_token_text(tokenizer.token_bytes(ids[i]))).append("\" (");
+    msg.append(std::to_string(ids[i])).append(")");
   }
-  std::string msg = "\"" + escape_token_text(text) + "\" is not a single token of " + tokenizer.name() +
-                    "; it splits into " + std::to_string(ids.size()) + " tokens: " + pieces + ".";
-  if (text.front() != ' ' && tokenizer.find_token(" " + std::string(text)))
-    msg += " Did you mean \" " + escape_token_text(text) + "\" (with a leading space, as a word after a space is spelled)?";
+  msg.append(".");
+  std::string spaced(" ");
+  spaced.append(text);
+  if (text.front() != ' ' && tokenizer.find_token(spaced))
+    msg.append(" Did you mean \"").append(escape_token_text(spaced))
+        .append("\" (with a leading space, as a word after a space is spelled)?");
   else
-    msg += " Pick one of them with --id, or use a word that is one token (GPT-2 spells a word after a space with the space, e.g. \" king\").";
+    msg.append(" Pick one of them with --id, or use a word that is one token (GPT-2 spells a word after a space with the space, e.g. \" king\").");
   throw Error(msg);
 }
 

@@ -13,6 +13,7 @@
 #include "tokenizer.h"
 #include "types.h"
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -51,7 +52,7 @@ class VocabularyIndex {
   std::vector<Neighbour> analogy(int a, int b, int c, int k) const;
 
   // How the last query went (for the benchmark and the docs): rows rescored exactly.
-  long long last_candidates() const { return last_candidates_; }
+  long long last_candidates() const { return last_candidates_.load(std::memory_order_relaxed); }
 
  private:
   void check_id(int id, const char* what) const;
@@ -59,7 +60,7 @@ class VocabularyIndex {
   std::vector<double> norms_;        // (V)
   std::vector<float> scales_;        // (V), 0 for a row with no direction
   std::vector<std::int8_t> codes_;   // (V, d) row-major
-  mutable long long last_candidates_ = 0;
+  mutable std::atomic<long long> last_candidates_{0};  // queries may run on several threads
 };
 
 // ---- Token search by text -----------------------------------------------------------------
