@@ -39,6 +39,7 @@ Usage: embedscope [options]
   --frames N            render N frames and exit 0 (for tests)
   --bench-frames N      render N frames and print frame-time percentiles
   --no-settings         neither read nor write the settings file
+  --use-settings        read and write it even with --screenshot/--frames (tests)
   --help                this text
 
 Settings (window size, UI scale, view, text, model, scheme) are kept in
@@ -49,6 +50,7 @@ $XDG_CONFIG_HOME/embedscope/settings.ini (or ~/.config/embedscope/settings.ini);
 
 DesktopOptions parse_desktop_options(int argc, char** argv) {
   DesktopOptions o;
+  bool force_settings = false;
   auto value = [&](int& i, const std::string& opt) -> std::string {
     if (i + 1 >= argc) throw Error(opt + " needs a value (see --help)");
     return argv[++i];
@@ -86,9 +88,11 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
     } else if (a == "--frames") o.frames = parse_int(a, value(i, a), 1, 1000000);
     else if (a == "--bench-frames") o.bench_frames = parse_int(a, value(i, a), 1, 1000000);
     else if (a == "--no-settings") o.use_settings = false;
+    else if (a == "--use-settings") force_settings = true;
     else throw Error("unknown option '" + a + "' (see embedscope --help)");
   }
   if (o.screenshot || o.frames || o.bench_frames) o.use_settings = false;
+  if (force_settings) o.use_settings = true;
   return o;
 }
 

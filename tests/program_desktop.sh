@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The desktop program under Xvfb: starts and exits cleanly, rejects bad input with a message,
+# renders one screenshot per view (right size, not blank), different views and schemes give
+# different images, the repeated-token marking appears for a sentence with a repeat, and
+# settings persist between runs.
+#   bash tests/program_desktop.sh <build-dir>
+set -u
+BUILD=${1:?usage: program_desktop.sh <build-dir>}
+BIN="$BUILD/app/embedscope"
+if [ ! -x "$BIN" ]; then echo "FAIL: $BIN not built"; exit 1; fi
+
+# Re-run the whole script inside one X server (one start-up instead of one per run).
+if [ -z "${ES_DESKTOP_IN_XVFB:-}" ]; then
+  if ! command -v xvfb-run >/dev/null; then echo "FAIL: xvfb-run missing (apt-get install xvfb xauth)"; exit 1; fi
+  exec env ES_DESKTOP_IN_XVFB=1 xvfb-run -a -s "-screen 0 1920x1080x24" bash "$0" "$@"
+fi
+
+OUT="$BUILD/desktop-test"
+rm -rf "$OUT"; mkdir -p "$OUT"
+export XDG_CONFIG_HOME="$OUT/config"   # never touch the user's settings
+PY=/usr/bin/python3
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+# PNG reader with the standard library only (zlib + struct), for 8-bit RGB/RGBA images.
+cat > "$OUT/png.py" <<'PYEOF'
+import struct, sys, zlib
+def read(path):
+    data = open(path, 'rb').read()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
+    pos, idat, w = 8, b'', 0
+    while pos < len(data):
+        n, kind = struct.unpack('>I4s', data[pos:pos + 8]); body = data[pos + 8:pos + 8 + n]; pos += 12 + n
+        if kind == b'IHDR':
+            w, h, depth, ctype = struct.unpack('>IIBB', body[:10]); assert depth == 8
+            bpp = {2: 3, 6: 4}[ctype]
+        elif kind == b'IDAT': idat += body
+    raw = zlib.decompress(idat); stride = w * bpp; rows = []; prev = bytearray(stride); i = 0
+    for _ in range(h):
+        f = raw[i]; line = bytearray(raw[i + 1:i + 1 + stride]); i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0; b = prev[x]; c = prev[x - bpp] if x >= bpp else 0
+            if f == 1: line[x] = (line[x] + a) & 255
+            elif f == 2: line[x] = (line[x] + b) & 255
+            elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line)); prev = line
+    px = [bytes(r[x:x + 3]) for r in rows for x in range(0, stride, bpp)]
+    return w, h, px
+# Batch mode: one check per line on stdin, each image decoded once.
+#   info NAME              -> size and distinct colours (want 1280x800, >= 40)
+#   diff A B               -> A and B differ in more than 1% of pixels
+#   marks YES NO RRGGBB    -> YES has >= 1000 pixels of the colour and 5x more than NO
+cache = {}
+def img(name):
+    if name not in cache: cache[name] = read(sys.argv[1] + '/' + name + '.png')
+    return cache[name]
+for line in sys.stdin:
+    f = line.split()
+    if not f: continue
+    try:
+        if f[0] == 'info':
+            w, h, px = img(f[1]); n = len(set(px))
+            ok = (w, h) == (1280, 800) and n >= 40
+            print(('ok' if ok else 'FAIL') + ': %s.png %dx%d, %d colours' % (f[1], w, h, n))
+        elif f[0] == 'diff':
+            (w1, h1, a), (w2, h2, b) = img(f[1]), img(f[2])
+            pct = 100.0 if (w1, h1) != (w2, h2) else 100.0 * sum(x != y for x, y in zip(a, b)) / len(a)
+            print(('ok' if pct > 1.0 else 'FAIL') + ': %s vs %s differ in %.1f%% of pixels' % (f[1], f[2], pct))
+        elif f[0] == 'marks':
+            c = bytes.fromhex(f[3]); yes = sum(p == c for p in img(f[1])[2]); no = sum(p == c for p in img(f[2])[2])
+            ok = yes >= 1000 and yes >= 5 * no
+            print(('ok' if ok else 'FAIL') + ': repeat marking: %d marked pixels with a repeat, %d without' % (yes, no))
+    except Exception as e:
+        print('FAIL: %s: %s' % (line.strip(), e))
+PYEOF
+
+
+# 1. Starts, renders frames, exits 0.
+if "$BIN" --frames 5 >"$OUT/frames.log" 2>&1; then pass "--frames 5 exits 0"; else fail "--frames 5: $(cat "$OUT/frames.log")"; fi
+
+# 2. Help and bad input.
+"$BIN" --help >"$OUT/help.txt" 2>&1 || fail "--help exit code"
+for opt in --screenshot --view --text --model --scheme --size --frames --bench-frames --ui-scale; do
+  grep -q -- "$opt" "$OUT/help.txt" || fail "--help does not list $opt"
+done
+check_rejects() {  # expected message fragment, then arguments
+  local want=$1; shift
+  if "$BIN" "$@" >"$OUT/bad.log" 2>&1; then fail "accepted bad input: $*"; return; fi
+  if grep -qi -- "$want" "$OUT/bad.log"; then pass "rejects $* ($(head -c 120 "$OUT/bad.log"))"
+  else fail "message for '$*' lacks '$want': $(cat "$OUT/bad.log")"; fi
+}
+check_rejects "unknown option" --frames 1 --bogus
+check_rejects "unknown view" --frames 1 --view nowhere
+check_rejects "unknown scheme" --frames 1 --scheme spiral
+check_rejects "not a model" --frames 1 --model /nonexistent/model.safetensors
+check_rejects "size" --frames 1 --size 12xfoo
+check_rejects "covers only" --frames 1 --text "the cat sat on the mat the cat" --scheme learned
+check_rejects "--select" --frames 1 --select 99
+
+# 3. One screenshot per view.
+shot() {  # name, then arguments
+  local name=$1; shift
+  if "$BIN" --size 1280x800 --screenshot "$OUT/$name.png" "$@" >"$OUT/$name.log" 2>&1; then
+    echo "info $name" >>"$OUT/checks.txt"
+  else
+    fail "screenshot $name: $(cat "$OUT/$name.log")"
+  fi
+}
+for v in tokens matrix pca schemes model vocab; do shot "view-$v" --view "$v"; done
+shot scheme-learned --view matrix --scheme learned
+shot scheme-sinusoidal --view matrix --scheme sinusoidal
+shot scheme-rope --view matrix --scheme rope
+shot scheme-alibi --view matrix --scheme alibi
+shot repeat-yes --view matrix --text "the cat sat on the mat"
+shot repeat-no --view matrix --text "the cat sat on a mat"
+
+# 4. Different views and schemes differ.
+views=(tokens matrix pca schemes model vocab)
+for ((i = 0; i < ${#views[@]}; ++i)); do
+  for ((j = i + 1; j < ${#views[@]}; ++j)); do echo "diff view-${views[i]} view-${views[j]}" >>"$OUT/checks.txt"; done
+done
+printf 'diff %s %s\n' scheme-learned scheme-sinusoidal scheme-learned scheme-rope \
+  scheme-sinusoidal scheme-rope scheme-rope scheme-alibi >>"$OUT/checks.txt"
+
+# 5. Repeated-token marking: the first token's colour (Okabe-Ito orange E69F00) frames its
+# rows in all three heatmaps when "the" repeats; without a repeat only its label text has it.
+echo "marks repeat-yes repeat-no E69F00" >>"$OUT/checks.txt"
+
+"$PY" "$OUT/png.py" "$OUT" <"$OUT/checks.txt" >"$OUT/checks.log" 2>&1
+cat "$OUT/checks.log"
+n_fail=$(grep -c '^FAIL' "$OUT/checks.log")
+n_ok=$(grep -c '^ok' "$OUT/checks.log")
+[ "$n_ok" -ge 1 ] || fail "the image checks did not run"
+failures=$((failures + n_fail))
+
+# 6. Settings persist between runs (in a private XDG_CONFIG_HOME).
+"$BIN" --use-settings --frames 2 --view pca --text "a cat on a mat" >"$OUT/set1.log" 2>&1 || fail "settings run 1"
+ini="$XDG_CONFIG_HOME/embedscope/settings.ini"
+if grep -q "^view=pca" "$ini" 2>/dev/null && grep -q "^text=a cat on a mat" "$ini"; then pass "settings written to $ini"
+else fail "settings not written: $(cat "$ini" 2>&1)"; fi
+"$BIN" --use-settings --frames 2 --view tokens >"$OUT/set2.log" 2>&1 || fail "settings run 2"
+grep -q "^text=a cat on a mat" "$ini" || fail "remembered text lost on the second run"
+
+echo "screenshots in $OUT"
+if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
+echo "all desktop checks passed"
