@@ -4,6 +4,7 @@
 #include "colors.h"
 #include "heatmap.h"
 #include "panel.h"
+#include "tokenizer.h"
 #include "widgets.h"
 
 #include <algorithm>
@@ -12,10 +13,10 @@
 namespace es::ui {
 namespace {
 
-enum class Mode { Side, Token, Position, Combined, Normed };
-constexpr std::array<const char*, 5> kModeNames = {"side", "token", "position", "combined", "normed"};
-constexpr std::array<const char*, 5> kModeTitles = {"Side by side", "Token rows", "Position rows",
-                                                    "Combined rows", "LayerNorm rows"};
+enum class Mode { Side, Token, Position, Combined, Normed, Tables };
+constexpr std::array<const char*, 6> kModeNames = {"side", "token", "position", "combined", "normed", "tables"};
+constexpr std::array<const char*, 6> kModeTitles = {"Side by side", "Token rows", "Position rows",
+                                                    "Combined rows", "LayerNorm rows", "Whole tables"};
 
 class MatrixPanel final : public Panel {
  public:
@@ -29,7 +30,7 @@ class MatrixPanel final : public Panel {
           mode_ = static_cast<Mode>(i);
           return;
         }
-      throw Error("matrix mode '" + value + "' unknown (side, token, position, combined, normed)");
+      throw Error("matrix mode '" + value + "' unknown (side, token, position, combined, normed, tables)");
     }
     if (key == "dims") {
       dims_shown_ = std::max(1, std::atoi(value.c_str()));
@@ -73,6 +74,11 @@ class MatrixPanel final : public Panel {
     long long nc = d > 24 ? std::min<long long>(dims_shown_, d) : d;
     long long c0 = d > 24 ? std::clamp<long long>(first_dim_, 0, d - nc) : 0;
 
+    if (mode_ == Mode::Tables) {
+      ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
+      whole_tables(state, ImVec2(size.x, std::max(120.0f, size.y - used.y)), c0, nc);
+      return;
+    }
     caption(state);
     ImVec2 used = ImVec2(0, ImGui::GetCursorPos().y - start.y);
     ImVec2 area(size.x, std::max(120.0f, size.y - used.y));
@@ -162,7 +168,61 @@ class MatrixPanel final : public Panel {
     wrapped_text(kMuted, text);
   }
 
+  // The model's whole token table (V, d) and position table (L_max, d): tens of thousands of
+  // rows, windowed by the heatmap (wheel zooms, drag pans). Ranges cached per model.
+  void whole_tables(AppState& state, ImVec2 area, long long c0, long long nc) {
+    const ModelSource& m = state.model();
+    TableMap tok = m.token_table();
+    std::optional<TableMap> pos = m.position_table();
+    if (range_model_ != state.model_version()) {
+      table_range_ = symmetric_range(tok.data(), tok.size());
+      if (pos) table_range_ = std::max(table_range_, symmetric_range(pos->data(), pos->size()));
+      range_model_ = state.model_version();
+    }
+    wrapped_text(kMuted, "The lookup tables themselves: the token table has one row per vocabulary entry, the "
+                         "position table one row per position. Wheel over a table to zoom its rows, drag to pan.");
+    const float bar_w = colour_bar_width(table_range_) + 8.0f;
+    const float each = (area.x - bar_w) / (pos ? 2.0f : 1.0f) - 8.0f;
+    ImVec2 origin = ImGui::GetCursorScreenPos();
+    const float h = area.y - ImGui::GetTextLineHeightWithSpacing() * 2;
+    auto tokenizer = m.tokenizer();
+    HeatmapSpec spec;
+    spec.values = tok.data();
+    spec.rows = tok.rows();
+    spec.cols = tok.cols();
+    spec.version = state.model_version();
+    spec.range = table_range_;
+    spec.col_begin = c0;
+    spec.col_count = nc;
+    spec.title = "token table E (" + thousands(tok.rows()) + " x " + thousands(tok.cols()) + ")";
+    spec.row_noun = "id";
+    spec.show_values = tok.rows() <= 64;
+    spec.label_width = 0;  // fit the visible labels
+    spec.row_label = [tokenizer](long long r) {
+      return std::to_string(r) + " " + (tokenizer ? visible_token_text(tokenizer->token_bytes(static_cast<int>(r))) : "");
+    };
+    tables_[0].draw("E", spec, ImVec2(each, h));
+    if (pos) {
+      HeatmapSpec p = spec;
+      p.values = pos->data();
+      p.rows = pos->rows();
+      p.cols = pos->cols();
+      p.title = "position table P (" + thousands(pos->rows()) + " x " + thousands(pos->cols()) + ")";
+      p.row_noun = "position";
+      p.show_values = pos->rows() <= 64;
+      p.label_width = ImGui::GetFontSize() * 3;
+      p.row_label = [](long long r) { return std::to_string(r); };
+      ImGui::SetCursorScreenPos(ImVec2(origin.x + each + 8, origin.y));
+      tables_[1].draw("P", p, ImVec2(each, h));
+    }
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + area.x - bar_w + 8, origin.y));
+    colour_bar("value", table_range_, ImVec2(bar_w - 8, h));
+  }
+
   Mode mode_ = Mode::Side;
+  std::array<Heatmap, 2> tables_;
+  float table_range_ = 1;
+  uint64_t range_model_ = 0;
   int dims_shown_ = 16;
   int first_dim_ = 0;
   std::array<Heatmap, 4> maps_;

@@ -272,8 +272,22 @@ class PcaPanel final : public Panel {
       glyph(dl, pts[static_cast<size_t>(i)], i == hover_i ? r * 1.3f : r, g >= 0 ? 1 + g % 3 : 0, fill, edge);
     }
     if (labels_) {
+      // Points that land on the same spot share one label ("2, 9 sat"), so text never piles up.
+      std::vector<int> owner(static_cast<size_t>(n), -1);
+      std::vector<std::string> text(static_cast<size_t>(n));
       for (int i = 0; i < n && i < 400; ++i) {
-        std::string s = std::to_string(i) + " " + state.token_texts()[static_cast<size_t>(i)];
+        for (int j = 0; j < i && owner[static_cast<size_t>(i)] < 0; ++j) {
+          float dx = pts[static_cast<size_t>(i)].x - pts[static_cast<size_t>(j)].x;
+          float dy = pts[static_cast<size_t>(i)].y - pts[static_cast<size_t>(j)].y;
+          if (owner[static_cast<size_t>(j)] < 0 && dx * dx + dy * dy < 16.0f) owner[static_cast<size_t>(i)] = j;
+        }
+        int o = owner[static_cast<size_t>(i)];
+        if (o < 0) text[static_cast<size_t>(i)] = std::to_string(i);
+        else text[static_cast<size_t>(o)] += "," + std::to_string(i);
+      }
+      for (int i = 0; i < n && i < 400; ++i) {
+        if (owner[static_cast<size_t>(i)] >= 0) continue;
+        std::string s = text[static_cast<size_t>(i)] + " " + state.token_texts()[static_cast<size_t>(i)];
         int g = state.repeat_group_of(i);
         ImU32 col = g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(235, 235, 235, 255);
         dl->AddText(ImVec2(pts[static_cast<size_t>(i)].x + r + 3, pts[static_cast<size_t>(i)].y - line - 1), col, s.c_str());

@@ -190,8 +190,12 @@ class SchemesPanel final : public Panel {
             n = *lmax;
           }
           col.note += (col.note.empty() ? "" : "; ") + std::string("table of ") + state.model().name();
+        } else if (p.kind == SchemeKind::T5 && state.model().t5_bias()) {
+          col.scheme = make_model_scheme(state.model(), p);
+          col.note = "learned biases of " + state.model().name();
         } else {
           col.scheme = make_position_scheme(p);
+          if (p.kind == SchemeKind::T5) col.note = "no trained biases loaded: S shows the bucket number";
         }
         if (col.scheme->adds_to_input()) col.rows = col.scheme->rows(n, d);
         col.s = col.scheme->interaction(n, d);
