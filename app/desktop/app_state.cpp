@@ -105,6 +105,16 @@ bool AppState::set_scheme(const SchemeParams& params) {
   return ok;
 }
 
+SchemeParams AppState::params_for_kind(SchemeKind kind) const {
+  SchemeParams p = scheme_->params();
+  p.kind = kind;
+  if ((kind == SchemeKind::Alibi || kind == SchemeKind::T5) && p.heads < 2) {
+    p.heads = 8;
+    p.head = 1;
+  }
+  return p;
+}
+
 bool AppState::set_model(std::shared_ptr<const ModelSource> model, const std::string& spec) {
   bool ok = recompute(model, model->default_scheme(), text_, true);
   if (ok) {

@@ -38,6 +38,9 @@ class AppState {
   // Takes a freshly opened model; the scheme becomes the model's own.
   bool set_model(std::shared_ptr<const ModelSource> model, const std::string& spec);
   bool set_scheme(const SchemeParams& params);
+  // The current parameters with another kind; a one-head model switching to ALiBi or T5 gets
+  // the published 8 heads (one head would show only the gentlest slope).
+  SchemeParams params_for_kind(SchemeKind kind) const;
   // Opens a model synchronously (command line, tests). Throws es::Error.
   void open_model_now(const std::string& spec);
   // Opens a model on a worker thread; the window keeps running. poll() installs it.

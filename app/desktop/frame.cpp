@@ -222,7 +222,7 @@ void Frame::draw_scheme_controls() {
     for (SchemeKind k : {SchemeKind::None, SchemeKind::Learned, SchemeKind::Sinusoidal, SchemeKind::Rope,
                          SchemeKind::Alibi, SchemeKind::T5}) {
       if (ImGui::Selectable(scheme_kind_name(k).c_str(), k == p.kind) && k != p.kind) {
-        p.kind = k;
+        p = state_.params_for_kind(k);
         changed = true;
       }
     }
@@ -253,7 +253,7 @@ void Frame::draw_scheme_controls() {
   if (p.kind == SchemeKind::Sinusoidal) {
     ImGui::SameLine();
     int layout = p.layout == SinusoidLayout::Interleaved ? 0 : 1;
-    ImGui::SetNextItemWidth(em * 9);
+    ImGui::SetNextItemWidth(em * 11);
     if (ImGui::Combo("##layout", &layout, "interleaved sin/cos\0[sin | cos] halves\0")) {
       p.layout = layout == 0 ? SinusoidLayout::Interleaved : SinusoidLayout::Halves;
       changed = true;
@@ -271,7 +271,7 @@ void Frame::draw_scheme_controls() {
     }
     ImGui::SameLine();
     int pairs = p.pairs == RopePairs::Interleaved ? 0 : 1;
-    ImGui::SetNextItemWidth(em * 8);
+    ImGui::SetNextItemWidth(em * 10);
     if (ImGui::Combo("##pairs", &pairs, "interleaved pairs\0half-split pairs\0")) {
       p.pairs = pairs == 0 ? RopePairs::Interleaved : RopePairs::HalfSplit;
       changed = true;

@@ -136,8 +136,7 @@ void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o,
   if (scheme) {
     std::optional<SchemeKind> kind = parse_scheme_kind(*scheme);
     if (!kind) throw Error("unknown scheme '" + *scheme + "' (none, learned, sinusoidal, rope, alibi, t5)");
-    SchemeParams p = state.scheme_params();
-    p.kind = *kind;
+    SchemeParams p = state.params_for_kind(*kind);
     if (!state.set_scheme(p) && o.scheme) throw Error("--scheme " + *scheme + ": " + state.status());
   }
   std::optional<std::string> view = o.view;

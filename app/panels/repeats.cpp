@@ -68,7 +68,7 @@ class RepeatsPanel final : public Panel {
       if (pair.rope_score) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
-        ImGui::TextUnformatted("RoPE q.k score");
+        ImGui::TextUnformatted("RoPE q.k (1 = same position)");
         ImGui::TableNextColumn();
         ImGui::TextDisabled("-");
         ImGui::TableNextColumn();
@@ -102,9 +102,7 @@ class RepeatsPanel final : public Panel {
                    std::to_string(pair.i) + "]:");
       diff_strip(state, pair, ImVec2(w, std::max(60.0f, ImGui::GetContentRegionAvail().y - 4)));
     } else {
-      wrapped_text(kAccent, scheme_title(state.scheme_params().kind) + " adds nothing at the input, so the two "
-                   "input rows stay identical (distance 0, cosine 1). They part ways only inside attention. " +
-                   state.scheme().where_position_enters());
+      wrapped_text(kAccent, divergence_text(state, pair));
       if (ImGui::Button("Compare the schemes (view 4)")) state.view = ViewId::Schemes;
       s_rows(state, pair, ImVec2(w, std::max(60.0f, ImGui::GetContentRegionAvail().y - 4)));
     }
@@ -113,6 +111,28 @@ class RepeatsPanel final : public Panel {
   }
 
  private:
+  // One plain sentence per scheme that adds nothing at the input (FACTS.md section 2).
+  static std::string divergence_text(const AppState& state, const RepeatedTokenPair& p) {
+    const std::string ij = std::to_string(p.i) + " and " + std::to_string(p.j);
+    const std::string head = scheme_title(state.scheme_params().kind) + " adds nothing at the input: the input rows at " +
+                             ij + " stay identical (distance 0, cosine 1). ";
+    switch (state.scheme_params().kind) {
+      case SchemeKind::Rope:
+        return head + "They part ways inside attention, where q and k are rotated by their positions: the rotated "
+                      "q.k of this token with itself is " + format_value(p.rope_score.value_or(1.0)) +
+               " at offset " + std::to_string(p.j - p.i) + " (1 at offset 0).";
+      case SchemeKind::Alibi:
+        return head + "They part ways in the attention bias: every query row gets -slope x distance to each key, so "
+                      "their bias rows differ (below).";
+      case SchemeKind::T5:
+        return head + "They part ways in the attention bias: each (query, key) offset falls in a bucket with its own "
+                      "bias, so their bias rows differ (below).";
+      default:
+        return head + "Nothing else tells them apart either: without a position scheme the model sees a bag of "
+                      "tokens.";
+    }
+  }
+
   // Two rows: token row j - row i (all zeros) and combined row j - row i.
   void diff_strip(const AppState& state, const RepeatedTokenPair& p, ImVec2 size) {
     const InputEmbedding& e = state.embedding();
@@ -165,7 +185,10 @@ class RepeatsPanel final : public Panel {
     spec.col_noun = "key";
     const int i = p.i, j = p.j;
     spec.row_label = [i, j](long long r) { return "S row of query " + std::to_string(r == 0 ? i : j); };
-    spec.title = "where they diverge: S rows (grey hatch = masked future keys)";
+    spec.title = state.scheme_params().kind == SchemeKind::Alibi ||
+                         (state.scheme_params().kind == SchemeKind::T5 && state.scheme_params().causal)
+                     ? "where they diverge: their rows of S (grey hatch = masked future keys)"
+                     : "where they diverge: their rows of S";
     const float bar = colour_bar_width(spec.range);
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     strip_.draw("srows", spec, ImVec2(size.x - bar - 8, size.y));
