@@ -184,7 +184,12 @@ void Frame::draw_control_strip() {
   ImGui::TextUnformatted("Text");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(std::max(em * 12, ImGui::GetContentRegionAvail().x * 0.42f));
-  if (ImGui::InputText("##text", &text_edit_)) {
+  // Several lines get a box that shows them; one line a plain field (Enter does nothing).
+  const bool multiline = text_edit_.find('\n') != std::string::npos;
+  const bool edited = multiline ? ImGui::InputTextMultiline("##text", &text_edit_,
+                                                            ImVec2(0, ImGui::GetTextLineHeight() * 3.3f))
+                                : ImGui::InputText("##text", &text_edit_);
+  if (edited) {
     if (state_.set_text(text_edit_)) text_seen_version_ = state_.version();
   }
   ImGui::SameLine();

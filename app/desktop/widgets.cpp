@@ -32,7 +32,33 @@ std::string scheme_title(SchemeKind kind) {
 std::string row_label(const AppState& state, long long position) {
   const auto& texts = state.token_texts();
   if (position < 0 || position >= static_cast<long long>(texts.size())) return std::to_string(position);
-  return std::to_string(position) + "  " + texts[static_cast<size_t>(position)];
+  return std::to_string(position) + "  " + displayable(texts[static_cast<size_t>(position)]);
+}
+
+std::string displayable(const std::string& utf8) {
+  ImFont* font = fonts().regular;
+  std::string out;
+  const char* p = utf8.c_str();
+  const char* end = p + utf8.size();
+  while (p < end) {
+    // UTF-8 decoding by hand: ImGui 1.86's decoder folds everything above U+FFFF into U+FFFD.
+    const unsigned char c = static_cast<unsigned char>(*p);
+    int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    if (end - p < n) n = 1;
+    unsigned int cp = n == 1 ? c : n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
+    for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(p[k]) & 0x3fu);
+    // ImGui 1.86 stores glyphs as 16-bit ImWchar: anything above U+FFFF cannot be drawn.
+    bool ok = cp < 0x80 || (cp <= 0xFFFF && font && font->FindGlyphNoFallback(static_cast<ImWchar>(cp)));
+    if (ok) {
+      out.append(p, static_cast<size_t>(n));
+    } else {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "<U+%04X>", cp);
+      out += buf;
+    }
+    p += n;
+  }
+  return out;
 }
 
 namespace {
@@ -44,7 +70,7 @@ struct ChipText {
 ChipText chip_text(const AppState& state, int position) {
   ChipText t;
   t.top = "pos " + std::to_string(position) + " · id " + std::to_string(state.ids()[static_cast<size_t>(position)]);
-  t.text = state.token_texts()[static_cast<size_t>(position)];
+  t.text = displayable(state.token_texts()[static_cast<size_t>(position)]);
   return t;
 }
 

@@ -31,6 +31,10 @@ ImVec2 token_chip(AppState& state, int position, bool large);
 // Width of that chip without drawing it.
 float token_chip_width(const AppState& state, int position, bool large);
 
+// Text the loaded font can draw: a code point with no glyph (emoji, CJK outside the loaded
+// ranges) becomes "<U+1F642>", so a chip never shows a bare "?".
+std::string displayable(const std::string& utf8);
+
 // "(?)" with a tooltip.
 void help_marker(const char* text);
 // Text wrapped at the region's width, in a colour.

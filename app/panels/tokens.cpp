@@ -21,9 +21,11 @@ class TokensPanel final : public Panel {
     ImGui::TextUnformatted("Text -> tokens -> ids");
     ImGui::PopFont();
     std::set<int> distinct(state.ids().begin(), state.ids().end());
-    ImGui::TextDisabled("%d tokens, %zu distinct ids, tokenizer: %s. Spaces show as \u2423, newlines as \\n.",
+    const std::string spaces = visible_token_text(" "), newlines = visible_token_text("\n");
+    ImGui::TextDisabled("%d tokens, %zu distinct ids, tokenizer: %s. Spaces show as %s, newlines as %s.",
                         state.length(), distinct.size(),
-                        state.model().tokenizer() ? state.model().tokenizer()->name().c_str() : "none");
+                        state.model().tokenizer() ? state.model().tokenizer()->name().c_str() : "none",
+                        spaces.c_str(), newlines.c_str());
     ImGui::Spacing();
     // Chips flow left to right and wrap.
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
@@ -52,7 +54,7 @@ class TokensPanel final : public Panel {
         std::string where;
         for (size_t k = 0; k < g.positions.size(); ++k)
           where += (k ? (k + 1 == g.positions.size() ? " and " : ", ") : "") + std::to_string(g.positions[k]);
-        wrapped_text(col, "\"" + visible_token_text(g.text) + "\" (id " + std::to_string(g.id) +
+        wrapped_text(col, "\"" + displayable(visible_token_text(g.text)) + "\" (id " + std::to_string(g.id) +
                               ") appears at positions " + where +
                               ": one id, so one and the same token row. Only position can tell them apart.");
       }
