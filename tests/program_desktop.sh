@@ -115,6 +115,37 @@ shot scheme-learned --view matrix --scheme learned
 shot scheme-sinusoidal --view matrix --scheme sinusoidal
 shot scheme-rope --view matrix --scheme rope
 shot scheme-alibi --view matrix --scheme alibi
+# GPT-2 shapes (needs the tokenizer files `make test` fetches): the 50257-row token table
+# windowed under GL_MAX_TEXTURE_SIZE, and the PCA view with both point layers.
+TOKDIR=${EMBEDSCOPE_TOKENIZER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/embedscope/gpt2-tokenizer}
+if [ -f "$TOKDIR/encoder.json" ] && [ -f "$TOKDIR/vocab.bpe" ]; then
+  shot gpt2-tables --model gpt2-untrained --view matrix --matrix-mode tables
+  shot gpt2-pca --model gpt2-untrained --view pca --set pca.vocab_layer=1 --set pca.position_layer=1 \
+    --text "the cat sat on the mat and the dog sat on the rug"
+  # A small real checkpoint folder (GPT-2 layout: wte/wpe, config.json, tokenizer files).
+  CK="$OUT/tiny-gpt2"; mkdir -p "$CK"
+  cp "$TOKDIR/encoder.json" "$CK/vocab.json"; cp "$TOKDIR/vocab.bpe" "$CK/merges.txt"
+  "$PY" - "$CK" <<'MKEOF'
+import json, math, struct, sys
+V, d, L = 50257, 8, 64
+wte = [math.sin(0.37 * i + 0.11 * c) * 0.1 for i in range(V) for c in range(d)]
+wpe = [math.sin(p / (4.0 + c)) * 0.1 for p in range(L) for c in range(d)]
+data = struct.pack('<%df' % len(wte), *wte) + struct.pack('<%df' % len(wpe), *wpe)
+hdr = {"wte.weight": {"dtype": "F32", "shape": [V, d], "data_offsets": [0, 4 * len(wte)]},
+       "wpe.weight": {"dtype": "F32", "shape": [L, d], "data_offsets": [4 * len(wte), len(data)]}}
+h = json.dumps(hdr).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
+open(sys.argv[1] + '/model.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + data)
+json.dump({"model_type": "gpt2", "n_embd": d, "vocab_size": V, "n_positions": L, "n_head": 2},
+          open(sys.argv[1] + '/config.json', 'w'))
+MKEOF
+  shot checkpoint-model --model "$CK" --view model
+  shot checkpoint-matrix --model "$CK" --view matrix --text "the cat sat on the mat"
+else
+  echo "note: GPT-2 tokenizer files not in $TOKDIR; GPT-2 and checkpoint screenshots skipped (run make run once)"
+fi
+printf 'garbage, not a safetensors file' >"$OUT/garbage.safetensors"
+check_rejects "safetensors" --frames 1 --model "$OUT/garbage.safetensors"
+
 shot repeat-yes --view matrix --text "the cat sat on the mat"
 shot repeat-no --view matrix --text "the cat sat on a mat"
 

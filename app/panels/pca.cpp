@@ -279,7 +279,7 @@ class PcaPanel final : public Panel {
         for (int j = 0; j < i && owner[static_cast<size_t>(i)] < 0; ++j) {
           float dx = pts[static_cast<size_t>(i)].x - pts[static_cast<size_t>(j)].x;
           float dy = pts[static_cast<size_t>(i)].y - pts[static_cast<size_t>(j)].y;
-          if (owner[static_cast<size_t>(j)] < 0 && dx * dx + dy * dy < 16.0f) owner[static_cast<size_t>(i)] = j;
+          if (owner[static_cast<size_t>(j)] < 0 && dx * dx + dy * dy < 144.0f) owner[static_cast<size_t>(i)] = j;
         }
         int o = owner[static_cast<size_t>(i)];
         if (o < 0) text[static_cast<size_t>(i)] = std::to_string(i);
