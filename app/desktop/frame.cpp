@@ -166,6 +166,12 @@ void Frame::draw_menu_bar() {
   }
   // The model in use, always visible at the right of the menu bar.
   std::string label = state_.model().label();
+  const float room = ImGui::GetWindowWidth() - ImGui::GetCursorPosX() - 36;
+  if (ImGui::CalcTextSize(label.c_str()).x > room) {
+    // Too long for the bar: cut it, keeping the start (the full text is on the Model view).
+    while (!label.empty() && ImGui::CalcTextSize((label + "...").c_str()).x > room) label.pop_back();
+    label += "...";
+  }
   float w = ImGui::CalcTextSize(label.c_str()).x;
   ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX() + 20, ImGui::GetWindowWidth() - w - 16));
   // Untrained real-model shapes are flagged in warning colour; the classroom model is a toy.

@@ -26,8 +26,12 @@ class RepeatsPanel final : public Panel {
     ImGui::TextUnformatted("Repeated tokens");
     ImGui::PopFont();
     if (groups.empty()) {
-      ImGui::TextDisabled("No token appears twice in this text. Type a sentence with a repeated word, "
-                          "e.g. \"the cat sat on the mat\".");
+      const bool words = state.model().family() == "classroom";
+      wrapped_text(kMuted, words ? "No token appears twice in this text. Type a sentence with a repeated word, "
+                                   "e.g. \"the cat sat on the mat\"."
+                                 : "No token id appears twice in this text. GPT-2's tokenizer gives \"the\" at the "
+                                   "start and \"\u2423the\" after a space different ids; try \"I saw the cat and "
+                                   "the dog\" for two equal tokens.");
       ImGui::EndChild();
       return;
     }
