@@ -40,6 +40,13 @@ void Frame::set_panel_option(const std::string& panel_dot_key, const std::string
   throw Error("no panel named '" + panel + "' (for option " + panel_dot_key + ")");
 }
 
+bool Frame::busy() const {
+  if (state_.loading()) return true;
+  for (const auto& p : panels_)
+    if (p->shows_in(state_.view) && p->busy()) return true;
+  return false;
+}
+
 std::vector<std::pair<std::string, std::string>> Frame::panel_options() const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& p : panels_)

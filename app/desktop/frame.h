@@ -17,6 +17,8 @@ class Frame {
   void draw();  // one frame of UI; call between ImGui::NewFrame and ImGui::Render
 
   std::vector<std::unique_ptr<Panel>>& panels() { return panels_; }
+  // A model is opening or a panel of the current view waits for a worker.
+  bool busy() const;
   void set_panel_option(const std::string& panel_dot_key, const std::string& value);  // throws
   std::vector<std::pair<std::string, std::string>> panel_options() const;
 

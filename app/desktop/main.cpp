@@ -261,6 +261,7 @@ int run(int argc, char** argv) {
 
   // Screenshots render a few frames first: ImGui sizes windows and tooltips over frames.
   const int target_frames = o.screenshot ? 4 : (o.bench_frames ? o.bench_frames : o.frames);
+  const auto started = std::chrono::steady_clock::now();
   std::vector<double> frame_ms, ui_ms;  // whole frame; event poll + UI building only
   int frame_index = 0;
   while (exit_code == 0 && !glfwWindowShouldClose(window)) {
@@ -286,6 +287,14 @@ int run(int argc, char** argv) {
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     ++frame_index;
+    // A screenshot waits (up to 60 s) for worker results: a model opening, layers projecting.
+    const bool waiting = o.screenshot && frame_index >= target_frames && frame->busy() &&
+                         std::chrono::steady_clock::now() - started < std::chrono::seconds(60);
+    if (waiting) {
+      glfwSwapBuffers(window);
+      glfwWaitEventsTimeout(0.01);
+      continue;
+    }
     if (o.screenshot && frame_index >= target_frames) {
       glFinish();
       std::string err = save_screenshot(*o.screenshot, fb_w, fb_h);

@@ -26,6 +26,8 @@ class Panel {
   virtual Region region() const { return Region::Main; }
   // Draws into the current window, within `size` (the region's free space).
   virtual void draw(AppState& state, ImVec2 size) = 0;
+  // True while the panel waits for worker-thread results (screenshots wait for them).
+  virtual bool busy() const { return false; }
   // Options the frame passes on (command line / settings), e.g. "matrix.mode" = "side".
   virtual void set_option(const std::string& key, const std::string& value) { (void)key; (void)value; }
   virtual std::vector<std::pair<std::string, std::string>> options() const { return {}; }

@@ -14,6 +14,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <future>
 
 namespace es::ui {
 namespace {
@@ -26,6 +27,10 @@ struct PointLayer {
   long long count = 0;
   uint64_t version = 0;  // AppState version it was projected for
   bool enabled = false;
+  // Projection of a whole table runs on a worker (50257 x 768 takes a noticeable moment);
+  // the points are uploaded on the main thread when it is done.
+  std::future<std::vector<float>> pending;
+  uint64_t pending_version = 0;
 };
 
 class PcaPanel final : public Panel {
@@ -48,6 +53,8 @@ class PcaPanel final : public Panel {
             {"position_layer", layers_[0].enabled ? "1" : "0"},
             {"vocab_layer", layers_[1].enabled ? "1" : "0"}};
   }
+
+  bool busy() const override { return layers_[0].pending.valid() || layers_[1].pending.valid(); }
 
   void draw(AppState& state, ImVec2 size) override {
     const PcaBasis* pca = state.pca();
@@ -107,14 +114,17 @@ class PcaPanel final : public Panel {
     if (first) shown_ = proj_[rows_];
   }
 
-  // Projects a (rows, d) table in chunks into the basis and uploads (x, y, t) points.
-  void build_layer(PointLayer& layer, const TableMap& table, const PcaBasis& pca, uint64_t version) {
-    const long long rows = table.rows(), chunk = 4096;
+  // Projects a (rows, d) table in chunks into the basis: (x, y, t) per row. Worker thread:
+  // the table and the basis are captured by value (the basis) or kept alive (the model).
+  static std::vector<float> project_table(std::shared_ptr<const ModelSource> model, bool positions, PcaBasis pca) {
+    std::optional<TableMap> t = positions ? model->position_table() : std::optional<TableMap>(model->token_table());
     std::vector<float> pts;
+    if (!t) return pts;
+    const long long rows = t->rows(), chunk = 4096;
     pts.reserve(static_cast<size_t>(rows) * 3);
     for (long long r0 = 0; r0 < rows; r0 += chunk) {
       long long nr = std::min(chunk, rows - r0);
-      MatrixRM block = table.middleRows(r0, nr);
+      MatrixRM block = t->middleRows(r0, nr);
       MatrixRM p = pca.project(block);  // (nr, k)
       for (long long r = 0; r < nr; ++r) {
         pts.push_back(p(r, 0));
@@ -122,6 +132,20 @@ class PcaPanel final : public Panel {
         pts.push_back(static_cast<float>(r0 + r) / static_cast<float>(std::max(1LL, rows - 1)));
       }
     }
+    return pts;
+  }
+
+  // Starts or finishes the projection of one layer; returns true when new points were uploaded.
+  bool update_layer(PointLayer& layer, const AppState& state, bool positions) {
+    if (!layer.enabled || layer.version == state.version()) return false;
+    if (layer.pending.valid() && layer.pending_version != state.version()) layer.pending.wait();
+    if (!layer.pending.valid()) {
+      layer.pending_version = state.version();
+      layer.pending = std::async(std::launch::async, project_table, state.model_ptr(), positions, *state.pca());
+      return false;
+    }
+    if (layer.pending.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    std::vector<float> pts = layer.pending.get();
     layer.vao.create();
     layer.vao.bind();
     layer.vbo.upload(pts.data(), static_cast<long long>(pts.size() * sizeof(float)));
@@ -130,20 +154,16 @@ class PcaPanel final : public Panel {
     glEnableVertexAttribArray(1);
     glVertexAttribPointer(1, 1, GL_FLOAT, GL_FALSE, 3 * sizeof(float), reinterpret_cast<void*>(2 * sizeof(float)));
     glBindVertexArray(0);
-    layer.count = rows;
-    layer.version = version;
+    layer.count = static_cast<long long>(pts.size() / 3);
+    layer.version = layer.pending_version;
+    return true;
   }
 
-  void render_layers(const AppState& state, const PcaBasis& pca, int w, int h) {
+  void render_layers(int w, int h) {
     if (!points_shader_.valid()) {
       points_shader_ = gl::Shader::from_embedded("points.vert.glsl", "points.frag.glsl");
       colormap_.upload_rgba8(256, 1, sequential_lut().data(), true);
     }
-    if (layers_[0].enabled && layers_[0].version != state.version()) {
-      if (auto t = state.model().position_table()) build_layer(layers_[0], *t, pca, state.version());
-    }
-    if (layers_[1].enabled && layers_[1].version != state.version())
-      build_layer(layers_[1], state.model().token_table(), pca, state.version());
     fbo_.ensure_size(w, h);
     fbo_.bind();
     glClearColor(0, 0, 0, 0);
@@ -240,12 +260,16 @@ class PcaPanel final : public Panel {
     // Background layers.
     if (layers_[0].enabled || layers_[1].enabled) {
       int w = static_cast<int>(psize.x * io.DisplayFramebufferScale.x), h = static_cast<int>(psize.y * io.DisplayFramebufferScale.y);
-      LayerKey key{state.version(), view_lo_.x, view_lo_.y, view_hi_.x, view_hi_.y, w, h, layers_[0].enabled, layers_[1].enabled};
-      if (!(key == layer_key_)) {
-        render_layers(state, pca, w, h);
+      bool fresh = update_layer(layers_[0], state, true);
+      fresh = update_layer(layers_[1], state, false) || fresh;
+      LayerKey key{layers_[0].version + 31 * layers_[1].version, view_lo_.x, view_lo_.y, view_hi_.x, view_hi_.y, w, h, layers_[0].enabled, layers_[1].enabled};
+      if (!(key == layer_key_) || fresh) {
+        render_layers(w, h);
         layer_key_ = key;
       }
       dl->AddImage(fbo_.color().imgui_id(), pmin, pmax);
+      if (layers_[0].pending.valid() || layers_[1].pending.valid())
+        dl->AddText(ImVec2(pmin.x + 8, pmax.y - 2 * line), kMuted, "projecting the background layers ...");
     }
     // Move the shown points toward the chosen rows (a short animation on switching).
     const MatrixRM& target = proj_[rows_];
@@ -266,7 +290,7 @@ class PcaPanel final : public Panel {
     }
     const float r = std::max(6.0f, line * 0.45f);
     for (int i = 0; i < n; ++i) {
-      int g = state.repeat_group_of(i);
+      int g = rows_ == 1 ? -1 : state.repeat_group_of(i);
       ImU32 fill = sequential_colour(n > 1 ? static_cast<float>(i) / static_cast<float>(n - 1) : 0.5f);
       ImU32 edge = i == state.selected_position ? kSelectColour : (g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(20, 20, 20, 255));
       glyph(dl, pts[static_cast<size_t>(i)], i == hover_i ? r * 1.3f : r, g >= 0 ? 1 + g % 3 : 0, fill, edge);
@@ -287,8 +311,10 @@ class PcaPanel final : public Panel {
       }
       for (int i = 0; i < n && i < 400; ++i) {
         if (owner[static_cast<size_t>(i)] >= 0) continue;
-        std::string s = text[static_cast<size_t>(i)] + " " + state.token_texts()[static_cast<size_t>(i)];
-        int g = state.repeat_group_of(i);
+        // Position rows belong to positions, not tokens: label them by position only.
+        std::string s = rows_ == 1 ? "pos " + text[static_cast<size_t>(i)]
+                                   : text[static_cast<size_t>(i)] + " " + state.token_texts()[static_cast<size_t>(i)];
+        int g = rows_ == 1 ? -1 : state.repeat_group_of(i);
         ImU32 col = g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(235, 235, 235, 255);
         dl->AddText(ImVec2(pts[static_cast<size_t>(i)].x + r + 3, pts[static_cast<size_t>(i)].y - line - 1), col, s.c_str());
       }

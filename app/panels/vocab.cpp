@@ -18,6 +18,8 @@ class VocabPanel final : public Panel {
   const char* name() const override { return "vocab"; }
   bool shows_in(ViewId v) const override { return v == ViewId::Vocab; }
 
+  bool busy() const override { return !index_ && building_.valid(); }
+
   void draw(AppState& state, ImVec2 size) override {
     ensure_index(state);
     const float em = ImGui::GetFontSize();
