@@ -54,6 +54,7 @@ struct Column {
   std::optional<MatrixRM> rows;  // (n, d) when it adds rows
   MatrixRM s;                    // (n, n), NaN masked
   std::vector<float> profile;    // S against offset 0..n-1
+  float rows_range = 1, s_range = 1;  // symmetric colour ranges, computed with the data
   long long weights = 0;
   long long n_used = 0;
   std::string note, error;
@@ -199,6 +200,8 @@ class SchemesPanel final : public Panel {
         }
         if (col.scheme->adds_to_input()) col.rows = col.scheme->rows(n, d);
         col.s = col.scheme->interaction(n, d);
+        col.s_range = symmetric_range(col.s.data(), col.s.size());
+        if (col.rows) col.rows_range = symmetric_range(col.rows->data(), col.rows->size());
         for (double v : interaction_offset_profile(col.s)) col.profile.push_back(static_cast<float>(v));
         col.weights = col.scheme->trained_weights(d);
         col.n_used = n;
@@ -230,7 +233,7 @@ class SchemesPanel final : public Panel {
       spec.rows = col.rows->rows();
       spec.cols = col.rows->cols();
       spec.version = data_version_;
-      spec.range = symmetric_range(col.rows->data(), col.rows->size());
+      spec.range = col.rows_range;
       spec.title = "adds rows P (" + std::to_string(spec.rows) + " x " + std::to_string(spec.cols) + ")";
       spec.row_noun = "position";
       spec.show_values = false;
@@ -251,7 +254,7 @@ class SchemesPanel final : public Panel {
     s.rows = col.s.rows();
     s.cols = col.s.cols();
     s.version = data_version_;
-    s.range = symmetric_range(col.s.data(), col.s.size());
+    s.range = col.s_range;
     s.title = "S (" + std::to_string(s.rows) + " x " + std::to_string(s.cols) + "), colours +-" + format_value(s.range);
     s.row_noun = "query i";
     s.col_noun = "key j";
