@@ -1,10 +1,12 @@
 // Tokens view: the sentence as chips (position, id, text with spaces and newlines visible).
 // Equal ids share a colour everywhere; hover shows the bytes; a click selects a token.
 #include "colors.h"
+#include "heatmap.h"
 #include "panel.h"
 #include "tokenizer.h"
 #include "widgets.h"
 
+#include <algorithm>
 #include <set>
 
 namespace es::ui {
@@ -40,6 +42,9 @@ class TokensPanel final : public Panel {
     }
     ImGui::Spacing();
     ImGui::Separator();
+    const bool small_vocab = state.model().vocab_size() <= 64;
+    const float region_h = ImGui::GetContentRegionAvail().y;
+    ImGui::BeginChild("sequence", ImVec2(small_vocab ? ImGui::GetContentRegionAvail().x * 0.45f : 0, region_h), false);
     // The id sequence as the model receives it.
     std::string seq = "ids: [";
     for (int i = 0; i < state.length(); ++i) seq += (i ? ", " : "") + std::to_string(state.ids()[static_cast<size_t>(i)]);
@@ -62,7 +67,52 @@ class TokensPanel final : public Panel {
       ImGui::TextDisabled("No token repeats in this text. Try \"the cat sat on the mat\" to see one.");
     }
     ImGui::EndChild();
+    if (small_vocab) {
+      ImGui::SameLine();
+      ImGui::BeginChild("lookup", ImVec2(0, region_h), false);
+      lookup_table(state);
+      ImGui::EndChild();
+    }
+    ImGui::EndChild();
   }
+
+ private:
+  // Small vocabularies: the token table E itself, with the rows the sentence picks framed in
+  // their token colours. The lookup E[id] is the whole embedding step for tokens.
+  void lookup_table(AppState& state) {
+    const ModelSource& m = state.model();
+    TableMap e = m.token_table();
+    wrapped_text(kMuted, "Lookup: each id picks one row of the token table E (" + std::to_string(e.rows()) + " x " +
+                             std::to_string(e.cols()) + "). Equal ids pick the same row.");
+    auto tok = m.tokenizer();
+    HeatmapSpec spec;
+    spec.values = e.data();
+    spec.rows = e.rows();
+    spec.cols = e.cols();
+    spec.version = state.model_version();
+    spec.range = symmetric_range(e.data(), e.size());
+    spec.row_noun = "id";
+    spec.row_label = [tok](long long r) {
+      return std::to_string(r) + "  " + (tok ? visible_token_text(tok->token_bytes(static_cast<int>(r))) : "");
+    };
+    spec.row_label_colour = [&state](long long r) {
+      const auto& ids = state.ids();
+      bool used = std::find(ids.begin(), ids.end(), static_cast<int>(r)) != ids.end();
+      return used ? token_colour(state, static_cast<int>(r)) : kMuted;
+    };
+    std::set<int> seen;
+    for (int id : state.ids())
+      if (seen.insert(id).second) spec.marks.push_back({id, token_colour(state, id), ""});
+    const float h = std::max(120.0f, ImGui::GetContentRegionAvail().y - 4);
+    const float w = std::min(ImGui::GetContentRegionAvail().x - colour_bar_width(spec.range) - 16,
+                             ImGui::GetFontSize() * 6 * static_cast<float>(e.cols()) + 120);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    table_.draw("E", spec, ImVec2(w, h));
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + w + 12, origin.y));
+    colour_bar("value", spec.range, ImVec2(colour_bar_width(spec.range), h));
+  }
+
+  Heatmap table_;
 };
 
 }  // namespace
