@@ -39,17 +39,24 @@ class VocabPanel final : public Panel {
     ImGui::SetNextItemWidth(-1);
     if (ImGui::InputTextWithHint("##search", "type part of a token, e.g. cat", &search_)) results_.clear();
     if (results_.empty() && !search_.empty()) results_ = search_tokens(*tok, search_, 40);
-    ImGui::BeginChild("results", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 6), false);
-    for (int id : results_) {
-      std::string label = std::to_string(id) + "  " + visible_token_text(tok->token_bytes(id));
-      if (ImGui::Selectable(label.c_str(), id == query_)) query_ = id;
+    if (search_.empty()) {
+      ImGui::TextDisabled("Type to search the %s tokens; click one to see its neighbours.",
+                          thousands(m.vocab_size()).c_str());
+    } else if (results_.empty()) {
+      ImGui::TextDisabled("No token contains \"%s\".", search_.c_str());
+    } else {
+      ImGui::BeginChild("results", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 6), false);
+      for (int id : results_) {
+        std::string label = std::to_string(id) + "  " + displayable(visible_token_text(tok->token_bytes(id)));
+        if (ImGui::Selectable(label.c_str(), id == query_)) query_ = id;
+      }
+      ImGui::EndChild();
     }
-    ImGui::EndChild();
     // Default query: the selected token of the sentence, else its first token.
     if (query_ < 0 || query_ >= m.vocab_size())
       query_ = state.ids()[static_cast<size_t>(std::max(0, state.selected_position))];
     ImGui::Separator();
-    ImGui::Text("Nearest to \"%s\" (id %d) by cosine:", visible_token_text(tok->token_bytes(query_)).c_str(), query_);
+    ImGui::Text("Nearest to \"%s\" (id %d) by cosine:", displayable(visible_token_text(tok->token_bytes(query_))).c_str(), query_);
     if (!index_ready()) {
       ImGui::TextDisabled("building the search index over %s rows ...", thousands(m.vocab_size()).c_str());
     } else {
@@ -75,6 +82,9 @@ class VocabPanel final : public Panel {
       go |= ImGui::InputText(labels[k], &analogy_[k]);
       if (k < 2) ImGui::SameLine();
     }
+    ImGui::TextDisabled("as tokens: %s - %s + %s", displayable(visible_token_text(analogy_[0])).c_str(),
+                        displayable(visible_token_text(analogy_[1])).c_str(),
+                        displayable(visible_token_text(analogy_[2])).c_str());
     if (go || analogy_version_ != state.model_version()) {
       analogy_error_.clear();
       analogy_result_.clear();
@@ -123,17 +133,17 @@ class VocabPanel final : public Panel {
   }
 
   static void neighbour_table(const char* id, const Tokenizer& tok, const std::vector<Neighbour>& list) {
-    if (!ImGui::BeginTable(id, 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) return;
+    if (!ImGui::BeginTable(id, 3, ImGuiTableFlags_RowBg)) return;
     ImGui::TableSetupColumn("id", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 4);
-    ImGui::TableSetupColumn("token");
-    ImGui::TableSetupColumn("cosine");
+    ImGui::TableSetupColumn("token", ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn("cosine", ImGuiTableColumnFlags_WidthStretch, 1.0f);
     ImGui::TableHeadersRow();
     for (const Neighbour& n : list) {
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
       ImGui::Text("%d", n.id);
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(visible_token_text(tok.token_bytes(n.id)).c_str());
+      ImGui::TextUnformatted(displayable(visible_token_text(tok.token_bytes(n.id))).c_str());
       ImGui::TableNextColumn();
       // A bar from 0 with the value, in the diverging colour of the value.
       ImVec2 p = ImGui::GetCursorScreenPos();
