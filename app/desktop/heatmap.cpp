@@ -73,7 +73,7 @@ void Heatmap::render(const HeatmapSpec& spec, int width, int height, double rb, 
     // The whole table when it fits comfortably; else a block of rows around the window.
     long long cols_block = std::min(spec.cols, max_tex);
     long long c_start = cols_block == spec.cols ? 0 : std::clamp(c0, 0LL, spec.cols - cols_block);
-    long long budget_rows = std::max<long long>(r_hi - r_lo, (1LL << 22) / std::max(1LL, cols_block));
+    long long budget_rows = std::max<long long>(2 * (r_hi - r_lo), (1LL << 22) / std::max(1LL, cols_block));
     long long rows_block = std::min({spec.rows, max_tex, budget_rows});
     long long centre = (r_lo + r_hi) / 2;
     long long r_start = std::clamp(centre - rows_block / 2, 0LL, spec.rows - rows_block);
@@ -128,9 +128,12 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
     if (spec.label_width > 0) {
       label_w = spec.label_width;
     } else {
+      // Up to 256 labels spread over the whole table (ids grow wider towards the end).
       long long probe = std::min<long long>(spec.rows, 256);
-      for (long long r = 0; r < probe; ++r)
+      for (long long k = 0; k < probe; ++k) {
+        long long r = probe < spec.rows ? k * (spec.rows - 1) / std::max(1LL, probe - 1) : k;
         label_w = std::max(label_w, ImGui::CalcTextSize(spec.row_label(r).c_str()).x);
+      }
       label_w = std::min(label_w + 10.0f, size.x * 0.35f);
     }
   }
@@ -155,12 +158,22 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
   }
 
   // Visible row window: fit all unless zoomed; never more rows than a texture can hold.
-  const double max_rows = static_cast<double>(std::min<long long>(spec.rows, gl::max_texture_size()));
-  if (row_count_ <= 0 || row_count_ > max_rows) {
+  // At most half a texture of rows at once, so the uploaded block can hold a margin for panning.
+  const double max_rows = static_cast<double>(std::min<long long>(spec.rows, gl::max_texture_size() / 2));
+  if (!zoomed_ || row_count_ <= 0 || row_count_ > max_rows) {
     row_count_ = max_rows;
+    if (!zoomed_) row_begin_ = 0;
   }
   row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);
 
+  if (row_count_ < static_cast<double>(spec.rows)) {
+    // Part of a tall table: say which rows are on screen.
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "rows %lld-%lld of %lld", static_cast<long long>(row_begin_),
+                  std::min(spec.rows, static_cast<long long>(std::ceil(row_begin_ + row_count_))) - 1, spec.rows);
+    float tw = ImGui::CalcTextSize(buf).x;
+    dl->AddText(ImVec2(origin.x + size.x - tw, origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+  }
   ImGui::SetCursorScreenPos(map_min);
   ImGui::InvisibleButton("map", map_size);
   bool hovered = ImGui::IsItemHovered();
@@ -170,9 +183,11 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
     double anchor = row_begin_ + frac * row_count_;
     double factor = io.MouseWheel > 0 ? 0.8 : 1.25;
     row_count_ = std::clamp(row_count_ * factor, std::min(4.0, max_rows), max_rows);
+    zoomed_ = row_count_ < max_rows;
     row_begin_ = std::clamp(anchor - frac * row_count_, 0.0, static_cast<double>(spec.rows) - row_count_);
   }
   if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+    zoomed_ = zoomed_ || row_count_ < static_cast<double>(spec.rows);
     row_begin_ -= io.MouseDelta.y / map_size.y * row_count_;
     row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);
   }

@@ -56,7 +56,7 @@ class Heatmap {
  public:
   // Draws title, row labels, column numbers and the map into `size` (whole widget).
   HeatmapHover draw(const char* id, const HeatmapSpec& spec, ImVec2 size);
-  void reset_view() { row_begin_ = 0; row_count_ = 0; }
+  void reset_view() { row_begin_ = 0; row_count_ = 0; zoomed_ = false; }
 
  private:
   void upload_block(const HeatmapSpec& spec, long long r0, long long nr, long long c0, long long nc);
@@ -69,6 +69,7 @@ class Heatmap {
   uint64_t block_version_ = ~0ull;
   const float* block_ptr_ = nullptr;
   double row_begin_ = 0, row_count_ = 0;  // visible rows; row_count_ 0 = fit all
+  bool zoomed_ = false;                   // false: follow the table, showing every row
   struct Key {
     uint64_t version = ~0ull;
     const float* ptr = nullptr;
