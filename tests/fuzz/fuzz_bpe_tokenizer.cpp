@@ -2,6 +2,7 @@
 // exactly, with and without special tokens, and every id must be in the vocabulary.
 #include "bpe_tokenizer.h"
 #include "fuzz_check.h"
+#include "types.h"
 
 #include <cstdint>
 #include <cstdio>

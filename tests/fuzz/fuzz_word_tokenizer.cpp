@@ -3,6 +3,7 @@
 // bytes; single punctuation bytes; whitespace dropped), and re-encoding decoded known words
 // must give the same ids.
 #include "fuzz_check.h"
+#include "types.h"
 #include "word_tokenizer.h"
 
 #include <cctype>
