@@ -363,8 +363,9 @@ class CheckpointModel final : public ModelSource {
     else
       out.push_back({"position table", "(none: " + position_summary_ + ")", "", {}});
     if (token_type_) add("token-type table", token_type_->ref());
-    for (const std::string& n : norm_names_)
-      if (const std::optional<TensorRef> r = weights_.find(n)) add("LayerNorm (" + norm_->label + ")", *r);
+    for (std::size_t i = 0; i < norm_names_.size(); ++i)
+      if (const std::optional<TensorRef> r = weights_.find(norm_names_[i]))
+        add(i == 0 ? "first LayerNorm gamma" : "first LayerNorm beta", *r);
     if (!t5_bias_name_.empty())
       if (const std::optional<TensorRef> r = weights_.find(t5_bias_name_)) add("T5 relative-position bias, layer 0", *r);
     return out;
@@ -410,7 +411,13 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   const WeightLocation loc = locate_weights(path);
   auto m = std::make_unique<CheckpointModel>();
   m->dir_ = loc.dir;
-  m->name_ = cache_name_of(fs::is_directory(path) ? path : loc.dir).value_or(path.string());
+  {
+    // The cache name when the folder is a hub snapshot ("dir/" and "dir" alike).
+    std::error_code ec;
+    fs::path where = fs::absolute(fs::is_directory(path, ec) ? path : loc.dir, ec).lexically_normal();
+    if (where.filename().empty()) where = where.parent_path();
+    m->name_ = cache_name_of(where).value_or(path.string());
+  }
 
   if (!loc.single.empty()) {
     m->weights_.add_file(loc.single);

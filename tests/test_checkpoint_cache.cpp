@@ -90,6 +90,8 @@ TEST_CASE("a fake cache: listing, lookup by full and short name, refs/main picks
   CHECK(m->name() == "openai-community/gpt2");
   CHECK(m->family() == "gpt2");
   CHECK(m->size_bytes() == list[1].size_bytes);
+  CHECK(open_checkpoint(newer.string() + "/")->name() == "openai-community/gpt2");
+  CHECK(open_checkpoint(newer / "model.safetensors")->name() == "openai-community/gpt2");
 
   SUBCASE("without refs/main the most recently written snapshot wins") {
     fs::remove(cache / "models--openai-community--gpt2/refs/main");
