@@ -70,6 +70,9 @@ for line in sys.stdin:
             (w1, h1, a), (w2, h2, b) = img(f[1]), img(f[2])
             pct = 100.0 if (w1, h1) != (w2, h2) else 100.0 * sum(x != y for x, y in zip(a, b)) / len(a)
             print(('ok' if pct > 1.0 else 'FAIL') + ': %s vs %s differ in %.1f%% of pixels' % (f[1], f[2], pct))
+        elif f[0] == 'colour':
+            c = bytes.fromhex(f[2]); k = sum(p == c for p in img(f[1])[2])
+            print(('ok' if k >= int(f[3]) else 'FAIL') + ': %s.png has %d pixels of #%s (want >= %s)' % (f[1], k, f[2], f[3]))
         elif f[0] == 'marks':
             c = bytes.fromhex(f[3]); yes = sum(p == c for p in img(f[1])[2]); no = sum(p == c for p in img(f[2])[2])
             ok = yes >= 1000 and yes >= 5 * no
@@ -160,6 +163,19 @@ printf 'diff %s %s\n' scheme-learned scheme-sinusoidal scheme-learned scheme-rop
 # 5. Repeated-token marking: the first token's colour (Okabe-Ito orange E69F00) frames its
 # rows in all three heatmaps when "the" repeats; without a repeat only its label text has it.
 echo "marks repeat-yes repeat-no E69F00" >>"$OUT/checks.txt"
+
+# 5b. Inside the program a bad input keeps the current state and says why on the status line
+# (drawn in the warning colour #FF7864): a remembered text too long for the classroom table,
+# and a remembered model that does not open (it opens on a worker thread).
+mkdir -p "$OUT/bad-config/embedscope"
+printf 'text=the cat sat on the mat the cat sat\nview=matrix\n' >"$OUT/bad-config/embedscope/settings.ini"
+if XDG_CONFIG_HOME="$OUT/bad-config" "$BIN" --use-settings --size 1280x800 --screenshot "$OUT/bad-text.png" >"$OUT/bad-text.log" 2>&1; then
+  echo "colour bad-text FF7864 30" >>"$OUT/checks.txt"
+else fail "a bad remembered text stopped the program: $(cat "$OUT/bad-text.log")"; fi
+printf 'model=%s\nview=matrix\n' "$OUT/garbage.safetensors" >"$OUT/bad-config/embedscope/settings.ini"
+if XDG_CONFIG_HOME="$OUT/bad-config" "$BIN" --use-settings --size 1280x800 --screenshot "$OUT/bad-model.png" >"$OUT/bad-model.log" 2>&1; then
+  echo "colour bad-model FF7864 30" >>"$OUT/checks.txt"
+else fail "a bad remembered model stopped the program: $(cat "$OUT/bad-model.log")"; fi
 
 "$PY" "$OUT/png.py" "$OUT" <"$OUT/checks.txt" >"$OUT/checks.log" 2>&1
 cat "$OUT/checks.log"

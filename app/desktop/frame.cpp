@@ -333,8 +333,17 @@ void Frame::draw_status_line() {
     ImGui::TextDisabled("Ready. Keys 1-6 switch views; hover anything for details.");
   } else {
     ImGui::PushStyleColor(ImGuiCol_Text, state_.status_is_error() ? kWarn : IM_COL32(200, 230, 200, 255));
-    ImGui::TextUnformatted((state_.status_is_error() ? "Error: " + state_.status() : state_.status()).c_str());
+    const std::string text = state_.status_is_error() ? "Error: " + state_.status() : state_.status();
+    ImGui::TextUnformatted(text.c_str());
     ImGui::PopStyleColor();
+    if (ImGui::IsItemHovered() && ImGui::CalcTextSize(text.c_str()).x > ImGui::GetContentRegionAvail().x) {
+      // Long messages (file paths, parse errors) in full.
+      ImGui::BeginTooltip();
+      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 40.0f);
+      ImGui::TextUnformatted(text.c_str());
+      ImGui::PopTextWrapPos();
+      ImGui::EndTooltip();
+    }
   }
 }
 
