@@ -214,7 +214,13 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
   // Column numbers: every column when they fit, else a sparse scale.
   {
     float num_w = ImGui::CalcTextSize("0000").x;
-    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(num_w / std::max(1.0f, cell_w))));
+    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(num_w / std::max(1e-3f, cell_w))));
+    // Round up to 1, 2, 5, 10, 20, 50, ... so the numbers read as a scale.
+    for (long long nice = 1;; nice *= 10) {
+      if (step <= nice) { step = nice; break; }
+      if (step <= 2 * nice) { step = 2 * nice; break; }
+      if (step <= 5 * nice) { step = 5 * nice; break; }
+    }
     ImU32 col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
     for (long long c = 0; c < nc; c += step) {
       char buf[32];
