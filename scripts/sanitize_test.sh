@@ -17,7 +17,9 @@ jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 fuzz=1
 if [ "${1:-}" = "--no-fuzz" ]; then fuzz=0; fi
 
-# Leaks inside Mesa / llvmpipe / X libraries (not ours) are listed in this file.
+# The desktop program is built and tested here too (ES_ASAN_APP=OFF leaves it out). Leaks
+# inside Mesa / llvmpipe / X libraries (not ours) are listed in tests/lsan.supp.
+app="${ES_ASAN_APP:-ON}"
 export LSAN_OPTIONS="suppressions=$src/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1"
@@ -25,14 +27,18 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1"
 start=$(date +%s)
 echo "== sanitizers: building $asan_build (ASan + UBSan)"
 cmake -S . -B "$asan_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DES_SANITIZE=ON \
-  -DES_BUILD_APP="${ES_ASAN_APP:-OFF}" >/dev/null
+  -DES_BUILD_APP="$app" >/dev/null
 cmake --build "$asan_build" -j "$jobs"
 built=$(date +%s)
 echo "== sanitizers: every CTest test under ASan + UBSan"
-# Without the desktop program in this build its program test has nothing to run.
-exclude=()
-if [ "${ES_ASAN_APP:-OFF}" != ON ]; then exclude=(-E '^program_desktop$'); fi
-(cd "$asan_build" && ctest --output-on-failure -j "$jobs" "${exclude[@]}")
+(cd "$asan_build" && ctest --output-on-failure -j "$jobs" -E '^program_desktop$')
+if [ "$app" = ON ]; then
+  # The desktop program with leak detection off: Mesa's driver is unloaded (dlclose) before
+  # LeakSanitizer reports, so a few blocks it keeps show up with "<unknown module>" stacks that
+  # no suppression can name. Memory errors and undefined behaviour are still fatal.
+  (cd "$asan_build" && ASAN_OPTIONS="${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0}" \
+     ctest --output-on-failure -R '^program_desktop$')
+fi
 tested=$(date +%s)
 echo "sanitizer pass: build $((built - start)) s, tests $((tested - built)) s"
 

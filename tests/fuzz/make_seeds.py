@@ -37,11 +37,26 @@ def seeds():
 
 
 def main(argv):
-    out = os.path.join(argv[1], "safetensors")
-    os.makedirs(out, exist_ok=True)
-    for name, data in seeds().items():
-        with open(os.path.join(out, name + ".safetensors"), "wb") as f:
-            f.write(data)
+    t = mc.table
+    extra = {  # whole models for the checkpoint target, one per family's names
+        "bert": mc.checkpoint([("embeddings.word_embeddings.weight", "F32", [6, 4], t(6, 4)),
+                               ("embeddings.position_embeddings.weight", "F32", [5, 4], t(5, 4)),
+                               ("embeddings.token_type_embeddings.weight", "F32", [2, 4], t(2, 4)),
+                               ("embeddings.LayerNorm.weight", "F32", [4], t(1, 4)),
+                               ("embeddings.LayerNorm.bias", "F32", [4], t(1, 4))]),
+        "llama-bf16": mc.checkpoint([("model.embed_tokens.weight", "BF16", [6, 8], t(6, 8))]),
+        "t5": mc.checkpoint([("shared.weight", "F32", [6, 4], t(6, 4)),
+                             ("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", "F32",
+                              [32, 2], t(32, 2))]),
+        "gpt2-ln": mc.checkpoint(mc.gpt2_tiny() + [("h.0.ln_1.weight", "F64", [4], t(1, 4)),
+                                                   ("h.0.ln_1.bias", "F16", [4], t(1, 4))]),
+    }
+    for target, items in (("safetensors", seeds()), ("checkpoint", {**seeds(), **extra})):
+        out = os.path.join(argv[1], target)
+        os.makedirs(out, exist_ok=True)
+        for name, data in items.items():
+            with open(os.path.join(out, name + ".safetensors"), "wb") as f:
+                f.write(data)
     return 0
 
 
