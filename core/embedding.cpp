@@ -1,6 +1,8 @@
 // The input embedding of a sequence (FACTS.md section 1).
 #include "embedding.h"
 
+#include "checkpoint.h"
+
 #include <cmath>
 
 namespace es {
@@ -61,6 +63,10 @@ InputEmbedding compute_input_embedding(const ModelSource& model, const PositionS
   } else {
     e.position = MatrixRM::Zero(n, d);
     e.combined = e.token;
+  }
+  if (const std::optional<TableMap> types = checkpoint_token_type_table(model); types && types->rows() > 0) {
+    e.token_type_row = RowVectorF(types->row(0));
+    e.combined.rowwise() += *e.token_type_row;
   }
   if (layer_norm) e.normed = layer_norm_rows(e.combined, *layer_norm);
   return e;

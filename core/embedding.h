@@ -3,6 +3,7 @@
 //   token     X[i]  = E[t_i]               (n, d)
 //   position  P[i]  (additive schemes; zeros otherwise)  (n, d)
 //   combined  X'[i] = X[i] + P[i]          (n, d)
+//             (BERT: + token-type row 0, segment A, as BertEmbeddings adds before its LayerNorm)
 //   normed    LayerNorm(X'[i]) (optional, clearly a separate step)  (n, d)
 #pragma once
 
@@ -27,6 +28,7 @@ struct InputEmbedding {
   MatrixRM combined;                // (n, d)
   std::optional<MatrixRM> normed;   // (n, d), when LayerNorm was asked for
   bool position_added = false;      // does the scheme add rows at the input
+  std::optional<RowVectorF> token_type_row;  // (d), BERT's segment-A row, included in combined
   const MatrixRM& view(EmbeddingView v) const;  // throws for Normed when absent
 };
 

@@ -1,6 +1,7 @@
 // Checkpoint model sources: each family's tensor names and config keys, dtypes, name variants,
 // and broken checkpoints with their messages. Every checkpoint is written by the test itself.
 #include "checkpoint.h"
+#include "embedding.h"
 #include "model_config.h"
 #include "test_checkpoint_helpers.h"
 
@@ -192,6 +193,15 @@ TEST_CASE("BERT: token-type rows and embedding LayerNorm; both name variants") {
     CHECK(ln->gamma(3) == 2.0f);
     CHECK(contains(ln->label, "token-type"));
     CHECK(contains(m->label(), "token-type row, then LayerNorm"));
+    // BertEmbeddings: word + position + token-type (segment A = row 0), then LayerNorm.
+    const std::vector<int> ids = {3, 7, 3};
+    const InputEmbedding e = compute_input_embedding(*m, *make_model_scheme(*m), ids, &*ln);
+    REQUIRE(e.token_type_row);
+    for (int i = 0; i < 3; ++i) {
+      const RowVectorF ref = m->token_table().row(ids[i]) + m->position_table()->row(i) + tt->row(0);
+      CHECK(e.combined.row(i).isApprox(ref));
+    }
+    CHECK(e.normed->row(0).isApprox(layer_norm_rows(e.combined, *ln).row(0)));
   }
 }
 
