@@ -1,6 +1,8 @@
 // config.json reading and the family -> position scheme mapping (FACTS.md sections 2 and 7).
 #include "model_config.h"
 
+#include "json_excerpt.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -17,25 +19,6 @@ using Json = nlohmann::json;
 
 [[noreturn]] void fail(std::string_view file, const std::string& why) {
   throw Error("config file '" + std::string(file) + "': " + why);
-}
-
-// A value quoted in an error message: short, and never dump()ed when deeply nested (dump()
-// recurses per level; a value nested 100,000 deep overflowed the stack).
-std::string value_text(const Json& value) {
-  std::vector<std::pair<const Json*, int>> todo{{&value, 0}};
-  for (std::size_t seen = 0; !todo.empty(); ++seen) {
-    const auto [v, depth] = todo.back();
-    todo.pop_back();
-    if (depth > 16 || seen + todo.size() > 64) return std::string("a large or deeply nested JSON ") + value.type_name();
-    if (v->is_structured())
-      for (const Json& child : *v) {
-        if (todo.size() > 64) break;
-        todo.emplace_back(&child, depth + 1);
-      }
-  }
-  std::string s = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
 }
 
 // The first of `keys` present with a non-null value, or nullptr.
@@ -59,28 +42,28 @@ long long read_count(const Json& root, std::initializer_list<const char*> keys, 
   if (v->is_number_integer() || v->is_number_unsigned()) {
     if (v->is_number_unsigned() ? v->get<uint64_t>() > static_cast<uint64_t>(max_value)
                                 : (v->get<int64_t>() < 0 || v->get<int64_t>() > max_value))
-      fail(file, "\"" + key + "\" = " + value_text(*v) + " is out of range (0.." + std::to_string(max_value) + ")");
+      fail(file, "\"" + key + "\" = " + json_excerpt(*v) + " is out of range (0.." + std::to_string(max_value) + ")");
     return v->get<long long>();
   }
   if (v->is_number_float()) {
     const double d = v->get<double>();
     if (d >= 0 && d <= static_cast<double>(max_value) && d == std::floor(d)) return static_cast<long long>(d);
   }
-  fail(file, "\"" + key + "\" = " + value_text(*v) + " is not a non-negative integer");
+  fail(file, "\"" + key + "\" = " + json_excerpt(*v) + " is not a non-negative integer");
 }
 
 std::optional<double> read_number(const Json& root, std::initializer_list<const char*> keys, std::string_view file) {
   std::string key;
   const Json* v = first_key(root, keys, &key);
   if (!v) return std::nullopt;
-  if (!v->is_number() || !std::isfinite(v->get<double>())) fail(file, "\"" + key + "\" = " + value_text(*v) + " is not a number");
+  if (!v->is_number() || !std::isfinite(v->get<double>())) fail(file, "\"" + key + "\" = " + json_excerpt(*v) + " is not a number");
   return v->get<double>();
 }
 
 std::optional<bool> read_bool(const Json& root, const char* key, std::string_view file) {
   const auto it = root.find(key);
   if (it == root.end() || it->is_null()) return std::nullopt;
-  if (!it->is_boolean()) fail(file, std::string("\"") + key + "\" = " + value_text(*it) + " is not true or false");
+  if (!it->is_boolean()) fail(file, std::string("\"") + key + "\" = " + json_excerpt(*it) + " is not true or false");
   return it->get<bool>();
 }
 

@@ -1,6 +1,8 @@
 // safetensors reader and writer; the format and the checks are described in safetensors.h.
 #include "safetensors.h"
 
+#include "json_excerpt.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -50,26 +52,6 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
-}
-
-// A JSON value quoted for an error message, cut short so a hostile header cannot flood it.
-// dump() recurses once per nesting level: a value nested 100,000 deep (found by the hostile
-// corpus) overflowed the stack, so large or deep values are only named by their type.
-std::string json_excerpt(const Json& value) {
-  std::vector<std::pair<const Json*, int>> todo{{&value, 0}};
-  for (std::size_t seen = 0; !todo.empty(); ++seen) {
-    const auto [v, depth] = todo.back();
-    todo.pop_back();
-    if (depth > 16 || seen + todo.size() > 64) return std::string("a large or deeply nested JSON ") + value.type_name();
-    if (v->is_structured())
-      for (const Json& child : *v) {
-        if (todo.size() > 64) break;
-        todo.emplace_back(&child, depth + 1);
-      }
-  }
-  std::string s = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
 }
 
 [[noreturn]] void fail(std::string_view file, std::string_view tensor, const std::string& why) {

@@ -1,0 +1,15 @@
+// A JSON value quoted in an error message about a hostile or broken file.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace es {
+
+// Short (at most 60 characters), and never dump()ed when large or deep: dump() recurses once
+// per nesting level, and a value nested 100,000 deep (found by the hostile corpus) overflowed
+// the stack. Such values are only named by their type ("a large or deeply nested JSON array").
+std::string json_excerpt(const nlohmann::json& value);
+
+}  // namespace es
