@@ -1,4 +1,5 @@
 #include "bpe_tokenizer.h"
+#include "user_dirs.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -321,10 +322,8 @@ std::filesystem::path default_gpt2_tokenizer_dir() {
   std::filesystem::path cache;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
     cache = x;
-  } else if (const char* h = std::getenv("HOME"); h && *h) {
-    cache = std::filesystem::path(h) / ".cache";
   } else {
-    cache = ".cache";
+    cache = home_dir() / ".cache";
   }
   return cache / "embedscope" / "gpt2-tokenizer";
 }

