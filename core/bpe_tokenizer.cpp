@@ -1,4 +1,5 @@
 #include "bpe_tokenizer.h"
+#include "json_excerpt.h"
 #include "user_dirs.h"
 
 #include <cstdlib>
@@ -127,9 +128,7 @@ class BpeTokenizer final : public Tokenizer {
     try {
       j = nlohmann::json::parse(data);
     } catch (const nlohmann::json::exception& e) {
-      std::string what = e.what();  // quotes the whole token it stopped in: keep it short
-      if (what.size() > 240) what = what.substr(0, 237) + "...";
-      throw Error(path.string() + ": not valid JSON (" + what + ")");
+      throw Error(path.string() + ": not valid JSON (" + json_parse_error(e) + ")");
     }
     if (!j.is_object() || j.empty()) {
       throw Error(path.string() + ": expected a JSON object mapping token strings to ids");

@@ -20,6 +20,7 @@
 #include "checkpoint.h"
 
 #include "bpe_tokenizer.h"
+#include "json_excerpt.h"
 #include "model_config.h"
 #include "safetensors.h"
 
@@ -217,7 +218,7 @@ std::vector<std::pair<std::string, std::string>> read_shard_index(const fs::path
   try {
     root = Json::parse(read_text_file(index_path));
   } catch (const Json::exception& e) {
-    throw Error(label + ": not valid JSON (" + e.what() + ")");
+    throw Error(label + ": not valid JSON (" + json_parse_error(e) + ")");
   }
   if (!root.is_object() || !root.contains("weight_map") || !root["weight_map"].is_object())
     throw Error(label + ": no \"weight_map\" object (tensor name -> shard file)");
@@ -351,6 +352,22 @@ class CheckpointModel final : public ModelSource {
       }
     });
     return tokenizer_;
+  }
+
+  std::string tokenizer_note() const override {
+    // What lies beside the weights, for a model whose tokenizer() is null.
+    std::vector<std::string> found;
+    std::error_code ec;
+    auto has = [&](const char* f) { return fs::is_regular_file(dir_ / f, ec); };
+    if (has("tokenizer.json")) found.push_back("tokenizer.json");
+    if (has("vocab.txt")) found.push_back("a WordPiece vocab.txt");
+    if (has("tokenizer.model") || has("spiece.model")) found.push_back("a SentencePiece model");
+    if (has("vocab.json") && !has("merges.txt")) found.push_back("vocab.json without merges.txt");
+    if (found.empty()) return "no tokenizer files beside the weights in " + dir_.string();
+    std::string list;
+    for (std::size_t i = 0; i < found.size(); ++i)
+      list += (i == 0 ? "" : i + 1 == found.size() ? " and " : ", ") + found[i];
+    return "found " + list + "; EmbedScope reads byte-level BPE vocab.json + merges.txt";
   }
 
   std::vector<TensorInfo> tensors() const override {

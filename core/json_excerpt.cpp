@@ -24,4 +24,21 @@ std::string json_excerpt(const nlohmann::json& value) {
   return s;
 }
 
+std::string json_parse_error(const nlohmann::json::exception& error) {
+  std::string what = error.what();
+  if (what.rfind("[json.exception.", 0) == 0) {
+    const std::size_t close = what.find("] ");
+    if (close != std::string::npos) what.erase(0, close + 2);
+  }
+  const std::string marker = "last read: '";
+  if (const std::size_t at = what.find(marker); at != std::string::npos) {
+    const std::size_t start = at + marker.size();
+    std::size_t end = what.rfind('\'');
+    if (end == std::string::npos || end < start) end = what.size();
+    if (end - start > 40) what = what.substr(0, start + 37) + "...'";
+  }
+  if (what.size() > 240) what = what.substr(0, 237) + "...";
+  return what;
+}
+
 }  // namespace es

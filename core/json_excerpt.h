@@ -12,4 +12,9 @@ namespace es {
 // the stack. Such values are only named by their type ("a large or deeply nested JSON array").
 std::string json_excerpt(const nlohmann::json& value);
 
+// nlohmann's parse error in words for a status line: without the "[json.exception...]" tag,
+// with the text it quotes ("last read: '...'", which can be a megabyte-long string in a
+// hostile file) cut to 40 characters, and at most 240 characters in all.
+std::string json_parse_error(const nlohmann::json::exception& error);
+
 }  // namespace es

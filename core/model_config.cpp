@@ -101,9 +101,7 @@ ModelConfig parse_model_config(std::string_view text, std::string_view file) {
   try {
     root = Json::parse(text.begin(), text.end());
   } catch (const Json::exception& e) {
-    std::string what = e.what();  // quotes the whole token it stopped in: keep it short
-    if (what.size() > 240) what = what.substr(0, 237) + "...";
-    fail(file, "not valid JSON (" + what + ")");
+    fail(file, "not valid JSON (" + json_parse_error(e) + ")");
   }
   if (!root.is_object()) fail(file, std::string("the JSON is a ") + root.type_name() + ", not an object");
 

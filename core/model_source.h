@@ -62,6 +62,9 @@ class ModelSource {
   virtual std::optional<MatrixRM> t5_bias() const { return std::nullopt; }
   // The model's tokenizer; may be null when the folder has none.
   virtual std::shared_ptr<const Tokenizer> tokenizer() const = 0;
+  // When tokenizer() is null: why, in a few words for the status line ("a BERT WordPiece
+  // vocab.txt, which EmbedScope does not read").
+  virtual std::string tokenizer_note() const { return "no tokenizer files"; }
   virtual bool tied_embeddings() const { return true; }
   virtual std::string dtype() const { return "F32"; }
   virtual std::vector<TensorInfo> tensors() const = 0;

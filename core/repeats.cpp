@@ -78,7 +78,7 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
     RepeatedTokenGroup g;
     g.id = id;
     g.positions = positions;
-    if (tokenizer) g.text = tokenizer->token_bytes(id);
+    if (tokenizer && id < tokenizer->vocab_size()) g.text = tokenizer->token_bytes(id);
     for (std::size_t a = 0; a < positions.size(); ++a)
       for (std::size_t b = a + 1; b < positions.size(); ++b) {
         RepeatedTokenPair p;
@@ -102,8 +102,13 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
   return groups;
 }
 
+std::string token_label(const RepeatedTokenGroup& group) {
+  if (group.text.empty()) return "token #" + std::to_string(group.id);
+  return "\"" + visible_token_text(group.text) + "\"";
+}
+
 std::string describe_pair(const RepeatedTokenGroup& group, const RepeatedTokenPair& pair) {
-  return "\"" + visible_token_text(group.text) + "\" at positions " + std::to_string(pair.i) +
+  return token_label(group) + " at positions " + std::to_string(pair.i) +
          " and " + std::to_string(pair.j);
 }
 

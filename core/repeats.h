@@ -41,6 +41,10 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
                                                      const Tokenizer* tokenizer,
                                                      const MatrixRM* interaction = nullptr);
 
+// The group's token for sentences: its text quoted with spaces made visible ("\"␣the\""), or
+// "token #5" when no tokenizer named it (ids typed by hand).
+std::string token_label(const RepeatedTokenGroup& group);
+
 // A sentence for showing the idea: the first pair's token text, e.g. "␣the at 1 and 4".
 std::string describe_pair(const RepeatedTokenGroup& group, const RepeatedTokenPair& pair);
 

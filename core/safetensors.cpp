@@ -252,11 +252,9 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> bytes, std::
   try {
     root = Json::parse(text, text + h.header_length, on_event);
   } catch (const Json::exception& e) {
-    // The parser quotes the whole token it stopped in: cut it, a hostile header may hold a
-    // megabyte-long string.
-    std::string what = e.what();
-    if (what.size() > 240) what = what.substr(0, 237) + "...";
-    fail(file, "", "header is not valid JSON (" + what + ")");
+    // The parser quotes the whole token it stopped in: a hostile header may hold a
+    // megabyte-long string, which json_parse_error cuts.
+    fail(file, "", "header is not valid JSON (" + json_parse_error(e) + ")");
   }
   if (!root.is_object())
     fail(file, "", std::string("header JSON is a ") + root.type_name() + ", not an object of tensors");

@@ -152,6 +152,29 @@ check_rejects "safetensors" --frames 1 --model "$OUT/garbage.safetensors"
 shot repeat-yes --view matrix --text "the cat sat on the mat"
 shot repeat-no --view matrix --text "the cat sat on a mat"
 
+# 3b. A checkpoint without a tokenizer EmbedScope reads (here a BERT-style vocab.txt beside
+# GPT-2 tables) still opens: on the ids line "ids: 1 2 3 1 4", whose repeated id is marked like
+# a repeated word. Typed ids also work on a model that has a tokenizer.
+NT="$OUT/no-tokenizer"; mkdir -p "$NT"
+"$PY" - "$NT" <<'MKEOF'
+import json, math, struct, sys
+V, d, L = 16, 4, 8
+wte = [math.sin(0.37 * i + 0.91 * c) * 0.1 for i in range(V) for c in range(d)]
+wpe = [math.cos(0.5 * p + 0.3 * c) * 0.05 for p in range(L) for c in range(d)]
+data = struct.pack('<%df' % len(wte), *wte) + struct.pack('<%df' % len(wpe), *wpe)
+hdr = {"wte.weight": {"dtype": "F32", "shape": [V, d], "data_offsets": [0, 4 * len(wte)]},
+       "wpe.weight": {"dtype": "F32", "shape": [L, d], "data_offsets": [4 * len(wte), len(data)]}}
+h = json.dumps(hdr).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
+open(sys.argv[1] + '/model.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + data)
+json.dump({"model_type": "gpt2", "n_embd": d, "vocab_size": V, "n_positions": L, "n_head": 2},
+          open(sys.argv[1] + '/config.json', 'w'))
+open(sys.argv[1] + '/vocab.txt', 'w').write('[PAD]\n[UNK]\nthe\ncat\n')
+MKEOF
+shot no-tokenizer --model "$NT" --view matrix
+shot typed-ids --view matrix --text "ids: 0 1 0"
+check_rejects "token ids" --frames 1 --text "ids: 1 two 3"
+check_rejects "outside the vocabulary" --frames 1 --text "ids: 1 99"
+
 # 4. Different views and schemes differ.
 views=(tokens matrix pca schemes model vocab)
 for ((i = 0; i < ${#views[@]}; ++i)); do
@@ -163,6 +186,8 @@ printf 'diff %s %s\n' scheme-learned scheme-sinusoidal scheme-learned scheme-rop
 # 5. Repeated-token marking: the first token's colour (Okabe-Ito orange E69F00) frames its
 # rows in all three heatmaps when "the" repeats; without a repeat only its label text has it.
 echo "marks repeat-yes repeat-no E69F00" >>"$OUT/checks.txt"
+echo "marks no-tokenizer repeat-no E69F00" >>"$OUT/checks.txt"
+echo "marks typed-ids repeat-no E69F00" >>"$OUT/checks.txt"
 
 # 5b. Inside the program a bad input keeps the current state and says why on the status line
 # (drawn in the warning colour #FF7864): a remembered text too long for the classroom table,

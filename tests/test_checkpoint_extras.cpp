@@ -108,6 +108,40 @@ TEST_CASE("a GPT-2 checkpoint without tokenizer files falls back to GPT-2's toke
   CHECK(open_checkpoint(other.path)->tokenizer() == nullptr);
 }
 
+TEST_CASE("a model without a readable tokenizer says what lies beside its weights") {
+  TempDir dir;
+  write_text(dir / "config.json", R"({"model_type": "bert", "hidden_size": 4, "num_attention_heads": 1,
+                                      "max_position_embeddings": 6, "type_vocab_size": 2})");
+  write_safetensors(dir / "model.safetensors", {table("embeddings.word_embeddings.weight", 30, 4),
+                                                table("embeddings.position_embeddings.weight", 6, 4)});
+  {
+    const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
+    CHECK(m->tokenizer() == nullptr);
+    CHECK(contains(m->tokenizer_note(), "no tokenizer files"));
+  }
+  write_text(dir / "vocab.txt", "[PAD]\n[UNK]\nthe\n");
+  write_text(dir / "tokenizer.json", "{}");
+  {
+    const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
+    CHECK(m->tokenizer() == nullptr);
+    CHECK(m->tokenizer_note() ==
+          "found tokenizer.json and a WordPiece vocab.txt; EmbedScope reads byte-level BPE vocab.json + merges.txt");
+    // The CLI's info says so and points at --ids; embed works from typed ids.
+    const std::string cli = "'" + (fs::path(ES_TEST_BINARY_DIR) / ".." / "app" / "embedscope-cli").string() + "'";
+    const Run info = run(cli + " info " + dir.path.string());
+    CHECK(info.status == 0);
+    CHECK(contains(info.output, "WordPiece vocab.txt"));
+    CHECK(contains(info.output, "--ids"));
+    const Run no_ids = run(cli + " embed --model " + dir.path.string() + " --text 'the cat'");
+    CHECK(no_ids.status != 0);
+    CHECK(contains(no_ids.output, "--ids"));
+    const Run typed = run(cli + " embed --model " + dir.path.string() + " --ids '2 5,2' --view token");
+    REQUIRE(typed.status == 0);
+    // Rows 2, 5, 2 of the table: v[r][c] = r + c / 10 (table() in test_checkpoint_helpers.h).
+    CHECK(typed.output.rfind("2,2.0999999", 0) == 0);
+  }
+}
+
 TEST_CASE("embedscope-cli models and info on a fake cache") {
   const fs::path cli = fs::path(ES_TEST_BINARY_DIR) / ".." / "app" / "embedscope-cli";
   REQUIRE_MESSAGE(fs::exists(cli), "build embedscope-cli first: " << cli.string());

@@ -5,6 +5,7 @@
 #include "cli_args.h"
 #include "embedding.h"
 #include "repeats.h"
+#include "token_id_list.h"
 #include "word_tokenizer.h"
 
 #include <cmath>
@@ -15,32 +16,11 @@
 namespace es::cli {
 namespace {
 
-// "3,17,262" -> ids.
-std::vector<int> parse_ids(const std::string& text) {
-  std::vector<int> ids;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    std::size_t used = 0;
-    long long v = -1;
-    try {
-      v = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || v < 0 || v > 1LL << 31)
-      throw Error("--ids takes comma-separated token ids (got '" + item + "')");
-    ids.push_back(static_cast<int>(v));
-  }
-  if (ids.empty()) throw Error("--ids is empty");
-  return ids;
-}
-
 // Ids of the command's text (--text/--text-file with the model's tokenizer, or --ids).
 std::vector<int> sequence_ids(Args& args, const ModelSource& model) {
   if (std::optional<std::string> ids = args.get("ids")) {
     if (args.get("text") || args.get("text-file")) throw Error("give --text or --ids, not both");
-    return parse_ids(*ids);
+    return parse_token_id_list(*ids, "--ids");
   }
   const bool special = args.flag("special");
   const std::string text = read_text(args);

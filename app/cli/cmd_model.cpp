@@ -95,7 +95,7 @@ int cmd_info(Args& a) {
     const std::shared_ptr<const Tokenizer> tok = m->tokenizer();
     os << "tokenizer\t"
        << (tok ? tok->name() + " (" + std::to_string(tok->vocab_size()) + " tokens)"
-               : std::string("none (no vocab.json + merges.txt beside the weights)"))
+               : "none readable (" + m->tokenizer_note() + "); give token ids with --ids")
        << "\n";
   } catch (const Error& e) {
     os << "tokenizer\tunusable: " << e.what() << "\n";

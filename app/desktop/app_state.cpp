@@ -1,5 +1,6 @@
 #include "app_state.h"
 
+#include "token_id_list.h"
 #include "tokenizer.h"
 
 #include <algorithm>
@@ -15,6 +16,19 @@ constexpr std::array<const char*, kViewCount> kViewTitles = {
     "Tokens", "Matrix", "PCA", "Schemes", "Model", "Vocabulary"};
 
 }  // namespace
+
+std::string default_ids_line(const ModelSource& model) {
+  // Ids 1 2 3 1 4, as in "the cat sat on the mat" with its repeat at position 3: small ids
+  // that every table has (modulo V), cut to the position table's length when it is shorter.
+  const long long v = std::max<long long>(1, model.vocab_size());
+  std::size_t count = 5;
+  if (std::optional<TableMap> pos = model.position_table())
+    count = std::clamp<std::size_t>(static_cast<std::size_t>(pos->rows()), 1, count);
+  const int pattern[] = {1, 2, 3, 1, 4};
+  std::string line = "ids:";
+  for (std::size_t i = 0; i < count; ++i) line += " " + std::to_string(pattern[i] % v);
+  return line;
+}
 
 const char* view_id_name(ViewId v) { return kViewNames[static_cast<int>(v)]; }
 const char* view_id_title(ViewId v) { return kViewTitles[static_cast<int>(v)]; }
@@ -41,9 +55,16 @@ bool AppState::recompute(std::shared_ptr<const ModelSource> model, const SchemeP
     std::unique_ptr<PositionScheme> scheme =
         scheme_from_model ? make_model_scheme(*model) : make_model_scheme(*model, params);
     std::shared_ptr<const Tokenizer> tok = model->tokenizer();
-    if (!tok) throw Error("the model " + model->name() + " has no tokenizer beside its weights");
-    std::vector<int> ids = tok->encode(text);
-    if (ids.empty()) throw Error("the text has no tokens; type a sentence");
+    std::vector<int> ids;
+    if (std::optional<std::vector<int>> typed = parse_ids_line(text)) {
+      ids = std::move(*typed);
+    } else if (tok) {
+      ids = tok->encode(text);
+      if (ids.empty()) throw Error("the text has no tokens; type a sentence");
+    } else {
+      throw Error("the model " + model->name() + " has no tokenizer EmbedScope can read, so type token ids: " +
+                  default_ids_line(*model));
+    }
     std::optional<LayerNormParams> ln = model->first_layer_norm();
     LayerNormParams ln_used = ln ? *ln : identity_layer_norm(model->dim());
     InputEmbedding emb = compute_input_embedding(*model, *scheme, ids, &ln_used);
@@ -52,8 +73,15 @@ bool AppState::recompute(std::shared_ptr<const ModelSource> model, const SchemeP
 
     std::vector<std::string> texts, bytes;
     for (int id : ids) {
-      bytes.push_back(tok->token_bytes(id));
-      texts.push_back(visible_token_text(bytes.back()));
+      // Ids past the tokenizer's vocabulary (a table padded beyond it) and models without a
+      // tokenizer get their id as the label.
+      if (tok && id >= 0 && id < tok->vocab_size()) {
+        bytes.push_back(tok->token_bytes(id));
+        texts.push_back(visible_token_text(bytes.back()));
+      } else {
+        bytes.emplace_back();
+        texts.push_back("#" + std::to_string(id));
+      }
     }
     // One PCA basis over token, position and combined rows, so switching views keeps axes.
     std::optional<PcaBasis> pca;
@@ -116,10 +144,31 @@ SchemeParams AppState::params_for_kind(SchemeKind kind) const {
 }
 
 bool AppState::set_model(std::shared_ptr<const ModelSource> model, const std::string& spec) {
-  bool ok = recompute(model, model->default_scheme(), text_, true);
+  // A model without a readable tokenizer cannot turn the current sentence into ids: it opens
+  // on an ids line with a repeated id instead, and the status says how to type others.
+  std::string text = text_;
+  bool typed_ids = false;
+  if (!is_ids_line(text)) {
+    std::shared_ptr<const Tokenizer> tok;
+    try {
+      tok = model->tokenizer();
+    } catch (const std::exception& e) {
+      set_status(std::string("Could not open ") + spec + ": " + e.what() + " (kept " + model_->name() + ")", true);
+      return false;
+    }
+    if (!tok) {
+      text = default_ids_line(*model);
+      typed_ids = true;
+    }
+  }
+  bool ok = recompute(model, model->default_scheme(), text, true);
   if (ok) {
     model_spec_ = spec;
-    set_status("Model: " + model_->label());
+    if (typed_ids)
+      set_status("No tokenizer EmbedScope can read comes with this model (" + model_->tokenizer_note() +
+                 "): the text box takes token ids, e.g. " + text + ". Model: " + model_->label());
+    else
+      set_status("Model: " + model_->label());
   }
   return ok;
 }

@@ -27,6 +27,8 @@ constexpr int kViewCount = 6;
 const char* view_id_name(ViewId v);   // "tokens", "matrix", ...
 const char* view_id_title(ViewId v);  // "Tokens", "Matrix", ...
 std::optional<ViewId> parse_view_id(std::string_view name);
+// The ids line a model without a readable tokenizer opens on ("ids: 1 2 3 1 4").
+std::string default_ids_line(const ModelSource& model);
 
 class AppState {
  public:

@@ -123,7 +123,8 @@ class ModelPanel final : public Panel {
       row("position scheme", make_model_scheme(m)->describe());
       row("dtype", m.dtype());
       row("size", human_bytes(m.size_bytes()));
-      row("tokenizer", m.tokenizer() ? m.tokenizer()->name() : "none found beside the weights");
+      row("tokenizer", m.tokenizer() ? m.tokenizer()->name()
+                                     : "none readable (" + m.tokenizer_note() + "); type ids: 1 2 3");
       if (m.seed()) row("seed", std::to_string(*m.seed()));
       row("first LayerNorm", m.first_layer_norm() ? m.first_layer_norm()->label : "none");
       ImGui::EndTable();

@@ -41,7 +41,7 @@ class RepeatsPanel final : public Panel {
     const RepeatedTokenPair& pair = g.pairs.front();
     const ImU32 col = token_colour(state, g.id);
     const bool additive = state.embedding().position_added;
-    const std::string tok = "\"" + visible_token_text(g.text) + "\"";
+    const std::string tok = token_label(g);
 
     const float em = ImGui::GetFontSize();
     const float left_w = std::min(size.x * 0.42f, em * 26);

@@ -59,7 +59,8 @@ class TokensPanel final : public Panel {
         std::string where;
         for (size_t k = 0; k < g.positions.size(); ++k)
           where += (k ? (k + 1 == g.positions.size() ? " and " : ", ") : "") + std::to_string(g.positions[k]);
-        wrapped_text(col, "\"" + displayable(visible_token_text(g.text)) + "\" (id " + std::to_string(g.id) +
+        const std::string label = g.text.empty() ? token_label(g) : "\"" + displayable(visible_token_text(g.text)) + "\"";
+        wrapped_text(col, label + " (id " + std::to_string(g.id) +
                               ") appears at positions " + where +
                               ": one id, so one and the same token row. Only position can tell them apart.");
       }
