@@ -100,7 +100,8 @@ TEST_CASE("PCA fast path: a large common offset is removed exactly (mean far fro
   MatrixRM rows = random_table(2000, 40, 13);
   rows.array() += 1000.0f;  // cancellation test for the shifted single-pass covariance
   check_against_reference(rows, 40);
-  // Sorted rows whose evenly spaced sample misses the mean: the second pass must kick in.
+  // Rows in a pattern with a mean far from any single row (one in four far up): the shift is
+  // the streamed mean and the n * ybar * ybar^T correction must leave the exact covariance.
   MatrixRM blocks(1024, 40);
   for (int r = 0; r < 1024; ++r) blocks.row(r) = random_table(1, 40, 100 + r) * 0.01f + RowVectorF::Constant(40, r % 4 == 0 ? 50.0f : -5.0f);
   check_against_reference(blocks, 10);
