@@ -202,6 +202,9 @@ void Frame::draw_control_strip() {
   const bool edited = multiline ? ImGui::InputTextMultiline("##text", &text_edit_,
                                                             ImVec2(0, ImGui::GetTextLineHeight() * 3.3f))
                                 : ImGui::InputText("##text", &text_edit_);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("A sentence, or token ids typed as  ids: 464 3797 262  (for models whose tokenizer\n"
+                      "EmbedScope does not read, or to pick exact ids).");
   if (edited) {
     if (state_.set_text(text_edit_)) text_seen_version_ = state_.version();
   }
