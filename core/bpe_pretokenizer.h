@@ -17,7 +17,12 @@ namespace es::bpe {
 
 class Pretokenizer {
  public:
-  Pretokenizer();  // compiles the pattern; throws es::Error if PCRE2 refuses it
+  Pretokenizer();  // GPT-2's pattern; throws es::Error if PCRE2 refuses it
+  // Another model's split pattern (tokenizer.json's Split Regex: Qwen2, LLaMA 3, BLOOM), in the
+  // syntax of Rust's fancy-regex / Python's regex, which PCRE2 shares for these patterns. \s and
+  // \S are spelled out as Unicode White_Space as for GPT-2's. Throws es::Error naming
+  // `source` when PCRE2 refuses the pattern.
+  Pretokenizer(std::string_view pattern, std::string_view source);
   ~Pretokenizer();
   Pretokenizer(const Pretokenizer&) = delete;
   Pretokenizer& operator=(const Pretokenizer&) = delete;
@@ -30,6 +35,12 @@ class Pretokenizer {
  private:
   struct Code;
   std::unique_ptr<Code> code_;
+  void compile(const std::string& pattern, std::string_view source);
 };
+
+// `pattern` with every \s and \S (outside and inside character classes) replaced by the
+// explicit Unicode White_Space set (PCRE2's UCP \s also takes U+180E). \S inside a class has no
+// such spelling and is refused (es::Error); no known tokenizer uses it.
+std::string spell_out_white_space(std::string_view pattern);
 
 }  // namespace es::bpe

@@ -70,30 +70,83 @@ struct StringHash {
   }
 };
 
+// What a tokenizer.json asks for besides its vocabulary and merges.
+struct JsonSettings {
+  std::string name;                    // shown in the model card
+  std::optional<std::string> pattern;  // the split regex; nullopt: GPT-2's
+  bool prefix_space = false;           // ByteLevel add_prefix_space
+};
+
 class BpeTokenizer final : public Tokenizer {
  public:
-  BpeTokenizer(const std::filesystem::path& vocab_json, const std::filesystem::path& merges) {
+  BpeTokenizer(const std::filesystem::path& vocab_json, const std::filesystem::path& merges)
+      : name_("gpt2-bpe"), pretokenizer_(std::make_unique<bpe::Pretokenizer>()) {
     load_vocab(vocab_json);
     load_merges(merges);
+    if (const auto it = ids_.find(kEndOfText); it != ids_.end()) specials_.emplace_back(kEndOfText, it->second);
   }
 
-  std::string name() const override { return "gpt2-bpe"; }
+  // From a parsed tokenizer.json: model.vocab, model.merges, added_tokens.
+  BpeTokenizer(const std::filesystem::path& file, const nlohmann::json& model, const nlohmann::json& added,
+               JsonSettings settings)
+      : name_(std::move(settings.name)), prefix_space_(settings.prefix_space) {
+    const std::string where = file.string() + " (model.vocab)";
+    pretokenizer_ = settings.pattern ? std::make_unique<bpe::Pretokenizer>(*settings.pattern, file.string())
+                                     : std::make_unique<bpe::Pretokenizer>();
+    load_vocab_object(model["vocab"], where);
+    const nlohmann::json& merges = model["merges"];
+    if (!merges.is_array()) throw Error(file.string() + ": model.merges is not a list");
+    std::uint32_t rank = 0;
+    for (std::size_t i = 0; i < merges.size(); ++i) {
+      const nlohmann::json& m = merges[i];
+      const auto where_m = [&] { return file.string() + ", model.merges[" + std::to_string(i) + "]: "; };
+      if (m.is_string()) {
+        const std::string& line = m.get_ref<const std::string&>();
+        const std::size_t sp = line.find(' ');
+        if (sp == std::string::npos || sp == 0 || sp + 1 == line.size() || line.find(' ', sp + 1) != std::string::npos)
+          throw Error(where_m() + "expected two tokens separated by one space, found " + show(line));
+        add_merge(std::string_view(line).substr(0, sp), std::string_view(line).substr(sp + 1), rank, where_m);
+      } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+        add_merge(m[0].get_ref<const std::string&>(), m[1].get_ref<const std::string&>(), rank, where_m);
+      } else {
+        throw Error(where_m() + "expected \"a b\" or [\"a\", \"b\"], found " + json_excerpt(m));
+      }
+    }
+    if (rank == 0) throw Error(file.string() + ": model.merges is empty");
+    load_added_tokens(file, added);
+  }
+
+  std::string name() const override { return name_; }
   int vocab_size() const override { return static_cast<int>(tokens_.size()); }
 
   std::vector<int> encode(std::string_view text, bool allow_special) const override {
     std::vector<int> out;
     out.reserve(text.size() / 3 + 4);
-    if (allow_special && special_id_ >= 0) {
-      std::size_t pos = 0;
-      for (;;) {
-        const std::size_t hit = text.find(kEndOfText, pos);
-        encode_plain(text.substr(pos, hit == std::string_view::npos ? hit : hit - pos), out);
-        if (hit == std::string_view::npos) break;
-        out.push_back(special_id_);
-        pos = hit + kEndOfText.size();
-      }
-    } else {
+    if (!allow_special || specials_.empty()) {
       encode_plain(text, out);
+      return out;
+    }
+    // The next occurrence of each special token, refreshed only once passed: one scan of the
+    // text per special token in all, however many times they occur.
+    std::vector<std::size_t> next(specials_.size());
+    for (std::size_t k = 0; k < specials_.size(); ++k) next[k] = text.find(specials_[k].first);
+    std::size_t pos = 0;
+    for (;;) {
+      std::size_t best = std::string_view::npos, best_k = 0;
+      for (std::size_t k = 0; k < specials_.size(); ++k) {
+        if (next[k] != std::string_view::npos && next[k] < pos) next[k] = text.find(specials_[k].first, pos);
+        const std::size_t h = next[k];
+        // The earliest hit; at one place the longest token ("<|im_start|>" over "<|im").
+        if (h != std::string_view::npos &&
+            (h < best || (h == best && specials_[k].first.size() > specials_[best_k].first.size()))) {
+          best = h;
+          best_k = k;
+        }
+      }
+      encode_plain(text.substr(pos, best == std::string_view::npos ? best : best - pos), out);
+      if (best == std::string_view::npos) break;
+      out.push_back(specials_[best_k].second);
+      pos = best + specials_[best_k].first.size();
     }
     return out;
   }
@@ -130,6 +183,15 @@ class BpeTokenizer final : public Tokenizer {
     } catch (const nlohmann::json::exception& e) {
       throw Error(path.string() + ": not valid JSON (" + json_parse_error(e) + ")");
     }
+    load_vocab_object(j, path.string());
+  }
+
+  // `where` names the file (and the place in it) in messages.
+  void load_vocab_object(const nlohmann::json& j, const std::string& where) {
+    struct {
+      const std::string& s;
+      std::string string() const { return s; }
+    } path{where};
     if (!j.is_object() || j.empty()) {
       throw Error(path.string() + ": expected a JSON object mapping token strings to ids");
     }
@@ -177,7 +239,31 @@ class BpeTokenizer final : public Tokenizer {
       }
       byte_ids_[b] = it->second;
     }
-    if (const auto it = ids_.find(kEndOfText); it != ids_.end()) special_id_ = it->second;
+  }
+
+  // tokenizer.json's added_tokens: special tokens such as "<|endoftext|>" or "<|im_start|>",
+  // matched whole in the text when allow_special is set. Ids past the vocabulary extend it
+  // (Qwen2 and LLaMA 3 number them after model.vocab).
+  void load_added_tokens(const std::filesystem::path& file, const nlohmann::json& added) {
+    if (added.is_null()) return;
+    if (!added.is_array()) throw Error(file.string() + ": added_tokens is not a list");
+    for (std::size_t i = 0; i < added.size(); ++i) {
+      const nlohmann::json& t = added[i];
+      const auto where = [&] { return file.string() + ", added_tokens[" + std::to_string(i) + "]: "; };
+      if (!t.is_object() || !t.contains("id") || !t.contains("content") || !t["id"].is_number_integer() ||
+          !t["content"].is_string())
+        throw Error(where() + "expected an object with an integer \"id\" and a string \"content\"");
+      const std::int64_t id = t["id"].get<std::int64_t>();
+      const std::string& content = t["content"].get_ref<const std::string&>();
+      if (id < 0 || id >= (std::int64_t{1} << 24))
+        throw Error(where() + "id " + std::to_string(id) + " is not a usable token id");
+      if (content.empty()) throw Error(where() + "the token's content is empty");
+      const auto u = static_cast<std::size_t>(id);
+      if (u >= tokens_.size()) tokens_.resize(u + 1);  // ids between are unused: empty bytes
+      if (tokens_[u].empty()) tokens_[u] = content;
+      ids_.emplace(content, static_cast<int>(id));
+      specials_.emplace_back(content, static_cast<int>(id));
+    }
   }
 
   void load_merges(const std::filesystem::path& path) {
@@ -185,7 +271,6 @@ class BpeTokenizer final : public Tokenizer {
     ranks_.reserve(tokens_.size());
     std::uint32_t rank = 0;
     std::size_t line_no = 0;
-    std::string left, right;
     for (std::size_t pos = 0; pos < data.size();) {
       std::size_t eol = data.find('\n', pos);
       if (eol == std::string::npos) eol = data.size();
@@ -201,25 +286,29 @@ class BpeTokenizer final : public Tokenizer {
           line.find(' ', sp + 1) != std::string_view::npos) {
         throw Error(where() + "expected two tokens separated by one space, found " + show(line));
       }
-      if (!bpe::token_string_to_bytes(line.substr(0, sp), left) ||
-          !bpe::token_string_to_bytes(line.substr(sp + 1), right)) {
-        throw Error(where() + show(line) +
-                    " uses a character outside GPT-2's byte-to-unicode table");
-      }
-      const auto l = ids_.find(left), r = ids_.find(right), m = ids_.find(left + right);
-      if (l == ids_.end() || r == ids_.end()) {
-        throw Error(where() + "the merge " + show(line) + " uses " +
-                    show(bpe::bytes_to_token_string(l == ids_.end() ? left : right)) +
-                    ", which is not in the vocabulary");
-      }
-      if (m == ids_.end()) {
-        throw Error(where() + "the merge " + show(line) + " makes " +
-                    show(bpe::bytes_to_token_string(left + right)) +
-                    ", which is not in the vocabulary");
-      }
-      ranks_.insert(l->second, r->second, rank++, m->second);  // a repeat keeps its first rank
+      add_merge(line.substr(0, sp), line.substr(sp + 1), rank, where);
     }
     if (rank == 0) throw Error(path.string() + ": holds no merges");
+  }
+
+  // One merge "a b" (token strings in GPT-2's byte-to-unicode spelling) of the given rank.
+  template <class Where>
+  void add_merge(std::string_view a, std::string_view b, std::uint32_t& rank, const Where& where) {
+    std::string left, right;
+    const std::string line = std::string(a) + " " + std::string(b);
+    if (!bpe::token_string_to_bytes(a, left) || !bpe::token_string_to_bytes(b, right))
+      throw Error(where() + show(line) + " uses a character outside GPT-2's byte-to-unicode table");
+    const auto l = ids_.find(left), r = ids_.find(right), m = ids_.find(left + right);
+    if (l == ids_.end() || r == ids_.end()) {
+      throw Error(where() + "the merge " + show(line) + " uses " +
+                  show(bpe::bytes_to_token_string(l == ids_.end() ? left : right)) +
+                  ", which is not in the vocabulary");
+    }
+    if (m == ids_.end()) {
+      throw Error(where() + "the merge " + show(line) + " makes " +
+                  show(bpe::bytes_to_token_string(left + right)) + ", which is not in the vocabulary");
+    }
+    ranks_.insert(l->second, r->second, rank++, m->second);  // a repeat keeps its first rank
   }
 
   static std::string hex_byte(int b) {
@@ -271,7 +360,12 @@ class BpeTokenizer final : public Tokenizer {
     if (text.empty()) return;
     thread_local std::vector<std::string_view> pieces;
     pieces.clear();
-    pretokenizer_.split(text, pieces);
+    std::string prefixed;
+    if (prefix_space_ && text.front() != ' ') {  // ByteLevel add_prefix_space (RoBERTa)
+      prefixed = " " + std::string(text);
+      text = prefixed;
+    }
+    pretokenizer_->split(text, pieces);
     for (std::string_view p : pieces) encode_piece(p, out);
     if (pieces.capacity() > kKeepScratch) std::vector<std::string_view>().swap(pieces);
   }
@@ -279,9 +373,11 @@ class BpeTokenizer final : public Tokenizer {
   std::vector<std::string> tokens_;                                    // (V) id -> bytes
   std::unordered_map<std::string, int, StringHash, std::equal_to<>> ids_;  // bytes -> id
   int byte_ids_[256] = {};
-  int special_id_ = -1;
+  std::vector<std::pair<std::string, int>> specials_;  // matched whole with allow_special
+  std::string name_;
+  bool prefix_space_ = false;
   bpe::PairRanks ranks_;
-  bpe::Pretokenizer pretokenizer_;
+  std::unique_ptr<bpe::Pretokenizer> pretokenizer_;
 
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<std::string, std::pair<std::uint32_t, std::uint32_t>, StringHash,
@@ -295,6 +391,107 @@ class BpeTokenizer final : public Tokenizer {
 std::unique_ptr<Tokenizer> load_bpe_tokenizer(const std::filesystem::path& vocab_json,
                                               const std::filesystem::path& merges) {
   return std::make_unique<BpeTokenizer>(vocab_json, merges);
+}
+
+namespace {
+
+std::string json_type_of(const nlohmann::json& j) {
+  if (j.is_object() && j.contains("type") && j["type"].is_string()) return j["type"].get<std::string>();
+  return j.is_null() ? "none" : "an untyped " + std::string(j.type_name());
+}
+
+bool json_flag(const nlohmann::json& j, const char* key, bool fallback) {
+  if (!j.is_object() || !j.contains(key)) return fallback;
+  return j[key].is_boolean() ? j[key].get<bool>() : fallback;
+}
+
+}  // namespace
+
+TokenizerJsonResult load_tokenizer_json(const std::filesystem::path& file) {
+  return parse_tokenizer_json(read_file(file, "tokenizer.json"), file);
+}
+
+TokenizerJsonResult parse_tokenizer_json(std::string_view data, const std::filesystem::path& file) {
+  nlohmann::json root;
+  try {
+    root = nlohmann::json::parse(data);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file.string() + ": not valid JSON (" + json_parse_error(e) + ")");
+  }
+  if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
+    throw Error(file.string() + ": expected an object with a \"model\" object (a Hugging Face tokenizer.json)");
+  TokenizerJsonResult result;
+  const nlohmann::json& model = root["model"];
+  const std::string kind = model.contains("type") ? json_type_of(model) : "BPE";
+  if (kind != "BPE") {
+    result.unsupported = "tokenizer.json holds a " + kind + " tokenizer; EmbedScope reads byte-level BPE";
+    return result;
+  }
+  if (json_flag(model, "byte_fallback", false)) {
+    result.unsupported = "tokenizer.json is a SentencePiece-style BPE with byte fallback (the LLaMA 2 kind); "
+                         "EmbedScope reads byte-level BPE";
+    return result;
+  }
+  if (!model.contains("vocab") || !model.contains("merges"))
+    throw Error(file.string() + ": model has no vocab or no merges");
+
+  JsonSettings settings;
+  settings.name = "byte-level BPE (tokenizer.json)";
+  // Pre-tokenizer: ByteLevel with its own regex (GPT-2, Pythia), or a Split regex followed by a
+  // ByteLevel that only maps bytes (Qwen2, LLaMA 3, BLOOM).
+  const nlohmann::json pre = root.value("pre_tokenizer", nlohmann::json());
+  std::vector<nlohmann::json> steps;
+  if (json_type_of(pre) == "Sequence" && pre.contains("pretokenizers") && pre["pretokenizers"].is_array()) {
+    for (const nlohmann::json& p : pre["pretokenizers"]) steps.push_back(p);
+  } else {
+    steps.push_back(pre);
+  }
+  bool byte_level = false;
+  std::string described;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const nlohmann::json& p = steps[i];
+    const std::string t = json_type_of(p);
+    described += (i ? ", " : "") + t;
+    if (t == "ByteLevel" && !byte_level) {
+      byte_level = true;
+      settings.prefix_space = json_flag(p, "add_prefix_space", false);
+      if (json_flag(p, "use_regex", true)) {
+        if (settings.pattern) byte_level = false;  // two splits in a row: not a layout we know
+      } else if (!settings.pattern) {
+        byte_level = false;  // byte mapping without any split: not a layout we know
+      }
+    } else if (t == "Split" && !settings.pattern && !byte_level && p.contains("pattern") &&
+               p["pattern"].is_object() && p["pattern"].contains("Regex") && p["pattern"]["Regex"].is_string() &&
+               p.value("behavior", std::string()) == "Isolated" && !json_flag(p, "invert", false)) {
+      settings.pattern = p["pattern"]["Regex"].get<std::string>();
+    } else {
+      byte_level = false;
+      break;
+    }
+  }
+  if (!byte_level) {
+    result.unsupported = "tokenizer.json's pre-tokenizer (" + described +
+                         ") is not one EmbedScope implements (ByteLevel, or Split + ByteLevel)";
+    return result;
+  }
+  const nlohmann::json norm = root.value("normalizer", nlohmann::json());
+  const std::string norm_type = json_type_of(norm);
+  if (norm_type == "NFC") {
+    settings.name += "; its NFC normalisation is not applied, which changes ids only for text not already in NFC";
+  } else if (norm_type != "none") {
+    result.unsupported = "tokenizer.json normalises text with " + norm_type + ", which EmbedScope does not implement";
+    return result;
+  }
+  try {
+    result.tokenizer = std::make_unique<BpeTokenizer>(file, model, root.value("added_tokens", nlohmann::json()),
+                                                      std::move(settings));
+  } catch (const Error& e) {
+    // A split pattern PCRE2 cannot take is a limit of ours, not a broken file.
+    const std::string what = e.what();
+    if (what.find("split pattern") == std::string::npos) throw;
+    result.unsupported = what;
+  }
+  return result;
 }
 
 bool has_bpe_tokenizer_files(const std::filesystem::path& dir) {

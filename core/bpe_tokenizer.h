@@ -15,6 +15,20 @@ namespace es {
 // Loads a byte-level BPE tokenizer. Throws es::Error naming the file and the problem.
 std::unique_ptr<Tokenizer> load_bpe_tokenizer(const std::filesystem::path& vocab_json,
                                               const std::filesystem::path& merges);
+// A Hugging Face tokenizer.json. Byte-level BPE ones load (GPT-2, Pythia / GPT-NeoX, Qwen2,
+// LLaMA 3, BLOOM): model.vocab and model.merges ("a b" strings or [a, b] pairs), added_tokens
+// (matched whole when encode's allow_special is set), and the split pattern of a Split
+// pre-tokenizer (else GPT-2's). Other kinds (WordPiece, Unigram, BPE with byte fallback,
+// normalisers other than NFC) come back as a null tokenizer with the reason in `unsupported`.
+// A broken file (invalid JSON, bad vocab or merges) throws es::Error naming the file.
+struct TokenizerJsonResult {
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::string unsupported;
+};
+TokenizerJsonResult load_tokenizer_json(const std::filesystem::path& file);
+// The same from the file's text; `file` only names it in messages.
+TokenizerJsonResult parse_tokenizer_json(std::string_view text, const std::filesystem::path& file);
+
 // Loads from a folder holding either vocab.json + merges.txt or encoder.json + vocab.bpe.
 std::unique_ptr<Tokenizer> load_bpe_tokenizer_dir(const std::filesystem::path& dir);
 // True when `dir` holds one of the two file pairs.

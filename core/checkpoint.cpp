@@ -302,6 +302,7 @@ class CheckpointModel final : public ModelSource {
   int heads_ = 0;
   mutable std::once_flag tokenizer_once_;
   mutable std::shared_ptr<const Tokenizer> tokenizer_;
+  mutable std::string json_note_;  // why tokenizer.json was not used, when it was not
 
   std::string name() const override { return name_; }
   std::string family() const override { return family_; }
@@ -334,8 +335,18 @@ class CheckpointModel final : public ModelSource {
   std::shared_ptr<const Tokenizer> tokenizer() const override {
     // Loaded on first use (tens of milliseconds for GPT-2's 50k merges), not at open.
     std::call_once(tokenizer_once_, [this] {
-      if (has_bpe_tokenizer_files(dir_)) {
-        std::shared_ptr<const Tokenizer> t = load_bpe_tokenizer_dir(dir_);
+      // tokenizer.json first: it carries the model's own split pattern and special tokens
+      // (Qwen2's vocab.json + merges.txt would be split with GPT-2's pattern). A kind we do not
+      // implement falls through to vocab.json + merges.txt, and is named in tokenizer_note().
+      std::shared_ptr<const Tokenizer> t;
+      std::error_code ec;
+      if (fs::is_regular_file(dir_ / "tokenizer.json", ec)) {
+        TokenizerJsonResult r = load_tokenizer_json(dir_ / "tokenizer.json");
+        t = std::move(r.tokenizer);
+        json_note_ = r.unsupported;
+      }
+      if (!t && has_bpe_tokenizer_files(dir_)) t = load_bpe_tokenizer_dir(dir_);
+      if (t) {
         if (t->vocab_size() > vocab_size())
           throw Error("the tokenizer in '" + dir_.string() + "' has " + std::to_string(t->vocab_size()) +
                       " tokens but the token table of " + name_ + " has only " + std::to_string(vocab_size()) +
@@ -345,8 +356,8 @@ class CheckpointModel final : public ModelSource {
         // GPT-2 checkpoints saved without tokenizer files: GPT-2's own tokenizer, when its
         // files are installed and the table covers its ids.
         try {
-          std::shared_ptr<const Tokenizer> t = default_gpt2_tokenizer();
-          if (t && t->vocab_size() <= vocab_size()) tokenizer_ = std::move(t);
+          std::shared_ptr<const Tokenizer> g = default_gpt2_tokenizer();
+          if (g && g->vocab_size() <= vocab_size()) tokenizer_ = std::move(g);
         } catch (const Error&) {
         }
       }
@@ -356,6 +367,12 @@ class CheckpointModel final : public ModelSource {
 
   std::string tokenizer_note() const override {
     // What lies beside the weights, for a model whose tokenizer() is null.
+    try {
+      tokenizer();  // fills json_note_
+    } catch (const Error& e) {
+      return e.what();
+    }
+    if (!json_note_.empty()) return json_note_;
     std::vector<std::string> found;
     std::error_code ec;
     auto has = [&](const char* f) { return fs::is_regular_file(dir_ / f, ec); };
@@ -367,7 +384,7 @@ class CheckpointModel final : public ModelSource {
     std::string list;
     for (std::size_t i = 0; i < found.size(); ++i)
       list += (i == 0 ? "" : i + 1 == found.size() ? " and " : ", ") + found[i];
-    return "found " + list + "; EmbedScope reads byte-level BPE vocab.json + merges.txt";
+    return "found " + list + "; EmbedScope reads byte-level BPE (vocab.json + merges.txt, or tokenizer.json)";
   }
 
   std::vector<TensorInfo> tensors() const override {

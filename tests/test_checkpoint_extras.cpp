@@ -120,17 +120,23 @@ TEST_CASE("a model without a readable tokenizer says what lies beside its weight
     CHECK(contains(m->tokenizer_note(), "no tokenizer files"));
   }
   write_text(dir / "vocab.txt", "[PAD]\n[UNK]\nthe\n");
-  write_text(dir / "tokenizer.json", "{}");
   {
     const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
     CHECK(m->tokenizer() == nullptr);
-    CHECK(m->tokenizer_note() ==
-          "found tokenizer.json and a WordPiece vocab.txt; EmbedScope reads byte-level BPE vocab.json + merges.txt");
+    CHECK(m->tokenizer_note() == "found a WordPiece vocab.txt; EmbedScope reads byte-level BPE "
+                                 "(vocab.json + merges.txt, or tokenizer.json)");
+  }
+  // BERT's tokenizer.json is WordPiece: named, not used, and the model still opens.
+  write_text(dir / "tokenizer.json", R"({"model": {"type": "WordPiece", "vocab": {"[PAD]": 0, "the": 1}}})");
+  {
+    const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
+    CHECK(m->tokenizer() == nullptr);
+    CHECK(m->tokenizer_note() == "tokenizer.json holds a WordPiece tokenizer; EmbedScope reads byte-level BPE");
     // The CLI's info says so and points at --ids; embed works from typed ids.
     const std::string cli = "'" + (fs::path(ES_TEST_BINARY_DIR) / ".." / "app" / "embedscope-cli").string() + "'";
     const Run info = run(cli + " info " + dir.path.string());
     CHECK(info.status == 0);
-    CHECK(contains(info.output, "WordPiece vocab.txt"));
+    CHECK(contains(info.output, "WordPiece tokenizer"));
     CHECK(contains(info.output, "--ids"));
     const Run no_ids = run(cli + " embed --model " + dir.path.string() + " --text 'the cat'");
     CHECK(no_ids.status != 0);

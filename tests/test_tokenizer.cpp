@@ -6,6 +6,7 @@
 // files. The GPT-2 files must be present (`make test` fetches them); tests fail, not skip,
 // when they are not.
 #include "bpe_tokenizer.h"
+#include "tokenizer_fixtures.h"
 #include "bpe_merge.h"
 #include "types.h"
 
@@ -21,86 +22,10 @@
 #include <unordered_map>
 
 using namespace es;
+using namespace es::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::shared_ptr<const Tokenizer> gpt2() {
-  try {
-    return default_gpt2_tokenizer();
-  } catch (const Error& e) {
-    FAIL("GPT-2's tokenizer files are needed here and could not be loaded from "
-         << default_gpt2_tokenizer_dir().string() << ": " << e.what()
-         << " (run scripts/fetch_tokenizer.sh or `make test`, which fetches them)");
-  }
-  return nullptr;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot read " << p.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_text(const fs::path& p, std::string_view s) {
-  std::ofstream out(p, std::ios::binary);
-  out.write(s.data(), static_cast<std::streamsize>(s.size()));
-  REQUIRE(out.good());
-}
-
-std::string base64_decode(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = val(c);
-    if (v < 0) continue;  // '=' padding
-    acc = (acc << 6) | unsigned(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += char((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
-
-struct Fixture {
-  std::string name;
-  std::string text;
-  std::vector<int> ids;
-};
-
-const std::vector<Fixture>& fixtures() {
-  static const std::vector<Fixture> all = [] {
-    const auto j = nlohmann::json::parse(
-        read_text(fs::path(ES_TEST_DATA_DIR) / "tokenizer" / "gpt2_fixtures.json"));
-    std::vector<Fixture> v;
-    for (const auto& c : j.at("cases")) {
-      v.push_back({c.at("name").get<std::string>(),
-                   base64_decode(c.at("text_b64").get<std::string>()),
-                   c.at("ids").get<std::vector<int>>()});
-    }
-    return v;
-  }();
-  return all;
-}
-
-std::string ids_str(const std::vector<int>& ids) {
-  std::string s;
-  for (int id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
-  return s;
-}
 
 // A fresh temporary folder, removed at the end of the scope.
 struct TempDir {

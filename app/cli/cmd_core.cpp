@@ -25,7 +25,7 @@ std::vector<int> sequence_ids(Args& args, const ModelSource& model) {
   const bool special = args.flag("special");
   const std::string text = read_text(args);
   const std::shared_ptr<const Tokenizer> tok = model.tokenizer();
-  if (!tok) throw Error(model.name() + " has no tokenizer files beside it; give token ids with --ids");
+  if (!tok) throw Error(model.name() + " has no tokenizer EmbedScope reads (" + model.tokenizer_note() + "); give token ids with --ids");
   std::vector<int> ids = tok->encode(text, special);
   if (ids.empty()) throw Error("the text gives no tokens (it is empty or only spaces the tokenizer drops)");
   return ids;
@@ -53,7 +53,7 @@ int cmd_tokens(Args& args) {
   if (model_spec) {
     model = open_model(*model_spec);
     tok = model->tokenizer();
-    if (!tok) throw Error(model->name() + " has no tokenizer files beside it");
+    if (!tok) throw Error(model->name() + " has no tokenizer EmbedScope reads (" + model->tokenizer_note() + ")");
   } else if (kind == "gpt2") {
     tok = default_gpt2_tokenizer();
   } else if (kind == "classroom") {

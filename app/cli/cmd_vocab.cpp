@@ -33,7 +33,7 @@ std::string token_label(const ModelSource& model, int id) {
 std::shared_ptr<const Tokenizer> need_tokenizer(const ModelSource& model, const char* option) {
   std::shared_ptr<const Tokenizer> tok = model.tokenizer();
   if (!tok)
-    throw Error(model.name() + " has no tokenizer files beside it, so " + option +
+    throw Error(model.name() + " has no tokenizer EmbedScope reads (" + model.tokenizer_note() + "), so " + option +
                 " TEXT cannot be looked up; give token ids instead");
   return tok;
 }

@@ -341,6 +341,50 @@ def build(out):
     ]:
         d = tokenizer_folder(tok_root, name, v, m)
         case("tokens " + name, ["tokens", "--model", d, "--text", "hi there"], "fail", mention)
+    # tokenizer.json beside a valid model (no vocab.json / merges.txt): broken ones are errors
+    # naming the file; kinds EmbedScope does not implement leave the model without a tokenizer
+    # and say why; a good one is used.
+    tj_good = {"model": {"type": "BPE", "vocab": vocab, "merges": merges},
+               "pre_tokenizer": {"type": "ByteLevel", "use_regex": True},
+               "added_tokens": [{"id": len(vocab), "content": "<|endoftext|>", "special": True}]}
+
+    def tj(**changes):
+        t = json.loads(json.dumps(tj_good))
+        for k, v in changes.items():
+            if k == "model_type":
+                t["model"]["type"] = v
+            else:
+                t[k] = v
+        return json.dumps(t)
+    for name, text, expect, mention in [
+        ("tokjson-invalid", '{"model": {"type": "BPE", "vocab": ', "fail", "tokenizer.json"),
+        ("tokjson-empty", "", "fail", "tokenizer.json"),
+        ("tokjson-array", "[]", "fail", "model"),
+        ("tokjson-nested", '{"model": ' + nested(100_000) + "}", "fail", "tokenizer.json"),
+        ("tokjson-merges-not-list", tj_good and json.dumps({**tj_good, "model": {**tj_good["model"], "merges": 5}}),
+         "fail", "merges"),
+        ("tokjson-added-bad-id", tj(added_tokens=[{"id": -1, "content": "x"}]), "fail", "added_tokens"),
+        ("tokjson-added-huge-id", tj(added_tokens=[{"id": 1 << 40, "content": "x"}]), "fail", "added_tokens"),
+        ("tokjson-split-bad-regex", tj(pre_tokenizer={"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": "(unclosed"}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "use_regex": False}]}), "fail", "split pattern"),
+        ("tokjson-wordpiece", tj(model_type="WordPiece"), "fail", "WordPiece"),
+        ("tokjson-unigram", tj(model_type="Unigram"), "fail", "Unigram"),
+        ("tokjson-metaspace", tj(pre_tokenizer={"type": "Metaspace"}), "fail", "Metaspace"),
+        ("tokjson-good", tj(), "ok", None),
+    ]:
+        d = os.path.join(out, "folders", name)
+        write(os.path.join(d, "model.safetensors"), checkpoint(gpt2_tiny(vocab=len(vocab) + 1, positions=8)))
+        write(os.path.join(d, "config.json"), json.dumps({"model_type": "gpt2", "n_embd": 4, "n_positions": 8}))
+        write(os.path.join(d, "tokenizer.json"), text)
+        if expect == "ok":
+            case("tokens " + name, ["tokens", "--model", d, "--special", "--text", "hi<|endoftext|>"], "ok",
+                 stdout_has=["hi", str(len(vocab))])
+        else:
+            case("tokens " + name, ["tokens", "--model", d, "--text", "hi there"], "fail", mention)
+            # The model itself still opens where the tokenizer is only unsupported.
+            if mention in ("WordPiece", "Unigram", "Metaspace", "split pattern"):
+                case("info " + name, ["info", "--model", d], "ok", stdout_has=[mention])
     d = os.path.join(out, "folders", "config-nested-deep")
     write(os.path.join(d, "model.safetensors"), checkpoint(gpt2_tiny()))
     write(os.path.join(d, "config.json"), '{"a":' * 100_000 + "1" + "}" * 100_000)
