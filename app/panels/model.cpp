@@ -107,13 +107,15 @@ class ModelPanel final : public Panel {
     wrapped_text(m.trained() ? kMuted : kWarn, m.label() + (m.trained() ? "" : "  (not trained: patterns are random)"));
     std::optional<TableMap> pos = m.position_table();
     const long long lmax = pos ? pos->rows() : 0;
-    if (ImGui::BeginTable("card", 2, ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg)) {
+    if (ImGui::BeginTable("card", 2, ImGuiTableFlags_RowBg)) {
+      ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed);
+      ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
       auto row = [](const char* k, const std::string& v) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
         ImGui::TextDisabled("%s", k);
         ImGui::TableNextColumn();
-        ImGui::TextUnformatted(v.c_str());
+        ImGui::TextWrapped("%s", v.c_str());  // long notes (tokenizer) wrap in the card
       };
       row("family", m.family());
       row("vocabulary V", thousands(m.vocab_size()));
