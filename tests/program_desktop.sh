@@ -104,6 +104,23 @@ check_rejects "size" --frames 1 --size 12xfoo
 check_rejects "covers only" --frames 1 --text "the cat sat on the mat the cat" --scheme learned
 check_rejects "--select" --frames 1 --select 99
 
+# A GPT-2 layout checkpoint (wte V x d, wpe L x d of smooth values, config.json) in folder $1.
+tiny_gpt2() {
+  "$PY" - "$@" <<'MKEOF'
+import json, math, struct, sys
+folder, V, d, L = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+wte = [math.sin(0.37 * i + 0.11 * c) * 0.1 for i in range(V) for c in range(d)]
+wpe = [math.sin(p / (4.0 + c)) * 0.1 for p in range(L) for c in range(d)]
+data = struct.pack('<%df' % len(wte), *wte) + struct.pack('<%df' % len(wpe), *wpe)
+hdr = {"wte.weight": {"dtype": "F32", "shape": [V, d], "data_offsets": [0, 4 * len(wte)]},
+       "wpe.weight": {"dtype": "F32", "shape": [L, d], "data_offsets": [4 * len(wte), len(data)]}}
+h = json.dumps(hdr).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
+open(folder + '/model.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + data)
+json.dump({"model_type": "gpt2", "n_embd": d, "vocab_size": V, "n_positions": L, "n_head": 2},
+          open(folder + '/config.json', 'w'))
+MKEOF
+}
+
 # 3. One screenshot per view.
 shot() {  # name, then arguments
   local name=$1; shift
@@ -128,19 +145,7 @@ if [ -f "$TOKDIR/encoder.json" ] && [ -f "$TOKDIR/vocab.bpe" ]; then
   # A small real checkpoint folder (GPT-2 layout: wte/wpe, config.json, tokenizer files).
   CK="$OUT/tiny-gpt2"; mkdir -p "$CK"
   cp "$TOKDIR/encoder.json" "$CK/vocab.json"; cp "$TOKDIR/vocab.bpe" "$CK/merges.txt"
-  "$PY" - "$CK" <<'MKEOF'
-import json, math, struct, sys
-V, d, L = 50257, 8, 64
-wte = [math.sin(0.37 * i + 0.11 * c) * 0.1 for i in range(V) for c in range(d)]
-wpe = [math.sin(p / (4.0 + c)) * 0.1 for p in range(L) for c in range(d)]
-data = struct.pack('<%df' % len(wte), *wte) + struct.pack('<%df' % len(wpe), *wpe)
-hdr = {"wte.weight": {"dtype": "F32", "shape": [V, d], "data_offsets": [0, 4 * len(wte)]},
-       "wpe.weight": {"dtype": "F32", "shape": [L, d], "data_offsets": [4 * len(wte), len(data)]}}
-h = json.dumps(hdr).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
-open(sys.argv[1] + '/model.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + data)
-json.dump({"model_type": "gpt2", "n_embd": d, "vocab_size": V, "n_positions": L, "n_head": 2},
-          open(sys.argv[1] + '/config.json', 'w'))
-MKEOF
+  tiny_gpt2 "$CK" 50257 8 64
   shot checkpoint-model --model "$CK" --view model
   shot checkpoint-matrix --model "$CK" --view matrix --text "the cat sat on the mat"
 else
@@ -156,20 +161,8 @@ shot repeat-no --view matrix --text "the cat sat on a mat"
 # GPT-2 tables) still opens: on the ids line "ids: 1 2 3 1 4", whose repeated id is marked like
 # a repeated word. Typed ids also work on a model that has a tokenizer.
 NT="$OUT/no-tokenizer"; mkdir -p "$NT"
-"$PY" - "$NT" <<'MKEOF'
-import json, math, struct, sys
-V, d, L = 16, 4, 8
-wte = [math.sin(0.37 * i + 0.91 * c) * 0.1 for i in range(V) for c in range(d)]
-wpe = [math.cos(0.5 * p + 0.3 * c) * 0.05 for p in range(L) for c in range(d)]
-data = struct.pack('<%df' % len(wte), *wte) + struct.pack('<%df' % len(wpe), *wpe)
-hdr = {"wte.weight": {"dtype": "F32", "shape": [V, d], "data_offsets": [0, 4 * len(wte)]},
-       "wpe.weight": {"dtype": "F32", "shape": [L, d], "data_offsets": [4 * len(wte), len(data)]}}
-h = json.dumps(hdr).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
-open(sys.argv[1] + '/model.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + data)
-json.dump({"model_type": "gpt2", "n_embd": d, "vocab_size": V, "n_positions": L, "n_head": 2},
-          open(sys.argv[1] + '/config.json', 'w'))
-open(sys.argv[1] + '/vocab.txt', 'w').write('[PAD]\n[UNK]\nthe\ncat\n')
-MKEOF
+tiny_gpt2 "$NT" 16 4 8
+printf '[PAD]\n[UNK]\nthe\ncat\n' >"$NT/vocab.txt"
 shot no-tokenizer --model "$NT" --view matrix
 shot typed-ids --view matrix --text "ids: 0 1 0"
 check_rejects "token ids" --frames 1 --text "ids: 1 two 3"

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "safetensors.h"
+#include "test_errors.h"
 
 #include <doctest.h>
 
@@ -54,15 +55,6 @@ inline SafetensorsWriteTensor table(const std::string& name, long long rows, lon
 inline SafetensorsWriteTensor vec(const std::string& name, std::vector<float> v) {
   const auto n = static_cast<int64_t>(v.size());
   return make_write_tensor(name, SafetensorsDtype::F32, {n}, v);
-}
-
-inline std::string error_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }

@@ -1,6 +1,7 @@
 // Token ids typed by hand (core/token_id_list.h) and nlohmann parse errors made readable
 // (core/json_excerpt.h).
 #include "json_excerpt.h"
+#include "test_errors.h"
 #include "token_id_list.h"
 #include "types.h"
 
@@ -9,17 +10,7 @@
 #include <string>
 
 using namespace es;
-
-namespace {
-std::string error_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using namespace es::testing;
 
 TEST_CASE("id lists: commas and/or white space between whole numbers") {
   CHECK(parse_token_id_list("464,262,3797", "--ids") == std::vector<int>{464, 262, 3797});

@@ -6,6 +6,7 @@
 #include "bpe_tokenizer.h"
 #include "checkpoint.h"
 #include "safetensors.h"
+#include "test_errors.h"
 #include "tokenizer_fixtures.h"
 
 #include <doctest.h>
@@ -105,14 +106,6 @@ std::string unsupported(const Folder& f, const json& j) {
   return r.unsupported;
 }
 
-std::string error_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // GPT-2's ids for text split into the given pieces (each piece is one GPT-2 piece here).
 std::vector<int> ids_of_pieces(std::initializer_list<const char*> pieces) {
