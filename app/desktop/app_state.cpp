@@ -75,10 +75,10 @@ bool AppState::recompute(std::shared_ptr<const ModelSource> model, const SchemeP
     for (int id : ids) {
       // Ids past the tokenizer's vocabulary (a table padded beyond it) and models without a
       // tokenizer get their id as the label.
-      if (tok && id >= 0 && id < tok->vocab_size()) {
+      if (tok && id >= 0 && id < tok->vocab_size() && !tok->token_bytes(id).empty()) {
         bytes.push_back(tok->token_bytes(id));
         texts.push_back(visible_token_text(bytes.back()));
-      } else {
+      } else {  // also an unused id between added tokens (no bytes)
         bytes.emplace_back();
         texts.push_back("#" + std::to_string(id));
       }
