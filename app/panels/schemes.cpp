@@ -61,6 +61,54 @@ struct Column {
   Heatmap rows_map, s_map;
 };
 
+// S against the offset i - j = 0 .. m-1 as a line with labelled axes: the largest and smallest
+// value at the left, the first and last offset below, a zero line when 0 lies between, and the
+// value under the mouse. (ImGui's PlotLines puts its overlay text over the curve and labels no
+// axis, which a class at a projector cannot read.)
+void offset_curve(const std::vector<float>& v, ImVec2 size) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  const float line = ImGui::GetTextLineHeight();
+  size.y = std::max(size.y, line * 3.5f);
+  ImGui::InvisibleButton("##curve", size);
+  const bool hovered = ImGui::IsItemHovered();
+  float lo = 1e30f, hi = -1e30f;
+  for (float x : v)
+    if (std::isfinite(x)) { lo = std::min(lo, x); hi = std::max(hi, x); }
+  if (hi < lo) { lo = 0; hi = 1; }  // nothing finite
+  const std::string hi_s = format_value(hi), lo_s = format_value(lo);
+  const float label_w = std::max(ImGui::CalcTextSize(hi_s.c_str()).x, ImGui::CalcTextSize(lo_s.c_str()).x) + 6;
+  const ImVec2 a(p0.x + label_w, p0.y + line * 0.5f), b(p0.x + size.x - 2, p0.y + size.y - line * 1.1f);
+  if (hi <= lo) hi = lo + 1;
+  const ImU32 muted = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+  dl->AddRectFilled(a, b, ImGui::GetColorU32(ImGuiCol_FrameBg));
+  dl->AddText(ImVec2(p0.x, a.y - line * 0.5f), muted, hi_s.c_str());
+  dl->AddText(ImVec2(p0.x, b.y - line * 0.5f), muted, lo_s.c_str());
+  const auto y_of = [&](float x) { return b.y - (x - lo) / (hi - lo) * (b.y - a.y); };
+  if (lo < 0 && hi > 0) dl->AddLine(ImVec2(a.x, y_of(0)), ImVec2(b.x, y_of(0)), muted);
+  const std::size_t m = v.size();
+  const auto x_of = [&](std::size_t k) { return m > 1 ? a.x + (b.x - a.x) * static_cast<float>(k) / static_cast<float>(m - 1) : (a.x + b.x) / 2; };
+  const ImU32 curve = ImGui::GetColorU32(ImGuiCol_PlotLines);
+  for (std::size_t k = 0; k + 1 < m; ++k)  // a NaN (masked) value breaks the line
+    if (std::isfinite(v[k]) && std::isfinite(v[k + 1]))
+      dl->AddLine(ImVec2(x_of(k), y_of(v[k])), ImVec2(x_of(k + 1), y_of(v[k + 1])), curve, 2.0f);
+  const std::string last = std::to_string(m - 1);
+  dl->AddText(ImVec2(a.x, b.y + 1), muted, "0");
+  dl->AddText(ImVec2(b.x - ImGui::CalcTextSize(last.c_str()).x, b.y + 1), muted, last.c_str());
+  const char* axis = "offset i - j";
+  dl->AddText(ImVec2((a.x + b.x - ImGui::CalcTextSize(axis).x) / 2, b.y + 1), muted, axis);
+  if (hovered && m > 0) {
+    const float t = std::clamp((ImGui::GetIO().MousePos.x - a.x) / std::max(1.0f, b.x - a.x), 0.0f, 1.0f);
+    const std::size_t k = static_cast<std::size_t>(std::lround(t * static_cast<float>(m - 1)));
+    if (std::isfinite(v[k])) {
+      dl->AddCircleFilled(ImVec2(x_of(k), y_of(v[k])), 4.0f, curve);
+      ImGui::SetTooltip("offset %zu: S = %s", k, format_value(v[k]).c_str());
+    } else {
+      ImGui::SetTooltip("offset %zu: masked", k);
+    }
+  }
+}
+
 class SchemesPanel final : public Panel {
  public:
   const char* name() const override { return "schemes"; }
@@ -224,7 +272,7 @@ class SchemesPanel final : public Panel {
     wrapped_text(kMuted, col.scheme->where_position_enters());
     ImGui::Text("trained weights: %s", thousands(col.weights).c_str());
     if (!col.note.empty()) wrapped_text(kMuted, col.note);
-    float remaining = size.y - (ImGui::GetCursorPosY() - y0) - line * 3.5f;
+    float remaining = size.y - (ImGui::GetCursorPosY() - y0) - line * 5.0f;
     const float rows_h = remaining * 0.3f, s_h = remaining * 0.48f, curve_h = remaining * 0.22f;
     // What it adds at the input.
     if (col.rows) {
@@ -262,17 +310,7 @@ class SchemesPanel final : public Panel {
     col.s_map.draw("S", s, ImVec2(size.x, s_h));
     // S against offset.
     ImGui::TextUnformatted("S against offset i - j");
-    if (!col.profile.empty()) {
-      float lo = 1e30f, hi = -1e30f;
-      for (float v : col.profile)
-        if (std::isfinite(v)) { lo = std::min(lo, v); hi = std::max(hi, v); }
-      if (hi <= lo) { hi = lo + 1; }
-      char overlay[64];
-      std::snprintf(overlay, sizeof overlay, "%s .. %s", format_value(lo).c_str(), format_value(hi).c_str());
-      ImGui::PlotLines("##curve", col.profile.data(), static_cast<int>(col.profile.size()), 0, overlay, lo, hi,
-                       ImVec2(size.x, std::max(30.0f, curve_h)));
-      ImGui::TextDisabled("offset 0 .. %lld", col.n_used - 1);
-    }
+    if (!col.profile.empty()) offset_curve(col.profile, ImVec2(size.x, std::max(30.0f, curve_h) + line));
     (void)state;
   }
 
