@@ -407,11 +407,23 @@ bool json_flag(const nlohmann::json& j, const char* key, bool fallback) {
 
 }  // namespace
 
+static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, const std::filesystem::path& file);
+
 TokenizerJsonResult load_tokenizer_json(const std::filesystem::path& file) {
   return parse_tokenizer_json(read_file(file, "tokenizer.json"), file);
 }
 
 TokenizerJsonResult parse_tokenizer_json(std::string_view data, const std::filesystem::path& file) {
+  try {
+    return parse_tokenizer_json_checked(data, file);
+  } catch (const nlohmann::json::exception& e) {
+    // A value of an unexpected type that no check above caught (found by fuzzing: a
+    // "behavior" that was not a string): still one clear message, never a crash.
+    throw Error(file.string() + ": a value has the wrong type (" + json_parse_error(e) + ")");
+  }
+}
+
+static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, const std::filesystem::path& file) {
   nlohmann::json root;
   try {
     root = nlohmann::json::parse(data);
@@ -462,7 +474,7 @@ TokenizerJsonResult parse_tokenizer_json(std::string_view data, const std::files
       }
     } else if (t == "Split" && !settings.pattern && !byte_level && p.contains("pattern") &&
                p["pattern"].is_object() && p["pattern"].contains("Regex") && p["pattern"]["Regex"].is_string() &&
-               p.value("behavior", std::string()) == "Isolated" && !json_flag(p, "invert", false)) {
+               p.contains("behavior") && p["behavior"] == "Isolated" && !json_flag(p, "invert", false)) {
       settings.pattern = p["pattern"]["Regex"].get<std::string>();
     } else {
       byte_level = false;

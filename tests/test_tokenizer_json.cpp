@@ -215,6 +215,29 @@ TEST_CASE("tokenizer.json kinds EmbedScope does not implement come back unsuppor
         std::string::npos);
 }
 
+TEST_CASE("values of the wrong type anywhere are an answer, never a crash (fuzz finding)") {
+  // Found by fuzz_tokenizer_json: a Split whose "behavior" was a number made nlohmann's
+  // value() throw its own type_error, which nothing caught.
+  Folder f;
+  json j = gpt2_tokenizer_json(split_then_bytes(R"(\p{L}+|\s+|\p{N})"), false);
+  j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = 31;
+  CHECK(unsupported(f, j).find("pre-tokenizer (Split") != std::string::npos);
+  for (const char* key : {"type", "pattern", "invert", "add_prefix_space", "use_regex"}) {
+    CAPTURE(key);
+    json k = gpt2_tokenizer_json(split_then_bytes(R"(\p{L}+|\s+)"), false);
+    k["pre_tokenizer"]["pretokenizers"][0][key] = json::array({1, 2});
+    k["pre_tokenizer"]["pretokenizers"][1][key] = json::object({{"x", 1}});
+    write_text(f.path / "tokenizer.json", k.dump());
+    TokenizerJsonResult r;
+    const std::string e = error_of([&] { r = load_tokenizer_json(f.path / "tokenizer.json"); });
+    CHECK((r.tokenizer != nullptr || !r.unsupported.empty() || !e.empty()));
+  }
+  json m = gpt2_tokenizer_json(byte_level(true), false);
+  m["model"]["type"] = 5;
+  m["normalizer"] = "NFC";
+  CHECK(!unsupported(f, m).empty());
+}
+
 TEST_CASE("broken tokenizer.json files throw, naming the file and the place") {
   Folder f;
   const fs::path file = f.path / "tokenizer.json";
