@@ -101,11 +101,7 @@ class BpeTokenizer final : public Tokenizer {
       const nlohmann::json& m = merges[i];
       const auto where_m = [&] { return file.string() + ", model.merges[" + std::to_string(i) + "]: "; };
       if (m.is_string()) {
-        const std::string& line = m.get_ref<const std::string&>();
-        const std::size_t sp = line.find(' ');
-        if (sp == std::string::npos || sp == 0 || sp + 1 == line.size() || line.find(' ', sp + 1) != std::string::npos)
-          throw Error(where_m() + "expected two tokens separated by one space, found " + show(line));
-        add_merge(std::string_view(line).substr(0, sp), std::string_view(line).substr(sp + 1), rank, where_m);
+        add_merge_line(m.get_ref<const std::string&>(), rank, where_m);
       } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
         add_merge(m[0].get_ref<const std::string&>(), m[1].get_ref<const std::string&>(), rank, where_m);
       } else {
@@ -188,12 +184,8 @@ class BpeTokenizer final : public Tokenizer {
 
   // `where` names the file (and the place in it) in messages.
   void load_vocab_object(const nlohmann::json& j, const std::string& where) {
-    struct {
-      const std::string& s;
-      std::string string() const { return s; }
-    } path{where};
     if (!j.is_object() || j.empty()) {
-      throw Error(path.string() + ": expected a JSON object mapping token strings to ids");
+      throw Error(where + ": expected a JSON object mapping token strings to ids");
     }
     const std::size_t n = j.size();
     tokens_.assign(n, std::string());
@@ -201,23 +193,23 @@ class BpeTokenizer final : public Tokenizer {
     std::string bytes;
     for (const auto& [key, value] : j.items()) {
       if (!value.is_number_integer()) {
-        throw Error(path.string() + ": token " + show(key) + " has id " +
+        throw Error(where + ": token " + show(key) + " has id " +
                     // dump() recurses per nesting level (a 100,000-deep value overflowed the stack)
                     (value.is_structured() ? std::string("a JSON ") + value.type_name() : value.dump(-1).substr(0, 40)) +
                     ", which is not an integer");
       }
       const auto id = value.get<std::int64_t>();
       if (id < 0 || id >= static_cast<std::int64_t>(n)) {
-        throw Error(path.string() + ": token " + show(key) + " has id " + std::to_string(id) +
+        throw Error(where + ": token " + show(key) + " has id " + std::to_string(id) +
                     ", outside 0.." + std::to_string(n - 1) + " (the file has " +
                     std::to_string(n) + " tokens, so ids must be exactly 0..V-1)");
       }
       if (seen[id]) {
-        throw Error(path.string() + ": id " + std::to_string(id) + " is given to two tokens, " +
+        throw Error(where + ": id " + std::to_string(id) + " is given to two tokens, " +
                      show(bpe::bytes_to_token_string(tokens_[id])) + " and " + show(key));
       }
       if (!bpe::token_string_to_bytes(key, bytes)) {
-        throw Error(path.string() + ": token " + show(key) +
+        throw Error(where + ": token " + show(key) +
                     " uses a character outside GPT-2's byte-to-unicode table, so it is not a "
                     "byte-level BPE vocabulary");
       }
@@ -227,14 +219,14 @@ class BpeTokenizer final : public Tokenizer {
     ids_.reserve(n);
     for (std::size_t id = 0; id < n; ++id) {
       if (!ids_.emplace(tokens_[id], static_cast<int>(id)).second) {
-        throw Error(path.string() + ": two tokens stand for the same bytes " +
+        throw Error(where + ": two tokens stand for the same bytes " +
                     show(tokens_[id]));
       }
     }
     for (int b = 0; b < 256; ++b) {
       const auto it = ids_.find(std::string(1, char(b)));
       if (it == ids_.end()) {
-        throw Error(path.string() + ": byte " + hex_byte(b) +
+        throw Error(where + ": byte " + hex_byte(b) +
                     " has no token of its own; a byte-level BPE needs all 256");
       }
       byte_ids_[b] = it->second;
@@ -281,14 +273,20 @@ class BpeTokenizer final : public Tokenizer {
       if (line.empty()) continue;
       if (line_no == 1 && line.starts_with("#version")) continue;
       const auto where = [&] { return path.string() + ", line " + std::to_string(line_no) + ": "; };
-      const std::size_t sp = line.find(' ');
-      if (sp == std::string_view::npos || sp == 0 || sp + 1 == line.size() ||
-          line.find(' ', sp + 1) != std::string_view::npos) {
-        throw Error(where() + "expected two tokens separated by one space, found " + show(line));
-      }
-      add_merge(line.substr(0, sp), line.substr(sp + 1), rank, where);
+      add_merge_line(line, rank, where);
     }
     if (rank == 0) throw Error(path.string() + ": holds no merges");
+  }
+
+  // A merge written as one line "a b" (merges.txt, or a string in tokenizer.json).
+  template <class Where>
+  void add_merge_line(std::string_view line, std::uint32_t& rank, const Where& where) {
+    const std::size_t sp = line.find(' ');
+    if (sp == std::string_view::npos || sp == 0 || sp + 1 == line.size() ||
+        line.find(' ', sp + 1) != std::string_view::npos) {
+      throw Error(where() + "expected two tokens separated by one space, found " + show(line));
+    }
+    add_merge(line.substr(0, sp), line.substr(sp + 1), rank, where);
   }
 
   // One merge "a b" (token strings in GPT-2's byte-to-unicode spelling) of the given rank.
@@ -407,22 +405,6 @@ bool json_flag(const nlohmann::json& j, const char* key, bool fallback) {
 
 }  // namespace
 
-static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, const std::filesystem::path& file);
-
-TokenizerJsonResult load_tokenizer_json(const std::filesystem::path& file) {
-  return parse_tokenizer_json(read_file(file, "tokenizer.json"), file);
-}
-
-TokenizerJsonResult parse_tokenizer_json(std::string_view data, const std::filesystem::path& file) {
-  try {
-    return parse_tokenizer_json_checked(data, file);
-  } catch (const nlohmann::json::exception& e) {
-    // A value of an unexpected type that no check above caught (found by fuzzing: a
-    // "behavior" that was not a string): still one clear message, never a crash.
-    throw Error(file.string() + ": a value has the wrong type (" + json_parse_error(e) + ")");
-  }
-}
-
 static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, const std::filesystem::path& file) {
   nlohmann::json root;
   try {
@@ -504,6 +486,20 @@ static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, c
     result.unsupported = what;
   }
   return result;
+}
+
+TokenizerJsonResult load_tokenizer_json(const std::filesystem::path& file) {
+  return parse_tokenizer_json(read_file(file, "tokenizer.json"), file);
+}
+
+TokenizerJsonResult parse_tokenizer_json(std::string_view data, const std::filesystem::path& file) {
+  try {
+    return parse_tokenizer_json_checked(data, file);
+  } catch (const nlohmann::json::exception& e) {
+    // A value of an unexpected type that no check above caught (found by fuzzing: a
+    // "behavior" that was not a string): still one clear message, never a crash.
+    throw Error(file.string() + ": a value has the wrong type (" + json_parse_error(e) + ")");
+  }
 }
 
 bool has_bpe_tokenizer_files(const std::filesystem::path& dir) {

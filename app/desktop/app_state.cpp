@@ -73,15 +73,10 @@ bool AppState::recompute(std::shared_ptr<const ModelSource> model, const SchemeP
 
     std::vector<std::string> texts, bytes;
     for (int id : ids) {
-      // Ids past the tokenizer's vocabulary (a table padded beyond it) and models without a
-      // tokenizer get their id as the label.
-      if (tok && id >= 0 && id < tok->vocab_size() && !tok->token_bytes(id).empty()) {
-        bytes.push_back(tok->token_bytes(id));
-        texts.push_back(visible_token_text(bytes.back()));
-      } else {  // also an unused id between added tokens (no bytes)
-        bytes.emplace_back();
-        texts.push_back("#" + std::to_string(id));
-      }
+      // Ids past the tokenizer's vocabulary (a table padded beyond it), ids without bytes (unused
+      // ids between added tokens) and models without a tokenizer get their id as the label.
+      bytes.push_back(tok && id >= 0 && id < tok->vocab_size() ? tok->token_bytes(id) : std::string());
+      texts.push_back(bytes.back().empty() ? "#" + std::to_string(id) : visible_token_text(bytes.back()));
     }
     // One PCA basis over token, position and combined rows, so switching views keeps axes.
     std::optional<PcaBasis> pca;
