@@ -103,6 +103,14 @@ check_rejects "not a model" --frames 1 --model /nonexistent/model.safetensors
 check_rejects "size" --frames 1 --size 12xfoo
 check_rejects "covers only" --frames 1 --text "the cat sat on the mat the cat" --scheme learned
 check_rejects "--select" --frames 1 --select 99
+# Options are one state, whatever their order: a 7-token text is fine under sinusoidal
+# positions on the classroom model (learned table of 6 rows), text first or scheme first.
+for order in "--scheme sinusoidal --text" "--text"; do
+  if [ "$order" = "--text" ]; then args=(--text "I saw the cat chase the mouse" --scheme sinusoidal)
+  else args=(--scheme sinusoidal --text "I saw the cat chase the mouse"); fi
+  if "$BIN" --no-settings --frames 1 "${args[@]}" >"$OUT/order.log" 2>&1; then pass "accepts ${args[*]}"
+  else fail "refused ${args[*]}: $(cat "$OUT/order.log")"; fi
+done
 
 # A GPT-2 layout checkpoint (wte V x d, wpe L x d of smooth values, config.json) in folder $1.
 tiny_gpt2() {

@@ -128,6 +128,14 @@ bool AppState::set_scheme(const SchemeParams& params) {
   return ok;
 }
 
+bool AppState::set_text_and_scheme(const std::optional<std::string>& text,
+                                   const std::optional<SchemeParams>& params) {
+  if (!text && !params) return true;
+  const bool ok = recompute(model_, params.value_or(scheme_->params()), text.value_or(text_), false);
+  if (ok && params) set_status("Position scheme: " + scheme_->describe());
+  return ok;
+}
+
 SchemeParams AppState::params_for_kind(SchemeKind kind) const {
   SchemeParams p = scheme_->params();
   p.kind = kind;

@@ -10,7 +10,7 @@
 #include "analysis.h"
 #include "embedding.h"
 #include "model_source.h"
-#include "position_scheme.h"
+#include "position/scheme.h"
 #include "repeats.h"
 
 #include <chrono>
@@ -40,6 +40,10 @@ class AppState {
   // Takes a freshly opened model; the scheme becomes the model's own.
   bool set_model(std::shared_ptr<const ModelSource> model, const std::string& spec);
   bool set_scheme(const SchemeParams& params);
+  // Text and scheme as one change (command-line options, remembered settings): a text longer
+  // than the model's learned table is fine under a scheme that has no table, whatever order
+  // the options came in. Either may be absent (keeps the current one).
+  bool set_text_and_scheme(const std::optional<std::string>& text, const std::optional<SchemeParams>& params);
   // The current parameters with another kind; a one-head model switching to ALiBi or T5 gets
   // the published 8 heads (one head would show only the gentlest slope).
   SchemeParams params_for_kind(SchemeKind kind) const;

@@ -7,6 +7,7 @@
 // [SECTION] Main loop
 #include "app_state.h"
 #include "frame.h"
+#include "leak_check.h"
 #include "options.h"
 #include "settings.h"
 #include "widgets.h"
@@ -126,18 +127,28 @@ void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o,
       state.begin_open_model(model);  // a remembered model opens in the background
     }
   }
+  // Text and scheme are applied together, as one state: `--scheme sinusoidal --text LONG` on a
+  // model whose learned table is shorter than LONG must not depend on the order of the options.
   std::optional<std::string> text = o.text;
   if (!text && o.use_settings) text = settings.get("text");
-  if (text && !state.set_text(*text)) {
-    if (o.text) throw Error("--text: " + state.status());
-  }
   std::optional<std::string> scheme = o.scheme;
   if (!scheme && o.use_settings && !o.model) scheme = settings.get("scheme");
+  std::optional<SchemeParams> params;
   if (scheme) {
     std::optional<SchemeKind> kind = parse_scheme_kind(*scheme);
-    if (!kind) throw Error("unknown scheme '" + *scheme + "' (none, learned, sinusoidal, rope, alibi, t5)");
-    SchemeParams p = state.params_for_kind(*kind);
-    if (!state.set_scheme(p) && o.scheme) throw Error("--scheme " + *scheme + ": " + state.status());
+    if (kind) params = state.params_for_kind(*kind);
+    else if (o.scheme) throw Error("unknown scheme '" + *scheme + "' (none, learned, sinusoidal, rope, alibi, t5)");
+  }
+  if (!state.set_text_and_scheme(text, params)) {
+    // What the command line asked for must work; remembered settings that no longer fit the
+    // model fall back one at a time (the status line says why).
+    if (o.text && o.scheme) throw Error("--text with --scheme " + *scheme + ": " + state.status());
+    if (o.text) throw Error("--text: " + state.status());
+    if (o.scheme) throw Error("--scheme " + *scheme + ": " + state.status());
+    const std::string why = state.status();
+    if (params && !state.set_scheme(*params) && text) state.set_text(*text);
+    else if (text) state.set_text(*text);
+    state.set_status(why, true);
   }
   std::optional<std::string> view = o.view;
   if (!view && o.use_settings) view = settings.get("view");
@@ -237,6 +248,7 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "embedscope: cannot load OpenGL 3.3 functions\n");
     return 1;
   }
+  pin_loaded_libraries_for_leak_check();  // the GL driver is loaded now
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -340,6 +352,7 @@ int run(int argc, char** argv) {
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
   glfwDestroyWindow(window);
+  pin_loaded_libraries_for_leak_check();  // anything loaded since start-up, before the unload
   glfwTerminate();
   return exit_code;
 }
