@@ -44,8 +44,10 @@ WeightCounts count_input_weights(long long vocab, long long max_len, long long d
     throw Error("weight counts need V >= 1, d >= 1, L_max >= 0 and products below 10^12");
   WeightCounts c;
   c.token_table = vocab * dim;
-  if (scheme.kind == SchemeKind::Learned) c.position_table = max_len * dim;
-  if (scheme.kind == SchemeKind::T5) c.scheme_bias = static_cast<long long>(scheme.buckets) * scheme.heads;
+  // The position table belongs to the model (its rows are counted only when they are used);
+  // a scheme's own trained weights come from the scheme.
+  if (scheme.kind == "learned") c.position_table = max_len * dim;
+  else if (scheme.kind == "t5") c.scheme_bias = static_cast<long long>(scheme.buckets) * scheme.heads;
   c.token_type_table = token_types * dim;
   c.layer_norm = layer_norm ? 2 * dim : 0;
   c.total = c.token_table + c.position_table + c.scheme_bias + c.token_type_table + c.layer_norm;

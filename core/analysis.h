@@ -1,7 +1,7 @@
 // Analyses over rows: PCA, cosine similarity, nearest neighbours, input-stage weight counts.
 #pragma once
 
-#include "position_scheme.h"
+#include "position/scheme.h"
 #include "types.h"
 
 #include <optional>

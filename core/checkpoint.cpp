@@ -1,17 +1,6 @@
 // Checkpoints as model sources: safetensors weights (one file or shards), config.json and the
-// tokenizer beside them. Only the input-stage tensors of each family are looked at:
-//
-//   family    token table (V, d)                          other input-stage tensors
-//   gpt2      [transformer.]wte.weight                    [transformer.]wpe.weight (L_max, d),
-//                                                         [transformer.]h.0.ln_1 (inside block 0)
-//   bert      [bert.]embeddings.word_embeddings.weight    position_embeddings (L_max, d),
-//                                                         token_type_embeddings (types, d), LayerNorm
-//   llama, mistral, qwen2   [model.]embed_tokens.weight   (RoPE, nothing added at the input)
-//   gpt_neox  [gpt_neox.]embed_in.weight                  layers.0.input_layernorm (inside layer 0)
-//   bloom     [transformer.]word_embeddings.weight        word_embeddings_layernorm (on the input)
-//   falcon    transformer.word_embeddings.weight          h.0.input_layernorm (inside layer 0)
-//   t5        shared.weight | encoder.embed_tokens.weight encoder.block.0.layer.0.SelfAttention.
-//                                                         relative_attention_bias.weight (buckets, H)
+// tokenizer beside them. Only the input-stage tensors of each family are looked at; which
+// tensors those are, and what they mean, comes from the family table (model_family.h).
 //
 // Memory: opening maps the files and parses their headers; no tensor byte is read until a
 // table is asked for. F32 tables are served in place from the mapping. F16/BF16/F64 tables are
@@ -20,6 +9,7 @@
 #include "checkpoint.h"
 
 #include "bpe_tokenizer.h"
+#include "embedding.h"
 #include "json_excerpt.h"
 #include "model_config.h"
 #include "safetensors.h"
@@ -120,69 +110,6 @@ class LazyTable {
   mutable const float* data_ = nullptr;
   mutable FloatBuffer converted_;  // (rows, cols) row-major, only for non-F32 or misaligned data
 };
-
-struct FamilyNames {
-  std::vector<const char*> token;
-  std::vector<const char*> position;  // learned absolute table, if the family has one
-  std::vector<const char*> token_type;
-  std::vector<const char*> norm;      // prefixes of .weight / .bias (or .gamma / .beta)
-  std::vector<const char*> head;      // an untied output head
-  double default_eps = 1e-5;
-  const char* norm_label = "";
-};
-
-FamilyNames family_names(const std::string& f) {
-  FamilyNames n;
-  if (f == "gpt2") {
-    n.token = {"wte.weight", "transformer.wte.weight"};
-    n.position = {"wpe.weight", "transformer.wpe.weight"};
-    n.norm = {"h.0.ln_1", "transformer.h.0.ln_1"};
-    n.head = {"lm_head.weight"};
-    n.norm_label = "ln_1 of block 0 (GPT-2 is pre-LN: applied inside block 0 before attention, not to the input sum)";
-  } else if (f == "bert") {
-    n.token = {"bert.embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight"};
-    n.position = {"bert.embeddings.position_embeddings.weight", "embeddings.position_embeddings.weight"};
-    n.token_type = {"bert.embeddings.token_type_embeddings.weight", "embeddings.token_type_embeddings.weight"};
-    n.norm = {"bert.embeddings.LayerNorm", "embeddings.LayerNorm"};
-    n.default_eps = 1e-12;
-    n.norm_label = "embeddings.LayerNorm: applied to token + position + token-type rows, before block 0";
-  } else if (f == "llama" || f == "mistral" || f == "qwen2") {
-    n.token = {"model.embed_tokens.weight", "embed_tokens.weight"};
-    n.head = {"lm_head.weight"};
-  } else if (f == "gpt_neox") {
-    n.token = {"gpt_neox.embed_in.weight", "embed_in.weight"};
-    n.norm = {"gpt_neox.layers.0.input_layernorm", "layers.0.input_layernorm"};
-    n.head = {"embed_out.weight"};
-    n.norm_label = "input_layernorm of layer 0 (applied inside layer 0 before attention, not to the input)";
-  } else if (f == "bloom") {
-    n.token = {"word_embeddings.weight", "transformer.word_embeddings.weight"};
-    n.norm = {"word_embeddings_layernorm", "transformer.word_embeddings_layernorm"};
-    n.head = {"lm_head.weight"};
-    n.norm_label = "word_embeddings_layernorm: applied to the token rows right after the lookup (BLOOM adds no positions)";
-  } else if (f == "falcon") {
-    n.token = {"transformer.word_embeddings.weight", "word_embeddings.weight"};
-    n.norm = {"transformer.h.0.input_layernorm", "transformer.h.0.ln_attn", "h.0.input_layernorm"};
-    n.head = {"lm_head.weight"};
-    n.norm_label = "input_layernorm of layer 0 (applied inside layer 0 before attention, not to the input)";
-  } else if (f == "t5") {
-    n.token = {"shared.weight", "encoder.embed_tokens.weight"};
-    n.head = {"lm_head.weight"};
-  }
-  return n;
-}
-
-std::string family_display(const std::string& f) {
-  if (f == "gpt2") return "GPT-2";
-  if (f == "bert") return "BERT";
-  if (f == "llama") return "LLaMA";
-  if (f == "mistral") return "Mistral";
-  if (f == "qwen2") return "Qwen2";
-  if (f == "gpt_neox") return "GPT-NeoX";
-  if (f == "bloom") return "BLOOM";
-  if (f == "falcon") return "Falcon";
-  if (f == "t5") return "T5";
-  return f;
-}
 
 // "ORG/NAME" for a folder inside a Hugging Face cache (.../models--ORG--NAME/snapshots/<rev>).
 std::optional<std::string> cache_name_of(const fs::path& dir) {
@@ -286,7 +213,7 @@ WeightLocation locate_weights(const fs::path& path) {
 
 class CheckpointModel final : public ModelSource {
  public:
-  std::string name_, family_, label_, position_summary_;
+  std::string name_, family_, label_, position_summary_, caveats_;
   fs::path dir_;
   ModelConfig config_;
   WeightSet weights_;
@@ -295,8 +222,10 @@ class CheckpointModel final : public ModelSource {
   std::optional<LazyTable> token_type_;
   std::optional<LayerNormParams> norm_;
   std::vector<std::string> norm_names_;
-  std::optional<MatrixRM> t5_bias_;  // (buckets, heads) row-major
-  std::string t5_bias_name_;
+  int position_offset_ = 0;
+  bool token_type_in_input_ = false;
+  SchemeData scheme_data_;                  // the scheme's own trained weights
+  std::vector<std::pair<std::string, std::string>> scheme_tensors_;  // (role, tensor name)
   SchemeParams scheme_;
   bool tied_ = true;
   int heads_ = 0;
@@ -323,11 +252,18 @@ class CheckpointModel final : public ModelSource {
   }
   std::optional<TableMap> position_table() const override {
     if (!position_) return std::nullopt;
-    return position_->map();
+    const TableMap full = position_->map();  // rows from the family's offset on (RoBERTa: 2)
+    return TableMap(full.data() + position_offset_ * full.cols(), full.rows() - position_offset_, full.cols());
+  }
+  int position_offset() const override { return position_offset_; }
+  std::optional<TableMap> token_type_table() const override {
+    if (!token_type_ || !token_type_in_input_) return std::nullopt;
+    return token_type_->map();
   }
   std::optional<LayerNormParams> first_layer_norm() const override { return norm_; }
   SchemeParams default_scheme() const override { return scheme_; }
-  std::optional<MatrixRM> t5_bias() const override { return t5_bias_; }
+  SchemeData scheme_data() const override { return scheme_data_; }
+  std::string config_note() const override { return caveats_; }
   bool tied_embeddings() const override { return tied_; }
   std::string dtype() const override { return dtype_name(token_->ref().tensor->dtype); }
   uint64_t size_bytes() const override { return weights_.size_bytes; }
@@ -399,9 +335,10 @@ class CheckpointModel final : public ModelSource {
     if (token_type_) add("token-type table", token_type_->ref());
     for (std::size_t i = 0; i < norm_names_.size(); ++i)
       if (const std::optional<TensorRef> r = weights_.find(norm_names_[i]))
-        add(i == 0 ? "first LayerNorm gamma" : "first LayerNorm beta", *r);
-    if (!t5_bias_name_.empty())
-      if (const std::optional<TensorRef> r = weights_.find(t5_bias_name_)) add("T5 relative-position bias, layer 0", *r);
+        add(std::string(norm_ && norm_->kind != NormKind::LayerNorm ? "first RMSNorm" : "first LayerNorm") +
+                (i == 0 ? " weight" : " bias"), *r);
+    for (const auto& [role, name] : scheme_tensors_)
+      if (const std::optional<TensorRef> r = weights_.find(name)) add(role, *r);
     return out;
   }
 };
@@ -437,6 +374,98 @@ std::string join_names(const std::vector<const char*>& names) {
   std::string s;
   for (const char* n : names) s += (s.empty() ? "" : ", ") + std::string(n);
   return s;
+}
+
+// The first norm found under one of `prefixes` (.weight/.bias, or .gamma/.beta in old BERT
+// checkpoints); its tensor names go to `names`.
+std::optional<LayerNormParams> read_norm(const CheckpointModel& m, const std::vector<const char*>& prefixes,
+                                         const FamilyInfo&, long long d, double eps, const char* label,
+                                         std::vector<std::string>& names) {
+  for (const char* prefix : prefixes) {
+    const std::string p(prefix);
+    std::optional<TensorRef> g = m.weights_.find(p + ".weight"), b = m.weights_.find(p + ".bias");
+    if (!g) {
+      g = m.weights_.find(p + ".gamma");
+      b = m.weights_.find(p + ".beta");
+    }
+    if (!g) continue;
+    LayerNormParams ln;
+    ln.gamma = read_vector(*g, d, "norm weight");
+    ln.beta = b ? read_vector(*b, d, "norm bias") : RowVectorF::Zero(d);
+    ln.eps = static_cast<float>(eps);
+    ln.label = label;
+    names = {g->tensor->name};
+    if (b) names.push_back(b->tensor->name);
+    return ln;
+  }
+  return std::nullopt;
+}
+
+// (buckets, heads) T5 bias of one stack, checked against the config.
+MatrixRM read_t5_bias(const TensorRef& r, const ModelConfig& cfg, int buckets) {
+  const SafetensorsTensor& t = *r.tensor;
+  checked_table(r, "T5 relative-position bias", 0, "");
+  if (cfg.present && t.shape[0] != buckets)
+    throw Error("the T5 relative-position bias, " + r.where() + ", has " + std::to_string(t.shape[0]) +
+                " rows but config.json gives " + std::to_string(buckets) + " buckets");
+  if (cfg.heads > 0 && t.shape[1] != cfg.heads)
+    throw Error("the T5 relative-position bias, " + r.where() + ", has " + std::to_string(t.shape[1]) +
+                " columns but config.json gives " + std::to_string(cfg.heads) + " heads");
+  if (t.shape[0] < 2 || t.shape[0] > (1 << 20) || t.shape[1] > (1 << 20))
+    throw Error("the T5 relative-position bias, " + r.where() + ", has an implausible shape " + shape_text(t.shape));
+  return r.file->read_matrix(t);
+}
+
+// The scheme's own trained weights: T5's two bias tables (encoder: bidirectional buckets,
+// decoder: causal), DeBERTa's rel_embeddings (LayerNorm'd when norm_rel_ebd says so).
+void read_scheme_weights(CheckpointModel& m, const FamilyInfo& fam, const ModelConfig& cfg) {
+  const long long d = m.token_->cols();
+  auto find_first = [&](const std::vector<const char*>& list) -> std::optional<TensorRef> {
+    for (const char* n : list)
+      if (std::optional<TensorRef> r = m.weights_.find(n)) return r;
+    return std::nullopt;
+  };
+  if (m.scheme_.kind == "t5") {
+    if (const std::optional<TensorRef> r = find_first(fam.scheme_weights)) {
+      m.scheme_data_.bucket_bias = read_t5_bias(*r, cfg, m.scheme_.buckets);
+      m.scheme_data_.source = "the encoder's " + r->tensor->name;
+      m.scheme_tensors_.push_back({"T5 encoder relative-position bias (bidirectional)", r->tensor->name});
+      m.scheme_.buckets = static_cast<int>(r->tensor->shape[0]);
+      m.scheme_.heads = static_cast<int>(r->tensor->shape[1]);
+      if (m.heads_ == 0) m.heads_ = m.scheme_.heads;
+    }
+    if (const std::optional<TensorRef> r = find_first(fam.scheme_weights_causal)) {
+      MatrixRM bias = read_t5_bias(*r, cfg, m.scheme_.buckets);
+      if (!m.scheme_data_.bucket_bias || (bias.rows() == m.scheme_data_.bucket_bias->rows() &&
+                                          bias.cols() == m.scheme_data_.bucket_bias->cols())) {
+        m.scheme_data_.bucket_bias_causal = std::move(bias);
+        m.scheme_data_.source_causal = "the decoder's " + r->tensor->name;
+        m.scheme_tensors_.push_back({"T5 decoder relative-position bias (causal)", r->tensor->name});
+      }
+    }
+  } else if (m.scheme_.kind == "deberta") {
+    if (const std::optional<TensorRef> r = find_first(fam.scheme_weights)) {
+      checked_table(*r, "DeBERTa relative embeddings", d, "the token table");
+      MatrixRM rel = r->file->read_matrix(*r->tensor);  // (2 * buckets, d)
+      if (rel.rows() < 2LL * m.scheme_.buckets)
+        throw Error("the DeBERTa relative embeddings, " + r->where() + ", have " + std::to_string(rel.rows()) +
+                    " rows; position_buckets " + std::to_string(m.scheme_.buckets) + " needs " +
+                    std::to_string(2 * m.scheme_.buckets));
+      m.scheme_tensors_.push_back({"DeBERTa relative embeddings", r->tensor->name});
+      std::string source = r->tensor->name;
+      if (cfg.norm_rel_ebd.find("layer_norm") != std::string::npos) {
+        std::vector<std::string> names;
+        if (const std::optional<LayerNormParams> ln = read_norm(m, fam.scheme_weights_norm, fam, d,
+                                                                cfg.layer_norm_eps.value_or(fam.default_eps), "", names)) {
+          rel = layer_norm_rows(rel, *ln);
+          source += " after " + names.front().substr(0, names.front().rfind('.'));
+          for (const std::string& n : names) m.scheme_tensors_.push_back({"DeBERTa relative-embedding LayerNorm", n});
+        }
+      }
+      m.scheme_data_.relative_embeddings = std::move(rel);
+      m.scheme_data_.source = source;
+    }
+  }
 }
 
 }  // namespace
@@ -476,15 +505,15 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   if (fs::is_regular_file(loc.dir / "config.json", ec)) m->config_ = load_model_config(loc.dir / "config.json");
   const ModelConfig& cfg = m->config_;
   const std::vector<std::string> names = m->weights_.names();
-  std::string family = cfg.family;
   std::string note;
-  if (family.empty()) {
-    family = guess_family_from_tensor_names(names);
-    if (family.empty())
+  const FamilyInfo* fam = find_family(cfg.family);
+  if (!fam) {
+    fam = guess_family(names);
+    if (!fam)
       throw Error("cannot open '" + path.string() + "': " +
                   (cfg.present && !cfg.model_type.empty()
-                       ? "model_type '" + cfg.model_type + "' in config.json is not a family EmbedScope reads "
-                                                           "(gpt2, bert, llama, mistral, qwen2, gpt_neox, bloom, t5, falcon)"
+                       ? "model_type '" + cfg.model_type + "' in config.json is not a family EmbedScope reads (" +
+                             family_model_types() + ")"
                        : std::string("no config.json saying the model type, and no known token table name "
                                      "(wte.weight, model.embed_tokens.weight, gpt_neox.embed_in.weight, "
                                      "word_embeddings.weight, embeddings.word_embeddings.weight, shared.weight)")) +
@@ -492,94 +521,61 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
     note = cfg.present ? " (model_type '" + cfg.model_type + "' not known; family guessed from tensor names)"
                        : " (no config.json: family guessed from tensor names, published defaults assumed)";
   }
+  const std::string family = fam->family;
   m->family_ = family;
   ModelConfig effective = cfg;
   effective.family = family;
+  auto find_first = [&](const std::vector<const char*>& list) -> std::optional<TensorRef> {
+    for (const char* n : list)
+      if (std::optional<TensorRef> r = m->weights_.find(n)) return r;
+    return std::nullopt;
+  };
 
-  const FamilyNames fn = family_names(family);
-  std::optional<TensorRef> token;
-  for (const char* n : fn.token)
-    if ((token = m->weights_.find(n))) break;
+  const std::optional<TensorRef> token = find_first(fam->token);
   if (!token)
-    throw Error("cannot open '" + path.string() + "' as a " + family_display(family) + " model: no token table (looked for " +
-                join_names(fn.token) + ")");
+    throw Error("cannot open '" + path.string() + "' as a " + fam->display + " model: no token table (looked for " +
+                join_names(fam->token) + ")");
   m->token_.emplace(checked_table(*token, "token table", 0, ""));
   const long long d = m->token_->cols();
   if (cfg.hidden > 0 && cfg.hidden != d)
     throw Error("config.json in '" + loc.dir.string() + "' gives hidden size " + std::to_string(cfg.hidden) +
                 " but the token table, " + token->where() + ", has width " + std::to_string(d));
 
-  for (const char* n : fn.position)
-    if (const std::optional<TensorRef> r = m->weights_.find(n)) {
-      m->position_.emplace(checked_table(*r, "position table", d, "the token table"));
-      break;
-    }
-  if (!fn.position.empty() && !m->position_)
-    throw Error("cannot open '" + path.string() + "' as a " + family_display(family) +
-                " model: no learned position table (looked for " + join_names(fn.position) + ")");
-  for (const char* n : fn.token_type)
-    if (const std::optional<TensorRef> r = m->weights_.find(n)) {
-      m->token_type_.emplace(checked_table(*r, "token-type table", d, "the token table"));
-      break;
-    }
-  for (const char* prefix : fn.norm) {
-    const std::string p(prefix);
-    std::optional<TensorRef> g = m->weights_.find(p + ".weight"), b = m->weights_.find(p + ".bias");
-    if (!g) {  // older BERT checkpoints
-      g = m->weights_.find(p + ".gamma");
-      b = m->weights_.find(p + ".beta");
-    }
-    if (!g) continue;
-    LayerNormParams ln;
-    ln.gamma = read_vector(*g, d, "LayerNorm weight");
-    ln.beta = b ? read_vector(*b, d, "LayerNorm bias") : RowVectorF::Zero(d);
-    ln.eps = static_cast<float>(cfg.layer_norm_eps.value_or(fn.default_eps));
-    ln.label = fn.norm_label;
-    m->norm_names_ = {g->tensor->name};
-    if (b) m->norm_names_.push_back(b->tensor->name);
-    m->norm_ = std::move(ln);
-    break;
-  }
-
   m->scheme_ = scheme_for_config(effective, d);
-  m->heads_ = cfg.heads;
-  if (family == "t5") {
-    const std::string bias_name = "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight";
-    if (const std::optional<TensorRef> r = m->weights_.find(bias_name)) {
-      const SafetensorsTensor& t = *r->tensor;
-      checked_table(*r, "T5 relative-position bias", 0, "");
-      if (cfg.present && t.shape[0] != m->scheme_.buckets)
-        throw Error("the T5 relative-position bias, " + r->where() + ", has " + std::to_string(t.shape[0]) +
-                    " rows but config.json gives " + std::to_string(m->scheme_.buckets) + " buckets");
-      if (cfg.heads > 0 && t.shape[1] != cfg.heads)
-        throw Error("the T5 relative-position bias, " + r->where() + ", has " + std::to_string(t.shape[1]) +
-                    " columns but config.json gives " + std::to_string(cfg.heads) + " heads");
-      if (t.shape[0] < 2 || t.shape[0] > (1 << 20) || t.shape[1] > (1 << 20))
-        throw Error("the T5 relative-position bias, " + r->where() + ", has an implausible shape " + shape_text(t.shape));
-      m->t5_bias_ = r->file->read_matrix(t);  // (buckets, heads)
-      m->t5_bias_name_ = bias_name;
-      m->scheme_.buckets = static_cast<int>(t.shape[0]);
-      m->scheme_.heads = static_cast<int>(t.shape[1]);
-      if (m->heads_ == 0) m->heads_ = m->scheme_.heads;
-    }
-  }
-  if (m->scheme_.kind == SchemeKind::Rope && m->scheme_.head_dim > d) m->scheme_.head_dim = 0;
+  if (const std::optional<TensorRef> r = find_first(fam->position))
+    m->position_.emplace(checked_table(*r, "position table", d, "the token table"));
+  if (m->scheme_.kind == "learned" && !m->position_)
+    throw Error("cannot open '" + path.string() + "' as a " + fam->display +
+                " model: no learned position table (looked for " + join_names(fam->position) + ")");
+  // RoBERTa: token i uses row i + padding_idx + 1 (HF create_position_ids_from_input_ids).
+  m->position_offset_ = fam->position_offset;
+  if (fam->position_offset && cfg.pad_token_id) m->position_offset_ = static_cast<int>(*cfg.pad_token_id) + 1;
+  if (m->position_ && m->position_offset_ >= m->position_->rows())
+    throw Error("the position table, " + m->position_->ref().where() + ", has " + std::to_string(m->position_->rows()) +
+                " rows, but " + fam->display + " starts at row " + std::to_string(m->position_offset_));
+  if (const std::optional<TensorRef> r = find_first(fam->token_type))
+    m->token_type_.emplace(checked_table(*r, "token-type table", d, "the token table"));
+  m->token_type_in_input_ = fam->token_types_in_input && m->token_type_;
 
-  const bool has_head = !fn.head.empty() && std::any_of(fn.head.begin(), fn.head.end(), [&](const char* n) {
-    return m->weights_.find(n).has_value();
-  });
-  m->tied_ = cfg.tie_word_embeddings.value_or(has_head ? false : family_ties_by_default(family));
+  m->norm_ = read_norm(*m, fam->norm, *fam, d, cfg.layer_norm_eps.value_or(fam->default_eps), fam->norm_label,
+                       m->norm_names_);
+  if (m->norm_) {
+    m->norm_->kind = fam->norm_kind;
+    m->norm_->on_input = fam->norm_on_input;
+  }
+  m->heads_ = cfg.heads;
+  read_scheme_weights(*m, *fam, cfg);
+  if (m->scheme_.kind == "rope" && m->scheme_.head_dim > d) m->scheme_.head_dim = 0;
+
+  const bool has_head = find_first(fam->head).has_value();
+  m->tied_ = cfg.tie_word_embeddings.value_or(has_head ? false : fam->ties_by_default);
 
   m->position_summary_ = family_position_summary(family, m->scheme_);
-  m->label_ = family_display(family) + " checkpoint " + m->name_ + ": " + std::to_string(m->token_->rows()) + " x " +
-              std::to_string(d) + " token table (" + m->dtype() + "); " + m->position_summary_ + note;
+  m->caveats_ = config_caveats(effective);
+  m->label_ = std::string(fam->display) + " checkpoint " + m->name_ + ": " + std::to_string(m->token_->rows()) + " x " +
+              std::to_string(d) + " token table (" + m->dtype() + "); " + m->position_summary_ + note +
+              (m->caveats_.empty() ? "" : "; " + m->caveats_);
   return m;
-}
-
-std::optional<TableMap> checkpoint_token_type_table(const ModelSource& model) {
-  const auto* c = dynamic_cast<const CheckpointModel*>(&model);
-  if (!c || !c->token_type_) return std::nullopt;
-  return c->token_type_->map();
 }
 
 }  // namespace es

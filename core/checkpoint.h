@@ -37,8 +37,5 @@ std::optional<std::filesystem::path> find_cached_model(const std::string& name);
 // The size on disk of the safetensors weights in a folder (symlinks into blobs followed).
 uint64_t safetensors_size_in(const std::filesystem::path& dir);
 
-// BERT's token-type table (types, d) row-major, when `model` is a checkpoint that has one.
-// (Not part of ModelSource; embedding code that wants BERT's token-type row 0 asks here.)
-std::optional<TableMap> checkpoint_token_type_table(const ModelSource& model);
 
 }  // namespace es

@@ -1,7 +1,6 @@
 // The input embedding of a sequence (FACTS.md section 1).
 #include "embedding.h"
 
-#include "checkpoint.h"
 
 #include <cmath>
 
@@ -58,13 +57,13 @@ InputEmbedding compute_input_embedding(const ModelSource& model, const PositionS
   model.gather_token_rows(ids, e.token);  // (n, d)
   e.position_added = scheme.adds_to_input();
   if (e.position_added) {
-    e.position = scheme.rows(n, d);  // (n, d)
+    e.position = scheme.input_rows(n, d);  // (n, d)
     e.combined.noalias() = e.token + e.position;
   } else {
     e.position = MatrixRM::Zero(n, d);
     e.combined = e.token;
   }
-  if (const std::optional<TableMap> types = checkpoint_token_type_table(model); types && types->rows() > 0) {
+  if (const std::optional<TableMap> types = model.token_type_table(); types && types->rows() > 0) {
     e.token_type_row = RowVectorF(types->row(0));
     e.combined.rowwise() += *e.token_type_row;
   }
@@ -78,6 +77,17 @@ MatrixRM layer_norm_rows(const MatrixRM& x, const LayerNormParams& ln) {
     throw Error("LayerNorm parameters are " + std::to_string(ln.gamma.size()) +
                 " wide but the rows are " + std::to_string(d) + " wide");
   MatrixRM y(x.rows(), d);  // (n, d)
+  if (ln.kind != NormKind::LayerNorm) {
+    // RMSNorm (LLaMA, T5, Gemma): no mean subtracted, no bias.
+    const bool one_plus = ln.kind == NormKind::RmsNormOnePlus;
+    for (long long i = 0; i < x.rows(); ++i) {
+      const RowVectorD row = x.row(i).cast<double>();
+      const double inv = 1.0 / std::sqrt(row.squaredNorm() / static_cast<double>(d) + static_cast<double>(ln.eps));
+      for (long long c = 0; c < d; ++c)
+        y(i, c) = static_cast<float>(row[c] * inv * (one_plus ? 1.0 + ln.gamma[c] : ln.gamma[c]));
+    }
+    return y;
+  }
   for (long long i = 0; i < x.rows(); ++i) {
     const RowVectorD row = x.row(i).cast<double>();
     const double mean = row.mean();

@@ -8,7 +8,7 @@
 #pragma once
 
 #include "model_source.h"
-#include "position_scheme.h"
+#include "position/scheme.h"
 #include "types.h"
 
 #include <optional>

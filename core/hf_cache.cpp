@@ -104,7 +104,7 @@ std::vector<CachedModel> list_cached_models() {
       try {
         const ModelConfig cfg = load_model_config(*snap / "config.json");
         m.family = cfg.family.empty() ? cfg.model_type : cfg.family;
-        if (!cfg.family.empty()) m.scheme = scheme_kind_name(scheme_for_config(cfg, cfg.hidden).kind);
+        if (!cfg.family.empty()) m.scheme = scheme_for_config(cfg, cfg.hidden).kind;
       } catch (const Error&) {
         m.family = "(unreadable config.json)";
       }

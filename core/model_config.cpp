@@ -67,33 +67,12 @@ std::optional<bool> read_bool(const Json& root, const char* key, std::string_vie
   return it->get<bool>();
 }
 
-bool is_rope_family(std::string_view f) {
-  return f == "llama" || f == "mistral" || f == "qwen2" || f == "gpt_neox" || f == "falcon";
-}
 
 }  // namespace
 
 std::string normalise_family(std::string_view t) {
-  if (t == "gpt2" || t == "bert" || t == "llama" || t == "mistral" || t == "qwen2" || t == "gpt_neox" ||
-      t == "bloom" || t == "t5" || t == "falcon")
-    return std::string(t);
-  if (t == "mt5") return "t5";
-  if (t == "RefinedWeb" || t == "RefinedWebModel") return "falcon";  // early Falcon configs
-  return "";
-}
-
-std::string guess_family_from_tensor_names(const std::vector<std::string>& names) {
-  auto has = [&](std::string_view n) { return std::find(names.begin(), names.end(), n) != names.end(); };
-  if (has("wte.weight") || has("transformer.wte.weight")) return "gpt2";
-  if (has("bert.embeddings.word_embeddings.weight") || has("embeddings.word_embeddings.weight")) return "bert";
-  if (has("gpt_neox.embed_in.weight") || has("embed_in.weight")) return "gpt_neox";
-  if (has("model.embed_tokens.weight") || has("embed_tokens.weight")) return "llama";
-  if (has("word_embeddings.weight") || has("word_embeddings_layernorm.weight") ||
-      has("transformer.word_embeddings_layernorm.weight"))
-    return "bloom";
-  if (has("transformer.word_embeddings.weight")) return "falcon";
-  if (has("shared.weight") || has("encoder.embed_tokens.weight")) return "t5";
-  return "";
+  const FamilyInfo* f = find_family(t);
+  return f ? f->family : "";
 }
 
 ModelConfig parse_model_config(std::string_view text, std::string_view file) {
@@ -140,6 +119,48 @@ ModelConfig parse_model_config(std::string_view text, std::string_view file) {
   }
   c.layer_norm_eps = read_number(root, {"layer_norm_epsilon", "layer_norm_eps", "rms_norm_eps"}, file);
   c.tie_word_embeddings = read_bool(root, "tie_word_embeddings", file);
+
+  // rope_scaling (FACTS.md section 8): read every kind, apply llama3 and linear.
+  if (const Json* rs = first_key(root, {"rope_scaling"}, nullptr)) {
+    if (!rs->is_object()) fail(file, "\"rope_scaling\" is not an object");
+    std::string type;
+    for (const char* k : {"rope_type", "type"})
+      if (rs->contains(k) && (*rs)[k].is_string()) {
+        type = (*rs)[k].get<std::string>();
+        break;
+      }
+    if (type.empty()) fail(file, "\"rope_scaling\" has no \"rope_type\" (or \"type\") string");
+    if (type != "default") {
+      c.rope_scaling.type = type;
+      c.rope_scaling.factor = read_number(*rs, {"factor"}, file).value_or(1.0);
+      c.rope_scaling.low_freq_factor = read_number(*rs, {"low_freq_factor"}, file).value_or(1.0);
+      c.rope_scaling.high_freq_factor = read_number(*rs, {"high_freq_factor"}, file).value_or(4.0);
+      c.rope_scaling.original_max_positions =
+          read_number(*rs, {"original_max_position_embeddings"}, file).value_or(8192.0);
+      if (c.rope_scaling.applied() && !(c.rope_scaling.factor > 0))
+        fail(file, "\"rope_scaling\" factor must be positive");
+      if (type == "llama3" && !(c.rope_scaling.high_freq_factor > c.rope_scaling.low_freq_factor &&
+                                c.rope_scaling.low_freq_factor > 0 && c.rope_scaling.original_max_positions > 0))
+        fail(file, "\"rope_scaling\" llama3 needs 0 < low_freq_factor < high_freq_factor and a positive "
+                   "original_max_position_embeddings");
+    }
+  }
+  if (const Json* v = first_key(root, {"position_embedding_type"}, nullptr)) {
+    if (!v->is_string()) fail(file, "\"position_embedding_type\" is not a string");
+    c.position_embedding_type = v->get<std::string>();
+  }
+  if (const Json* ac = first_key(root, {"attn_config"}, nullptr); ac && ac->is_object())
+    c.mpt_alibi = read_bool(*ac, "alibi", file);
+  if (first_key(root, {"pad_token_id"}, nullptr)) c.pad_token_id = read_count(root, {"pad_token_id"}, file, kBig);
+  if (first_key(root, {"position_buckets"}, nullptr))
+    c.position_buckets = static_cast<int>(read_count(root, {"position_buckets"}, file, kSmall));
+  if (const Json* v = first_key(root, {"max_relative_positions"}, nullptr)) {
+    if (!v->is_number_integer()) fail(file, "\"max_relative_positions\" is not a whole number");
+    c.max_relative_positions = v->get<long long>();
+    if (c.max_relative_positions > kBig) fail(file, "\"max_relative_positions\" is out of range");
+  }
+  c.position_biased_input = read_bool(root, "position_biased_input", file);
+  if (const Json* v = first_key(root, {"norm_rel_ebd"}, nullptr); v && v->is_string()) c.norm_rel_ebd = v->get<std::string>();
   return c;
 }
 
@@ -154,58 +175,63 @@ ModelConfig load_model_config(const std::filesystem::path& path) {
 SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
   SchemeParams p;
   if (c.heads > 0) p.heads = c.heads;
-  const std::string& f = c.family;
-  if (f == "gpt2" || f == "bert") {
-    p.kind = SchemeKind::Learned;
-  } else if (f == "bloom" || (f == "falcon" && c.alibi)) {
-    p.kind = SchemeKind::Alibi;
-  } else if (is_rope_family(f)) {
-    p.kind = SchemeKind::Rope;
+  const FamilyInfo* fam = find_family(c.family);
+  if (!fam) {
+    p.kind = "none";
+    return p;
+  }
+  p.kind = fam->scheme;
+  p.causal = fam->causal;
+  const std::string_view f = fam->family;
+  if (f == "falcon" && c.alibi) p.kind = "alibi";
+  if (f == "mpt" && c.mpt_alibi == false) p.kind = "learned";
+  if ((f == "bert" || f == "roberta") && c.position_embedding_type != "absolute") p.kind = "none";  // relative_key(_query)
+  if (p.kind == "rope") {
     p.base = c.rope_theta.value_or(10000.0);
-    // GPT-NeoX's class rotates a quarter of each head by default (Pythia sets 0.25 anyway).
-    p.rotary_fraction = c.rotary_fraction.value_or(f == "gpt_neox" ? 0.25 : 1.0);
-    // The transformers implementations of all these families use rotate_half.
-    p.pairs = RopePairs::HalfSplit;
+    p.rotary_fraction = c.rotary_fraction.value_or(fam->default_rotary_fraction);
+    p.pairs = RopePairs::HalfSplit;  // every transformers implementation of these uses rotate_half
+    p.rope_scaling = c.rope_scaling;
     if (c.head_dim > 0)
       p.head_dim = c.head_dim;
     else if (c.heads > 0 && dim > 0 && dim % c.heads == 0)
       p.head_dim = static_cast<int>(dim / c.heads);
     else
       p.head_dim = 0;  // unknown head count: the whole width
-  } else if (f == "t5") {
-    p.kind = SchemeKind::T5;
+  } else if (p.kind == "t5") {
     p.buckets = c.t5_buckets;
     p.max_distance = c.t5_max_distance;
-    p.causal = false;  // the encoder's buckets (the decoder's are causal)
-  } else {
-    p.kind = SchemeKind::None;
+  } else if (p.kind == "deberta") {
+    p.buckets = c.position_buckets > 0 ? c.position_buckets : 256;
+    p.max_distance = static_cast<int>(std::min<long long>(
+        c.max_relative_positions > 0 ? c.max_relative_positions : (c.max_positions > 0 ? c.max_positions : 512), 1 << 30));
   }
   return p;
 }
 
-bool family_ties_by_default(std::string_view f) {
-  return !(f == "llama" || f == "mistral" || f == "qwen2" || f == "gpt_neox");
+std::string family_position_summary(std::string_view f, const SchemeParams& s) {
+  const FamilyInfo* fam = find_family(f);
+  const SchemeInfo* info = find_scheme(s.kind);
+  if (!info) return "unknown: EmbedScope does not know where this model adds position";
+  if (s.kind == "none" && fam && std::string_view(fam->scheme) == "learned")
+    return "no positions added at the input: relative distance embeddings inside attention "
+           "(position_embedding_type relative_key / relative_key_query)";
+  std::string out = info->entry == PositionEntry::Input
+                        ? std::string(info->title) + " positions added to the token rows at the input"
+                        : "no positions added at the input: " + std::string(info->title) + " " +
+                              std::string(position_entry_text(info->entry));
+  if (fam && fam->token_types_in_input) out += ", plus a token-type row, then LayerNorm";
+  if (fam && fam->position_offset) out += " (position rows start at row " + std::to_string(fam->position_offset) + ")";
+  return out;
 }
 
-std::string family_position_summary(std::string_view f, const SchemeParams& s) {
-  switch (s.kind) {
-    case SchemeKind::Learned:
-      return f == "bert" ? "learned absolute positions added to the token rows at the input, plus a token-type row, "
-                           "then LayerNorm"
-                         : "learned absolute positions added to the token rows at the input";
-    case SchemeKind::Rope:
-      return "no positions added at the input: RoPE rotates q and k inside every attention layer";
-    case SchemeKind::Alibi:
-      return "no positions added at the input: ALiBi adds -m_h * (i - j) to the attention logits";
-    case SchemeKind::T5:
-      return "no positions added at the input: a learned bias per relative-position bucket is added to "
-             "the attention logits";
-    case SchemeKind::Sinusoidal:
-      return "fixed sinusoidal positions added to the token rows at the input";
-    case SchemeKind::None:
-      break;
-  }
-  return "unknown: EmbedScope does not know where this model adds position";
+std::string config_caveats(const ModelConfig& c) {
+  std::string out;
+  if (!c.rope_scaling.type.empty() && !c.rope_scaling.applied())
+    out += "rope_scaling \"" + c.rope_scaling.type + "\" is read but not applied (S shows unscaled RoPE)";
+  if (c.family == "deberta-v2" && c.position_biased_input.value_or(true))
+    out += std::string(out.empty() ? "" : "; ") +
+           "position_biased_input is on: this DeBERTa also adds absolute position rows at the input, not shown";
+  return out;
 }
 
 }  // namespace es

@@ -1,19 +1,26 @@
-// Hugging Face config.json: the keys that decide a model's input stage (FACTS.md section 7).
+// Hugging Face config.json: the keys that decide a model's input stage (FACTS.md sections 7, 8).
 //
-//   family      model_type: gpt2, bert, llama, mistral, qwen2, gpt_neox, bloom, t5, falcon
+//   family      model_type, looked up in the family table (model_family.h)
 //   width       n_embd / n_embed / hidden_size / d_model
 //   vocab       vocab_size
 //   positions   n_positions / max_position_embeddings (learned tables: their L_max)
 //   heads       n_head / num_attention_heads / num_heads / n_heads
 //   RoPE        rope_theta (also GPT-NeoX's rotary_emb_base), default 10000;
-//               rotary_pct / partial_rotary_factor (GPT-NeoX default 0.25, else 1)
-//   ALiBi       BLOOM always; Falcon when "alibi": true
+//               rotary_pct / partial_rotary_factor (GPT-NeoX default 0.25, else 1);
+//               rope_scaling {rope_type | type, factor, low_freq_factor, high_freq_factor,
+//               original_max_position_embeddings}
+//   ALiBi       BLOOM always; Falcon when "alibi": true; MPT when attn_config.alibi
 //   T5          relative_attention_num_buckets (32), relative_attention_max_distance (128)
-//   LayerNorm   layer_norm_epsilon / layer_norm_eps / rms_norm_eps
+//   DeBERTa     position_buckets (256), max_relative_positions (512; -1: max_position_embeddings),
+//               position_biased_input, norm_rel_ebd, relative_attention
+//   BERT        position_embedding_type: absolute | relative_key | relative_key_query
+//   RoBERTa     pad_token_id (position rows start at pad_token_id + 1)
+//   norm        layer_norm_epsilon / layer_norm_eps / rms_norm_eps
 //   tying       tie_word_embeddings (default per family, as the transformers classes do)
 #pragma once
 
-#include "position_scheme.h"
+#include "model_family.h"
+#include "position/scheme.h"
 
 #include <filesystem>
 #include <optional>
@@ -41,6 +48,14 @@ struct ModelConfig {
   std::optional<double> layer_norm_eps;
   std::optional<bool> tie_word_embeddings;
   long long type_vocab_size = 0;  // BERT token types
+  RopeScaling rope_scaling;       // type "" when absent
+  std::string position_embedding_type = "absolute";  // BERT
+  std::optional<bool> mpt_alibi;  // MPT attn_config.alibi
+  std::optional<long long> pad_token_id;
+  int position_buckets = 256;     // DeBERTa
+  long long max_relative_positions = -1;
+  std::optional<bool> position_biased_input;
+  std::string norm_rel_ebd;       // DeBERTa: "layer_norm" or ""
 };
 
 // Parses config.json text. Throws es::Error naming `file_label` for invalid JSON, a non-object,
@@ -51,15 +66,14 @@ ModelConfig load_model_config(const std::filesystem::path& path);
 
 // "gpt2", "bert", ... from a model_type; "" when EmbedScope has no input-stage reader for it.
 std::string normalise_family(std::string_view model_type);
-// The family a set of tensor names belongs to (for checkpoints without config.json); "" if none.
-std::string guess_family_from_tensor_names(const std::vector<std::string>& names);
 
 // The scheme a family uses, with the config's parameters. `dim` is the model width (from the
 // token table when the config lacks it). Unknown families get SchemeKind::None.
 SchemeParams scheme_for_config(const ModelConfig& config, long long dim);
-// Whether the family's transformers class ties the output head to the token table by default.
-bool family_ties_by_default(std::string_view family);
 // One line on where position enters the family's model.
 std::string family_position_summary(std::string_view family, const SchemeParams& scheme);
+// Said plainly when the config holds something the view does not apply (a rope_scaling type
+// other than llama3 / linear, DeBERTa v2's absolute positions); "" otherwise.
+std::string config_caveats(const ModelConfig& config);
 
 }  // namespace es

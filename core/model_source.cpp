@@ -74,16 +74,19 @@ void ModelSource::gather_token_rows(std::span<const int> ids, MatrixRM& out) con
 std::unique_ptr<PositionScheme> make_model_scheme(const ModelSource& model,
                                                   const std::optional<SchemeParams>& override_params) {
   SchemeParams p = override_params ? *override_params : model.default_scheme();
+  const SchemeInfo& info = scheme_info(p.kind);
+  // The model's own trained weights go to its own kind of scheme only (T5 biases do not
+  // belong to a DeBERTa view of the same model).
   SchemeData data;
-  if (p.kind == SchemeKind::Learned) {
+  const bool own_kind = info.name == model.default_scheme().kind;
+  if (own_kind) data = model.scheme_data();
+  if (info.needs_data) {
     const std::optional<TableMap> table = model.position_table();
     if (!table)
-      throw Error(model.name() + " has no learned position table (it uses " +
-                  scheme_kind_name(model.default_scheme().kind) +
-                  "); pick a formula scheme: sinusoidal, rope, alibi, t5 or none");
+      throw Error(model.name() + " has no learned position table (it uses " + model.default_scheme().kind +
+                  "); pick a formula scheme: " + scheme_names());
     data.learned_table = MatrixRM(*table);
   }
-  if (p.kind == SchemeKind::T5) data.t5_bias = model.t5_bias();
   return make_position_scheme(p, std::move(data));
 }
 
@@ -146,7 +149,8 @@ class GeneratedModel final : public ModelSource {
   }
   SchemeParams default_scheme() const override {
     SchemeParams p;
-    p.kind = SchemeKind::Learned;
+    p.kind = "learned";
+    p.causal = family_ == "gpt2";  // GPT-2 is a decoder; the classroom model shows S unmasked
     p.heads = heads_;
     p.head_dim = static_cast<int>(dim() / heads_);
     return p;

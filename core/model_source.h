@@ -6,7 +6,8 @@
 //   checkpoints     safetensors files and folders (checkpoint.h), opened by open_model()
 #pragma once
 
-#include "position_scheme.h"
+#include "model_family.h"
+#include "position/scheme.h"
 #include "tokenizer.h"
 #include "types.h"
 
@@ -18,11 +19,14 @@
 
 namespace es {
 
-// y = gamma * (x - mean) / sqrt(var + eps) + beta, biased (1/d) variance.
+// LayerNorm: y = gamma * (x - mean) / sqrt(var + eps) + beta, biased (1/d) variance.
+// RMSNorm:   y = x / sqrt(mean(x^2) + eps) * gamma (Gemma: * (1 + gamma)); beta unused.
 struct LayerNormParams {
   RowVectorF gamma;  // (d)
   RowVectorF beta;   // (d)
   float eps = 1e-5f;
+  NormKind kind = NormKind::LayerNorm;
+  bool on_input = false;  // part of the input stage (BERT, BLOOM), not inside block 0
   std::string label;  // where it sits, e.g. "ln_1 of block 0 (inside the block, not on the input)"
 };
 
@@ -56,10 +60,18 @@ class ModelSource {
   // LayerNorm the model applies to the combined rows (BERT, BLOOM), or the first one it
   // applies to them (GPT-2: ln_1 of block 0). nullopt: the model has none there.
   virtual std::optional<LayerNormParams> first_layer_norm() const { return std::nullopt; }
+  // First row of position_table() in the model's own table (RoBERTa: padding_idx + 1 = 2);
+  // position_table() already starts there.
+  virtual int position_offset() const { return 0; }
+  // (types, d) token-type table whose row 0 is part of the input sum (BERT, RoBERTa).
+  virtual std::optional<TableMap> token_type_table() const { return std::nullopt; }
+  // What the config holds that the view does not apply, said plainly; "" when nothing.
+  virtual std::string config_note() const { return ""; }
   // The position scheme the model uses, with its real parameters.
   virtual SchemeParams default_scheme() const = 0;
-  // Learned T5 bucket biases of layer 0, (buckets, heads), when the checkpoint has them.
-  virtual std::optional<MatrixRM> t5_bias() const { return std::nullopt; }
+  // The position scheme's own trained weights in the checkpoint (T5 bucket biases, DeBERTa
+  // relative embeddings), with the tensor names they came from. Empty when there are none.
+  virtual SchemeData scheme_data() const { return {}; }
   // The model's tokenizer; may be null when the folder has none.
   virtual std::shared_ptr<const Tokenizer> tokenizer() const = 0;
   // When tokenizer() is null: why, in a few words for the status line ("a BERT WordPiece

@@ -18,32 +18,36 @@ double row_cosine(const MatrixRM& m, int i, int j) {
   return den > 0 ? a.dot(b) / den : std::nan("");
 }
 
-// <R_i x, R_j x> / |x|^2 over the rotated dims of every head of the token row x.
-double rope_pair_score(const RowVectorF& x, const SchemeParams& p, int i, int j) {
+// <R_i x, R_j x> / |x|^2 for the token row x cut into heads (the whole head: rotated and
+// pass-through dims), with the scheme's own rotation. A proxy: real q and k are projections.
+double rope_pair_score(const RowVectorF& x, const PositionScheme& scheme, int i, int j) {
   const int d = static_cast<int>(x.size());
-  const int head = p.head_dim > 0 && p.head_dim <= d ? p.head_dim : d;
-  const int dr = rope_rotary_dims(head, p.rotary_fraction);
+  const int head = scheme.params().head_dim > 0 && scheme.params().head_dim <= d ? scheme.params().head_dim : d;
   double dot = 0, norm2 = 0;
   for (int h0 = 0; h0 + head <= d; h0 += head) {
-    std::vector<float> a(x.data() + h0, x.data() + h0 + dr), b = a;
-    rope_rotate(a, dr, p.base, p.pairs, i);
-    rope_rotate(b, dr, p.base, p.pairs, j);
-    for (int c = 0; c < dr; ++c) {
-      dot += static_cast<double>(a[c]) * b[c];
-      norm2 += static_cast<double>(x[h0 + c]) * x[h0 + c];
-    }
+    MatrixRM a = x.segment(h0, head), b = a;  // (1, head)
+    scheme.rotate_qk(a, i);
+    scheme.rotate_qk(b, j);
+    dot += a.cast<double>().cwiseProduct(b.cast<double>()).sum();
+    norm2 += x.segment(h0, head).cast<double>().squaredNorm();
   }
   return norm2 > 0 ? dot / norm2 : std::nan("");
 }
 
-// Largest |S[i][k] - S[j][k]| over keys both queries may attend to.
-double bias_row_difference(const MatrixRM& s, int i, int j) {
-  double best = 0;
+// Bias rows of queries i < j over the keys both see (k <= i when causal, all keys else):
+// d_k = S[j][k] - S[i][k]. Returns (mean of d_k, max d_k - min d_k). A spread of 0 means a
+// constant shift, which softmax ignores (ALiBi, FACTS.md section 8).
+std::pair<double, double> bias_row_shift(const MatrixRM& s, int i, int j) {
+  double lo = INFINITY, hi = -INFINITY, sum = 0;
+  long long count = 0;
   for (long long k = 0; k < s.cols(); ++k) {
     const float a = s(i, k), b = s(j, k);
-    if (std::isfinite(a) && std::isfinite(b)) best = std::max(best, std::fabs(double(a) - b));
+    if (!std::isfinite(a) || !std::isfinite(b)) continue;
+    const double dk = double(b) - a;
+    lo = std::min(lo, dk), hi = std::max(hi, dk), sum += dk, ++count;
   }
-  return best;
+  if (count == 0) return {std::nan(""), std::nan("")};
+  return {sum / static_cast<double>(count), hi - lo};
 }
 
 }  // namespace
@@ -64,8 +68,9 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
     throw Error("the text has " + std::to_string(pair_count) + " pairs of repeated tokens; the repeated-token "
                 "table shows at most 1,000,000 pairs; shorten the text");
 
-  const SchemeKind kind = scheme.kind();
-  const bool needs_s = kind == SchemeKind::Alibi || kind == SchemeKind::T5;
+  const bool needs_s = scheme.entry() == PositionEntry::AttentionBias;
+  const bool rotates = scheme.entry() == PositionEntry::QueryKeyRotation;
+  const bool causal = scheme.params().causal;
   MatrixRM own_s;
   const MatrixRM* s = interaction;
   std::vector<RepeatedTokenGroup> groups;
@@ -88,9 +93,13 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
         p.token_cos = row_cosine(emb.token, p.i, p.j);
         p.combined_l2 = l2_distance(emb.combined, p.i, p.j);
         p.combined_cos = row_cosine(emb.combined, p.i, p.j);
-        if (kind == SchemeKind::Rope)
-          p.rope_score = rope_pair_score(emb.token.row(p.i), scheme.params(), p.i, p.j);
-        if (needs_s) p.bias_row_max_diff = bias_row_difference(*s, p.i, p.j);
+        if (rotates) p.rope_self_score = rope_pair_score(emb.token.row(p.i), scheme, p.i, p.j);
+        if (needs_s) {
+          const auto [shift, spread] = bias_row_shift(*s, p.i, p.j);
+          p.bias_shift = shift;
+          p.bias_shift_spread = spread;
+        }
+        if (causal) p.window_extra_keys = p.j - p.i;
         g.pairs.push_back(p);
       }
     groups.push_back(std::move(g));

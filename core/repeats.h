@@ -1,16 +1,19 @@
 // Repeated tokens: positions that share one token id, and where their equality ends.
 //
 // In the token view two equal tokens have identical rows (L2 0, cosine 1). Additive schemes
-// make the combined rows differ. RoPE, ALiBi and T5 add nothing at the input, so the combined
+// make the combined rows differ. Other schemes add nothing at the input, so the combined
 // rows stay identical; their divergence lives inside attention, and is reported there:
-//   rope   score(i, j) = <R_i x, R_j x> / |x|^2, x = the token row over the rotated dims
-//          (1 when the positions are equal; the pair's value depends on j - i only)
-//   alibi  bias rows i and j of S for the head shown: max |S[i][k] - S[j][k]| over keys k <= i
-//   t5     the same, over every key k < n (or k <= i when causal)
+//   rotation (RoPE)  <R_i x, R_j x> / |x|^2 with x the TOKEN ROW (a proxy: real q and k are
+//                    projections of the normed row), per head over the whole head; 1 at equal
+//                    positions, a function of j - i only
+//   bias (ALiBi, T5) over the keys both queries see, d_k = S[j][k] - S[i][k]: its mean (the
+//                    shift) and its spread max - min. Spread 0 (ALiBi): a constant shift, which
+//                    softmax ignores, so both weigh those keys identically
+//   causal models    the later query also sees j - i more keys (the window)
 #pragma once
 
 #include "embedding.h"
-#include "position_scheme.h"
+#include "position/scheme.h"
 #include "tokenizer.h"
 
 #include <optional>
@@ -23,8 +26,10 @@ struct RepeatedTokenPair {
   int i = 0, j = 0;                 // positions, i < j
   double token_l2 = 0, token_cos = 1;        // token view: exactly 0 and 1
   double combined_l2 = 0, combined_cos = 1;  // combined view
-  std::optional<double> rope_score;          // rope only
-  std::optional<double> bias_row_max_diff;   // alibi, t5 only
+  std::optional<double> rope_self_score;     // schemes that rotate q and k: the token-row proxy
+  std::optional<double> bias_shift;          // attention-bias schemes: mean of S[j][k] - S[i][k]
+  std::optional<double> bias_shift_spread;   // ... and max - min over the shared keys
+  std::optional<int> window_extra_keys;      // causal models: keys the later query alone sees
 };
 
 struct RepeatedTokenGroup {

@@ -56,7 +56,7 @@ TEST_CASE("GPT-2: both name variants open with their tables, LayerNorm and learn
     CHECK(p->rows() == 6);
     CHECK((*p)(5, 3) == 105.0f + 3.0f / 10.0f);
     const SchemeParams s = m->default_scheme();
-    CHECK(s.kind == SchemeKind::Learned);
+    CHECK(s.kind == "learned");
     const std::optional<LayerNormParams> ln = m->first_layer_norm();
     REQUIRE(ln);
     CHECK(ln->gamma(2) == 3.0f);
@@ -181,9 +181,9 @@ TEST_CASE("BERT: token-type rows and embedding LayerNorm; both name variants") {
                    "num_attention_heads": 2, "layer_norm_eps": 1e-12, "vocab_size": 10})");
     const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
     CHECK(m->family() == "bert");
-    CHECK(m->default_scheme().kind == SchemeKind::Learned);
+    CHECK(m->default_scheme().kind == "learned");
     CHECK(m->position_table()->rows() == 6);
-    const std::optional<TableMap> tt = checkpoint_token_type_table(*m);
+    const std::optional<TableMap> tt = m->token_type_table();
     REQUIRE(tt);
     CHECK(tt->rows() == 2);
     CHECK((*tt)(1, 0) == 91.0f);
@@ -247,7 +247,7 @@ TEST_CASE("RoPE families: base, rotary fraction, half-split pairs, head width, n
     const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
     CHECK(m->family() == c.family);
     const SchemeParams s = m->default_scheme();
-    CHECK(s.kind == SchemeKind::Rope);
+    CHECK(s.kind == "rope");
     CHECK(s.base == doctest::Approx(c.base));
     CHECK(s.rotary_fraction == doctest::Approx(c.fraction));
     CHECK(s.pairs == RopePairs::HalfSplit);
@@ -272,7 +272,7 @@ TEST_CASE("ALiBi families: BLOOM (with its embedding LayerNorm) and Falcon with 
     const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
     CHECK(m->family() == "bloom");
     const SchemeParams s = m->default_scheme();
-    CHECK(s.kind == SchemeKind::Alibi);
+    CHECK(s.kind == "alibi");
     CHECK(s.heads == 6);
     CHECK(m->num_heads() == 6);
     const std::optional<LayerNormParams> ln = m->first_layer_norm();
@@ -287,7 +287,7 @@ TEST_CASE("ALiBi families: BLOOM (with its embedding LayerNorm) and Falcon with 
   write_safetensors(dir / "model.safetensors", {table("transformer.word_embeddings.weight", 7, 8)});
   write_text(dir / "config.json", R"({"model_type": "falcon", "hidden_size": 8, "num_attention_heads": 12, "alibi": true})");
   const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
-  CHECK(m->default_scheme().kind == SchemeKind::Alibi);
+  CHECK(m->default_scheme().kind == "alibi");
   CHECK(m->default_scheme().heads == 12);
 }
 
@@ -302,17 +302,17 @@ TEST_CASE("T5: bucket settings from config.json and layer-0 bucket biases") {
   const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
   CHECK(m->family() == "t5");
   const SchemeParams s = m->default_scheme();
-  CHECK(s.kind == SchemeKind::T5);
+  CHECK(s.kind == "t5");
   CHECK(s.buckets == 16);
   CHECK(s.max_distance == 64);
   CHECK(s.heads == 3);
   CHECK_FALSE(s.causal);  // the encoder's buckets are bidirectional
-  const std::optional<MatrixRM> bias = m->t5_bias();
+  const std::optional<MatrixRM> bias = m->scheme_data().bucket_bias;
   REQUIRE(bias);
   CHECK(bias->rows() == 16);
   CHECK(bias->cols() == 3);
   CHECK((*bias)(15, 2) == -8.0f + 15.0f + 2.0f / 10.0f);
-  CHECK(contains(m->label(), "relative-position bucket"));
+  CHECK(contains(m->label(), "no positions added at the input: T5 relative bias adds a bias to the attention logits"));
   bool listed = false;
   for (const TensorInfo& t : m->tensors()) listed |= t.name == "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight";
   CHECK(listed);
@@ -337,7 +337,7 @@ TEST_CASE("no config.json: the family is guessed from tensor names and the label
   const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
   CHECK(m->family() == "gpt2");
   CHECK(contains(m->label(), "no config.json"));
-  CHECK(m->default_scheme().kind == SchemeKind::Learned);
+  CHECK(m->default_scheme().kind == "learned");
 }
 
 TEST_CASE("config.json parsing: keys, types and ranges") {

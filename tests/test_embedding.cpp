@@ -97,7 +97,7 @@ TEST_CASE("input embedding refuses a sequence past the learned table, an empty o
   }
   // A formula scheme extrapolates: the same sentence works with sinusoidal positions.
   SchemeParams sin;
-  sin.kind = SchemeKind::Sinusoidal;
+  sin.kind = "sinusoidal";
   CHECK(compute_input_embedding(*m, *make_model_scheme(*m, sin), seven).combined.rows() == 7);
   CHECK_THROWS_AS(compute_input_embedding(*m, *scheme, std::vector<int>{}), Error);
   CHECK_THROWS_AS(compute_input_embedding(*m, *scheme, std::vector<int>{1, 8}), Error);
@@ -146,14 +146,14 @@ TEST_CASE("repeated tokens: identical token rows, diverging combined rows (learn
   CHECK(p.combined_l2 == doctest::Approx((P.row(0) - P.row(4)).cast<double>().norm()).epsilon(1e-6));
   CHECK(p.combined_l2 > 0.1);
   CHECK(p.combined_cos < 0.999);
-  CHECK_FALSE(p.rope_score.has_value());
+  CHECK_FALSE(p.rope_self_score.has_value());
   CHECK(describe_pair(groups[0], p).find("0 and 4") != std::string::npos);
 }
 
 TEST_CASE("repeated tokens under RoPE: rows stay identical, the rotated score tells them apart") {
   auto m = make_classroom_model();
   SchemeParams rope;
-  rope.kind = SchemeKind::Rope;
+  rope.kind = "rope";
   auto scheme = make_model_scheme(*m, rope);
   const std::vector<int> ids = classroom_ids(*m, "the cat sat on the mat");
   const InputEmbedding e = compute_input_embedding(*m, *scheme, ids);
@@ -162,47 +162,66 @@ TEST_CASE("repeated tokens under RoPE: rows stay identical, the rotated score te
   const RepeatedTokenPair& p = groups[0].pairs[0];
   CHECK(p.combined_l2 == 0.0);
   CHECK(p.combined_cos == doctest::Approx(1.0));
-  REQUIRE(p.rope_score.has_value());
+  REQUIRE(p.rope_self_score.has_value());
   // d = 4, interleaved pairs: score = sum_k (x_2k^2 + x_2k+1^2) cos(4 theta_k) / |x|^2.
   const RowVectorF x = e.token.row(0);
   const double t0 = 1.0, t1 = std::pow(10000.0, -0.5);
   const double ref = ((x[0] * x[0] + x[1] * x[1]) * std::cos(4 * t0) +
                       (x[2] * x[2] + x[3] * x[3]) * std::cos(4 * t1)) / x.cast<double>().squaredNorm();
-  CHECK(*p.rope_score == doctest::Approx(ref).epsilon(1e-5));
-  CHECK(*p.rope_score < 0.999);
+  CHECK(*p.rope_self_score == doctest::Approx(ref).epsilon(1e-5));
+  CHECK(*p.rope_self_score < 0.999);
 }
 
-TEST_CASE("repeated tokens under ALiBi and T5: bias rows differ by the distance") {
+TEST_CASE("repeated tokens under ALiBi: a constant shift over the shared keys, and a wider window") {
+  // FACTS.md section 8: over keys k <= i the bias rows of queries i < j differ by m (j - i),
+  // a constant, so softmax weighs those keys identically; the later query sees j - i more keys.
   auto m = make_classroom_model();
-  const std::vector<int> ids = classroom_ids(*m, "the cat sat on the mat");
+  const std::vector<int> ids = classroom_ids(*m, "cat the sat on the mat");  // "the" at 1 and 4
   SchemeParams alibi;
-  alibi.kind = SchemeKind::Alibi;
+  alibi.kind = "alibi";
   alibi.heads = 8;
   alibi.head = 2;
   auto sa = make_model_scheme(*m, alibi);
   const InputEmbedding e = compute_input_embedding(*m, *sa, ids);
   const auto ga = find_repeated_tokens(e, *sa, nullptr);
   REQUIRE(ga.size() == 1);
-  CHECK(ga[0].pairs[0].combined_l2 == 0.0);
-  CHECK(*ga[0].pairs[0].bias_row_max_diff == doctest::Approx(std::exp2(-2.0) * 4).epsilon(1e-6));
+  const RepeatedTokenPair& p = ga[0].pairs[0];
+  CHECK(p.i == 1);
+  CHECK(p.j == 4);
+  CHECK(p.combined_l2 == 0.0);
+  CHECK(*p.bias_shift == doctest::Approx(-std::exp2(-2.0) * 3).epsilon(1e-6));
+  CHECK(*p.bias_shift_spread == 0.0);
+  CHECK(*p.window_extra_keys == 3);
+  // The softmax of the two bias rows over the shared keys (k <= 1) is the same distribution.
+  const MatrixRM s = sa->interaction(6, 4);
+  const double z1 = std::exp(s(1, 0)) + std::exp(s(1, 1)), z4 = std::exp(s(4, 0)) + std::exp(s(4, 1));
+  CHECK(std::exp(s(1, 0)) / z1 == doctest::Approx(std::exp(s(4, 0)) / z4).epsilon(1e-6));
+  CHECK(sa->repeated_token_story().find("softmax ignores") != std::string::npos);
+}
+
+TEST_CASE("repeated tokens under T5: the bias rows differ by more than a constant") {
+  auto m = make_classroom_model();
+  const std::vector<int> ids = classroom_ids(*m, "cat the sat on the mat");
   SchemeParams t5;
-  t5.kind = SchemeKind::T5;
+  t5.kind = "t5";
   auto st = make_model_scheme(*m, t5);
   const auto gt = find_repeated_tokens(compute_input_embedding(*m, *st, ids), *st, nullptr);
   REQUIRE(gt.size() == 1);
-  // Query 0 sees keys at +0..+5 (buckets 0, 17..21); query 4 sees -4..+1: the largest bucket
-  // gap is key 5: bucket(+5) = 21 vs bucket(+1) = 17, or key 0: bucket(0)=0 vs bucket(-4)=4...
-  double ref = 0;
-  for (int k = 0; k < 6; ++k)
-    ref = std::max(ref, std::fabs(double(t5_relative_bucket(k - 0, true, 32, 128)) -
-                                  t5_relative_bucket(k - 4, true, 32, 128)));
-  CHECK(*gt[0].pairs[0].bias_row_max_diff == doctest::Approx(ref));
-  CHECK(ref > 0);
+  // Bidirectional: every key k = 0..5 is shared; d_k = bucket(k - 4) - bucket(k - 1).
+  double lo = 1e9, hi = -1e9, sum = 0;
+  for (int k = 0; k < 6; ++k) {
+    const double dk = double(t5_relative_bucket(k - 4, true, 32, 128)) - t5_relative_bucket(k - 1, true, 32, 128);
+    lo = std::min(lo, dk), hi = std::max(hi, dk), sum += dk;
+  }
+  CHECK(*gt[0].pairs[0].bias_shift == doctest::Approx(sum / 6));
+  CHECK(*gt[0].pairs[0].bias_shift_spread == doctest::Approx(hi - lo));
+  CHECK(hi - lo > 0);
+  CHECK_FALSE(gt[0].pairs[0].window_extra_keys.has_value());
 }
 
 TEST_CASE("weight counts of the input stage") {
   SchemeParams learned;
-  learned.kind = SchemeKind::Learned;
+  learned.kind = "learned";
   const WeightCounts c = count_input_weights(8, 6, 4, learned, false);
   CHECK(c.token_table == 32);
   CHECK(c.position_table == 24);
@@ -213,10 +232,10 @@ TEST_CASE("weight counts of the input stage") {
   CHECK(g.tying_saving == 38597376);
   CHECK(g.position_table == 786432);
   SchemeParams rope;
-  rope.kind = SchemeKind::Rope;
+  rope.kind = "rope";
   CHECK(count_input_weights(8, 6, 4, rope, false).total == 40);
   SchemeParams t5;
-  t5.kind = SchemeKind::T5;
+  t5.kind = "t5";
   t5.heads = 8;
   CHECK(count_input_weights(8, 6, 4, t5, false).scheme_bias == 256);
   CHECK_THROWS_AS(count_input_weights(0, 6, 4, rope, false), Error);

@@ -1,7 +1,7 @@
 // Position schemes against shared FACTS.md sections 3 and 4 and their defining properties.
 #include <doctest.h>
 
-#include "position_scheme.h"
+#include "position/scheme.h"
 
 #include <cmath>
 #include <limits>
@@ -10,7 +10,7 @@ using namespace es;
 
 namespace {
 
-SchemeParams params(SchemeKind kind) {
+SchemeParams params(const std::string& kind) {
   SchemeParams p;
   p.kind = kind;
   return p;
@@ -31,8 +31,8 @@ double dot(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 TEST_CASE("sinusoidal rows match the published values (d = 8, base 10000)") {
-  auto s = make_position_scheme(params(SchemeKind::Sinusoidal));
-  const MatrixRM p = s->rows(6, 8);
+  auto s = make_position_scheme(params("sinusoidal"));
+  const MatrixRM p = s->input_rows(6, 8);
   const double pos1[8] = {0.841471, 0.540302, 0.099833, 0.995004, 0.01, 0.99995, 0.001, 1.0};
   const double pos5[8] = {-0.958924, 0.283662, 0.479426, 0.877583, 0.049979, 0.99875, 0.005, 0.999988};
   for (int c = 0; c < 8; ++c) {
@@ -47,27 +47,27 @@ TEST_CASE("sinusoidal rows match the published values (d = 8, base 10000)") {
 }
 
 TEST_CASE("sinusoidal [sin | cos] halves is a column permutation of the interleaved layout") {
-  SchemeParams h = params(SchemeKind::Sinusoidal);
+  SchemeParams h = params("sinusoidal");
   h.layout = SinusoidLayout::Halves;
-  const MatrixRM a = make_position_scheme(params(SchemeKind::Sinusoidal))->rows(20, 16);
-  const MatrixRM b = make_position_scheme(h)->rows(20, 16);
+  const MatrixRM a = make_position_scheme(params("sinusoidal"))->input_rows(20, 16);
+  const MatrixRM b = make_position_scheme(h)->input_rows(20, 16);
   for (int pos = 0; pos < 20; ++pos)
     for (int i = 0; i < 8; ++i) {
       CHECK(b(pos, i) == a(pos, 2 * i));
       CHECK(b(pos, i + 8) == a(pos, 2 * i + 1));
     }
-  CHECK_THROWS_AS(make_position_scheme(h)->rows(3, 7), Error);
+  CHECK_THROWS_AS(make_position_scheme(h)->input_rows(3, 7), Error);
 }
 
 TEST_CASE("sinusoidal extrapolates and its base is a parameter") {
-  SchemeParams p = params(SchemeKind::Sinusoidal);
+  SchemeParams p = params("sinusoidal");
   p.base = 500.0;
-  const MatrixRM r = make_position_scheme(p)->rows(5000, 4);
+  const MatrixRM r = make_position_scheme(p)->input_rows(5000, 4);
   CHECK(std::fabs(r(4999, 2) - std::sin(4999.0 / std::pow(500.0, 2.0 / 4))) < 1e-5);
 }
 
 TEST_CASE("sinusoidal and RoPE interaction depend on i - j only") {
-  for (SchemeKind k : {SchemeKind::Sinusoidal, SchemeKind::Rope}) {
+  for (const char* k : {"sinusoidal", "rope"}) {
     const MatrixRM s = make_position_scheme(params(k))->interaction(40, 64);
     for (int i = 0; i + 5 < 40; ++i)
       for (int j = 0; j + 5 < 40; ++j) CHECK(std::fabs(s(i, j) - s(i + 5, j + 5)) < 1e-5);
@@ -117,20 +117,23 @@ TEST_CASE("RoPE partial rotation leaves the dims past d_r untouched") {
   CHECK(r[0] != v[0]);
 }
 
-TEST_CASE("RoPE interaction equals <R_i u, R_j u> / |u|^2 with u = ones over the rotated dims") {
-  SchemeParams p = params(SchemeKind::Rope);
+TEST_CASE("RoPE interaction equals <R_i u, R_j u> / |u|^2 with u = ones over the whole head") {
+  // FACTS.md section 4: the pass-through dims count too (partial rotary, Pythia).
+  SchemeParams p = params("rope");
   p.base = 500000.0;  // LLaMA 3
   p.head_dim = 64;
   p.rotary_fraction = 0.5;
   p.pairs = RopePairs::HalfSplit;
   const int dr = 32;
   const MatrixRM s = make_position_scheme(p)->interaction(24, 768);
-  const std::vector<float> u(dr, 1.0f);
+  const std::vector<float> u(64, 1.0f);
   for (int i = 0; i < 24; i += 3)
     for (int j = 0; j < 24; j += 2) {
-      const double ref = dot(rotated(u, dr, p.base, p.pairs, i), rotated(u, dr, p.base, p.pairs, j)) / dr;
+      const double ref = dot(rotated(u, dr, p.base, p.pairs, i), rotated(u, dr, p.base, p.pairs, j)) / 64;
       CHECK(std::fabs(s(i, j) - ref) < 1e-5);
     }
+  // Far apart, the rotated half averages out and the unrotated half stays: S -> 0.5.
+  CHECK(s(0, 0) == doctest::Approx(1.0));
 }
 
 TEST_CASE("ALiBi slopes match the published log2 values") {
@@ -155,7 +158,7 @@ TEST_CASE("ALiBi slopes match the published log2 values") {
 }
 
 TEST_CASE("ALiBi interaction: -m (i - j) on and below the diagonal, the future masked") {
-  SchemeParams p = params(SchemeKind::Alibi);
+  SchemeParams p = params("alibi");
   p.heads = 12;
   p.head = 9;  // log2 slope -0.5
   const MatrixRM s = make_position_scheme(p)->interaction(10, 64);
@@ -191,17 +194,17 @@ TEST_CASE("T5 buckets match the reference table (32 buckets, max distance 128)")
 }
 
 TEST_CASE("T5 interaction is bucket(j - i), or the learned bias of that bucket") {
-  SchemeParams p = params(SchemeKind::T5);
+  SchemeParams p = params("t5");
   p.heads = 2;
   p.head = 2;
   const MatrixRM s = make_position_scheme(p)->interaction(50, 8);
   for (int i = 0; i < 50; i += 7)
     for (int j = 0; j < 50; j += 3) CHECK(s(i, j) == float(t5_relative_bucket(j - i, true, 32, 128)));
   SchemeData data;
-  data.t5_bias = MatrixRM(32, 2);
+  data.bucket_bias = MatrixRM(32, 2);
   for (int b = 0; b < 32; ++b) {
-    (*data.t5_bias)(b, 0) = float(b);
-    (*data.t5_bias)(b, 1) = -0.5f * b;
+    (*data.bucket_bias)(b, 0) = float(b);
+    (*data.bucket_bias)(b, 1) = -0.5f * b;
   }
   const MatrixRM w = make_position_scheme(p, data)->interaction(20, 8);
   CHECK(w(10, 2) == -0.5f * t5_relative_bucket(-8, true, 32, 128));
@@ -212,58 +215,60 @@ TEST_CASE("learned positions: rows of the table, an error past L_max, cosine int
   SchemeData data;
   data.learned_table = MatrixRM(6, 4);
   *data.learned_table << 1, 0, 0, 0,  0, 1, 0, 0,  1, 1, 0, 0,  0, 0, 2, 0,  3, 0, 0, 0,  0, 0, 0, -1;
-  auto s = make_position_scheme(params(SchemeKind::Learned), data);
+  auto s = make_position_scheme(params("learned"), data);
   CHECK(s->adds_to_input());
   CHECK(s->max_positions() == 6);
   CHECK(s->trained_weights(4) == 24);
-  const MatrixRM r = s->rows(3, 4);
+  const MatrixRM r = s->input_rows(3, 4);
   CHECK(r(2, 1) == 1.0f);
   try {
-    s->rows(7, 4);
+    s->input_rows(7, 4);
     FAIL("a learned table must refuse position 6");
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find("only 6 rows") != std::string::npos);
   }
   CHECK_THROWS_AS(s->interaction(7, 4), Error);
-  CHECK_THROWS_AS(s->rows(3, 5), Error);
+  CHECK_THROWS_AS(s->input_rows(3, 5), Error);
   const MatrixRM c = s->interaction(6, 4);
   CHECK(c(0, 2) == doctest::Approx(1.0 / std::sqrt(2.0)));
   CHECK(c(0, 4) == doctest::Approx(1.0));
   CHECK(c(0, 1) == doctest::Approx(0.0));
-  CHECK_THROWS_AS(make_position_scheme(params(SchemeKind::Learned)), Error);
+  CHECK_THROWS_AS(make_position_scheme(params("learned")), Error);
 }
 
 TEST_CASE("schemes that add nothing at the input say so and refuse rows") {
-  for (SchemeKind k : {SchemeKind::None, SchemeKind::Rope, SchemeKind::Alibi, SchemeKind::T5}) {
+  for (const char* k : {"none", "rope", "alibi", "t5"}) {
     auto s = make_position_scheme(params(k));
     CHECK_FALSE(s->adds_to_input());
-    CHECK_THROWS_AS(s->rows(4, 8), Error);
+    CHECK_THROWS_AS(s->input_rows(4, 8), Error);
     CHECK_FALSE(s->where_position_enters().empty());
   }
-  CHECK(make_position_scheme(params(SchemeKind::None))->interaction(3, 4).isZero());
+  CHECK(make_position_scheme(params("none"))->interaction(3, 4).isZero());
 }
 
 TEST_CASE("bad parameters are refused with a message") {
-  SchemeParams p = params(SchemeKind::Rope);
+  SchemeParams p = params("rope");
   p.rotary_fraction = 1.5;
   CHECK_THROWS_AS(make_position_scheme(p), Error);
-  p = params(SchemeKind::Sinusoidal);
+  p = params("sinusoidal");
   p.base = 0;
   CHECK_THROWS_AS(make_position_scheme(p), Error);
   p.base = std::numeric_limits<double>::quiet_NaN();
   CHECK_THROWS_AS(make_position_scheme(p), Error);
-  p = params(SchemeKind::T5);
+  p = params("t5");
   p.buckets = 1;
   CHECK_THROWS_AS(make_position_scheme(p), Error);
-  CHECK_THROWS_AS(make_position_scheme(params(SchemeKind::Sinusoidal))->interaction(0, 4), Error);
-  CHECK_THROWS_AS(make_position_scheme(params(SchemeKind::Sinusoidal))->interaction(100000, 4), Error);
+  CHECK_THROWS_AS(make_position_scheme(params("sinusoidal"))->interaction(0, 4), Error);
+  CHECK_THROWS_AS(make_position_scheme(params("sinusoidal"))->interaction(100000, 4), Error);
 }
 
 TEST_CASE("offset profile: constant diagonals for RoPE, mean per offset in general") {
-  const MatrixRM s = make_position_scheme(params(SchemeKind::Rope))->interaction(16, 32);
+  const MatrixRM s = make_position_scheme(params("rope"))->interaction(16, 32);
   const std::vector<double> prof = interaction_offset_profile(s);
   for (int o = 0; o < 16; ++o) CHECK(prof[o] == doctest::Approx(s(15, 15 - o)).epsilon(1e-6));
   CHECK(prof[0] == doctest::Approx(1.0));
-  CHECK(parse_scheme_kind("alibi") == SchemeKind::Alibi);
-  CHECK_FALSE(parse_scheme_kind("bogus").has_value());
+  CHECK(std::string(scheme_info("alibi").name) == "alibi");
+  CHECK(std::string(scheme_info("sin").name) == "sinusoidal");
+  CHECK(find_scheme("bogus") == nullptr);
+  CHECK_THROWS_AS(scheme_info("bogus"), Error);
 }

@@ -1,6 +1,7 @@
 // Argument parsing, shared scheme options and matrix output for embedscope-cli.
 #include "cli_args.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -106,43 +107,76 @@ void Args::finish() const {
   if (!unused.empty()) throw Error("this command does not take " + unused + " (see --help)");
 }
 
+std::string scheme_help_text() {
+  std::ostringstream os;
+  os << "Position schemes (--scheme NAME; the same options for every command):\n";
+  for (const SchemeInfo* s : scheme_registry()) {
+    os << "  " << s->name << std::string(s->name && std::strlen(s->name) < 15 ? 15 - std::strlen(s->name) : 1, ' ')
+       << s->summary << "\n" << std::string(17, ' ') << "[" << position_entry_text(s->entry) << "; trained weights "
+       << s->weights << "]";
+    for (const ParamSpec& p : s->params) {
+      const std::string_view cli = p.cli;
+      if (p.choices[0] && (cli == p.choices[0] || cli == p.choices[1]))
+        os << " --" << p.choices[0] << "|--" << p.choices[1];
+      else if (p.choices[0])
+        os << " --" << p.cli << " " << p.choices[0] << "|" << p.choices[1];
+      else
+        os << " --" << p.cli << " N";
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
 std::optional<SchemeParams> read_scheme_options(Args& args, const SchemeParams& base,
                                                 bool require_scheme) {
+  // Every option comes from the scheme registry: a new scheme's parameters need no code here.
   SchemeParams p = base;
   bool any = false;
   if (std::optional<std::string> name = require_scheme ? std::optional(args.require("scheme"))
                                                        : args.get("scheme")) {
-    std::optional<SchemeKind> kind = parse_scheme_kind(*name);
-    if (!kind)
-      throw Error("unknown scheme '" + *name + "' (known: none, learned, sinusoidal, rope, alibi, t5)");
-    p.kind = *kind;
+    const SchemeInfo& info = scheme_info(*name);
+    if (p.kind != info.name) {
+      p.kind = info.name;
+      if (info.adopt) info.adopt(p);
+    }
     any = true;
   }
-  if (auto v = args.get_double_opt("base", 1.0000001, 1e12)) p.base = *v, any = true;
-  if (auto v = args.get("layout")) {
-    if (*v == "interleaved") p.layout = SinusoidLayout::Interleaved;
-    else if (*v == "halves") p.layout = SinusoidLayout::Halves;
-    else throw Error("--layout is interleaved or halves (got '" + *v + "')");
-    any = true;
+  // The union of all schemes' options (each a field of SchemeParams), read once each; a
+  // choice is --NAME VALUE, or a lone --VALUE flag (--causal, --bidirectional).
+  std::vector<const ParamSpec*> specs;
+  for (const SchemeInfo* s : scheme_registry())
+    for (const ParamSpec& spec : s->params)
+      if (std::none_of(specs.begin(), specs.end(), [&](const ParamSpec* o) { return o->field == spec.field; }))
+        specs.push_back(&spec);
+  for (const ParamSpec* spec : specs) {
+    std::optional<double> v;
+    if (spec->choices[0] && (std::string_view(spec->cli) == spec->choices[0] ||
+                             std::string_view(spec->cli) == spec->choices[1])) {
+      for (int c = 0; c < 2; ++c)  // flags: --causal / --bidirectional
+        if (args.flag(spec->choices[c])) {
+          if (v) throw Error("give --" + std::string(spec->choices[0]) + " or --" + spec->choices[1] + ", not both");
+          v = c;
+        }
+    } else if (spec->choices[0]) {
+      if (std::optional<std::string> word = args.get(spec->cli)) {
+        for (int c = 0; c < 2; ++c)
+          if (*word == spec->choices[c] || (c == 1 && *word == "half-split")) v = c;
+        if (!v)
+          throw Error("--" + std::string(spec->cli) + " is " + spec->choices[0] + " or " + spec->choices[1] + " (got '" +
+                      *word + "')");
+      }
+    } else if (spec->integer) {
+      if (auto x = args.get_int_opt(spec->cli, static_cast<long long>(spec->min), static_cast<long long>(spec->max)))
+        v = static_cast<double>(*x);
+    } else {
+      v = args.get_double_opt(spec->cli, spec->min, spec->max);
+    }
+    if (v) {
+      set_param(p, *spec, *v);
+      any = true;
+    }
   }
-  if (auto v = args.get_double_opt("rotary-fraction", 1e-9, 1.0)) p.rotary_fraction = *v, any = true;
-  if (auto v = args.get("pairs")) {
-    if (*v == "interleaved") p.pairs = RopePairs::Interleaved;
-    else if (*v == "half" || *v == "half-split") p.pairs = RopePairs::HalfSplit;
-    else throw Error("--pairs is interleaved or half (got '" + *v + "')");
-    any = true;
-  }
-  if (auto v = args.get_int_opt("head-dim", 2, 65536)) p.head_dim = static_cast<int>(*v), any = true;
-  if (auto v = args.get_int_opt("heads", 1, 4096)) {
-    p.heads = static_cast<int>(*v);
-    if (p.head > p.heads) p.head = 1;
-    any = true;
-  }
-  if (auto v = args.get_int_opt("head", 1, 4096)) p.head = static_cast<int>(*v), any = true;
-  if (auto v = args.get_int_opt("buckets", 2, 65536)) p.buckets = static_cast<int>(*v), any = true;
-  if (auto v = args.get_int_opt("max-distance", 2, 1LL << 30)) p.max_distance = static_cast<int>(*v), any = true;
-  if (args.flag("causal")) p.causal = true, any = true;
-  if (args.flag("bidirectional")) p.causal = false, any = true;
   if (!any) return std::nullopt;
   return p;
 }

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "model_source.h"
-#include "position_scheme.h"
+#include "position/scheme.h"
 #include "types.h"
 
 #include <functional>
@@ -44,6 +44,9 @@ class Args {
 // --head-dim --heads --head --buckets --max-distance --causal. Starts from `base` (e.g. a
 // model's own parameters) and applies what the user gave. Returns nullopt when the user gave
 // no scheme option at all.
+// "Position schemes (--scheme NAME) ..." for --help: every scheme of the registry with its
+// summary and options.
+std::string scheme_help_text();
 std::optional<SchemeParams> read_scheme_options(Args& args, const SchemeParams& base,
                                                 bool require_scheme);
 

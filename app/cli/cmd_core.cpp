@@ -107,7 +107,7 @@ int cmd_positions(Args& args) {
   args.finish();
   if (!scheme->adds_to_input())
     throw Error(scheme->name() + " adds no rows at the input. " + scheme->where_position_enters());
-  write_matrix(scheme->rows(n, dim.value_or(model ? model->dim() : 0)), format, out);
+  write_matrix(scheme->input_rows(n, dim.value_or(model ? model->dim() : 0)), format, out);
   return 0;
 }
 
@@ -123,6 +123,7 @@ int cmd_interaction(Args& args) {
       model ? scheme_for(args, *model) : make_position_scheme(*read_scheme_options(args, SchemeParams{}, true));
   args.finish();
   write_matrix(scheme->interaction(n, dim), format, out);
+  std::cerr << "note: S[i][j] is " << scheme->interaction_meaning() << "\n";
   return 0;
 }
 
@@ -153,7 +154,7 @@ int cmd_counts(Args& args) {
   const std::optional<long long> d = args.get_int_opt("dim", 1, kMax);
   if (!v || !l || !d) throw Error("counts needs --vocab V --max-len L --dim D");
   SchemeParams base;
-  base.kind = SchemeKind::Learned;
+  base.kind = "learned";
   const SchemeParams p = read_scheme_options(args, base, false).value_or(base);
   const bool tied = args.flag("tied");
   const bool no_ln = args.flag("no-layer-norm");
@@ -163,12 +164,15 @@ int cmd_counts(Args& args) {
   const std::string sv = std::to_string(*v), sl = std::to_string(*l), sd = std::to_string(*d);
   std::cout << "component\tshape\tweights\n";
   std::cout << "token table\t" << sv << " x " << sd << '\t' << c.token_table << '\n';
-  if (p.kind == SchemeKind::Learned)
+  const SchemeInfo& info = scheme_info(p.kind);
+  if (p.kind == "learned")
     std::cout << "position table\t" << sl << " x " << sd << '\t' << c.position_table << '\n';
-  else if (p.kind == SchemeKind::T5)
+  else if (p.kind == "t5")
     std::cout << "T5 bucket biases\t" << p.buckets << " x " << p.heads << '\t' << c.scheme_bias << '\n';
+  else if (std::string_view(info.weights) == "0")
+    std::cout << "positions (" << p.kind << ")\tformula\t0\n";
   else
-    std::cout << "positions (" << scheme_kind_name(p.kind) << ")\tformula\t0\n";
+    std::cout << "positions (" << p.kind << ")\tinside attention\t0\t(not input-stage: " << info.weights << ")\n";
   if (types > 0) std::cout << "token-type table\t" << types << " x " << sd << '\t' << c.token_type_table << '\n';
   if (!no_ln) std::cout << "LayerNorm\t2 x " << sd << '\t' << c.layer_norm << '\n';
   std::cout << "total\t\t" << c.total << '\n';
@@ -189,17 +193,17 @@ int cmd_repeats(Args& args) {
     std::cout << "no repeated tokens in this text\n";
     return 0;
   }
-  std::cout << "token\tid\ti\tj\ttoken_l2\ttoken_cos\tcombined_l2\tcombined_cos\trope_score\tbias_row_max_diff\n";
+  std::cout << "token\tid\ti\tj\ttoken_l2\ttoken_cos\tcombined_l2\tcombined_cos\trope_token_row_score"
+               "\tbias_shift\tbias_shift_spread\twindow_extra_keys\n";
+  auto opt = [](const std::optional<double>& v) { return v ? fmt(*v) : std::string("-"); };
   for (const RepeatedTokenGroup& g : groups)
     for (const RepeatedTokenPair& p : g.pairs)
       std::cout << escape_token_text(g.text) << '\t' << g.id << '\t' << p.i << '\t' << p.j << '\t'
                 << fmt(p.token_l2) << '\t' << fmt(p.token_cos) << '\t' << fmt(p.combined_l2) << '\t'
-                << fmt(p.combined_cos) << '\t' << (p.rope_score ? fmt(*p.rope_score) : "-") << '\t'
-                << (p.bias_row_max_diff ? fmt(*p.bias_row_max_diff) : "-") << '\n';
-  if (!scheme->adds_to_input())
-    std::cerr << "note: " << scheme->name()
-              << " adds nothing at the input, so equal tokens keep identical combined rows; "
-                 "they diverge inside attention (rope_score / bias_row_max_diff)\n";
+                << fmt(p.combined_cos) << '\t' << opt(p.rope_self_score) << '\t' << opt(p.bias_shift) << '\t'
+                << opt(p.bias_shift_spread) << '\t'
+                << (p.window_extra_keys ? std::to_string(*p.window_extra_keys) : std::string("-")) << '\n';
+  std::cerr << "note: " << scheme->repeated_token_story() << "\n";
   return 0;
 }
 
@@ -225,9 +229,11 @@ ES_CLI_COMMAND({"positions", "positions --scheme NAME --n N --dim D [scheme opti
                 cmd_positions});
 ES_CLI_COMMAND({"interaction", "interaction --scheme NAME --n N [--dim D] [scheme options] [--model M]",
                 "The position-interaction matrix S (n, n) as CSV: cosine of position rows (additive\n"
-                "schemes), (2/d_r) sum_k cos((i-j) theta_k) (rope), -m_h (i-j) with the future masked\n"
-                "as nan (alibi, --heads H --head h), bucket(j-i) or its learned bias (t5).\n"
-                "--dim defaults to the model's width or 64.",
+                "schemes), (2/d_head) sum_k cos((i-j) theta_k) + (1 - d_r/d_head) (rope), -m_h (i-j)\n"
+                "(alibi, --heads H --head h), bucket(j-i) or its learned bias (t5), term (d) of\n"
+                "Transformer-XL with stand-ins v = 1, W = I, the log bucket of i-j or the cosine of\n"
+                "its trained embedding with offset 0's (deberta). Causal: cells j > i are nan.\n"
+                "A note on stderr says what one cell means. --dim defaults to the model's width or 64.",
                 cmd_interaction});
 ES_CLI_COMMAND({"alibi-slopes", "alibi-slopes --heads H [--log2]",
                 "The ALiBi slope of each head, one per line (heads 1..H), for any H.", cmd_alibi_slopes});
@@ -243,8 +249,13 @@ ES_CLI_COMMAND({"counts", "counts --vocab V --max-len L --dim D [--scheme NAME] 
 ES_CLI_COMMAND({"repeats", "repeats --text TEXT [--model M] [scheme options]",
                 "The repeated-token table: for every pair of positions holding the same token, L2\n"
                 "distance and cosine in the token view (0 and 1) and the combined view, and for\n"
-                "schemes that add nothing at the input, where they diverge: rope_score =\n"
-                "<R_i x, R_j x>/|x|^2, bias_row_max_diff = max |S[i][k] - S[j][k]|.",
+                "schemes that add nothing at the input, where they diverge:\n"
+                "  rope_token_row_score  <R_i x, R_j x>/|x|^2 for the TOKEN ROW x (a proxy for q.k)\n"
+                "  bias_shift            mean of S[j][k] - S[i][k] over the keys both see\n"
+                "  bias_shift_spread     its max - min: 0 means a constant shift, which softmax\n"
+                "                        ignores (ALiBi): both weigh the shared keys identically\n"
+                "  window_extra_keys     causal models: keys the later one alone sees (j - i)\n"
+                "A note on stderr says what the scheme does to the pair.",
                 cmd_repeats});
 
 }  // namespace es::cli

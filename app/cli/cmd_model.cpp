@@ -64,20 +64,32 @@ int cmd_info(Args& a) {
 
   const SchemeParams p = m->default_scheme();
   const std::unique_ptr<PositionScheme> scheme = make_model_scheme(*m);
-  os << "scheme\t" << scheme_kind_name(p.kind) << "\n";
+  os << "scheme\t" << p.kind << "\n";
   os << "scheme parameters\t" << scheme->describe() << "\n";
   os << "where position enters\t" << scheme->where_position_enters() << "\n";
   os << "adds to the input\t" << (scheme->adds_to_input() ? "yes" : "no: equal tokens have identical input rows")
      << "\n";
   if (const std::optional<long long> lmax = scheme->max_positions()) os << "max positions\t" << *lmax << "\n";
   const std::optional<LayerNormParams> ln = m->first_layer_norm();
-  if (ln) os << "first LayerNorm\t" << ln->label << " (eps " << ln->eps << ")\n";
-  else os << "first LayerNorm\tnone at the input\n";
-  if (p.kind == SchemeKind::T5) os << "T5 bucket biases\t" << (m->t5_bias() ? "learned, layer 0" : "not in the checkpoint") << "\n";
+  if (ln)
+    os << "first norm\t" << (ln->kind == NormKind::LayerNorm ? "LayerNorm" : "RMSNorm") << ": " << ln->label
+       << " (eps " << ln->eps << ")\n";
+  else os << "first norm\tnone at the input\n";
+  if (m->position_offset()) os << "position offset\ttoken i uses position row i + " << m->position_offset() << "\n";
+  if (!m->config_note().empty()) os << "not applied\t" << m->config_note() << "\n";
+  os << "S means\t" << scheme->interaction_meaning() << "\n";
+  const SchemeData data = m->scheme_data();
+  if (p.kind == "t5")
+    os << "T5 bucket biases\t"
+       << (data.bucket_bias ? data.source : std::string("no encoder table in the checkpoint")) << "; "
+       << (data.bucket_bias_causal ? data.source_causal : std::string("no decoder table")) << "\n";
+  if (p.kind == "deberta")
+    os << "relative embeddings\t" << (data.relative_embeddings ? data.source : std::string("not in the checkpoint"))
+       << "\n";
 
   const std::optional<TableMap> pos = m->position_table();
-  const std::optional<TableMap> types = checkpoint_token_type_table(*m);
-  const WeightCounts c = count_input_weights(v, pos ? pos->rows() : 0, d, p, m->tied_embeddings(), ln.has_value(),
+  const std::optional<TableMap> types = m->token_type_table();
+  const WeightCounts c = count_input_weights(v, pos ? pos->rows() + m->position_offset() : 0, d, p, m->tied_embeddings(), ln.has_value(),
                                              types ? types->rows() : 0);
   os << "input-stage weights:\n";
   os << "  token table\t" << grouped(c.token_table) << "\n";

@@ -146,7 +146,7 @@ int cmd_pca(Args& args) {
     std::optional<TableMap> pos = model->position_table();
     if (!pos)
       throw Error(model->name() + " has no learned position table (its scheme is " +
-                  scheme_kind_name(model->default_scheme().kind) + "); use --table token");
+                  model->default_scheme().kind + "); use --table token");
     return pos;
   }();
   const PcaBasis basis = fit_pca(*table, k);

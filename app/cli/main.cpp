@@ -18,9 +18,7 @@ void print_usage(std::ostream& os) {
   for (const auto& c : commands) os << "  " << c.synopsis << "\n";
   os << "\nModels (--model): classroom[:V=8,L=6,d=4,seed=42], gpt2-untrained[:seed=1234], a\n"
         "safetensors file or folder, or a name in the Hugging Face cache (e.g. gpt2).\n"
-        "Scheme options (the same for every command): --scheme none|learned|sinusoidal|rope|alibi|t5\n"
-        "  --base B  --layout interleaved|halves  --rotary-fraction F  --pairs interleaved|half\n"
-        "  --head-dim W  --heads H  --head h  --buckets B  --max-distance M  --causal|--bidirectional\n"
+        "\n" << es::cli::scheme_help_text() <<
         "Matrices print as CSV (no header, no index, 9 significant digits, masked cells 'nan').\n"
         "Errors: one line on stderr, exit status 1 (2 for a usage error).\n";
 }

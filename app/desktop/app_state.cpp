@@ -42,7 +42,7 @@ std::optional<ViewId> parse_view_id(std::string_view name) {
 AppState::AppState() {
   std::shared_ptr<const ModelSource> m = make_classroom_model();
   SchemeParams p = m->default_scheme();
-  p.kind = SchemeKind::Learned;
+  p.kind = "learned";
   if (!recompute(m, p, "the cat sat on the mat", false))
     throw Error("the built-in default could not be computed: " + status_);
   status_ = "Classroom model loaded: the two \"the\" share a token row; learned positions make "
@@ -136,13 +136,12 @@ bool AppState::set_text_and_scheme(const std::optional<std::string>& text,
   return ok;
 }
 
-SchemeParams AppState::params_for_kind(SchemeKind kind) const {
+SchemeParams AppState::params_for_kind(std::string_view kind) const {
+  const SchemeInfo& info = scheme_info(kind);
+  if (model_->default_scheme().kind == info.name) return model_->default_scheme();
   SchemeParams p = scheme_->params();
-  p.kind = kind;
-  if ((kind == SchemeKind::Alibi || kind == SchemeKind::T5) && p.heads < 2) {
-    p.heads = 8;
-    p.head = 1;
-  }
+  p.kind = info.name;
+  if (info.adopt) info.adopt(p);
   return p;
 }
 

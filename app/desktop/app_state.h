@@ -44,9 +44,9 @@ class AppState {
   // than the model's learned table is fine under a scheme that has no table, whatever order
   // the options came in. Either may be absent (keeps the current one).
   bool set_text_and_scheme(const std::optional<std::string>& text, const std::optional<SchemeParams>& params);
-  // The current parameters with another kind; a one-head model switching to ALiBi or T5 gets
-  // the published 8 heads (one head would show only the gentlest slope).
-  SchemeParams params_for_kind(SchemeKind kind) const;
+  // The parameters for another scheme (a registry name): the model's own when it is the
+  // model's scheme, else the current ones with that scheme's published defaults (registry adopt).
+  SchemeParams params_for_kind(std::string_view kind) const;
   // Opens a model synchronously (command line, tests). Throws es::Error.
   void open_model_now(const std::string& spec);
   // Opens a model on a worker thread; the window keeps running. poll() installs it.

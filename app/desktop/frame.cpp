@@ -232,82 +232,67 @@ void Frame::draw_control_strip() {
 }
 
 void Frame::draw_scheme_controls() {
+  // Every control comes from the scheme registry: a new scheme brings its own parameters.
   const float em = ImGui::GetFontSize();
   SchemeParams p = state_.scheme_params();
+  const SchemeInfo& info = scheme_info(p.kind);
   bool changed = false;
   ImGui::AlignTextToFramePadding();
   ImGui::TextUnformatted("Scheme");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(em * 8);
-  if (ImGui::BeginCombo("##scheme", scheme_kind_name(p.kind).c_str())) {
-    for (SchemeKind k : {SchemeKind::None, SchemeKind::Learned, SchemeKind::Sinusoidal, SchemeKind::Rope,
-                         SchemeKind::Alibi, SchemeKind::T5}) {
-      if (ImGui::Selectable(scheme_kind_name(k).c_str(), k == p.kind) && k != p.kind) {
-        p = state_.params_for_kind(k);
+  ImGui::SetNextItemWidth(em * 9);
+  if (ImGui::BeginCombo("##scheme", info.name)) {
+    for (const SchemeInfo* s : scheme_registry()) {
+      if (ImGui::Selectable(s->name, s == &info) && s != &info) {
+        p = state_.params_for_kind(s->name);
         changed = true;
       }
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: %s", s->title, s->summary);
     }
     ImGui::EndCombo();
   }
-  auto int_field = [&](const char* label, int* v, int lo, int hi) {
+  for (const ParamSpec& spec : info.params) {
+    if (changed) break;  // a new scheme: its own controls next frame
     ImGui::SameLine();
-    ImGui::TextUnformatted(label);
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(em * 6);
-    int x = *v;
-    if (ImGui::InputInt((std::string("##") + label).c_str(), &x) && x >= lo && x <= hi) {
-      *v = x;
-      changed = true;
+    const std::string id = std::string("##") + spec.cli;
+    double v = get_param(p, spec.field);
+    bool edited = false;
+    if (spec.choices[0]) {
+      int c = static_cast<int>(v);
+      ImGui::SetNextItemWidth(em * 8);
+      const char* items[2] = {spec.choices[0], spec.choices[1]};
+      if (ImGui::Combo(id.c_str(), &c, items, 2)) v = c, edited = true;
+    } else {
+      ImGui::TextUnformatted(spec.label);
+      ImGui::SameLine();
+      if (spec.integer) {
+        int x = static_cast<int>(v);
+        const int hi = spec.field == ParamField::Head ? p.heads : static_cast<int>(spec.max);
+        ImGui::SetNextItemWidth(em * 6);
+        if (ImGui::InputInt(id.c_str(), &x) && x >= spec.min && x <= hi) v = x, edited = true;
+      } else if (spec.log_scale) {
+        ImGui::SetNextItemWidth(em * 7);
+        if (ImGui::InputDouble(id.c_str(), &v, 0, 0, "%.0f", ImGuiInputTextFlags_EnterReturnsTrue) && v >= spec.min &&
+            v <= spec.max)
+          edited = true;
+      } else {
+        float f = static_cast<float>(v);
+        ImGui::SetNextItemWidth(em * 6);
+        if (ImGui::SliderFloat(id.c_str(), &f, static_cast<float>(std::max(spec.min, 0.05)),
+                               static_cast<float>(spec.max), "%.2f"))
+          v = f, edited = true;
+      }
     }
-  };
-  if (p.kind == SchemeKind::Sinusoidal || p.kind == SchemeKind::Rope) {
-    ImGui::SameLine();
-    ImGui::TextUnformatted("base");
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(em * 7);
-    double b = p.base;
-    if (ImGui::InputDouble("##base", &b, 0, 0, "%.0f", ImGuiInputTextFlags_EnterReturnsTrue) && b > 1) {
-      p.base = b;
-      changed = true;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", spec.help);
+    if (edited) {
+      try {
+        set_param(p, spec, v);
+        if (spec.field == ParamField::Heads) p.head = std::clamp(p.head, 1, p.heads);
+        changed = true;
+      } catch (const std::exception& e) {
+        state_.set_status(e.what(), true);
+      }
     }
-  }
-  if (p.kind == SchemeKind::Sinusoidal) {
-    ImGui::SameLine();
-    int layout = p.layout == SinusoidLayout::Interleaved ? 0 : 1;
-    ImGui::SetNextItemWidth(em * 11);
-    if (ImGui::Combo("##layout", &layout, "interleaved sin/cos\0[sin | cos] halves\0")) {
-      p.layout = layout == 0 ? SinusoidLayout::Interleaved : SinusoidLayout::Halves;
-      changed = true;
-    }
-  }
-  if (p.kind == SchemeKind::Rope) {
-    ImGui::SameLine();
-    ImGui::TextUnformatted("rotary");
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(em * 6);
-    float f = static_cast<float>(p.rotary_fraction);
-    if (ImGui::SliderFloat("##rot", &f, 0.05f, 1.0f, "%.2f") && f > 0) {
-      p.rotary_fraction = f;
-      changed = true;
-    }
-    ImGui::SameLine();
-    int pairs = p.pairs == RopePairs::Interleaved ? 0 : 1;
-    ImGui::SetNextItemWidth(em * 10);
-    if (ImGui::Combo("##pairs", &pairs, "interleaved pairs\0half-split pairs\0")) {
-      p.pairs = pairs == 0 ? RopePairs::Interleaved : RopePairs::HalfSplit;
-      changed = true;
-    }
-  }
-  if (p.kind == SchemeKind::Alibi || p.kind == SchemeKind::T5) {
-    int_field("heads", &p.heads, 1, 256);
-    p.head = std::clamp(p.head, 1, p.heads);
-    int_field("head", &p.head, 1, p.heads);
-  }
-  if (p.kind == SchemeKind::T5) {
-    int_field("buckets", &p.buckets, 2, 1024);
-    int_field("max dist", &p.max_distance, 2, 100000);
-    ImGui::SameLine();
-    if (ImGui::Checkbox("causal", &p.causal)) changed = true;
   }
   ImGui::SameLine();
   help_marker(state_.scheme().where_position_enters().c_str());

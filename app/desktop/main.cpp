@@ -135,9 +135,8 @@ void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o,
   if (!scheme && o.use_settings && !o.model) scheme = settings.get("scheme");
   std::optional<SchemeParams> params;
   if (scheme) {
-    std::optional<SchemeKind> kind = parse_scheme_kind(*scheme);
-    if (kind) params = state.params_for_kind(*kind);
-    else if (o.scheme) throw Error("unknown scheme '" + *scheme + "' (none, learned, sinusoidal, rope, alibi, t5)");
+    if (find_scheme(*scheme)) params = state.params_for_kind(*scheme);
+    else if (o.scheme) throw Error("unknown scheme '" + *scheme + "' (" + scheme_names() + ")");
   }
   if (!state.set_text_and_scheme(text, params)) {
     // What the command line asked for must work; remembered settings that no longer fit the
@@ -184,7 +183,7 @@ void store_settings(Settings& s, const AppState& state, const Frame& frame, GLFW
   s.set("view", view_id_name(state.view));
   s.set("text", state.text());
   s.set("model", state.model_spec());
-  s.set("scheme", scheme_kind_name(state.scheme_params().kind));
+  s.set("scheme", state.scheme_params().kind);
   for (const auto& [k, v] : frame.panel_options()) s.set(k, v);
 }
 

@@ -1,8 +1,10 @@
 #include "options.h"
 
+#include "position/scheme.h"
 #include "types.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 namespace es::ui {
@@ -21,15 +23,15 @@ int parse_int(const std::string& opt, const std::string& v, int lo, int hi) {
 }  // namespace
 
 std::string desktop_help_text() {
-  return R"(embedscope: see how a language model turns text into the vectors its first layer sees.
+  std::string text = R"(embedscope: see how a language model turns text into the vectors its first layer sees.
 
 Usage: embedscope [options]
 
   --text T              the sentence (default: "the cat sat on the mat")
   --model M             classroom (default), classroom:V=8,L=6,d=4,seed=42, gpt2-untrained,
                         a .safetensors file or model folder, or a Hugging Face cache name (gpt2)
-  --scheme S            none | learned | sinusoidal | rope | alibi | t5 (default: the model's own)
-  --view V              tokens | matrix | pca | schemes | model | vocab  (keys 1-6 in the window)
+  --scheme S            a position scheme (default: the model's own), one of:
+@SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab  (keys 1-6 in the window)
   --matrix-mode M       side (token | position | combined) | token | position | combined | normed
   --select P            select the token at position P (highlighted in every view)
   --set PANEL.KEY=VALUE a panel option, e.g. --set pca.vocab_layer=1 --set pca.position_layer=1
@@ -46,6 +48,12 @@ Settings (window size, UI scale, view, text, model, scheme) are kept in
 $XDG_CONFIG_HOME/embedscope/settings.ini (or ~/.config/embedscope/settings.ini); the options
 --screenshot, --frames and --bench-frames ignore them so that runs are reproducible.
 )";
+  // The schemes come from the registry, one line each.
+  std::string schemes;
+  for (const SchemeInfo* s : scheme_registry())
+    schemes += "                          " + std::string(s->name) + std::string(s->name && std::strlen(s->name) < 16 ? 16 - std::strlen(s->name) : 1, ' ') + s->title + "\n";
+  text.replace(text.find("@SCHEMES@"), 9, schemes);
+  return text;
 }
 
 DesktopOptions parse_desktop_options(int argc, char** argv) {

@@ -17,17 +17,6 @@ ImU32 token_colour(const AppState& state, int id, float alpha) {
   return categorical_colour(state.colour_slot(id), alpha);
 }
 
-std::string scheme_title(SchemeKind kind) {
-  switch (kind) {
-    case SchemeKind::None: return "No position scheme";
-    case SchemeKind::Learned: return "Learned absolute";
-    case SchemeKind::Sinusoidal: return "Sinusoidal";
-    case SchemeKind::Rope: return "RoPE";
-    case SchemeKind::Alibi: return "ALiBi";
-    case SchemeKind::T5: return "T5 relative bias";
-  }
-  return "?";
-}
 
 std::string row_label(const AppState& state, long long position) {
   const auto& texts = state.token_texts();

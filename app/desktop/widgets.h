@@ -19,8 +19,6 @@ Fonts& fonts();
 
 // The colour of a token id: equal ids share it everywhere in the program.
 ImU32 token_colour(const AppState& state, int id, float alpha = 1.0f);
-// "RoPE", "ALiBi", "T5 relative bias", ... for captions.
-std::string scheme_title(SchemeKind kind);
 // Row label for position i: "i  text".
 std::string row_label(const AppState& state, long long position);
 

@@ -158,12 +158,19 @@ class MatrixPanel final : public Panel {
 
   void caption(const AppState& state) {
     const InputEmbedding& e = state.embedding();
-    std::string text = "Each row is the vector one token brings into block 0 (n = " + std::to_string(e.token.rows()) +
-                       " tokens, d = " + std::to_string(e.token.cols()) + " dims). ";
+    // BERT, RoBERTa, BLOOM and DeBERTa normalise the sum before block 0: there the combined
+    // row is not yet what block 0 receives.
+    const std::optional<LayerNormParams> ln = state.model().first_layer_norm();
+    const bool normed_first = ln && ln->on_input;
+    std::string text = (normed_first ? "Each combined row is the sum before the model's embedding LayerNorm; block 0 "
+                                       "receives it normed (Normed view). n = "
+                                     : "Each combined row is the vector one token brings into block 0 (n = ") +
+                       std::to_string(e.token.rows()) + " tokens, d = " + std::to_string(e.token.cols()) + " dims). ";
     if (e.position_added)
-      text += "The position row is added to the token row: equal tokens get different combined rows.";
+      text += std::string(e.token_type_row ? "Token + token type + position = combined" : "Token + position = combined") +
+              ": equal tokens get different combined rows.";
     else
-      text += scheme_title(state.scheme_params().kind) + ": position rows are all zero. " +
+      text += scheme_info(state.scheme_params().kind).title + std::string(": position rows are all zero. ") +
               state.scheme().where_position_enters();
     wrapped_text(kMuted, text);
   }

@@ -69,28 +69,30 @@ class RepeatsPanel final : public Panel {
       ImGui::TableNextColumn();
       ImGui::Text("%s", format_value(pair.combined_cos).c_str());
       ImGui::PopStyleColor();
-      if (pair.rope_score) {
+      auto extra_row = [&](const char* label, const std::string& value, const char* tip) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
-        ImGui::TextUnformatted("RoPE q.k (1 = same position)");
-        ImGui::TableNextColumn();
-        ImGui::TextDisabled("-");
-        ImGui::TableNextColumn();
-        ImGui::PushStyleColor(ImGuiCol_Text, kAccent);
-        ImGui::Text("%s", format_value(*pair.rope_score).c_str());
-        ImGui::PopStyleColor();
-      }
-      if (pair.bias_row_max_diff) {
-        ImGui::TableNextRow();
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted("bias rows, max |diff|");
+        ImGui::TextUnformatted(label);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tip);
         ImGui::TableNextColumn();
         ImGui::PushStyleColor(ImGuiCol_Text, kAccent);
-        ImGui::Text("%s", format_value(*pair.bias_row_max_diff).c_str());
+        ImGui::TextUnformatted(value.c_str());
         ImGui::PopStyleColor();
         ImGui::TableNextColumn();
         ImGui::TextDisabled("-");
-      }
+      };
+      if (pair.rope_self_score)
+        extra_row("rotated token row . itself", format_value(*pair.rope_self_score),
+                  "<R_i x, R_j x> / |x|^2 for the token row x: a proxy for q.k (real q and k are projections "
+                  "of the normed row). 1 at offset 0; depends on the offset only.");
+      if (pair.bias_shift_spread)
+        extra_row("bias rows: shift / spread",
+                  format_value(pair.bias_shift.value_or(0)) + " / " + format_value(*pair.bias_shift_spread),
+                  "Over the keys both queries see: the mean and the max - min of S[j][k] - S[i][k]. Spread 0 is a "
+                  "constant shift, which softmax ignores.");
+      if (pair.window_extra_keys)
+        extra_row("keys only the later one sees", std::to_string(*pair.window_extra_keys),
+                  "A causal model: query j also sees the keys i+1..j.");
       ImGui::EndTable();
     }
     if (groups.size() > 1)
@@ -101,7 +103,7 @@ class RepeatsPanel final : public Panel {
     ImGui::BeginChild("where", ImVec2(0, 0), false);
     const float w = ImGui::GetContentRegionAvail().x;
     if (additive) {
-      wrapped_text(kMuted, "The " + scheme_title(state.scheme_params().kind) + " scheme adds a different position row at each "
+      wrapped_text(kMuted, "The " + std::string(scheme_info(state.scheme_params().kind).title) + " scheme adds a different position row at each "
                    "position, so the combined rows differ by P[" + std::to_string(pair.j) + "] - P[" +
                    std::to_string(pair.i) + "]:");
       diff_strip(state, pair, ImVec2(w, std::max(60.0f, ImGui::GetContentRegionAvail().y - 4)));
@@ -115,26 +117,20 @@ class RepeatsPanel final : public Panel {
   }
 
  private:
-  // One plain sentence per scheme that adds nothing at the input (FACTS.md section 2).
+  // What the scheme does to the pair, from the scheme itself (FACTS.md sections 2 and 8), with
+  // the pair's own numbers.
   static std::string divergence_text(const AppState& state, const RepeatedTokenPair& p) {
     const std::string ij = std::to_string(p.i) + " and " + std::to_string(p.j);
-    const std::string head = scheme_title(state.scheme_params().kind) + " adds nothing at the input: the input rows at " +
-                             ij + " stay identical (distance 0, cosine 1). ";
-    switch (state.scheme_params().kind) {
-      case SchemeKind::Rope:
-        return head + "They part ways inside attention, where q and k are rotated by their positions: the rotated "
-                      "q.k of this token with itself is " + format_value(p.rope_score.value_or(1.0)) +
-               " at offset " + std::to_string(p.j - p.i) + " (1 at offset 0).";
-      case SchemeKind::Alibi:
-        return head + "They part ways in the attention bias: every query row gets -slope x distance to each key, so "
-                      "their bias rows differ (below).";
-      case SchemeKind::T5:
-        return head + "They part ways in the attention bias: each (query, key) offset falls in a bucket with its own "
-                      "bias, so their bias rows differ (below).";
-      default:
-        return head + "Nothing else tells them apart either: without a position scheme the model sees a bag of "
-                      "tokens.";
-    }
+    std::string text = std::string(scheme_info(state.scheme_params().kind).title) +
+                       " adds nothing at the input: the input rows at " + ij +
+                       " stay identical (distance 0, cosine 1). " + state.scheme().repeated_token_story();
+    if (p.rope_self_score)
+      text += " The rotated token row scored with itself is " + format_value(*p.rope_self_score) + " at offset " +
+              std::to_string(p.j - p.i) + " (1 at offset 0; a proxy for q.k).";
+    if (p.bias_shift_spread)
+      text += " Here: shift " + format_value(p.bias_shift.value_or(0)) + ", spread " +
+              format_value(*p.bias_shift_spread) + " over the shared keys.";
+    return text;
   }
 
   // Two rows: token row j - row i (all zeros) and combined row j - row i.
@@ -189,8 +185,7 @@ class RepeatsPanel final : public Panel {
     spec.col_noun = "key";
     const int i = p.i, j = p.j;
     spec.row_label = [i, j](long long r) { return "S row of query " + std::to_string(r == 0 ? i : j); };
-    spec.title = state.scheme_params().kind == SchemeKind::Alibi ||
-                         (state.scheme_params().kind == SchemeKind::T5 && state.scheme_params().causal)
+    spec.title = state.scheme_params().causal
                      ? "where they diverge: their rows of S (grey hatch = masked future keys)"
                      : "where they diverge: their rows of S";
     const float bar = colour_bar_width(spec.range);

@@ -1,4 +1,4 @@
-// Scheme comparison: sinusoidal, learned, RoPE, ALiBi and T5 side by side on equal terms.
+// Scheme comparison: every scheme of the registry (but "none") side by side on equal terms.
 // Each column: where position enters (caption), what it adds at the input (rows heatmap or
 // "adds nothing"), its position-interaction matrix S (FACTS.md section 4) as a heatmap, S
 // against the offset i - j as a curve, and its trained-weight count. Shared controls and
@@ -46,8 +46,13 @@ const std::array<Preset, 7> kPresets = {{
     {"T5", {64, 64, 10000, 1.0f, false, 8, 1, 32, 128, false}, "relative bias, 32 buckets, max distance 128"},
 }};
 
-constexpr std::array<SchemeKind, 5> kKinds = {SchemeKind::Sinusoidal, SchemeKind::Learned, SchemeKind::Rope,
-                                              SchemeKind::Alibi, SchemeKind::T5};
+// The columns: the registry's schemes that say something about position.
+std::vector<const SchemeInfo*> compared_schemes() {
+  std::vector<const SchemeInfo*> out;
+  for (const SchemeInfo* s : scheme_registry())
+    if (s->entry != PositionEntry::Nowhere) out.push_back(s);
+  return out;
+}
 
 struct Column {
   std::unique_ptr<PositionScheme> scheme;
@@ -129,18 +134,21 @@ class SchemesPanel final : public Panel {
     ImVec2 start = ImGui::GetCursorPos();
     controls(em);
     if (!(c_ == computed_) || model_version_ != state.model_version()) compute(state);
-    wrapped_text(kMuted, "S[i][j] shows how position alone shapes the attention logit between query i and key j "
-                         "(additive: cosine of position rows; RoPE: rotated all-ones q.k; ALiBi and T5: the bias). "
-                         "The curve is S against the offset i - j.");
+    wrapped_text(kMuted, "S[i][j] shows how position alone shapes the attention logit between query i and key j; "
+                         "each column says what its S is. Sinusoidal and RoPE S are identical at equal width and base "
+                         "(both (2/d) sum_k cos((i - j) w_k)): a teaching point, not a bug. The curve is S against the "
+                         "offset i - j: the mean of each diagonal (for a learned table, whose diagonals need not be "
+                         "constant, that mean is all it shows).");
     ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
     const float h = std::max(200.0f, size.y - used.y);
-    const float col_w = (size.x - em * 0.5f * 4) / 5.0f;
+    const std::size_t count = kinds_.size();
+    const float col_w = (size.x - em * 0.5f * static_cast<float>(count - 1)) / static_cast<float>(count);
     ImVec2 origin = ImGui::GetCursorScreenPos();
-    for (size_t k = 0; k < kKinds.size(); ++k) {
+    for (size_t k = 0; k < count; ++k) {
       ImGui::SetCursorScreenPos(ImVec2(origin.x + static_cast<float>(k) * (col_w + em * 0.5f), origin.y));
       ImGui::PushID(static_cast<int>(k));
       ImGui::BeginChild("col", ImVec2(col_w, h), true, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
-      column(state, cols_[k], kKinds[k], ImVec2(col_w - em, h - em));
+      column(state, cols_[k], *kinds_[k], ImVec2(col_w - em, h - em));
       ImGui::EndChild();
       ImGui::PopID();
     }
@@ -210,7 +218,7 @@ class SchemesPanel final : public Panel {
     computed_ = c_;
     model_version_ = state.model_version();
     ++data_version_;
-    for (size_t k = 0; k < kKinds.size(); ++k) {
+    for (size_t k = 0; k < kinds_.size(); ++k) {
       Column& col = cols_[k];
       col.rows.reset();
       col.error.clear();
@@ -218,7 +226,8 @@ class SchemesPanel final : public Panel {
       col.profile.clear();
       try {
         SchemeParams p;
-        p.kind = kKinds[k];
+        p.kind = kinds_[k]->name;
+        if (kinds_[k]->adopt) kinds_[k]->adopt(p);
         p.base = c_.base;
         p.rotary_fraction = c_.rotary;
         p.pairs = c_.half_split ? RopePairs::HalfSplit : RopePairs::Interleaved;
@@ -226,9 +235,13 @@ class SchemesPanel final : public Panel {
         p.head = c_.head;
         p.buckets = c_.buckets;
         p.max_distance = c_.max_distance;
-        p.causal = c_.causal;
+        if (p.kind == "t5") p.buckets = c_.buckets, p.max_distance = c_.max_distance;
+        p.causal = p.kind == "alibi" || p.kind == "transformer-xl" || c_.causal;
         long long n = c_.n, d = c_.d;
-        if (p.kind == SchemeKind::Learned) {
+        const SchemeData own = state.model().scheme_data();
+        const bool model_has_weights = p.kind == state.model().default_scheme().kind &&
+                                       (own.bucket_bias || own.bucket_bias_causal || own.relative_embeddings);
+        if (kinds_[k]->needs_data) {
           // A learned table comes from a model: the one open now.
           if (!state.model().position_table())
             throw Error(state.model().name() + " has no learned position table (open GPT-2 or the classroom model)");
@@ -239,14 +252,16 @@ class SchemesPanel final : public Panel {
             n = *lmax;
           }
           col.note += (col.note.empty() ? "" : "; ") + std::string("table of ") + state.model().name();
-        } else if (p.kind == SchemeKind::T5 && state.model().t5_bias()) {
-          col.scheme = make_model_scheme(state.model(), p);
-          col.note = "learned biases of " + state.model().name();
+        } else if (model_has_weights) {
+          SchemeParams own_p = state.model().default_scheme();  // the trained weights fit only its settings
+          own_p.head = std::clamp(c_.head, 1, own_p.heads);
+          own_p.causal = p.causal;
+          col.scheme = make_model_scheme(state.model(), own_p);
+          col.note = "trained weights of " + state.model().name();
         } else {
           col.scheme = make_position_scheme(p);
-          if (p.kind == SchemeKind::T5) col.note = "no trained biases loaded: S shows the bucket number";
         }
-        if (col.scheme->adds_to_input()) col.rows = col.scheme->rows(n, d);
+        if (col.scheme->adds_to_input()) col.rows = col.scheme->input_rows(n, d);
         col.s = col.scheme->interaction(n, d);
         col.s_range = symmetric_range(col.s.data(), col.s.size());
         if (col.rows) col.rows_range = symmetric_range(col.rows->data(), col.rows->size());
@@ -259,10 +274,10 @@ class SchemesPanel final : public Panel {
     }
   }
 
-  void column(const AppState& state, Column& col, SchemeKind kind, ImVec2 size) {
+  void column(const AppState& state, Column& col, const SchemeInfo& kind, ImVec2 size) {
     const float line = ImGui::GetTextLineHeight();
     ImGui::PushFont(fonts().large);
-    ImGui::TextUnformatted(scheme_title(kind).c_str());
+    ImGui::TextUnformatted(kind.title);
     ImGui::PopFont();
     if (!col.error.empty()) {
       wrapped_text(kWarn, col.error);
@@ -270,6 +285,7 @@ class SchemesPanel final : public Panel {
     }
     float y0 = ImGui::GetCursorPosY();
     wrapped_text(kMuted, col.scheme->where_position_enters());
+    wrapped_text(kMuted, "S: " + col.scheme->interaction_meaning());
     ImGui::Text("trained weights: %s", thousands(col.weights).c_str());
     if (!col.note.empty()) wrapped_text(kMuted, col.note);
     float remaining = size.y - (ImGui::GetCursorPosY() - y0) - line * 5.0f;
@@ -317,7 +333,8 @@ class SchemesPanel final : public Panel {
   Controls c_, computed_{-1};
   int preset_ = -1;
   uint64_t model_version_ = 0, data_version_ = 0;
-  std::array<Column, 5> cols_;
+  std::vector<const SchemeInfo*> kinds_ = compared_schemes();
+  std::vector<Column> cols_ = std::vector<Column>(kinds_.size());
 };
 
 }  // namespace

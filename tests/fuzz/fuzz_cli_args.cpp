@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     es::cli::Args args(words);
     es::SchemeParams base;
-    base.kind = es::SchemeKind::Sinusoidal;
+    base.kind = es::"sinusoidal";
     const std::optional<es::SchemeParams> given = es::cli::read_scheme_options(args, base, false);
     const long long n = args.get_int("n", 4, 1, 48);
     const long long d = args.get_int("dim", 8, 1, 64);

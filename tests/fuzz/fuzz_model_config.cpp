@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)es::family_position_summary(c.family, p);
   (void)es::family_ties_by_default(c.family);
   ES_FUZZ_CHECK(es::normalise_family(c.model_type) == c.family, "family differs from normalise_family");
-  if (p.kind != es::SchemeKind::Learned) {
+  if (p.kind != es::"learned") {
     try {
       auto scheme = es::make_position_scheme(p);
       (void)scheme->describe();

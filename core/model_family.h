@@ -1,0 +1,61 @@
+// The family table: everything EmbedScope knows about a kind of model, in one row each.
+// The checkpoint loader, config.json reading, the model card, the presets and the CLI read it;
+// no other file keys on a family name.
+//
+//   family      model_type values   scheme       norm on/after the input    position rows
+//   gpt2        gpt2                learned      ln_1 inside block 0        rows 0..n-1
+//   bert        bert                learned*     LayerNorm on the input     rows 0..n-1 (+ token type)
+//   roberta     roberta, xlm-roberta, camembert  learned  LayerNorm on input rows 2..n+1
+//   deberta-v2  deberta-v2          deberta      LayerNorm on the input     none (v3)
+//   llama       llama, mistral, qwen2, gemma     rope  RMSNorm in layer 0   none
+//   gpt_neox    gpt_neox            rope 25%     LayerNorm in layer 0       none
+//   bloom       bloom               alibi        LayerNorm on the input     none
+//   mpt         mpt                 alibi**      LayerNorm in block 0       none
+//   falcon      falcon, RefinedWeb* rope/alibi** LayerNorm in layer 0       none
+//   t5          t5, mt5             t5           RMSNorm in block 0         none
+// * BERT position_embedding_type relative_key(_query): nothing added at the input.
+// ** MPT: attn_config.alibi; Falcon: "alibi" true -> ALiBi, false -> RoPE.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace es {
+
+enum class NormKind { LayerNorm, RmsNorm, RmsNormOnePlus };  // Gemma scales by (1 + weight)
+
+struct FamilyInfo {
+  const char* family;                     // "gpt2"
+  const char* display;                    // "GPT-2"
+  std::vector<const char*> model_types;   // config.json model_type values
+  const char* scheme;                     // registry name of its position scheme
+  bool causal;                            // decoder: keys after the query are masked
+  // Tensor names, each list tried in order (with and without the class prefix).
+  std::vector<const char*> token;         // (V, d)
+  std::vector<const char*> position;      // (L_max, d) learned absolute table
+  std::vector<const char*> token_type;    // (types, d)
+  std::vector<const char*> norm;          // prefix of .weight / .bias (or .gamma / .beta)
+  std::vector<const char*> head;          // an untied output head
+  std::vector<const char*> scheme_weights;// T5 encoder bias, DeBERTa rel_embeddings
+  std::vector<const char*> scheme_weights_causal;  // T5 decoder bias
+  std::vector<const char*> scheme_weights_norm;    // DeBERTa encoder.LayerNorm prefix
+  NormKind norm_kind;
+  bool norm_on_input;                     // part of the input stage (BERT, BLOOM, DeBERTa)
+  const char* norm_label;                 // where the norm sits, for captions
+  double default_eps;
+  int position_offset;                    // first position row used (RoBERTa: padding_idx + 1 = 2)
+  bool ties_by_default;                   // the transformers class ties the head to E
+  double default_rotary_fraction;         // RoPE families
+  int token_types_in_input;               // 1: token-type row 0 is part of the input sum
+};
+
+const std::vector<FamilyInfo>& family_table();
+// The row whose family or model_type matches; nullptr when none.
+const FamilyInfo* find_family(std::string_view family_or_model_type);
+// The family a set of tensor names belongs to (checkpoints without config.json); nullptr if none.
+const FamilyInfo* guess_family(const std::vector<std::string>& tensor_names);
+// "gpt2, bert, ..." for messages.
+std::string family_model_types();
+
+}  // namespace es

@@ -1,0 +1,78 @@
+// Learned absolute positions (GPT-2, BERT): row i of a trained table is added at position i.
+#include "scheme.h"
+#include "scheme_util.h"
+
+namespace es {
+namespace {
+
+using namespace scheme_util;
+
+class LearnedScheme final : public PositionScheme {
+ public:
+  LearnedScheme(SchemeParams p, MatrixRM table) : p_(std::move(p)), table_(std::move(table)) {}
+  const SchemeParams& params() const override { return p_; }
+  PositionEntry entry() const override { return PositionEntry::Input; }
+  std::string describe() const override {
+    return "Learned absolute positions (table of " + std::to_string(table_.rows()) + " x " +
+           std::to_string(table_.cols()) + ")";
+  }
+  std::string where_position_enters() const override {
+    return "Added to the input: row i of a trained table (" + std::to_string(table_.rows()) +
+           " rows) is added to the token row at position i.";
+  }
+  std::optional<long long> max_positions() const override { return table_.rows(); }
+  long long trained_weights(long long) const override { return table_.rows() * table_.cols(); }
+  MatrixRM input_rows(long long n, long long d) const override {
+    check_length(n, "learned positions");
+    check_range(n);
+    if (d != table_.cols())
+      throw Error("learned position table is " + std::to_string(table_.cols()) + " wide but the model's token rows are " +
+                  std::to_string(d) + " wide");
+    return table_.topRows(n);
+  }
+  MatrixRM interaction(long long n, long long) const override {
+    check_interaction_size(n);
+    check_range(n);
+    MatrixRM s = row_cosines(table_.topRows(n));
+    if (p_.causal) mask_future(s);
+    return s;
+  }
+  std::string interaction_meaning() const override {
+    return "cosine similarity of position rows i and j (not shift-invariant by construction: "
+           "a trained table may still come out close to it)";
+  }
+  std::string repeated_token_story() const override {
+    return "Equal tokens share a token row; adding position rows i and j makes their combined rows differ.";
+  }
+
+ private:
+  void check_range(long long n) const {
+    if (n > table_.rows())
+      throw Error("the sequence has " + std::to_string(n) + " tokens but the learned position table has only " +
+                  std::to_string(table_.rows()) + " rows (positions 0.." + std::to_string(table_.rows() - 1) +
+                  "); a learned table cannot extrapolate past its last row");
+  }
+  SchemeParams p_;
+  MatrixRM table_;  // (L_max, d) row-major
+};
+
+std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData data) {
+  if (!data.learned_table || data.learned_table->rows() < 1 || data.learned_table->cols() < 1)
+    throw Error("learned positions need a trained table: open a model that has one (classroom, gpt2-untrained, "
+                "GPT-2, BERT), or pick a formula scheme");
+  return std::make_unique<LearnedScheme>(p, std::move(*data.learned_table));
+}
+
+}  // namespace
+
+const SchemeInfo& learned_scheme_info() {
+  static const SchemeInfo info{
+      "learned", "Learned absolute", "A trained table of position rows added at the input (GPT-2, BERT)",
+      "L_max * d", PositionEntry::Input,
+      {{ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
+        {"bidirectional", "causal"}}},
+      &make, true};
+  return info;
+}
+
+}  // namespace es

@@ -1,0 +1,58 @@
+// The registry of position schemes: one line per scheme. A new scheme is one file in this
+// folder defining `const SchemeInfo& <name>_scheme_info()`, plus its line below.
+#include "scheme.h"
+
+#include <algorithm>
+
+#define ES_POSITION_SCHEMES(X) \
+  X(none)                      \
+  X(learned)                   \
+  X(sinusoidal)                \
+  X(rope)                      \
+  X(alibi)                     \
+  X(t5)                        \
+  X(transformer_xl)            \
+  X(deberta)
+
+namespace es {
+
+#define ES_DECLARE(name) const SchemeInfo& name##_scheme_info();
+ES_POSITION_SCHEMES(ES_DECLARE)
+#undef ES_DECLARE
+
+const std::vector<const SchemeInfo*>& scheme_registry() {
+#define ES_LIST(name) &name##_scheme_info(),
+  static const std::vector<const SchemeInfo*> all = {ES_POSITION_SCHEMES(ES_LIST)};
+#undef ES_LIST
+  return all;
+}
+
+const SchemeInfo* find_scheme(std::string_view name) {
+  if (name == "sin" || name == "sinusoid") name = "sinusoidal";
+  if (name == "absolute") name = "learned";
+  if (name == "transfo-xl" || name == "transformer_xl") name = "transformer-xl";
+  for (const SchemeInfo* s : scheme_registry())
+    if (name == s->name) return s;
+  return nullptr;
+}
+
+std::string scheme_names(std::string_view separator) {
+  std::string out;
+  for (const SchemeInfo* s : scheme_registry()) out += (out.empty() ? "" : std::string(separator)) + s->name;
+  return out;
+}
+
+const SchemeInfo& scheme_info(std::string_view name) {
+  if (const SchemeInfo* s = find_scheme(name)) return *s;
+  throw Error("unknown scheme '" + std::string(name) + "' (the position schemes: " + scheme_names() + ")");
+}
+
+std::unique_ptr<PositionScheme> make_position_scheme(const SchemeParams& p, SchemeData data) {
+  const SchemeInfo& info = scheme_info(p.kind);
+  SchemeParams canonical = p;
+  canonical.kind = info.name;
+  for (const ParamSpec& spec : info.params) set_param(canonical, spec, get_param(canonical, spec.field));  // validates
+  return info.make(canonical, std::move(data));
+}
+
+}  // namespace es

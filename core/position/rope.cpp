@@ -1,0 +1,121 @@
+// RoPE (Su et al. 2021): queries and keys rotated pairwise by m * theta_k, theta_k =
+// base^(-2k/d_r); dims past d_r pass through. Optional "rope_scaling" (FACTS.md section 8).
+#include "scheme.h"
+#include "scheme_util.h"
+
+#include <cmath>
+
+namespace es {
+namespace {
+
+using namespace scheme_util;
+
+class RopeScheme final : public PositionScheme {
+ public:
+  explicit RopeScheme(SchemeParams p) : p_(std::move(p)) {}
+  const SchemeParams& params() const override { return p_; }
+  PositionEntry entry() const override { return PositionEntry::QueryKeyRotation; }
+  std::string describe() const override {
+    std::string width = p_.head_dim > 0 ? "of " + std::to_string(p_.head_dim) + " head dims" : "of the head dims";
+    std::string s = "RoPE (base " + fmt_number(p_.base) + ", " + fmt_number(p_.rotary_fraction * 100) + "% " + width +
+                    ", " + (p_.pairs == RopePairs::Interleaved ? "interleaved pairs" : "half-split pairs");
+    const RopeScaling& sc = p_.rope_scaling;
+    if (!sc.type.empty())
+      s += sc.applied() ? ", " + sc.type + " scaling x" + fmt_number(sc.factor)
+                        : ", " + sc.type + " scaling NOT applied";
+    return s + ")";
+  }
+  std::string where_position_enters() const override {
+    std::string s = "Inside attention: queries and keys are rotated by an angle proportional to their position, so "
+                    "q.k depends only on the offset. Nothing is added at the input: two equal tokens keep identical "
+                    "input rows.";
+    if (!p_.rope_scaling.type.empty() && !p_.rope_scaling.applied())
+      s += " The checkpoint's \"" + p_.rope_scaling.type + "\" rope_scaling changes the frequencies or adds an "
+           "attention factor in ways EmbedScope does not apply: S shows unscaled RoPE.";
+    return s;
+  }
+  long long trained_weights(long long) const override { return 0; }
+
+  void rotate_qk(Eigen::Ref<MatrixRM> x, long long pos0, bool inverse) const override {
+    const int head = static_cast<int>(x.cols());
+    const int dr = rope_rotary_dims(head, p_.rotary_fraction);
+    const std::vector<double> theta = rope_frequencies(dr, p_.base, p_.rope_scaling);
+    for (Eigen::Index r = 0; r < x.rows(); ++r) {
+      const double m = static_cast<double>(pos0 + r) * (inverse ? -1.0 : 1.0);
+      float* row = x.row(r).data();
+      for (int k = 0; k < dr / 2; ++k) {
+        const int ia = p_.pairs == RopePairs::Interleaved ? 2 * k : k;
+        const int ib = p_.pairs == RopePairs::Interleaved ? 2 * k + 1 : k + dr / 2;
+        const double c = std::cos(m * theta[k]), s = std::sin(m * theta[k]);
+        const double a = row[ia], b = row[ib];
+        row[ia] = static_cast<float>(a * c - b * s);
+        row[ib] = static_cast<float>(a * s + b * c);
+      }
+    }
+  }
+
+  MatrixRM interaction(long long n, long long d) const override {
+    check_interaction_size(n);
+    check_dim(d, "RoPE");
+    // FACTS.md section 4: u = all ones over the whole head (rotated and pass-through dims):
+    // S = (2/d_head) sum_k cos((i - j) theta_k) + (1 - d_r/d_head), a function of i - j only.
+    const int head = p_.head_dim > 0 ? p_.head_dim : static_cast<int>(d);
+    const int dr = rope_rotary_dims(head, p_.rotary_fraction);
+    const std::vector<double> theta = rope_frequencies(dr, p_.base, p_.rope_scaling);
+    const double pass_through = 1.0 - static_cast<double>(dr) / head;
+    std::vector<float> by_offset(static_cast<std::size_t>(2 * n - 1));
+    for (long long o = -(n - 1); o <= n - 1; ++o) {
+      double sum = 0;
+      for (double t : theta) sum += std::cos(static_cast<double>(o) * t);
+      by_offset[static_cast<std::size_t>(o + n - 1)] = static_cast<float>(2.0 / head * sum + pass_through);
+    }
+    MatrixRM s = from_offsets(n, by_offset);
+    if (p_.causal) mask_future(s);
+    return s;
+  }
+  std::string interaction_meaning() const override {
+    return "<R_i u, R_j u> / |u|^2 for u = all ones over the head = (2/d_head) sum_k cos((i - j) theta_k) + "
+           "the unrotated share (1 - d_r/d_head): it depends on i - j only, and at full rotary equals "
+           "sinusoidal S at the same width and base";
+  }
+  std::string repeated_token_story() const override {
+    return "Equal tokens keep identical input rows. Inside attention their queries and keys are rotated by "
+           "different angles, so a score between them depends on the offset j - i only.";
+  }
+
+ private:
+  SchemeParams p_;
+};
+
+std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData) {
+  if (p.head_dim > 0) rope_rotary_dims(p.head_dim, p.rotary_fraction);  // validates
+  const RopeScaling& sc = p.rope_scaling;
+  if (sc.applied() && !(sc.factor > 0 && std::isfinite(sc.factor)))
+    throw Error("RoPE scaling: the factor must be a positive number (got " + fmt_number(sc.factor) + ")");
+  if (sc.type == "llama3" && !(sc.high_freq_factor > sc.low_freq_factor && sc.low_freq_factor > 0 &&
+                               sc.original_max_positions > 0))
+    throw Error("RoPE llama3 scaling needs 0 < low_freq_factor < high_freq_factor and a positive "
+                "original_max_position_embeddings");
+  return std::make_unique<RopeScheme>(p);
+}
+
+}  // namespace
+
+const SchemeInfo& rope_scheme_info() {
+  static const SchemeInfo info{
+      "rope", "RoPE", "Rotates q and k by position inside attention (LLaMA, Mistral, Qwen2, Pythia)", "0",
+      PositionEntry::QueryKeyRotation,
+      {{ParamField::Base, "base", "base", "rope_theta: 10000 (LLaMA 2), 500000 (LLaMA 3), 1000000 (Qwen2)", 1.0001,
+        1e12, false, true},
+       {ParamField::RotaryFraction, "rotary-fraction", "rotary fraction",
+        "share of each head's dims that rotate (Pythia: 0.25)", 1e-9, 1, false, false},
+       {ParamField::Pairs, "pairs", "pairs", "interleaved (2k, 2k+1) as Meta's code, or half (k, k + d_r/2) as HF",
+        0, 1, true, false, {"interleaved", "half"}},
+       {ParamField::HeadDim, "head-dim", "head width", "width of one head (0: the whole d)", 2, 65536, true, false},
+       {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
+        {"bidirectional", "causal"}}},
+      &make};
+  return info;
+}
+
+}  // namespace es

@@ -1,0 +1,183 @@
+// Position schemes: how a model tells position 3 from position 7.
+//
+// The one extension point for position information. A scheme is one file in core/position/
+// plus one line in registry.cpp; the registry tells the desktop's control strip, the Schemes
+// view, the CLI, `--help` and the captions everything they show, and the scheme exposes what it
+// does to a model as operations with documented shapes:
+//
+//   input_rows(n, d)            (n, d)  rows added to the token rows at the input
+//   rotate_qk(x, d_head, pos0)  (n, d_head) queries or keys rotated in place (RoPE)
+//   attention_bias(n, head)     (n, n)  added to the scaled attention logits of one head
+//                                       (ALiBi, T5); NaN where the key is masked
+//   relative_embeddings(k, d)   (k, d)  embeddings of relative distances 0..k-1 used by extra
+//                                       terms inside attention (Transformer-XL, DeBERTa)
+//   interaction(n, d)           (n, n)  the position-interaction matrix S, FACTS.md section 4
+//
+// A training loop runs the first four inside attention, forward and backward; every one is a
+// fixed function of positions (its weights, if any, are the scheme's own data), so a backward
+// pass needs only the same operation (rotations: the transpose, by -angle).
+#pragma once
+
+#include "../types.h"
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace es {
+
+enum class SinusoidLayout { Interleaved, Halves };  // (sin, cos) pairs, or [sin... | cos...]
+enum class RopePairs { Interleaved, HalfSplit };    // (2k, 2k+1) Meta/RoFormer; (k, k+d_r/2) HF/NeoX
+
+// LLaMA 3.1+ and other checkpoints rescale RoPE's frequencies (config.json "rope_scaling",
+// FACTS.md section 8). Only "llama3" and "linear" are applied; the others are read and named.
+struct RopeScaling {
+  std::string type;                 // "" (none), "llama3", "linear", "dynamic", "yarn", ...
+  double factor = 1.0;
+  double low_freq_factor = 1.0;     // llama3
+  double high_freq_factor = 4.0;    // llama3
+  double original_max_positions = 8192;  // llama3 (original_max_position_embeddings)
+  bool applied() const { return type == "llama3" || type == "linear"; }
+};
+
+// Every parameter a user of real models changes, for every scheme (each scheme reads the
+// fields its registry entry lists). Defaults are the published ones.
+struct SchemeParams {
+  std::string kind = "learned";                    // a registry name
+  double base = 10000.0;                           // sinusoidal, rope, transformer-xl
+  SinusoidLayout layout = SinusoidLayout::Interleaved;
+  double rotary_fraction = 1.0;                    // rope: d_r = fraction of the head width
+  RopePairs pairs = RopePairs::Interleaved;
+  int head_dim = 0;                                // rope: head width (0: the whole d)
+  RopeScaling rope_scaling;                        // rope
+  int heads = 8;                                   // alibi, t5, transformer-xl, deberta
+  int head = 1;                                    // head shown, 1-based
+  int buckets = 32;                                // t5: buckets; deberta: position_buckets
+  int max_distance = 128;                          // t5: max_distance; deberta: max_relative_positions
+  bool causal = false;                             // the model masks keys after the query
+};
+
+// Data a scheme may hold: a learned position table, learned biases per bucket and head, or
+// learned relative embeddings.
+struct SchemeData {
+  std::optional<MatrixRM> learned_table;       // (L_max, d) learned absolute positions
+  std::optional<MatrixRM> bucket_bias;         // (buckets, heads) T5 relative-attention bias
+  std::optional<MatrixRM> bucket_bias_causal;  // (buckets, heads) T5 decoder's (causal) bias
+  std::string source_causal;                   // its tensor name
+  std::optional<MatrixRM> relative_embeddings; // (rows, d) DeBERTa rel_embeddings, normalised
+  std::string source;                          // tensor names, for captions ("" when generated)
+};
+
+// Where position enters the model.
+enum class PositionEntry {
+  Nowhere,         // no position information at all
+  Input,           // rows added to the token rows
+  QueryKeyRotation,// q and k rotated by position
+  AttentionBias,   // a bias per (query, key) on the attention logits
+  AttentionTerms,  // extra terms in the attention score built from relative embeddings
+};
+std::string_view position_entry_text(PositionEntry e);  // "added at the input", ...
+
+class PositionScheme {
+ public:
+  virtual ~PositionScheme() = default;
+  virtual const SchemeParams& params() const = 0;
+  const std::string& name() const { return params().kind; }
+  // One line with the parameters, e.g. "RoPE (base 10000, 100% of 64 dims, interleaved pairs)".
+  virtual std::string describe() const = 0;
+  // An honest caption: where position enters the model, in two or three sentences.
+  virtual std::string where_position_enters() const = 0;
+  virtual PositionEntry entry() const = 0;
+  bool adds_to_input() const { return entry() == PositionEntry::Input; }
+  // Largest sequence length the scheme covers (learned: L_max); nullopt: formulas extrapolate.
+  virtual std::optional<long long> max_positions() const { return std::nullopt; }
+  // Trained weights of the scheme itself for model width d (learned: L_max * d).
+  virtual long long trained_weights(long long d) const = 0;
+
+  // [Operations] Each throws es::Error when the scheme does not have it (entry() says which it
+  // has), past its range, or for a width it cannot serve.
+  // (n, d) rows added at the input.
+  virtual MatrixRM input_rows(long long n, long long d) const;
+  // x (n, d_head), row r at position pos0 + r: rotated in place. inverse: by -angle (backward).
+  virtual void rotate_qk(Eigen::Ref<MatrixRM> x, long long pos0, bool inverse = false) const;
+  // (n, n) bias added to the scaled logits of head `head` (0-based); NaN = masked key.
+  virtual MatrixRM attention_bias(long long n, int head) const;
+  // (count, d) embeddings of relative distances; row r is the distance the scheme defines.
+  virtual MatrixRM relative_embeddings(long long count, long long d) const;
+
+  // Position-interaction matrix S (n, n), FACTS.md section 4, for the head params().head.
+  // Masked cells (keys after the query in a causal model) are NaN.
+  virtual MatrixRM interaction(long long n, long long d) const = 0;
+  // What one cell of S is, for captions and axis labels ("cosine of the position rows").
+  virtual std::string interaction_meaning() const = 0;
+  // What happens to two equal tokens at positions i < j, as one true sentence for a caption.
+  virtual std::string repeated_token_story() const = 0;
+};
+
+// [Registry] ----------------------------------------------------------------------------------
+
+// One parameter of a scheme: the field it sets in SchemeParams, how the UI and the CLI show it.
+enum class ParamField { Base, Layout, RotaryFraction, Pairs, HeadDim, Heads, Head, Buckets, MaxDistance, Causal };
+struct ParamSpec {
+  ParamField field;
+  const char* cli;        // "base" for --base
+  const char* label;      // "base" in the control strip
+  const char* help;       // one line for --help and tooltips
+  double min = 0, max = 0;// numbers; for choices 0..1
+  bool integer = false;
+  bool log_scale = false; // sliders: logarithmic (bases)
+  const char* choices[2] = {nullptr, nullptr};  // two named values (layout, pairs, causal)
+};
+double get_param(const SchemeParams& p, ParamField f);
+// Sets a field from a number (choices: 0 or 1). Throws es::Error when out of the spec's range.
+void set_param(SchemeParams& p, const ParamSpec& spec, double value);
+
+struct SchemeInfo {
+  const char* name;        // "rope": --scheme rope, settings, the registry key
+  const char* title;       // "RoPE"
+  const char* summary;     // one line: what it is and who uses it
+  const char* weights;     // trained weights, as a formula ("L_max * d", "0")
+  PositionEntry entry;
+  std::vector<ParamSpec> params;
+  // Builds the scheme; throws es::Error for parameters that make no sense or missing data.
+  std::unique_ptr<PositionScheme> (*make)(const SchemeParams&, SchemeData);
+  bool needs_data = false; // learned: cannot be built without a model's table
+  // Published defaults for the fields this scheme reads, applied when a user switches to it
+  // from another scheme (DeBERTa's 256 buckets are not T5's 32). May be null.
+  void (*adopt)(SchemeParams&) = nullptr;
+};
+
+// Every scheme, in the order the UI shows them.
+const std::vector<const SchemeInfo*>& scheme_registry();
+const SchemeInfo* find_scheme(std::string_view name);  // also a few aliases ("sin", "absolute")
+const SchemeInfo& scheme_info(std::string_view name);  // throws es::Error listing the names
+std::string scheme_names(std::string_view separator = ", ");  // "none, learned, ..."
+
+// Builds params.kind's scheme. Throws es::Error on parameters that make no sense.
+std::unique_ptr<PositionScheme> make_position_scheme(const SchemeParams& params, SchemeData data = {});
+
+// [Shared formulas] ---------------------------------------------------------------------------
+
+// Rotary width for a head of width head_dim: round(fraction * head_dim), made even.
+int rope_rotary_dims(int head_dim, double rotary_fraction);
+// theta_k = base^(-2k/d_r), k = 0 .. d_r/2 - 1.
+std::vector<double> rope_frequencies(int rotary_dims, double base);
+// The same after "rope_scaling" (llama3: per-frequency; linear: divided by factor).
+std::vector<double> rope_frequencies(int rotary_dims, double base, const RopeScaling& scaling);
+// Rotates x (length >= rotary_dims) in place as RoPE does at position m.
+void rope_rotate(std::span<float> x, int rotary_dims, double base, RopePairs pairs, double m);
+// ALiBi slopes for H heads, FACTS.md section 3 (any H >= 1, powers of two or not).
+std::vector<double> alibi_slopes(int heads);
+// HF T5 _relative_position_bucket for rel = key_pos - query_pos (float32 log, as HF does).
+int t5_relative_bucket(long long rel, bool bidirectional, int num_buckets, int max_distance);
+// HF DeBERTa-v2 make_log_bucket_position for rel = query_pos - key_pos.
+long long deberta_log_bucket(long long rel, int bucket_size, int max_position);
+
+// Mean of S along each offset: profile[o] = mean of S[i][i - o] over valid i, o = 0..n-1
+// (query after key). For shift-invariant schemes every diagonal is constant.
+std::vector<double> interaction_offset_profile(const MatrixRM& s);
+
+}  // namespace es
