@@ -1,6 +1,7 @@
 // Repeated tokens and where their equality ends (see repeats.h).
 #include "repeats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -109,6 +110,20 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
     return x.positions.front() < y.positions.front();
   });
   return groups;
+}
+
+std::string suggest_repeat_sentence(const Tokenizer* tokenizer) {
+  if (!tokenizer) return "";
+  for (const char* s : {"the cat sat on the mat", "I saw the cat and the dog", "the cat saw the dog and the bird",
+                        "a cat and a dog", "cat cat", "the the"}) {
+    try {
+      std::vector<int> ids = tokenizer->encode(s);
+      std::sort(ids.begin(), ids.end());
+      if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) return s;
+    } catch (const Error&) {
+    }
+  }
+  return "";
 }
 
 std::string token_label(const RepeatedTokenGroup& group) {

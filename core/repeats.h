@@ -46,6 +46,11 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
                                                      const Tokenizer* tokenizer,
                                                      const MatrixRM* interaction = nullptr);
 
+// A short sentence in which `tokenizer` gives some id twice, for suggestions on screen (GPT-2
+// splits "the cat sat on the mat" into "the"(1169) and " the"(262): no repeat there). Tries a
+// few candidates and returns the first that repeats; "" when none does (or no tokenizer).
+std::string suggest_repeat_sentence(const Tokenizer* tokenizer);
+
 // The group's token for sentences: its text quoted with spaces made visible ("\"␣the\""), or
 // "token #5" when no tokenizer named it (ids typed by hand).
 std::string token_label(const RepeatedTokenGroup& group);

@@ -2,10 +2,12 @@
 #include <doctest.h>
 
 #include "analysis.h"
+#include "bpe_tokenizer.h"
 #include "embedding.h"
 #include "model_source.h"
 #include "repeats.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace es;
@@ -269,4 +271,22 @@ TEST_CASE("gpt2-untrained: GPT-2 small's shapes and initialiser, clearly untrain
   auto again = make_gpt2_untrained_model();
   CHECK(again->token_table().row(12345) == e.row(12345));
   CHECK(m->tokenizer()->encode(" the") == std::vector<int>{262});
+}
+
+TEST_CASE("suggested sentences repeat an id under the model's own tokenizer") {
+  auto m = make_classroom_model();
+  const std::string s = suggest_repeat_sentence(m->tokenizer().get());
+  REQUIRE_FALSE(s.empty());
+  std::vector<int> ids = m->tokenizer()->encode(s);
+  std::sort(ids.begin(), ids.end());
+  CHECK(std::adjacent_find(ids.begin(), ids.end()) != ids.end());
+  CHECK(suggest_repeat_sentence(nullptr).empty());
+  // GPT-2: "the cat sat on the mat" is "the"(1169) ... " the"(262), no repeat (FACTS.md section 8).
+  if (std::shared_ptr<const Tokenizer> gpt2 = default_gpt2_tokenizer()) {
+    const std::string g = suggest_repeat_sentence(gpt2.get());
+    CHECK(g != "the cat sat on the mat");
+    std::vector<int> gi = gpt2->encode(g);
+    std::sort(gi.begin(), gi.end());
+    CHECK(std::adjacent_find(gi.begin(), gi.end()) != gi.end());
+  }
 }

@@ -45,6 +45,7 @@ AppState::AppState() {
   p.kind = "learned";
   if (!recompute(m, p, "the cat sat on the mat", false))
     throw Error("the built-in default could not be computed: " + status_);
+  repeat_sentence_ = suggest_repeat_sentence(model_->tokenizer().get());
   status_ = "Classroom model loaded: the two \"the\" share a token row; learned positions make "
             "their combined rows differ.";
 }
@@ -107,7 +108,10 @@ bool AppState::recompute(std::shared_ptr<const ModelSource> model, const SchemeP
         colour_slots_.push_back(id);
     if (selected_position >= length()) selected_position = -1;
     ++version_;
-    if (model_changed) ++model_version_;
+    if (model_changed) {
+      ++model_version_;
+      repeat_sentence_ = suggest_repeat_sentence(tok.get());
+    }
     return true;
   } catch (const std::exception& e) {
     set_status(std::string(e.what()) + " (kept the previous state)", true);

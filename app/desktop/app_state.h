@@ -79,6 +79,8 @@ class AppState {
   // appearance; ids not in the sentence get slots after them.
   int colour_slot(int id) const;
   std::string layer_norm_label() const { return ln_label_; }
+  // A sentence with a repeated id under this model's tokenizer ("" when it has none).
+  const std::string& repeat_sentence() const { return repeat_sentence_; }
 
   // Changes with every successful recompute; model_version() only when the model changes.
   uint64_t version() const { return version_; }
@@ -110,6 +112,7 @@ class AppState {
   std::optional<PcaBasis> pca_;
   std::vector<int> colour_slots_;  // ids in order of first appearance
   std::string ln_label_;
+  std::string repeat_sentence_;
   uint64_t version_ = 1, model_version_ = 1;
 
   std::future<std::shared_ptr<const ModelSource>> loading_;

@@ -258,6 +258,8 @@ void Frame::draw_scheme_controls() {
     double v = get_param(p, spec.field);
     bool edited = false;
     if (spec.choices[0]) {
+      ImGui::TextUnformatted(spec.label);
+      ImGui::SameLine();
       int c = static_cast<int>(v);
       ImGui::SetNextItemWidth(em * 8);
       const char* items[2] = {spec.choices[0], spec.choices[1]};

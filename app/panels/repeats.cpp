@@ -26,12 +26,13 @@ class RepeatsPanel final : public Panel {
     ImGui::TextUnformatted("Repeated tokens");
     ImGui::PopFont();
     if (groups.empty()) {
-      const bool words = state.model().family() == "classroom";
-      wrapped_text(kMuted, words ? "No token appears twice in this text. Type a sentence with a repeated word, "
-                                   "e.g. \"the cat sat on the mat\"."
-                                 : "No token id appears twice in this text. GPT-2's tokenizer gives \"the\" at the "
-                                   "start and \"\u2423the\" after a space different ids; try \"I saw the cat and "
-                                   "the dog\" for two equal tokens.");
+      // The suggestion is checked against this model's own tokenizer (GPT-2 gives "the" at the
+      // start and " the" after a space different ids).
+      const std::string& s = state.repeat_sentence();
+      wrapped_text(kMuted, s.empty() ? "No token id appears twice in this text. Type ids with a repeat, e.g. " +
+                                           default_ids_line(state.model()) + "."
+                                     : "No token id appears twice in this text. Try \"" + s +
+                                           "\": this model's tokenizer gives a repeated id there.");
       ImGui::EndChild();
       return;
     }
@@ -122,8 +123,8 @@ class RepeatsPanel final : public Panel {
   static std::string divergence_text(const AppState& state, const RepeatedTokenPair& p) {
     const std::string ij = std::to_string(p.i) + " and " + std::to_string(p.j);
     std::string text = std::string(scheme_info(state.scheme_params().kind).title) +
-                       " adds nothing at the input: the input rows at " + ij +
-                       " stay identical (distance 0, cosine 1). " + state.scheme().repeated_token_story();
+                       " adds nothing at the input (rows " + ij + ": distance 0, cosine 1). " +
+                       state.scheme().repeated_token_story();
     if (p.rope_self_score)
       text += " The rotated token row scored with itself is " + format_value(*p.rope_self_score) + " at offset " +
               std::to_string(p.j - p.i) + " (1 at offset 0; a proxy for q.k).";

@@ -139,13 +139,25 @@ class SchemesPanel final : public Panel {
                          "(both (2/d) sum_k cos((i - j) w_k)): a teaching point, not a bug. The curve is S against the "
                          "offset i - j: the mean of each diagonal (for a learned table, whose diagonals need not be "
                          "constant, that mean is all it shows).");
+    // The ticked schemes, as many as fit at a readable width (at least 15 em a column).
+    std::vector<std::size_t> visible;
+    for (std::size_t k = 0; k < kinds_.size(); ++k)
+      if (shown_[k]) visible.push_back(k);
+    const float gap = em * 0.5f;
+    const std::size_t fit = static_cast<std::size_t>(std::max(1.0f, std::floor((size.x + gap) / (em * 15 + gap))));
+    if (visible.size() > fit) {
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kAccent),
+                         "%zu of the ticked schemes fit at this size: untick some to see the others.", fit);
+      visible.resize(fit);
+    }
     ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
     const float h = std::max(200.0f, size.y - used.y);
-    const std::size_t count = kinds_.size();
-    const float col_w = (size.x - em * 0.5f * static_cast<float>(count - 1)) / static_cast<float>(count);
+    const std::size_t count = std::max<std::size_t>(1, visible.size());
+    const float col_w = (size.x - gap * static_cast<float>(count - 1)) / static_cast<float>(count);
     ImVec2 origin = ImGui::GetCursorScreenPos();
-    for (size_t k = 0; k < count; ++k) {
-      ImGui::SetCursorScreenPos(ImVec2(origin.x + static_cast<float>(k) * (col_w + em * 0.5f), origin.y));
+    for (size_t v = 0; v < visible.size(); ++v) {
+      const std::size_t k = visible[v];
+      ImGui::SetCursorScreenPos(ImVec2(origin.x + static_cast<float>(v) * (col_w + gap), origin.y));
       ImGui::PushID(static_cast<int>(k));
       ImGui::BeginChild("col", ImVec2(col_w, h), true, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
       column(state, cols_[k], *kinds_[k], ImVec2(col_w - em, h - em));
@@ -212,6 +224,19 @@ class SchemesPanel final : public Panel {
     ImGui::SameLine();
     ImGui::Checkbox("causal", &c_.causal);
     if (!(before == c_)) preset_ = -1;
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextDisabled("show:");
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    for (std::size_t k = 0; k < kinds_.size(); ++k) {
+      // Wrap to a new line when the next checkbox would be cut at the right edge.
+      const float w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x +
+                      ImGui::CalcTextSize(kinds_[k]->name).x;
+      ImGui::SameLine();
+      if (ImGui::GetCursorScreenPos().x + w > right) ImGui::NewLine();
+      bool on = shown_[k];
+      if (ImGui::Checkbox(kinds_[k]->name, &on)) shown_[k] = on;
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: %s", kinds_[k]->title, kinds_[k]->summary);
+    }
   }
 
   void compute(const AppState& state) {
@@ -233,8 +258,6 @@ class SchemesPanel final : public Panel {
         p.pairs = c_.half_split ? RopePairs::HalfSplit : RopePairs::Interleaved;
         p.heads = c_.heads;
         p.head = c_.head;
-        p.buckets = c_.buckets;
-        p.max_distance = c_.max_distance;
         if (p.kind == "t5") p.buckets = c_.buckets, p.max_distance = c_.max_distance;
         p.causal = p.kind == "alibi" || p.kind == "transformer-xl" || c_.causal;
         long long n = c_.n, d = c_.d;
@@ -277,7 +300,7 @@ class SchemesPanel final : public Panel {
   void column(const AppState& state, Column& col, const SchemeInfo& kind, ImVec2 size) {
     const float line = ImGui::GetTextLineHeight();
     ImGui::PushFont(fonts().large);
-    ImGui::TextUnformatted(kind.title);
+    ImGui::TextWrapped("%s", kind.title);
     ImGui::PopFont();
     if (!col.error.empty()) {
       wrapped_text(kWarn, col.error);
@@ -335,6 +358,7 @@ class SchemesPanel final : public Panel {
   uint64_t model_version_ = 0, data_version_ = 0;
   std::vector<const SchemeInfo*> kinds_ = compared_schemes();
   std::vector<Column> cols_ = std::vector<Column>(kinds_.size());
+  std::vector<bool> shown_ = std::vector<bool>(kinds_.size(), true);
 };
 
 }  // namespace

@@ -65,7 +65,11 @@ class TokensPanel final : public Panel {
                               ": one id, so one and the same token row. Only position can tell them apart.");
       }
     } else {
-      ImGui::TextDisabled("No token repeats in this text. Try \"the cat sat on the mat\" to see one.");
+      if (!state.repeat_sentence().empty())
+        ImGui::TextDisabled("No token repeats in this text. Try \"%s\" to see one.", state.repeat_sentence().c_str());
+      else
+        ImGui::TextDisabled("No token repeats in this text. Type ids with a repeat, e.g. %s.",
+                            default_ids_line(state.model()).c_str());
     }
     ImGui::EndChild();
     if (small_vocab) {
