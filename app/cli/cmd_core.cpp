@@ -4,6 +4,7 @@
 #include "bpe_tokenizer.h"
 #include "cli_args.h"
 #include "embedding.h"
+#include "pipeline.h"
 #include "repeats.h"
 #include "token_id_list.h"
 #include "word_tokenizer.h"
@@ -17,18 +18,20 @@ namespace es::cli {
 namespace {
 
 // Ids of the command's text (--text/--text-file with the model's tokenizer, or --ids).
-std::vector<int> sequence_ids(Args& args, const ModelSource& model) {
+// --text / --text-file / --ids and the scheme options, as one pipeline input.
+AnalysisInput analysis_input(Args& args, const ModelSource& model) {
+  AnalysisInput in;
   if (std::optional<std::string> ids = args.get("ids")) {
     if (args.get("text") || args.get("text-file")) throw Error("give --text or --ids, not both");
-    return parse_token_id_list(*ids, "--ids");
+    in.ids = parse_token_id_list(*ids, "--ids");
+  } else {
+    in.special_tokens = args.flag("special");
+    in.text = read_text(args);
+    if (!model.tokenizer())
+      throw Error(model.name() + " has no tokenizer EmbedScope reads (" + model.tokenizer_note() + "); give token ids with --ids");
   }
-  const bool special = args.flag("special");
-  const std::string text = read_text(args);
-  const std::shared_ptr<const Tokenizer> tok = model.tokenizer();
-  if (!tok) throw Error(model.name() + " has no tokenizer EmbedScope reads (" + model.tokenizer_note() + "); give token ids with --ids");
-  std::vector<int> ids = tok->encode(text, special);
-  if (ids.empty()) throw Error("the text gives no tokens (it is empty or only spaces the tokenizer drops)");
-  return ids;
+  in.scheme = read_scheme_options(args, model.default_scheme(), false);
+  return in;
 }
 
 std::unique_ptr<PositionScheme> scheme_for(Args& args, const ModelSource& model) {
@@ -68,23 +71,19 @@ int cmd_tokens(Args& args) {
 }
 
 int cmd_embed(Args& args) {
-  const std::unique_ptr<ModelSource> model = open_model_option(args, "classroom");
-  const std::unique_ptr<PositionScheme> scheme = scheme_for(args, *model);
-  const std::vector<int> ids = sequence_ids(args, *model);
+  const std::shared_ptr<const ModelSource> model = open_model_option(args, "classroom");
+  const AnalysisInput input = analysis_input(args, *model);
   const std::string view_name = args.get_or("view", "combined");
   const std::optional<EmbeddingView> view = parse_embedding_view(view_name);
   if (!view) throw Error("--view is token, position, combined or normed (got '" + view_name + "')");
   const MatrixFormat format = parse_matrix_format(args.get_or("format", "csv"));
   const std::optional<std::string> out = args.get("out");
   args.finish();
-  std::optional<LayerNormParams> ln;
-  if (*view == EmbeddingView::Normed) {
-    ln = model->first_layer_norm();
-    if (!ln) ln = identity_layer_norm(model->dim());
-  }
-  const InputEmbedding e = compute_input_embedding(*model, *scheme, ids, ln ? &*ln : nullptr);
+  const std::shared_ptr<const Analysis> a = analyse(model, input);
+  const InputEmbedding& e = a->embedding();
   if (*view == EmbeddingView::Position && !e.position_added)
-    std::cerr << "note: " << scheme->name() << " adds nothing at the input; the position rows are zero\n";
+    std::cerr << "note: " << a->scheme().name() << " adds nothing at the input; the position rows are zero\n";
+  if (*view == EmbeddingView::Normed) std::cerr << "note: normed with " << a->norm_label() << "\n";
   write_matrix(e.view(*view), format, out);
   return 0;
 }
@@ -183,12 +182,12 @@ int cmd_counts(Args& args) {
 }
 
 int cmd_repeats(Args& args) {
-  const std::unique_ptr<ModelSource> model = open_model_option(args, "classroom");
-  const std::unique_ptr<PositionScheme> scheme = scheme_for(args, *model);
-  const std::vector<int> ids = sequence_ids(args, *model);
+  const std::shared_ptr<const ModelSource> model = open_model_option(args, "classroom");
+  const AnalysisInput input = analysis_input(args, *model);
   args.finish();
-  const InputEmbedding e = compute_input_embedding(*model, *scheme, ids);
-  const std::vector<RepeatedTokenGroup> groups = find_repeated_tokens(e, *scheme, model->tokenizer().get());
+  const std::shared_ptr<const Analysis> a = analyse(model, input);
+  const PositionScheme* scheme = &a->scheme();
+  const std::vector<RepeatedTokenGroup>& groups = a->repeats();
   if (groups.empty()) {
     std::cout << "no repeated tokens in this text\n";
     return 0;

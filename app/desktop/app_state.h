@@ -7,11 +7,7 @@
 // Model loading runs on a worker thread; poll() picks the result up on the main thread.
 #pragma once
 
-#include "analysis.h"
-#include "embedding.h"
-#include "model_source.h"
-#include "position/scheme.h"
-#include "repeats.h"
+#include "pipeline.h"
 
 #include <chrono>
 #include <future>
@@ -27,8 +23,6 @@ constexpr int kViewCount = 6;
 const char* view_id_name(ViewId v);   // "tokens", "matrix", ...
 const char* view_id_title(ViewId v);  // "Tokens", "Matrix", ...
 std::optional<ViewId> parse_view_id(std::string_view name);
-// The ids line a model without a readable tokenizer opens on ("ids: 1 2 3 1 4").
-std::string default_ids_line(const ModelSource& model);
 
 class AppState {
  public:
@@ -56,34 +50,36 @@ class AppState {
   const std::string& loading_spec() const { return loading_spec_; }
   double loading_seconds() const;
 
-  // [Results]
-  const ModelSource& model() const { return *model_; }
-  std::shared_ptr<const ModelSource> model_ptr() const { return model_; }
+  // [Results] All from the current core Analysis (pipeline.h); nothing is computed here.
+  const Analysis& analysis() const { return *analysis_; }
+  std::shared_ptr<const Analysis> analysis_ptr() const { return analysis_; }
+  const ModelSource& model() const { return *analysis_->model(); }
+  std::shared_ptr<const ModelSource> model_ptr() const { return analysis_->model(); }
   const std::string& model_spec() const { return model_spec_; }
-  const PositionScheme& scheme() const { return *scheme_; }
-  const SchemeParams& scheme_params() const { return scheme_->params(); }
-  const std::string& text() const { return text_; }
-  const std::vector<int>& ids() const { return emb_.ids; }
-  int length() const { return static_cast<int>(emb_.ids.size()); }
+  const PositionScheme& scheme() const { return analysis_->scheme(); }
+  const SchemeParams& scheme_params() const { return analysis_->scheme().params(); }
+  const std::string& text() const { return analysis_->text(); }
+  const std::vector<int>& ids() const { return analysis_->ids(); }
+  int length() const { return static_cast<int>(analysis_->length()); }
   // Token i's text with spaces and newlines made visible (es::visible_token_text).
-  const std::vector<std::string>& token_texts() const { return token_texts_; }
-  const std::vector<std::string>& token_bytes() const { return token_bytes_; }
-  const InputEmbedding& embedding() const { return emb_; }
-  const std::vector<RepeatedTokenGroup>& repeats() const { return repeats_; }
+  const std::vector<std::string>& token_texts() const { return analysis_->token_texts(); }
+  const std::vector<std::string>& token_bytes() const { return analysis_->token_bytes(); }
+  const InputEmbedding& embedding() const { return analysis_->embedding(); }
+  const std::vector<RepeatedTokenGroup>& repeats() const { return analysis_->repeats(); }
   // Index into repeats() of the group position i belongs to, or -1.
-  int repeat_group_of(int position) const;
-  const MatrixRM& interaction() const { return interaction_; }  // (n, n), NaN masked
+  int repeat_group_of(int position) const { return analysis_->repeat_group_of(position); }
+  const MatrixRM& interaction() const { return analysis_->interaction(); }  // (n, n), NaN masked
   // One basis for the token, position and combined rows (fit on all three stacked).
-  const PcaBasis* pca() const { return pca_ ? &*pca_ : nullptr; }
+  const PcaBasis* pca() const { return analysis_->pca(); }
   // Colour slot of an id: distinct ids of the sentence get distinct slots, in order of first
   // appearance; ids not in the sentence get slots after them.
   int colour_slot(int id) const;
-  std::string layer_norm_label() const { return ln_label_; }
+  std::string layer_norm_label() const { return analysis_->norm_label(); }
   // A sentence with a repeated id under this model's tokenizer ("" when it has none).
   const std::string& repeat_sentence() const { return repeat_sentence_; }
 
   // Changes with every successful recompute; model_version() only when the model changes.
-  uint64_t version() const { return version_; }
+  uint64_t version() const { return analysis_->version(); }
   uint64_t model_version() const { return model_version_; }
 
   // [UI state shared by panels]
@@ -96,24 +92,13 @@ class AppState {
   bool status_is_error() const { return status_error_; }
 
  private:
-  struct Derived;
   bool recompute(std::shared_ptr<const ModelSource> model, const SchemeParams& params,
                  const std::string& text, bool scheme_from_model);
 
-  std::shared_ptr<const ModelSource> model_;
+  std::shared_ptr<const Analysis> analysis_;
   std::string model_spec_ = "classroom";
-  std::unique_ptr<PositionScheme> scheme_;
-  std::string text_;
-  InputEmbedding emb_;
-  std::vector<std::string> token_texts_, token_bytes_;
-  std::vector<RepeatedTokenGroup> repeats_;
-  std::vector<int> group_of_;
-  MatrixRM interaction_;
-  std::optional<PcaBasis> pca_;
-  std::vector<int> colour_slots_;  // ids in order of first appearance
-  std::string ln_label_;
   std::string repeat_sentence_;
-  uint64_t version_ = 1, model_version_ = 1;
+  uint64_t model_version_ = 1;
 
   std::future<std::shared_ptr<const ModelSource>> loading_;
   std::string loading_spec_;

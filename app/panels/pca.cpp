@@ -90,12 +90,9 @@ class PcaPanel final : public Panel {
   }
 
  private:
-  void update_projections(const AppState& state, const PcaBasis& pca) {
+  void update_projections(const AppState& state, const PcaBasis&) {
     if (proj_version_ == state.version()) return;
-    const InputEmbedding& e = state.embedding();
-    proj_[0] = pca.project(e.token);
-    proj_[1] = pca.project(e.position);
-    proj_[2] = pca.project(e.combined);
+    proj_ = state.analysis().projections();  // computed by core, once per analysis
     // Axes fixed over all three row kinds, so points move and axes stay.
     lo_ = ImVec2(1e30f, 1e30f);
     hi_ = ImVec2(-1e30f, -1e30f);
@@ -114,23 +111,20 @@ class PcaPanel final : public Panel {
     if (first) shown_ = proj_[rows_];
   }
 
-  // Projects a (rows, d) table in chunks into the basis: (x, y, t) per row. Worker thread:
-  // the table and the basis are captured by value (the basis) or kept alive (the model).
-  static std::vector<float> project_table(std::shared_ptr<const ModelSource> model, bool positions, PcaBasis pca) {
-    std::optional<TableMap> t = positions ? model->position_table() : std::optional<TableMap>(model->token_table());
+  // A whole table projected by core (es::project_table), packed as (x, y, t) vertices. Worker
+  // thread: the analysis (and with it the model and the basis) is kept alive by the pointer.
+  static std::vector<float> layer_points(std::shared_ptr<const Analysis> analysis, bool positions) {
+    const ModelSource& model = *analysis->model();
+    std::optional<TableMap> t = positions ? model.position_table() : std::optional<TableMap>(model.token_table());
     std::vector<float> pts;
-    if (!t) return pts;
-    const long long rows = t->rows(), chunk = 4096;
+    if (!t || !analysis->pca()) return pts;
+    const std::vector<float> p = project_table(*t, *analysis->pca());  // (rows, k)
+    const long long rows = t->rows(), k = analysis->pca()->components.rows();
     pts.reserve(static_cast<size_t>(rows) * 3);
-    for (long long r0 = 0; r0 < rows; r0 += chunk) {
-      long long nr = std::min(chunk, rows - r0);
-      MatrixRM block = t->middleRows(r0, nr);
-      MatrixRM p = pca.project(block);  // (nr, k)
-      for (long long r = 0; r < nr; ++r) {
-        pts.push_back(p(r, 0));
-        pts.push_back(p.cols() > 1 ? p(r, 1) : 0.0f);
-        pts.push_back(static_cast<float>(r0 + r) / static_cast<float>(std::max(1LL, rows - 1)));
-      }
+    for (long long r = 0; r < rows; ++r) {
+      pts.push_back(p[static_cast<size_t>(r * k)]);
+      pts.push_back(k > 1 ? p[static_cast<size_t>(r * k + 1)] : 0.0f);
+      pts.push_back(static_cast<float>(r) / static_cast<float>(std::max(1LL, rows - 1)));
     }
     return pts;
   }
@@ -141,7 +135,7 @@ class PcaPanel final : public Panel {
     if (layer.pending.valid() && layer.pending_version != state.version()) layer.pending.wait();
     if (!layer.pending.valid()) {
       layer.pending_version = state.version();
-      layer.pending = std::async(std::launch::async, project_table, state.model_ptr(), positions, *state.pca());
+      layer.pending = std::async(std::launch::async, layer_points, state.analysis_ptr(), positions);
       return false;
     }
     if (layer.pending.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;

@@ -138,9 +138,7 @@ class RepeatsPanel final : public Panel {
   void diff_strip(const AppState& state, const RepeatedTokenPair& p, ImVec2 size) {
     const InputEmbedding& e = state.embedding();
     if (diff_version_ != state.version() || diff_i_ != p.i || diff_j_ != p.j) {
-      diff_ = MatrixRM(2, e.token.cols());
-      diff_.row(0) = e.token.row(p.j) - e.token.row(p.i);
-      diff_.row(1) = e.combined.row(p.j) - e.combined.row(p.i);
+      diff_ = state.analysis().pair_differences(p.i, p.j);  // (2, d), from core
       diff_version_ = state.version();
       diff_i_ = p.i;
       diff_j_ = p.j;
