@@ -31,7 +31,7 @@ std::shared_ptr<const Analysis> analyse(std::shared_ptr<const ModelSource> model
     throw Error("the model " + model->name() + " has no tokenizer EmbedScope can read (" + model->tokenizer_note() +
                 "), so type token ids, e.g. " + default_ids_line(*model));
   }
-  if (ids.empty()) throw Error("the text has no tokens; type a sentence");
+  if (ids.empty()) throw Error("the text gives no tokens (it is empty, or only what the tokenizer drops); type a sentence");
   a->text_ = input.text;
 
   const std::optional<LayerNormParams> ln = model->first_layer_norm();

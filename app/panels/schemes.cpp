@@ -259,7 +259,7 @@ class SchemesPanel final : public Panel {
         p.heads = c_.heads;
         p.head = c_.head;
         if (p.kind == "t5") p.buckets = c_.buckets, p.max_distance = c_.max_distance;
-        p.causal = p.kind == "alibi" || p.kind == "transformer-xl" || c_.causal;
+        p.causal = p.causal || c_.causal;  // adopt() made the decoder-only schemes causal
         long long n = c_.n, d = c_.d;
         const SchemeData own = state.model().scheme_data();
         const bool model_has_weights = p.kind == state.model().default_scheme().kind &&
