@@ -32,12 +32,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + (shape.size() == 1 ? ",)" : ")");
-}
-
 struct TensorRef {
   const SafetensorsFile* file = nullptr;
   const SafetensorsTensor* tensor = nullptr;

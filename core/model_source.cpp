@@ -2,6 +2,8 @@
 // deterministic normal generator they are initialised with.
 #include "model_source.h"
 
+#include "threads.h"
+
 #include "bpe_tokenizer.h"
 #include "checkpoint.h"
 #include "word_tokenizer.h"
@@ -107,13 +109,11 @@ MatrixRM seeded_normal_table(long long rows, long long cols, double std_dev, uin
         for (long long c = 0; c < cols; ++c) t(r, c) = static_cast<float>(std_dev * rng.next());
     }
   };
-  if (blocks > 4) {
-    std::thread other(fill, 1, 2);
-    fill(0, 2);
-    other.join();
-  } else {
-    fill(0, 1);
-  }
+  const long long threads = blocks > 4 ? std::min<long long>(worker_threads(), blocks) : 1;
+  std::vector<std::thread> others;
+  for (long long t = 1; t < threads; ++t) others.emplace_back(fill, t, threads);
+  fill(0, threads);
+  for (std::thread& t : others) t.join();
   return t;
 }
 

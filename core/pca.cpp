@@ -6,11 +6,12 @@
 //              Used for narrow tables (d < 32), where it is cheap, and as the benchmark's
 //              baseline.
 //   fast       covariance by the kernel in pca_fast.cpp (float products, double sums over
-//              blocks of 256 rows, both cores), eigenpairs by LAPACK in float (OpenBLAS).
+//              blocks of 256 rows, worker_threads(), at most two halves), eigenpairs by LAPACK in float (OpenBLAS).
 //              The explained-variance ratios agree with the reference to ~1e-7 (float
 //              eigensolver error ~ 6e-8 * largest eigenvalue), far inside the 1e-4 goal.
 #include "analysis.h"
 #include "pca_fast.h"
+#include "threads.h"
 #include "vocabulary.h"
 
 #include <Eigen/Eigenvalues>
@@ -130,7 +131,7 @@ PcaBasis fit_fast(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTi
     shift = est.cast<float>();
     scatter = MatrixRMd::Zero(d, d);
     RowVectorD colsum = RowVectorD::Zero(d);
-    fast::scatter_upper(data, n, d, shift.data(), scatter.data(), colsum.data(), 2, &kernel);
+    fast::scatter_upper(data, n, d, shift.data(), scatter.data(), colsum.data(), worker_threads(), &kernel);
     ybar = colsum / static_cast<double>(n);
     bool ok = true;
     for (Eigen::Index j = 0; j < d && ok; ++j)

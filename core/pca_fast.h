@@ -14,7 +14,7 @@ namespace es::fast {
 //   colsum[j] += sum_r (x[r][j] - shift[j])
 // C: (d, d) row-major double; colsum: (d) double. Products are formed in float and summed in
 // float over blocks of 256 rows, each block's sums then added in double.
-// Uses both cores (threads = 2) when the work is large. `kernel` receives the name of the
+// Splits the rows over `threads` threads (worker_threads()) when the work is large. `kernel` receives the name of the
 // code path used ("avx512", "openblas", "scalar").
 void scatter_upper(const float* x, std::size_t n, std::size_t d, const float* shift,
                    double* C, double* colsum, int threads, std::string* kernel = nullptr);

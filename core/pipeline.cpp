@@ -45,7 +45,7 @@ std::shared_ptr<const Analysis> analyse(std::shared_ptr<const ModelSource> model
     // Ids past the tokenizer's vocabulary (a table padded beyond it), ids without bytes and
     // models without a tokenizer get their id as the label.
     a->token_bytes_.push_back(tok && id >= 0 && id < tok->vocab_size() ? tok->token_bytes(id) : std::string());
-    a->token_texts_.push_back(a->token_bytes_.back().empty() ? "#" + std::to_string(id)
+    a->token_texts_.push_back(a->token_bytes_.back().empty() ? std::string("#").append(std::to_string(id))
                                                              : visible_token_text(a->token_bytes_.back()));
   }
   a->group_of_.assign(ids.size(), -1);
@@ -67,7 +67,7 @@ std::string default_ids_line(const ModelSource& model) {
     count = std::clamp<std::size_t>(static_cast<std::size_t>(pos->rows()), 1, count);
   const int pattern[] = {1, 2, 3, 1, 4};
   std::string line = "ids:";
-  for (std::size_t i = 0; i < count; ++i) line += " " + std::to_string(pattern[i] % v);
+  for (std::size_t i = 0; i < count; ++i) line.append(" ").append(std::to_string(pattern[i] % v));
   return line;
 }
 

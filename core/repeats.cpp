@@ -128,7 +128,7 @@ std::string suggest_repeat_sentence(const Tokenizer* tokenizer) {
 
 std::string token_label(const RepeatedTokenGroup& group) {
   if (group.text.empty()) return "token #" + std::to_string(group.id);
-  return "\"" + visible_token_text(group.text) + "\"";
+  return std::string("\"").append(visible_token_text(group.text)).append("\"");
 }
 
 std::string describe_pair(const RepeatedTokenGroup& group, const RepeatedTokenPair& pair) {

@@ -48,12 +48,6 @@ const DtypeRow& dtype_row(SafetensorsDtype dtype) {
   return kDtypes[0];  // unreachable: every enumerator has a row
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 [[noreturn]] void fail(std::string_view file, std::string_view tensor, const std::string& why) {
   std::string msg = "safetensors file '" + std::string(file) + "'";
   if (!tensor.empty()) msg += ", tensor '" + std::string(tensor) + "'";
@@ -78,6 +72,12 @@ uint64_t load_u64_le(const uint8_t* p) {
 }
 
 }  // namespace
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
 
 std::string dtype_name(SafetensorsDtype dtype) { return dtype_row(dtype).name; }
 

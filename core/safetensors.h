@@ -54,6 +54,8 @@ namespace es {
 enum class SafetensorsDtype { Bool, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64 };
 
 std::string dtype_name(SafetensorsDtype dtype);  // "F32", ...
+// A shape as Python prints a tuple: "(50257, 768)", "(768,)", "()". Every message uses it.
+std::string shape_text(const std::vector<int64_t>& shape);
 std::optional<SafetensorsDtype> parse_dtype(std::string_view name);
 std::size_t dtype_size(SafetensorsDtype dtype);  // bytes per element
 bool dtype_is_float_readable(SafetensorsDtype dtype);

@@ -1,6 +1,8 @@
 // VocabularyIndex, analogies, token search by text, and PCA basis files (vocabulary.h).
 #include "vocabulary.h"
 
+#include "threads.h"
+
 #include "vocabulary_kernels.h"
 
 #include <algorithm>
@@ -19,7 +21,7 @@ VocabularyIndex::VocabularyIndex(TableMap table) : table_(table) {
   norms_.resize(n);
   scales_.resize(n);
   codes_.resize(n * d);
-  fast::build_codes(table_.data(), n, d, codes_.data(), scales_.data(), norms_.data(), 2);
+  fast::build_codes(table_.data(), n, d, codes_.data(), scales_.data(), norms_.data(), worker_threads());
 }
 
 void VocabularyIndex::check_id(int id, const char* what) const {
@@ -47,7 +49,7 @@ std::vector<Neighbour> VocabularyIndex::nearest(std::span<const float> query, in
     l1 += std::abs(double(qhat[i]));
   }
   std::vector<float> approx(n);  // (V)
-  fast::approx_scores(codes_.data(), scales_.data(), n, d, qhat.data(), approx.data(), 2);
+  fast::approx_scores(codes_.data(), scales_.data(), n, d, qhat.data(), approx.data(), worker_threads());
   for (int id : exclude)
     if (id >= 0 && static_cast<std::size_t>(id) < n) approx[static_cast<std::size_t>(id)] = std::nanf("");
 

@@ -33,7 +33,7 @@ namespace es {
 // exactly that of nearest_neighbours(). The table must outlive the index.
 class VocabularyIndex {
  public:
-  explicit VocabularyIndex(TableMap table);  // builds in one pass over the table (2 threads)
+  explicit VocabularyIndex(TableMap table);  // builds in one pass over the table (worker_threads() threads)
 
   const TableMap& table() const { return table_; }
   long long rows() const { return table_.rows(); }

@@ -212,7 +212,8 @@ TEST_CASE("RoPE scaling: llama3 and linear frequencies match the reference; othe
   CHECK((plain - scaled).cwiseAbs().maxCoeff() > 0.05f);
   CHECK(scaled_scheme->describe().find("llama3") != std::string::npos);
   // The reference S at a few offsets.
-  for (const auto& row : fixtures()["llama3_s"]) {
+  const nlohmann::json all = fixtures();  // kept alive: a range-for over fixtures()["..."] would dangle
+  for (const auto& row : all["llama3_s"]) {
     const long long o = row[0];
     CHECK(scaled(o, 0) == doctest::Approx(row[1].get<double>()).epsilon(1e-4));
   }

@@ -3,6 +3,7 @@
 #include "checkpoint.h"
 #include "cli_args.h"
 #include "model_source.h"
+#include "safetensors.h"
 
 #include <cstdio>
 #include <iostream>
@@ -19,13 +20,6 @@ std::string human_bytes(uint64_t b) {
   else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(b) / 1024);
   else std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
   return buf;
-}
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  if (shape.empty()) return "-";
-  std::string s = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + (shape.size() == 1 ? ",)" : ")");
 }
 
 // 38597376 -> "38,597,376"
@@ -58,7 +52,7 @@ int cmd_info(Args& a) {
   os << "tensors:\n";
   for (const TensorInfo& t : m->tensors()) {
     os << "  " << t.role << "\t" << t.name;
-    if (!t.dtype.empty()) os << "\t" << t.dtype << "\t" << shape_text(t.shape);
+    if (!t.dtype.empty()) os << "\t" << t.dtype << "\t" << (t.shape.empty() ? "-" : shape_text(t.shape));
     os << "\n";
   }
 

@@ -149,7 +149,7 @@ void Frame::draw_menu_bar() {
     ImGui::TextUnformatted("UI scale (projector: 1.5 - 2)");
     float s = ui_scale;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
-    if (ImGui::SliderFloat("##scale", &s, 0.75f, 3.0f, "%.2f") && !ImGui::IsMouseDown(0)) {}
+    ImGui::SliderFloat("##scale", &s, 0.75f, 3.0f, "%.2f");  // applied on release (below): a font rebuild per drag step is slow
     if (ImGui::IsItemDeactivatedAfterEdit() && s != ui_scale) {
       ui_scale = s;
       ui_scale_changed = true;

@@ -136,7 +136,6 @@ class RepeatsPanel final : public Panel {
 
   // Two rows: token row j - row i (all zeros) and combined row j - row i.
   void diff_strip(const AppState& state, const RepeatedTokenPair& p, ImVec2 size) {
-    const InputEmbedding& e = state.embedding();
     if (diff_version_ != state.version() || diff_i_ != p.i || diff_j_ != p.j) {
       diff_ = state.analysis().pair_differences(p.i, p.j);  // (2, d), from core
       diff_version_ = state.version();

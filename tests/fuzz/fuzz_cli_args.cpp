@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     es::cli::Args args(words);
     es::SchemeParams base;
-    base.kind = es::"sinusoidal";
+    base.kind = "sinusoidal";
     const std::optional<es::SchemeParams> given = es::cli::read_scheme_options(args, base, false);
     const long long n = args.get_int("n", 4, 1, 48);
     const long long d = args.get_int("dim", 8, 1, 64);
@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)scheme->trained_weights(d);
     if (scheme->adds_to_input()) {
       try {
-        const es::MatrixRM rows = scheme->rows(n, d);  // (n, d)
+        const es::MatrixRM rows = scheme->input_rows(n, d);  // (n, d)
         ES_FUZZ_CHECK(rows.rows() == n && rows.cols() == d, "rows() of the wrong shape");
       } catch (const es::Error& e) {
         ES_FUZZ_CHECK(e.what()[0] != '\0', "an error without a message");

@@ -26,9 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const long long dim = std::clamp<long long>(c.hidden, 0, 256);
   const es::SchemeParams p = es::scheme_for_config(c, dim);
   (void)es::family_position_summary(c.family, p);
-  (void)es::family_ties_by_default(c.family);
+  (void)es::config_caveats(c);
   ES_FUZZ_CHECK(es::normalise_family(c.model_type) == c.family, "family differs from normalise_family");
-  if (p.kind != es::"learned") {
+  if (p.kind != "learned") {
     try {
       auto scheme = es::make_position_scheme(p);
       (void)scheme->describe();
