@@ -250,6 +250,19 @@ class CheckpointModel final : public ModelSource {
     return TableMap(full.data() + position_offset_ * full.cols(), full.rows() - position_offset_, full.cols());
   }
   int position_offset() const override { return position_offset_; }
+  int num_kv_heads() const override { return config_.kv_heads > 0 ? config_.kv_heads : heads_; }
+  std::optional<MatrixRM> read_tensor(const std::string& name) const override {
+    const std::optional<TensorRef> r = weights_.find(name);
+    if (!r) return std::nullopt;
+    const SafetensorsTensor& t = *r->tensor;
+    if (t.shape.size() == 1) {
+      MatrixRM v(1, t.shape[0]);
+      r->file->read_floats(t, 0, std::span<float>(v.data(), static_cast<std::size_t>(v.size())));
+      return v;
+    }
+    if (t.shape.size() != 2) throw Error(r->where() + " has rank " + std::to_string(t.shape.size()) + ", not 1 or 2");
+    return r->file->read_matrix(t);
+  }
   std::optional<TableMap> token_type_table() const override {
     if (!token_type_ || !token_type_in_input_) return std::nullopt;
     return token_type_->map();

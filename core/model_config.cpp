@@ -98,6 +98,7 @@ ModelConfig parse_model_config(std::string_view text, std::string_view file) {
   c.vocab = read_count(root, {"vocab_size"}, file, kBig);
   c.max_positions = read_count(root, {"n_positions", "max_position_embeddings"}, file, kBig);
   c.heads = static_cast<int>(read_count(root, {"n_head", "num_attention_heads", "num_heads", "n_heads"}, file, kSmall));
+  c.kv_heads = static_cast<int>(read_count(root, {"num_key_value_heads"}, file, kSmall));
   c.layers = static_cast<int>(read_count(root, {"n_layer", "num_hidden_layers", "num_layers"}, file, kSmall));
   c.head_dim = static_cast<int>(read_count(root, {"head_dim"}, file, kSmall));
   c.type_vocab_size = read_count(root, {"type_vocab_size"}, file, kBig);

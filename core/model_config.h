@@ -38,6 +38,7 @@ struct ModelConfig {
   long long vocab = 0;
   long long max_positions = 0;
   int heads = 0;
+  int kv_heads = 0;               // num_key_value_heads (grouped-query attention), 0 if absent
   int layers = 0;
   int head_dim = 0;               // explicit "head_dim" key, 0 if absent
   std::optional<double> rope_theta;

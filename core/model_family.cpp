@@ -12,7 +12,9 @@ FamilyInfo llama_like(const char* family, const char* display, NormKind norm, bo
   return {family, display, {family}, "rope", true,
           {"model.embed_tokens.weight", "embed_tokens.weight"}, {}, {},
           {"model.layers.0.input_layernorm", "layers.0.input_layernorm"}, {"lm_head.weight"}, {}, {}, {},
-          norm, false, label, 1e-6, 0, ties, 1.0, 0};
+          norm, false, label, 1e-6, 0, ties, 1.0, 0,
+          {QkLayout::Separate, {"model.layers.0.self_attn.q_proj", "layers.0.self_attn.q_proj"},
+           {"model.layers.0.self_attn.k_proj", "layers.0.self_attn.k_proj"}, {}}};
 }
 
 std::vector<FamilyInfo> make_table() {
@@ -22,7 +24,8 @@ std::vector<FamilyInfo> make_table() {
                {"h.0.ln_1", "transformer.h.0.ln_1"}, {"lm_head.weight"}, {}, {}, {},
                NormKind::LayerNorm, false,
                "ln_1 of block 0 (GPT-2 is pre-LN: applied inside block 0 before attention, not to the input sum)",
-               1e-5, 0, true, 1.0, 0});
+               1e-5, 0, true, 1.0, 0,
+               {QkLayout::Gpt2Fused, {"h.0.attn.c_attn", "transformer.h.0.attn.c_attn"}, {}, {}}});
   t.push_back({"bert", "BERT", {"bert"}, "learned", false,
                {"bert.embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight"},
                {"bert.embeddings.position_embeddings.weight", "embeddings.position_embeddings.weight"},
@@ -59,13 +62,17 @@ std::vector<FamilyInfo> make_table() {
                {"gpt_neox.embed_in.weight", "embed_in.weight"}, {}, {},
                {"gpt_neox.layers.0.input_layernorm", "layers.0.input_layernorm"}, {"embed_out.weight"}, {}, {}, {},
                NormKind::LayerNorm, false, "input_layernorm of layer 0 (applied inside layer 0 before attention, not to the input)",
-               1e-5, 0, false, 0.25, 0});
+               1e-5, 0, false, 0.25, 0,
+               {QkLayout::PerHeadFused, {"gpt_neox.layers.0.attention.query_key_value", "layers.0.attention.query_key_value"},
+                {}, {}}});
   t.push_back({"bloom", "BLOOM", {"bloom"}, "alibi", true,
                {"word_embeddings.weight", "transformer.word_embeddings.weight"}, {}, {},
                {"word_embeddings_layernorm", "transformer.word_embeddings_layernorm"}, {"lm_head.weight"}, {}, {}, {},
                NormKind::LayerNorm, true,
                "word_embeddings_layernorm: applied to the token rows right after the lookup (BLOOM adds no positions)",
-               1e-5, 0, true, 1.0, 0});
+               1e-5, 0, true, 1.0, 0,
+               {QkLayout::PerHeadFused, {"h.0.self_attention.query_key_value", "transformer.h.0.self_attention.query_key_value"},
+                {}, {"h.0.input_layernorm", "transformer.h.0.input_layernorm"}}});
   t.push_back({"mpt", "MPT", {"mpt"}, "alibi", true,
                {"transformer.wte.weight", "wte.weight"}, {"transformer.wpe.weight", "wpe.weight"}, {},
                {"transformer.blocks.0.norm_1", "blocks.0.norm_1"}, {"lm_head.weight"}, {}, {}, {},

@@ -25,6 +25,20 @@ namespace es {
 
 enum class NormKind { LayerNorm, RmsNorm, RmsNormOnePlus };  // Gemma scales by (1 + weight)
 
+// How block 0 stores its query and key projections (attention.h reads them).
+enum class QkLayout {
+  None,           // not read: the views fall back to the token-row proxy
+  Gpt2Fused,      // c_attn.weight (d, 3d) as (in, out), bias (3d): [q | k | v] columns
+  Separate,       // q_proj.weight (H dh, d), k_proj.weight (H_kv dh, d) as (out, in); optional biases
+  PerHeadFused,   // query_key_value.weight (3 d, d) as (out, in), rows grouped per head [q_h | k_h | v_h]
+};
+struct AttentionNames {
+  QkLayout layout = QkLayout::None;
+  std::vector<const char*> qkv;   // fused weight, or q_proj for Separate (".weight" / ".bias" appended)
+  std::vector<const char*> k;     // k_proj for Separate
+  std::vector<const char*> norm;  // the norm block 0 applies before attention, when it is not first_layer_norm
+};
+
 struct FamilyInfo {
   const char* family;                     // "gpt2"
   const char* display;                    // "GPT-2"
@@ -48,6 +62,7 @@ struct FamilyInfo {
   bool ties_by_default;                   // the transformers class ties the head to E
   double default_rotary_fraction;         // RoPE families
   int token_types_in_input;               // 1: token-type row 0 is part of the input sum
+  AttentionNames attention = {};          // block 0's q and k projections
 };
 
 const std::vector<FamilyInfo>& family_table();

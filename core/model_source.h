@@ -77,6 +77,12 @@ class ModelSource {
   // When tokenizer() is null: why, in a few words for the status line ("a BERT WordPiece
   // vocab.txt, which EmbedScope does not read").
   virtual std::string tokenizer_note() const { return "no tokenizer files"; }
+  // Key/value heads (grouped-query attention: fewer than num_heads()).
+  virtual int num_kv_heads() const { return num_heads(); }
+  // Any tensor of the checkpoint by name, as float: vectors as (1, n), matrices as they are.
+  // nullopt when there is no such tensor (or the model is generated). Throws for a rank
+  // above 2 or an unreadable dtype.
+  virtual std::optional<MatrixRM> read_tensor(const std::string&) const { return std::nullopt; }
   virtual bool tied_embeddings() const { return true; }
   virtual std::string dtype() const { return "F32"; }
   virtual std::vector<TensorInfo> tensors() const = 0;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 
 namespace es {
 
@@ -101,6 +102,35 @@ MatrixRM Analysis::pair_differences(int i, int j) const {
   out.row(0) = e.token.row(j) - e.token.row(i);
   out.row(1) = e.combined.row(j) - e.combined.row(i);
   return out;
+}
+
+const Block0Attention* Analysis::block0() const {
+  std::call_once(block0_once_, [this] {
+    try {
+      block0_ = block0_attention(*model_, *scheme_, embedding_, &block0_note_);
+      if (block0_) block0_note_ = "real block-0 attention logits from " + block0_->source;
+    } catch (const Error& e) {
+      block0_.reset();
+      block0_note_ = std::string("block-0 attention weights unreadable: ") + e.what();
+    }
+  });
+  return block0_ ? &*block0_ : nullptr;
+}
+
+const std::string& Analysis::block0_note() const {
+  block0();
+  return block0_note_;
+}
+
+std::optional<double> Analysis::block0_pair_spread(int i, int j) const {
+  const Block0Attention* b = block0();
+  if (!b) return std::nullopt;
+  double best = 0;
+  for (const MatrixRM& l : b->logits) {
+    const double s = logit_row_spread(l, i, j);
+    if (std::isfinite(s)) best = std::max(best, s);
+  }
+  return best;
 }
 
 std::vector<float> project_table(const TableMap& table, const PcaBasis& basis) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "analysis.h"
+#include "attention.h"
 #include "embedding.h"
 #include "model_source.h"
 #include "position/scheme.h"
@@ -60,6 +61,13 @@ class Analysis {
   const std::array<MatrixRM, 3>& projections() const;
   // (2, d): token row j - token row i, combined row j - combined row i (the difference strip).
   MatrixRM pair_differences(int i, int j) const;
+  // Block 0's real attention logits per head (attention.h), when the checkpoint holds block
+  // 0's q/k weights and the scheme is the model's own; else null, and block0_note() says why.
+  const Block0Attention* block0() const;
+  const std::string& block0_note() const;
+  // For positions i < j: the largest, over heads, spread of their block-0 logit rows over the
+  // keys both see (logit_row_spread); nullopt without block0().
+  std::optional<double> block0_pair_spread(int i, int j) const;
 
  private:
   friend std::shared_ptr<const Analysis> analyse(std::shared_ptr<const ModelSource>, const AnalysisInput&);
@@ -77,6 +85,9 @@ class Analysis {
   mutable std::once_flag pca_once_;
   mutable std::optional<PcaBasis> pca_;
   mutable std::array<MatrixRM, 3> projections_;
+  mutable std::once_flag block0_once_;
+  mutable std::optional<Block0Attention> block0_;
+  mutable std::string block0_note_;
 };
 
 // Runs the whole chain. Throws es::Error with a message a person understands: no tokens, no

@@ -85,6 +85,9 @@ expect_error "bad number" "whole number" interaction --scheme rope --n three
 expect_error "empty text" "no tokens" embed --text ""
 expect_error "missing model" "not a model" embed --text "the" --model /nonexistent/model.safetensors
 expect_error "head out of range" "head shown" interaction --scheme alibi --n 3 --heads 4 --head 5
+expect_error "attention without weights" "no block-0 attention" attention --text "the cat sat on the mat"
+check "scheme help lists transformer-xl" "1" "$("$cli" --help | grep -c "^  transformer-xl")"
+check "repeats: alibi constant shift" "0" "$("$cli" repeats --text "cat the sat on the mat" --scheme alibi --heads 8 --head 2 2>/dev/null | sed -n 2p | cut -f11)"
 expect_error "bad format" "csv, json or npy" embed --text the --format xml
 expect_error "unwritable out" "cannot write" embed --text the --out /nonexistent-dir/x.csv
 

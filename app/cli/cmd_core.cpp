@@ -181,6 +181,24 @@ int cmd_counts(Args& args) {
   return 0;
 }
 
+int cmd_attention(Args& args) {
+  const std::shared_ptr<const ModelSource> model = open_model_option(args, "classroom");
+  const AnalysisInput input = analysis_input(args, *model);
+  const std::optional<long long> head = args.get_int_opt("head", 1, 4096);
+  const MatrixFormat format = parse_matrix_format(args.get_or("format", "csv"));
+  const std::optional<std::string> out = args.get("out");
+  args.finish();
+  const std::shared_ptr<const Analysis> a = analyse(model, input);
+  const Block0Attention* b = a->block0();
+  if (!b) throw Error("no block-0 attention for " + model->name() + ": " + a->block0_note());
+  const long long h = head.value_or(1);
+  if (h > b->heads) throw Error("--head " + std::to_string(h) + ": the model has " + std::to_string(b->heads) + " heads");
+  write_matrix(b->logits[static_cast<std::size_t>(h - 1)], format, out);
+  std::cerr << "note: " << a->block0_note() << "; head " << h << " of " << b->heads << ", d_head " << b->head_dim
+            << (b->kv_heads != b->heads ? ", " + std::to_string(b->kv_heads) + " key heads" : std::string()) << "\n";
+  return 0;
+}
+
 int cmd_repeats(Args& args) {
   const std::shared_ptr<const ModelSource> model = open_model_option(args, "classroom");
   const AnalysisInput input = analysis_input(args, *model);
@@ -193,7 +211,7 @@ int cmd_repeats(Args& args) {
     return 0;
   }
   std::cout << "token\tid\ti\tj\ttoken_l2\ttoken_cos\tcombined_l2\tcombined_cos\trope_token_row_score"
-               "\tbias_shift\tbias_shift_spread\twindow_extra_keys\n";
+               "\tbias_shift\tbias_shift_spread\twindow_extra_keys\tblock0_logit_spread\n";
   auto opt = [](const std::optional<double>& v) { return v ? fmt(*v) : std::string("-"); };
   for (const RepeatedTokenGroup& g : groups)
     for (const RepeatedTokenPair& p : g.pairs)
@@ -201,8 +219,10 @@ int cmd_repeats(Args& args) {
                 << fmt(p.token_l2) << '\t' << fmt(p.token_cos) << '\t' << fmt(p.combined_l2) << '\t'
                 << fmt(p.combined_cos) << '\t' << opt(p.rope_self_score) << '\t' << opt(p.bias_shift) << '\t'
                 << opt(p.bias_shift_spread) << '\t'
-                << (p.window_extra_keys ? std::to_string(*p.window_extra_keys) : std::string("-")) << '\n';
+                << (p.window_extra_keys ? std::to_string(*p.window_extra_keys) : std::string("-")) << '\t'
+                << opt(a->block0_pair_spread(p.i, p.j)) << '\n';
   std::cerr << "note: " << scheme->repeated_token_story() << "\n";
+  std::cerr << "note: block0_logit_spread: " << a->block0_note() << "\n";
   return 0;
 }
 
@@ -245,6 +265,12 @@ ES_CLI_COMMAND({"counts", "counts --vocab V --max-len L --dim D [--scheme NAME] 
                 "T5 biases, or 0 for formulas), token-type table, LayerNorm, total, and what weight\n"
                 "tying saves. Scheme default: learned.",
                 cmd_counts});
+ES_CLI_COMMAND({"attention", "attention --text TEXT --model M [--head h] [--format F] [--out FILE]",
+                "Block 0's real attention logits (n, n) of one head (1-based, default 1) for the text:\n"
+                "the model's first norm, its own q/k weights (GPT-2 c_attn, LLaMA q_proj/k_proj,\n"
+                "NeoX and BLOOM query_key_value), its scheme (RoPE rotation, ALiBi bias), scaled by\n"
+                "1/sqrt(d_head); keys after the query are nan. Only with the model's own scheme.",
+                cmd_attention});
 ES_CLI_COMMAND({"repeats", "repeats --text TEXT [--model M] [scheme options]",
                 "The repeated-token table: for every pair of positions holding the same token, L2\n"
                 "distance and cosine in the token view (0 and 1) and the combined view, and for\n"
@@ -254,6 +280,8 @@ ES_CLI_COMMAND({"repeats", "repeats --text TEXT [--model M] [scheme options]",
                 "  bias_shift_spread     its max - min: 0 means a constant shift, which softmax\n"
                 "                        ignores (ALiBi): both weigh the shared keys identically\n"
                 "  window_extra_keys     causal models: keys the later one alone sees (j - i)\n"
+                "  block0_logit_spread   checkpoints with block 0's q/k weights: the largest, over\n"
+                "                        heads, spread of the two queries' real block-0 logits\n"
                 "A note on stderr says what the scheme does to the pair.",
                 cmd_repeats});
 

@@ -91,6 +91,11 @@ class RepeatsPanel final : public Panel {
                   format_value(pair.bias_shift.value_or(0)) + " / " + format_value(*pair.bias_shift_spread),
                   "Over the keys both queries see: the mean and the max - min of S[j][k] - S[i][k]. Spread 0 is a "
                   "constant shift, which softmax ignores.");
+      if (const std::optional<double> spread = state.analysis().block0_pair_spread(pair.i, pair.j))
+        extra_row("block-0 logits: spread", format_value(*spread),
+                  "The real attention logits of block 0 (this checkpoint's own q and k weights, after its first "
+                  "norm, with its scheme): over the keys both see, the max - min of row j - row i, largest over "
+                  "the heads. 0 would mean the two weigh those keys identically.");
       if (pair.window_extra_keys)
         extra_row("keys only the later one sees", std::to_string(*pair.window_extra_keys),
                   "A causal model: query j also sees the keys i+1..j.");
@@ -131,6 +136,9 @@ class RepeatsPanel final : public Panel {
     if (p.bias_shift_spread)
       text += " Here: shift " + format_value(p.bias_shift.value_or(0)) + ", spread " +
               format_value(*p.bias_shift_spread) + " over the shared keys.";
+    if (const std::optional<double> spread = state.analysis().block0_pair_spread(p.i, p.j))
+      text += " In this checkpoint's real block-0 attention their logit rows over the shared keys differ by up to " +
+              format_value(*spread) + " beyond a constant (" + state.analysis().block0_note() + ").";
     return text;
   }
 

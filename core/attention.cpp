@@ -1,0 +1,199 @@
+// Block 0's attention logits (see attention.h).
+#include "attention.h"
+
+#include "model_family.h"
+
+#include <cmath>
+#include <limits>
+
+namespace es {
+
+namespace {
+
+// Weight and optional bias under a name prefix: "<p>.weight", "<p>.bias".
+struct Linear {
+  MatrixRM w;
+  std::optional<MatrixRM> b;  // (1, out)
+  std::string name;
+};
+
+std::optional<Linear> read_linear(const ModelSource& m, const std::vector<const char*>& prefixes) {
+  for (const char* p : prefixes) {
+    std::optional<MatrixRM> w = m.read_tensor(std::string(p) + ".weight");
+    if (!w) continue;
+    return Linear{std::move(*w), m.read_tensor(std::string(p) + ".bias"), p};
+  }
+  return std::nullopt;
+}
+
+std::optional<LayerNormParams> read_norm(const ModelSource& m, const std::vector<const char*>& prefixes, NormKind kind,
+                                         double eps) {
+  for (const char* p : prefixes) {
+    std::optional<MatrixRM> g = m.read_tensor(std::string(p) + ".weight");
+    if (!g) continue;
+    LayerNormParams ln;
+    ln.gamma = g->row(0);
+    std::optional<MatrixRM> b = m.read_tensor(std::string(p) + ".bias");
+    ln.beta = b ? RowVectorF(b->row(0)) : RowVectorF::Zero(g->cols());
+    ln.eps = static_cast<float>(eps);
+    ln.kind = kind;
+    ln.label = p;
+    return ln;
+  }
+  return std::nullopt;
+}
+
+bool fail(std::string* why, const std::string& text) {
+  if (why) *why = text;
+  return false;
+}
+
+}  // namespace
+
+std::optional<Block0Attention> block0_attention(const ModelSource& model, const PositionScheme& scheme,
+                                                const InputEmbedding& e, std::string* why) {
+  const FamilyInfo* fam = find_family(model.family());
+  if (!fam || fam->attention.layout == QkLayout::None) {
+    fail(why, "no block-0 attention weights read for this model family");
+    return std::nullopt;
+  }
+  if (scheme.name() != model.default_scheme().kind) {
+    fail(why, "the real block-0 attention is shown with the model's own scheme (" + model.default_scheme().kind + ")");
+    return std::nullopt;
+  }
+  const long long n = e.token.rows(), d = e.token.cols();
+  const int heads = model.num_heads();
+  if (heads < 1) {
+    fail(why, "the number of heads is unknown (no config.json)");
+    return std::nullopt;
+  }
+  if (static_cast<double>(heads) * static_cast<double>(n) * static_cast<double>(n) > double(1 << 25)) {
+    fail(why, "the sequence is too long for the block-0 attention view (heads x n x n over 2^25 values)");
+    return std::nullopt;
+  }
+  const std::optional<LayerNormParams> first = model.first_layer_norm();
+  if (!first || !e.normed) {
+    fail(why, "the checkpoint has no first norm, so block 0's input is unknown");
+    return std::nullopt;
+  }
+  MatrixRM h = *e.normed;  // (n, d)
+  std::string source;
+  if (!fam->attention.norm.empty()) {
+    const std::optional<LayerNormParams> ln = read_norm(model, fam->attention.norm, fam->norm_kind, first->eps);
+    if (!ln) {
+      fail(why, "block 0's attention norm is missing from the checkpoint");
+      return std::nullopt;
+    }
+    h = layer_norm_rows(h, *ln);
+    source = ", after " + ln->label;
+  }
+  const std::optional<Linear> qkv = read_linear(model, fam->attention.qkv);
+  if (!qkv) {
+    fail(why, "block 0's attention weights are not in the checkpoint");
+    return std::nullopt;
+  }
+  Block0Attention out;
+  out.heads = heads;
+  out.kv_heads = heads;
+  MatrixRM q, k;  // (n, heads * dh), (n, kv_heads * dh): head-major columns
+  auto add_bias = [](MatrixRM& x, const std::optional<MatrixRM>& b, long long first_col) {
+    if (b) x.rowwise() += RowVectorF(b->row(0).segment(first_col, x.cols()));
+  };
+  switch (fam->attention.layout) {
+    case QkLayout::Gpt2Fused: {  // (d, 3d) as (in, out)
+      if (qkv->w.rows() != d || qkv->w.cols() != 3 * d || d % heads != 0) {
+        fail(why, qkv->name + ".weight has an unexpected shape for GPT-2's fused q/k/v");
+        return std::nullopt;
+      }
+      q.noalias() = h * qkv->w.leftCols(d);
+      k.noalias() = h * qkv->w.middleCols(d, d);
+      add_bias(q, qkv->b, 0);
+      add_bias(k, qkv->b, d);
+      out.head_dim = static_cast<int>(d / heads);
+      break;
+    }
+    case QkLayout::Separate: {  // (out, in)
+      const std::optional<Linear> kp = read_linear(model, fam->attention.k);
+      if (!kp || qkv->w.cols() != d || kp->w.cols() != d || qkv->w.rows() % heads != 0) {
+        fail(why, "block 0's q_proj / k_proj are missing or of an unexpected shape");
+        return std::nullopt;
+      }
+      out.head_dim = static_cast<int>(qkv->w.rows() / heads);
+      out.kv_heads = static_cast<int>(kp->w.rows() / out.head_dim);
+      if (out.kv_heads < 1 || heads % out.kv_heads != 0 || kp->w.rows() % out.head_dim != 0) {
+        fail(why, "k_proj's width does not divide into the query heads");
+        return std::nullopt;
+      }
+      q.noalias() = h * qkv->w.transpose();
+      k.noalias() = h * kp->w.transpose();
+      add_bias(q, qkv->b, 0);
+      add_bias(k, kp->b, 0);
+      break;
+    }
+    case QkLayout::PerHeadFused: {  // (3d, d) as (out, in), rows [q_h | k_h | v_h] per head
+      if (qkv->w.rows() != 3 * d || qkv->w.cols() != d || d % heads != 0) {
+        fail(why, qkv->name + ".weight has an unexpected shape for a fused per-head q/k/v");
+        return std::nullopt;
+      }
+      const long long dh = d / heads;
+      out.head_dim = static_cast<int>(dh);
+      MatrixRM wq(d, d), wk(d, d);  // (out, in), head-major rows
+      RowVectorF bq = RowVectorF::Zero(d), bk = RowVectorF::Zero(d);
+      for (int hh = 0; hh < heads; ++hh) {
+        wq.middleRows(hh * dh, dh) = qkv->w.middleRows(hh * 3 * dh, dh);
+        wk.middleRows(hh * dh, dh) = qkv->w.middleRows(hh * 3 * dh + dh, dh);
+        if (qkv->b) {
+          bq.segment(hh * dh, dh) = qkv->b->row(0).segment(hh * 3 * dh, dh);
+          bk.segment(hh * dh, dh) = qkv->b->row(0).segment(hh * 3 * dh + dh, dh);
+        }
+      }
+      q.noalias() = h * wq.transpose();
+      k.noalias() = h * wk.transpose();
+      q.rowwise() += bq;
+      k.rowwise() += bk;
+      break;
+    }
+    case QkLayout::None: break;
+  }
+  const int dh = out.head_dim;
+  const bool rotates = scheme.entry() == PositionEntry::QueryKeyRotation;
+  const bool biased = scheme.entry() == PositionEntry::AttentionBias;
+  if (biased && scheme.params().heads != heads) {
+    fail(why, "the scheme's head count differs from the model's");
+    return std::nullopt;
+  }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  const int group = heads / out.kv_heads;
+  for (int hh = 0; hh < heads; ++hh) {
+    MatrixRM qh = q.middleCols(static_cast<Eigen::Index>(hh) * dh, dh);                  // (n, dh)
+    MatrixRM kh = k.middleCols(static_cast<Eigen::Index>(hh / group) * dh, dh);          // (n, dh)
+    if (rotates) {
+      scheme.rotate_qk(qh, 0);
+      scheme.rotate_qk(kh, 0);
+    }
+    MatrixRM l(n, n);
+    l.noalias() = qh * kh.transpose();
+    l *= scale;
+    if (biased) l += scheme.attention_bias(n, hh);  // NaN (masked) cells stay NaN
+    if (scheme.params().causal)
+      for (long long i = 0; i < n; ++i)
+        for (long long j = i + 1; j < n; ++j) l(i, j) = std::numeric_limits<float>::quiet_NaN();
+    out.logits.push_back(std::move(l));
+  }
+  out.source = qkv->name + (fam->attention.layout == QkLayout::Separate ? " and k_proj" : "") +
+               ", after " + first->label.substr(0, first->label.find(" (")) + source;
+  return out;
+}
+
+double logit_row_spread(const MatrixRM& l, int i, int j) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (long long k = 0; k < l.cols(); ++k) {
+    const float a = l(i, k), b = l(j, k);
+    if (!std::isfinite(a) || !std::isfinite(b)) continue;
+    const double dk = double(b) - a;
+    lo = std::min(lo, dk), hi = std::max(hi, dk);
+  }
+  return hi >= lo ? hi - lo : std::nan("");
+}
+
+}  // namespace es
