@@ -1,6 +1,8 @@
 // Cosine similarity and input-stage weight counts. (PCA: pca.cpp; neighbours: neighbours.cpp.)
 #include "analysis.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 
@@ -36,7 +38,7 @@ MatrixRM cosine_similarity_matrix(const MatrixRM& rows) {
 
 WeightCounts count_input_weights(long long vocab, long long max_len, long long dim,
                                  const SchemeParams& scheme, bool tied, bool layer_norm,
-                                 long long token_types) {
+                                 long long token_types, int norm_params_per_dim) {
   constexpr long long kLimit = 1LL << 40;  // 10^12 weights: far past any real model
   if (vocab < 1 || dim < 1 || max_len < 0 || token_types < 0 || vocab > kLimit ||
       dim > kLimit || max_len > kLimit || token_types > kLimit || vocab > kLimit / dim ||
@@ -49,7 +51,7 @@ WeightCounts count_input_weights(long long vocab, long long max_len, long long d
   if (scheme.kind == "learned") c.position_table = max_len * dim;
   else if (scheme.kind == "t5") c.scheme_bias = static_cast<long long>(scheme.buckets) * scheme.heads;
   c.token_type_table = token_types * dim;
-  c.layer_norm = layer_norm ? 2 * dim : 0;
+  c.layer_norm = layer_norm ? std::clamp(norm_params_per_dim, 1, 2) * dim : 0;
   c.total = c.token_table + c.position_table + c.scheme_bias + c.token_type_table + c.layer_norm;
   c.tying_saving = tied ? vocab * dim : 0;
   return c;

@@ -52,8 +52,9 @@ struct WeightCounts {
   long long total = 0;
   long long tying_saving = 0;     // V * d when the output head reuses the token table
 };
+// norm_params_per_dim: 2 for LayerNorm (gamma, beta), 1 for RMSNorm (weight only).
 WeightCounts count_input_weights(long long vocab, long long max_len, long long dim,
                                  const SchemeParams& scheme, bool tied, bool layer_norm = true,
-                                 long long token_types = 0);
+                                 long long token_types = 0, int norm_params_per_dim = 2);
 
 }  // namespace es

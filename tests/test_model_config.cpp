@@ -2,6 +2,7 @@
 // definitions (shared FACTS.md sections 2, 7 and 8), with tiny checkpoints written on the spot.
 #include "test_checkpoint_helpers.h"
 
+#include "analysis.h"
 #include "checkpoint.h"
 #include "embedding.h"
 #include "model_config.h"
@@ -118,6 +119,12 @@ TEST_CASE("MPT with ALiBi opens (no position table), and RMSNorm is labelled and
   const MatrixRM y = layer_norm_rows(x, *ln);
   const double rms = std::sqrt((1 + 4 + 9 + 16) / 4.0 + 1e-6);
   for (int c = 0; c < 4; ++c) CHECK(y(0, c) == doctest::Approx(x(0, c) / rms * (c + 1)).epsilon(1e-6));
+
+  // RMSNorm has one weight per dim (no bias): FACTS.md section 8.
+  SchemeParams rope;
+  rope.kind = "rope";
+  CHECK(count_input_weights(6, 0, 4, rope, false, true, 0, 1).layer_norm == 4);
+  CHECK(count_input_weights(6, 0, 4, rope, false, true, 0, 2).layer_norm == 8);
 
   const auto gemma = open_with({table("model.embed_tokens.weight", 6, 4), vec("model.layers.0.input_layernorm.weight", {0, 1, 0, 0})},
                                R"({"model_type": "gemma", "hidden_size": 4, "num_attention_heads": 1})");

@@ -83,14 +83,15 @@ int cmd_info(Args& a) {
 
   const std::optional<TableMap> pos = m->position_table();
   const std::optional<TableMap> types = m->token_type_table();
+  const bool rms = ln && ln->kind != NormKind::LayerNorm;
   const WeightCounts c = count_input_weights(v, pos ? pos->rows() + m->position_offset() : 0, d, p, m->tied_embeddings(), ln.has_value(),
-                                             types ? types->rows() : 0);
+                                             types ? types->rows() : 0, rms ? 1 : 2);
   os << "input-stage weights:\n";
   os << "  token table\t" << grouped(c.token_table) << "\n";
   os << "  position table\t" << grouped(c.position_table) << "\n";
   if (c.scheme_bias) os << "  T5 bucket biases (one layer)\t" << grouped(c.scheme_bias) << "\n";
   if (c.token_type_table) os << "  token-type table\t" << grouped(c.token_type_table) << "\n";
-  os << "  LayerNorm\t" << grouped(c.layer_norm) << "\n";
+  os << (rms ? "  RMSNorm\t" : "  LayerNorm\t") << grouped(c.layer_norm) << "\n";
   os << "  total\t" << grouped(c.total) << "\n";
   os << "tied embeddings\t"
      << (m->tied_embeddings() ? "yes: the output head reuses the token table, saving " + grouped(c.tying_saving) +

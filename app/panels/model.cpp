@@ -106,7 +106,9 @@ class ModelPanel final : public Panel {
     ImGui::PopFont();
     wrapped_text(m.trained() ? kMuted : kWarn, m.label() + (m.trained() ? "" : "  (not trained: patterns are random)"));
     std::optional<TableMap> pos = m.position_table();
-    const long long lmax = pos ? pos->rows() : 0;
+    const long long lmax = pos ? pos->rows() + m.position_offset() : 0;  // the whole table (RoBERTa: 514)
+    const std::optional<LayerNormParams> ln = m.first_layer_norm();
+    const bool rms = ln && ln->kind != NormKind::LayerNorm;
     if (ImGui::BeginTable("card", 2, ImGuiTableFlags_RowBg)) {
       ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed);
       ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
@@ -128,19 +130,21 @@ class ModelPanel final : public Panel {
       row("tokenizer", m.tokenizer() ? m.tokenizer()->name()
                                      : "none readable (" + m.tokenizer_note() + "); type ids: 1 2 3");
       if (m.seed()) row("seed", std::to_string(*m.seed()));
-      row("first LayerNorm", m.first_layer_norm() ? m.first_layer_norm()->label : "none");
+      row(rms ? "first norm (RMSNorm)" : "first norm (LayerNorm)", ln ? ln->label : "none");
+      if (m.position_offset())
+        row("position rows", "token i uses row i + " + std::to_string(m.position_offset()) + " of the table");
+      if (!m.config_note().empty()) row("not applied", m.config_note());
       ImGui::EndTable();
     }
     ImGui::Spacing();
     ImGui::PushFont(fonts().large);
     ImGui::TextUnformatted("Trained weights of the input stage");
     ImGui::PopFont();
-    long long token_types = 0;
-    for (const TensorInfo& t : m.tensors())
-      if (t.role == "token-type table" && !t.shape.empty()) token_types = t.shape[0];
+    const std::optional<TableMap> types = m.token_type_table();
+    const long long token_types = types ? types->rows() : 0;
     SchemeParams sp = m.default_scheme();
-    WeightCounts w = count_input_weights(m.vocab_size(), lmax, m.dim(), sp, m.tied_embeddings(),
-                                         m.first_layer_norm().has_value(), token_types);
+    WeightCounts w = count_input_weights(m.vocab_size(), lmax, m.dim(), sp, m.tied_embeddings(), ln.has_value(),
+                                         token_types, rms ? 1 : 2);
     const std::string V = thousands(m.vocab_size()), d = thousands(m.dim());
     ImGui::PushFont(fonts().large);
     if (ImGui::BeginTable("weights", 3, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
@@ -164,7 +168,7 @@ class ModelPanel final : public Panel {
       row("position table", w.position_table ? thousands(lmax) + " x " + d : "formula: none", w.position_table, text);
       if (w.scheme_bias) row("T5 bucket biases", std::to_string(sp.buckets) + " x " + std::to_string(sp.heads), w.scheme_bias, text);
       if (w.token_type_table) row("token-type table", thousands(token_types) + " x " + d, w.token_type_table, text);
-      if (w.layer_norm) row("LayerNorm", "2 x " + d, w.layer_norm, text);
+      if (w.layer_norm) row(rms ? "RMSNorm" : "LayerNorm", (rms ? "1 x " : "2 x ") + d, w.layer_norm, text);
       row("total", "", w.total, kAccent);
       if (w.tying_saving) row("saved by tying the output head", V + " x " + d, w.tying_saving, IM_COL32(140, 220, 140, 255));
       ImGui::EndTable();
