@@ -1,6 +1,10 @@
 // Repeated tokens and where their equality ends (see repeats.h).
 #include "repeats.h"
 
+#include "assets.h"
+
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -114,8 +118,17 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
 
 std::string suggest_repeat_sentence(const Tokenizer* tokenizer) {
   if (!tokenizer) return "";
-  for (const char* s : {"the cat sat on the mat", "I saw the cat and the dog", "the cat saw the dog and the bird",
-                        "a cat and a dog", "cat cat", "the the"}) {
+  // Candidates from assets/sentences.json, in order.
+  static const std::vector<std::string> candidates = [] {
+    std::vector<std::string> out;
+    try {
+      const nlohmann::json j = nlohmann::json::parse(embedded_asset("sentences.json"));
+      for (const auto& c : j.at("repeat_candidates")) out.push_back(c.get<std::string>());
+    } catch (const nlohmann::json::exception&) {
+    }
+    return out;
+  }();
+  for (const std::string& s : candidates) {
     try {
       std::vector<int> ids = tokenizer->encode(s);
       std::sort(ids.begin(), ids.end());
@@ -124,6 +137,14 @@ std::string suggest_repeat_sentence(const Tokenizer* tokenizer) {
     }
   }
   return "";
+}
+
+std::string default_sentence() {
+  try {
+    return nlohmann::json::parse(embedded_asset("sentences.json")).at("default").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return "the cat sat on the mat";
+  }
 }
 
 std::string token_label(const RepeatedTokenGroup& group) {

@@ -50,6 +50,8 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
 // splits "the cat sat on the mat" into "the"(1169) and " the"(262): no repeat there). Tries a
 // few candidates and returns the first that repeats; "" when none does (or no tokenizer).
 std::string suggest_repeat_sentence(const Tokenizer* tokenizer);
+// The sentence the program opens on (assets/sentences.json: "the cat sat on the mat").
+std::string default_sentence();
 
 // The group's token for sentences: its text quoted with spaces made visible ("\"␣the\""), or
 // "token #5" when no tokenizer named it (ids typed by hand).

@@ -1,27 +1,35 @@
 #include "word_tokenizer.h"
 
-#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
 #include <unordered_set>
 
+#include "assets.h"
 #include "types.h"
 
 namespace es {
 
 namespace {
 
-// Simple words a teacher can build sentences from; the first eight make "the cat sat on a
-// mat" and "the dog sat on the mat" work with the smallest vocabularies.
-constexpr std::array kClassroomWords = {
-    "<unk>", "the",   "cat",   "sat",   "on",    "a",     "mat",   "dog",   "ran",   "big",
-    "red",   ".",     ",",     "is",    "was",   "and",   "in",    "to",    "it",    "he",
-    "she",   "we",    "they",  "i",     "you",   "my",    "his",   "her",   "saw",   "ate",
-    "had",   "has",   "can",   "see",   "go",    "went",  "up",    "down",  "with",  "under",
-    "at",    "by",    "of",    "not",   "no",    "yes",   "small", "blue",  "green", "hot",
-    "cold",  "happy", "sad",   "fast",  "slow",  "sun",   "hat",   "bed",   "box",   "fox",
-    "bird",  "fish",  "tree",  "house", "ball",  "cup",   "book",  "car",   "bus",   "boy",
-    "girl",  "man",   "woman", "mom",   "dad",   "day",   "night", "old",   "new",   "good",
-    "bad",   "one",   "two",   "three", "run",   "sit",   "eat",   "play",  "jump",  "look",
-    "this",  "that",  "there", "here",  "what",  "who",   "?",     "!",     "rat",   "log"};
+// Simple words a teacher can build sentences from (assets/classroom_words.txt, one a line, in
+// id order); the first eight make "the cat sat on a mat" and "the dog sat on the mat" work
+// with the smallest vocabularies.
+const std::vector<std::string>& classroom_words() {
+  static const std::vector<std::string> words = [] {
+    std::vector<std::string> out;
+    const std::string_view text = embedded_asset("classroom_words.txt");
+    std::size_t start = 0;
+    while (start < text.size()) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string_view::npos) end = text.size();
+      if (end > start) out.emplace_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+    return out;
+  }();
+  return words;
+}
 
 bool is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
@@ -101,12 +109,13 @@ std::string WordTokenizer::decode(std::span<const int> ids) const {
 }
 
 std::vector<std::string> classroom_vocabulary(int v) {
-  constexpr int kMax = static_cast<int>(kClassroomWords.size());
+  const std::vector<std::string>& words = classroom_words();
+  const int kMax = static_cast<int>(words.size());
   if (v < 1 || v > kMax) {
     throw Error("a classroom vocabulary has 1 to " + std::to_string(kMax) + " words (maximum " +
                 std::to_string(kMax) + "), not " + std::to_string(v));
   }
-  return std::vector<std::string>(kClassroomWords.begin(), kClassroomWords.begin() + v);
+  return std::vector<std::string>(words.begin(), words.begin() + v);
 }
 
 }  // namespace es

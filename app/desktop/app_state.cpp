@@ -30,7 +30,7 @@ AppState::AppState() {
   std::shared_ptr<const ModelSource> m = make_classroom_model();
   SchemeParams p = m->default_scheme();
   p.kind = "learned";
-  if (!recompute(m, p, "the cat sat on the mat", false))
+  if (!recompute(m, p, default_sentence(), false))
     throw Error("the built-in default could not be computed: " + status_);
   status_ = "Classroom model loaded: the two \"the\" share a token row; learned positions make "
             "their combined rows differ.";

@@ -1,5 +1,9 @@
 #include "colors.h"
 
+#include "assets.h"
+
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 
@@ -34,19 +38,28 @@ ImU32 lut_colour(const Lut& lut, float t, float alpha) {
                   static_cast<int>(std::clamp(alpha, 0.0f, 1.0f) * 255));
 }
 
+// The stops of one colour map of assets/colormaps.json, as 0xRRGGBB. The asset is part of the
+// build, so a missing or broken one is a build mistake: it aborts loudly rather than drawing
+// in the wrong colours.
+std::vector<unsigned> colormap_stops(const char* name) {
+  const nlohmann::json j = nlohmann::json::parse(embedded_asset("colormaps.json"));
+  std::vector<unsigned> out;
+  for (const auto& s : j.at(name).at("stops")) out.push_back(static_cast<unsigned>(std::stoul(s.get<std::string>(), nullptr, 16)));
+  if (out.size() < 2) throw std::runtime_error(std::string("assets/colormaps.json: '") + name + "' needs 2 stops");
+  return out;
+}
+
 }  // namespace
 
 const Lut& diverging_lut() {
   // ColorBrewer RdBu, 11 classes, reversed so that negative is blue.
-  static const Lut lut = build_lut({0x053061, 0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5f0, 0xf7f7f7,
-                                    0xfddbc7, 0xf4a582, 0xd6604d, 0xb2182b, 0x67001f});
+  static const Lut lut = build_lut(colormap_stops("diverging"));
   return lut;
 }
 
 const Lut& sequential_lut() {
   // viridis at 10 evenly spaced stops.
-  static const Lut lut = build_lut({0x440154, 0x482878, 0x3e4989, 0x31688e, 0x26828e, 0x1f9e89,
-                                    0x35b779, 0x6ece58, 0xb5de2b, 0xfde725});
+  static const Lut lut = build_lut(colormap_stops("sequential"));
   return lut;
 }
 
@@ -69,11 +82,10 @@ ImU32 contrast_text(ImU32 bg) {
 
 ImU32 categorical_colour(int k, float alpha) {
   // Okabe-Ito, without black (the background is dark).
-  static const unsigned kOkabeIto[] = {0xE69F00, 0x56B4E9, 0x009E73, 0xF0E442,
-                                       0x0072B2, 0xD55E00, 0xCC79A7, 0xBBBBBB};
+  static const std::vector<unsigned> kOkabeIto = colormap_stops("categorical");
   int a = static_cast<int>(std::clamp(alpha, 0.0f, 1.0f) * 255);
-  if (k >= 0 && k < 8) {
-    unsigned c = kOkabeIto[k];
+  if (k >= 0 && k < static_cast<int>(kOkabeIto.size())) {
+    unsigned c = kOkabeIto[static_cast<std::size_t>(k)];
     return IM_COL32((c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff, a);
   }
   float h = std::fmod(0.13f + 0.618034f * static_cast<float>(k), 1.0f);

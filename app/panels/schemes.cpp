@@ -4,10 +4,13 @@
 // against the offset i - j as a curve, and its trained-weight count. Shared controls and
 // presets for real models (FACTS.md section 2). Results are recomputed through core only
 // when a control changes.
+#include "assets.h"
 #include "colors.h"
 #include "heatmap.h"
 #include "panel.h"
 #include "widgets.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -30,21 +33,37 @@ struct Controls {
 };
 
 struct Preset {
-  const char* name;
+  std::string name;
   Controls c;
-  const char* note;
+  std::string note;
 };
 
-// FACTS.md section 2. d is the head width where RoPE is concerned (the rotation acts per head).
-const std::array<Preset, 7> kPresets = {{
-    {"GPT-2", {64, 768, 10000, 1.0f, false, 12, 1, 32, 128, false}, "learned absolute, L_max 1024, d 768, 12 heads"},
-    {"BERT", {64, 768, 10000, 1.0f, false, 12, 1, 32, 128, false}, "learned absolute (+ token type), L_max 512, then LayerNorm"},
-    {"LLaMA 2", {64, 128, 10000, 1.0f, false, 32, 1, 32, 128, false}, "RoPE, base 10000, head width 128"},
-    {"LLaMA 3", {64, 128, 500000, 1.0f, false, 32, 1, 32, 128, false}, "RoPE, base 500000, head width 128"},
-    {"Pythia", {64, 64, 10000, 0.25f, true, 12, 1, 32, 128, false}, "RoPE on 25% of head dims, rotate-half pairs"},
-    {"BLOOM", {64, 64, 10000, 1.0f, false, 16, 1, 32, 128, false}, "ALiBi, slopes 2^(-8h/H)"},
-    {"T5", {64, 64, 10000, 1.0f, false, 8, 1, 32, 128, false}, "relative bias, 32 buckets, max distance 128"},
-}};
+// assets/scheme_presets.json (FACTS.md section 2): read once; a broken asset is a build mistake
+// and aborts loudly.
+const std::vector<Preset>& presets() {
+  static const std::vector<Preset> all = [] {
+    std::vector<Preset> out;
+    const nlohmann::json j = nlohmann::json::parse(embedded_asset("scheme_presets.json"));
+    for (const auto& p : j.at("presets")) {
+      Preset x;
+      x.name = p.at("name").get<std::string>();
+      x.note = p.at("note").get<std::string>();
+      x.c.n = p.at("n").get<int>();
+      x.c.d = p.at("d").get<int>();
+      x.c.base = p.at("base").get<double>();
+      x.c.rotary = p.at("rotary_fraction").get<float>();
+      x.c.half_split = p.at("half_split").get<bool>();
+      x.c.heads = p.at("heads").get<int>();
+      x.c.head = 1;
+      x.c.buckets = p.at("buckets").get<int>();
+      x.c.max_distance = p.at("max_distance").get<int>();
+      x.c.causal = p.at("causal").get<bool>();
+      out.push_back(std::move(x));
+    }
+    return out;
+  }();
+  return all;
+}
 
 // The columns: the registry's schemes that say something about position.
 std::vector<const SchemeInfo*> compared_schemes() {
@@ -122,9 +141,11 @@ class SchemesPanel final : public Panel {
     if (key == "n") { c_.n = std::clamp(std::atoi(value.c_str()), 2, 2048); return; }
     if (key == "d") { c_.d = std::clamp(std::atoi(value.c_str()), 2, 4096); return; }
     if (key == "preset") {
-      for (const Preset& p : kPresets)
-        if (value == p.name) { c_ = p.c; preset_ = &p - kPresets.data(); return; }
-      throw Error("unknown preset '" + value + "' (GPT-2, BERT, LLaMA 2, LLaMA 3, Pythia, BLOOM, T5)");
+      for (const Preset& p : presets())
+        if (value == p.name) { c_ = p.c; preset_ = static_cast<int>(&p - presets().data()); return; }
+      std::string names;
+      for (const Preset& p : presets()) names += (names.empty() ? "" : ", ") + p.name;
+      throw Error("unknown preset '" + value + "' (" + names + ")");
     }
     throw Error("schemes has no option '" + key + "' (n, d, preset)");
   }
@@ -173,17 +194,17 @@ class SchemesPanel final : public Panel {
     ImGui::TextUnformatted("Preset");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(em * 7);
-    if (ImGui::BeginCombo("##preset", preset_ >= 0 ? kPresets[static_cast<size_t>(preset_)].name : "custom")) {
-      for (size_t i = 0; i < kPresets.size(); ++i)
-        if (ImGui::Selectable(kPresets[i].name, preset_ == static_cast<int>(i))) {
-          c_ = kPresets[i].c;
+    if (ImGui::BeginCombo("##preset", preset_ >= 0 ? presets()[static_cast<size_t>(preset_)].name.c_str() : "custom")) {
+      for (size_t i = 0; i < presets().size(); ++i)
+        if (ImGui::Selectable(presets()[i].name.c_str(), preset_ == static_cast<int>(i))) {
+          c_ = presets()[i].c;
           preset_ = static_cast<int>(i);
         }
       ImGui::EndCombo();
     }
     if (preset_ >= 0) {
       ImGui::SameLine();
-      ImGui::TextDisabled("%s", kPresets[static_cast<size_t>(preset_)].note);
+      ImGui::TextDisabled("%s", presets()[static_cast<size_t>(preset_)].note.c_str());
     }
     Controls before = c_;
     auto field = [&](const char* label, int* v, int lo, int hi, float w) {
