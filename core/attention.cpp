@@ -48,6 +48,67 @@ bool fail(std::string* why, const std::string& text) {
   return false;
 }
 
+// q (n, heads * dh) and k (n, kv_heads * dh), head-major columns, from h (n, d) by the
+// family's weight layout; fills out.head_dim and out.kv_heads. False (and why) on a bad shape.
+bool project_qk(const ModelSource& model, const FamilyInfo& fam, const Linear& qkv, const MatrixRM& h, int heads,
+                Block0Attention& out, MatrixRM& q, MatrixRM& k, std::string* why) {
+  const long long d = h.cols();
+  out.heads = heads;
+  out.kv_heads = heads;
+  auto add_bias = [](MatrixRM& x, const std::optional<MatrixRM>& b, long long first_col) {
+    if (b) x.rowwise() += RowVectorF(b->row(0).segment(first_col, x.cols()));
+  };
+  switch (fam.attention.layout) {
+    case QkLayout::Gpt2Fused: {  // (d, 3d) as (in, out)
+      if (qkv.w.rows() != d || qkv.w.cols() != 3 * d || d % heads != 0)
+        return fail(why, qkv.name + ".weight has an unexpected shape for GPT-2's fused q/k/v");
+      q.noalias() = h * qkv.w.leftCols(d);
+      k.noalias() = h * qkv.w.middleCols(d, d);
+      add_bias(q, qkv.b, 0);
+      add_bias(k, qkv.b, d);
+      out.head_dim = static_cast<int>(d / heads);
+      return true;
+    }
+    case QkLayout::Separate: {  // (out, in)
+      const std::optional<Linear> kp = read_linear(model, fam.attention.k);
+      if (!kp || qkv.w.cols() != d || kp->w.cols() != d || qkv.w.rows() % heads != 0)
+        return fail(why, "block 0's q_proj / k_proj are missing or of an unexpected shape");
+      out.head_dim = static_cast<int>(qkv.w.rows() / heads);
+      out.kv_heads = static_cast<int>(kp->w.rows() / out.head_dim);
+      if (out.kv_heads < 1 || heads % out.kv_heads != 0 || kp->w.rows() % out.head_dim != 0)
+        return fail(why, "k_proj's width does not divide into the query heads");
+      q.noalias() = h * qkv.w.transpose();
+      k.noalias() = h * kp->w.transpose();
+      add_bias(q, qkv.b, 0);
+      add_bias(k, kp->b, 0);
+      return true;
+    }
+    case QkLayout::PerHeadFused: {  // (3d, d) as (out, in), rows [q_h | k_h | v_h] per head
+      if (qkv.w.rows() != 3 * d || qkv.w.cols() != d || d % heads != 0)
+        return fail(why, qkv.name + ".weight has an unexpected shape for a fused per-head q/k/v");
+      const long long dh = d / heads;
+      out.head_dim = static_cast<int>(dh);
+      MatrixRM wq(d, d), wk(d, d);  // (out, in), head-major rows
+      RowVectorF bq = RowVectorF::Zero(d), bk = RowVectorF::Zero(d);
+      for (int hh = 0; hh < heads; ++hh) {
+        wq.middleRows(hh * dh, dh) = qkv.w.middleRows(hh * 3 * dh, dh);
+        wk.middleRows(hh * dh, dh) = qkv.w.middleRows(hh * 3 * dh + dh, dh);
+        if (qkv.b) {
+          bq.segment(hh * dh, dh) = qkv.b->row(0).segment(hh * 3 * dh, dh);
+          bk.segment(hh * dh, dh) = qkv.b->row(0).segment(hh * 3 * dh + dh, dh);
+        }
+      }
+      q.noalias() = h * wq.transpose();
+      k.noalias() = h * wk.transpose();
+      q.rowwise() += bq;
+      k.rowwise() += bk;
+      return true;
+    }
+    case QkLayout::None: break;
+  }
+  return fail(why, "no block-0 attention weights read for this model family");
+}
+
 }  // namespace
 
 std::optional<Block0Attention> block0_attention(const ModelSource& model, const PositionScheme& scheme,
@@ -61,7 +122,7 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     fail(why, "the real block-0 attention is shown with the model's own scheme (" + model.default_scheme().kind + ")");
     return std::nullopt;
   }
-  const long long n = e.token.rows(), d = e.token.cols();
+  const long long n = e.token.rows();
   const int heads = model.num_heads();
   if (heads < 1) {
     fail(why, "the number of heads is unknown (no config.json)");
@@ -93,68 +154,8 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     return std::nullopt;
   }
   Block0Attention out;
-  out.heads = heads;
-  out.kv_heads = heads;
   MatrixRM q, k;  // (n, heads * dh), (n, kv_heads * dh): head-major columns
-  auto add_bias = [](MatrixRM& x, const std::optional<MatrixRM>& b, long long first_col) {
-    if (b) x.rowwise() += RowVectorF(b->row(0).segment(first_col, x.cols()));
-  };
-  switch (fam->attention.layout) {
-    case QkLayout::Gpt2Fused: {  // (d, 3d) as (in, out)
-      if (qkv->w.rows() != d || qkv->w.cols() != 3 * d || d % heads != 0) {
-        fail(why, qkv->name + ".weight has an unexpected shape for GPT-2's fused q/k/v");
-        return std::nullopt;
-      }
-      q.noalias() = h * qkv->w.leftCols(d);
-      k.noalias() = h * qkv->w.middleCols(d, d);
-      add_bias(q, qkv->b, 0);
-      add_bias(k, qkv->b, d);
-      out.head_dim = static_cast<int>(d / heads);
-      break;
-    }
-    case QkLayout::Separate: {  // (out, in)
-      const std::optional<Linear> kp = read_linear(model, fam->attention.k);
-      if (!kp || qkv->w.cols() != d || kp->w.cols() != d || qkv->w.rows() % heads != 0) {
-        fail(why, "block 0's q_proj / k_proj are missing or of an unexpected shape");
-        return std::nullopt;
-      }
-      out.head_dim = static_cast<int>(qkv->w.rows() / heads);
-      out.kv_heads = static_cast<int>(kp->w.rows() / out.head_dim);
-      if (out.kv_heads < 1 || heads % out.kv_heads != 0 || kp->w.rows() % out.head_dim != 0) {
-        fail(why, "k_proj's width does not divide into the query heads");
-        return std::nullopt;
-      }
-      q.noalias() = h * qkv->w.transpose();
-      k.noalias() = h * kp->w.transpose();
-      add_bias(q, qkv->b, 0);
-      add_bias(k, kp->b, 0);
-      break;
-    }
-    case QkLayout::PerHeadFused: {  // (3d, d) as (out, in), rows [q_h | k_h | v_h] per head
-      if (qkv->w.rows() != 3 * d || qkv->w.cols() != d || d % heads != 0) {
-        fail(why, qkv->name + ".weight has an unexpected shape for a fused per-head q/k/v");
-        return std::nullopt;
-      }
-      const long long dh = d / heads;
-      out.head_dim = static_cast<int>(dh);
-      MatrixRM wq(d, d), wk(d, d);  // (out, in), head-major rows
-      RowVectorF bq = RowVectorF::Zero(d), bk = RowVectorF::Zero(d);
-      for (int hh = 0; hh < heads; ++hh) {
-        wq.middleRows(hh * dh, dh) = qkv->w.middleRows(hh * 3 * dh, dh);
-        wk.middleRows(hh * dh, dh) = qkv->w.middleRows(hh * 3 * dh + dh, dh);
-        if (qkv->b) {
-          bq.segment(hh * dh, dh) = qkv->b->row(0).segment(hh * 3 * dh, dh);
-          bk.segment(hh * dh, dh) = qkv->b->row(0).segment(hh * 3 * dh + dh, dh);
-        }
-      }
-      q.noalias() = h * wq.transpose();
-      k.noalias() = h * wk.transpose();
-      q.rowwise() += bq;
-      k.rowwise() += bk;
-      break;
-    }
-    case QkLayout::None: break;
-  }
+  if (!project_qk(model, *fam, *qkv, h, heads, out, q, k, why)) return std::nullopt;
   const int dh = out.head_dim;
   const bool rotates = scheme.entry() == PositionEntry::QueryKeyRotation;
   const bool biased = scheme.entry() == PositionEntry::AttentionBias;

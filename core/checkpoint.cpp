@@ -477,6 +477,33 @@ void read_scheme_weights(CheckpointModel& m, const FamilyInfo& fam, const ModelC
 
 }  // namespace
 
+namespace {
+
+// The weight files: the single file, or every shard of the index, each tensor checked to be in
+// the shard the index names.
+void load_weights(const WeightLocation& loc, WeightSet& weights) {
+  if (!loc.single.empty()) {
+    weights.add_file(loc.single);
+  } else {
+    std::set<std::string> shards;
+    const auto entries = read_shard_index(loc.index, shards);
+    for (const std::string& s : shards) {
+      std::error_code ec;
+      if (!fs::is_regular_file(loc.dir / s, ec))
+        throw Error("shard '" + s + "' listed in '" + loc.index.string() + "' is missing from '" + loc.dir.string() + "'");
+      weights.add_file(loc.dir / s);
+    }
+    for (const auto& [tensor, shard] : entries) {
+      const std::optional<TensorRef> r = weights.find(tensor);
+      if (!r || r->file->path().filename() != shard)
+        throw Error("shard index '" + loc.index.string() + "' puts tensor '" + tensor + "' in '" + shard +
+                    "', but " + (r ? "it is in '" + r->file->path().string() + "'" : std::string("no shard holds it")));
+    }
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   const WeightLocation loc = locate_weights(path);
   auto m = std::make_unique<CheckpointModel>();
@@ -489,24 +516,7 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
     m->name_ = cache_name_of(where).value_or(path.string());
   }
 
-  if (!loc.single.empty()) {
-    m->weights_.add_file(loc.single);
-  } else {
-    std::set<std::string> shards;
-    const auto entries = read_shard_index(loc.index, shards);
-    for (const std::string& s : shards) {
-      std::error_code ec;
-      if (!fs::is_regular_file(loc.dir / s, ec))
-        throw Error("shard '" + s + "' listed in '" + loc.index.string() + "' is missing from '" + loc.dir.string() + "'");
-      m->weights_.add_file(loc.dir / s);
-    }
-    for (const auto& [tensor, shard] : entries) {
-      const std::optional<TensorRef> r = m->weights_.find(tensor);
-      if (!r || r->file->path().filename() != shard)
-        throw Error("shard index '" + loc.index.string() + "' puts tensor '" + tensor + "' in '" + shard +
-                    "', but " + (r ? "it is in '" + r->file->path().string() + "'" : std::string("no shard holds it")));
-    }
-  }
+  load_weights(loc, m->weights_);
 
   std::error_code ec;
   if (fs::is_regular_file(loc.dir / "config.json", ec)) m->config_ = load_model_config(loc.dir / "config.json");

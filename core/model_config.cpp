@@ -68,6 +68,54 @@ std::optional<bool> read_bool(const Json& root, const char* key, std::string_vie
 }
 
 
+// The keys that refine a family's position scheme: rope_scaling, BERT's
+// position_embedding_type, MPT's attn_config, RoBERTa's pad_token_id, DeBERTa's buckets.
+void read_position_keys(const Json& root, std::string_view file, ModelConfig& c) {
+  constexpr long long kBig = 1LL << 40;
+  constexpr long long kSmall = 1LL << 20;
+  // rope_scaling (FACTS.md section 8): read every kind, apply llama3 and linear.
+  if (const Json* rs = first_key(root, {"rope_scaling"}, nullptr)) {
+    if (!rs->is_object()) fail(file, "\"rope_scaling\" is not an object");
+    std::string type;
+    for (const char* k : {"rope_type", "type"})
+      if (rs->contains(k) && (*rs)[k].is_string()) {
+        type = (*rs)[k].get<std::string>();
+        break;
+      }
+    if (type.empty()) fail(file, "\"rope_scaling\" has no \"rope_type\" (or \"type\") string");
+    if (type != "default") {
+      c.rope_scaling.type = type;
+      c.rope_scaling.factor = read_number(*rs, {"factor"}, file).value_or(1.0);
+      c.rope_scaling.low_freq_factor = read_number(*rs, {"low_freq_factor"}, file).value_or(1.0);
+      c.rope_scaling.high_freq_factor = read_number(*rs, {"high_freq_factor"}, file).value_or(4.0);
+      c.rope_scaling.original_max_positions =
+          read_number(*rs, {"original_max_position_embeddings"}, file).value_or(8192.0);
+      if (c.rope_scaling.applied() && !(c.rope_scaling.factor > 0))
+        fail(file, "\"rope_scaling\" factor must be positive");
+      if (type == "llama3" && !(c.rope_scaling.high_freq_factor > c.rope_scaling.low_freq_factor &&
+                                c.rope_scaling.low_freq_factor > 0 && c.rope_scaling.original_max_positions > 0))
+        fail(file, "\"rope_scaling\" llama3 needs 0 < low_freq_factor < high_freq_factor and a positive "
+                   "original_max_position_embeddings");
+    }
+  }
+  if (const Json* v = first_key(root, {"position_embedding_type"}, nullptr)) {
+    if (!v->is_string()) fail(file, "\"position_embedding_type\" is not a string");
+    c.position_embedding_type = v->get<std::string>();
+  }
+  if (const Json* ac = first_key(root, {"attn_config"}, nullptr); ac && ac->is_object())
+    c.mpt_alibi = read_bool(*ac, "alibi", file);
+  if (first_key(root, {"pad_token_id"}, nullptr)) c.pad_token_id = read_count(root, {"pad_token_id"}, file, kBig);
+  if (first_key(root, {"position_buckets"}, nullptr))
+    c.position_buckets = static_cast<int>(read_count(root, {"position_buckets"}, file, kSmall));
+  if (const Json* v = first_key(root, {"max_relative_positions"}, nullptr)) {
+    if (!v->is_number_integer()) fail(file, "\"max_relative_positions\" is not a whole number");
+    c.max_relative_positions = v->get<long long>();
+    if (c.max_relative_positions > kBig) fail(file, "\"max_relative_positions\" is out of range");
+  }
+  c.position_biased_input = read_bool(root, "position_biased_input", file);
+  if (const Json* v = first_key(root, {"norm_rel_ebd"}, nullptr); v && v->is_string()) c.norm_rel_ebd = v->get<std::string>();
+}
+
 }  // namespace
 
 std::string normalise_family(std::string_view t) {
@@ -121,47 +169,7 @@ ModelConfig parse_model_config(std::string_view text, std::string_view file) {
   c.layer_norm_eps = read_number(root, {"layer_norm_epsilon", "layer_norm_eps", "rms_norm_eps"}, file);
   c.tie_word_embeddings = read_bool(root, "tie_word_embeddings", file);
 
-  // rope_scaling (FACTS.md section 8): read every kind, apply llama3 and linear.
-  if (const Json* rs = first_key(root, {"rope_scaling"}, nullptr)) {
-    if (!rs->is_object()) fail(file, "\"rope_scaling\" is not an object");
-    std::string type;
-    for (const char* k : {"rope_type", "type"})
-      if (rs->contains(k) && (*rs)[k].is_string()) {
-        type = (*rs)[k].get<std::string>();
-        break;
-      }
-    if (type.empty()) fail(file, "\"rope_scaling\" has no \"rope_type\" (or \"type\") string");
-    if (type != "default") {
-      c.rope_scaling.type = type;
-      c.rope_scaling.factor = read_number(*rs, {"factor"}, file).value_or(1.0);
-      c.rope_scaling.low_freq_factor = read_number(*rs, {"low_freq_factor"}, file).value_or(1.0);
-      c.rope_scaling.high_freq_factor = read_number(*rs, {"high_freq_factor"}, file).value_or(4.0);
-      c.rope_scaling.original_max_positions =
-          read_number(*rs, {"original_max_position_embeddings"}, file).value_or(8192.0);
-      if (c.rope_scaling.applied() && !(c.rope_scaling.factor > 0))
-        fail(file, "\"rope_scaling\" factor must be positive");
-      if (type == "llama3" && !(c.rope_scaling.high_freq_factor > c.rope_scaling.low_freq_factor &&
-                                c.rope_scaling.low_freq_factor > 0 && c.rope_scaling.original_max_positions > 0))
-        fail(file, "\"rope_scaling\" llama3 needs 0 < low_freq_factor < high_freq_factor and a positive "
-                   "original_max_position_embeddings");
-    }
-  }
-  if (const Json* v = first_key(root, {"position_embedding_type"}, nullptr)) {
-    if (!v->is_string()) fail(file, "\"position_embedding_type\" is not a string");
-    c.position_embedding_type = v->get<std::string>();
-  }
-  if (const Json* ac = first_key(root, {"attn_config"}, nullptr); ac && ac->is_object())
-    c.mpt_alibi = read_bool(*ac, "alibi", file);
-  if (first_key(root, {"pad_token_id"}, nullptr)) c.pad_token_id = read_count(root, {"pad_token_id"}, file, kBig);
-  if (first_key(root, {"position_buckets"}, nullptr))
-    c.position_buckets = static_cast<int>(read_count(root, {"position_buckets"}, file, kSmall));
-  if (const Json* v = first_key(root, {"max_relative_positions"}, nullptr)) {
-    if (!v->is_number_integer()) fail(file, "\"max_relative_positions\" is not a whole number");
-    c.max_relative_positions = v->get<long long>();
-    if (c.max_relative_positions > kBig) fail(file, "\"max_relative_positions\" is out of range");
-  }
-  c.position_biased_input = read_bool(root, "position_biased_input", file);
-  if (const Json* v = first_key(root, {"norm_rel_ebd"}, nullptr); v && v->is_string()) c.norm_rel_ebd = v->get<std::string>();
+  read_position_keys(root, file, c);
   return c;
 }
 
