@@ -194,6 +194,49 @@ double percentile(std::vector<double> v, double q) {
   return v[i];
 }
 
+// A GLFW window with an OpenGL 3.3 core context and its functions loaded; null (after one line
+// on stderr) when there is no display or no such context.
+GLFWwindow* open_window(int width, int height, bool offscreen_run) {
+  glfwSetErrorCallback(glfw_error);
+  if (!glfwInit()) {
+    std::fprintf(stderr, "embedscope: cannot open a window (no display? run under xvfb-run)\n");
+    return nullptr;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  GLFWwindow* window = glfwCreateWindow(width, height, "EmbedScope", nullptr, nullptr);
+  if (!window) {
+    std::fprintf(stderr, "embedscope: cannot create an OpenGL 3.3 core window\n");
+    glfwTerminate();
+    return nullptr;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(offscreen_run ? 0 : 1);
+  if (!gladLoadGL(glfwGetProcAddress)) {
+    std::fprintf(stderr, "embedscope: cannot load OpenGL 3.3 functions\n");
+    glfwDestroyWindow(window);
+    glfwTerminate();
+    return nullptr;
+  }
+  pin_loaded_libraries_for_leak_check();  // the GL driver is loaded now
+  return window;
+}
+
+// --bench-frames: percentiles of whole frames and of UI building. The first frames upload
+// textures and build caches; they are reported apart.
+void print_frame_times(const std::vector<double>& frame_ms, const std::vector<double>& ui_ms) {
+  std::vector<double> steady(frame_ms.begin() + static_cast<long>(std::min<size_t>(frame_ms.size() - 1, 3)), frame_ms.end());
+  std::printf("frames %zu (first 3 excluded from percentiles: %.1f ms total)\n", frame_ms.size(),
+              frame_ms[0] + (frame_ms.size() > 1 ? frame_ms[1] : 0) + (frame_ms.size() > 2 ? frame_ms[2] : 0));
+  std::printf("frame ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", percentile(steady, 0.5),
+              percentile(steady, 0.9), percentile(steady, 0.99), percentile(steady, 1.0));
+  std::vector<double> ui(ui_ms.begin() + static_cast<long>(frame_ms.size() - steady.size()), ui_ms.end());
+  std::printf("of which UI building (events, panels, ImGui): p50 %.2f  p90 %.2f ms; the rest is GL "
+              "rendering, glFinish and the buffer swap\n", percentile(ui, 0.5), percentile(ui, 0.9));
+}
+
 // [SECTION] Main loop
 
 int run(int argc, char** argv) {
@@ -225,29 +268,9 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  glfwSetErrorCallback(glfw_error);
-  if (!glfwInit()) {
-    std::fprintf(stderr, "embedscope: cannot open a window (no display? run under xvfb-run)\n");
-    return 1;
-  }
-  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
-  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
-  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-  GLFWwindow* window = glfwCreateWindow(width, height, "EmbedScope", nullptr, nullptr);
-  if (!window) {
-    std::fprintf(stderr, "embedscope: cannot create an OpenGL 3.3 core window\n");
-    glfwTerminate();
-    return 1;
-  }
-  glfwMakeContextCurrent(window);
   const bool offscreen_run = o.screenshot || o.frames || o.bench_frames;
-  glfwSwapInterval(offscreen_run ? 0 : 1);
-  if (!gladLoadGL(glfwGetProcAddress)) {
-    std::fprintf(stderr, "embedscope: cannot load OpenGL 3.3 functions\n");
-    return 1;
-  }
-  pin_loaded_libraries_for_leak_check();  // the GL driver is loaded now
+  GLFWwindow* window = open_window(width, height, offscreen_run);
+  if (!window) return 1;
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -329,17 +352,7 @@ int run(int argc, char** argv) {
     if (target_frames && frame_index >= target_frames) break;
     if (frame->quit_requested) break;
   }
-  if (o.bench_frames && !frame_ms.empty()) {
-    // The first frames upload textures and build caches; report them apart.
-    std::vector<double> steady(frame_ms.begin() + std::min<size_t>(frame_ms.size() - 1, 3), frame_ms.end());
-    std::printf("frames %zu (first 3 excluded from percentiles: %.1f ms total)\n", frame_ms.size(),
-                frame_ms[0] + (frame_ms.size() > 1 ? frame_ms[1] : 0) + (frame_ms.size() > 2 ? frame_ms[2] : 0));
-    std::printf("frame ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", percentile(steady, 0.5),
-                percentile(steady, 0.9), percentile(steady, 0.99), percentile(steady, 1.0));
-    std::vector<double> ui(ui_ms.begin() + static_cast<long>(frame_ms.size() - steady.size()), ui_ms.end());
-    std::printf("of which UI building (events, panels, ImGui): p50 %.2f  p90 %.2f ms; the rest is GL "
-                "rendering, glFinish and the buffer swap\n", percentile(ui, 0.5), percentile(ui, 0.9));
-  }
+  if (o.bench_frames && !frame_ms.empty()) print_frame_times(frame_ms, ui_ms);
   if (o.use_settings && exit_code == 0) {
     store_settings(settings, *state, *frame, window);
     std::string err = settings.save(settings_path);
