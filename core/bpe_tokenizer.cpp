@@ -1,4 +1,5 @@
 #include "bpe_tokenizer.h"
+#include "file_text.h"
 #include "json_excerpt.h"
 #include "user_dirs.h"
 
@@ -37,27 +38,9 @@ std::string show(std::string_view s) {
   return out;
 }
 
+// GPT-2's files are 1.0 MB and 0.46 MB; anything over 512 MB is not a tokenizer file.
 std::string read_file(const std::filesystem::path& path, const char* what) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw Error("cannot read the " + std::string(what) + " file " + path.string() +
-                ": it does not exist or is not a regular file");
-  }
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw Error("cannot read the " + std::string(what) + " file " + path.string() + ": " + ec.message());
-  // GPT-2's files are 1.0 MB and 0.46 MB; anything this large is not a tokenizer file.
-  if (size > (std::uintmax_t{512} << 20)) {
-    throw Error("the " + std::string(what) + " file " + path.string() + " is " +
-                std::to_string(size >> 20) + " MB, too large to be a tokenizer file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open the " + std::string(what) + " file " + path.string());
-  std::string data(static_cast<std::size_t>(size), '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (static_cast<std::uintmax_t>(in.gcount()) != size) {
-    throw Error("could not read all of the " + std::string(what) + " file " + path.string());
-  }
-  return data;
+  return read_small_file(path, what, std::uintmax_t{512} << 20);
 }
 
 struct StringHash {

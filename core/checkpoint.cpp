@@ -10,6 +10,7 @@
 
 #include "bpe_tokenizer.h"
 #include "embedding.h"
+#include "file_text.h"
 #include "json_excerpt.h"
 #include "model_config.h"
 #include "safetensors.h"
@@ -18,10 +19,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 
 namespace es {
@@ -123,13 +122,6 @@ std::optional<std::string> cache_name_of(const fs::path& dir) {
   return name;
 }
 
-std::string read_text_file(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot read '" + path.string() + "'");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // The shard files listed by a model.safetensors.index.json, checked to stay inside its folder.
 std::vector<std::pair<std::string, std::string>> read_shard_index(const fs::path& index_path,
@@ -137,7 +129,7 @@ std::vector<std::pair<std::string, std::string>> read_shard_index(const fs::path
   const std::string label = "shard index '" + index_path.string() + "'";
   Json root;
   try {
-    root = Json::parse(read_text_file(index_path));
+    root = Json::parse(read_small_file(index_path, "shard index", std::uintmax_t{64} << 20));
   } catch (const Json::exception& e) {
     throw Error(label + ": not valid JSON (" + json_parse_error(e) + ")");
   }

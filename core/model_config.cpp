@@ -1,15 +1,14 @@
 // config.json reading and the family -> position scheme mapping (FACTS.md sections 2 and 7).
 #include "model_config.h"
 
+#include "file_text.h"
 #include "json_excerpt.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <initializer_list>
-#include <sstream>
 
 namespace es {
 
@@ -174,11 +173,8 @@ ModelConfig parse_model_config(std::string_view text, std::string_view file) {
 }
 
 ModelConfig load_model_config(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot read config file '" + path.string() + "'");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse_model_config(ss.str(), path.string());
+  // Real configs are a few kB; 16 MB is far past any.
+  return parse_model_config(read_small_file(path, "config", std::uintmax_t{16} << 20), path.string());
 }
 
 SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
