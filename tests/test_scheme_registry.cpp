@@ -253,3 +253,13 @@ TEST_CASE("S over the whole head under partial rotary, and sinusoidal S equals R
   const MatrixRM sin = make_position_scheme(params("sinusoidal"))->interaction(20, 32);
   CHECK((rope - sin).cwiseAbs().maxCoeff() < 1e-5f);
 }
+
+TEST_CASE("registry: a real-valued parameter far outside int range is set without overflow (fuzz finding)") {
+  SchemeParams p = params("rope");
+  for (const ParamSpec& spec : scheme_info("rope").params)
+    if (spec.field == ParamField::Base) {
+      set_param(p, spec, 3.1e10);
+      CHECK(p.base == 3.1e10);
+    }
+  CHECK_NOTHROW(make_position_scheme(p));
+}

@@ -65,7 +65,8 @@ void set_param(SchemeParams& p, const ParamSpec& spec, double v) {
     throw Error(std::string("the ") + spec.label + " must be " + (spec.integer || choice ? "a whole number " : "") +
                 "between " + scheme_util::fmt_number(lo) + " and " + scheme_util::fmt_number(hi) + " (got " +
                 scheme_util::fmt_number(v) + ")");
-  const int i = static_cast<int>(v);
+  // Whole-number fields are in int range by their specs; a real-valued one (base 3e10) is not.
+  const int i = spec.integer || choice ? static_cast<int>(v) : 0;
   switch (spec.field) {
     case ParamField::Base: p.base = v; break;
     case ParamField::Layout: p.layout = i ? SinusoidLayout::Halves : SinusoidLayout::Interleaved; break;
