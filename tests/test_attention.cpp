@@ -67,10 +67,18 @@ void check_against(const std::string& family, const std::vector<SafetensorsWrite
         }
       }
   CHECK(worst < 2e-6);
-  // Positions 0 and 3 hold the same id (3): their logit rows over the shared keys.
-  const std::optional<double> spread = a->block0_pair_spread(0, 3);
+  // Positions 0 and 3 hold the same id (3) but share only key 0: no spread to report. Rows 1
+  // and 4 share keys 0 and 1: the spread is computed from the fixture's own logits.
+  CHECK_FALSE(a->block0_pair_spread(0, 3).has_value());
+  const std::optional<double> spread = a->block0_pair_spread(1, 4);
   REQUIRE(spread);
-  CHECK(std::isfinite(*spread));
+  double ref = 0;
+  for (std::size_t h = 0; h < want.size(); ++h) {
+    const double d0 = want[h][4][0].get<double>() - want[h][1][0].get<double>();
+    const double d1 = want[h][4][1].get<double>() - want[h][1][1].get<double>();
+    ref = std::max(ref, std::fabs(d1 - d0));
+  }
+  CHECK(*spread == doctest::Approx(ref).epsilon(1e-4));
 }
 
 }  // namespace

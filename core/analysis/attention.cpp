@@ -188,13 +188,16 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
 
 double logit_row_spread(const MatrixRM& l, int i, int j) {
   double lo = INFINITY, hi = -INFINITY;
+  int shared = 0;
   for (long long k = 0; k < l.cols(); ++k) {
     const float a = l(i, k), b = l(j, k);
     if (!std::isfinite(a) || !std::isfinite(b)) continue;
     const double dk = double(b) - a;
-    lo = std::min(lo, dk), hi = std::max(hi, dk);
+    lo = std::min(lo, dk), hi = std::max(hi, dk), ++shared;
   }
-  return hi >= lo ? hi - lo : std::nan("");
+  // Over a single shared key any two rows weigh it alike (softmax of one logit is 1): that
+  // says nothing, so it is no number.
+  return shared >= 2 ? hi - lo : std::nan("");
 }
 
 }  // namespace es

@@ -37,7 +37,7 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
 
 // For positions i < j of one head: over the keys both queries see, d_k = L[j][k] - L[i][k];
 // returns max d_k - min d_k (0: a constant shift, which softmax ignores: both weigh those
-// keys identically). NaN when they share no key.
+// keys identically). NaN when they share fewer than two keys (one key tells nothing).
 double logit_row_spread(const MatrixRM& logits, int i, int j);
 
 }  // namespace es

@@ -125,12 +125,12 @@ const std::string& Analysis::block0_note() const {
 std::optional<double> Analysis::block0_pair_spread(int i, int j) const {
   const Block0Attention* b = block0();
   if (!b) return std::nullopt;
-  double best = 0;
+  std::optional<double> best;
   for (const MatrixRM& l : b->logits) {
     const double s = logit_row_spread(l, i, j);
-    if (std::isfinite(s)) best = std::max(best, s);
+    if (std::isfinite(s)) best = std::max(best.value_or(0.0), s);
   }
-  return best;
+  return best;  // nullopt when they share fewer than two keys
 }
 
 std::vector<float> project_table(const TableMap& table, const PcaBasis& basis) {

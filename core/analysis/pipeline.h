@@ -66,7 +66,7 @@ class Analysis {
   const Block0Attention* block0() const;
   const std::string& block0_note() const;
   // For positions i < j: the largest, over heads, spread of their block-0 logit rows over the
-  // keys both see (logit_row_spread); nullopt without block0().
+  // keys both see (logit_row_spread); nullopt without block0() or with fewer than two shared keys.
   std::optional<double> block0_pair_spread(int i, int j) const;
 
  private:

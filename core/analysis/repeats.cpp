@@ -52,7 +52,8 @@ std::pair<double, double> bias_row_shift(const MatrixRM& s, int i, int j) {
     lo = std::min(lo, dk), hi = std::max(hi, dk), sum += dk, ++count;
   }
   if (count == 0) return {std::nan(""), std::nan("")};
-  return {sum / static_cast<double>(count), hi - lo};
+  // One shared key: the shift is defined, the spread says nothing (softmax of one logit is 1).
+  return {sum / static_cast<double>(count), count >= 2 ? hi - lo : std::nan("")};
 }
 
 }  // namespace
@@ -101,8 +102,8 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
         if (rotates) p.rope_self_score = rope_pair_score(emb.token.row(p.i), scheme, p.i, p.j);
         if (needs_s) {
           const auto [shift, spread] = bias_row_shift(*s, p.i, p.j);
-          p.bias_shift = shift;
-          p.bias_shift_spread = spread;
+          if (std::isfinite(shift)) p.bias_shift = shift;
+          if (std::isfinite(spread)) p.bias_shift_spread = spread;
         }
         if (causal) p.window_extra_keys = p.j - p.i;
         g.pairs.push_back(p);

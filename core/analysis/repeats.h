@@ -28,7 +28,7 @@ struct RepeatedTokenPair {
   double combined_l2 = 0, combined_cos = 1;  // combined view
   std::optional<double> rope_self_score;     // schemes that rotate q and k: the token-row proxy
   std::optional<double> bias_shift;          // attention-bias schemes: mean of S[j][k] - S[i][k]
-  std::optional<double> bias_shift_spread;   // ... and max - min over the shared keys
+  std::optional<double> bias_shift_spread;   // ... and max - min over the shared keys (two or more)
   std::optional<int> window_extra_keys;      // causal models: keys the later query alone sees
 };
 
