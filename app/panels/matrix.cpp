@@ -88,7 +88,10 @@ class MatrixPanel final : public Panel {
     std::vector<Heatmap*> maps;
     if (mode_ == Mode::Side) {
       shown = {&e.token, &e.position, &e.combined};
-      titles = {"token rows E[id]", "position rows P", "combined = token + position"};
+      // BERT and RoBERTa add a third term, token-type row 0, before their LayerNorm.
+      titles = e.token_type_row
+                   ? std::vector<std::string>{"token rows E[id]", "position rows P", "combined = E + type 0 + P"}
+                   : std::vector<std::string>{"token rows E[id]", "position rows P", "combined = token + position"};
       maps = {&maps_[0], &maps_[1], &maps_[2]};
     } else if (mode_ == Mode::Normed && !e.normed) {
       ImGui::TextDisabled("No LayerNorm rows computed.");
