@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "model_source.h"
 #include "pca_fast.h"
+#include "simd.h"
 #include "vocabulary.h"
 #include "vocabulary_kernels.h"
 
@@ -184,6 +185,66 @@ void bench_pca(const char* label, const TableMap& table, int reps, bool baseline
   if (separated > 0 && min_cos < 0.9999) fail(std::string(label) + " PCA components differ from the reference");
 }
 
+// Memory bandwidth: the best of a few passes summing a 512 MB buffer (two threads), GB/s.
+double measure_read_bandwidth() {
+  const std::size_t n = (std::size_t(512) << 20) / sizeof(float);
+  std::vector<float> buf(n, 1.0f);
+  double best = 1e300;
+  for (int r = 0; r < 3; ++r) {
+    double s0 = 0, s1 = 0;
+    const double t0 = now_s();
+    std::thread other([&] { float s = 0; for (std::size_t i = n / 2; i < n; ++i) s += buf[i]; s1 = s; });
+    float s = 0;
+    for (std::size_t i = 0; i < n / 2; ++i) s += buf[i];
+    s0 = s;
+    other.join();
+    best = std::min(best, now_s() - t0);
+    if (s0 + s1 < 0) std::printf("?");  // keeps the sums
+  }
+  return double(n) * sizeof(float) / best / 1e9;
+}
+
+// The token-table covariance and a neighbour query on each SIMD path the CPU has, as fractions
+// of the machine's SGEMM throughput and memory bandwidth measured here.
+void bench_paths(const TableMap& table) {
+  const double gflops = fast::measure_sgemm_gflops();
+  const double bw = measure_read_bandwidth();
+  std::printf("  machine limits: OpenBLAS SGEMM %.0f GFLOP/s (2 threads), memory read %.1f GB/s\n", gflops, bw);
+  const long long n = table.rows(), d = table.cols();
+  Eigen::Ref<const MatrixRM> rows(table);
+  std::vector<SimdLevel> levels = {SimdLevel::Portable};
+  if (cpu_simd_level() >= SimdLevel::Avx2) levels.push_back(SimdLevel::Avx2);
+  if (cpu_simd_level() >= SimdLevel::Avx512) levels.push_back(SimdLevel::Avx512);
+  for (SimdLevel level : levels) {
+    set_simd_cap(level);
+    PcaTiming pt;
+    std::vector<double> cov;
+    auto tp = time_runs(3, [&] {
+      fit_pca_method(rows, int(d), PcaMethod::Fast, &pt);
+      cov.push_back(pt.covariance_s);
+    });
+    std::sort(cov.begin(), cov.end());
+    const double flops = double(n) * double(d) * double(d);  // upper triangle: n d^2 / 2 FMAs
+    VocabularyIndex index(table);
+    std::vector<double> tq;
+    for (int i = 0; i < 20; ++i) {
+      const double t0 = now_s();
+      (void)index.nearest_to_token(int((i * 2503LL + 17) % n), 10, false);
+      tq.push_back(now_s() - t0);
+    }
+    std::sort(tq.begin(), tq.end());
+    const double q = tq[tq.size() / 2];
+    const double bytes = double(n) * double(d);  // the int8 codes, read once per query
+    std::printf("  %-8s PCA all components: median %.1f ms (covariance %.1f ms = %.0f GFLOP/s, %.0f%% of SGEMM; kernel %s)\n"
+                "  %-8s neighbour query: median %.2f ms (%.1f GB/s over the codes, %.0f%% of the read bandwidth; kernel %s)\n",
+                simd_level_name(level).c_str(), median(tp) * 1e3, cov[cov.size() / 2] * 1e3,
+                flops / cov[cov.size() / 2] / 1e9, 100.0 * flops / cov[cov.size() / 2] / 1e9 / gflops,
+                pt.path.c_str(), simd_level_name(level).c_str(), q * 1e3, bytes / q / 1e9, 100.0 * bytes / q / 1e9 / bw,
+                fast::search_kernel_name().c_str());
+  }
+  set_simd_cap(SimdLevel::Avx512);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -203,9 +264,11 @@ int main(int argc, char** argv) {
   }
   try {
     fast::set_blas_threads(2);
-    std::printf("embedscope-bench\n  machine: %s, %u hardware threads; kernels: covariance %s, search %s\n",
-                cpu_model().c_str(), std::thread::hardware_concurrency(), fast::scatter_kernel_name().c_str(),
-                fast::search_kernel_name().c_str());
+    std::printf("embedscope-bench\n  machine: %s, %u hardware threads; CPU flags: %s\n"
+                "  kernels: covariance %s, search %s (SIMD level %s; ES_SIMD=portable|avx2|avx512 caps it)\n",
+                cpu_model().c_str(), std::thread::hardware_concurrency(), cpu_simd_flags().c_str(),
+                fast::scatter_kernel_name().c_str(), fast::search_kernel_name().c_str(),
+                simd_level_name(simd_level()).c_str());
 
     fs::path tmp;
     fs::path model_path;
@@ -293,6 +356,10 @@ int main(int argc, char** argv) {
     bench_pca("token table", table, 5, !skip_baseline_pca);
     if (auto pos = model->position_table()) bench_pca("position table", *pos, 5, true);
     else std::printf("  (no learned position table)\n");
+
+    // ---- every SIMD path this CPU has, in this run, against the machine's own limits ----
+    std::printf("\n[paths]\n");
+    bench_paths(table);
 
     // ---- tokenizer ----
     std::printf("\n[tokenize]\n");

@@ -1,14 +1,20 @@
 // Covariance kernel and LAPACK eigensolver calls behind fit_pca (see pca_fast.h).
 //
 // The covariance of GPT-2's token table (50257 x 768) is ~1.5e10 multiply-adds: the kernel
-// decides most of the PCA time. The default build is portable x86-64, so the AVX-512 kernel
-// is compiled with a function target attribute and chosen at run time; other CPUs use
-// OpenBLAS's SSYRK (its DYNAMIC_ARCH picks AVX2 kernels where there are some).
+// decides most of the PCA time. The default build is portable x86-64, so the AVX-512 and
+// AVX2 + FMA kernels are compiled with function target attributes and chosen at run time
+// (es::simd_level()); other CPUs use OpenBLAS's SSYRK. Both SIMD kernels share the packing:
+// blocks of 256 rows, centred, in panels of 48 columns; AVX-512 multiplies 8 x 48 tiles
+// (24 zmm accumulators), AVX2 the same tile as four 4 x 24 pieces (12 ymm accumulators each,
+// which with 3 loads and a broadcast fill the 16 ymm registers).
 #include "pca_fast.h"
+
+#include "simd.h"
 
 #include <cblas.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -42,14 +48,6 @@ constexpr std::size_t kPanel = 48;       // packed panel width: 3 AVX-512 vector
 constexpr std::size_t kTile = 8;         // rows of C per micro-kernel call
 
 bool g_force_portable = false;
-
-bool cpu_has_avx512() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return has;
-}
 
 // Packs rows [r0, r0 + rb) minus shift into panels: pack[p][r][c] = x[r0 + r][48p + c] - shift,
 // zero past d. Adds the column sums of the shifted rows to colsum.
@@ -112,9 +110,57 @@ __attribute__((target("avx512f"))) void micro_8x48(const float* A, const float* 
   }
 }
 
-// Rows [r0, r1) into C (upper triangle, plus the lower half of diagonal panel blocks).
-void scatter_avx512_range(const float* x, std::size_t d, std::size_t r0, std::size_t r1,
-                          const float* shift, double* C, double* colsum) {
+// C[m][c] += sum_r A[r][m] * B[r][c] for m < 4, c < 24 (rows of stride ldc); A and B packed
+// with row stride 48. Float accumulators, added to C in double.
+__attribute__((target("avx2,fma"))) void micro_4x24(const float* A, const float* B, std::size_t kc, double* C,
+                                                    std::size_t ldc, std::size_t mrows, std::size_t ncols) {
+  __m256 acc[4][3];
+  for (int m = 0; m < 4; ++m)
+    for (int t = 0; t < 3; ++t) acc[m][t] = _mm256_setzero_ps();
+  for (std::size_t r = 0; r < kc; ++r) {
+    const float* b = B + r * kPanel;
+    const float* a = A + r * kPanel;
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), b2 = _mm256_loadu_ps(b + 16);
+#pragma GCC unroll 4
+    for (int m = 0; m < 4; ++m) {
+      const __m256 av = _mm256_broadcast_ss(a + m);
+      acc[m][0] = _mm256_fmadd_ps(av, b0, acc[m][0]);
+      acc[m][1] = _mm256_fmadd_ps(av, b1, acc[m][1]);
+      acc[m][2] = _mm256_fmadd_ps(av, b2, acc[m][2]);
+    }
+  }
+  if (ncols == 24) {
+    for (std::size_t m = 0; m < mrows; ++m) {
+      double* c = C + m * ldc;
+      for (int t = 0; t < 3; ++t) {
+        const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(acc[m][t]));
+        const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(acc[m][t], 1));
+        _mm256_storeu_pd(c + 8 * t, _mm256_add_pd(_mm256_loadu_pd(c + 8 * t), lo));
+        _mm256_storeu_pd(c + 8 * t + 4, _mm256_add_pd(_mm256_loadu_pd(c + 8 * t + 4), hi));
+      }
+    }
+  } else {
+    alignas(32) float tmp[24];
+    for (std::size_t m = 0; m < mrows; ++m) {
+      for (int t = 0; t < 3; ++t) _mm256_store_ps(tmp + 8 * t, acc[m][t]);
+      for (std::size_t c = 0; c < ncols; ++c) C[m * ldc + c] += tmp[c];
+    }
+  }
+}
+
+// The 8 x 48 tile of micro_8x48 as four AVX2 pieces.
+void tile_avx2(const float* A, const float* B, std::size_t kc, double* C, std::size_t ldc, std::size_t mrows,
+               std::size_t ncols) {
+  for (std::size_t mi = 0; mi < mrows; mi += 4)
+    for (std::size_t cj = 0; cj < ncols; cj += 24)
+      micro_4x24(A + mi, B + cj, kc, C + mi * ldc + cj, ldc, std::min<std::size_t>(4, mrows - mi),
+                 std::min<std::size_t>(24, ncols - cj));
+}
+
+// Rows [r0, r1) into C (upper triangle, plus the lower half of diagonal panel blocks), with
+// the AVX-512 or the AVX2 tile.
+void scatter_simd_range(const float* x, std::size_t d, std::size_t r0, std::size_t r1, const float* shift,
+                        double* C, double* colsum, bool avx512) {
   const std::size_t panels = (d + kPanel - 1) / kPanel;
   std::vector<float> pack(panels * kBlockRows * kPanel);
   std::vector<float> colsum_f(d);
@@ -130,7 +176,8 @@ void scatter_avx512_range(const float* x, std::size_t d, std::size_t r0, std::si
           const std::size_t i0 = pi * kPanel + oi;
           if (i0 >= d) break;
           const std::size_t mrows = std::min(kTile, d - i0);
-          micro_8x48(Ap + oi, B, rb, C + i0 * d + j0, d, mrows, ncols);
+          if (avx512) micro_8x48(Ap + oi, B, rb, C + i0 * d + j0, d, mrows, ncols);
+          else tile_avx2(Ap + oi, B, rb, C + i0 * d + j0, d, mrows, ncols);
         }
       }
     }
@@ -162,7 +209,12 @@ void scatter_openblas(const float* x, std::size_t n, std::size_t d, const float*
 }  // namespace
 
 std::string scatter_kernel_name() {
-  if (!g_force_portable && cpu_has_avx512()) return "avx512";
+  if (g_force_portable) return "openblas";
+  switch (simd_level()) {
+    case SimdLevel::Avx512: return "avx512";
+    case SimdLevel::Avx2: return "avx2";
+    case SimdLevel::Portable: break;
+  }
   return "openblas";
 }
 
@@ -180,19 +232,35 @@ void scatter_upper(const float* x, std::size_t n, std::size_t d, const float* sh
     return;
   }
   // Split the rows between threads; each has its own C and column sums, added at the end.
+  const bool avx512 = name == "avx512";
   const bool split = threads > 1 && n >= 4 * kBlockRows && n * d * d >= (std::size_t(1) << 26);
   if (!split) {
-    scatter_avx512_range(x, d, 0, n, shift, C, colsum);
+    scatter_simd_range(x, d, 0, n, shift, C, colsum, avx512);
     return;
   }
   std::size_t half = (n / 2 + kBlockRows - 1) / kBlockRows * kBlockRows;
   std::vector<double> C2(d * d, 0.0), colsum2(d, 0.0);
-  std::thread worker([&] { scatter_avx512_range(x, d, half, n, shift, C2.data(), colsum2.data()); });
-  scatter_avx512_range(x, d, 0, half, shift, C, colsum);
+  std::thread worker([&] { scatter_simd_range(x, d, half, n, shift, C2.data(), colsum2.data(), avx512); });
+  scatter_simd_range(x, d, 0, half, shift, C, colsum, avx512);
   worker.join();
   for (std::size_t i = 0; i < d; ++i)
     for (std::size_t j = i; j < d; ++j) C[i * d + j] += C2[i * d + j];
   for (std::size_t j = 0; j < d; ++j) colsum[j] += colsum2[j];
+}
+
+double measure_sgemm_gflops(int m, int reps) {
+  std::vector<float> a(std::size_t(m) * m), b(std::size_t(m) * m), c(std::size_t(m) * m);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    a[i] = float(i % 97) * 0.01f;
+    b[i] = float(i % 89) * 0.01f;
+  }
+  double best = 1e300;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, a.data(), m, b.data(), m, 0.0f, c.data(), m);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return 2.0 * double(m) * m * m / best / 1e9;
 }
 
 bool top_eigenpairs(float* A, int d, int k, float* values, float* vectors) {

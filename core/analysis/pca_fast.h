@@ -15,7 +15,7 @@ namespace es::fast {
 // C: (d, d) row-major double; colsum: (d) double. Products are formed in float and summed in
 // float over blocks of 256 rows, each block's sums then added in double.
 // Splits the rows over `threads` threads (worker_threads()) when the work is large. `kernel` receives the name of the
-// code path used ("avx512", "openblas", "scalar").
+// code path used ("avx512", "avx2", "openblas"; es::simd_level() decides, set_force_portable_scatter overrides).
 void scatter_upper(const float* x, std::size_t n, std::size_t d, const float* shift,
                    double* C, double* colsum, int threads, std::string* kernel = nullptr);
 
@@ -33,5 +33,10 @@ bool top_eigenpairs_double(double* A, int d, int k, double* values, double* vect
 
 // Limits OpenBLAS to `n` threads (it is linked into embedscope_core).
 void set_blas_threads(int n);
+
+// The machine's own float matrix-multiply throughput: the best of a few OpenBLAS SGEMMs of
+// (m x m) by (m x m), in GFLOP/s (2 m^3 flops each). The benchmark reports kernels as a
+// fraction of it.
+double measure_sgemm_gflops(int m = 1536, int reps = 3);
 
 }  // namespace es::fast

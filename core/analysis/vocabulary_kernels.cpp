@@ -6,6 +6,8 @@
 // rows the bound cannot rule out (vocabulary.cpp).
 #include "vocabulary_kernels.h"
 
+#include "simd.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -23,14 +25,14 @@ namespace {
 
 enum class Path { Avx512, Avx2, Scalar };
 
+// The CPU's best path, capped by es::simd_level() ($ES_SIMD, tests, the benchmark).
 Path cpu_path() {
-  static const Path p = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) return Path::Avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Path::Avx2;
-    return Path::Scalar;
-  }();
-  return p;
+  switch (simd_level()) {
+    case SimdLevel::Avx512: return Path::Avx512;
+    case SimdLevel::Avx2: return Path::Avx2;
+    case SimdLevel::Portable: break;
+  }
+  return Path::Scalar;
 }
 
 double dot_scalar(const float* a, const float* b, std::size_t d) {
