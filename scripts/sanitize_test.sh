@@ -35,16 +35,21 @@ echo "== sanitizers: every CTest test under ASan + UBSan"
 desktop_tests='^program_(hostile_)?desktop$'
 (cd "$asan_build" && ctest --output-on-failure -j "$jobs" -E "$desktop_tests")
 if [ "$app" = ON ]; then
-  # The desktop programs load Mesa's GL driver, which keeps a few blocks until exit. Leak
-  # checking stays on for them and tests/lsan.supp names those libraries. What makes the
-  # suppressions match on every machine: the program pins every loaded library before
-  # glfwTerminate (app/desktop/leak_check.h), so the driver is still mapped when LeakSanitizer
-  # symbolizes and a block allocated in it is reported as libGLX_mesa.so, not "<unknown
-  # module>". The hostile-file runs (which stop before drawing) also use the slow unwinder
-  # (fast_unwind_on_malloc=0), which walks through Mesa's code, built without frame pointers,
-  # into the suppressed libraries. The drawing runs cannot: with the slow unwinder llvmpipe's
-  # shader compilation made a 5-frame run take over 100 s here.
-  (cd "$asan_build" && ctest --output-on-failure -R '^program_desktop$')
+  # The desktop programs load Mesa's GL driver, which keeps a few blocks until exit, and
+  # libglvnd unloads it in glfwTerminate, before LeakSanitizer reports: a block allocated there
+  # then has an "<unknown module>" stack that no suppression can name. Two measures make the
+  # suppressions in tests/lsan.supp match on every machine: the program pins every loaded
+  # library (RTLD_NODELETE, app/desktop/leak_check.h), and the slow unwinder
+  # (fast_unwind_on_malloc=0) walks through Mesa's frame-pointer-less code into the named
+  # libraries. The hostile-file runs (they stop before drawing, where the reported leak was)
+  # are leak-checked that way. The drawing runs are not: the slow unwinder makes llvmpipe's
+  # shader compiler crawl (a 5-frame run took over 100 s), and with the fast one LeakSanitizer's
+  # stop-the-world tracer crashed in one of the five full runs made here, on the big-model
+  # screenshot under load ("Tracer caught signal 11"): a race with the driver's threads at
+  # exit, not a leak, and a test must not depend on it. Memory
+  # errors and undefined behaviour stay fatal there.
+  (cd "$asan_build" && ASAN_OPTIONS="${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0}" \
+     ctest --output-on-failure -R '^program_desktop$')
   (cd "$asan_build" && ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" \
      ctest --output-on-failure -R '^program_hostile_desktop$')
 fi
