@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -186,22 +187,28 @@ void bench_pca(const char* label, const TableMap& table, int reps, bool baseline
 }
 
 // Memory bandwidth: the best of a few passes summing a 512 MB buffer (two threads), GB/s.
+// Integer sums, which the compiler vectorises, so the loop is limited by memory, not by adds.
 double measure_read_bandwidth() {
-  const std::size_t n = (std::size_t(512) << 20) / sizeof(float);
-  std::vector<float> buf(n, 1.0f);
+  const std::size_t n = (std::size_t(512) << 20) / sizeof(std::uint32_t);
+  std::vector<std::uint32_t> buf(n, 1u);
   double best = 1e300;
+  std::uint64_t keep = 0;
   for (int r = 0; r < 3; ++r) {
-    double s0 = 0, s1 = 0;
+    std::uint64_t s1 = 0;
     const double t0 = now_s();
-    std::thread other([&] { float s = 0; for (std::size_t i = n / 2; i < n; ++i) s += buf[i]; s1 = s; });
-    float s = 0;
-    for (std::size_t i = 0; i < n / 2; ++i) s += buf[i];
-    s0 = s;
+    std::thread other([&] {
+      std::uint64_t s = 0;
+      for (std::size_t i = n / 2; i < n; ++i) s += buf[i];
+      s1 = s;
+    });
+    std::uint64_t s0 = 0;
+    for (std::size_t i = 0; i < n / 2; ++i) s0 += buf[i];
     other.join();
     best = std::min(best, now_s() - t0);
-    if (s0 + s1 < 0) std::printf("?");  // keeps the sums
+    keep += s0 + s1;
   }
-  return double(n) * sizeof(float) / best / 1e9;
+  if (keep != 3 * std::uint64_t(n)) std::printf("  (bandwidth buffer changed?)\n");
+  return double(n) * sizeof(std::uint32_t) / best / 1e9;
 }
 
 // The token-table covariance and a neighbour query on each SIMD path the CPU has, as fractions

@@ -5,8 +5,8 @@
 // AVX2 + FMA kernels are compiled with function target attributes and chosen at run time
 // (es::simd_level()); other CPUs use OpenBLAS's SSYRK. Both SIMD kernels share the packing:
 // blocks of 256 rows, centred, in panels of 48 columns; AVX-512 multiplies 8 x 48 tiles
-// (24 zmm accumulators), AVX2 the same tile as four 4 x 24 pieces (12 ymm accumulators each,
-// which with 3 loads and a broadcast fill the 16 ymm registers).
+// (24 zmm accumulators), AVX2 4 x 24 tiles (12 ymm accumulators, which with 3 loads and a
+// broadcast fill the 16 ymm registers), ordered so that a 24-column half of B stays in L1.
 #include "pca_fast.h"
 
 #include "simd.h"
@@ -114,47 +114,37 @@ __attribute__((target("avx512f"))) void micro_8x48(const float* A, const float* 
 // with row stride 48. Float accumulators, added to C in double.
 __attribute__((target("avx2,fma"))) void micro_4x24(const float* A, const float* B, std::size_t kc, double* C,
                                                     std::size_t ldc, std::size_t mrows, std::size_t ncols) {
-  __m256 acc[4][3];
-  for (int m = 0; m < 4; ++m)
-    for (int t = 0; t < 3; ++t) acc[m][t] = _mm256_setzero_ps();
+  // Twelve named accumulators: an array indexed after the loop would live on the stack, and
+  // GCC then stores every accumulator on every row (a third of the speed).
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+  __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
   for (std::size_t r = 0; r < kc; ++r) {
     const float* b = B + r * kPanel;
     const float* a = A + r * kPanel;
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), b2 = _mm256_loadu_ps(b + 16);
-#pragma GCC unroll 4
-    for (int m = 0; m < 4; ++m) {
-      const __m256 av = _mm256_broadcast_ss(a + m);
-      acc[m][0] = _mm256_fmadd_ps(av, b0, acc[m][0]);
-      acc[m][1] = _mm256_fmadd_ps(av, b1, acc[m][1]);
-      acc[m][2] = _mm256_fmadd_ps(av, b2, acc[m][2]);
+    __m256 av = _mm256_broadcast_ss(a);
+    c00 = _mm256_fmadd_ps(av, b0, c00), c01 = _mm256_fmadd_ps(av, b1, c01), c02 = _mm256_fmadd_ps(av, b2, c02);
+    av = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(av, b0, c10), c11 = _mm256_fmadd_ps(av, b1, c11), c12 = _mm256_fmadd_ps(av, b2, c12);
+    av = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(av, b0, c20), c21 = _mm256_fmadd_ps(av, b1, c21), c22 = _mm256_fmadd_ps(av, b2, c22);
+    av = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(av, b0, c30), c31 = _mm256_fmadd_ps(av, b1, c31), c32 = _mm256_fmadd_ps(av, b2, c32);
+  }
+  alignas(32) float tmp[4][24];
+  _mm256_store_ps(tmp[0], c00), _mm256_store_ps(tmp[0] + 8, c01), _mm256_store_ps(tmp[0] + 16, c02);
+  _mm256_store_ps(tmp[1], c10), _mm256_store_ps(tmp[1] + 8, c11), _mm256_store_ps(tmp[1] + 16, c12);
+  _mm256_store_ps(tmp[2], c20), _mm256_store_ps(tmp[2] + 8, c21), _mm256_store_ps(tmp[2] + 16, c22);
+  _mm256_store_ps(tmp[3], c30), _mm256_store_ps(tmp[3] + 8, c31), _mm256_store_ps(tmp[3] + 16, c32);
+  for (std::size_t m = 0; m < mrows; ++m) {
+    double* c = C + m * ldc;
+    if (ncols == 24) {
+      for (int t = 0; t < 24; t += 4)
+        _mm256_storeu_pd(c + t, _mm256_add_pd(_mm256_loadu_pd(c + t), _mm256_cvtps_pd(_mm_load_ps(tmp[m] + t))));
+    } else {
+      for (std::size_t j = 0; j < ncols; ++j) c[j] += tmp[m][j];
     }
   }
-  if (ncols == 24) {
-    for (std::size_t m = 0; m < mrows; ++m) {
-      double* c = C + m * ldc;
-      for (int t = 0; t < 3; ++t) {
-        const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(acc[m][t]));
-        const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(acc[m][t], 1));
-        _mm256_storeu_pd(c + 8 * t, _mm256_add_pd(_mm256_loadu_pd(c + 8 * t), lo));
-        _mm256_storeu_pd(c + 8 * t + 4, _mm256_add_pd(_mm256_loadu_pd(c + 8 * t + 4), hi));
-      }
-    }
-  } else {
-    alignas(32) float tmp[24];
-    for (std::size_t m = 0; m < mrows; ++m) {
-      for (int t = 0; t < 3; ++t) _mm256_store_ps(tmp + 8 * t, acc[m][t]);
-      for (std::size_t c = 0; c < ncols; ++c) C[m * ldc + c] += tmp[c];
-    }
-  }
-}
-
-// The 8 x 48 tile of micro_8x48 as four AVX2 pieces.
-void tile_avx2(const float* A, const float* B, std::size_t kc, double* C, std::size_t ldc, std::size_t mrows,
-               std::size_t ncols) {
-  for (std::size_t mi = 0; mi < mrows; mi += 4)
-    for (std::size_t cj = 0; cj < ncols; cj += 24)
-      micro_4x24(A + mi, B + cj, kc, C + mi * ldc + cj, ldc, std::min<std::size_t>(4, mrows - mi),
-                 std::min<std::size_t>(24, ncols - cj));
 }
 
 // Rows [r0, r1) into C (upper triangle, plus the lower half of diagonal panel blocks), with
@@ -170,14 +160,28 @@ void scatter_simd_range(const float* x, std::size_t d, std::size_t r0, std::size
     for (std::size_t pj = 0; pj < panels; ++pj) {
       const float* B = pack.data() + pj * kBlockRows * kPanel;
       const std::size_t j0 = pj * kPanel, ncols = std::min(kPanel, d - j0);
+      if (!avx512) {
+        // AVX2: one 24-column half of B (256 x 24 floats, 24 kB) stays in L1 while every row
+        // tile of every panel pi <= pj streams past it.
+        for (std::size_t pi = 0; pi <= pj; ++pi) {
+          const float* Ap = pack.data() + pi * kBlockRows * kPanel;
+          for (std::size_t oi = 0; oi < kPanel; oi += 4) {
+            const std::size_t i0 = pi * kPanel + oi;
+            if (i0 >= d) break;
+            for (std::size_t cj = 0; cj < ncols; cj += 24)
+              micro_4x24(Ap + oi, B + cj, rb, C + i0 * d + j0 + cj, d, std::min<std::size_t>(4, d - i0),
+                         std::min<std::size_t>(24, ncols - cj));
+          }
+        }
+        continue;
+      }
       for (std::size_t pi = 0; pi <= pj; ++pi) {
         const float* Ap = pack.data() + pi * kBlockRows * kPanel;
         for (std::size_t oi = 0; oi < kPanel; oi += kTile) {
           const std::size_t i0 = pi * kPanel + oi;
           if (i0 >= d) break;
           const std::size_t mrows = std::min(kTile, d - i0);
-          if (avx512) micro_8x48(Ap + oi, B, rb, C + i0 * d + j0, d, mrows, ncols);
-          else tile_avx2(Ap + oi, B, rb, C + i0 * d + j0, d, mrows, ncols);
+          micro_8x48(Ap + oi, B, rb, C + i0 * d + j0, d, mrows, ncols);
         }
       }
     }
