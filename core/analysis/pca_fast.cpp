@@ -110,17 +110,18 @@ __attribute__((target("avx512f"))) void micro_8x48(const float* A, const float* 
   }
 }
 
-// C[m][c] += sum_r A[r][m] * B[r][c] for m < 4, c < 24 (rows of stride ldc); A and B packed
-// with row stride 48. Float accumulators, added to C in double.
-__attribute__((target("avx2,fma"))) void micro_4x24(const float* A, const float* B, std::size_t kc, double* C,
-                                                    std::size_t ldc, std::size_t mrows, std::size_t ncols) {
+// C[m][c] += sum_r A[r][m] * B[r][c] for m < 4, c < 24 (rows of stride ldc); B packed with row
+// stride 48, A with row stride lda (4: the micro-panels of scatter_simd_range, so one cache
+// line of A serves four rows). Float accumulators, added to C in double.
+__attribute__((target("avx2,fma"))) void micro_4x24(const float* A, std::size_t lda, const float* B, std::size_t kc,
+                                                    double* C, std::size_t ldc, std::size_t mrows, std::size_t ncols) {
   // Twelve named accumulators: an array indexed after the loop would live on the stack, and
   // GCC then stores every accumulator on every row (a third of the speed).
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
   __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
   for (std::size_t r = 0; r < kc; ++r) {
     const float* b = B + r * kPanel;
-    const float* a = A + r * kPanel;
+    const float* a = A + r * lda;
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), b2 = _mm256_loadu_ps(b + 16);
     __m256 av = _mm256_broadcast_ss(a);
     c00 = _mm256_fmadd_ps(av, b0, c00), c01 = _mm256_fmadd_ps(av, b1, c01), c02 = _mm256_fmadd_ps(av, b2, c02);
@@ -153,24 +154,33 @@ void scatter_simd_range(const float* x, std::size_t d, std::size_t r0, std::size
                         double* C, double* colsum, bool avx512) {
   const std::size_t panels = (d + kPanel - 1) / kPanel;
   std::vector<float> pack(panels * kBlockRows * kPanel);
+  std::vector<float> apack(avx512 ? 0 : panels * kBlockRows * kPanel);  // AVX2: A in 4-row micro-panels
   std::vector<float> colsum_f(d);
   for (std::size_t b0 = r0; b0 < r1; b0 += kBlockRows) {
     const std::size_t rb = std::min(kBlockRows, r1 - b0);
     pack_block(x, d, b0, rb, shift, pack.data(), colsum, colsum_f.data());
+    if (!avx512)  // apack[p][slice][r][4] = pack[p][r][4 slice .. 4 slice + 3]
+      for (std::size_t p = 0; p < panels; ++p)
+        for (std::size_t sl = 0; sl < kPanel / 4; ++sl)
+          for (std::size_t r = 0; r < rb; ++r)
+            std::memcpy(apack.data() + ((p * (kPanel / 4) + sl) * kBlockRows + r) * 4,
+                        pack.data() + (p * kBlockRows + r) * kPanel + sl * 4, 4 * sizeof(float));
     for (std::size_t pj = 0; pj < panels; ++pj) {
       const float* B = pack.data() + pj * kBlockRows * kPanel;
       const std::size_t j0 = pj * kPanel, ncols = std::min(kPanel, d - j0);
       if (!avx512) {
-        // AVX2: one 24-column half of B (256 x 24 floats, 24 kB) stays in L1 while every row
-        // tile of every panel pi <= pj streams past it.
+        // AVX2: 4 x 24 tiles; A from its 4-row micro-panels, both 24-column halves of B per A
+        // slice. Tiles wholly below the diagonal of a diagonal panel block are skipped.
         for (std::size_t pi = 0; pi <= pj; ++pi) {
-          const float* Ap = pack.data() + pi * kBlockRows * kPanel;
           for (std::size_t oi = 0; oi < kPanel; oi += 4) {
             const std::size_t i0 = pi * kPanel + oi;
             if (i0 >= d) break;
-            for (std::size_t cj = 0; cj < ncols; cj += 24)
-              micro_4x24(Ap + oi, B + cj, rb, C + i0 * d + j0 + cj, d, std::min<std::size_t>(4, d - i0),
+            const float* As = apack.data() + ((pi * (kPanel / 4) + oi / 4) * kBlockRows) * 4;
+            for (std::size_t cj = 0; cj < ncols; cj += 24) {
+              if (pi == pj && oi >= cj + 24) continue;
+              micro_4x24(As, 4, B + cj, rb, C + i0 * d + j0 + cj, d, std::min<std::size_t>(4, d - i0),
                          std::min<std::size_t>(24, ncols - cj));
+            }
           }
         }
         continue;
