@@ -253,7 +253,14 @@ void Frame::draw_scheme_controls() {
   }
   for (const ParamSpec& spec : info.params) {
     if (changed) break;  // a new scheme: its own controls next frame
+    // A control that would be cut at the right edge (projector scales) starts a new line.
+    const float widget = em * (spec.choices[0] ? 8.0f : spec.integer ? 6.0f : spec.log_scale ? 7.0f : 6.0f);
+    const float need = ImGui::CalcTextSize(spec.label).x + ImGui::GetStyle().ItemSpacing.x * 2 + widget;
     ImGui::SameLine();
+    if (ImGui::GetCursorScreenPos().x + need > ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) {
+      ImGui::NewLine();
+      ImGui::AlignTextToFramePadding();
+    }
     const std::string id = std::string("##") + spec.cli;
     double v = get_param(p, spec.field);
     bool edited = false;

@@ -2,6 +2,7 @@
 #include "attention.h"
 
 #include "model_family.h"
+#include "repeats.h"
 
 #include <cmath>
 #include <limits>
@@ -186,18 +187,6 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
   return out;
 }
 
-double logit_row_spread(const MatrixRM& l, int i, int j) {
-  double lo = INFINITY, hi = -INFINITY;
-  int shared = 0;
-  for (long long k = 0; k < l.cols(); ++k) {
-    const float a = l(i, k), b = l(j, k);
-    if (!std::isfinite(a) || !std::isfinite(b)) continue;
-    const double dk = double(b) - a;
-    lo = std::min(lo, dk), hi = std::max(hi, dk), ++shared;
-  }
-  // Over a single shared key any two rows weigh it alike (softmax of one logit is 1): that
-  // says nothing, so it is no number.
-  return shared >= 2 ? hi - lo : std::nan("");
-}
+double logit_row_spread(const MatrixRM& l, int i, int j) { return row_shift(l, i, j).spread; }
 
 }  // namespace es

@@ -39,10 +39,9 @@ double rope_pair_score(const RowVectorF& x, const PositionScheme& scheme, int i,
   return norm2 > 0 ? dot / norm2 : std::nan("");
 }
 
-// Bias rows of queries i < j over the keys both see (k <= i when causal, all keys else):
-// d_k = S[j][k] - S[i][k]. Returns (mean of d_k, max d_k - min d_k). A spread of 0 means a
-// constant shift, which softmax ignores (ALiBi, FACTS.md section 8).
-std::pair<double, double> bias_row_shift(const MatrixRM& s, int i, int j) {
+}  // namespace
+
+RowShift row_shift(const MatrixRM& s, int i, int j) {
   double lo = INFINITY, hi = -INFINITY, sum = 0;
   long long count = 0;
   for (long long k = 0; k < s.cols(); ++k) {
@@ -51,12 +50,10 @@ std::pair<double, double> bias_row_shift(const MatrixRM& s, int i, int j) {
     const double dk = double(b) - a;
     lo = std::min(lo, dk), hi = std::max(hi, dk), sum += dk, ++count;
   }
-  if (count == 0) return {std::nan(""), std::nan("")};
+  if (count == 0) return {};
   // One shared key: the shift is defined, the spread says nothing (softmax of one logit is 1).
   return {sum / static_cast<double>(count), count >= 2 ? hi - lo : std::nan("")};
 }
-
-}  // namespace
 
 std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
                                                      const PositionScheme& scheme,
@@ -101,9 +98,9 @@ std::vector<RepeatedTokenGroup> find_repeated_tokens(const InputEmbedding& emb,
         p.combined_cos = row_cosine(emb.combined, p.i, p.j);
         if (rotates) p.rope_self_score = rope_pair_score(emb.token.row(p.i), scheme, p.i, p.j);
         if (needs_s) {
-          const auto [shift, spread] = bias_row_shift(*s, p.i, p.j);
-          if (std::isfinite(shift)) p.bias_shift = shift;
-          if (std::isfinite(spread)) p.bias_shift_spread = spread;
+          const RowShift rs = row_shift(*s, p.i, p.j);
+          if (std::isfinite(rs.shift)) p.bias_shift = rs.shift;
+          if (std::isfinite(rs.spread)) p.bias_shift_spread = rs.spread;
         }
         if (causal) p.window_extra_keys = p.j - p.i;
         g.pairs.push_back(p);

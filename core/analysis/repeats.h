@@ -16,6 +16,7 @@
 #include "position/scheme.h"
 #include "tokenizer.h"
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,16 @@ struct RepeatedTokenGroup {
   std::vector<int> positions;       // ascending, size >= 2
   std::vector<RepeatedTokenPair> pairs;  // every (i, j) from positions, i < j
 };
+
+// Two rows i < j of a (query, key) matrix (S, or real attention logits), over the keys both
+// see (finite in both rows): d_k = M[j][k] - M[i][k]. shift = mean of d_k; spread = max - min,
+// NaN with fewer than two shared keys (over one key any two rows weigh it alike). Spread 0 is
+// a constant shift, which softmax ignores (ALiBi, FACTS.md section 8). Both NaN: no shared key.
+struct RowShift {
+  double shift = std::nan("");
+  double spread = std::nan("");
+};
+RowShift row_shift(const MatrixRM& rows, int i, int j);
 
 // S is the scheme's interaction matrix for the sequence (only needed for alibi/t5; pass the
 // one already computed, or nullptr to compute it here).

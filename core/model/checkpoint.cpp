@@ -54,6 +54,12 @@ struct WeightSet {
                     "' and '" + path.string() + "'");
     }
   }
+  // The first of `names` present (a family's spellings of one tensor, with or without prefix).
+  std::optional<TensorRef> find_first(const std::vector<const char*>& names) const {
+    for (const char* n : names)
+      if (std::optional<TensorRef> r = find(n)) return r;
+    return std::nullopt;
+  }
   std::optional<TensorRef> find(std::string_view name) const {
     const auto it = by_name.find(std::string(name));
     if (it == by_name.end()) return std::nullopt;
@@ -419,13 +425,8 @@ MatrixRM read_t5_bias(const TensorRef& r, const ModelConfig& cfg, int buckets) {
 // decoder: causal), DeBERTa's rel_embeddings (LayerNorm'd when norm_rel_ebd says so).
 void read_scheme_weights(CheckpointModel& m, const FamilyInfo& fam, const ModelConfig& cfg) {
   const long long d = m.token_->cols();
-  auto find_first = [&](const std::vector<const char*>& list) -> std::optional<TensorRef> {
-    for (const char* n : list)
-      if (std::optional<TensorRef> r = m.weights_.find(n)) return r;
-    return std::nullopt;
-  };
   if (m.scheme_.kind == "t5") {
-    if (const std::optional<TensorRef> r = find_first(fam.scheme_weights)) {
+    if (const std::optional<TensorRef> r = m.weights_.find_first(fam.scheme_weights)) {
       m.scheme_data_.bucket_bias = read_t5_bias(*r, cfg, m.scheme_.buckets);
       m.scheme_data_.source = "the encoder's " + r->tensor->name;
       m.scheme_tensors_.push_back({"T5 encoder relative-position bias (bidirectional)", r->tensor->name});
@@ -433,7 +434,7 @@ void read_scheme_weights(CheckpointModel& m, const FamilyInfo& fam, const ModelC
       m.scheme_.heads = static_cast<int>(r->tensor->shape[1]);
       if (m.heads_ == 0) m.heads_ = m.scheme_.heads;
     }
-    if (const std::optional<TensorRef> r = find_first(fam.scheme_weights_causal)) {
+    if (const std::optional<TensorRef> r = m.weights_.find_first(fam.scheme_weights_causal)) {
       MatrixRM bias = read_t5_bias(*r, cfg, m.scheme_.buckets);
       if (!m.scheme_data_.bucket_bias || (bias.rows() == m.scheme_data_.bucket_bias->rows() &&
                                           bias.cols() == m.scheme_data_.bucket_bias->cols())) {
@@ -443,7 +444,7 @@ void read_scheme_weights(CheckpointModel& m, const FamilyInfo& fam, const ModelC
       }
     }
   } else if (m.scheme_.kind == "deberta") {
-    if (const std::optional<TensorRef> r = find_first(fam.scheme_weights)) {
+    if (const std::optional<TensorRef> r = m.weights_.find_first(fam.scheme_weights)) {
       checked_table(*r, "DeBERTa relative embeddings", d, "the token table");
       MatrixRM rel = r->file->read_matrix(*r->tensor);  // (2 * buckets, d)
       if (rel.rows() < 2LL * m.scheme_.buckets)
@@ -534,13 +535,8 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   m->family_ = family;
   ModelConfig effective = cfg;
   effective.family = family;
-  auto find_first = [&](const std::vector<const char*>& list) -> std::optional<TensorRef> {
-    for (const char* n : list)
-      if (std::optional<TensorRef> r = m->weights_.find(n)) return r;
-    return std::nullopt;
-  };
 
-  const std::optional<TensorRef> token = find_first(fam->token);
+  const std::optional<TensorRef> token = m->weights_.find_first(fam->token);
   if (!token)
     throw Error("cannot open '" + path.string() + "' as a " + fam->display + " model: no token table (looked for " +
                 join_names(fam->token) + ")");
@@ -551,7 +547,7 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
                 " but the token table, " + token->where() + ", has width " + std::to_string(d));
 
   m->scheme_ = scheme_for_config(effective, d);
-  if (const std::optional<TensorRef> r = find_first(fam->position))
+  if (const std::optional<TensorRef> r = m->weights_.find_first(fam->position))
     m->position_.emplace(checked_table(*r, "position table", d, "the token table"));
   if (m->scheme_.kind == "learned" && !m->position_)
     throw Error("cannot open '" + path.string() + "' as a " + fam->display +
@@ -562,7 +558,7 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   if (m->position_ && m->position_offset_ >= m->position_->rows())
     throw Error("the position table, " + m->position_->ref().where() + ", has " + std::to_string(m->position_->rows()) +
                 " rows, but " + fam->display + " starts at row " + std::to_string(m->position_offset_));
-  if (const std::optional<TensorRef> r = find_first(fam->token_type))
+  if (const std::optional<TensorRef> r = m->weights_.find_first(fam->token_type))
     m->token_type_.emplace(checked_table(*r, "token-type table", d, "the token table"));
   m->token_type_in_input_ = fam->token_types_in_input && m->token_type_;
 
@@ -576,7 +572,7 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   read_scheme_weights(*m, *fam, cfg);
   if (m->scheme_.kind == "rope" && m->scheme_.head_dim > d) m->scheme_.head_dim = 0;
 
-  const bool has_head = find_first(fam->head).has_value();
+  const bool has_head = m->weights_.find_first(fam->head).has_value();
   m->tied_ = cfg.tie_word_embeddings.value_or(has_head ? false : fam->ties_by_default);
 
   m->position_summary_ = family_position_summary(family, m->scheme_);

@@ -16,6 +16,9 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr long long kBig = 1LL << 40;  // sizes beyond this are corrupt, not models
+constexpr long long kSmall = 1LL << 20;  // counts (heads, layers, buckets) beyond this too
+
 [[noreturn]] void fail(std::string_view file, const std::string& why) {
   throw Error("config file '" + std::string(file) + "': " + why);
 }
@@ -70,8 +73,6 @@ std::optional<bool> read_bool(const Json& root, const char* key, std::string_vie
 // The keys that refine a family's position scheme: rope_scaling, BERT's
 // position_embedding_type, MPT's attn_config, RoBERTa's pad_token_id, DeBERTa's buckets.
 void read_position_keys(const Json& root, std::string_view file, ModelConfig& c) {
-  constexpr long long kBig = 1LL << 40;
-  constexpr long long kSmall = 1LL << 20;
   // rope_scaling (FACTS.md section 8): read every kind, apply llama3 and linear.
   if (const Json* rs = first_key(root, {"rope_scaling"}, nullptr)) {
     if (!rs->is_object()) fail(file, "\"rope_scaling\" is not an object");
@@ -139,8 +140,6 @@ ModelConfig parse_model_config(std::string_view text, std::string_view file) {
   }
   c.family = normalise_family(c.model_type);
 
-  constexpr long long kBig = 1LL << 40;  // sizes beyond this are corrupt, not models
-  constexpr long long kSmall = 1LL << 20;
   c.hidden = read_count(root, {"n_embd", "n_embed", "hidden_size", "d_model"}, file, kBig);
   c.vocab = read_count(root, {"vocab_size"}, file, kBig);
   c.max_positions = read_count(root, {"n_positions", "max_position_embeddings"}, file, kBig);
