@@ -145,8 +145,8 @@ void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o,
     if (o.text) throw Error("--text: " + state.status());
     if (o.scheme) throw Error("--scheme " + *scheme + ": " + state.status());
     const std::string why = state.status();
-    if (params && !state.set_scheme(*params) && text) state.set_text(*text);
-    else if (text) state.set_text(*text);
+    if (params) state.set_scheme(*params);
+    if (text) state.set_text(*text);
     state.set_status(why, true);
   }
   std::optional<std::string> view = o.view;
