@@ -226,7 +226,7 @@ void bench_paths(const TableMap& table) {
     set_simd_cap(level);
     PcaTiming pt;
     std::vector<double> cov;
-    auto tp = time_runs(3, [&] {
+    auto tp = time_runs(5, [&] {
       fit_pca_method(rows, int(d), PcaMethod::Fast, &pt);
       cov.push_back(pt.covariance_s);
     });

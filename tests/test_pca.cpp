@@ -105,6 +105,13 @@ TEST_CASE("PCA fast path: a large common offset is removed exactly (mean far fro
   MatrixRM blocks(1024, 40);
   for (int r = 0; r < 1024; ++r) blocks.row(r) = random_table(1, 40, 100 + r) * 0.01f + RowVectorF::Constant(40, r % 4 == 0 ? 50.0f : -5.0f);
   check_against_reference(blocks, 10);
+  // The shift is the mean of evenly spaced sample rows (every second one here): rows that
+  // alternate between two levels make that sample all "up": the leftover mean is as large as
+  // the spread (a second pass, shifted by the corrected mean) and the result must still be exact.
+  MatrixRM alternating(8192, 40);
+  for (int r = 0; r < 8192; ++r)
+    alternating.row(r) = random_table(1, 40, 5000 + r) * 0.01f + RowVectorF::Constant(40, r % 2 == 0 ? 50.0f : -5.0f);
+  check_against_reference(alternating, 10);
 }
 
 TEST_CASE("PCA with fewer rows than columns clamps k to n") {

@@ -39,8 +39,10 @@ struct CapGuard {
 
 TEST_CASE("covariance scatter: every path equals the double reference") {
   CapGuard guard;
-  for (int d : {5, 47, 48, 50, 100}) {
-    const int n = 1500;  // several 256-row blocks, a partial last one
+  for (int d : {5, 47, 48, 50, 100, 130}) {
+    // Several 256-row blocks and a partial last one; at d = 130 the work is large enough that
+    // the rows are split between two threads (and 130 is no multiple of the 24- and 48-wide tiles).
+    const int n = d == 130 ? 4000 : 1500;
     const MatrixRM x = table(n, d);
     std::vector<float> shift(static_cast<size_t>(d));
     for (int c = 0; c < d; ++c) shift[static_cast<size_t>(c)] = 0.5f;
@@ -62,7 +64,8 @@ TEST_CASE("covariance scatter: every path equals the double reference") {
       for (int i = 0; i < d; ++i)
         for (int j = i; j < d; ++j)
           worst = std::max(worst, std::fabs(C[static_cast<size_t>(i) * d + j] - ref(i, j)) / (1.0 + std::fabs(ref(i, j))));
-      CHECK(worst < 1e-5);
+      // Float sums over 256-row blocks (SIMD kernels) or 2048-row blocks (OpenBLAS SSYRK).
+      CHECK(worst < (level == SimdLevel::Portable ? 3e-5 : 1e-5));
     }
   }
 }
