@@ -1,0 +1,103 @@
+// A small decoder-only transformer with exactly GPT-2's block, forward and backward, for the
+// training lab (issue: watch embeddings learn).
+//
+//   x0      = wte[ids] + (learned: wpe[t]; sinusoidal: the scheme's input rows)      (B*T, d)
+//   block   h = LN1(x); qkv = h c_attn.W + c_attn.b  (W stored (in, out) as GPT-2's Conv1D)
+//           per head: q, k rotated (RoPE), logits = q k^T / sqrt(d_head) + bias (ALiBi, T5),
+//           causal mask, softmax, times v; a = concat c_proj.W + c_proj.b; x += a
+//           h2 = LN2(x); x += gelu_tanh(h2 fc.W + fc.b) mlp_proj.W + mlp_proj.b
+//   out     logits = LN_f(x) wte^T (the head is tied to the token table); mean cross-entropy
+//
+// LayerNorm eps 1e-5, biases everywhere, no dropout. Position schemes come from the registry
+// (core/position): the sinusoidal rows (interleaved, base 10000), RoPE's rotation (rotate-half
+// pairs over the whole head, base 10000), ALiBi's biases (BLOOM's slopes); T5's bias table
+// (causal buckets, 32 buckets, max distance 128, one table shared by all layers) is a trained
+// parameter looked up by the registry's bucket function; learned positions are the wpe table.
+//
+// Parameters and gradients are one flat vector each (the optimiser and the finite-difference
+// tests see one array); tensors() names the slices with GPT-2's tensor names. The scalar type
+// is float for training and double for the gradient checks. Matrix products go through BLAS
+// (OpenBLAS, its own threads) from the calling thread; attention runs per (sequence, head) on
+// `threads` worker threads with plain loops and Eigen. Results are deterministic for a given
+// thread count.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace es::train {
+
+struct GptConfig {
+  int vocab = 0;
+  int layers = 1;
+  int heads = 1;
+  int dim = 16;
+  int context = 32;            // learned: rows of wpe; others: the training length
+  std::string scheme = "learned";  // none, learned, sinusoidal, rope, alibi, t5
+  double ln_eps = 1e-5;
+  double base = 10000.0;       // sinusoidal and RoPE
+  int t5_buckets = 32;
+  int t5_max_distance = 128;
+};
+// Throws es::Error for sizes that make no sense (dim not a multiple of heads, RoPE with an odd
+// head width, ...) or a scheme the trainer does not run.
+void validate(const GptConfig& c);
+// The schemes the trainer runs, in registry order.
+std::vector<std::string> trainable_schemes();
+
+struct TensorSlot {
+  std::string name;             // GPT-2's: "wte.weight", "h.0.attn.c_attn.weight", ...
+  std::vector<int64_t> shape;
+  std::size_t offset = 0, size = 0;
+  bool decay = false;           // weight matrices (AdamW's weight decay applies)
+};
+
+enum class MatmulBackend { Blas, Naive };  // Naive: plain loops, the benchmark's baseline
+
+template <typename S>
+class Gpt {
+ public:
+  explicit Gpt(const GptConfig& c);
+  ~Gpt();
+  Gpt(Gpt&&) noexcept;
+  Gpt& operator=(Gpt&&) noexcept;
+
+  const GptConfig& config() const { return cfg_; }
+  const std::vector<TensorSlot>& tensors() const { return slots_; }
+  const TensorSlot& slot(const std::string& name) const;  // throws when absent
+  std::vector<S>& params() { return params_; }
+  const std::vector<S>& params() const { return params_; }
+  const std::vector<S>& grads() const { return grads_; }
+
+  // GPT-2's initialisation from `seed`: weights N(0, 0.02), the two residual projections
+  // N(0, 0.02 / sqrt(2 L)), wpe N(0, 0.01), T5 biases N(0, 0.02), biases 0, LayerNorm gains 1.
+  void init(uint64_t seed);
+
+  // Mean next-token cross-entropy (nats) of B sequences of length T: inputs (B*T), targets
+  // (B*T), a target < 0 is not scored. With backward, grads() is overwritten with the
+  // gradient of that mean. T may exceed the training context except for learned positions
+  // (throws es::Error then). Ids must be in [0, vocab).
+  double step(const int* inputs, const int* targets, int B, int T, bool backward);
+
+  // Attention probabilities of the last forward pass, layer l, sequence b, head h: (T, T)
+  // row-major (the Train view's attention pattern).
+  std::vector<S> attention(int layer, int b, int head) const;
+
+  void set_threads(int n);
+  void set_backend(MatmulBackend b) { backend_ = b; }
+
+ private:
+  struct Impl;
+  GptConfig cfg_;
+  std::vector<TensorSlot> slots_;
+  std::vector<S> params_, grads_;
+  std::unique_ptr<Impl> impl_;
+  MatmulBackend backend_ = MatmulBackend::Blas;
+};
+
+extern template class Gpt<float>;
+extern template class Gpt<double>;
+
+}  // namespace es::train
