@@ -2,7 +2,10 @@
 // scheme, in double; the forward pass against an independent re-computation of GPT-2's block.
 #include "gpt.h"
 #include "test_errors.h"
+#include "file_text.h"
 #include "types.h"
+
+#include <nlohmann/json.hpp>
 
 #include <doctest.h>
 
@@ -141,4 +144,45 @@ TEST_CASE("an untrained model predicts close to uniformly; float and double agre
   CHECK(ld == doctest::Approx(std::log(50.0)).epsilon(0.02));  // N(0, 0.02) weights: near-uniform logits
   CHECK(lf == doctest::Approx(ld).epsilon(1e-5));
   for (std::size_t i = 0; i < d.grads().size(); ++i) CHECK(f.grads()[i] == doctest::Approx(d.grads()[i]).epsilon(1e-3).scale(1e-6));
+}
+
+TEST_CASE("loss and gradients equal PyTorch's for every scheme (tests/data/train/gpt_reference.json)") {
+  const std::string text = es::read_small_file(std::string(ES_TEST_DATA_DIR) + "/train/gpt_reference.json", "the PyTorch reference", 1 << 22);
+  const auto ref = nlohmann::json::parse(text);
+  const std::vector<int> in = ref["inputs"].get<std::vector<int>>(), tgt = ref["targets"].get<std::vector<int>>();
+  for (const auto& [scheme, r] : ref["schemes"].items()) {
+    CAPTURE(scheme);
+    GptConfig c;
+    c.vocab = ref["vocab"];
+    c.layers = ref["layers"];
+    c.heads = ref["heads"];
+    c.dim = ref["dim"];
+    c.context = ref["context"];
+    c.t5_buckets = ref["t5_buckets"];
+    c.t5_max_distance = ref["t5_max_distance"];
+    c.scheme = scheme;
+    Gpt<double> m(c);
+    const auto names = r["tensors"].get<std::vector<std::string>>();
+    REQUIRE(names.size() == m.tensors().size());
+    for (std::size_t s = 0; s < names.size(); ++s) {
+      const auto& slot = m.tensors()[s];
+      REQUIRE(slot.name == names[s]);
+      const bool gain = slot.name.ends_with("ln_1.weight") || slot.name.ends_with("ln_2.weight") || slot.name == "ln_f.weight";
+      for (std::size_t k = 0; k < slot.size; ++k)
+        m.params()[slot.offset + k] = (gain ? 1.0 : 0.0) + 0.3 * std::sin(0.7 * double(k) + 1.3 * double(s)) +
+                                      0.05 * std::cos(0.11 * double(k) * double(k) + double(s));
+    }
+    const double loss = m.step(in.data(), tgt.data(), ref["batch"], ref["length"], true);
+    // The registry hands out sinusoidal rows and rotation coefficients in float (MatrixRM):
+    // inputs rounded at ~6e-8 move the double results by ~1e-8.
+    const double tol = scheme == "sinusoidal" || scheme == "rope" ? 1e-7 : 1e-10;
+    CHECK(loss == doctest::Approx(r["loss"].get<double>()).epsilon(tol));
+    double worst = 0;
+    for (const auto& slot : m.tensors()) {
+      const auto g = r["grads"][slot.name].get<std::vector<double>>();
+      REQUIRE(g.size() == slot.size);
+      for (std::size_t k = 0; k < slot.size; ++k) worst = std::max(worst, std::abs(m.grads()[slot.offset + k] - g[k]));
+    }
+    CHECK(worst < 10 * tol);
+  }
 }
