@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include <emmintrin.h>
 #include <limits>
 #include <random>
 #include <thread>
@@ -42,6 +46,61 @@ void gemm_naive(bool ta, bool tb, int M, int N, int K, S alpha, const S* A, int 
 
 constexpr double kGeluC = 0.7978845608028654;  // sqrt(2 / pi)
 
+// exp in float for the hot loops (softmaxes, GELU's tanh), four at a time with SSE2 (baseline
+// x86-64): 2^t = 2^n 2^f with n = round(t), |f| <= 1/2, 2^f by Cephes' exp2f polynomial
+// (relative error ~2e-7); inputs clamped to [-87, 88]. Double (the gradient checks) uses std::exp.
+inline __m128 exp4(__m128 x) {
+  x = _mm_max_ps(_mm_min_ps(x, _mm_set1_ps(88.0f)), _mm_set1_ps(-87.0f));
+  const __m128 t = _mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f));
+  const __m128i ni = _mm_cvtps_epi32(t);  // round to nearest
+  const __m128 f = _mm_sub_ps(t, _mm_cvtepi32_ps(ni));
+  __m128 p = _mm_set1_ps(1.535336188319500e-4f);
+  p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(1.339887440266574e-3f));
+  p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(9.618437357674640e-3f));
+  p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(5.550332471162809e-2f));
+  p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(2.402264791363012e-1f));
+  p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(6.931472028550421e-1f));
+  p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(1.0f));
+  const __m128i bits = _mm_slli_epi32(_mm_add_epi32(ni, _mm_set1_epi32(127)), 23);
+  return _mm_mul_ps(p, _mm_castsi128_ps(bits));
+}
+inline float exp_fast(float x) { return _mm_cvtss_f32(exp4(_mm_set_ss(x))); }
+inline float exp_of(float x) { return exp_fast(x); }
+inline double exp_of(double x) { return std::exp(x); }
+// p[i] = exp(p[i] - shift) for i < n (plain loops, so that the float one vectorises).
+void exp_shifted(float* p, int n, float shift) {
+  const __m128 sh = _mm_set1_ps(shift);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(p + i, exp4(_mm_sub_ps(_mm_loadu_ps(p + i), sh)));
+  for (; i < n; ++i) p[i] = exp_fast(p[i] - shift);
+}
+void exp_shifted(double* p, int n, double shift) {
+  for (int i = 0; i < n; ++i) p[i] = std::exp(p[i] - shift);
+}
+// GELU, tanh approximation: g = 0.5 f (1 + th), th = tanh(sqrt(2/pi) (f + 0.044715 f^3)), with
+// tanh(u) = 1 - 2 / (exp(2u) + 1) (exact at both ends; absolute error ~2e-7 in float).
+template <typename S>
+void gelu_forward(const S* f, S* th, S* g, std::size_t n) {
+  std::size_t i = 0;
+  if constexpr (std::is_same_v<S, float>) {
+    const __m128 c = _mm_set1_ps(float(2 * kGeluC)), k = _mm_set1_ps(0.044715f), one = _mm_set1_ps(1.0f),
+                 two = _mm_set1_ps(2.0f), half = _mm_set1_ps(0.5f);
+    for (; i + 4 <= n; i += 4) {
+      const __m128 v = _mm_loadu_ps(f + i);
+      const __m128 u = _mm_mul_ps(c, _mm_add_ps(v, _mm_mul_ps(k, _mm_mul_ps(v, _mm_mul_ps(v, v)))));
+      const __m128 t = _mm_sub_ps(one, _mm_div_ps(two, _mm_add_ps(exp4(u), one)));
+      _mm_storeu_ps(th + i, t);
+      _mm_storeu_ps(g + i, _mm_mul_ps(_mm_mul_ps(half, v), _mm_add_ps(one, t)));
+    }
+  }
+  for (; i < n; ++i) {
+    const S v = f[i];
+    const S t = S(1) - S(2) / (exp_of(S(2 * kGeluC) * (v + S(0.044715) * v * v * v)) + S(1));
+    th[i] = t;
+    g[i] = S(0.5) * v * (S(1) + t);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> trainable_schemes() { return {"none", "learned", "sinusoidal", "rope", "alibi", "t5"}; }
@@ -68,6 +127,21 @@ void validate(const GptConfig& c) {
   if (c.scheme == "t5") t5_relative_bucket(c.t5_max_distance, false, c.t5_buckets, c.t5_max_distance);  // validates
 }
 
+// One worker's share of a batch: its sequences' forward caches, backward scratch and gradient.
+template <typename S>
+struct Gpt<S>::Work {
+  using Vec = std::vector<S>;
+  int B = 0, T = 0;
+  std::vector<int> in, tgt;
+  struct Layer {
+    Vec xhat1, rstd1, h1, qkv, P, y, xhat2, rstd2, h2, f, th, g;  // th: tanh inside GELU
+  };
+  std::vector<Layer> L;
+  Vec x, xhatf, rstdf, xf, probs;
+  Vec dx, dh, dqkv, dy, df;
+  Vec grads;
+};
+
 template <typename S>
 struct Gpt<S>::Impl {
   using Vec = std::vector<S>;
@@ -79,16 +153,9 @@ struct Gpt<S>::Impl {
   std::vector<int> rope_partner; // (dh), -1 for an unrotated dimension
   Vec alibi;                     // (H, T, T)
   std::vector<int> bucket;       // (T, T) T5 bucket of (query i, key j), j <= i
-  // Forward caches.
-  int B = 0, T = 0;
-  std::vector<int> in, tgt;
-  struct Layer {
-    Vec xhat1, rstd1, h1, qkv, P, y, xhat2, rstd2, h2, f, g;
-  };
-  std::vector<Layer> L;
-  Vec x, xhatf, rstdf, xf, probs;
-  // Backward scratch.
-  Vec dx, dh, dqkv, dy, df, dlog;
+  // The batch split over workers: worker k holds sequences first[k] .. first[k + 1] - 1.
+  std::vector<Work> work;
+  std::vector<int> first;
 };
 
 namespace {
@@ -236,17 +303,22 @@ void Gpt<S>::init(uint64_t seed) {
 template <typename S>
 std::vector<S> Gpt<S>::attention(int layer, int b, int head) const {
   const Impl& m = *impl_;
-  if (layer < 0 || layer >= static_cast<int>(m.L.size()) || b < 0 || b >= m.B || head < 0 || head >= cfg_.heads)
-    throw Error("training model: no attention for that layer / sequence / head (run a forward pass first)");
-  const std::size_t TT = std::size_t(m.T) * m.T;
-  const S* P = m.L[layer].P.data() + (std::size_t(b) * cfg_.heads + head) * TT;
-  return std::vector<S>(P, P + TT);
+  for (std::size_t k = 0; k < m.work.size(); ++k) {
+    const Work& w = m.work[k];
+    const int local = b - m.first[k];
+    if (local < 0 || local >= w.B) continue;
+    if (layer < 0 || layer >= static_cast<int>(w.L.size()) || head < 0 || head >= cfg_.heads) break;
+    const std::size_t TT = std::size_t(w.T) * w.T;
+    const S* P = w.L[layer].P.data() + (std::size_t(local) * cfg_.heads + head) * TT;
+    return std::vector<S>(P, P + TT);
+  }
+  throw Error("training model: no attention for that layer / sequence / head (run a forward pass first)");
 }
 
 template <typename S>
 double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool backward) {
   Impl& m = *impl_;
-  const int d = cfg_.dim, H = cfg_.heads, dh = d / H, V = cfg_.vocab, NL = cfg_.layers;
+  const int d = cfg_.dim, H = cfg_.heads, dh = d / H, V = cfg_.vocab;
   const int R = B * T;  // rows
   if (B < 1 || T < 1) throw Error("training model: need at least one sequence of one token");
   if (cfg_.scheme == "learned" && T > cfg_.context)
@@ -256,14 +328,6 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
     if (inputs[r] < 0 || inputs[r] >= V || targets[r] >= V)
       throw Error("training model: token id " + std::to_string(inputs[r] < 0 || inputs[r] >= V ? inputs[r] : targets[r]) +
                   " outside the vocabulary of " + std::to_string(V));
-  auto gemm = [&](bool ta, bool tb, int M, int N, int K, S alpha, const S* A, int lda, const S* Bm, int ldb, S beta,
-                  S* C, int ldc) {
-    if (backend_ == MatmulBackend::Blas) gemm_blas(ta, tb, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
-    else gemm_naive<S>(ta, tb, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
-  };
-  auto P = [&](const std::string& name) { return params_.data() + slot(name).offset; };
-  auto G = [&](const std::string& name) { return grads_.data() + slot(name).offset; };
-
   // Position data for this length (from the registry's schemes).
   if (m.pos_T != T) {
     m.pos_T = T;
@@ -327,19 +391,57 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
     }
   }
 
+  // Data-parallel over sequences: each worker runs its share of the batch with its own caches
+  // and gradient (BLAS single-threaded inside), and the gradients are added in worker order, so
+  // a run is deterministic for a given thread count.
+  long long counted = 0;
+  for (int r = 0; r < B * T; ++r) counted += targets[r] >= 0;
+  if (counted == 0) throw Error("training model: no target to score");
+  const int K = std::max(1, std::min(m.threads, B));
+  m.work.resize(K);
+  m.first.assign(K + 1, 0);
+  for (int k = 0; k <= K; ++k) m.first[k] = static_cast<int>(static_cast<long long>(B) * k / K);
+  std::vector<double> sums(K, 0.0);
+  parallel_tasks(K, K, [&](int k, int) {
+    const int b0 = m.first[k], nb = m.first[k + 1] - b0;
+    sums[k] = run_chunk(m.work[k], inputs + std::size_t(b0) * T, targets + std::size_t(b0) * T, nb, T, counted, backward);
+  });
+  double loss = 0;
+  for (double x : sums) loss += x;
+  if (backward) {
+    grads_ = m.work[0].grads;
+    for (int k = 1; k < K; ++k)
+      for (std::size_t i = 0; i < grads_.size(); ++i) grads_[i] += m.work[k].grads[i];
+  }
+  return loss / double(counted);
+}
+
+template <typename S>
+double Gpt<S>::run_chunk(Work& w, const int* inputs, const int* targets, int B, int T, long long total,
+                         bool backward) {
+  Impl& m = *impl_;
+  const int d = cfg_.dim, H = cfg_.heads, dh = d / H, V = cfg_.vocab, NL = cfg_.layers;
+  const int R = B * T;  // rows
+  auto gemm = [&](bool ta, bool tb, int M, int N, int K, S alpha, const S* A, int lda, const S* Bm, int ldb, S beta,
+                  S* C, int ldc) {
+    if (backend_ == MatmulBackend::Blas) gemm_blas(ta, tb, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
+    else gemm_naive<S>(ta, tb, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
+  };
+  auto P = [&](const std::string& name) { return params_.data() + slot(name).offset; };
+  auto G = [&](const std::string& name) { return w.grads.data() + slot(name).offset; };
   // ---- forward ----
-  m.B = B;
-  m.T = T;
-  m.in.assign(inputs, inputs + R);
-  m.tgt.assign(targets, targets + R);
-  m.L.resize(NL);
-  m.x.assign(std::size_t(R) * d, S(0));
+  w.B = B;
+  w.T = T;
+  w.in.assign(inputs, inputs + R);
+  w.tgt.assign(targets, targets + R);
+  w.L.resize(NL);
+  w.x.assign(std::size_t(R) * d, S(0));
   {
     const S* wte = P("wte.weight");
     const S* wpe = cfg_.scheme == "learned" ? P("wpe.weight") : nullptr;
     for (int r = 0; r < R; ++r) {
       const int t = r % T;
-      S* xr = m.x.data() + std::size_t(r) * d;
+      S* xr = w.x.data() + std::size_t(r) * d;
       const S* e = wte + std::size_t(inputs[r]) * d;
       for (int c = 0; c < d; ++c) xr[c] = e[c];
       if (wpe)
@@ -361,12 +463,12 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
     }
   };
   for (int l = 0; l < NL; ++l) {
-    auto& c = m.L[l];
+    auto& c = w.L[l];
     const std::string pre = "h." + std::to_string(l) + ".";
     c.xhat1.resize(std::size_t(R) * d);
     c.rstd1.resize(R);
     c.h1.resize(std::size_t(R) * d);
-    layernorm_fwd(m.x.data(), R, d, P(pre + "ln_1.weight"), P(pre + "ln_1.bias"), cfg_.ln_eps, c.xhat1.data(),
+    layernorm_fwd(w.x.data(), R, d, P(pre + "ln_1.weight"), P(pre + "ln_1.bias"), cfg_.ln_eps, c.xhat1.data(),
                   c.rstd1.data(), c.h1.data());
     c.qkv.resize(std::size_t(R) * 3 * d);
     const S* ba = P(pre + "attn.c_attn.bias");
@@ -380,7 +482,7 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
         }
     c.P.assign(std::size_t(B) * H * T * T, S(0));
     c.y.assign(std::size_t(R) * d, S(0));
-    parallel_tasks(B * H, m.threads, [&](int task, int) {
+    for (int task = 0; task < B * H; ++task) {
       const int b = task / H, h = task % H;
       const S* base = c.qkv.data() + std::size_t(b) * T * 3 * d;
       S* Pm = c.P.data() + std::size_t(task) * T * T;
@@ -398,8 +500,9 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
           pr[j] = s;
           mx = std::max(mx, s);
         }
+        exp_shifted(pr, i + 1, mx);
         S sum = 0;
-        for (int j = 0; j <= i; ++j) sum += (pr[j] = std::exp(pr[j] - mx));
+        for (int j = 0; j <= i; ++j) sum += pr[j];
         const S inv = S(1) / sum;
         S* yo = c.y.data() + (std::size_t(b) * T + i) * d + h * dh;
         for (int j = 0; j <= i; ++j) {
@@ -408,46 +511,45 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
           for (int e = 0; e < dh; ++e) yo[e] += pr[j] * v[e];
         }
       }
-    });
+    }
     // x += y c_proj.W + c_proj.b
     const S* bp = P(pre + "attn.c_proj.bias");
     for (int r = 0; r < R; ++r)
-      for (int e = 0; e < d; ++e) m.x[std::size_t(r) * d + e] += bp[e];
-    gemm(false, false, R, d, d, S(1), c.y.data(), d, P(pre + "attn.c_proj.weight"), d, S(1), m.x.data(), d);
+      for (int e = 0; e < d; ++e) w.x[std::size_t(r) * d + e] += bp[e];
+    gemm(false, false, R, d, d, S(1), c.y.data(), d, P(pre + "attn.c_proj.weight"), d, S(1), w.x.data(), d);
     c.xhat2.resize(std::size_t(R) * d);
     c.rstd2.resize(R);
     c.h2.resize(std::size_t(R) * d);
-    layernorm_fwd(m.x.data(), R, d, P(pre + "ln_2.weight"), P(pre + "ln_2.bias"), cfg_.ln_eps, c.xhat2.data(),
+    layernorm_fwd(w.x.data(), R, d, P(pre + "ln_2.weight"), P(pre + "ln_2.bias"), cfg_.ln_eps, c.xhat2.data(),
                   c.rstd2.data(), c.h2.data());
     c.f.resize(std::size_t(R) * 4 * d);
     const S* bf = P(pre + "mlp.c_fc.bias");
     for (int r = 0; r < R; ++r) std::copy(bf, bf + 4 * d, c.f.data() + std::size_t(r) * 4 * d);
     gemm(false, false, R, 4 * d, d, S(1), c.h2.data(), d, P(pre + "mlp.c_fc.weight"), 4 * d, S(1), c.f.data(), 4 * d);
     c.g.resize(c.f.size());
-    for (std::size_t i = 0; i < c.f.size(); ++i) {
-      const S v = c.f[i];
-      c.g[i] = S(0.5) * v * (S(1) + std::tanh(S(kGeluC) * (v + S(0.044715) * v * v * v)));
-    }
+    c.th.resize(c.f.size());
+    gelu_forward(c.f.data(), c.th.data(), c.g.data(), c.f.size());
     const S* bm = P(pre + "mlp.c_proj.bias");
     for (int r = 0; r < R; ++r)
-      for (int e = 0; e < d; ++e) m.x[std::size_t(r) * d + e] += bm[e];
-    gemm(false, false, R, d, 4 * d, S(1), c.g.data(), 4 * d, P(pre + "mlp.c_proj.weight"), d, S(1), m.x.data(), d);
+      for (int e = 0; e < d; ++e) w.x[std::size_t(r) * d + e] += bm[e];
+    gemm(false, false, R, d, 4 * d, S(1), c.g.data(), 4 * d, P(pre + "mlp.c_proj.weight"), d, S(1), w.x.data(), d);
   }
-  m.xhatf.resize(std::size_t(R) * d);
-  m.rstdf.resize(R);
-  m.xf.resize(std::size_t(R) * d);
-  layernorm_fwd(m.x.data(), R, d, P("ln_f.weight"), P("ln_f.bias"), cfg_.ln_eps, m.xhatf.data(), m.rstdf.data(),
-                m.xf.data());
-  m.probs.resize(std::size_t(R) * V);
-  gemm(false, true, R, V, d, S(1), m.xf.data(), d, P("wte.weight"), d, S(0), m.probs.data(), V);
+  w.xhatf.resize(std::size_t(R) * d);
+  w.rstdf.resize(R);
+  w.xf.resize(std::size_t(R) * d);
+  layernorm_fwd(w.x.data(), R, d, P("ln_f.weight"), P("ln_f.bias"), cfg_.ln_eps, w.xhatf.data(), w.rstdf.data(),
+                w.xf.data());
+  w.probs.resize(std::size_t(R) * V);
+  gemm(false, true, R, V, d, S(1), w.xf.data(), d, P("wte.weight"), d, S(0), w.probs.data(), V);
   double loss = 0;
   int counted = 0;
   for (int r = 0; r < R; ++r) {
-    S* pr = m.probs.data() + std::size_t(r) * V;
+    S* pr = w.probs.data() + std::size_t(r) * V;
     const S mx = *std::max_element(pr, pr + V);
     const double target_logit = targets[r] >= 0 ? double(pr[targets[r]] - mx) : 0.0;
+    exp_shifted(pr, V, mx);
     double sum = 0;
-    for (int v = 0; v < V; ++v) sum += (pr[v] = std::exp(pr[v] - mx));
+    for (int v = 0; v < V; ++v) sum += pr[v];
     if (targets[r] >= 0) {
       loss += std::log(sum) - target_logit;
       ++counted;
@@ -455,16 +557,14 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
     const S inv = S(1.0 / sum);
     for (int v = 0; v < V; ++v) pr[v] *= inv;
   }
-  if (counted == 0) throw Error("training model: no target to score");
-  loss /= counted;
   if (!backward) return loss;
 
   // ---- backward ----
-  std::fill(grads_.begin(), grads_.end(), S(0));
-  // dlogits = (p - onehot) / counted, in place in probs.
-  const S invn = S(1.0 / counted);
+  w.grads.assign(params_.size(), S(0));
+  // dlogits = (p - onehot) / total (the whole batch's scored targets), in place in probs.
+  const S invn = S(1.0 / double(total));
   for (int r = 0; r < R; ++r) {
-    S* pr = m.probs.data() + std::size_t(r) * V;
+    S* pr = w.probs.data() + std::size_t(r) * V;
     if (targets[r] < 0) {
       std::fill(pr, pr + V, S(0));
       continue;
@@ -472,58 +572,56 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
     pr[targets[r]] -= S(1);
     for (int v = 0; v < V; ++v) pr[v] *= invn;
   }
-  gemm(true, false, V, d, R, S(1), m.probs.data(), V, m.xf.data(), d, S(1), G("wte.weight"), d);
-  m.dh.assign(std::size_t(R) * d, S(0));
-  gemm(false, false, R, d, V, S(1), m.probs.data(), V, P("wte.weight"), d, S(0), m.dh.data(), d);
-  m.dx.assign(std::size_t(R) * d, S(0));
-  layernorm_bwd(m.dh.data(), m.xhatf.data(), m.rstdf.data(), P("ln_f.weight"), R, d, m.dx.data(), G("ln_f.weight"),
+  gemm(true, false, V, d, R, S(1), w.probs.data(), V, w.xf.data(), d, S(1), G("wte.weight"), d);
+  w.dh.assign(std::size_t(R) * d, S(0));
+  gemm(false, false, R, d, V, S(1), w.probs.data(), V, P("wte.weight"), d, S(0), w.dh.data(), d);
+  w.dx.assign(std::size_t(R) * d, S(0));
+  layernorm_bwd(w.dh.data(), w.xhatf.data(), w.rstdf.data(), P("ln_f.weight"), R, d, w.dx.data(), G("ln_f.weight"),
                 G("ln_f.bias"));
   S* dt5 = t5 ? G("h.0.attn.relative_attention_bias.weight") : nullptr;
-  const int workers = std::max(1, std::min(m.threads, B * H));
-  std::vector<std::vector<S>> dt5_part(dt5 ? workers : 0, std::vector<S>(std::size_t(cfg_.t5_buckets) * H, S(0)));
+
   for (int l = NL - 1; l >= 0; --l) {
-    auto& c = m.L[l];
+    auto& c = w.L[l];
     const std::string pre = "h." + std::to_string(l) + ".";
     // MLP: x += g Wm + bm, g = gelu(f), f = h2 Wf + bf.
     {
       S* dbm = G(pre + "mlp.c_proj.bias");
       for (int r = 0; r < R; ++r)
-        for (int e = 0; e < d; ++e) dbm[e] += m.dx[std::size_t(r) * d + e];
-      gemm(true, false, 4 * d, d, R, S(1), c.g.data(), 4 * d, m.dx.data(), d, S(1), G(pre + "mlp.c_proj.weight"), d);
-      m.df.assign(std::size_t(R) * 4 * d, S(0));
-      gemm(false, true, R, 4 * d, d, S(1), m.dx.data(), d, P(pre + "mlp.c_proj.weight"), d, S(0), m.df.data(), 4 * d);
-      for (std::size_t i = 0; i < m.df.size(); ++i) {
+        for (int e = 0; e < d; ++e) dbm[e] += w.dx[std::size_t(r) * d + e];
+      gemm(true, false, 4 * d, d, R, S(1), c.g.data(), 4 * d, w.dx.data(), d, S(1), G(pre + "mlp.c_proj.weight"), d);
+      w.df.assign(std::size_t(R) * 4 * d, S(0));
+      gemm(false, true, R, 4 * d, d, S(1), w.dx.data(), d, P(pre + "mlp.c_proj.weight"), d, S(0), w.df.data(), 4 * d);
+      for (std::size_t i = 0; i < w.df.size(); ++i) {
         const S v = c.f[i];
-        const S u = S(kGeluC) * (v + S(0.044715) * v * v * v);
-        const S th = std::tanh(u);
+        const S th = c.th[i];
         const S dg = S(0.5) * (S(1) + th) + S(0.5) * v * (S(1) - th * th) * S(kGeluC) * (S(1) + S(3 * 0.044715) * v * v);
-        m.df[i] *= dg;
+        w.df[i] *= dg;
       }
       S* dbf = G(pre + "mlp.c_fc.bias");
       for (int r = 0; r < R; ++r)
-        for (int e = 0; e < 4 * d; ++e) dbf[e] += m.df[std::size_t(r) * 4 * d + e];
-      gemm(true, false, d, 4 * d, R, S(1), c.h2.data(), d, m.df.data(), 4 * d, S(1), G(pre + "mlp.c_fc.weight"), 4 * d);
-      gemm(false, true, R, d, 4 * d, S(1), m.df.data(), 4 * d, P(pre + "mlp.c_fc.weight"), 4 * d, S(0), m.dh.data(), d);
-      layernorm_bwd(m.dh.data(), c.xhat2.data(), c.rstd2.data(), P(pre + "ln_2.weight"), R, d, m.dx.data(),
+        for (int e = 0; e < 4 * d; ++e) dbf[e] += w.df[std::size_t(r) * 4 * d + e];
+      gemm(true, false, d, 4 * d, R, S(1), c.h2.data(), d, w.df.data(), 4 * d, S(1), G(pre + "mlp.c_fc.weight"), 4 * d);
+      gemm(false, true, R, d, 4 * d, S(1), w.df.data(), 4 * d, P(pre + "mlp.c_fc.weight"), 4 * d, S(0), w.dh.data(), d);
+      layernorm_bwd(w.dh.data(), c.xhat2.data(), c.rstd2.data(), P(pre + "ln_2.weight"), R, d, w.dx.data(),
                     G(pre + "ln_2.weight"), G(pre + "ln_2.bias"));
     }
     // Attention: x += y Wp + bp.
     {
       S* dbp = G(pre + "attn.c_proj.bias");
       for (int r = 0; r < R; ++r)
-        for (int e = 0; e < d; ++e) dbp[e] += m.dx[std::size_t(r) * d + e];
-      gemm(true, false, d, d, R, S(1), c.y.data(), d, m.dx.data(), d, S(1), G(pre + "attn.c_proj.weight"), d);
-      m.dy.assign(std::size_t(R) * d, S(0));
-      gemm(false, true, R, d, d, S(1), m.dx.data(), d, P(pre + "attn.c_proj.weight"), d, S(0), m.dy.data(), d);
-      m.dqkv.assign(std::size_t(R) * 3 * d, S(0));
-      parallel_tasks(B * H, m.threads, [&](int task, int worker) {
+        for (int e = 0; e < d; ++e) dbp[e] += w.dx[std::size_t(r) * d + e];
+      gemm(true, false, d, d, R, S(1), c.y.data(), d, w.dx.data(), d, S(1), G(pre + "attn.c_proj.weight"), d);
+      w.dy.assign(std::size_t(R) * d, S(0));
+      gemm(false, true, R, d, d, S(1), w.dx.data(), d, P(pre + "attn.c_proj.weight"), d, S(0), w.dy.data(), d);
+      w.dqkv.assign(std::size_t(R) * 3 * d, S(0));
+      for (int task = 0; task < B * H; ++task) {
         const int b = task / H, h = task % H;
         const S* base = c.qkv.data() + std::size_t(b) * T * 3 * d;
-        S* dbase = m.dqkv.data() + std::size_t(b) * T * 3 * d;
+        S* dbase = w.dqkv.data() + std::size_t(b) * T * 3 * d;
         const S* Pm = c.P.data() + std::size_t(task) * T * T;
         std::vector<S> dlog(T);
         for (int i = 0; i < T; ++i) {
-          const S* dyo = m.dy.data() + (std::size_t(b) * T + i) * d + h * dh;
+          const S* dyo = w.dy.data() + (std::size_t(b) * T + i) * d + h * dh;
           const S* pr = Pm + std::size_t(i) * T;
           S dot = 0;
           for (int j = 0; j <= i; ++j) {
@@ -541,7 +639,7 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
           S* dq = dbase + std::size_t(i) * 3 * d + h * dh;
           for (int j = 0; j <= i; ++j) {
             const S dl = pr[j] * (dlog[j] - dot);
-            if (dt5) dt5_part[worker][std::size_t(m.bucket[std::size_t(i) * T + j]) * H + h] += dl;
+            if (dt5) dt5[std::size_t(m.bucket[std::size_t(i) * T + j]) * H + h] += dl;
             const S* k = base + std::size_t(j) * 3 * d + d + h * dh;
             S* dk = dbase + std::size_t(j) * 3 * d + d + h * dh;
             const S ds = dl * scale;
@@ -551,31 +649,29 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
             }
           }
         }
-      });
+      }
       if (cfg_.scheme == "rope")
         for (int r = 0; r < R; ++r)
           for (int h = 0; h < H; ++h) {
-            rotate(m.dqkv.data() + std::size_t(r) * 3 * d + h * dh, r % T, true);
-            rotate(m.dqkv.data() + std::size_t(r) * 3 * d + d + h * dh, r % T, true);
+            rotate(w.dqkv.data() + std::size_t(r) * 3 * d + h * dh, r % T, true);
+            rotate(w.dqkv.data() + std::size_t(r) * 3 * d + d + h * dh, r % T, true);
           }
       S* dba = G(pre + "attn.c_attn.bias");
       for (int r = 0; r < R; ++r)
-        for (int e = 0; e < 3 * d; ++e) dba[e] += m.dqkv[std::size_t(r) * 3 * d + e];
-      gemm(true, false, d, 3 * d, R, S(1), c.h1.data(), d, m.dqkv.data(), 3 * d, S(1), G(pre + "attn.c_attn.weight"),
+        for (int e = 0; e < 3 * d; ++e) dba[e] += w.dqkv[std::size_t(r) * 3 * d + e];
+      gemm(true, false, d, 3 * d, R, S(1), c.h1.data(), d, w.dqkv.data(), 3 * d, S(1), G(pre + "attn.c_attn.weight"),
            3 * d);
-      gemm(false, true, R, d, 3 * d, S(1), m.dqkv.data(), 3 * d, P(pre + "attn.c_attn.weight"), 3 * d, S(0),
-           m.dh.data(), d);
-      layernorm_bwd(m.dh.data(), c.xhat1.data(), c.rstd1.data(), P(pre + "ln_1.weight"), R, d, m.dx.data(),
+      gemm(false, true, R, d, 3 * d, S(1), w.dqkv.data(), 3 * d, P(pre + "attn.c_attn.weight"), 3 * d, S(0),
+           w.dh.data(), d);
+      layernorm_bwd(w.dh.data(), c.xhat1.data(), c.rstd1.data(), P(pre + "ln_1.weight"), R, d, w.dx.data(),
                     G(pre + "ln_1.weight"), G(pre + "ln_1.bias"));
     }
   }
-  for (auto& part : dt5_part)
-    for (std::size_t i = 0; i < part.size(); ++i) dt5[i] += part[i];
   {
     S* dwte = G("wte.weight");
     S* dwpe = cfg_.scheme == "learned" ? G("wpe.weight") : nullptr;
     for (int r = 0; r < R; ++r) {
-      const S* g = m.dx.data() + std::size_t(r) * d;
+      const S* g = w.dx.data() + std::size_t(r) * d;
       S* e = dwte + std::size_t(inputs[r]) * d;
       for (int c = 0; c < d; ++c) e[c] += g[c];
       if (dwpe)

@@ -17,9 +17,10 @@
 // Parameters and gradients are one flat vector each (the optimiser and the finite-difference
 // tests see one array); tensors() names the slices with GPT-2's tensor names. The scalar type
 // is float for training and double for the gradient checks. Matrix products go through BLAS
-// (OpenBLAS, its own threads) from the calling thread; attention runs per (sequence, head) on
-// `threads` worker threads with plain loops and Eigen. Results are deterministic for a given
-// thread count.
+// (OpenBLAS); a batch is split by sequences over `threads` workers, each with its own caches and
+// gradient, added in worker order, so results are deterministic for a given thread count. Call
+// BLAS single-threaded (openblas_set_num_threads(1)) when threads > 1: the workers call it at
+// once.
 #pragma once
 
 #include <cstdint>
@@ -89,7 +90,11 @@ class Gpt {
   void set_backend(MatmulBackend b) { backend_ = b; }
 
  private:
+  struct Work;
   struct Impl;
+  // Forward (and backward into w.grads) of B sequences; returns the summed loss of their scored
+  // targets; gradients are of (that sum / total).
+  double run_chunk(Work& w, const int* inputs, const int* targets, int B, int T, long long total, bool backward);
   GptConfig cfg_;
   std::vector<TensorSlot> slots_;
   std::vector<S> params_, grads_;
