@@ -9,6 +9,7 @@
 #include "checkpoint.h"
 
 #include "bpe_tokenizer.h"
+#include "word_tokenizer.h"
 #include "embedding.h"
 #include "file_text.h"
 #include "json_excerpt.h"
@@ -287,6 +288,7 @@ class CheckpointModel final : public ModelSource {
         json_note_ = r.unsupported;
       }
       if (!t && has_bpe_tokenizer_files(dir_)) t = load_bpe_tokenizer_dir(dir_);
+      if (!t && fs::is_regular_file(dir_ / "embedscope_words.txt", ec)) t = load_word_list_tokenizer(dir_ / "embedscope_words.txt");
       if (t) {
         if (t->vocab_size() > vocab_size())
           throw Error("the tokenizer in '" + dir_.string() + "' has " + std::to_string(t->vocab_size()) +

@@ -98,6 +98,11 @@ void read_position_keys(const Json& root, std::string_view file, ModelConfig& c)
                    "original_max_position_embeddings");
     }
   }
+  if (const Json* v = first_key(root, {"embedscope_position_scheme"}, nullptr)) {
+    if (!v->is_string()) fail(file, "\"embedscope_position_scheme\" is not a string");
+    c.lab_scheme = v->get<std::string>();
+    if (!find_scheme(c.lab_scheme)) fail(file, "\"embedscope_position_scheme\" names no known scheme ('" + c.lab_scheme + "')");
+  }
   if (const Json* v = first_key(root, {"position_embedding_type"}, nullptr)) {
     if (!v->is_string()) fail(file, "\"position_embedding_type\" is not a string");
     c.position_embedding_type = v->get<std::string>();
@@ -190,6 +195,11 @@ SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
   if (f == "falcon" && c.alibi) p.kind = "alibi";
   if (f == "mpt" && c.mpt_alibi == false) p.kind = "learned";
   if ((f == "bert" || f == "roberta") && c.position_embedding_type != "absolute") p.kind = "none";  // relative_key(_query)
+  if (f == "gpt2" && !c.lab_scheme.empty()) {  // trained by the lab: GPT-2's block, another scheme
+    p.kind = c.lab_scheme;
+    if (p.kind == "sinusoidal") p.base = c.rope_theta.value_or(10000.0);
+    if (p.kind == "alibi") p.causal = true;
+  }
   if (p.kind == "rope") {
     p.base = c.rope_theta.value_or(10000.0);
     p.rotary_fraction = c.rotary_fraction.value_or(fam->default_rotary_fraction);

@@ -57,6 +57,9 @@ struct ModelConfig {
   long long max_relative_positions = -1;
   std::optional<bool> position_biased_input;
   std::string norm_rel_ebd;       // DeBERTa: "layer_norm" or ""
+  // Checkpoints written by `embedscope-cli train`: the scheme the model was trained with
+  // (GPT-2's block with another position scheme); "" otherwise.
+  std::string lab_scheme;
 };
 
 // Parses config.json text. Throws es::Error naming `file_label` for invalid JSON, a non-object,

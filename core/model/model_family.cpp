@@ -21,7 +21,9 @@ std::vector<FamilyInfo> make_table() {
   std::vector<FamilyInfo> t;
   t.push_back({"gpt2", "GPT-2", {"gpt2"}, "learned", true,
                {"wte.weight", "transformer.wte.weight"}, {"wpe.weight", "transformer.wpe.weight"}, {},
-               {"h.0.ln_1", "transformer.h.0.ln_1"}, {"lm_head.weight"}, {}, {}, {},
+               {"h.0.ln_1", "transformer.h.0.ln_1"}, {"lm_head.weight"}, {},
+               {"h.0.attn.relative_attention_bias.weight"},  // the training lab's T5 table (causal)
+               {},
                NormKind::LayerNorm, false,
                "ln_1 of block 0 (GPT-2 is pre-LN: applied inside block 0 before attention, not to the input sum)",
                1e-5, 0, true, 1.0, 0,

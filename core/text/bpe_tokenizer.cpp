@@ -258,7 +258,13 @@ class BpeTokenizer final : public Tokenizer {
       const auto where = [&] { return path.string() + ", line " + std::to_string(line_no) + ": "; };
       add_merge_line(line, rank, where);
     }
-    if (rank == 0) throw Error(path.string() + ": holds no merges");
+    // No merges is right only for a vocabulary of single bytes (a byte-level model without
+    // merges, as `embedscope-cli train --tokenizer bytes` writes); otherwise the file is cut.
+    if (rank == 0)
+      for (const std::string& t : tokens_)
+        if (t.size() > 1)
+          throw Error(path.string() + ": holds no merges, but the vocabulary has tokens of several bytes (" +
+                      show(bpe::bytes_to_token_string(t)) + ")");
   }
 
   // A merge written as one line "a b" (merges.txt, or a string in tokenizer.json).

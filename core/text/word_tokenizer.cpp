@@ -1,5 +1,7 @@
 #include "word_tokenizer.h"
 
+#include "file_text.h"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,6 +108,22 @@ std::string WordTokenizer::decode(std::span<const int> ids) const {
     out += token_bytes(ids[i]);
   }
   return out;
+}
+
+std::unique_ptr<WordTokenizer> load_word_list_tokenizer(const std::filesystem::path& path) {
+  const std::string text = read_small_file(path, "word list", std::uintmax_t{4} << 20);
+  std::vector<std::string> words;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string w = text.substr(at, end - at);
+    if (!w.empty() && w.back() == '\r') w.pop_back();
+    if (!w.empty()) words.push_back(std::move(w));
+    at = end + 1;
+  }
+  if (words.empty()) throw Error(path.string() + " holds no words");
+  return std::make_unique<WordTokenizer>(std::move(words));
 }
 
 std::vector<std::string> classroom_vocabulary(int v) {

@@ -7,6 +7,9 @@
 
 #include "tokenizer.h"
 
+#include <filesystem>
+#include <memory>
+
 namespace es {
 
 class WordTokenizer final : public Tokenizer {
@@ -26,6 +29,11 @@ class WordTokenizer final : public Tokenizer {
  private:
   std::vector<std::string> words_;
 };
+
+// A word list file (embedscope_words.txt, written by `embedscope-cli train`): one word per line,
+// the first the unknown-word token. Throws es::Error for an unreadable, empty or oversized file
+// (over 4 MB) or duplicate words.
+std::unique_ptr<WordTokenizer> load_word_list_tokenizer(const std::filesystem::path& path);
 
 // The classroom vocabulary: "<unk>", then the, cat, sat, on, a, mat, dog, ... (first v words).
 std::vector<std::string> classroom_vocabulary(int v);
