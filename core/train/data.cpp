@@ -37,6 +37,7 @@ const std::vector<WordClass>& classes() {
       {"past verb", {"saw", "had"}},
       {"plain verb", {"see", "eat", "play", "look", "jump", "run", "sit"}},
       {"motion", {"ran", "went"}},
+      {"rest", {"sat"}},
       {"place", {"house", "tree", "mat"}},
       {"plural subject", {"we", "they", "you", "i"}},
       {"function", {"the", "a", "he", "she", "his", "her", "has", "is", "was", "with", "to", "on", "in", "up",
