@@ -11,9 +11,9 @@ namespace es {
 namespace {
 
 constexpr std::array<const char*, kViewCount> kViewNames = {"tokens", "matrix", "pca",
-                                                            "schemes", "model", "vocab"};
+                                                            "schemes", "model", "vocab", "train"};
 constexpr std::array<const char*, kViewCount> kViewTitles = {
-    "Tokens", "Matrix", "PCA", "Schemes", "Model", "Vocabulary"};
+    "Tokens", "Matrix", "PCA", "Schemes", "Model", "Vocabulary", "Train"};
 
 }  // namespace
 

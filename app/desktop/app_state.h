@@ -18,8 +18,8 @@
 
 namespace es {
 
-enum class ViewId { Tokens, Matrix, Pca, Schemes, Model, Vocab };
-constexpr int kViewCount = 6;
+enum class ViewId { Tokens, Matrix, Pca, Schemes, Model, Vocab, Train };
+constexpr int kViewCount = 7;
 const char* view_id_name(ViewId v);   // "tokens", "matrix", ...
 const char* view_id_title(ViewId v);  // "Tokens", "Matrix", ...
 std::optional<ViewId> parse_view_id(std::string_view name);

@@ -167,7 +167,7 @@ void Frame::draw_menu_bar() {
   }
   if (ImGui::BeginMenu("Help")) {
     ImGui::TextUnformatted("EmbedScope: text -> tokens -> token rows + position rows -> block 0.");
-    ImGui::TextUnformatted("Keys 1-6 switch views. Click a token anywhere to select it everywhere.");
+    ImGui::TextUnformatted("Keys 1-7 switch views. Click a token anywhere to select it everywhere.");
     ImGui::TextUnformatted("Heatmaps: wheel zooms rows, drag pans, double-click fits.");
     ImGui::EndMenu();
   }
@@ -193,6 +193,12 @@ void Frame::draw_menu_bar() {
 
 void Frame::draw_control_strip() {
   const float em = ImGui::GetFontSize();
+  // The Train view has its own model and data: the sentence, model and scheme rows would only
+  // take room from its figures.
+  if (state_.view == ViewId::Train) {
+    draw_view_tabs();
+    return;
+  }
   ImGui::AlignTextToFramePadding();
   ImGui::TextUnformatted("Text");
   ImGui::SameLine();
@@ -327,7 +333,7 @@ void Frame::draw_status_line() {
   ImGui::Separator();
   ImGui::AlignTextToFramePadding();
   if (state_.status().empty()) {
-    ImGui::TextDisabled("Ready. Keys 1-6 switch views; hover anything for details.");
+    ImGui::TextDisabled("Ready. Keys 1-7 switch views; hover anything for details.");
   } else {
     ImGui::PushStyleColor(ImGuiCol_Text, state_.status_is_error() ? kWarn : IM_COL32(200, 230, 200, 255));
     const std::string text = state_.status_is_error() ? "Error: " + state_.status() : state_.status();

@@ -31,7 +31,7 @@ Usage: embedscope [options]
   --model M             classroom (default), classroom:V=8,L=6,d=4,seed=42, gpt2-untrained,
                         a .safetensors file or model folder, or a Hugging Face cache name (gpt2)
   --scheme S            a position scheme (default: the model's own), one of:
-@SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab  (keys 1-6 in the window)
+@SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab | train  (keys 1-7)
   --matrix-mode M       side (token | position | combined) | token | position | combined | normed
   --select P            select the token at position P (highlighted in every view)
   --set PANEL.KEY=VALUE a panel option, e.g. --set pca.vocab_layer=1 --set pca.position_layer=1

@@ -44,5 +44,6 @@ std::unique_ptr<Panel> make_pca_panel();
 std::unique_ptr<Panel> make_schemes_panel();
 std::unique_ptr<Panel> make_model_panel();
 std::unique_ptr<Panel> make_vocab_panel();
+std::unique_ptr<Panel> make_train_panel();
 
 }  // namespace es::ui

@@ -402,6 +402,7 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
   m.first.assign(K + 1, 0);
   for (int k = 0; k <= K; ++k) m.first[k] = static_cast<int>(static_cast<long long>(B) * k / K);
   std::vector<double> sums(K, 0.0);
+  if (K > 1) openblas_set_num_threads(1);  // the workers call BLAS at once: no nested threads
   parallel_tasks(K, K, [&](int k, int) {
     const int b0 = m.first[k], nb = m.first[k + 1] - b0;
     sums[k] = run_chunk(m.work[k], inputs + std::size_t(b0) * T, targets + std::size_t(b0) * T, nb, T, counted, backward);

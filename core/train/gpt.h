@@ -18,9 +18,8 @@
 // tests see one array); tensors() names the slices with GPT-2's tensor names. The scalar type
 // is float for training and double for the gradient checks. Matrix products go through BLAS
 // (OpenBLAS); a batch is split by sequences over `threads` workers, each with its own caches and
-// gradient, added in worker order, so results are deterministic for a given thread count. Call
-// BLAS single-threaded (openblas_set_num_threads(1)) when threads > 1: the workers call it at
-// once.
+// gradient, added in worker order, so results are deterministic for a given thread count. With
+// more than one worker, step() sets OpenBLAS to one thread (the workers call it at once).
 #pragma once
 
 #include <cstdint>

@@ -13,8 +13,6 @@
 #include <numeric>
 #include <random>
 
-extern "C" void openblas_set_num_threads(int num_threads);
-
 namespace es::train {
 
 namespace fs = std::filesystem;
@@ -48,7 +46,6 @@ Trainer::Trainer(TrainOptions options, Corpus corpus)
                 std::to_string(opt_.model.context + 1));
   model_.init(opt_.seed);
   model_.set_threads(opt_.threads);
-  openblas_set_num_threads(1);
   m_.assign(model_.params().size(), 0.0f);
   v_.assign(model_.params().size(), 0.0f);
   start_ = std::chrono::steady_clock::now();
