@@ -16,7 +16,9 @@
 
 #include <imgui_stdlib.h>
 
+#include <array>
 #include <atomic>
+#include <functional>
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
@@ -422,7 +424,7 @@ void line_chart(const char* id, const std::vector<Series>& series, ImVec2 size, 
   for (const auto& s : series) {
     const float w = ImGui::CalcTextSize(s.name.c_str()).x;
     const ImVec2 at(b.x - w - em * 1.6f, ly);
-    dl->AddRectFilled(ImVec2(at.x - 2, at.y), ImVec2(b.x - 2, at.y + em), ImGui::GetColorU32(ImGuiCol_WindowBg, 0.85f));
+    dl->AddRectFilled(ImVec2(at.x - 2, at.y), ImVec2(b.x - 2, at.y + em * 1.1f), IM_COL32(24, 25, 29, 230));
     dl->AddLine(ImVec2(at.x, at.y + em * 0.5f), ImVec2(at.x + em, at.y + em * 0.5f), s.colour, 3.0f);
     dl->AddText(ImVec2(at.x + em * 1.3f, at.y), text, s.name.c_str());
     ly += em * 1.1f;
@@ -462,9 +464,10 @@ class TrainPanel final : public Panel {
       else if (key == "lr") settings_.lr = std::stod(value);
       else if (key == "show") show_ = std::stoi(value);
       else if (key == "page") page_ = value == "tables" ? 1 : 0;
+      else if (key == "figure") single_ = std::clamp(std::stoi(value), 0, 5);
       else if (key == "run" && value == "1") lab_.start(settings_);
       else if (key == "long" && value == "1") lab_.train_short_test_long();
-      else throw Error("unknown option train." + key + " (data, schemes, steps, context, dim, layers, heads, lr, show, page, run, long)");
+      else throw Error("unknown option train." + key + " (data, schemes, steps, context, dim, layers, heads, lr, show, page, figure, run, long)");
     } catch (const std::invalid_argument&) {
       throw Error("train." + key + ": not a number: " + value);
     }
@@ -488,29 +491,32 @@ class TrainPanel final : public Panel {
     const RunView& r = runs[static_cast<std::size_t>(show_)];
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float gap = em * 0.5f;
-    // Two rows of three figures when there is room for them (12 lines each); otherwise one row
-    // and a choice of which (a projector at 1280 x 720 and UI scale 1.5 or 2).
-    const bool two_rows = (avail.y - gap) / 2 >= em * 12;
-    const float cell_w = (avail.x - 2 * gap) / 3, cell_h = two_rows ? (avail.y - gap) / 2 : avail.y;
-    if (cell_w < em * 8 || cell_h < em * 6) {
-      ImGui::TextDisabled("The window is too small for the figures.");
+    // Six figures: two rows of three when each gets 12 lines and 16 em; else one row of three
+    // (learning or tables); else one figure at a time (a projector at 1280 x 720, UI scale 2).
+    const float w3 = (avail.x - 2 * gap) / 3;
+    layout_ = (avail.y - gap) / 2 >= em * 12 && w3 >= em * 16 ? 2 : avail.y >= em * 12 && w3 >= em * 16 ? 1 : 0;
+    using Draw = std::function<void(ImVec2)>;
+    const std::array<std::pair<const char*, Draw>, 6> figs = {{
+        {"loss", [&](ImVec2 sz) { draw_loss(runs, sz); }},
+        {"pca", [&](ImVec2 sz) { draw_pca(r, sz); }},
+        {"long", [&](ImVec2 sz) { draw_long(runs, sz); }},
+        {"wte", [&](ImVec2 sz) { draw_token_table(r, sz); }},
+        {"wpe", [&](ImVec2 sz) { draw_position_table(r, sz); }},
+        {"attn", [&](ImVec2 sz) { draw_attention(r, sz); }},
+    }};
+    if (layout_ == 0) {
+      figure(figs[static_cast<std::size_t>(single_)].first, avail, figs[static_cast<std::size_t>(single_)].second);
       return;
     }
-    if (two_rows || page_ == 0) {
-      figure("loss", ImVec2(cell_w, cell_h), [&](ImVec2 sz) { draw_loss(runs, sz); });
-      ImGui::SameLine(0, gap);
-      figure("pca", ImVec2(cell_w, cell_h), [&](ImVec2 sz) { draw_pca(r, sz); });
-      ImGui::SameLine(0, gap);
-      figure("long", ImVec2(cell_w, cell_h), [&](ImVec2 sz) { draw_long(runs, sz); });
+    const float h = layout_ == 2 ? (avail.y - gap) / 2 : avail.y;
+    for (int row = 0; row < 2; ++row) {
+      if (layout_ == 1 && row != page_) continue;
+      for (int k = 0; k < 3; ++k) {
+        if (k > 0) ImGui::SameLine(0, gap);
+        const auto& f = figs[static_cast<std::size_t>(row * 3 + k)];
+        figure(f.first, ImVec2(w3, h), f.second);
+      }
     }
-    if (two_rows || page_ == 1) {
-      figure("wte", ImVec2(cell_w, cell_h), [&](ImVec2 sz) { draw_token_table(r, sz); });
-      ImGui::SameLine(0, gap);
-      figure("wpe", ImVec2(cell_w, cell_h), [&](ImVec2 sz) { draw_position_table(r, sz); });
-      ImGui::SameLine(0, gap);
-      figure("attn", ImVec2(cell_w, cell_h), [&](ImVec2 sz) { draw_attention(r, sz); });
-    }
-    two_rows_ = two_rows;
   }
 
   template <class F>
@@ -606,6 +612,7 @@ class TrainPanel final : public Panel {
     next_item(em * 18);
     ImGui::ProgressBar(float(done) / float(total), ImVec2(std::clamp(ImGui::GetContentRegionAvail().x * 0.4f, em * 18, std::min(width, em * 26)), 0), label);
     next_item(ImGui::CalcTextSize("show").x + em * 7);
+    ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted("show");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(em * 6);
@@ -628,11 +635,14 @@ class TrainPanel final : public Panel {
       }
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Saves this run as a checkpoint (GPT-2 names) and opens it in every view.");
-    if (!two_rows_) {
-      next_item(em * 12);
-      ImGui::RadioButton("learning", &page_, 0);
-      ImGui::SameLine();
-      ImGui::RadioButton("tables", &page_, 1);
+    if (layout_ == 1) {
+      next_item(em * 6);
+      ImGui::SetNextItemWidth(em * 6);
+      ImGui::Combo("##page", &page_, "learning\0tables\0");
+    } else if (layout_ == 0) {
+      next_item(em * 9);
+      ImGui::SetNextItemWidth(em * 9);
+      ImGui::Combo("##figure", &single_, "loss\0token PCA\0short vs long\0token table\0position table\0attention\0");
     }
   }
 
@@ -730,6 +740,23 @@ class TrainPanel final : public Panel {
       placed.push_back(box);
       dl->AddText(ImVec2(box.x, box.y), col, label.c_str());
     }
+    // Hover: the nearest token and its word class.
+    if (ImGui::IsItemHovered()) {
+      const ImVec2 mouse = ImGui::GetIO().MousePos;
+      float best = em * em;
+      int at = -1;
+      for (std::size_t k = 0; k < rows.size(); ++k) {
+        const ImVec2 p = map(pca_xy_(static_cast<long>(k), 0), pca_xy_(static_cast<long>(k), 1));
+        const float d2 = (p.x - mouse.x) * (p.x - mouse.x) + (p.y - mouse.y) * (p.y - mouse.y);
+        if (d2 < best) best = d2, at = rows[k];
+      }
+      if (at >= 0) {
+        const std::string w = words && at < static_cast<int>(vocab.size()) ? vocab[static_cast<std::size_t>(at)]
+                                                                           : "id " + std::to_string(at);
+        const std::string cls = words ? train::toy_word_class(w) : "";
+        ImGui::SetTooltip("%s%s%s", displayable(w).c_str(), cls.empty() ? "" : "  (", cls.empty() ? "" : (cls + ")").c_str());
+      }
+    }
     char cap[128];
     std::snprintf(cap, sizeof cap, "PC1+2: %.0f%% of variance, %d/%d tokens", 100 * pca_ratio_, static_cast<int>(rows.size()),
                   r.vocab);
@@ -820,8 +847,9 @@ class TrainPanel final : public Panel {
   LabSettings settings_;
   Lab lab_;
   int show_ = 0, head_ = 0;
-  int page_ = 0;          // one row of figures: 0 learning (loss, PCA, lengths), 1 tables
-  bool two_rows_ = true;
+  int layout_ = 2;        // 2: two rows of figures, 1: one row (page_), 0: one figure (single_)
+  int page_ = 0;          // 0 learning (loss, PCA, lengths), 1 tables
+  int single_ = 0;        // figure index
   Heatmap wte_map_, wpe_map_;
   uint64_t pca_version_ = ~0ull;
   std::string pca_scheme_;
