@@ -91,5 +91,23 @@ check "repeats: alibi constant shift" "0" "$("$cli" repeats --text "cat the sat 
 expect_error "bad format" "csv, json or npy" embed --text the --format xml
 expect_error "unwritable out" "cannot write" embed --text the --out /nonexistent-dir/x.csv
 
+# training lab: train, save, evaluate, open in the viewer
+lab=$(mktemp -d)
+trap 'rm -rf "$lab"' EXIT
+"$cli" train --data toy --scheme learned --layers 1 --dim 16 --heads 2 --context 16 --batch 4 --steps 5 \
+  --threads 1 --out "$lab/toy" --log "$lab/log.csv" >/dev/null 2>&1
+check "train writes a checkpoint" "config.json embedscope_words.txt model.safetensors train_log.csv" "$(ls "$lab/toy" | tr '\n' ' ' | sed 's/ $//')"
+check "train log rows" "6" "$(wc -l <"$lab/log.csv" | tr -d ' ')"
+check "evaluate prints a loss" "ok" "$("$cli" evaluate --model "$lab/toy" --data toy 2>/dev/null | awk '{ print ($1 > 0.5 && $1 < 6) ? "ok" : $1 }')"
+check "trained model opens with its scheme" "learned" "$("$cli" info "$lab/toy" | awk -F'\t' '$1 == "scheme" { print $2 }')"
+expect_error "learned table too short" "learned position table has 16 rows" evaluate --model "$lab/toy" --data toy --context 32
+"$cli" train --data sort --scheme alibi --layers 1 --dim 8 --heads 2 --context 8 --batch 2 --steps 0 --out "$lab/sort" >/dev/null 2>&1
+check "steps 0 saves the initial weights; alibi runs longer" "ok" "$("$cli" evaluate --model "$lab/sort" --data sort --context 64 2>/dev/null | awk '{ print ($1 > 5 && $1 < 6) ? "ok" : $1 }')"
+expect_error "train: unknown scheme" "runs the schemes" train --data toy --scheme wavy --out "$lab/x"
+expect_error "train: missing file" "no such file" train --data "$lab/none.txt" --scheme rope --out "$lab/x"
+expect_error "train: bad optimizer" "adamw or sgd" train --data toy --scheme rope --optimizer adam --out "$lab/x"
+expect_error "train: odd rope head" "must be even" train --data toy --scheme rope --dim 6 --heads 2 --out "$lab/x"
+expect_error "evaluate: not a lab folder" "no such folder" evaluate --model "$lab/nothing" --data toy
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

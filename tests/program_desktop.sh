@@ -138,7 +138,10 @@ shot() {  # name, then arguments
     fail "screenshot $name: $(cat "$OUT/$name.log")"
   fi
 }
-for v in tokens matrix pca schemes model vocab; do shot "view-$v" --view "$v"; done
+for v in tokens matrix pca schemes model vocab train; do shot "view-$v" --view "$v"; done
+# The Train view after a short run of two schemes and the short-versus-long evaluation.
+shot train-run --view train --set train.steps=20 --set train.schemes=learned,alibi --set train.context=16 \
+  --set train.dim=16 --set train.heads=2 --set train.layers=1 --set train.run=1 --set train.long=1
 shot scheme-learned --view matrix --scheme learned
 shot scheme-sinusoidal --view matrix --scheme sinusoidal
 shot scheme-rope --view matrix --scheme rope
