@@ -10,6 +10,7 @@
 // fast result disagrees with its baseline.
 #include "analysis.h"
 #include "bench_synthetic.h"
+#include "trainer.h"
 #include "bpe_pretokenizer.h"
 #include "bpe_tokenizer.h"
 #include "checkpoint.h"
@@ -252,6 +253,54 @@ void bench_paths(const TableMap& table) {
   set_simd_cap(SimdLevel::Avx512);
 }
 
+// The training lab's step for a fixed small model (2 layers, d 64, 4 heads, context 64,
+// batch 16) on the toy language: tokens per second with BLAS and 1 or 2 workers, against the
+// same step with every matrix product as plain loops (the straightforward implementation),
+// and the achieved rate against the machine's SGEMM.
+void bench_train(double sgemm_gflops) {
+  train::TrainOptions o;
+  o.model.layers = 2, o.model.dim = 64, o.model.heads = 4, o.model.context = 64, o.model.scheme = "learned";
+  o.batch = 16;
+  const train::Corpus corpus = train::load_corpus("toy", "", 1, 200'000);
+  auto rate = [&](int threads, train::MatmulBackend backend, int steps, double* cpu) {
+    o.threads = threads;
+    train::Trainer t(o, corpus);
+    t.model().set_backend(backend);
+    t.step();  // warm-up: allocations, position data
+    std::vector<double> per;
+    const double c0 = cpu_s();
+    for (int s = 0; s < steps; ++s) {
+      const double t0 = now_s();
+      t.step();
+      per.push_back(now_s() - t0);
+    }
+    if (cpu) *cpu = (cpu_s() - c0) / steps;
+    std::sort(per.begin(), per.end());
+    return median(per);
+  };
+  const long long tokens = static_cast<long long>(o.batch) * o.model.context;
+  // Multiply-adds of one step: forward 2 * (12 d^2 + 2 T d) per token and layer (projections,
+  // MLP, attention scores and mix over half the keys on average... counted in full here), the
+  // tied head 2 V d; backward twice the forward.
+  const double d = o.model.dim, T = o.model.context, V = corpus.vocab, L = o.model.layers;
+  const double flops = 3.0 * tokens * (L * (24 * d * d + 4 * T * d) + 2 * V * d);
+  double cpu1 = 0, cpu2 = 0, cpun = 0;
+  const double t1 = rate(1, train::MatmulBackend::Blas, 40, &cpu1);
+  const double t2 = rate(2, train::MatmulBackend::Blas, 40, &cpu2);
+  const double tn = rate(1, train::MatmulBackend::Naive, 3, &cpun);
+  std::printf("  model: 2 layers, d 64, 4 heads, context 64, batch 16, vocabulary %d (toy language); %.2f GFLOP per step\n",
+              corpus.vocab, flops / 1e9);
+  std::printf("  1 worker:  %.2f ms per step, %.0f tokens/s, %.1f GFLOP/s (%.0f%% of SGEMM)\n", t1 * 1e3, tokens / t1,
+              flops / t1 / 1e9, 100 * flops / t1 / 1e9 / sgemm_gflops);
+  std::printf("  2 workers: %.2f ms per step, %.0f tokens/s, %.1f GFLOP/s (%.0f%% of SGEMM)\n", t2 * 1e3, tokens / t2,
+              flops / t2 / 1e9, 100 * flops / t2 / 1e9 / sgemm_gflops);
+  std::printf("  plain loops (1 worker): %.1f ms per step, %.0f tokens/s\n", tn * 1e3, tokens / tn);
+  char note[200];
+  std::snprintf(note, sizeof note, "%.0f tokens/s (2 workers), %.0f (1); baseline: the same step with plain-loop matmuls", tokens / t2,
+                tokens / t1);
+  report({"training step, 2 layers d 64 (1024 tokens)", t2, tn, "-", note, cpu2});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -391,6 +440,10 @@ int main(int argc, char** argv) {
     report({"tokenize 1 MB mixed English (cold)", tcold.front(), median(tpre), ">= 10 MB/s", note, cpu_cold});
     std::snprintf(note, sizeof note, "%.1f MB/s (piece cache filled by the run before)", mb / median(twarm));
     report({"tokenize 1 MB mixed English (warm)", median(twarm), median(tpre), ">= 10 MB/s", note, cpu_warm});
+
+    // ---- training lab ----
+    std::printf("\n[train]\n");
+    bench_train(fast::measure_sgemm_gflops());
 
     // ---- summary ----
     std::printf("\n| measure | ours (ms) | ours CPU (ms) | baseline (ms) | baseline/ours | goal | note |\n|---|---|---|---|---|---|---|\n");
