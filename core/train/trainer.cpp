@@ -13,12 +13,14 @@
 #include <numeric>
 #include <random>
 
+#include <unistd.h>
+
 namespace es::train {
 
 namespace fs = std::filesystem;
 
 void validate(const TrainOptions& o) {
-  auto bad = [](const std::string& m) { throw Error("train: " + m); };
+  auto bad = [](const std::string& m) { throw Error(m); };
   if (o.batch < 1 || o.batch > 4096) bad("--batch must be 1 to 4096");
   if (o.steps < 0 || o.steps > 100'000'000) bad("--steps must be 0 to 100000000");
   if (!(o.lr > 0) || o.lr > 10) bad("--lr must be in (0, 10]");
@@ -33,10 +35,30 @@ void validate(const TrainOptions& o) {
   if (per_step > 4'000'000) bad("batch * context must stay under 4 million tokens per step");
 }
 
+namespace {
+
+// Memory a step needs (float): parameters four times (weights, gradient, AdamW's m and v) plus
+// the caches of the forward pass. Refused up front rather than left to the allocator.
+void check_memory(const TrainOptions& o, int vocab) {
+  const double B = o.batch, T = o.model.context, d = o.model.dim, H = o.model.heads, L = o.model.layers, V = vocab;
+  const double params = V * d + T * d + L * 12 * d * d;
+  const double acts = B * T * (L * (24 * d + H * T) + 2 * V);
+  const double bytes = 4 * (4 * params + 2 * acts);
+  const double ram = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  if (ram > 0 && bytes > 0.6 * ram)
+    throw Error("this model and batch need about " + std::to_string(static_cast<long long>(bytes / 1e9)) +
+                " GB of memory, more than this machine can spare (" + std::to_string(static_cast<long long>(ram / 1e9)) +
+                " GB); use a smaller --dim, --layers, --context or --batch");
+}
+
+}  // namespace
+
 Trainer::Trainer(TrainOptions options, Corpus corpus)
     : opt_(std::move(options)), corpus_(std::move(corpus)), model_([&] {
         GptConfig c = opt_.model;
         c.vocab = corpus_.vocab;
+        validate(opt_);
+        check_memory(opt_, corpus_.vocab);
         return c;
       }()) {
   opt_.model.vocab = corpus_.vocab;
