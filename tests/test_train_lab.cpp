@@ -179,7 +179,7 @@ TEST_CASE("training lowers the loss, is deterministic, and the schedule ends at 
 }
 
 TEST_CASE("a saved checkpoint opens in the viewer with its scheme, tables and tokenizer") {
-  for (const std::string scheme : {"learned", "rope", "t5", "alibi", "sinusoidal", "none"}) {
+  for (const std::string scheme : {"learned", "rope", "t5", "alibi", "sinusoidal", "none", "transformer-xl"}) {
     CAPTURE(scheme);
     TrainOptions o = small(scheme);
     o.steps = 0;  // the initial weights

@@ -100,7 +100,7 @@ ES_CLI_COMMAND({"train",
                 "Trains a small GPT-2-style model (pre-LayerNorm blocks, tied head) from scratch and saves a\n"
                 "checkpoint folder every view opens: model.safetensors with GPT-2's tensor names,\n"
                 "config.json, the tokenizer files and train_log.csv. Schemes: none, learned, sinusoidal,\n"
-                "rope, alibi, t5. Defaults: 2 layers, d 64, 4 heads, context 64, batch 16, 1000 steps,\n"
+                "rope, alibi, t5, transformer-xl. Defaults: 2 layers, d 64, 4 heads, context 64, batch 16, 1000 steps,\n"
                 "AdamW lr 1e-3 (SGD 0.1), weight decay 0.1 on weight matrices, clip 1.0, cosine schedule\n"
                 "to lr/10 (--schedule constant, --warmup N), shuffled windows, seed 1. --steps 0 saves\n"
                 "the initial weights. Data: the toy language (classroom words), the sorting task\n"

@@ -103,7 +103,9 @@ void gelu_forward(const S* f, S* th, S* g, std::size_t n) {
 
 }  // namespace
 
-std::vector<std::string> trainable_schemes() { return {"none", "learned", "sinusoidal", "rope", "alibi", "t5"}; }
+std::vector<std::string> trainable_schemes() {
+  return {"none", "learned", "sinusoidal", "rope", "alibi", "t5", "transformer-xl"};
+}
 
 void validate(const GptConfig& c) {
   auto bad = [](const std::string& m) { throw Error("training model: " + m); };
@@ -122,7 +124,8 @@ void validate(const GptConfig& c) {
   }
   if (c.scheme == "rope" && (c.dim / c.heads) % 2 != 0)
     bad("RoPE rotates pairs: the head width dim / heads (" + std::to_string(c.dim / c.heads) + ") must be even");
-  if (c.scheme == "sinusoidal" && c.dim % 2 != 0) bad("sinusoidal rows need an even dim");
+  if ((c.scheme == "sinusoidal" || c.scheme == "transformer-xl") && c.dim % 2 != 0)
+    bad(c.scheme + " needs an even dim (its sinusoids come in sin / cos pairs)");
   if (!(c.ln_eps > 0) || !(c.base > 1)) bad("LayerNorm eps must be > 0 and the base > 1");
   if (c.scheme == "t5") t5_relative_bucket(c.t5_max_distance, false, c.t5_buckets, c.t5_max_distance);  // validates
 }
@@ -135,6 +138,7 @@ struct Gpt<S>::Work {
   std::vector<int> in, tgt;
   struct Layer {
     Vec xhat1, rstd1, h1, qkv, P, y, xhat2, rstd2, h2, f, th, g;  // th: tanh inside GELU
+    Vec rk;  // Transformer-XL: (T, d) W_kR R_o, per head slices
   };
   std::vector<Layer> L;
   Vec x, xhatf, rstdf, xf, probs;
@@ -153,6 +157,7 @@ struct Gpt<S>::Impl {
   std::vector<int> rope_partner; // (dh), -1 for an unrotated dimension
   Vec alibi;                     // (H, T, T)
   std::vector<int> bucket;       // (T, T) T5 bucket of (query i, key j), j <= i
+  Vec rel;                       // (T, d) Transformer-XL's R_o for distances o = 0 .. T-1
   // The batch split over workers: worker k holds sequences first[k] .. first[k + 1] - 1.
   std::vector<Work> work;
   std::vector<int> first;
@@ -241,6 +246,11 @@ Gpt<S>::Gpt(const GptConfig& c) : cfg_(c), impl_(std::make_unique<Impl>()) {
     add(p + "attn.c_attn.bias", {3 * d}, false);
     add(p + "attn.c_proj.weight", {d, d}, true);
     add(p + "attn.c_proj.bias", {d}, false);
+    if (c.scheme == "transformer-xl") {  // u, v per head and W_kR (stored (in, out)), per layer
+      add(p + "attn.r_w_bias", {c.heads, d / c.heads}, false);
+      add(p + "attn.r_r_bias", {c.heads, d / c.heads}, false);
+      add(p + "attn.r_net.weight", {d, d}, true);
+    }
     add(p + "ln_2.weight", {d}, false);
     add(p + "ln_2.bias", {d}, false);
     add(p + "mlp.c_fc.weight", {d, 4 * d}, true);
@@ -383,6 +393,16 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
         }
       }
     }
+    if (cfg_.scheme == "transformer-xl") {  // R_o, o = 0 .. T-1: sinusoids of the distance ([sin | cos])
+      SchemeParams sp;
+      sp.kind = cfg_.scheme;
+      sp.base = cfg_.base;
+      sp.causal = true;
+      const MatrixRM rel = find_scheme(sp.kind)->make(sp, SchemeData{})->relative_embeddings(T, d);
+      m.rel.assign(std::size_t(T) * d, S(0));
+      for (int o = 0; o < T; ++o)
+        for (int e = 0; e < d; ++e) m.rel[std::size_t(o) * d + e] = S(rel(o, e));
+    }
     if (cfg_.scheme == "t5") {
       m.bucket.assign(std::size_t(T) * T, 0);
       for (int i = 0; i < T; ++i)
@@ -453,6 +473,7 @@ double Gpt<S>::run_chunk(Work& w, const int* inputs, const int* targets, int B, 
   }
   const S scale = S(1.0 / std::sqrt(double(dh)));
   const S* t5 = cfg_.scheme == "t5" ? P("h.0.attn.relative_attention_bias.weight") : nullptr;
+  const bool txl = cfg_.scheme == "transformer-xl";
   auto rotate = [&](S* v, int p, bool inverse) {  // one head row of width dh at position p
     S tmp[4096];
     for (int j = 0; j < dh; ++j) tmp[j] = v[j];
@@ -483,18 +504,32 @@ double Gpt<S>::run_chunk(Work& w, const int* inputs, const int* targets, int B, 
         }
     c.P.assign(std::size_t(B) * H * T * T, S(0));
     c.y.assign(std::size_t(R) * d, S(0));
+    const S* u_all = txl ? P(pre + "attn.r_w_bias") : nullptr;
+    const S* v_all = txl ? P(pre + "attn.r_r_bias") : nullptr;
+    if (txl) {  // rk = R W_kR: the relative keys of every distance
+      c.rk.assign(std::size_t(T) * d, S(0));
+      gemm(false, false, T, d, d, S(1), m.rel.data(), d, P(pre + "attn.r_net.weight"), d, S(0), c.rk.data(), d);
+    }
+    std::vector<S> qu(dh), qv(dh);
     for (int task = 0; task < B * H; ++task) {
       const int b = task / H, h = task % H;
       const S* base = c.qkv.data() + std::size_t(b) * T * 3 * d;
       S* Pm = c.P.data() + std::size_t(task) * T * T;
       for (int i = 0; i < T; ++i) {
         const S* q = base + std::size_t(i) * 3 * d + h * dh;
+        if (txl)
+          for (int e = 0; e < dh; ++e) qu[e] = q[e] + u_all[h * dh + e], qv[e] = q[e] + v_all[h * dh + e];
         S* pr = Pm + std::size_t(i) * T;
         S mx = -std::numeric_limits<S>::infinity();
         for (int j = 0; j <= i; ++j) {
           const S* k = base + std::size_t(j) * 3 * d + d + h * dh;
           S s = 0;
-          for (int e = 0; e < dh; ++e) s += q[e] * k[e];
+          if (txl) {  // (q + u).k_j + (q + v).W_kR R_{i-j}
+            const S* rk = c.rk.data() + std::size_t(i - j) * d + h * dh;
+            for (int e = 0; e < dh; ++e) s += qu[e] * k[e] + qv[e] * rk[e];
+          } else {
+            for (int e = 0; e < dh; ++e) s += q[e] * k[e];
+          }
           s *= scale;
           if (cfg_.scheme == "alibi") s += m.alibi[(std::size_t(h) * T + i) * T + j];
           if (t5) s += t5[std::size_t(m.bucket[std::size_t(i) * T + j]) * H + h];
@@ -615,6 +650,11 @@ double Gpt<S>::run_chunk(Work& w, const int* inputs, const int* targets, int B, 
       w.dy.assign(std::size_t(R) * d, S(0));
       gemm(false, true, R, d, d, S(1), w.dx.data(), d, P(pre + "attn.c_proj.weight"), d, S(0), w.dy.data(), d);
       w.dqkv.assign(std::size_t(R) * 3 * d, S(0));
+      const S* u_all = txl ? P(pre + "attn.r_w_bias") : nullptr;
+      const S* v_all = txl ? P(pre + "attn.r_r_bias") : nullptr;
+      S* du_all = txl ? G(pre + "attn.r_w_bias") : nullptr;
+      S* dv_all = txl ? G(pre + "attn.r_r_bias") : nullptr;
+      std::vector<S> drk(txl ? std::size_t(T) * d : 0, S(0));
       for (int task = 0; task < B * H; ++task) {
         const int b = task / H, h = task % H;
         const S* base = c.qkv.data() + std::size_t(b) * T * 3 * d;
@@ -644,6 +684,18 @@ double Gpt<S>::run_chunk(Work& w, const int* inputs, const int* targets, int B, 
             const S* k = base + std::size_t(j) * 3 * d + d + h * dh;
             S* dk = dbase + std::size_t(j) * 3 * d + d + h * dh;
             const S ds = dl * scale;
+            if (txl) {
+              const S* rk = c.rk.data() + std::size_t(i - j) * d + h * dh;
+              S* drow = drk.data() + std::size_t(i - j) * d + h * dh;
+              for (int e = 0; e < dh; ++e) {
+                dq[e] += ds * (k[e] + rk[e]);
+                dk[e] += ds * (q[e] + u_all[h * dh + e]);
+                du_all[h * dh + e] += ds * k[e];
+                dv_all[h * dh + e] += ds * rk[e];
+                drow[e] += ds * (q[e] + v_all[h * dh + e]);
+              }
+              continue;
+            }
             for (int e = 0; e < dh; ++e) {
               dq[e] += ds * k[e];
               dk[e] += ds * q[e];
@@ -651,6 +703,8 @@ double Gpt<S>::run_chunk(Work& w, const int* inputs, const int* targets, int B, 
           }
         }
       }
+      if (txl)  // W_kR's gradient: R^T drk
+        gemm(true, false, d, d, T, S(1), m.rel.data(), d, drk.data(), d, S(1), G(pre + "attn.r_net.weight"), d);
       if (cfg_.scheme == "rope")
         for (int r = 0; r < R; ++r)
           for (int h = 0; h < H; ++h) {

@@ -10,9 +10,12 @@
 //
 // LayerNorm eps 1e-5, biases everywhere, no dropout. Position schemes come from the registry
 // (core/position): the sinusoidal rows (interleaved, base 10000), RoPE's rotation (rotate-half
-// pairs over the whole head, base 10000), ALiBi's biases (BLOOM's slopes); T5's bias table
-// (causal buckets, 32 buckets, max distance 128, one table shared by all layers) is a trained
-// parameter looked up by the registry's bucket function; learned positions are the wpe table.
+// pairs over the whole head, base 10000), ALiBi's biases (BLOOM's slopes), Transformer-XL's
+// relative sinusoids R_o; T5's bias table (causal buckets, 32 buckets, max distance 128, one
+// table shared by all layers) is a trained parameter looked up by the registry's bucket
+// function; learned positions are the wpe table. Transformer-XL scores query i and key j as
+// (q_i + u).k_j + (q_i + v).W_kR R_{i-j} (Dai et al. 2019) with u, v (r_w_bias, r_r_bias, per
+// head) and W_kR (r_net, stored (in, out)) trained in every layer.
 //
 // Parameters and gradients are one flat vector each (the optimiser and the finite-difference
 // tests see one array); tensors() names the slices with GPT-2's tensor names. The scalar type
@@ -35,7 +38,7 @@ struct GptConfig {
   int heads = 1;
   int dim = 16;
   int context = 32;            // learned: rows of wpe; others: the training length
-  std::string scheme = "learned";  // none, learned, sinusoidal, rope, alibi, t5
+  std::string scheme = "learned";  // none, learned, sinusoidal, rope, alibi, t5, transformer-xl
   double ln_eps = 1e-5;
   double base = 10000.0;       // sinusoidal and RoPE
   int t5_buckets = 32;

@@ -5,7 +5,9 @@ An independent implementation of the same model (GPT-2's block as in Hugging Fac
 pre-LayerNorm, Conv1D weights stored (in, out), causal mask, GELU tanh, tied head) with every
 position scheme written out from its paper's formula here, not from EmbedScope's code:
 sinusoidal rows (interleaved sin/cos, base 10000), RoPE (rotate_half over the whole head, base
-10000), ALiBi (BLOOM's slopes, -m (i - j)), T5 (causal buckets, shared table). Weights are a
+10000), ALiBi (BLOOM's slopes, -m (i - j)), T5 (causal buckets, shared table), Transformer-XL
+(Dai et al. 2019: (q + u).k_j + (q + v).W_kR R_{i-j}, R the [sin | cos] sinusoid of the
+distance, W_kR stored (in, out)). Weights are a
 fixed formula of the parameter's index so that the C++ test can rebuild them exactly.
 
 Run with Debian's python3-torch:  /usr/bin/python3 tests/data/train/make_train_fixtures.py
@@ -38,8 +40,10 @@ def tensor_list(scheme):
         p = f"h.{l}."
         t += [(p + "ln_1.weight", (D,)), (p + "ln_1.bias", (D,)),
               (p + "attn.c_attn.weight", (D, 3 * D)), (p + "attn.c_attn.bias", (3 * D,)),
-              (p + "attn.c_proj.weight", (D, D)), (p + "attn.c_proj.bias", (D,)),
-              (p + "ln_2.weight", (D,)), (p + "ln_2.bias", (D,)),
+              (p + "attn.c_proj.weight", (D, D)), (p + "attn.c_proj.bias", (D,))]
+        if scheme == "transformer-xl":
+            t += [(p + "attn.r_w_bias", (H, D // H)), (p + "attn.r_r_bias", (H, D // H)), (p + "attn.r_net.weight", (D, D))]
+        t += [(p + "ln_2.weight", (D,)), (p + "ln_2.bias", (D,)),
               (p + "mlp.c_fc.weight", (D, 4 * D)), (p + "mlp.c_fc.bias", (4 * D,)),
               (p + "mlp.c_proj.weight", (4 * D, D)), (p + "mlp.c_proj.bias", (D,))]
     t += [("ln_f.weight", (D,)), ("ln_f.bias", (D,))]
@@ -66,6 +70,16 @@ def sinusoid_rows(n, d):
             w = 1.0 / (10000 ** (2 * i / d))
             out[p, 2 * i] = math.sin(p * w)
             out[p, 2 * i + 1] = math.cos(p * w)
+    return out
+
+
+def txl_rel(n, d):  # R_o for o = 0 .. n-1: [sin(o w_k) | cos(o w_k)], w_k = 10000^(-2k/d)
+    out = torch.zeros(n, d)
+    for o in range(n):
+        for k in range(d // 2):
+            w = 1.0 / (10000 ** (2 * k / d))
+            out[o, k] = math.sin(o * w)
+            out[o, d // 2 + k] = math.cos(o * w)
     return out
 
 
@@ -135,7 +149,22 @@ def forward(scheme, P):
         v = v.reshape(B, T, H, dh).transpose(1, 2)
         if scheme == "rope":
             q, k = rope(q, range(T)), rope(k, range(T))
-        att = q @ k.transpose(-1, -2) / math.sqrt(dh)
+        if scheme == "transformer-xl":
+            u = P[p + "attn.r_w_bias"].reshape(1, H, 1, dh)
+            vb = P[p + "attn.r_r_bias"].reshape(1, H, 1, dh)
+            rk = (txl_rel(T, D) @ P[p + "attn.r_net.weight"]).reshape(T, H, dh).transpose(0, 1)  # (H, T, dh)
+            ac = (q + u) @ k.transpose(-1, -2)
+            bd = torch.zeros(B, H, T, T)
+            rows = []
+            for i in range(T):
+                cols = []
+                for j in range(T):
+                    cols.append(((q[:, :, i, :] + vb[:, :, 0, :]) * rk[:, max(i - j, 0), :]).sum(-1))
+                rows.append(torch.stack(cols, -1))
+            bd = torch.stack(rows, -2)
+            att = (ac + bd) / math.sqrt(dh)
+        else:
+            att = q @ k.transpose(-1, -2) / math.sqrt(dh)
         if scheme == "t5":
             tb = torch.zeros(H, T, T)
             table = P["h.0.attn.relative_attention_bias.weight"]
@@ -160,7 +189,7 @@ def main():
            "t5_buckets": BUCKETS, "t5_max_distance": MAXD, "inputs": INPUTS, "targets": TARGETS,
            "value": "0.3 sin(0.7 k + 1.3 s) + 0.05 cos(0.11 k^2 + s), k the index in the tensor, s its position in the list; LayerNorm gains 1 + that",
            "schemes": {}}
-    for scheme in ["none", "learned", "sinusoidal", "rope", "alibi", "t5"]:
+    for scheme in ["none", "learned", "sinusoidal", "rope", "alibi", "t5", "transformer-xl"]:
         P = make_params(scheme)
         loss = forward(scheme, P)
         loss.backward()
