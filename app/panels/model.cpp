@@ -45,13 +45,13 @@ class ModelPanel final : public Panel {
     ImGui::PushFont(fonts().large);
     ImGui::TextUnformatted("Open a model");
     ImGui::PopFont();
-    ImGui::TextUnformatted("A .safetensors file, a model folder, or a cached name:");
+    ImGui::TextWrapped("A .safetensors file, a model folder, or a cached name:");
     ImGui::SetNextItemWidth(-em * 5);
     bool enter = ImGui::InputTextWithHint("##path", "/path/to/model.safetensors or gpt2", &path_,
                                           ImGuiInputTextFlags_EnterReturnsTrue);
     ImGui::SameLine();
     if ((ImGui::Button("Open") || enter) && !path_.empty()) state.begin_open_model(path_);
-    ImGui::TextDisabled("or drop a file or folder onto the window");
+    wrapped_text(kMuted, "or drop a file or folder onto the window");
     if (state.loading()) {
       const char spin[] = "|/-\\";
       ImGui::TextColored(ImColor(kAccent), "%c opening %s ... %.1f s", spin[static_cast<int>(state.loading_seconds() * 8) % 4],
@@ -138,7 +138,7 @@ class ModelPanel final : public Panel {
     }
     ImGui::Spacing();
     ImGui::PushFont(fonts().large);
-    ImGui::TextUnformatted("Trained weights of the input stage");
+    ImGui::TextWrapped("Trained weights of the input stage");
     ImGui::PopFont();
     const std::optional<TableMap> types = m.token_type_table();
     const long long token_types = types ? types->rows() : 0;
@@ -147,20 +147,33 @@ class ModelPanel final : public Panel {
                                          token_types, rms ? 1 : 2);
     const std::string V = thousands(m.vocab_size()), d = thousands(m.dim());
     ImGui::PushFont(fonts().large);
-    if (ImGui::BeginTable("weights", 3, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
-      ImGui::TableSetupColumn("part");
-      ImGui::TableSetupColumn("shape");
-      ImGui::TableSetupColumn("weights");
+    // The weights column is as wide as its widest number (measured now, in this font), so a
+    // number is never cut: right-aligned inside a column that holds it (a column sized from
+    // the header alone once showed 597,376 for 38,597,376).
+    float number_w = ImGui::CalcTextSize("weights").x;
+    for (long long v : {w.token_table, w.position_table, w.scheme_bias, w.token_type_table, w.layer_norm, w.total,
+                        w.tying_saving})
+      number_w = std::max(number_w, ImGui::CalcTextSize(thousands(v).c_str()).x);
+    // Two columns: what and its shape (wrapping), and the number (never wrapped or cut).
+    if (ImGui::BeginTable("weights", 2, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
+      ImGui::TableSetupColumn("part (shape)", ImGuiTableColumnFlags_WidthStretch);
+      ImGui::TableSetupColumn("weights", ImGuiTableColumnFlags_WidthFixed, number_w);
       ImGui::TableHeadersRow();
       auto row = [](const std::string& a, const std::string& b, long long v, ImU32 col) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
-        ImGui::TextColored(ImColor(col), "%s", a.c_str());
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(b.c_str());
+        ImGui::PushStyleColor(ImGuiCol_Text, col);
+        ImGui::TextWrapped("%s", a.c_str());
+        ImGui::PopStyleColor();
+        if (!b.empty()) {
+          ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+          ImGui::TextWrapped("%s", b.c_str());
+          ImGui::PopStyleColor();
+        }
         ImGui::TableNextColumn();
         std::string s = thousands(v);
-        ImGui::SetCursorPosX(ImGui::GetCursorPosX() + ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(s.c_str()).x);
+        const float pad = ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(s.c_str()).x;
+        if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
         ImGui::TextColored(ImColor(col), "%s", s.c_str());
       };
       ImU32 text = IM_COL32(235, 235, 235, 255);
