@@ -73,6 +73,10 @@ for line in sys.stdin:
         elif f[0] == 'colour':
             c = bytes.fromhex(f[2]); k = sum(p == c for p in img(f[1])[2])
             print(('ok' if k >= int(f[3]) else 'FAIL') + ': %s.png has %d pixels of #%s (want >= %s)' % (f[1], k, f[2], f[3]))
+        elif f[0] == 'saturated':
+            # strongly coloured pixels (heatmap cells far from white): a washed-out map has few
+            k = sum(1 for p in img(f[1])[2] if max(p) - min(p) > 100)
+            print(('ok' if k >= int(f[2]) else 'FAIL') + ': %s.png has %d strongly coloured pixels (want >= %s)' % (f[1], k, f[2]))
         elif f[0] == 'marks':
             c = bytes.fromhex(f[3]); yes = sum(p == c for p in img(f[1])[2]); no = sum(p == c for p in img(f[2])[2])
             ok = yes >= 1000 and yes >= 5 * no
@@ -151,6 +155,10 @@ shot scheme-alibi --view matrix --scheme alibi
 TOKDIR=${EMBEDSCOPE_TOKENIZER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/embedscope/gpt2-tokenizer}
 if [ -f "$TOKDIR/encoder.json" ] && [ -f "$TOKDIR/vocab.bpe" ]; then
   shot gpt2-tables --model gpt2-untrained --view matrix --matrix-mode tables
+  # RoPE adds nothing at the input: its all-zero position panel must not set the shared colour
+  # scale (with +-1 the 0.02-sized token rows were drawn white: ~6,700 coloured pixels, now ~21,000).
+  shot gpt2-rope-matrix --model gpt2-untrained --scheme rope --view matrix
+  echo "saturated gpt2-rope-matrix 14000" >>"$OUT/checks.txt"
   shot gpt2-pca --model gpt2-untrained --view pca --set pca.vocab_layer=1 --set pca.position_layer=1 \
     --text "the cat sat on the mat and the dog sat on the rug"
   # A small real checkpoint folder (GPT-2 layout: wte/wpe, config.json, tokenizer files).

@@ -360,10 +360,15 @@ void colour_bar(const char* caption, float range, ImVec2 size) {
   ImGui::Dummy(size);
 }
 
-float symmetric_range(const float* values, long long count) {
+float max_abs(const float* values, long long count) {
   float m = 0;
   for (long long i = 0; i < count; ++i)
     if (std::isfinite(values[i])) m = std::max(m, std::fabs(values[i]));
+  return m;
+}
+
+float symmetric_range(const float* values, long long count) {
+  const float m = max_abs(values, count);
   return m > 0 ? m : 1.0f;
 }
 

@@ -92,5 +92,7 @@ std::string format_value(double v);
 
 // max |x| over the finite values (1 if none), for a symmetric colour range.
 float symmetric_range(const float* values, long long count);
+// The largest finite |value|, 0 for an all-zero (or empty) matrix.
+float max_abs(const float* values, long long count);
 
 }  // namespace es::ui

@@ -104,9 +104,16 @@ class MatrixPanel final : public Panel {
       if (mode_ == Mode::Normed) titles[0] += ": " + state.layer_norm_label();
       maps = {&maps_[static_cast<size_t>(k)]};
     }
-    // One colour scale for everything shown, so colours compare across the panels.
+    // One colour scale for everything shown, so colours compare across the panels. A panel that
+    // is all zero (a scheme that adds nothing at the input) takes no part in it: with real
+    // weights (|E| ~ 0.1) a nominal +-1 for the zero panel washed the token rows out to white.
     float range = 0;
-    for (const MatrixRM* m : shown) range = std::max(range, symmetric_range(m->data(), m->size()));
+    for (std::size_t k = 0; k < shown.size(); ++k) {
+      const float r = max_abs(shown[k]->data(), shown[k]->size());
+      if (r == 0 && shown.size() > 1) titles[k] += " (all zero: nothing added)";
+      range = std::max(range, r);
+    }
+    if (range == 0) range = 1.0f;
 
     const float bar_w = colour_bar_width(range) + 8.0f;
     const float sign_w = shown.size() > 1 ? em * 1.6f : 0.0f;
