@@ -290,27 +290,48 @@ class PcaPanel final : public Panel {
       glyph(dl, pts[static_cast<size_t>(i)], i == hover_i ? r * 1.3f : r, g >= 0 ? 1 + g % 3 : 0, fill, edge);
     }
     if (labels_) {
-      // Points that land on the same spot share one label ("2, 9 sat"), so text never piles up.
+      // Points that land on the same spot share one label, so text never piles up. Inside it,
+      // positions of one token id are listed together ("2,9 sat"); distinct ids on the spot stay
+      // separate parts, each in its own colour ("0 I  1 saw"), never one id's text for all.
       std::vector<int> owner(static_cast<size_t>(n), -1);
-      std::vector<std::string> text(static_cast<size_t>(n));
-      for (int i = 0; i < n && i < 400; ++i) {
+      for (int i = 0; i < n && i < 400; ++i)
         for (int j = 0; j < i && owner[static_cast<size_t>(i)] < 0; ++j) {
           float dx = pts[static_cast<size_t>(i)].x - pts[static_cast<size_t>(j)].x;
           float dy = pts[static_cast<size_t>(i)].y - pts[static_cast<size_t>(j)].y;
           if (owner[static_cast<size_t>(j)] < 0 && dx * dx + dy * dy < 144.0f) owner[static_cast<size_t>(i)] = j;
         }
-        int o = owner[static_cast<size_t>(i)];
-        if (o < 0) text[static_cast<size_t>(i)] = std::to_string(i);
-        else text[static_cast<size_t>(o)] += "," + std::to_string(i);
-      }
       for (int i = 0; i < n && i < 400; ++i) {
         if (owner[static_cast<size_t>(i)] >= 0) continue;
-        // Position rows belong to positions, not tokens: label them by position only.
-        std::string s = rows_ == 1 ? "pos " + text[static_cast<size_t>(i)]
-                                   : text[static_cast<size_t>(i)] + " " + state.token_texts()[static_cast<size_t>(i)];
-        int g = rows_ == 1 ? -1 : state.repeat_group_of(i);
-        ImU32 col = g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(235, 235, 235, 255);
-        dl->AddText(ImVec2(pts[static_cast<size_t>(i)].x + r + 3, pts[static_cast<size_t>(i)].y - line - 1), col, s.c_str());
+        struct Part {
+          int id;
+          std::string positions;
+          int first;
+        };
+        std::vector<Part> parts;
+        for (int k = i; k < n && k < 400; ++k) {
+          if (k != i && owner[static_cast<size_t>(k)] != i) continue;
+          const int id = rows_ == 1 ? -1 : state.ids()[static_cast<size_t>(k)];
+          auto it = std::find_if(parts.begin(), parts.end(), [&](const Part& p) { return p.id == id; });
+          if (it == parts.end()) parts.push_back({id, std::to_string(k), k});
+          else it->positions += "," + std::to_string(k);
+        }
+        float x = pts[static_cast<size_t>(i)].x + r + 3;
+        const float y = pts[static_cast<size_t>(i)].y - line - 1;
+        for (std::size_t q = 0; q < parts.size(); ++q) {
+          if (q == 3) {  // a pile of distinct tokens: the rest as a count
+            const std::string more = "+" + std::to_string(parts.size() - 3) + " more";
+            dl->AddText(ImVec2(x, y), kMuted, more.c_str());
+            break;
+          }
+          const Part& p = parts[q];
+          // Position rows belong to positions, not tokens: label them by position only.
+          const std::string t = rows_ == 1 ? "pos " + p.positions
+                                           : p.positions + " " + state.token_texts()[static_cast<size_t>(p.first)];
+          const int g = rows_ == 1 ? -1 : state.repeat_group_of(p.first);
+          const ImU32 col = g >= 0 ? token_colour(state, p.id) : IM_COL32(235, 235, 235, 255);
+          dl->AddText(ImVec2(x, y), col, t.c_str());
+          x += ImGui::CalcTextSize(t.c_str()).x + line * 0.6f;
+        }
       }
     }
     dl->PopClipRect();
