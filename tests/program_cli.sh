@@ -83,7 +83,9 @@ expect_error "rope adds no rows" "adds no rows" positions --scheme rope --n 3 --
 expect_error "bad scheme" "unknown scheme" interaction --scheme wavy --n 3
 expect_error "bad number" "whole number" interaction --scheme rope --n three
 expect_error "empty text" "no tokens" embed --text ""
-expect_error "missing model" "not a model" embed --text "the" --model /nonexistent/model.safetensors
+expect_error "missing model" "not a model: no such file or folder" embed --text "the" --model /nonexistent/model.safetensors
+expect_error "unknown hub name" "Hugging Face cache" info nobody/nothing-here
+expect_error "too long for classroom: says what to do" "classroom:L=16.*gpt2-untrained.*without a table" embed --text "the cat sat on the mat and the dog"
 expect_error "head out of range" "head shown" interaction --scheme alibi --n 3 --heads 4 --head 5
 expect_error "attention without weights" "no block-0 attention" attention --text "the cat sat on the mat"
 check "scheme help lists transformer-xl" "1" "$("$cli" --help | grep -c "^  transformer-xl")"

@@ -80,9 +80,13 @@ void Frame::draw() {
   draw_control_strip();
   ImGui::Separator();
 
-  // Room for the status line: separator + spacing + one framed line (+ spacing after items).
+  // Room for the status line: separator + spacing + its text, wrapped to the window (a long
+  // error is shown whole, up to four lines) (+ spacing after items).
   const float sp = ImGui::GetStyle().ItemSpacing.y;
-  const float status_h = ImGui::GetFrameHeight() + 2.0f * sp + 2.0f;
+  const float status_text_h =
+      std::min(ImGui::CalcTextSize(status_text().c_str(), nullptr, false, ImGui::GetContentRegionAvail().x).y,
+               ImGui::GetTextLineHeight() * 4.0f);
+  const float status_h = std::max(ImGui::GetFrameHeight(), status_text_h + 2.0f * ImGui::GetStyle().FramePadding.y) + 2.0f * sp + 2.0f;
   ImVec2 avail = ImGui::GetContentRegionAvail();
   avail.y -= status_h + sp;
   std::vector<Panel*> main, bottom;
@@ -329,25 +333,23 @@ void Frame::draw_view_tabs() {
 
 // [SECTION] Status line
 
+std::string Frame::status_text() const {
+  if (state_.status().empty()) return "Ready. Keys 1-7 switch views; hover anything for details.";
+  return state_.status_is_error() ? "Error: " + state_.status() : state_.status();
+}
+
 void Frame::draw_status_line() {
   ImGui::Separator();
   ImGui::AlignTextToFramePadding();
-  if (state_.status().empty()) {
-    ImGui::TextDisabled("Ready. Keys 1-7 switch views; hover anything for details.");
-  } else {
-    ImGui::PushStyleColor(ImGuiCol_Text, state_.status_is_error() ? kWarn : IM_COL32(200, 230, 200, 255));
-    const std::string text = state_.status_is_error() ? "Error: " + state_.status() : state_.status();
-    ImGui::TextUnformatted(text.c_str());
-    ImGui::PopStyleColor();
-    if (ImGui::IsItemHovered() && ImGui::CalcTextSize(text.c_str()).x > ImGui::GetContentRegionAvail().x) {
-      // Long messages (file paths, parse errors) in full.
-      ImGui::BeginTooltip();
-      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 40.0f);
-      ImGui::TextUnformatted(text.c_str());
-      ImGui::PopTextWrapPos();
-      ImGui::EndTooltip();
-    }
-  }
+  const std::string text = status_text();
+  const ImU32 colour = state_.status().empty()     ? ImGui::GetColorU32(ImGuiCol_TextDisabled)
+                       : state_.status_is_error() ? kWarn
+                                                  : IM_COL32(200, 230, 200, 255);
+  ImGui::PushStyleColor(ImGuiCol_Text, colour);
+  ImGui::PushTextWrapPos(0.0f);  // wrap at the window's edge: the whole message, never cut
+  ImGui::TextUnformatted(text.c_str());
+  ImGui::PopTextWrapPos();
+  ImGui::PopStyleColor();
 }
 
 // [SECTION] Export of the current matrices (CSV, NPY)

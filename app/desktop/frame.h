@@ -34,6 +34,7 @@ class Frame {
   void draw_scheme_controls();
   void draw_view_tabs();
   void draw_status_line();
+  std::string status_text() const;  // what the status line says
   void export_matrices();
 
   AppState& state_;

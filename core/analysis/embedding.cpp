@@ -40,10 +40,19 @@ InputEmbedding compute_input_embedding(const ModelSource& model, const PositionS
   if (ids.empty()) throw Error("the text gives no tokens: there is nothing to embed");
   const long long n = static_cast<long long>(ids.size());
   const long long d = model.dim();
-  if (const std::optional<long long> max = scheme.max_positions(); max && n > *max)
+  if (const std::optional<long long> max = scheme.max_positions(); max && n > *max) {
+    // Say what to do, not only what is wrong: for the classroom model, a larger table; for any
+    // model, a scheme without a table (sinusoidal, RoPE, ALiBi, ...) runs at any length.
+    std::string todo = "shorten the text to " + std::to_string(*max) + " tokens, or choose a scheme without a table "
+                       "(sinusoidal, RoPE, ALiBi) that covers any length";
+    if (model.family() == "classroom")
+      todo = "shorten the text to " + std::to_string(*max) + " tokens, open the classroom model with a longer table (model "
+             "classroom:L=" + std::to_string(std::max<long long>(16, n)) + "), choose gpt2-untrained (1024 positions), or a "
+             "scheme without a table (sinusoidal, RoPE, ALiBi)";
     throw Error("the text has " + std::to_string(n) + " tokens but " + model.name() +
-                "'s learned position table covers only " + std::to_string(*max) +
-                " positions (0.." + std::to_string(*max - 1) + "); shorten the text");
+                "'s learned position table covers only " + std::to_string(*max) + " positions (0.." +
+                std::to_string(*max - 1) + "): " + todo);
+  }
   // Up to four (n, d) views are kept: a pasted book (300,000 tokens at width 768) would take
   // gigabytes. At most 65,536 tokens and 2^25 values (128 MB) per view; README, Hardening.
   constexpr long long kMaxTokens = 1LL << 16, kMaxValues = 1LL << 25;

@@ -267,6 +267,14 @@ std::unique_ptr<ModelSource> open_model(const std::string& spec) {
   if (std::filesystem::exists(path, ec)) return open_checkpoint(path);
   if (const std::optional<std::filesystem::path> cached = find_cached_model(spec))
     return open_checkpoint(*cached);
+  // A spec that is a path the user typed (not a hub name like "org/name"): say plainly that
+  // nothing is there.
+  const bool file_name = spec.ends_with(".safetensors") || spec.ends_with(".json");
+  const std::size_t slash = spec.find('/');
+  const bool hub_name = slash != std::string::npos && slash > 0 && slash == spec.rfind('/') && spec[0] != '.' &&
+                        spec[0] != '~' && !file_name;
+  if (file_name || (slash != std::string::npos && !hub_name))
+    throw Error("'" + spec + "' is not a model: no such file or folder");
   throw Error("'" + spec + "' is not a model: expected classroom, gpt2-untrained, a safetensors "
               "file or folder, or a model name found in the Hugging Face cache (" +
               hf_hub_cache_dir().string() + ")");
