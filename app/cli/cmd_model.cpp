@@ -2,6 +2,7 @@
 #include "analysis.h"
 #include "checkpoint.h"
 #include "cli_args.h"
+#include "pipeline.h"
 #include "model_source.h"
 #include "safetensors.h"
 
@@ -84,8 +85,7 @@ int cmd_info(Args& a) {
   const std::optional<TableMap> pos = m->position_table();
   const std::optional<TableMap> types = m->token_type_table();
   const bool rms = ln && ln->kind != NormKind::LayerNorm;
-  const WeightCounts c = count_input_weights(v, pos ? pos->rows() + m->position_offset() : 0, d, p, m->tied_embeddings(), ln.has_value(),
-                                             types ? types->rows() : 0, rms ? 1 : 2);
+  const WeightCounts c = input_weight_counts(*m, p);
   os << "input-stage weights:\n";
   os << "  token table\t" << grouped(c.token_table) << "\n";
   os << "  position table\t" << grouped(c.position_table) << "\n";

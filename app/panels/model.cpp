@@ -143,8 +143,7 @@ class ModelPanel final : public Panel {
     const std::optional<TableMap> types = m.token_type_table();
     const long long token_types = types ? types->rows() : 0;
     SchemeParams sp = m.default_scheme();
-    WeightCounts w = count_input_weights(m.vocab_size(), lmax, m.dim(), sp, m.tied_embeddings(), ln.has_value(),
-                                         token_types, rms ? 1 : 2);
+    WeightCounts w = input_weight_counts(m, sp);
     const std::string V = thousands(m.vocab_size()), d = thousands(m.dim());
     ImGui::PushFont(fonts().large);
     // The weights column is as wide as its widest number (measured now, in this font), so a

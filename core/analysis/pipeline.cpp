@@ -146,4 +146,13 @@ std::vector<float> project_table(const TableMap& table, const PcaBasis& basis) {
   return out;
 }
 
+WeightCounts input_weight_counts(const ModelSource& m, const SchemeParams& scheme) {
+  const std::optional<TableMap> pos = m.position_table();
+  const std::optional<TableMap> types = m.token_type_table();
+  const std::optional<LayerNormParams> ln = m.first_layer_norm();
+  const bool rms = ln && ln->kind != NormKind::LayerNorm;
+  return count_input_weights(m.vocab_size(), pos ? pos->rows() + m.position_offset() : 0, m.dim(), scheme,
+                             m.tied_embeddings(), ln.has_value(), types ? types->rows() : 0, rms ? 1 : 2);
+}
+
 }  // namespace es

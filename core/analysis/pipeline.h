@@ -98,6 +98,10 @@ std::shared_ptr<const Analysis> analyse(std::shared_ptr<const ModelSource> model
 // position 3, cut to the position table's length.
 std::string default_ids_line(const ModelSource& model);
 
+// The input stage's trained weights of a model under a scheme (count_input_weights with the
+// model's own table length, norm kind, token types and tying).
+WeightCounts input_weight_counts(const ModelSource& model, const SchemeParams& scheme);
+
 // Projects a whole table (rows, d) on `basis` in blocks of 4096 rows: (rows, k) as floats,
 // row-major. For the PCA view's background layers (the whole vocabulary).
 std::vector<float> project_table(const TableMap& table, const PcaBasis& basis);
