@@ -82,8 +82,6 @@ int cmd_info(Args& a) {
     os << "relative embeddings\t" << (data.relative_embeddings ? data.source : std::string("not in the checkpoint"))
        << "\n";
 
-  const std::optional<TableMap> pos = m->position_table();
-  const std::optional<TableMap> types = m->token_type_table();
   const bool rms = ln && ln->kind != NormKind::LayerNorm;
   const WeightCounts c = input_weight_counts(*m, p);
   os << "input-stage weights:\n";
