@@ -1,0 +1,42 @@
+// The lesson: a guided walk from text to the first layer's input (assets/lesson.json).
+//
+// The steps' words live in the asset, as data to review and translate; every number a step
+// shows comes from the engine through lesson_values(), which fills the {NAME} placeholders.
+#pragma once
+
+#include "pipeline.h"
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace es {
+
+struct LessonStep {
+  std::string id;       // "tokens", "ids", "lookup", ...
+  std::string title;
+  std::vector<std::string> text;  // two or three sentences, with {NAME} placeholders
+  std::string try_this;           // one experiment with the controls
+  std::string figure;             // which live figure the step shows
+  std::string needs;              // "" or "input_rows": what the step needs of the scheme
+  std::string instead;            // said when that is missing, with placeholders
+};
+
+// The steps in order, parsed once from the embedded asset (throws es::Error if it is broken).
+const std::vector<LessonStep>& lesson_steps();
+// A step by 1-based number ("3") or id ("lookup"); -1 when there is none.
+int find_lesson_step(std::string_view number_or_id);
+
+// Every placeholder value for this analysis (model, scheme, text): counts formatted with
+// thousands separators, cosines with three decimals.
+std::map<std::string, std::string> lesson_values(const Analysis& a);
+// text with every {NAME} replaced; throws es::Error naming an unknown placeholder.
+std::string fill_placeholders(std::string_view text, const std::map<std::string, std::string>& values);
+// "" when the step applies to the analysis' scheme, else what the lesson says instead (filled).
+std::string lesson_step_instead(const LessonStep& step, const Analysis& a,
+                                const std::map<std::string, std::string>& values);
+// 38597376 -> "38,597,376".
+std::string grouped_number(long long v);
+
+}  // namespace es

@@ -1,0 +1,124 @@
+// The lesson: its steps are whole, and every number a step shows matches the engine for two
+// models (the classroom model and GPT-2's shapes), computed here independently.
+#include "lesson.h"
+#include "model_source.h"
+#include "test_errors.h"
+
+#include <doctest.h>
+
+#include <cmath>
+#include <regex>
+
+using namespace es;
+using es::testing::error_of;
+
+namespace {
+
+std::string commas(long long v) {  // independent of grouped_number
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+double cosine(const MatrixRM& m, int i, int j) {
+  double dot = 0, a = 0, b = 0;
+  for (long long c = 0; c < m.cols(); ++c) {
+    dot += double(m(i, c)) * m(j, c);
+    a += double(m(i, c)) * m(i, c);
+    b += double(m(j, c)) * m(j, c);
+  }
+  return dot / std::sqrt(a * b);
+}
+
+}  // namespace
+
+TEST_CASE("the lesson has its fourteen steps in order, each whole") {
+  const auto& steps = lesson_steps();
+  REQUIRE(steps.size() == 14);
+  const std::vector<std::string> ids = {"tokens", "ids", "lookup", "token_rows", "position_rows", "sum", "norm",
+                                        "weights", "tying", "sinusoidal", "rope", "alibi", "t5", "side_by_side"};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    CAPTURE(i);
+    CHECK(steps[i].id == ids[i]);
+    CHECK(!steps[i].title.empty());
+    CHECK(steps[i].text.size() >= 2);
+    CHECK(steps[i].text.size() <= 3);
+    CHECK(!steps[i].try_this.empty());
+  }
+  CHECK(find_lesson_step("3") == 2);
+  CHECK(find_lesson_step("lookup") == 2);
+  CHECK(find_lesson_step("15") == -1);
+  CHECK(find_lesson_step("nope") == -1);
+}
+
+TEST_CASE("every number a step shows comes from the engine, for two models") {
+  struct Case {
+    std::string model, text;
+    std::optional<std::vector<int>> ids;
+  };
+  // GPT-2's shapes with typed ids (no tokenizer files needed): 464 and 262 repeat.
+  const std::vector<Case> cases = {{"classroom", "the cat sat on the mat", std::nullopt},
+                                   {"gpt2-untrained", "", std::vector<int>{464, 3797, 3332, 319, 262, 2603, 262}}};
+  for (const Case& c : cases) {
+    CAPTURE(c.model);
+    const std::shared_ptr<const ModelSource> m = open_model(c.model);
+    AnalysisInput in;
+    in.text = c.text;
+    in.ids = c.ids;
+    const auto a = analyse(m, in);
+    const auto v = lesson_values(*a);
+    const long long V = m->vocab_size(), d = m->dim();
+    CHECK(v.at("V") == commas(V));
+    CHECK(v.at("d") == commas(d));
+    CHECK(v.at("n") == std::to_string(a->length()));
+    CHECK(v.at("first_id") == std::to_string(a->ids()[0]));
+    CHECK(v.at("lookup_reads") == commas(d));
+    CHECK(v.at("lookup_macs") == commas(V * d));
+    CHECK(v.at("token_weights") == commas(V * d));
+    const long long lmax = m->position_table() ? m->position_table()->rows() : 0;
+    CHECK(v.at("position_weights") == commas(lmax * d));
+    CHECK(v.at("norm_weights") == commas(2 * d));  // both have a LayerNorm: gamma and beta
+    CHECK(v.at("total_weights") == commas(V * d + lmax * d + 2 * d));
+    REQUIRE(!a->repeats().empty());
+    const int i = a->repeats()[0].positions[0], j = a->repeats()[0].positions[1];
+    CHECK(v.at("repeat_i") == std::to_string(i));
+    CHECK(v.at("repeat_j") == std::to_string(j));
+    CHECK(v.at("cos_token") == "1.000");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", cosine(a->embedding().combined, i, j));
+    CHECK(v.at("cos_combined") == buf);
+    // RoPE's last angle: base^(-(d_head - 2) / d_head) on the model's head width.
+    const long long dh = d / std::max(1, m->num_heads());
+    std::snprintf(buf, sizeof buf, "%.6f", std::pow(10000.0, -double(dh - 2) / double(dh)));
+    CHECK(v.at("rope_theta_last") == buf);
+    // Every step's text fills without a stray placeholder.
+    for (const LessonStep& s : lesson_steps()) {
+      for (const std::string& t : s.text) {
+        const std::string f = fill_placeholders(t, v);
+        CHECK(f.find('{') == std::string::npos);
+      }
+      CHECK(lesson_step_instead(s, *a, v).empty());  // learned adds rows: every step applies
+    }
+  }
+  // GPT-2 small: the figure.
+  CHECK(commas(50257LL * 768) == "38,597,376");
+}
+
+TEST_CASE("a step that does not apply says why and where to look instead") {
+  const std::shared_ptr<const ModelSource> m = open_model("classroom");
+  AnalysisInput in;
+  in.text = "the cat sat on the mat";
+  SchemeParams rope;
+  rope.kind = "rope";
+  in.scheme = rope;
+  const auto a = analyse(m, in);
+  const auto v = lesson_values(*a);
+  const LessonStep& pos = lesson_steps()[static_cast<std::size_t>(find_lesson_step("position_rows"))];
+  const std::string instead = lesson_step_instead(pos, *a, v);
+  CHECK(instead.find("adds nothing at the input") != std::string::npos);
+  CHECK(instead.find("step 11") != std::string::npos);
+  CHECK(v.at("cos_combined") == "1.000");  // RoPE leaves the equal tokens' rows equal
+  CHECK(error_of([&] { fill_placeholders("{nope}", v); }).find("no value for {nope}") != std::string::npos);
+  CHECK(grouped_number(38597376) == "38,597,376");
+  CHECK(grouped_number(64) == "64");
+}
