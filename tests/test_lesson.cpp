@@ -89,7 +89,7 @@ TEST_CASE("every number a step shows comes from the engine, for two models") {
     CHECK(v.at("cos_combined") == buf);
     // RoPE's last angle: base^(-(d_head - 2) / d_head) on the model's head width.
     const long long dh = d / std::max(1, m->num_heads());
-    std::snprintf(buf, sizeof buf, "%.6f", std::pow(10000.0, -double(dh - 2) / double(dh)));
+    std::snprintf(buf, sizeof buf, "%.3g", std::pow(10000.0, -double(dh - 2) / double(dh)));
     CHECK(v.at("rope_theta_last") == buf);
     // Every step's text fills without a stray placeholder.
     for (const LessonStep& s : lesson_steps()) {

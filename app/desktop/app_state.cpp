@@ -11,9 +11,9 @@ namespace es {
 namespace {
 
 constexpr std::array<const char*, kViewCount> kViewNames = {"tokens", "matrix", "pca",
-                                                            "schemes", "model", "vocab", "train"};
+                                                            "schemes", "model", "vocab", "train", "lesson"};
 constexpr std::array<const char*, kViewCount> kViewTitles = {
-    "Tokens", "Matrix", "PCA", "Schemes", "Model", "Vocabulary", "Train"};
+    "Tokens", "Matrix", "PCA", "Schemes", "Model", "Vocabulary", "Train", "Lesson"};
 
 }  // namespace
 

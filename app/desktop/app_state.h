@@ -18,8 +18,8 @@
 
 namespace es {
 
-enum class ViewId { Tokens, Matrix, Pca, Schemes, Model, Vocab, Train };
-constexpr int kViewCount = 7;
+enum class ViewId { Tokens, Matrix, Pca, Schemes, Model, Vocab, Train, Lesson };
+constexpr int kViewCount = 8;
 const char* view_id_name(ViewId v);   // "tokens", "matrix", ...
 const char* view_id_title(ViewId v);  // "Tokens", "Matrix", ...
 std::optional<ViewId> parse_view_id(std::string_view name);
@@ -85,6 +85,9 @@ class AppState {
   // [UI state shared by panels]
   int selected_position = -1;  // token selected by a click in any view
   ViewId view = ViewId::Matrix;
+  // Presenter mode (F5, or P): only the figure and its caption, large type; the menu, the
+  // control strip, the view tabs and the status line are hidden.
+  bool presenter = false;
 
   // [Status line]
   void set_status(std::string message, bool error = false);

@@ -68,17 +68,24 @@ void Frame::draw() {
   if (!io.WantTextInput) {
     for (int k = 0; k < kViewCount; ++k)
       if (ImGui::IsKeyPressed(GLFW_KEY_1 + k, false)) state_.view = static_cast<ViewId>(k);
+    if (ImGui::IsKeyPressed(GLFW_KEY_F5, false) || ImGui::IsKeyPressed(GLFW_KEY_P, false) ||
+        (state_.presenter && ImGui::IsKeyPressed(GLFW_KEY_ESCAPE, false)))
+      state_.presenter = !state_.presenter;
   }
+  // Large type in presenter mode (the fonts are scaled, not rebuilt).
+  io.FontGlobalScale = state_.presenter ? 1.3f : 1.0f;
 
-  draw_menu_bar();
+  if (!state_.presenter) draw_menu_bar();
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);
   ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                            ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
   ImGui::Begin("embedscope", nullptr, flags);
-  draw_control_strip();
-  ImGui::Separator();
+  if (!state_.presenter) {
+    draw_control_strip();
+    ImGui::Separator();
+  }
 
   // Room for the status line: separator + spacing + its text, wrapped to the window (a long
   // error is shown whole, up to four lines) (+ spacing after items).
@@ -86,12 +93,14 @@ void Frame::draw() {
   const float status_text_h =
       std::min(ImGui::CalcTextSize(status_text().c_str(), nullptr, false, ImGui::GetContentRegionAvail().x).y,
                ImGui::GetTextLineHeight() * 4.0f);
-  const float status_h = std::max(ImGui::GetFrameHeight(), status_text_h + 2.0f * ImGui::GetStyle().FramePadding.y) + 2.0f * sp + 2.0f;
+  const float status_h = state_.presenter ? 0.0f
+                         : std::max(ImGui::GetFrameHeight(), status_text_h + 2.0f * ImGui::GetStyle().FramePadding.y) + 2.0f * sp + 2.0f;
   ImVec2 avail = ImGui::GetContentRegionAvail();
   avail.y -= status_h + sp;
   std::vector<Panel*> main, bottom;
   for (auto& p : panels_) {
     if (!p->shows_in(state_.view)) continue;
+    if (state_.presenter && p->region() == Region::Bottom) continue;  // presenter: the figure only
     (p->region() == Region::Bottom ? bottom : main).push_back(p.get());
   }
   const float splitter = 8.0f;
@@ -121,7 +130,7 @@ void Frame::draw() {
     }
     ImGui::EndChild();
   }
-  draw_status_line();
+  if (!state_.presenter) draw_status_line();
   ImGui::End();
 }
 
@@ -171,7 +180,7 @@ void Frame::draw_menu_bar() {
   }
   if (ImGui::BeginMenu("Help")) {
     ImGui::TextUnformatted("EmbedScope: text -> tokens -> token rows + position rows -> block 0.");
-    ImGui::TextUnformatted("Keys 1-7 switch views. Click a token anywhere to select it everywhere.");
+    ImGui::TextUnformatted("Keys 1-8 switch views. Click a token anywhere to select it everywhere.");
     ImGui::TextUnformatted("Heatmaps: wheel zooms rows, drag pans, double-click fits.");
     ImGui::EndMenu();
   }
@@ -334,7 +343,7 @@ void Frame::draw_view_tabs() {
 // [SECTION] Status line
 
 std::string Frame::status_text() const {
-  if (state_.status().empty()) return "Ready. Keys 1-7 switch views; hover anything for details.";
+  if (state_.status().empty()) return "Ready. Keys 1-8 switch views, F5 (or P) presents; hover anything for details.";
   return state_.status_is_error() ? "Error: " + state_.status() : state_.status();
 }
 

@@ -8,6 +8,7 @@
 #include "app_state.h"
 #include "frame.h"
 #include "leak_check.h"
+#include "lesson.h"
 #include "options.h"
 #include "settings.h"
 #include "widgets.h"
@@ -155,7 +156,7 @@ void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o,
   if (view) {
     std::optional<ViewId> v = parse_view_id(*view);
     if (!v) {
-      if (o.view) throw Error("unknown view '" + *view + "' (tokens, matrix, pca, schemes, model, vocab)");
+      if (o.view) throw Error("unknown view '" + *view + "' (tokens, matrix, pca, schemes, model, vocab, train, lesson)");
     } else {
       state.view = *v;
     }
@@ -166,6 +167,13 @@ void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o,
         try { frame.set_panel_option(k, *saved); } catch (const std::exception&) {}
       }
   if (o.matrix_mode) frame.set_panel_option("matrix.mode", *o.matrix_mode);
+  if (o.presenter) state.presenter = true;
+  if (o.lesson) {
+    state.view = ViewId::Lesson;
+    frame.set_panel_option("lesson.step", *o.lesson);
+  }
+  // A screenshot shows every animation at its end state.
+  if (o.screenshot) frame.set_panel_option("lesson.end", "1");
   for (const auto& [k, v] : o.panel_options) frame.set_panel_option(k, v);
   if (o.select) {
     if (*o.select >= state.length())
@@ -250,6 +258,11 @@ int run(int argc, char** argv) {
   }
   if (o.help) {
     std::fputs(desktop_help_text().c_str(), stdout);
+    return 0;
+  }
+  if (o.lesson && *o.lesson == "list") {
+    int k = 0;
+    for (const LessonStep& s : lesson_steps()) std::printf("%2d  %-14s %s\n", ++k, s.id.c_str(), s.title.c_str());
     return 0;
   }
   Settings settings;

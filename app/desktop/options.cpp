@@ -31,7 +31,9 @@ Usage: embedscope [options]
   --model M             classroom (default), classroom:V=8,L=6,d=4,seed=42, gpt2-untrained,
                         a .safetensors file or model folder, or a Hugging Face cache name (gpt2)
   --scheme S            a position scheme (default: the model's own), one of:
-@SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab | train  (keys 1-7)
+@SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab | train | lesson (keys 1-8)
+  --presenter           start in presenter mode (F5 or P toggles it: only the figure, large type)
+  --lesson STEP         open the lesson at STEP (1-14 or its id); --lesson list prints the steps
   --matrix-mode M       side (token | position | combined) | token | position | combined | normed
   --select P            select the token at position P (highlighted in every view)
   --set PANEL.KEY=VALUE a panel option, e.g. --set pca.vocab_layer=1 --set pca.position_layer=1
@@ -68,6 +70,8 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
     if (a == "--help" || a == "-h") o.help = true;
     else if (a == "--screenshot") o.screenshot = value(i, a);
     else if (a == "--view") o.view = value(i, a);
+    else if (a == "--lesson") o.lesson = value(i, a);
+    else if (a == "--presenter") o.presenter = true;
     else if (a == "--text") o.text = value(i, a);
     else if (a == "--model") o.model = value(i, a);
     else if (a == "--scheme") o.scheme = value(i, a);

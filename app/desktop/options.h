@@ -9,7 +9,9 @@ namespace es::ui {
 
 struct DesktopOptions {
   std::optional<std::string> screenshot;  // PNG path: render, save, exit 0
-  std::optional<std::string> view;        // tokens|matrix|pca|schemes|model|vocab
+  std::optional<std::string> view;        // tokens|matrix|pca|schemes|model|vocab|train|lesson
+  std::optional<std::string> lesson;      // --lesson STEP (number or id) or "list"
+  bool presenter = false;                 // --presenter
   std::optional<std::string> text;
   std::optional<std::string> model;       // classroom, gpt2-untrained, a path, a cache name
   std::optional<std::string> scheme;      // none|learned|sinusoidal|rope|alibi|t5

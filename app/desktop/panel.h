@@ -45,5 +45,6 @@ std::unique_ptr<Panel> make_schemes_panel();
 std::unique_ptr<Panel> make_model_panel();
 std::unique_ptr<Panel> make_vocab_panel();
 std::unique_ptr<Panel> make_train_panel();
+std::unique_ptr<Panel> make_lesson_panel();
 
 }  // namespace es::ui

@@ -14,6 +14,7 @@ std::vector<std::unique_ptr<Panel>> make_all_panels() {
   panels.push_back(make_model_panel());
   panels.push_back(make_vocab_panel());
   panels.push_back(make_train_panel());
+  panels.push_back(make_lesson_panel());
   return panels;
 }
 

@@ -127,8 +127,12 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
   const double base = s.name() == "rope" ? s.params().base : 10000.0;
   v["rope_theta0"] = "1";
   v["rope_head_width"] = std::to_string(dh);
-  v["rope_theta_last"] = dh >= 2 ? fixed(std::pow(base, -double(dh - 2) / double(dh)), 6) : "1";
-  const int aheads = m.num_heads() > 0 ? m.num_heads() : 8;
+  char theta[32];
+  std::snprintf(theta, sizeof theta, "%.3g", dh >= 2 ? std::pow(base, -double(dh - 2) / double(dh)) : 1.0);
+  v["rope_theta_last"] = theta;
+  // ALiBi's slopes for the model's heads; a one-head model (the classroom) shows the 8 of the
+  // paper's example instead, since one slope cannot show near- and far-looking heads.
+  const int aheads = m.num_heads() >= 2 ? m.num_heads() : 8;
   const std::vector<double> slopes = alibi_slopes(aheads);
   std::string sl;
   for (std::size_t k = 0; k < slopes.size() && k < 4; ++k) sl += (k ? ", " : "") + fixed(slopes[k], 4);

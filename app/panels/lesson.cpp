@@ -1,0 +1,490 @@
+// Lesson view (key 8): a guided walk from text to the first layer's input, one step at a time.
+//
+// The steps' words come from assets/lesson.json through core (lesson.h), their numbers from
+// the loaded model (lesson_values); each step draws one live figure from AppState's analysis.
+// Next / previous: arrow keys, PageDown / PageUp (presentation clickers), Space, the buttons;
+// a step counter with a jump list. Animations (the lookup, the sum, RoPE's rotation) run at the
+// display's frame rate and can be replayed and paused; "reduced motion" jumps to their end.
+#include "colors.h"
+#include "heatmap.h"
+#include "lesson.h"
+#include "panel.h"
+#include "widgets.h"
+
+#include <GLFW/glfw3.h>
+
+#include <chrono>
+#include <cmath>
+
+namespace es::ui {
+namespace {
+
+constexpr double kAnimSeconds = 2.5;
+
+class LessonPanel final : public Panel {
+ public:
+  const char* name() const override { return "lesson"; }
+  bool shows_in(ViewId v) const override { return v == ViewId::Lesson; }
+
+  void set_option(const std::string& key, const std::string& value) override {
+    if (key == "step") {
+      const int k = find_lesson_step(value);
+      if (k < 0) throw Error("lesson.step: no step '" + value + "' (1-" + std::to_string(lesson_steps().size()) + " or an id)");
+      go(k);
+    } else if (key == "reduced_motion") {
+      reduced_motion_ = value == "1" || value == "true";
+    } else if (key == "end") {  // screenshots: every animation at its end state
+      end_state_ = value == "1" || value == "true";
+    } else {
+      throw Error("unknown option lesson." + key + " (step, reduced_motion, end)");
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> options() const override {
+    return {{"reduced_motion", reduced_motion_ ? "1" : "0"}};
+  }
+
+  void draw(AppState& state, ImVec2 size) override {
+    const auto& steps = lesson_steps();
+    const float em = ImGui::GetFontSize();
+    keys();
+    const LessonStep& s = steps[static_cast<std::size_t>(step_)];
+    const std::map<std::string, std::string> values = lesson_values(state.analysis());
+    // Presenter mode: the figure and one caption line (the title and the first sentence).
+    if (state.presenter) {
+      const std::string first = s.text.empty() ? "" : fill_placeholders(s.text[0], values);
+      ImGui::PushFont(fonts().large);
+      ImGui::TextWrapped("%d/%d  %s", step_ + 1, static_cast<int>(steps.size()), s.title.c_str());
+      ImGui::PopFont();
+      const std::string instead_p = lesson_step_instead(s, state.analysis(), values);
+      wrapped_text(instead_p.empty() ? ImGui::GetColorU32(ImGuiCol_Text) : kWarn, instead_p.empty() ? first : instead_p);
+      ImGui::BeginChild("figure", ImGui::GetContentRegionAvail(), false, ImGuiWindowFlags_NoScrollbar);
+      if (instead_p.empty()) figure(state, s.figure, ImGui::GetContentRegionAvail(), progress());
+      ImGui::EndChild();
+      return;
+    }
+    // Navigation row: previous, the counter with a jump list, next, replay / pause, reduced motion.
+    if (ImGui::ArrowButton("##prev", ImGuiDir_Left)) go(step_ - 1);
+    ImGui::SameLine();
+    char counter[32];
+    std::snprintf(counter, sizeof counter, "Step %d / %d", step_ + 1, static_cast<int>(steps.size()));
+    ImGui::SetNextItemWidth(em * 8);
+    if (ImGui::BeginCombo("##jump", counter)) {
+      for (int k = 0; k < static_cast<int>(steps.size()); ++k)
+        if (ImGui::Selectable((std::to_string(k + 1) + "  " + steps[static_cast<std::size_t>(k)].title).c_str(), k == step_))
+          go(k);
+      ImGui::EndCombo();
+    }
+    ImGui::SameLine();
+    if (ImGui::ArrowButton("##next", ImGuiDir_Right)) go(step_ + 1);
+    if (animated(s.figure)) {
+      ImGui::SameLine();
+      if (ImGui::Button("Replay")) go(step_);
+      ImGui::SameLine();
+      if (ImGui::Button(paused_ ? "Play" : "Pause")) toggle_pause();
+    }
+    ImGui::SameLine();
+    ImGui::Checkbox("reduced motion", &reduced_motion_);
+    ImGui::SameLine();
+    ImGui::TextDisabled("  arrows / PageUp / PageDown step through");
+    // Title, sentences and what to try in a column at the left, the figure beside it (on a
+    // narrow window: above it), so the figure gets the height of the screen.
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const bool side = avail.x > em * 36;
+    const float text_w = side ? std::clamp(avail.x * 0.32f, em * 16, em * 28) : avail.x;
+    const std::string instead = lesson_step_instead(s, state.analysis(), values);
+    if (side) ImGui::BeginChild("words", ImVec2(text_w, avail.y), false);
+    ImGui::PushFont(fonts().large);
+    ImGui::TextWrapped("%d. %s", step_ + 1, s.title.c_str());
+    ImGui::PopFont();
+    try {
+      if (!instead.empty()) {
+        wrapped_text(kWarn, instead);
+      } else {
+        for (const std::string& t : s.text) {
+          ImGui::TextWrapped("%s", fill_placeholders(t, values).c_str());
+          ImGui::Spacing();
+        }
+      }
+      wrapped_text(kAccent, "Try this: " + fill_placeholders(s.try_this, values));
+    } catch (const std::exception& e) {
+      wrapped_text(kWarn, e.what());
+    }
+    if (side) {
+      ImGui::EndChild();
+      ImGui::SameLine(0, em);
+    }
+    const ImVec2 area = ImGui::GetContentRegionAvail();
+    if (area.y < em * 4 || area.x < em * 8) return;
+    ImGui::BeginChild("figure", area, false, ImGuiWindowFlags_NoScrollbar);
+    const float t = progress();
+    if (instead.empty()) figure(state, s.figure, ImGui::GetContentRegionAvail(), t);
+    else if (s.figure == "position_rows") figure(state, "side_by_side", ImGui::GetContentRegionAvail(), 1.0f);
+    ImGui::EndChild();
+    (void)size;
+  }
+
+ private:
+  void keys() {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.WantTextInput) return;
+    if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT) || ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) || ImGui::IsKeyPressed(GLFW_KEY_SPACE))
+      go(step_ + 1);
+    if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) || ImGui::IsKeyPressed(GLFW_KEY_PAGE_UP)) go(step_ - 1);
+  }
+  void go(int k) {
+    step_ = std::clamp(k, 0, static_cast<int>(lesson_steps().size()) - 1);
+    start_ = std::chrono::steady_clock::now();
+    paused_ = false;
+    paused_at_ = 0;
+  }
+  void toggle_pause() {
+    if (!paused_) {
+      paused_at_ = progress();
+      paused_ = true;
+    } else {
+      // resume where it stopped
+      start_ = std::chrono::steady_clock::now() -
+               std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(paused_at_ * kAnimSeconds));
+      paused_ = false;
+    }
+  }
+  float progress() const {
+    if (end_state_ || reduced_motion_) return 1.0f;
+    if (paused_) return paused_at_;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    return static_cast<float>(std::clamp(s / kAnimSeconds, 0.0, 1.0));
+  }
+  static bool animated(const std::string& f) { return f == "lookup" || f == "sum" || f == "rope"; }
+
+  // Smooth 0..1 over [a, b] of t.
+  static float phase(float t, float a, float b) {
+    const float x = std::clamp((t - a) / (b - a), 0.0f, 1.0f);
+    return x * x * (3 - 2 * x);
+  }
+
+  void heatmap(Heatmap& map, const char* id, const MatrixRM& m, const std::string& title, ImVec2 size, const AppState& state,
+               float range, bool labels, uint64_t version_salt) {
+    HeatmapSpec spec;
+    spec.values = m.data();
+    spec.rows = m.rows();
+    spec.cols = m.cols();
+    spec.version = state.version() * 64 + version_salt;
+    spec.range = range;
+    spec.title = title;
+    spec.col_count = std::min<long long>(m.cols(), 24);
+    spec.show_labels = labels;
+    spec.row_noun = "token";
+    spec.row_label = [&state](long long r) { return row_label(state, r); };
+    spec.row_label_colour = [&state](long long r) { return token_colour(state, state.ids()[static_cast<std::size_t>(r)]); };
+    if (!state.repeats().empty())
+      for (int p : state.repeats().front().positions)
+        spec.marks.push_back({p, token_colour(state, state.repeats().front().id), "repeat"});
+    map.draw(id, spec, size);
+  }
+
+  void figure(AppState& state, const std::string& f, ImVec2 area, float t) {
+    const float em = ImGui::GetFontSize();
+    const InputEmbedding& e = state.embedding();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    if (f == "tokens" || f == "ids") {
+      ImGui::PushFont(fonts().large);
+      for (int i = 0; i < state.length(); ++i) {
+        if (i > 0) {  // wrap the chips at the figure's edge
+          ImGui::SameLine();
+          if (ImGui::GetContentRegionAvail().x < token_chip_width(state, i, true)) ImGui::NewLine();
+        }
+        ImGui::BeginGroup();
+        token_chip(state, i, true);
+        if (f == "ids") {
+          const std::string id = "id " + std::to_string(state.ids()[static_cast<std::size_t>(i)]);
+          ImGui::TextColored(ImColor(token_colour(state, state.ids()[static_cast<std::size_t>(i)])), "%s", id.c_str());
+        }
+        ImGui::EndGroup();
+      }
+      ImGui::PopFont();
+      return;
+    }
+    if (f == "lookup") return lookup(state, area, t);
+    const float range = std::max({max_abs(e.token.data(), e.token.size()), max_abs(e.position.data(), e.position.size()),
+                                  max_abs(e.combined.data(), e.combined.size()), 1e-6f});
+    if (f == "token_rows") return heatmap(maps_[0], "tok", e.token, "token rows E[id]  (n x d)", area, state, range, true, 1);
+    if (f == "position_rows") return heatmap(maps_[1], "pos", e.position, "position rows P  (n x d)", area, state, range, true, 2);
+    if (f == "norm") {
+      if (!e.normed) return;
+      const float w = (area.x - em) / 2;
+      heatmap(maps_[0], "comb", e.combined, "combined rows", ImVec2(w, area.y), state, range, true, 3);
+      ImGui::SameLine(0, em);
+      const float r2 = max_abs(e.normed->data(), e.normed->size());
+      heatmap(maps_[1], "normed", *e.normed, "after " + state.layer_norm_label().substr(0, 40), ImVec2(w, area.y), state,
+              std::max(r2, 1e-6f), false, 4);
+      return;
+    }
+    if (f == "sum") return sum(state, area, t, range);
+    if (f == "weights" || f == "tying") return weights(state, f == "tying");
+    if (f == "sinusoidal") {
+      SchemeParams p;
+      p.kind = "sinusoidal";
+      const long long n = 64, d = std::min<long long>(state.model().dim() % 2 == 0 ? state.model().dim() : 64, 128);
+      static_matrix_ = find_scheme("sinusoidal")->make(p, SchemeData{})->input_rows(n, d);
+      HeatmapSpec spec;
+      spec.values = static_matrix_.data();
+      spec.rows = n;
+      spec.cols = d;
+      spec.version = 1000 + static_cast<uint64_t>(d);
+      spec.range = 1.0f;
+      spec.title = "sinusoidal rows for positions 0-63, d = " + std::to_string(d) + " (left columns turn fast)";
+      spec.show_values = false;
+      spec.row_noun = "position";
+      spec.row_label = [](long long r) { return std::to_string(r); };
+      maps_[2].draw("sin", spec, area);
+      return;
+    }
+    if (f == "rope") return rope(area, t);
+    if (f == "alibi" || f == "t5") {
+      SchemeParams p;
+      p.kind = f;
+      p.causal = true;
+      p.heads = f == "alibi" ? std::max(1, state.model().num_heads() > 0 ? state.model().num_heads() : 8) : 8;
+      p.head = 1;
+      static_matrix_ = find_scheme(f)->make(p, SchemeData{})->interaction(16, 64);
+      HeatmapSpec spec;
+      spec.values = static_matrix_.data();
+      spec.rows = 16;
+      spec.cols = 16;
+      spec.version = f == "alibi" ? 2000 : 3000;
+      spec.range = std::max(1e-6f, max_abs(static_matrix_.data(), static_matrix_.size()));
+      spec.title = f == "alibi" ? "ALiBi bias of head 1 for query i (rows) and key j (columns): -m (i - j)"
+                                : "T5 bucket of each (query i, key j), causal (no trained biases: the bucket numbers)";
+      spec.row_noun = "query";
+      spec.col_noun = "key";
+      spec.row_label = [](long long r) { return std::to_string(r); };
+      maps_[3].draw(f.c_str(), spec, area);
+      return;
+    }
+    if (f == "side_by_side") return side_by_side(state, area);
+    (void)dl;
+  }
+
+  // The one-hot row slides to the id, E's row lights up, and moves out as the token row.
+  void lookup(AppState& state, ImVec2 area, float t) {
+    const float em = ImGui::GetFontSize();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const int pos = std::clamp(state.selected_position, 0, state.length() - 1);
+    const int id = state.ids()[static_cast<std::size_t>(pos)];
+    const long long V = state.model().vocab_size(), d = state.model().dim();
+    // A window of at most 12 vocabulary rows around the id (all of them for small tables).
+    const long long shown = std::min<long long>(V, 12);
+    const long long first = std::clamp<long long>(id - shown / 2, 0, V - shown);
+    const long long cols = std::min<long long>(d, 12);
+    // The sentence as chips: clicking one selects its token (and moves the 1).
+    for (int i = 0; i < state.length(); ++i) {
+      if (i > 0) ImGui::SameLine();
+      token_chip(state, i, false);
+    }
+    area.y -= ImGui::GetFrameHeightWithSpacing() + em * 0.5f;
+    ImGui::Dummy(ImVec2(1, em * 0.5f));
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    const float cell = std::max(em * 0.8f, std::min((area.y - em * 4) / float(shown + 2), (area.x - em * 14) / float(cols + 3)));
+    const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text), muted = kMuted;
+    // The one-hot row (vertical here: one cell per vocabulary row).
+    const float hx = p0.x;
+    dl->AddText(ImVec2(hx, p0.y), text, "one-hot");
+    const float slide = phase(t, 0.0f, 0.45f);  // the 1 travels from the first shown row to the id
+    const float one_at = float(first) + slide * float(id - first);
+    for (long long r = 0; r < shown; ++r) {
+      const ImVec2 a(hx, p0.y + em * 1.4f + float(r) * cell), b(a.x + cell, a.y + cell - 2);
+      dl->AddRect(a, b, muted);
+      const bool here = std::abs(float(first + r) - one_at) < 0.5f;
+      const char* digit = here ? "1" : "0";
+      dl->AddText(ImVec2(a.x + cell * 0.5f - ImGui::CalcTextSize(digit).x / 2, a.y + (cell - em) / 2), here ? kAccent : muted, digit);
+    }
+    // E: the shown rows, the id's row lighting up.
+    const float ex = hx + cell * 1.5f + em * 2.5f;
+    const TableMap E = state.model().token_table();
+    const float range = std::max(1e-6f, max_abs(E.row(id).data(), d));
+    char title[96];
+    std::snprintf(title, sizeof title, "E (rows %lld-%lld of %lld, first %lld of %lld dims)", first, first + shown - 1, V, cols, d);
+    dl->AddText(ImVec2(ex, p0.y), text, title);
+    const float light = phase(t, 0.45f, 0.7f);
+    for (long long r = 0; r < shown; ++r) {
+      const long long row = first + r;
+      const float y = p0.y + em * 1.4f + float(r) * cell;
+      for (long long c = 0; c < cols; ++c) {
+        const float v = E(row, c) / range;
+        const float alpha = row == id ? 0.35f + 0.65f * light : 0.35f;
+        dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2), value_colour(v, 1.0f));
+        if (alpha < 1) dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2),
+                                         IM_COL32(24, 25, 29, static_cast<int>(255 * (1 - alpha))));
+      }
+      const std::string label = std::to_string(row);
+      dl->AddText(ImVec2(ex - ImGui::CalcTextSize(label.c_str()).x - 4, y + (cell - em) / 2), row == id ? kAccent : muted, label.c_str());
+      if (row == id && light > 0)
+        dl->AddRect(ImVec2(ex - 2, y - 2), ImVec2(ex + float(cols) * cell + 1, y + cell), kAccent, 0, 0, 3.0f);
+    }
+    // The row moves out to become the token's row.
+    const float out = phase(t, 0.7f, 1.0f);
+    if (out > 0) {
+      const float y0 = p0.y + em * 1.4f + float(id - first) * cell;
+      const float y1 = p0.y + em * 1.4f + float(shown) * cell + em * 1.5f;
+      const float y = y0 + (y1 - y0) * out;
+      for (long long c = 0; c < cols; ++c)
+        dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2),
+                          value_colour(E(id, c) / range, 1.0f));
+      const std::string lbl = "= token row of \"" + state.token_texts()[static_cast<std::size_t>(pos)] + "\" (position " +
+                              std::to_string(pos) + ", id " + std::to_string(id) + ")";
+      dl->AddText(ImVec2(ex + float(cols) * cell + em * 0.5f, y + (cell - em) / 2), kAccent, lbl.c_str());
+    }
+    ImGui::Dummy(area);
+  }
+
+  // token + position = combined, the combined rows filling in as the sum runs, then the
+  // difference strip of the repeated pair.
+  void sum(AppState& state, ImVec2 area, float t, float range) {
+    const float em = ImGui::GetFontSize();
+    const InputEmbedding& e = state.embedding();
+    const float strip_h = state.repeats().empty() ? 0.0f : em * 3.5f;
+    const float gap = em * 1.6f, label_w = em * 5;
+    const float w = (area.x - 2 * gap - label_w) / 3, h = area.y - strip_h;
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    heatmap(maps_[0], "t", e.token, "token rows", ImVec2(w + label_w, h), state, range, true, 10);
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + label_w + w + gap, origin.y));
+    heatmap(maps_[1], "p", e.position, "+ position rows", ImVec2(w, h), state, range, false, 11);
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + label_w + 2 * (w + gap), origin.y));
+    // The sum shown growing from the token rows: token + s * position, s from 0 to 1.
+    const float s = phase(t, 0.1f, 0.9f);
+    partial_ = e.token + s * e.position;
+    heatmap(maps_[2], "c", partial_, s < 1 ? "= combined (adding ...)" : "= combined rows", ImVec2(w, h), state, range, false,
+            12 + static_cast<uint64_t>(s * 1000) * 64);
+    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + h + em * 0.3f));
+    if (state.repeats().empty()) return;
+    const RepeatedTokenGroup& g = state.repeats().front();
+    const int i = g.positions[0], j = g.positions[1];
+    diff_ = e.combined.row(j) - e.combined.row(i);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const std::string cap = "difference of the combined rows " + std::to_string(j) + " and " + std::to_string(i) + " (\"" +
+                            state.token_texts()[static_cast<std::size_t>(i)] + "\"): " +
+                            (e.position_added ? "not zero" : "all zero: this scheme adds nothing here");
+    dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), cap.c_str());
+    const long long cols = std::min<long long>(diff_.cols(), 64);
+    const float cw = std::max(2.0f, (area.x - em) / float(cols));
+    const float dr = std::max(1e-6f, max_abs(diff_.data(), diff_.size()));  // the strip on its own scale
+    for (long long c = 0; c < cols; ++c)
+      dl->AddRectFilled(ImVec2(p.x + float(c) * cw, p.y + em * 1.3f), ImVec2(p.x + float(c + 1) * cw - 1, p.y + em * 2.8f),
+                        value_colour(diff_(0, c) * phase(t, 0.9f, 1.0f) / dr, 1.0f));
+    ImGui::Dummy(ImVec2(area.x, strip_h));
+  }
+
+  void weights(AppState& state, bool tying) {
+    const ModelSource& m = state.model();
+    const WeightCounts w = input_weight_counts(m, state.scheme_params());
+    ImGui::PushFont(fonts().large);
+    if (ImGui::BeginTable("w", 2, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
+      auto row = [](const std::string& a, long long v, ImU32 col) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::TextColored(ImColor(col), "%s", a.c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextColored(ImColor(col), "%s", grouped_number(v).c_str());
+      };
+      const ImU32 txt = IM_COL32(235, 235, 235, 255);
+      const std::string V = grouped_number(m.vocab_size()), d = grouped_number(m.dim());
+      if (!tying) {
+        row("token table  V x d = " + V + " x " + d, w.token_table, txt);
+        row("position table", w.position_table, txt);
+        if (w.scheme_bias) row("T5 bucket biases", w.scheme_bias, txt);
+        if (w.token_type_table) row("token-type table", w.token_type_table, txt);
+        row("first norm", w.layer_norm, txt);
+        row("total", w.total, kAccent);
+      } else {
+        row("token table E  (V x d)", w.token_table, txt);
+        row(m.tied_embeddings() ? "output head = E (tied)" : "output head (its own V x d)", m.tied_embeddings() ? 0 : w.token_table, txt);
+        row(m.tied_embeddings() ? "saved by tying" : "would be saved by tying", m.tied_embeddings() ? w.tying_saving : w.token_table,
+            kAccent);
+      }
+      ImGui::EndTable();
+    }
+    ImGui::PopFont();
+  }
+
+  // A (q, k) pair of one 2-D plane rotated by position x theta: both arrows turn as the
+  // positions advance together, and the angle between them stays i - j times theta.
+  void rope(ImVec2 area, float t) {
+    const float em = ImGui::GetFontSize();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    const float r = std::min(area.x * 0.22f, (area.y - em * 3) * 0.45f);
+    const ImVec2 c(p0.x + r + em, p0.y + r + em * 1.5f);
+    const float theta = 0.5f;            // radians per position, one pair (for the picture)
+    const float shift = 4.0f * phase(t, 0.0f, 1.0f);  // both positions move on by 0 .. 4
+    const float qi = 3 + shift, kj = 1 + shift;        // query at i = 3, key at j = 1, then both + shift
+    dl->AddCircle(c, r, kMuted, 64, 1.5f);
+    auto arrow = [&](float angle, ImU32 col, const char* label) {
+      const ImVec2 tip(c.x + r * std::cos(angle), c.y - r * std::sin(angle));
+      dl->AddLine(c, tip, col, 4.0f);
+      dl->AddCircleFilled(tip, em * 0.3f, col);
+      dl->AddText(ImVec2(tip.x + em * 0.4f, tip.y - em * 0.6f), col, label);
+    };
+    char ql[48], kl[48];
+    std::snprintf(ql, sizeof ql, "q at position %.1f", qi);
+    std::snprintf(kl, sizeof kl, "k at position %.1f", kj);
+    arrow(qi * theta, kAccent, ql);
+    arrow(kj * theta, IM_COL32(86, 180, 233, 255), kl);
+    char cap[160];
+    std::snprintf(cap, sizeof cap, "angle between q and k: (i - j) x theta = %.1f x %.1f = %.2f rad, for any i and j", qi - kj,
+                  theta, (qi - kj) * theta);
+    ImGui::SetCursorScreenPos(ImVec2(p0.x, c.y + r + em * 0.6f));
+    ImGui::PushTextWrapPos(p0.x - ImGui::GetWindowPos().x + area.x);
+    ImGui::TextUnformatted(cap);
+    ImGui::PopTextWrapPos();
+  }
+
+  void side_by_side(AppState& state, ImVec2 area) {
+    const float em = ImGui::GetFontSize();
+    std::vector<std::string> kinds = {"sinusoidal", "rope", "alibi", "t5"};
+    if (state.model().position_table()) kinds.insert(kinds.begin(), "learned");
+    const int n = std::max(2, std::min(state.length(), 16));
+    const float w = (area.x - em * float(kinds.size() - 1)) / float(kinds.size());
+    mats_.resize(kinds.size());
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+      ImGui::SetCursorScreenPos(ImVec2(origin.x + float(k) * (w + em), origin.y));
+      SchemeParams p = state.params_for_kind(kinds[k]);
+      p.causal = false;
+      try {
+        const auto sch = kinds[k] == state.scheme().name() ? nullptr : make_model_scheme(state.model(), p);
+        const PositionScheme& s = sch ? *sch : state.scheme();
+        mats_[k] = s.interaction(n, state.model().dim() % 2 == 0 ? state.model().dim() : 64);
+      } catch (const std::exception&) {
+        mats_[k] = MatrixRM::Zero(n, n);
+      }
+      HeatmapSpec spec;
+      spec.values = mats_[k].data();
+      spec.rows = n;
+      spec.cols = n;
+      spec.version = state.version() * 64 + 40 + k;
+      spec.range = std::max(1e-6f, max_abs(mats_[k].data(), mats_[k].size()));
+      spec.title = kinds[k] == "rope" ? "RoPE" : kinds[k] == "alibi" ? "ALiBi" : kinds[k] == "t5" ? "T5" : kinds[k];
+      spec.show_values = false;
+      spec.row_noun = "position i";
+      spec.col_noun = "position j";
+      spec.row_label = [](long long r) { return std::to_string(r); };
+      spec.show_labels = k == 0;
+      maps_[4 + k].draw(("s" + std::to_string(k)).c_str(), spec, ImVec2(w, std::min(area.y, w + em * 3)));
+    }
+  }
+
+  int step_ = 0;
+  bool reduced_motion_ = false, end_state_ = false, paused_ = false;
+  float paused_at_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  Heatmap maps_[10];
+  MatrixRM static_matrix_, partial_, diff_;
+  std::vector<MatrixRM> mats_;
+};
+
+}  // namespace
+
+std::unique_ptr<Panel> make_lesson_panel() { return std::make_unique<LessonPanel>(); }
+
+}  // namespace es::ui
