@@ -224,7 +224,9 @@ class LessonPanel final : public Panel {
     if (f == "sinusoidal") {
       SchemeParams p;
       p.kind = "sinusoidal";
-      const long long n = 64, d = std::min<long long>(state.model().dim() % 2 == 0 ? state.model().dim() : 64, 128);
+      // The model's width when it shows the waves (at least 32, even), else 64 for the picture.
+      const long long md = state.model().dim();
+      const long long n = 64, d = md >= 32 && md % 2 == 0 ? std::min<long long>(md, 128) : 64;
       static_matrix_ = find_scheme("sinusoidal")->make(p, SchemeData{})->input_rows(n, d);
       HeatmapSpec spec;
       spec.values = static_matrix_.data();
@@ -253,8 +255,8 @@ class LessonPanel final : public Panel {
       spec.cols = 16;
       spec.version = f == "alibi" ? 2000 : 3000;
       spec.range = std::max(1e-6f, max_abs(static_matrix_.data(), static_matrix_.size()));
-      spec.title = f == "alibi" ? "ALiBi bias of head 1 for query i (rows) and key j (columns): -m (i - j)"
-                                : "T5 bucket of each (query i, key j), causal (no trained biases: the bucket numbers)";
+      spec.title = f == "alibi" ? "ALiBi bias of head 1, query i by key j: -m (i - j)"
+                                : "T5 bucket of (query i, key j), causal";
       spec.row_noun = "query";
       spec.col_noun = "key";
       spec.row_label = [](long long r) { return std::to_string(r); };
