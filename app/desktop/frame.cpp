@@ -48,6 +48,12 @@ bool Frame::busy() const {
   return false;
 }
 
+bool Frame::animating() const {
+  for (const auto& p : panels_)
+    if (p->shows_in(state_.view) && p->animating()) return true;
+  return false;
+}
+
 std::vector<std::pair<std::string, std::string>> Frame::panel_options() const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& p : panels_)

@@ -19,6 +19,7 @@ class Frame {
   std::vector<std::unique_ptr<Panel>>& panels() { return panels_; }
   // A model is opening or a panel of the current view waits for a worker.
   bool busy() const;
+  bool animating() const;  // a panel of the current view changes on its own
   void set_panel_option(const std::string& panel_dot_key, const std::string& value);  // throws
   std::vector<std::pair<std::string, std::string>> panel_options() const;
 

@@ -315,6 +315,7 @@ int run(int argc, char** argv) {
   while (exit_code == 0 && !glfwWindowShouldClose(window)) {
     auto t0 = std::chrono::steady_clock::now();
     if (offscreen_run) glfwPollEvents();
+    else if (frame->animating()) glfwPollEvents();  // the swap's vsync paces the frames
     else if (state->loading()) glfwWaitEventsTimeout(0.1);
     else glfwWaitEventsTimeout(0.25);
     if (frame->ui_scale_changed) {

@@ -28,6 +28,9 @@ class Panel {
   virtual void draw(AppState& state, ImVec2 size) = 0;
   // True while the panel waits for worker-thread results (screenshots wait for them).
   virtual bool busy() const { return false; }
+  // True while the panel changes on its own (an animation, a live training run): the window
+  // then redraws at the display's rate instead of waiting for input.
+  virtual bool animating() const { return false; }
   // Options the frame passes on (command line / settings), e.g. "matrix.mode" = "side".
   virtual void set_option(const std::string& key, const std::string& value) { (void)key; (void)value; }
   virtual std::vector<std::pair<std::string, std::string>> options() const { return {}; }

@@ -39,6 +39,9 @@ class LessonPanel final : public Panel {
       throw Error("unknown option lesson." + key + " (step, reduced_motion, end)");
     }
   }
+  bool animating() const override {
+    return animated(lesson_steps()[static_cast<std::size_t>(step_)].figure) && !paused_ && progress() < 1.0f;
+  }
   std::vector<std::pair<std::string, std::string>> options() const override {
     return {{"reduced_motion", reduced_motion_ ? "1" : "0"}};
   }

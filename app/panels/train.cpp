@@ -444,6 +444,7 @@ class TrainPanel final : public Panel {
   const char* name() const override { return "train"; }
   bool shows_in(ViewId v) const override { return v == ViewId::Train; }
   bool busy() const override { return lab_.busy(); }
+  bool animating() const override { return lab_.busy(); }  // live curves while it trains
 
   void set_option(const std::string& key, const std::string& value) override {
     try {
