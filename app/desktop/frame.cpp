@@ -110,8 +110,13 @@ void Frame::draw() {
     (p->region() == Region::Bottom ? bottom : main).push_back(p.get());
   }
   const float splitter = 8.0f;
-  float bottom_h = bottom.empty() ? 0.0f : std::clamp(avail.y * bottom_fraction_, 80.0f, avail.y - 120.0f);
-  float main_h = avail.y - bottom_h - (bottom.empty() ? 0.0f : splitter + 2.0f * sp);
+  // On a short window (a projector at 1280 x 720 and UI scale 1.5 or 2) the bottom panels fold
+  // into one bar, so the figure keeps the height; the bar unfolds them on demand.
+  const float em = ImGui::GetFontSize();
+  const bool fold = !bottom.empty() && avail.y < em * 30 && !bottom_unfolded_;
+  const float bar_h = ImGui::GetFrameHeightWithSpacing();
+  float bottom_h = bottom.empty() ? 0.0f : fold ? bar_h : std::clamp(avail.y * bottom_fraction_, 80.0f, avail.y - 120.0f);
+  float main_h = avail.y - bottom_h - (bottom.empty() ? 0.0f : (fold ? sp : splitter + 2.0f * sp));
   ImGui::BeginChild("main_region", ImVec2(avail.x, main_h), false);
   for (Panel* p : main) {
     ImGui::PushID(p->name());
@@ -119,7 +124,12 @@ void Frame::draw() {
     ImGui::PopID();
   }
   ImGui::EndChild();
-  if (!bottom.empty()) {
+  if (fold) {
+    std::string label = "Show the";
+    for (Panel* p : bottom) label += std::string(" ") + p->name();
+    label += " panel (folded to give the figure room on this small window)";
+    if (ImGui::Button(label.c_str())) bottom_unfolded_ = true;
+  } else if (!bottom.empty()) {
     // A draggable splitter between the regions.
     ImGui::InvisibleButton("splitter", ImVec2(avail.x, splitter));
     if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeNS);

@@ -163,6 +163,11 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
   if (!zoomed_ || row_count_ <= 0 || row_count_ > max_rows) {
     row_count_ = max_rows;
     if (!zoomed_) row_begin_ = 0;
+    const double readable = std::max(4.0, std::floor(static_cast<double>(map_size.y) / ImGui::GetTextLineHeightWithSpacing()));
+    if (spec.readable_rows && !fit_all_ && !zoomed_ && max_rows > readable) {
+      row_count_ = readable;
+      if (spec.selected_row >= 0) row_begin_ = static_cast<double>(spec.selected_row) - std::floor(readable / 2);
+    }
   }
   row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);
 
@@ -172,7 +177,9 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
     std::snprintf(buf, sizeof buf, "rows %lld-%lld of %lld", static_cast<long long>(row_begin_),
                   std::min(spec.rows, static_cast<long long>(std::ceil(row_begin_ + row_count_))) - 1, spec.rows);
     float tw = ImGui::CalcTextSize(buf).x;
-    dl->AddText(ImVec2(origin.x + size.x - tw, origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+    // Beside the title when both fit; never over it.
+    if (ImGui::CalcTextSize(spec.title.c_str()).x + tw + ImGui::GetFontSize() <= size.x)
+      dl->AddText(ImVec2(origin.x + size.x - tw, origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
   }
   ImGui::SetCursorScreenPos(map_min);
   ImGui::InvisibleButton("map", map_size);
@@ -191,7 +198,11 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
     row_begin_ -= io.MouseDelta.y / map_size.y * row_count_;
     row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);
   }
-  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) reset_view();
+  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
+    const bool all = !fit_all_ && spec.readable_rows && !zoomed_;
+    reset_view();
+    fit_all_ = all;
+  }
 
   // Redraw the offscreen image only when something it depends on changed.
   ImVec2 scale = io.DisplayFramebufferScale;
@@ -278,9 +289,12 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
     dl->AddRect(ImVec2(map_min.x + t / 2, y0 + t / 2), ImVec2(map_max.x - t / 2, std::max(y0 + t, y1 - t / 2)),
                 m.colour, 0.0f, 0, t);
   }
+  // The selected row: a black band under a white one, so it stands out on pale and on dark cells
+  // alike (a 1.5-px white outline vanished on pale cells).
   if (spec.selected_row >= r_first && spec.selected_row < r_last) {
-    float y0 = row_y(static_cast<double>(spec.selected_row)), y1 = row_y(static_cast<double>(spec.selected_row + 1));
-    dl->AddRect(ImVec2(map_min.x, y0), ImVec2(map_max.x, std::max(y0 + 2, y1)), kSelectColour, 0, 0, 1.5f);
+    float y0 = row_y(static_cast<double>(spec.selected_row)), y1 = std::max(y0 + 4, row_y(static_cast<double>(spec.selected_row + 1)));
+    dl->AddRect(ImVec2(map_min.x + 1, y0 + 1), ImVec2(map_max.x - 1, y1 - 1), IM_COL32(0, 0, 0, 255), 0, 0, 5.0f);
+    dl->AddRect(ImVec2(map_min.x + 1, y0 + 1), ImVec2(map_max.x - 1, y1 - 1), kSelectColour, 0, 0, 2.5f);
   }
   dl->PopClipRect();
   // Tags beside the labels (outside the map so they never hide values).

@@ -44,6 +44,10 @@ struct HeatmapSpec {
   std::string row_noun = "row";   // "token", "position", "query"
   std::string col_noun = "dim";   // "dim", "key"
   float label_width = 0;          // 0: fit to the labels
+  // Rows of a text (one per token): unless zoomed, show as many rows as fit at one text line
+  // each (every visible row labelled and readable), around the selected row, and scroll for
+  // the rest; double-click toggles to every row at once. Off: fit every row (whole tables).
+  bool readable_rows = false;
 };
 
 struct HeatmapHover {
@@ -57,6 +61,14 @@ class Heatmap {
   // Draws title, row labels, column numbers and the map into `size` (whole widget).
   HeatmapHover draw(const char* id, const HeatmapSpec& spec, ImVec2 size);
   void reset_view() { row_begin_ = 0; row_count_ = 0; zoomed_ = false; }
+  // The visible row window, to keep maps shown side by side on the same rows.
+  struct View {
+    double begin = 0, count = 0;
+    bool zoomed = false, fit_all = false;
+    bool operator==(const View&) const = default;
+  };
+  View view() const { return {row_begin_, row_count_, zoomed_, fit_all_}; }
+  void set_view(const View& v) { row_begin_ = v.begin, row_count_ = v.count, zoomed_ = v.zoomed, fit_all_ = v.fit_all; }
 
  private:
   void upload_block(const HeatmapSpec& spec, long long r0, long long nr, long long c0, long long nc);
@@ -70,6 +82,7 @@ class Heatmap {
   const float* block_ptr_ = nullptr;
   double row_begin_ = 0, row_count_ = 0;  // visible rows; row_count_ 0 = fit all
   bool zoomed_ = false;                   // false: follow the table, showing every row
+  bool fit_all_ = false;                  // readable_rows overridden by a double-click
   struct Key {
     uint64_t version = ~0ull;
     const float* ptr = nullptr;

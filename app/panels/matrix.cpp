@@ -133,16 +133,30 @@ class MatrixPanel final : public Panel {
       spec.col_count = nc;
       spec.selected_row = state.selected_position;
       spec.row_noun = "token";
+      spec.readable_rows = true;  // a long text scrolls, every visible row labelled
       spec.show_labels = k == 0;
       spec.label_width = label_w;
       spec.row_label = [&state](long long r) { return row_label(state, r); };
       spec.row_label_colour = [&state](long long r) { return token_colour(state, state.ids()[static_cast<size_t>(r)]); };
-      for (const RepeatedTokenGroup& g : state.repeats())
+      // Every repeat is framed while there are few; in a long text only the selected token's
+      // group (or the first), or the map turns into stripes.
+      std::size_t framed = 0;
+      for (const RepeatedTokenGroup& g : state.repeats()) framed += g.positions.size();
+      const int sel_group = state.selected_position >= 0 ? state.repeat_group_of(state.selected_position) : -1;
+      for (std::size_t gi = 0; gi < state.repeats().size(); ++gi) {
+        if (framed > 12 && static_cast<int>(gi) != (sel_group >= 0 ? sel_group : 0)) continue;
+        const RepeatedTokenGroup& g = state.repeats()[gi];
         for (int p : g.positions) spec.marks.push_back({p, token_colour(state, g.id), "repeat"});
+      }
       float x = origin.x + (k == 0 ? 0.0f : label_w + static_cast<float>(k) * (each + sign_w));
       ImGui::SetCursorScreenPos(ImVec2(x, origin.y));
       float w = k == 0 ? each + label_w : each;
+      // The maps side by side show the same rows: a zoom or pan in one moves them all.
+      if (k > 0) maps[k]->set_view(maps[0]->view());
+      const Heatmap::View before = maps[k]->view();
       HeatmapHover h = maps[k]->draw(titles[k].c_str(), spec, ImVec2(w, area.y));
+      if (k > 0 && !(maps[k]->view() == before))
+        for (Heatmap* other : maps) other->set_view(maps[k]->view());
       if (h.clicked) state.selected_position = state.selected_position == h.row ? -1 : static_cast<int>(h.row);
       if (k + 1 < shown.size()) {
         const char* sign = k == 0 ? "+" : "=";

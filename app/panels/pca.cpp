@@ -275,7 +275,9 @@ class PcaPanel final : public Panel {
     const int n = state.length();
     std::vector<ImVec2> pts(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) pts[static_cast<size_t>(i)] = to_screen(shown_(i, 0), shown_.cols() > 1 ? shown_(i, 1) : 0.0f);
-    if (polyline_ && n > 1) dl->AddPolyline(pts.data(), n, IM_COL32(200, 200, 200, 110), 0, 1.5f);
+    // The sequence line fades as the text grows, so a long text draws a trace, not a web.
+    if (polyline_ && n > 1)
+      dl->AddPolyline(pts.data(), n, IM_COL32(200, 200, 200, std::clamp(110 * 40 / n, 20, 110)), 0, n > 80 ? 1.0f : 1.5f);
     int hover_i = -1;
     float best = 12.0f * 12.0f;
     for (int i = 0; i < n; ++i) {
@@ -300,6 +302,7 @@ class PcaPanel final : public Panel {
           float dy = pts[static_cast<size_t>(i)].y - pts[static_cast<size_t>(j)].y;
           if (owner[static_cast<size_t>(j)] < 0 && dx * dx + dy * dy < 144.0f) owner[static_cast<size_t>(i)] = j;
         }
+      std::vector<ImVec4> placed;
       for (int i = 0; i < n && i < 400; ++i) {
         if (owner[static_cast<size_t>(i)] >= 0) continue;
         struct Part {
@@ -317,6 +320,17 @@ class PcaPanel final : public Panel {
         }
         float x = pts[static_cast<size_t>(i)].x + r + 3;
         const float y = pts[static_cast<size_t>(i)].y - line - 1;
+        // A label that would overlap one already drawn is left out (the point stays; hover
+        // names it), so a long text's labels never pile up.
+        float label_w = 0;
+        for (std::size_t q = 0; q < parts.size() && q < 4; ++q)
+          label_w += ImGui::CalcTextSize((parts[q].positions + " " + state.token_texts()[static_cast<size_t>(parts[q].first)]).c_str()).x +
+                     line * 0.6f;
+        const ImVec4 box(x, y, x + label_w, y + line);
+        bool clash = false;
+        for (const ImVec4& q : placed) clash = clash || !(box.z < q.x || box.x > q.z || box.w < q.y || box.y > q.w);
+        if (clash) continue;
+        placed.push_back(box);
         for (std::size_t q = 0; q < parts.size(); ++q) {
           if (q == 3) {  // a pile of distinct tokens: the rest as a count
             const std::string more = "+" + std::to_string(parts.size() - 3) + " more";
