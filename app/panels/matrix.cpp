@@ -107,9 +107,21 @@ class MatrixPanel final : public Panel {
     // One colour scale for everything shown, so colours compare across the panels. A panel that
     // is all zero (a scheme that adds nothing at the input) takes no part in it: with real
     // weights (|E| ~ 0.1) a nominal +-1 for the zero panel washed the token rows out to white.
+    // (The largest |value| of each matrix is cached per analysis: a 1000-token text is millions
+    // of values, 3 ms a frame.)
+    if (max_abs_version_ != state.version()) {
+      for (int k = 0; k < 4; ++k) {
+        const MatrixRM* m = k == 0 ? &e.token : k == 1 ? &e.position : k == 2 ? &e.combined : e.normed ? &*e.normed : nullptr;
+        max_abs_[static_cast<std::size_t>(k)] = m ? max_abs(m->data(), m->size()) : 0.0f;
+      }
+      max_abs_version_ = state.version();
+    }
+    auto cached_max = [&](const MatrixRM* m) {
+      return m == &e.token ? max_abs_[0] : m == &e.position ? max_abs_[1] : m == &e.combined ? max_abs_[2] : max_abs_[3];
+    };
     float range = 0;
     for (std::size_t k = 0; k < shown.size(); ++k) {
-      const float r = max_abs(shown[k]->data(), shown[k]->size());
+      const float r = cached_max(shown[k]);
       if (r == 0 && shown.size() > 1) titles[k] += " (all zero: nothing added)";
       range = std::max(range, r);
     }
@@ -253,6 +265,8 @@ class MatrixPanel final : public Panel {
   Mode mode_ = Mode::Side;
   std::array<Heatmap, 2> tables_;
   float table_range_ = 1;
+  std::array<float, 4> max_abs_{};  // token, position, combined, normed
+  uint64_t max_abs_version_ = ~0ull;
   uint64_t range_model_ = 0;
   int dims_shown_ = 16;
   int first_dim_ = 0;

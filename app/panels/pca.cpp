@@ -197,7 +197,7 @@ class PcaPanel final : public Panel {
 
   static void glyph(ImDrawList* dl, ImVec2 c, float r, int kind, ImU32 fill, ImU32 edge) {
     switch (kind) {
-      case 0: dl->AddCircleFilled(c, r, fill); dl->AddCircle(c, r, edge, 0, 1.5f); break;
+      case 0: dl->AddCircleFilled(c, r, fill, r < 5 ? 8 : 0); dl->AddCircle(c, r, edge, r < 5 ? 8 : 0, 1.5f); break;
       case 1: dl->AddRectFilled(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), fill);
               dl->AddRect(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), edge, 0, 0, 2.0f); break;
       case 2: dl->AddTriangleFilled(ImVec2(c.x, c.y - r * 1.3f), ImVec2(c.x - r * 1.2f, c.y + r), ImVec2(c.x + r * 1.2f, c.y + r), fill);
@@ -275,16 +275,22 @@ class PcaPanel final : public Panel {
     const int n = state.length();
     std::vector<ImVec2> pts(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) pts[static_cast<size_t>(i)] = to_screen(shown_(i, 0), shown_.cols() > 1 ? shown_(i, 1) : 0.0f);
-    // The sequence line fades as the text grows, so a long text draws a trace, not a web.
-    if (polyline_ && n > 1)
-      dl->AddPolyline(pts.data(), n, IM_COL32(200, 200, 200, std::clamp(110 * 40 / n, 20, 110)), 0, n > 80 ? 1.0f : 1.5f);
+    // The sequence line: the whole text while it is short; in a long text only the stretch
+    // around the selected token (or the first 24 tokens), so it draws a trace, not a web.
+    if (polyline_ && n > 1) {
+      const int span = 24;
+      const int a = n <= 120 ? 0 : std::clamp(state.selected_position - span / 2, 0, n - span);
+      const int count = n <= 120 ? n : span;
+      dl->AddPolyline(pts.data() + a, count, IM_COL32(200, 200, 200, n <= 120 ? 110 : 150), 0, 1.5f);
+    }
     int hover_i = -1;
     float best = 12.0f * 12.0f;
     for (int i = 0; i < n; ++i) {
       float dx = io.MousePos.x - pts[static_cast<size_t>(i)].x, dy = io.MousePos.y - pts[static_cast<size_t>(i)].y;
       if (hovered && dx * dx + dy * dy < best) { best = dx * dx + dy * dy; hover_i = i; }
     }
-    const float r = std::max(6.0f, line * 0.45f);
+    // Glyphs shrink in a long text (hundreds of points would pile up and cost frame time).
+    const float r = std::max(n > 200 ? 3.0f : 6.0f, line * 0.45f * std::clamp(std::sqrt(60.0f / std::max(1, n)), 0.4f, 1.0f));
     for (int i = 0; i < n; ++i) {
       int g = rows_ == 1 ? -1 : state.repeat_group_of(i);
       ImU32 fill = sequential_colour(n > 1 ? static_cast<float>(i) / static_cast<float>(n - 1) : 0.5f);
