@@ -5,6 +5,8 @@
 // [SECTION] Colour bar and number formatting
 #include "heatmap.h"
 
+#include "matrix_export.h"
+
 #include "colors.h"
 
 #include <algorithm>
@@ -320,8 +322,27 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
       if (std::isnan(hover.value)) ImGui::TextUnformatted("value: masked (NaN)");
       else ImGui::Text("value: %.6g", static_cast<double>(hover.value));
       if (row_count_ < spec.rows) ImGui::TextDisabled("wheel: zoom rows, drag: pan, double-click: fit");
+      ImGui::TextDisabled("right-click: copy");
       ImGui::EndTooltip();
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Right)) {
+        copy_row_ = r;
+        copy_col_ = c;
+        ImGui::OpenPopup("copy");
+      }
     }
+  }
+  // Copy a cell, a row or the whole matrix to the clipboard (CSV, 9 significant digits).
+  if (ImGui::BeginPopup("copy")) {
+    const long long r = std::clamp(copy_row_, 0LL, spec.rows - 1), c = std::clamp(copy_col_, 0LL, spec.cols - 1);
+    char label[96];
+    std::snprintf(label, sizeof label, "Copy the value (%s %lld, %s %lld)", spec.row_noun.c_str(), r, spec.col_noun.c_str(), c);
+    if (ImGui::MenuItem(label)) ImGui::SetClipboardText(csv_text(spec.values + r * spec.cols + c, 1, 1, 1).c_str());
+    std::snprintf(label, sizeof label, "Copy %s %lld (%lld values, CSV)", spec.row_noun.c_str(), r, spec.cols);
+    if (ImGui::MenuItem(label)) ImGui::SetClipboardText(csv_text(spec.values + r * spec.cols, 1, spec.cols, spec.cols).c_str());
+    std::snprintf(label, sizeof label, "Copy the matrix (%lld x %lld, CSV)", spec.rows, spec.cols);
+    if (ImGui::MenuItem(label, nullptr, false, spec.rows * spec.cols <= (1LL << 24)))
+      ImGui::SetClipboardText(csv_text(spec.values, spec.rows, spec.cols, spec.cols).c_str());
+    ImGui::EndPopup();
   }
   ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + size.y));
   ImGui::Dummy(ImVec2(size.x, 0));

@@ -83,6 +83,7 @@ class Heatmap {
   double row_begin_ = 0, row_count_ = 0;  // visible rows; row_count_ 0 = fit all
   bool zoomed_ = false;                   // false: follow the table, showing every row
   bool fit_all_ = false;                  // readable_rows overridden by a double-click
+  long long copy_row_ = 0, copy_col_ = 0;  // the cell a right-click opened the copy menu on
   struct Key {
     uint64_t version = ~0ull;
     const float* ptr = nullptr;

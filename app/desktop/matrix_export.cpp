@@ -6,19 +6,27 @@
 
 namespace es::ui {
 
+std::string csv_text(const float* values, long long rows, long long cols, long long stride) {
+  std::string out;
+  out.reserve(static_cast<std::size_t>(rows * cols * 12));
+  char buf[32];
+  for (long long r = 0; r < rows; ++r) {
+    for (long long c = 0; c < cols; ++c) {
+      const float v = values[r * stride + c];
+      if (std::isnan(v)) std::snprintf(buf, sizeof buf, "nan");
+      else std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+      if (c) out += ',';
+      out += buf;
+    }
+    out += '\n';
+  }
+  return out;
+}
+
 void write_csv(const MatrixRM& m, const std::filesystem::path& path) {
   std::ofstream out(path);
   if (!out) throw Error("cannot write " + path.string());
-  char buf[32];
-  for (long long r = 0; r < m.rows(); ++r) {
-    for (long long c = 0; c < m.cols(); ++c) {
-      float v = m(r, c);
-      if (std::isnan(v)) std::snprintf(buf, sizeof buf, "nan");
-      else std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
-      out << (c ? "," : "") << buf;
-    }
-    out << '\n';
-  }
+  out << csv_text(m.data(), m.rows(), m.cols(), m.cols());
   if (!out) throw Error("writing " + path.string() + " failed");
 }
 

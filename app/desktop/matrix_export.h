@@ -10,6 +10,8 @@
 namespace es::ui {
 
 void write_csv(const MatrixRM& m, const std::filesystem::path& path);  // throws es::Error
+// rows x cols values (row stride `stride`) as CSV: 9 significant digits, "nan" for masked.
+std::string csv_text(const float* values, long long rows, long long cols, long long stride);
 void write_npy(const MatrixRM& m, const std::filesystem::path& path);  // throws es::Error
 // token, position, combined, normed and S of the current state, each as .csv and .npy.
 std::vector<std::string> export_embedding(const AppState& state, const std::filesystem::path& dir);
