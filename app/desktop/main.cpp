@@ -35,6 +35,23 @@ namespace {
 // [SECTION] Fonts and UI scale
 
 std::string g_font_message;
+// Characters beyond the base ranges that texts on screen have used (see load_fonts).
+ImFontGlyphRangesBuilder g_extra_glyphs;
+
+// Adds the characters of `text` outside the base ranges; true when one was new (the fonts
+// must then be rebuilt to show it).
+bool note_extra_glyphs(const std::string& text) {
+  ImFontGlyphRangesBuilder b;
+  b.AddText(text.c_str());
+  bool added = false;
+  for (unsigned c = 0x250; c < 0x10000; ++c) {
+    if (!b.GetBit(c) || g_extra_glyphs.GetBit(c)) continue;
+    if ((c >= 0x370 && c <= 0x3FF) || (c >= 0x2000 && c <= 0x25FF)) continue;  // in the base ranges
+    g_extra_glyphs.SetBit(c);
+    added = true;
+  }
+  return added;
+}
 
 void load_fonts(float scale) {
   ImGuiIO& io = ImGui::GetIO();
@@ -47,11 +64,34 @@ void load_fonts(float scale) {
                                    0x2500, 0x25FF, 0};
   Fonts& f = fonts();
   std::error_code ec;
+  // Scripts DejaVu lacks (CJK, Hangul, kana, Devanagari, Arabic, emoji) come from Debian's
+  // fallback fonts, merged into each font but only for the characters the texts on screen use
+  // (ImGui 1.86 bakes glyphs into one atlas; all of CJK would not fit). A glyph comes from the
+  // first font that has it. Arabic and Devanagari are drawn unshaped (ImGui has no shaping), and
+  // characters past U+FFFF (most emoji) cannot be drawn: Debian's ImGui has 16-bit ImWchar.
+  static ImVector<ImWchar> extra;
+  extra.clear();
+  g_extra_glyphs.BuildRanges(&extra);
+  const char* fallbacks[] = {"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+                             "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
+                             "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+                             "/usr/share/fonts/truetype/freefont/FreeSerif.ttf",
+                             "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"};
+  auto with_fallbacks = [&](const char* path, float size) {
+    ImFont* font = io.Fonts->AddFontFromFileTTF(path, size, nullptr, ranges);
+    if (!font || extra.Size <= 1) return font;
+    for (const char* fb : fallbacks) {
+      if (!std::filesystem::exists(fb, ec)) continue;
+      ImFontConfig cfg;
+      cfg.MergeMode = true;
+      io.Fonts->AddFontFromFileTTF(fb, size, &cfg, extra.Data);
+    }
+    return font;
+  };
   if (std::filesystem::exists(sans, ec)) {
-    f.regular = io.Fonts->AddFontFromFileTTF(sans, base, nullptr, ranges);
-    f.large = io.Fonts->AddFontFromFileTTF(sans, base * 1.45f, nullptr, ranges);
-    f.mono = std::filesystem::exists(mono, ec) ? io.Fonts->AddFontFromFileTTF(mono, base, nullptr, ranges)
-                                                : f.regular;
+    f.regular = with_fallbacks(sans, base);
+    f.large = with_fallbacks(sans, base * 1.45f);
+    f.mono = std::filesystem::exists(mono, ec) ? with_fallbacks(mono, base) : f.regular;
     g_font_message.clear();
   }
   if (!f.regular || !f.large) {
@@ -315,12 +355,20 @@ int run(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<double> frame_ms, ui_ms;  // whole frame; event poll + UI building only
   int frame_index = 0;
+  uint64_t glyphs_version = ~0ull;
   while (exit_code == 0 && !glfwWindowShouldClose(window)) {
     auto t0 = std::chrono::steady_clock::now();
     if (offscreen_run) glfwPollEvents();
     else if (frame->animating()) glfwPollEvents();  // the swap's vsync paces the frames
     else if (state->loading()) glfwWaitEventsTimeout(0.1);
     else glfwWaitEventsTimeout(0.25);
+    // New characters on screen (a Japanese sentence, an emoji) rebuild the fonts with them.
+    if (state->version() != glyphs_version) {
+      glyphs_version = state->version();
+      std::string all = state->text();
+      for (const std::string& t : state->token_texts()) all += t;
+      if (note_extra_glyphs(all)) frame->ui_scale_changed = true;
+    }
     if (frame->ui_scale_changed) {
       set_ui_scale(frame->ui_scale, true);
       frame->ui_scale_changed = false;
