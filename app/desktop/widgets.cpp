@@ -73,6 +73,38 @@ float token_chip_width(const AppState& state, int position, bool large) {
   return std::max(tw, sw) + (state.repeat_group_of(position) >= 0 ? 30.0f : 16.0f);
 }
 
+std::string character_of_partial_token(const std::vector<std::string>& tokens, int position) {
+  // The bytes of the tokens around `position`, and where this token's bytes start in them.
+  const int a = std::max(0, position - 4), b = std::min(static_cast<int>(tokens.size()), position + 5);
+  std::string all;
+  std::size_t start = 0;
+  for (int i = a; i < b; ++i) {
+    if (i == position) start = all.size();
+    all += tokens[static_cast<std::size_t>(i)];
+  }
+  const std::string& own = tokens[static_cast<std::size_t>(position)];
+  if (own.empty()) return "";
+  // A token that is whole UTF-8 on its own is no part of anything.
+  auto seq_len = [](unsigned char c) { return c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0; };
+  bool whole = true;
+  for (std::size_t k = 0; k < own.size() && whole;) {
+    const int n = seq_len(static_cast<unsigned char>(own[k]));
+    if (n == 0 || k + static_cast<std::size_t>(n) > own.size()) whole = false;
+    for (int q = 1; whole && q < n; ++q) whole = (static_cast<unsigned char>(own[k + static_cast<std::size_t>(q)]) >> 6) == 2;
+    k += static_cast<std::size_t>(std::max(n, 1));
+  }
+  if (whole) return "";
+  // Walk the characters of the neighbourhood; report those overlapping this token's bytes.
+  std::string out;
+  for (std::size_t k = 0; k < all.size();) {
+    const int n = seq_len(static_cast<unsigned char>(all[k]));
+    const std::size_t len = n == 0 ? 1 : static_cast<std::size_t>(n);
+    if (k < start + own.size() && k + len > start && n > 1 && k + len <= all.size()) out += all.substr(k, len);
+    k += len;
+  }
+  return out;
+}
+
 ImVec2 token_chip(AppState& state, int position, bool large) {
   ChipText t = chip_text(state, position);
   ImFont* f = large ? fonts().large : fonts().regular;
@@ -103,6 +135,8 @@ ImVec2 token_chip(AppState& state, int position, bool large) {
     ImGui::Text("position %d, token id %d", position, id);
     ImGui::Text("text: %s", t.text.c_str());
     ImGui::Text("bytes: %s", hex_bytes(state.token_bytes()[static_cast<size_t>(position)]).c_str());
+    if (const std::string whole = character_of_partial_token(state.token_bytes(), position); !whole.empty())
+      ImGui::Text("part of the character %s (its bytes are split across tokens)", whole.c_str());
     if (group >= 0) {
       std::string where;
       for (int q : state.repeats()[static_cast<size_t>(group)].positions) where += " " + std::to_string(q);

@@ -26,6 +26,9 @@ std::string row_label(const AppState& state, long long position);
 // token gets a "repeat" badge. Hover shows the bytes and id; a click selects it everywhere.
 // Returns its size. `large` uses the large font (Tokens view).
 ImVec2 token_chip(AppState& state, int position, bool large);
+// For a token holding part of a character's UTF-8 bytes (GPT-2 splits them): the character(s)
+// its bytes belong to, read across its neighbours; "" for a token that is whole text.
+std::string character_of_partial_token(const std::vector<std::string>& token_bytes, int position);
 // Width of that chip without drawing it.
 float token_chip_width(const AppState& state, int position, bool large);
 
