@@ -8,6 +8,10 @@
 #include "colors.h"
 #include "gl_objects.h"
 #include "panel.h"
+#include "tokenizer.h"
+#include "vocabulary.h"
+
+#include <imgui_stdlib.h>
 #include "widgets.h"
 
 #include <algorithm>
@@ -44,6 +48,7 @@ class PcaPanel final : public Panel {
         if (value == kRowNames[static_cast<size_t>(i)]) { rows_ = i; return; }
       throw Error("pca rows '" + value + "' unknown (token, position, combined)");
     }
+    if (key == "find") { find_ = value; find_results_.clear(); find_now_ = !value.empty(); return; }
     if (key == "position_layer") { layers_[0].enabled = value == "1" || value == "true"; return; }
     if (key == "vocab_layer") { layers_[1].enabled = value == "1" || value == "true"; return; }
     throw Error("pca has no option '" + key + "' (rows, position_layer, vocab_layer)");
@@ -77,6 +82,35 @@ class PcaPanel final : public Panel {
     ImGui::SameLine();
     std::string vocab_label = "whole vocabulary (" + thousands(state.model().vocab_size()) + ")";
     ImGui::Checkbox(vocab_label.c_str(), &layers_[1].enabled);
+    // Find a token and show it and its nearest neighbours (cosine over the whole table) in the
+    // plot, projected on the same basis: the Embedding Projector's most used feature.
+    if (std::shared_ptr<const Tokenizer> tok = state.model().tokenizer()) {
+      ImGui::SameLine();
+      if (ImGui::GetContentRegionAvail().x < ImGui::GetFontSize() * 13) ImGui::NewLine();  // wrap on a narrow window
+      ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+      if (ImGui::InputTextWithHint("##find", "find a token", &find_)) find_results_.clear();
+      if (!find_.empty() && find_results_.empty()) find_results_ = search_tokens(*tok, find_, 12);
+      if (find_now_ && !find_results_.empty()) {  // --set pca.find=TEXT
+        // the exact token when there is one, else the first that contains the text
+        int pick = find_results_.front();
+        for (int id : find_results_)
+          if (tok->token_bytes(id) == find_) pick = id;
+        set_query(state, pick);
+      }
+      find_now_ = false;
+      if (!find_.empty() && ImGui::IsItemActive() && !find_results_.empty()) {
+        ImGui::SetNextWindowPos(ImVec2(ImGui::GetItemRectMin().x, ImGui::GetItemRectMax().y));
+        ImGui::BeginTooltip();
+        ImGui::TextDisabled("Enter: the first; or click one");
+        ImGui::EndTooltip();
+      }
+      if (!find_.empty() && (ImGui::IsItemDeactivatedAfterEdit() || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter))) && !find_results_.empty())
+        set_query(state, find_results_.front());
+      if (query_id_ >= 0) {
+        ImGui::SameLine();
+        if (ImGui::SmallButton("clear")) query_id_ = -1, neighbours_.clear();
+      }
+    }
     if (!pca) {
       ImGui::TextDisabled("PCA needs at least 2 rows and 2 dimensions.");
       return;
@@ -90,6 +124,29 @@ class PcaPanel final : public Panel {
   }
 
  private:
+  // The token and its 10 nearest neighbours by cosine over the whole token table (exact; the
+  // search index is built once per model, ~70 ms for GPT-2).
+  void set_query(const AppState& state, int id) {
+    if (!index_ || index_model_ != state.model_version()) {
+      index_ = std::make_unique<VocabularyIndex>(state.model().token_table());
+      index_model_ = state.model_version();
+    }
+    query_id_ = id;
+    neighbours_ = index_->nearest_to_token(id, 10);
+    query_version_ = ~0ull;
+  }
+  // Projections of the query and its neighbours on the current basis (k >= 2), recomputed
+  // when the analysis changes.
+  void update_query_points(const AppState& state, const PcaBasis& pca) {
+    if (query_id_ < 0 || query_version_ == state.version()) return;
+    std::vector<int> ids = {query_id_};
+    for (const Neighbour& n : neighbours_) ids.push_back(n.id);
+    MatrixRM rows(static_cast<long long>(ids.size()), state.model().dim());
+    state.model().gather_token_rows(ids, rows);
+    query_xy_ = pca.project(rows);
+    query_version_ = state.version();
+  }
+
   void update_projections(const AppState& state, const PcaBasis&) {
     if (proj_version_ == state.version()) return;
     proj_ = state.analysis().projections();  // computed by core, once per analysis
@@ -297,6 +354,54 @@ class PcaPanel final : public Panel {
       ImU32 edge = i == state.selected_position ? kSelectColour : (g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(20, 20, 20, 255));
       glyph(dl, pts[static_cast<size_t>(i)], i == hover_i ? r * 1.3f : r, g >= 0 ? 1 + g % 3 : 0, fill, edge);
     }
+    // The found token and its neighbours: stars in the accent colour, each labelled with its
+    // cosine to the query, joined to it.
+    update_query_points(state, pca);
+    if (query_id_ >= 0 && query_xy_.rows() > 0 && query_xy_.cols() >= 2) {
+      const std::shared_ptr<const Tokenizer> tok = state.model().tokenizer();
+      const ImVec2 q = to_screen(query_xy_(0, 0), query_xy_(0, 1));
+      std::vector<ImVec4> taken;  // neighbour labels that would overlap are left out (hover names them)
+      for (long long k = 0; k < query_xy_.rows(); ++k) {
+        const ImVec2 p = to_screen(query_xy_(k, 0), query_xy_(k, 1));
+        if (k > 0) dl->AddLine(q, p, IM_COL32(255, 200, 60, 90), 1.0f);
+        const float s = k == 0 ? r * 1.4f : r;
+        for (int a = 0; a < 2; ++a) {  // an 8-pointed star: two crossed squares
+          const float t = a * 0.785398f;
+          ImVec2 c4[4];
+          for (int m = 0; m < 4; ++m)
+            c4[m] = ImVec2(p.x + s * std::cos(t + m * 1.570796f), p.y + s * std::sin(t + m * 1.570796f));
+          dl->AddQuadFilled(c4[0], c4[1], c4[2], c4[3], kAccent);
+        }
+        const int id = k == 0 ? query_id_ : neighbours_[static_cast<std::size_t>(k - 1)].id;
+        std::string label = tok ? displayable(visible_token_text(tok->token_bytes(id))) : "#" + std::to_string(id);
+        if (k > 0) {
+          char cs[24];
+          std::snprintf(cs, sizeof cs, " %.2f", static_cast<double>(neighbours_[static_cast<std::size_t>(k - 1)].cosine));
+          label += cs;
+        }
+        const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+        const ImVec4 box(p.x + s + 3, p.y - line * 0.5f, p.x + s + 3 + ts.x, p.y + line * 0.5f);
+        bool clash = false;
+        for (const ImVec4& b : taken) clash = clash || !(box.z < b.x || box.x > b.z || box.w < b.y || box.y > b.w);
+        if (clash && k > 0) continue;
+        taken.push_back(box);
+        dl->AddText(ImVec2(box.x, box.y), kAccent, label.c_str());
+      }
+      // The list beside the plot, so every neighbour is named even where the labels crowd.
+      std::string list = "nearest to the found token:";
+      for (const Neighbour& n : neighbours_) {
+        char cs[24];
+        std::snprintf(cs, sizeof cs, " %.2f", static_cast<double>(n.cosine));
+        list += "\n" + (tok ? displayable(visible_token_text(tok->token_bytes(n.id))) : "#" + std::to_string(n.id)) + cs;
+      }
+      // Under the legend when the plot is tall enough to hold both (else the stars' labels do).
+      const ImVec2 ls = ImGui::CalcTextSize(list.c_str());
+      if (psize.y >= line * 9 + ls.y && ls.x <= ImGui::GetFontSize() * 7 + line * 2) {
+        dl->PushClipRectFullScreen();  // beside the plot, outside its clip rectangle
+        dl->AddText(ImVec2(pmax.x + 12, pmax.y - ls.y), kAccent, list.c_str());
+        dl->PopClipRect();
+      }
+    }
     if (labels_) {
       // Points that land on the same spot share one label, so text never piles up. Inside it,
       // positions of one token id are listed together ("2,9 sat"); distinct ids on the spot stay
@@ -430,6 +535,14 @@ class PcaPanel final : public Panel {
 
   int rows_ = 2;
   bool polyline_ = true, labels_ = true, zoomed_ = false;
+  std::string find_;
+  bool find_now_ = false;
+  std::vector<int> find_results_;
+  int query_id_ = -1;
+  std::vector<Neighbour> neighbours_;
+  std::unique_ptr<VocabularyIndex> index_;
+  uint64_t index_model_ = ~0ull, query_version_ = ~0ull;
+  MatrixRM query_xy_;
   std::array<MatrixRM, 3> proj_;  // (n, k) each
   MatrixRM shown_;                // (n, k), animated toward proj_[rows_]
   uint64_t proj_version_ = 0;
