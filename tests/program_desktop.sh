@@ -143,6 +143,10 @@ shot() {  # name, then arguments
   fi
 }
 for v in tokens matrix pca schemes model vocab train; do shot "view-$v" --view "$v"; done
+# The light theme (projectors) renders and differs from the dark one; a bad theme is refused.
+shot theme-light --view matrix --theme light
+echo "diff view-matrix theme-light" >>"$OUT/checks.txt"
+check_rejects "dark or light" --frames 1 --theme purple
 # The lesson: every step rendered at the end of its animation (a test per step: no step may
 # fail to draw), one in presenter mode, and the list of steps.
 for k in $(seq 1 14); do shot "lesson-$k" --lesson "$k"; done

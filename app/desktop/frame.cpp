@@ -175,6 +175,10 @@ void Frame::draw_menu_bar() {
       if (ImGui::MenuItem(view_id_title(v), key.c_str(), state_.view == v)) state_.view = v;
     }
     ImGui::Separator();
+    if (ImGui::MenuItem("Light theme (projectors)", nullptr, light_theme)) {
+      light_theme = !light_theme;
+      ui_scale_changed = true;
+    }
     ImGui::TextUnformatted("UI scale (projector: 1.5 - 2)");
     float s = ui_scale;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
@@ -369,7 +373,7 @@ void Frame::draw_status_line() {
   const std::string text = status_text();
   const ImU32 colour = state_.status().empty()     ? ImGui::GetColorU32(ImGuiCol_TextDisabled)
                        : state_.status_is_error() ? kWarn
-                                                  : IM_COL32(200, 230, 200, 255);
+                                                  : kOk;
   ImGui::PushStyleColor(ImGuiCol_Text, colour);
   ImGui::PushTextWrapPos(0.0f);  // wrap at the window's edge: the whole message, never cut
   ImGui::TextUnformatted(text.c_str());

@@ -27,7 +27,8 @@ class Frame {
   bool quit_requested = false;
   std::string screenshot_request;   // PNG path to write after this frame
   float ui_scale = 1.0f;
-  bool ui_scale_changed = false;
+  bool ui_scale_changed = false;  // also set when the theme changes: the style is rebuilt
+  bool light_theme = false;       // View menu: light theme for projectors
 
  private:
   void draw_menu_bar();

@@ -107,17 +107,27 @@ void load_fonts(float scale) {
   }
 }
 
+bool g_light = false;  // the light theme (projectors wash dark themes out); View menu, remembered
+
 void apply_style(float scale) {
   ImGuiStyle style;
-  ImGui::StyleColorsDark(&style);
+  if (g_light) ImGui::StyleColorsLight(&style);
+  else ImGui::StyleColorsDark(&style);
+  set_theme_colours(g_light);
   style.WindowRounding = 0;
   style.FrameRounding = 4;
   style.ItemSpacing = ImVec2(8, 6);
   style.FramePadding = ImVec2(6, 4);
-  style.Colors[ImGuiCol_WindowBg] = ImVec4(0.10f, 0.11f, 0.13f, 1.0f);
   // Captions in TextDisabled must stay readable on a projector: ImGui's 0.50 grey is 4.3:1 on
-  // this background (WCAG asks 4.5:1 for text); 0.62 grey is 6.4:1.
-  style.Colors[ImGuiCol_TextDisabled] = ImVec4(0.62f, 0.62f, 0.62f, 1.0f);
+  // the dark background (WCAG asks 4.5:1 for text); 0.62 grey is 6.4:1, and 0.38 grey 5.7:1 on
+  // the light one.
+  if (g_light) {
+    style.Colors[ImGuiCol_WindowBg] = ImVec4(0.96f, 0.96f, 0.96f, 1.0f);
+    style.Colors[ImGuiCol_TextDisabled] = ImVec4(0.38f, 0.38f, 0.38f, 1.0f);
+  } else {
+    style.Colors[ImGuiCol_WindowBg] = ImVec4(0.10f, 0.11f, 0.13f, 1.0f);
+    style.Colors[ImGuiCol_TextDisabled] = ImVec4(0.62f, 0.62f, 0.62f, 1.0f);
+  }
   style.ScaleAllSizes(scale);
   ImGui::GetStyle() = style;
 }
@@ -232,6 +242,7 @@ void store_settings(Settings& s, const AppState& state, const Frame& frame, GLFW
   s.set("window.width", std::to_string(w));
   s.set("window.height", std::to_string(h));
   s.set("ui_scale", std::to_string(frame.ui_scale));
+  s.set("theme", frame.light_theme ? "light" : "dark");
   s.set("view", view_id_name(state.view));
   s.set("text", state.text());
   s.set("model", state.model_spec());
@@ -314,6 +325,7 @@ int run(int argc, char** argv) {
   int width = o.size_given || !o.use_settings ? o.width : std::clamp(settings.get_int("window.width", o.width), 320, 8192);
   int height = o.size_given || !o.use_settings ? o.height : std::clamp(settings.get_int("window.height", o.height), 240, 8192);
   float scale = o.ui_scale.value_or(o.use_settings ? std::clamp(settings.get_float("ui_scale", 1.0f), 0.5f, 4.0f) : 1.0f);
+  g_light = o.theme ? *o.theme == "light" : (o.use_settings && settings.get("theme").value_or("dark") == "light");
 
   // Model, text and scheme before any window: a bad command line fails fast and clearly.
   std::unique_ptr<AppState> state;
@@ -341,6 +353,7 @@ int run(int argc, char** argv) {
   try {
     frame = std::make_unique<Frame>(*state);
     frame->ui_scale = scale;
+    frame->light_theme = g_light;
     apply_start_options(*state, *frame, o, settings);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "embedscope: %s\n", e.what());
@@ -370,6 +383,7 @@ int run(int argc, char** argv) {
       if (note_extra_glyphs(all)) frame->ui_scale_changed = true;
     }
     if (frame->ui_scale_changed) {
+      g_light = frame->light_theme;
       set_ui_scale(frame->ui_scale, true);
       frame->ui_scale_changed = false;
     }
@@ -386,7 +400,8 @@ int run(int argc, char** argv) {
     int fb_w = 0, fb_h = 0;
     glfwGetFramebufferSize(window, &fb_w, &fb_h);
     glViewport(0, 0, fb_w, fb_h);
-    glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
+    if (g_light) glClearColor(0.96f, 0.96f, 0.96f, 1.0f);
+    else glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     ++frame_index;

@@ -32,6 +32,7 @@ Usage: embedscope [options]
                         a .safetensors file or model folder, or a Hugging Face cache name (gpt2)
   --scheme S            a position scheme (default: the model's own), one of:
 @SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab | train | lesson (keys 1-8)
+  --theme T             dark (default) or light (projectors; View menu; saved between runs)
   --presenter           start in presenter mode (F5 or P toggles it: only the figure, large type)
   --lesson STEP         open the lesson at STEP (1-14 or its id); --lesson list prints the steps
   --matrix-mode M       side (token | position | combined) | token | position | combined | normed
@@ -72,6 +73,10 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
     else if (a == "--view") o.view = value(i, a);
     else if (a == "--lesson") o.lesson = value(i, a);
     else if (a == "--presenter") o.presenter = true;
+    else if (a == "--theme") {
+      o.theme = value(i, a);
+      if (*o.theme != "dark" && *o.theme != "light") throw Error("--theme is dark or light (got '" + *o.theme + "')");
+    }
     else if (a == "--text") o.text = value(i, a);
     else if (a == "--model") o.model = value(i, a);
     else if (a == "--scheme") o.scheme = value(i, a);

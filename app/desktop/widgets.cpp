@@ -8,6 +8,22 @@
 
 namespace es::ui {
 
+ImU32 kAccent = IM_COL32(255, 200, 60, 255);
+ImU32 kWarn = IM_COL32(255, 120, 100, 255);
+ImU32 kMuted = IM_COL32(170, 170, 170, 255);
+ImU32 kText = IM_COL32(235, 235, 235, 255);
+ImU32 kOk = IM_COL32(200, 230, 200, 255);
+
+void set_theme_colours(bool light) {
+  // Contrast on the light background (0.96 grey): 5.0 (accent), 6.3 (warn), 5.7 (muted) : 1.
+  kAccent = light ? IM_COL32(166, 84, 0, 255) : IM_COL32(255, 200, 60, 255);
+  kWarn = light ? IM_COL32(178, 34, 34, 255) : IM_COL32(255, 120, 100, 255);
+  kMuted = light ? IM_COL32(96, 96, 96, 255) : IM_COL32(170, 170, 170, 255);
+  kText = light ? IM_COL32(20, 20, 20, 255) : IM_COL32(235, 235, 235, 255);
+  kOk = light ? IM_COL32(20, 110, 40, 255) : IM_COL32(200, 230, 200, 255);
+}
+
+
 Fonts& fonts() {
   static Fonts f;
   return f;
@@ -123,7 +139,7 @@ ImVec2 token_chip(AppState& state, int position, bool large) {
   float border = state.selected_position == position ? 3.0f : 1.5f;
   dl->AddRect(p, ImVec2(p.x + w, p.y + h), state.selected_position == position ? kSelectColour : col, 6.0f, 0, border);
   dl->AddText(ImVec2(p.x + 8, p.y + 4), kMuted, t.top.c_str());
-  dl->AddText(f, f->FontSize, ImVec2(p.x + 8, p.y + 6 + line), IM_COL32_WHITE, t.text.c_str());
+  dl->AddText(f, f->FontSize, ImVec2(p.x + 8, p.y + 6 + line), kText, t.text.c_str());
   int group = state.repeat_group_of(position);
   if (group >= 0) {
     // A repeated token: a badge in its colour at the top-right corner.

@@ -45,8 +45,13 @@ std::string hex_bytes(const std::string& bytes);
 // 38597376 -> "38,597,376".
 std::string thousands(long long v);
 
-constexpr ImU32 kAccent = IM_COL32(255, 200, 60, 255);
-constexpr ImU32 kWarn = IM_COL32(255, 120, 100, 255);
-constexpr ImU32 kMuted = IM_COL32(170, 170, 170, 255);
+// Text colours of the current theme (set_theme): each at least 4.5:1 against the window
+// background of its theme.
+extern ImU32 kAccent;  // dark theme: amber; light: dark orange
+extern ImU32 kWarn;    // dark: salmon; light: dark red
+extern ImU32 kMuted;   // captions
+extern ImU32 kText;    // ordinary text drawn by hand (ImGuiCol_Text's colour)
+extern ImU32 kOk;      // the status line's good news
+void set_theme_colours(bool light);
 
 }  // namespace es::ui

@@ -392,7 +392,7 @@ class LessonPanel final : public Panel {
         ImGui::TableNextColumn();
         ImGui::TextColored(ImColor(col), "%s", grouped_number(v).c_str());
       };
-      const ImU32 txt = IM_COL32(235, 235, 235, 255);
+      const ImU32 txt = kText;
       const std::string V = grouped_number(m.vocab_size()), d = grouped_number(m.dim());
       if (!tying) {
         row("token table  V x d = " + V + " x " + d, w.token_table, txt);

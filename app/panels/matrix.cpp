@@ -175,7 +175,7 @@ class MatrixPanel final : public Panel {
         ImGui::PushFont(fonts().large);
         ImVec2 ts = ImGui::CalcTextSize(sign);
         ImGui::GetWindowDrawList()->AddText(ImVec2(x + w + (sign_w - ts.x) / 2, origin.y + area.y / 2 - ts.y / 2),
-                                            IM_COL32_WHITE, sign);
+                                            kText, sign);
         ImGui::PopFont();
       }
     }

@@ -175,7 +175,7 @@ class ModelPanel final : public Panel {
         if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
         ImGui::TextColored(ImColor(col), "%s", s.c_str());
       };
-      ImU32 text = IM_COL32(235, 235, 235, 255);
+      ImU32 text = kText;
       row("token table", V + " x " + d, w.token_table, text);
       row("position table", w.position_table ? thousands(lmax) + " x " + d : "formula: none", w.position_table, text);
       if (w.scheme_bias) row("T5 bucket biases", std::to_string(sp.buckets) + " x " + std::to_string(sp.heads), w.scheme_bias, text);

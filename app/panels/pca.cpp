@@ -453,7 +453,7 @@ class PcaPanel final : public Panel {
           const std::string t = rows_ == 1 ? "pos " + p.positions
                                            : p.positions + " " + state.token_texts()[static_cast<size_t>(p.first)];
           const int g = rows_ == 1 ? -1 : state.repeat_group_of(p.first);
-          const ImU32 col = g >= 0 ? token_colour(state, p.id) : IM_COL32(235, 235, 235, 255);
+          const ImU32 col = g >= 0 ? token_colour(state, p.id) : kText;
           dl->AddText(ImVec2(x, y), col, t.c_str());
           x += ImGui::CalcTextSize(t.c_str()).x + line * 0.6f;
         }
