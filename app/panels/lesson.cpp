@@ -215,10 +215,11 @@ class LessonPanel final : public Panel {
     if (f == "norm") {
       if (!e.normed) return;
       const float w = (area.x - em) / 2;
+      const ImVec2 origin = ImGui::GetCursorScreenPos();
       heatmap(maps_[0], "comb", e.combined, "combined rows", ImVec2(w, area.y), state, range, true, 3);
-      ImGui::SameLine(0, em);
+      ImGui::SetCursorScreenPos(ImVec2(origin.x + w + em, origin.y));  // the widget ends on a new line
       const float r2 = max_abs(e.normed->data(), e.normed->size());
-      heatmap(maps_[1], "normed", *e.normed, "after " + state.layer_norm_label().substr(0, 40), ImVec2(w, area.y), state,
+      heatmap(maps_[1], "normed", *e.normed, "after the norm", ImVec2(w, area.y), state,
               std::max(r2, 1e-6f), false, 4);
       return;
     }
