@@ -24,15 +24,7 @@ std::string human_bytes(uint64_t b) {
 }
 
 // 38597376 -> "38,597,376"
-std::string grouped(long long n) {
-  const std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string s = n < 0 ? "-" : "";
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) s.push_back(',');
-    s.push_back(digits[i]);
-  }
-  return s;
-}
+std::string grouped(long long n) { return grouped_number(n); }
 
 int cmd_info(Args& a) {
   const std::string spec = a.require("model");

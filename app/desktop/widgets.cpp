@@ -195,15 +195,6 @@ std::string hex_bytes(const std::string& bytes) {
   return out;
 }
 
-std::string thousands(long long v) {
-  std::string s = std::to_string(v < 0 ? -v : v), out;
-  int k = 0;
-  for (auto it = s.rbegin(); it != s.rend(); ++it) {
-    if (k && k % 3 == 0) out.insert(out.begin(), ',');
-    out.insert(out.begin(), *it);
-    ++k;
-  }
-  return v < 0 ? "-" + out : out;
-}
+std::string thousands(long long v) { return grouped_number(v); }
 
 }  // namespace es::ui

@@ -57,4 +57,13 @@ WeightCounts count_input_weights(long long vocab, long long max_len, long long d
   return c;
 }
 
+std::string grouped_number(long long v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (v < 0 ? "-" : "") + out;
+}
+
 }  // namespace es

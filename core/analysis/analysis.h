@@ -43,6 +43,9 @@ std::vector<Neighbour> nearest_neighbours(const TableMap& table, std::span<const
                                           int k, std::span<const int> exclude = {});
 
 // Trained weights of the input stage (FACTS.md section 1).
+// 38597376 -> "38,597,376" (thousands separated by commas), for counts on screen and in text.
+std::string grouped_number(long long v);
+
 struct WeightCounts {
   long long token_table = 0;      // V * d
   long long position_table = 0;   // L_max * d (learned); 0 for formulas

@@ -66,15 +66,6 @@ int find_lesson_step(std::string_view s) {
   return -1;
 }
 
-std::string grouped_number(long long v) {
-  std::string digits = std::to_string(v < 0 ? -v : v), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return (v < 0 ? "-" : "") + out;
-}
-
 std::map<std::string, std::string> lesson_values(const Analysis& a) {
   const ModelSource& m = *a.model();
   const PositionScheme& s = a.scheme();

@@ -36,7 +36,5 @@ std::string fill_placeholders(std::string_view text, const std::map<std::string,
 // "" when the step applies to the analysis' scheme, else what the lesson says instead (filled).
 std::string lesson_step_instead(const LessonStep& step, const Analysis& a,
                                 const std::map<std::string, std::string>& values);
-// 38597376 -> "38,597,376".
-std::string grouped_number(long long v);
 
 }  // namespace es

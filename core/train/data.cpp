@@ -187,11 +187,7 @@ void write_tokenizer_files(const Corpus& c, const fs::path& dir) {
     // Byte-level BPE without merges: every byte is its own token, and its id is its value.
     nlohmann::json vocab = nlohmann::json::object();
     for (int b = 0; b < 256; ++b) {
-      std::string key;
-      const char32_t u = bpe::byte_to_unicode(static_cast<unsigned char>(b));
-      if (u < 0x80) key += char(u);
-      else if (u < 0x800) key += char(0xC0 | (u >> 6)), key += char(0x80 | (u & 0x3F));
-      else key += char(0xE0 | (u >> 12)), key += char(0x80 | ((u >> 6) & 0x3F)), key += char(0x80 | (u & 0x3F));
+      const std::string key = bpe::bytes_to_token_string(std::string(1, static_cast<char>(b)));
       vocab[key] = b;
     }
     write("vocab.json", vocab.dump());
