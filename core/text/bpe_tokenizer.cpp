@@ -1,4 +1,5 @@
 #include "bpe_tokenizer.h"
+#include "hf_tokenizer.h"
 #include "file_text.h"
 #include "json_excerpt.h"
 #include "user_dirs.h"
@@ -96,6 +97,11 @@ class BpeTokenizer final : public Tokenizer {
   }
 
   std::string name() const override { return name_; }
+  bool is_special(int id) const override {
+    for (const auto& sp : specials_)
+      if (sp.second == id) return true;
+    return false;
+  }
   int vocab_size() const override { return static_cast<int>(tokens_.size()); }
 
   std::vector<int> encode(std::string_view text, bool allow_special) const override {
@@ -406,15 +412,15 @@ static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, c
   TokenizerJsonResult result;
   const nlohmann::json& model = root["model"];
   const std::string kind = model.contains("type") ? json_type_of(model) : "BPE";
-  if (kind != "BPE") {
-    result.unsupported = "tokenizer.json holds a " + kind + " tokenizer; EmbedScope reads byte-level BPE";
-    return result;
-  }
-  if (json_flag(model, "byte_fallback", false)) {
-    result.unsupported = "tokenizer.json is a SentencePiece-style BPE with byte fallback (the LLaMA 2 kind); "
-                         "EmbedScope reads byte-level BPE";
-    return result;
-  }
+  // Everything but byte-level BPE (WordPiece, Unigram, BPE with byte fallback or on
+  // characters) is the general pipeline of hf_tokenizer.cpp.
+  const auto general = [&] {
+    HfBuildResult h = build_hf_tokenizer(root, file);
+    result.tokenizer = std::move(h.tokenizer);
+    result.unsupported = std::move(h.unsupported);
+    return std::move(result);
+  };
+  if (kind != "BPE" || json_flag(model, "byte_fallback", false)) return general();
   if (!model.contains("vocab") || !model.contains("merges"))
     throw Error(file.string() + ": model has no vocab or no merges");
 
@@ -453,21 +459,23 @@ static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, c
     }
   }
   if (!byte_level) {
+    if (described.find("ByteLevel") == std::string::npos) return general();  // BPE on characters
     result.unsupported = "tokenizer.json's pre-tokenizer (" + described +
                          ") is not one EmbedScope implements (ByteLevel, or Split + ByteLevel)";
     return result;
   }
+  // A normaliser (Qwen2's NFC) runs on the text before the byte-level BPE.
   const nlohmann::json norm = root.value("normalizer", nlohmann::json());
   const std::string norm_type = json_type_of(norm);
-  if (norm_type == "NFC") {
-    settings.name += "; its NFC normalisation is not applied, which changes ids only for text not already in NFC";
-  } else if (norm_type != "none") {
-    result.unsupported = "tokenizer.json normalises text with " + norm_type + ", which EmbedScope does not implement";
-    return result;
+  TextNormalizer normalize;
+  if (norm_type != "none") {
+    normalize = build_text_normalizer(norm, result.unsupported);
+    if (!normalize) return result;
   }
   try {
     result.tokenizer = std::make_unique<BpeTokenizer>(file, model, root.value("added_tokens", nlohmann::json()),
                                                       std::move(settings));
+    if (normalize) result.tokenizer = with_normalizer(std::move(result.tokenizer), std::move(normalize), norm_type + " first");
   } catch (const Error& e) {
     // A split pattern PCRE2 cannot take is a limit of ours, not a broken file.
     const std::string what = e.what();

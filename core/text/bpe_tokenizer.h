@@ -17,9 +17,10 @@ std::unique_ptr<Tokenizer> load_bpe_tokenizer(const std::filesystem::path& vocab
                                               const std::filesystem::path& merges);
 // A Hugging Face tokenizer.json. Byte-level BPE ones load (GPT-2, Pythia / GPT-NeoX, Qwen2,
 // LLaMA 3, BLOOM): model.vocab and model.merges ("a b" strings or [a, b] pairs), added_tokens
-// (matched whole when encode's allow_special is set), and the split pattern of a Split
-// pre-tokenizer (else GPT-2's). Other kinds (WordPiece, Unigram, BPE with byte fallback,
-// normalisers other than NFC) come back as a null tokenizer with the reason in `unsupported`.
+// (matched whole when encode's allow_special is set), the split pattern of a Split
+// pre-tokenizer (else GPT-2's), and a normaliser run first (Qwen2's NFC). Every other kind
+// (WordPiece, Unigram, BPE with byte fallback or Metaspace) is read by hf_tokenizer.h; a
+// component neither implements comes back as a null tokenizer with the reason in `unsupported`.
 // A broken file (invalid JSON, bad vocab or merges) throws es::Error naming the file.
 struct TokenizerJsonResult {
   std::unique_ptr<Tokenizer> tokenizer;

@@ -1,7 +1,9 @@
 // Tokenizers: text -> ids, ids -> bytes.
 //
-// Two kinds: GPT-2's byte-level BPE (bpe_tokenizer.h) and a word-level tokenizer for small
-// classroom vocabularies (word_tokenizer.h). Both implement Tokenizer.
+// Kinds: byte-level BPE (bpe_tokenizer.h: GPT-2, and tokenizer.json files of that kind), every
+// other tokenizer.json kind and BERT's vocab.txt (hf_tokenizer.h: WordPiece, Unigram, BPE with
+// byte fallback), SentencePiece models (sentencepiece_tokenizer.h, through libsentencepiece), and
+// a word-level tokenizer for small classroom vocabularies (word_tokenizer.h).
 #pragma once
 
 #include <cstddef>
@@ -22,13 +24,18 @@ class Tokenizer {
   virtual std::string name() const = 0;  // "gpt2-bpe", "classroom-words"
   virtual int vocab_size() const = 0;
   // Text to ids. With allow_special, special tokens written in the text (GPT-2:
-  // "<|endoftext|>") become their single id; otherwise they are plain text.
+  // "<|endoftext|>", BERT: "[SEP]") become their single id, and the tokens the model adds around
+  // a text are added (BERT: [CLS] ... [SEP]; LLaMA: <s> ...; T5: ... </s>); otherwise the text
+  // is all plain text and nothing is added.
   virtual std::vector<int> encode(std::string_view text, bool allow_special = false) const = 0;
   // The exact bytes a token stands for (GPT-2: raw bytes, possibly a partial UTF-8 sequence).
   // Throws es::Error for an id outside [0, vocab_size).
   virtual std::string token_bytes(int id) const = 0;
   // The id of a token whose bytes are exactly `bytes`, if there is one.
   virtual std::optional<int> find_token(std::string_view bytes) const = 0;
+  // True for the model's special tokens (<|endoftext|>, [CLS], <s>, <unk>, ...): the ones a
+  // template adds or that stand for no text. Chips and the CLI mark them.
+  virtual bool is_special(int /*id*/) const { return false; }
 
   // The text of the ids. BPE: the concatenated bytes, so decode(encode(t)) == t for every
   // input. Word tokenizer: the words joined by single spaces.

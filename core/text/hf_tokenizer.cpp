@@ -1,0 +1,1165 @@
+#include "hf_tokenizer.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "bpe_merge.h"
+#include "bpe_pretokenizer.h"
+#include "file_text.h"
+#include "types.h"
+#include "unicode_text.h"
+
+namespace es {
+
+namespace {
+
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+// Thrown while building for a component we do not implement; becomes HfBuildResult::unsupported.
+struct NotImplemented {
+  std::string what;
+};
+
+constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // U+2581 LOWER ONE EIGHTH BLOCK
+// No tokenizer has more; a bigger claim is a broken or hostile file.
+constexpr std::size_t kMaxVocab = std::size_t{1} << 24;
+
+std::string type_of(const Json& j) {
+  if (j.is_object() && j.contains("type") && j["type"].is_string()) return j["type"].get<std::string>();
+  return j.is_null() ? "none" : "untyped";
+}
+
+bool flag(const Json& j, const char* key, bool fallback) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_boolean()) return fallback;
+  return j[key].get<bool>();
+}
+
+std::string text_of(const Json& j, const char* key, const std::string& fallback) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return fallback;
+  return j[key].get<std::string>();
+}
+
+// ---- patterns -------------------------------------------------------------------------------
+
+std::string pcre2_message(int code) {
+  PCRE2_UCHAR buf[256];
+  if (pcre2_get_error_message(code, buf, sizeof buf) < 0) return "PCRE2 error " + std::to_string(code);
+  return reinterpret_cast<const char*>(buf);
+}
+
+// A tokenizer.json pattern: {"String": s} (a literal) or {"Regex": r} (Oniguruma syntax, which
+// PCRE2 shares for the patterns tokenizers use; \s spelled out as Unicode White_Space).
+class Pattern {
+ public:
+  Pattern(const Json& j, const std::string& where) {
+    if (j.is_object() && j.contains("String") && j["String"].is_string()) {
+      literal_ = j["String"].get<std::string>();
+      return;
+    }
+    if (!j.is_object() || !j.contains("Regex") || !j["Regex"].is_string())
+      throw Error(where + ": a pattern must be {\"String\": ...} or {\"Regex\": ...}");
+    std::string re;
+    try {
+      re = bpe::spell_out_white_space(j["Regex"].get<std::string>());
+    } catch (const Error& e) {
+      throw NotImplemented{where + ": " + e.what()};
+    }
+    int err = 0;
+    PCRE2_SIZE at = 0;
+    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(re.data()), re.size(), PCRE2_UTF | PCRE2_UCP, &err,
+                                     &at, nullptr);
+    if (!code)
+      throw NotImplemented{where + ": PCRE2 cannot compile the pattern at offset " + std::to_string(at) + " (" +
+                           pcre2_message(err) + ")"};
+    regex_ = std::shared_ptr<pcre2_code>(code, pcre2_code_free);
+  }
+
+  // Non-overlapping matches [start, end) in order. An empty match is skipped (the search moves
+  // on by one character), as Hugging Face's find_matches does.
+  std::vector<std::pair<std::size_t, std::size_t>> find_all(std::string_view text) const {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    if (!regex_) {
+      if (literal_.empty()) return out;
+      for (std::size_t p = text.find(literal_); p != std::string_view::npos; p = text.find(literal_, p + literal_.size()))
+        out.emplace_back(p, p + literal_.size());
+      return out;
+    }
+    pcre2_match_data* md = pcre2_match_data_create_from_pattern(regex_.get(), nullptr);
+    if (!md) throw Error("out of memory for a regex match");
+    std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> hold(md, pcre2_match_data_free);
+    const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+      const int rc = pcre2_match(regex_.get(), subject, text.size(), pos, 0, md, nullptr);
+      if (rc == PCRE2_ERROR_NOMATCH) break;
+      if (rc < 0) throw Error("a tokenizer pattern failed to match: " + pcre2_message(rc));
+      const std::size_t s = ov[0], e = ov[1];
+      if (e > s) {
+        out.emplace_back(s, e);
+        pos = e;
+      } else {
+        if (s >= text.size()) break;
+        std::size_t i = s;
+        uni::next_code_point(text, i);
+        pos = i;
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::string literal_;
+  std::shared_ptr<pcre2_code> regex_;
+};
+
+// ---- normalizers ----------------------------------------------------------------------------
+
+std::string replace_all(std::string_view text, const Pattern& p, const std::string& content) {
+  std::string out;
+  std::size_t last = 0;
+  for (const auto& [s, e] : p.find_all(text)) {
+    out.append(text.substr(last, s - last));
+    out += content;
+    last = e;
+  }
+  out.append(text.substr(last));
+  return out;
+}
+
+std::string bert_normalize(std::string_view text, bool clean, bool chinese, bool strip, bool lower) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t start = i;
+    const char32_t c = uni::next_code_point(text, i);
+    if (clean) {
+      if (c == 0 || c == 0xFFFD) continue;
+      const bool ws = c == '\t' || c == '\n' || c == '\r' || c == ' ' || uni::is_white_space(c);
+      if (!ws && uni::is_other(c)) continue;
+      if (ws) {
+        out += ' ';
+        continue;
+      }
+    }
+    if (chinese && uni::is_cjk_ideograph(c)) {
+      out += ' ';
+      out.append(text.substr(start, i - start));
+      out += ' ';
+      continue;
+    }
+    out.append(text.substr(start, i - start));
+  }
+  if (strip) out = uni::strip_accents(out, true);
+  if (lower) out = uni::lowercase(out);
+  return out;
+}
+
+// SentencePiece's nmt rules (Hugging Face's Nmt normalizer): some controls removed, some
+// spaces and joiners mapped to ' '.
+std::string nmt_normalize(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t start = i;
+    const char32_t c = uni::next_code_point(text, i);
+    if ((c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F || c == 0x8F || c == 0x9F)
+      continue;
+    if (c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0x1680 || (c >= 0x200B && c <= 0x200F) ||
+        c == 0x2028 || c == 0x2029 || c == 0x2581 || c == 0xFEFF || c == 0xFFFD) {
+      out += ' ';
+      continue;
+    }
+    out.append(text.substr(start, i - start));
+  }
+  return out;
+}
+
+std::string strip_white(std::string_view text, bool left, bool right) {
+  std::size_t b = 0, e = text.size();
+  if (left) {
+    while (b < e) {
+      std::size_t i = b;
+      if (!uni::is_white_space(uni::next_code_point(text, i))) break;
+      b = i;
+    }
+  }
+  if (right) {
+    while (e > b) {
+      std::size_t s = e - 1;
+      while (s > b && (static_cast<unsigned char>(text[s]) & 0xC0) == 0x80) --s;
+      std::size_t i = s;
+      if (!uni::is_white_space(uni::next_code_point(text, i))) break;
+      e = s;
+    }
+  }
+  return std::string(text.substr(b, e - b));
+}
+
+TextNormalizer make_normalizer(const Json& j) {
+  const std::string t = type_of(j);
+  if (t == "none") return nullptr;
+  if (t == "Sequence") {
+    if (!j.contains("normalizers") || !j["normalizers"].is_array()) throw Error("a Sequence normalizer has no list");
+    std::vector<TextNormalizer> steps;
+    for (const Json& s : j["normalizers"])
+      if (TextNormalizer f = make_normalizer(s)) steps.push_back(std::move(f));
+    return [steps](std::string_view text) {
+      std::string s(text);
+      for (const TextNormalizer& f : steps) s = f(s);
+      return s;
+    };
+  }
+  if (t == "NFC") return [](std::string_view s) { return uni::normalize(s, uni::Form::NFC); };
+  if (t == "NFD") return [](std::string_view s) { return uni::normalize(s, uni::Form::NFD); };
+  if (t == "NFKC") return [](std::string_view s) { return uni::normalize(s, uni::Form::NFKC); };
+  if (t == "NFKD") return [](std::string_view s) { return uni::normalize(s, uni::Form::NFKD); };
+  if (t == "Lowercase") return [](std::string_view s) { return uni::lowercase(s); };
+  if (t == "StripAccents") return [](std::string_view s) { return uni::strip_accents(s, false); };
+  if (t == "Nmt") return [](std::string_view s) { return nmt_normalize(s); };
+  if (t == "Strip") {
+    const bool l = flag(j, "strip_left", true), r = flag(j, "strip_right", true);
+    return [l, r](std::string_view s) { return strip_white(s, l, r); };
+  }
+  if (t == "Prepend") {
+    const std::string p = text_of(j, "prepend", "");
+    return [p](std::string_view s) { return s.empty() ? std::string() : p + std::string(s); };
+  }
+  if (t == "Replace") {
+    if (!j.contains("pattern")) throw Error("a Replace normalizer has no pattern");
+    auto p = std::make_shared<Pattern>(j["pattern"], "Replace normalizer");
+    const std::string content = text_of(j, "content", "");
+    return [p, content](std::string_view s) { return replace_all(s, *p, content); };
+  }
+  if (t == "BertNormalizer") {
+    const bool clean = flag(j, "clean_text", true), chinese = flag(j, "handle_chinese_chars", true);
+    const bool lower = flag(j, "lowercase", true);
+    const bool strip = flag(j, "strip_accents", lower);  // null: follows lowercase
+    return [=](std::string_view s) { return bert_normalize(s, clean, chinese, strip, lower); };
+  }
+  if (t == "Precompiled")
+    throw NotImplemented{"tokenizer.json normalises with a Precompiled SentencePiece character map, which "
+                         "EmbedScope does not read (it uses the SentencePiece model beside it when there is one)"};
+  throw NotImplemented{"tokenizer.json uses a " + t + " normalizer, which EmbedScope does not implement"};
+}
+
+// ---- pre-tokenizers -------------------------------------------------------------------------
+
+struct Piece {
+  std::string text;
+  std::size_t offset;  // where it starts in the text it came from (0: the very start)
+};
+
+enum class Behaviour { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
+
+Behaviour behaviour_of(const Json& j, Behaviour fallback) {
+  const std::string b = text_of(j, "behavior", "");
+  if (b.empty()) return fallback;
+  if (b == "Removed") return Behaviour::Removed;
+  if (b == "Isolated") return Behaviour::Isolated;
+  if (b == "MergedWithPrevious") return Behaviour::MergedWithPrevious;
+  if (b == "MergedWithNext") return Behaviour::MergedWithNext;
+  if (b == "Contiguous") return Behaviour::Contiguous;
+  throw Error("unknown split behavior \"" + b + "\"");
+}
+
+// Hugging Face's NormalizedString::split: the text as alternating (range, is_match) parts,
+// combined as the behaviour says; empty parts dropped.
+void split_piece(const Piece& p, const std::vector<std::pair<std::size_t, std::size_t>>& matches, Behaviour how,
+                 bool invert, std::vector<Piece>& out) {
+  struct Part {
+    std::size_t s, e;
+    bool match;
+  };
+  std::vector<Part> parts;
+  std::size_t last = 0;
+  for (const auto& [s, e] : matches) {
+    if (s > last) parts.push_back({last, s, false});
+    parts.push_back({s, e, true});
+    last = e;
+  }
+  if (last < p.text.size()) parts.push_back({last, p.text.size(), false});
+  if (invert)
+    for (Part& q : parts) q.match = !q.match;
+  std::vector<std::pair<std::size_t, std::size_t>> keep;
+  switch (how) {
+    case Behaviour::Removed:
+      for (const Part& q : parts)
+        if (!q.match) keep.emplace_back(q.s, q.e);
+      break;
+    case Behaviour::Isolated:
+      for (const Part& q : parts) keep.emplace_back(q.s, q.e);
+      break;
+    case Behaviour::Contiguous: {
+      bool prev = false;
+      for (const Part& q : parts) {
+        if (q.match && prev && !keep.empty())
+          keep.back().second = q.e;
+        else
+          keep.emplace_back(q.s, q.e);
+        prev = q.match;
+      }
+      break;
+    }
+    case Behaviour::MergedWithPrevious: {
+      bool prev = false;
+      for (const Part& q : parts) {
+        if (q.match && !prev && !keep.empty())
+          keep.back().second = q.e;
+        else
+          keep.emplace_back(q.s, q.e);
+        prev = q.match;
+      }
+      break;
+    }
+    case Behaviour::MergedWithNext: {
+      bool prev = false;  // walking backwards: "the part after was a match"
+      std::vector<std::pair<std::size_t, std::size_t>> rev;
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+        if (it->match && !prev && !rev.empty())
+          rev.back().first = it->s;
+        else
+          rev.emplace_back(it->s, it->e);
+        prev = it->match;
+      }
+      keep.assign(rev.rbegin(), rev.rend());
+      break;
+    }
+  }
+  for (const auto& [s, e] : keep)
+    if (e > s) out.push_back({p.text.substr(s, e - s), p.offset + s});
+}
+
+// Matches of every character for which `pred` holds, one character each.
+template <class Pred>
+std::vector<std::pair<std::size_t, std::size_t>> char_matches(std::string_view text, Pred pred) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t s = i;
+    if (pred(uni::next_code_point(text, i))) out.emplace_back(s, i);
+  }
+  return out;
+}
+
+using PreTokenizer = std::function<void(std::vector<Piece>&)>;
+
+template <class Fn>
+PreTokenizer each_piece(Fn split_one) {
+  return [split_one](std::vector<Piece>& pieces) {
+    std::vector<Piece> out;
+    out.reserve(pieces.size() * 2);
+    for (const Piece& p : pieces) split_one(p, out);
+    pieces.swap(out);
+  };
+}
+
+struct MetaspaceSettings {
+  std::string replacement{kMetaspace};
+  enum { Always, First, Never } prepend = Always;
+  bool split = true;
+};
+
+MetaspaceSettings metaspace_settings(const Json& j) {
+  MetaspaceSettings m;
+  if (j.contains("replacement") && j["replacement"].is_string()) m.replacement = j["replacement"].get<std::string>();
+  if (m.replacement.empty()) throw Error("a Metaspace step has an empty replacement");
+  const std::string scheme = text_of(j, "prepend_scheme", "");
+  if (scheme == "first")
+    m.prepend = MetaspaceSettings::First;
+  else if (scheme == "never")
+    m.prepend = MetaspaceSettings::Never;
+  else if (scheme.empty() && !flag(j, "add_prefix_space", true))
+    m.prepend = MetaspaceSettings::Never;
+  m.split = flag(j, "split", true);
+  return m;
+}
+
+PreTokenizer make_pre_tokenizer(const Json& j, std::string& meta_out) {
+  const std::string t = type_of(j);
+  if (t == "none") return nullptr;
+  if (t == "Sequence") {
+    if (!j.contains("pretokenizers") || !j["pretokenizers"].is_array()) throw Error("a Sequence pre-tokenizer has no list");
+    std::vector<PreTokenizer> steps;
+    for (const Json& s : j["pretokenizers"])
+      if (PreTokenizer f = make_pre_tokenizer(s, meta_out)) steps.push_back(std::move(f));
+    return [steps](std::vector<Piece>& pieces) {
+      for (const PreTokenizer& f : steps) f(pieces);
+    };
+  }
+  if (t == "WhitespaceSplit") {
+    return each_piece([](const Piece& p, std::vector<Piece>& out) {
+      split_piece(p, char_matches(p.text, uni::is_white_space), Behaviour::Removed, false, out);
+    });
+  }
+  if (t == "Whitespace") {  // \w+|[^\w\s]+
+    return each_piece([](const Piece& p, std::vector<Piece>& out) {
+      const std::string& s = p.text;
+      std::size_t i = 0;
+      while (i < s.size()) {
+        std::size_t next = i;
+        const char32_t c = uni::next_code_point(s, next);
+        if (uni::is_white_space(c)) {
+          i = next;
+          continue;
+        }
+        const bool word = uni::is_word_char(c);
+        std::size_t end = next;
+        while (end < s.size()) {
+          std::size_t k = end;
+          const char32_t d = uni::next_code_point(s, k);
+          if (uni::is_white_space(d) || uni::is_word_char(d) != word) break;
+          end = k;
+        }
+        out.push_back({s.substr(i, end - i), p.offset + i});
+        i = end;
+      }
+    });
+  }
+  if (t == "BertPreTokenizer") {
+    return each_piece([](const Piece& p, std::vector<Piece>& out) {
+      std::vector<Piece> words;
+      split_piece(p, char_matches(p.text, uni::is_white_space), Behaviour::Removed, false, words);
+      for (const Piece& w : words) split_piece(w, char_matches(w.text, uni::is_punctuation), Behaviour::Isolated, false, out);
+    });
+  }
+  if (t == "Punctuation") {
+    const Behaviour how = behaviour_of(j, Behaviour::Isolated);
+    return each_piece([how](const Piece& p, std::vector<Piece>& out) {
+      split_piece(p, char_matches(p.text, uni::is_punctuation), how, false, out);
+    });
+  }
+  if (t == "Digits") {
+    const Behaviour how = flag(j, "individual_digits", false) ? Behaviour::Isolated : Behaviour::Contiguous;
+    return each_piece([how](const Piece& p, std::vector<Piece>& out) {
+      split_piece(p, char_matches(p.text, uni::is_numeric), how, false, out);
+    });
+  }
+  if (t == "CharDelimiterSplit") {
+    const std::string d = text_of(j, "delimiter", "");
+    if (d.empty()) throw Error("a CharDelimiterSplit has no delimiter");
+    std::size_t k = 0;
+    const char32_t dc = uni::next_code_point(d, k);
+    return each_piece([dc](const Piece& p, std::vector<Piece>& out) {
+      split_piece(p, char_matches(p.text, [dc](char32_t c) { return c == dc; }), Behaviour::Removed, false, out);
+    });
+  }
+  if (t == "Split") {
+    if (!j.contains("pattern")) throw Error("a Split pre-tokenizer has no pattern");
+    auto pat = std::make_shared<Pattern>(j["pattern"], "Split pre-tokenizer");
+    const Behaviour how = behaviour_of(j, Behaviour::Isolated);
+    const bool invert = flag(j, "invert", false);
+    return each_piece([pat, how, invert](const Piece& p, std::vector<Piece>& out) {
+      split_piece(p, pat->find_all(p.text), how, invert, out);
+    });
+  }
+  if (t == "Metaspace") {
+    const MetaspaceSettings m = metaspace_settings(j);
+    meta_out = m.replacement;
+    return each_piece([m](const Piece& p, std::vector<Piece>& out) {
+      Piece q{std::string(), p.offset};
+      for (char c : p.text) {
+        if (c == ' ')
+          q.text += m.replacement;
+        else
+          q.text += c;
+      }
+      const bool starts = q.text.compare(0, m.replacement.size(), m.replacement) == 0;
+      if (!starts && (m.prepend == MetaspaceSettings::Always || (m.prepend == MetaspaceSettings::First && p.offset == 0)))
+        q.text = m.replacement + q.text;
+      if (!m.split) {
+        if (!q.text.empty()) out.push_back(std::move(q));
+        return;
+      }
+      std::vector<std::pair<std::size_t, std::size_t>> hits;
+      for (std::size_t s = q.text.find(m.replacement); s != std::string::npos;
+           s = q.text.find(m.replacement, s + m.replacement.size()))
+        hits.emplace_back(s, s + m.replacement.size());
+      split_piece(q, hits, Behaviour::MergedWithNext, false, out);
+    });
+  }
+  if (t == "ByteLevel")
+    throw NotImplemented{"tokenizer.json has a ByteLevel pre-tokenizer with a model other than byte-level BPE, "
+                         "which EmbedScope does not implement"};
+  throw NotImplemented{"tokenizer.json uses a " + t + " pre-tokenizer, which EmbedScope does not implement"};
+}
+
+// ---- models ---------------------------------------------------------------------------------
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+};
+using Vocab = std::unordered_map<std::string, int, StringHash, std::equal_to<>>;
+
+int lookup(const Vocab& v, std::string_view s) {
+  const auto it = v.find(s);
+  return it == v.end() ? -1 : it->second;
+}
+
+std::string byte_piece(unsigned char b) {
+  static const char* digits = "0123456789ABCDEF";
+  return std::string("<0x") + digits[b >> 4] + digits[b & 15] + ">";
+}
+
+// "<0xNN>" -> NN, else -1.
+int byte_of_piece(std::string_view p) {
+  if (p.size() != 6 || p.substr(0, 3) != "<0x" || p[5] != '>') return -1;
+  int v = 0;
+  for (int k = 3; k < 5; ++k) {
+    const char c = p[k];
+    v = v * 16 + (c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -100);
+  }
+  return v < 0 ? -1 : v;
+}
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual void encode(std::string_view piece, std::vector<int>& out) const = 0;
+  Vocab vocab;
+  std::vector<std::string> pieces;  // id -> piece ("" for a gap in the ids)
+  bool byte_fallback = false;
+  std::string kind;
+
+  void add_piece(const std::string& p, long long id, const std::string& where) {
+    if (id < 0 || static_cast<std::size_t>(id) >= kMaxVocab)
+      throw Error(where + ": token id " + std::to_string(id) + " is outside 0.." + std::to_string(kMaxVocab - 1));
+    if (pieces.size() <= static_cast<std::size_t>(id)) pieces.resize(static_cast<std::size_t>(id) + 1);
+    pieces[static_cast<std::size_t>(id)] = p;
+    vocab.emplace(p, static_cast<int>(id));
+  }
+  void read_vocab_object(const Json& v, const std::string& where) {
+    if (!v.is_object()) throw Error(where + ": model.vocab must be an object token -> id");
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!it.value().is_number_integer()) throw Error(where + ": the id of \"" + it.key() + "\" is not an integer");
+      add_piece(it.key(), it.value().get<long long>(), where);
+    }
+  }
+};
+
+class WordPieceModel final : public Model {
+ public:
+  WordPieceModel(const Json& m, const std::string& where) {
+    kind = "WordPiece";
+    read_vocab_object(m.value("vocab", Json()), where);
+    prefix_ = text_of(m, "continuing_subword_prefix", "##");
+    const std::string unk = text_of(m, "unk_token", "[UNK]");
+    unk_ = lookup(vocab, unk);
+    if (unk_ < 0) throw Error(where + ": the unknown token \"" + unk + "\" is not in the vocabulary");
+    if (m.contains("max_input_chars_per_word") && m["max_input_chars_per_word"].is_number_unsigned())
+      max_chars_ = m["max_input_chars_per_word"].get<std::size_t>();
+  }
+  void encode(std::string_view w, std::vector<int>& out) const override {
+    std::size_t chars = 0;
+    for (unsigned char c : w) chars += (c & 0xC0) != 0x80;
+    if (chars > max_chars_) {
+      out.push_back(unk_);
+      return;
+    }
+    const std::size_t mark = out.size();
+    std::string buf;
+    for (std::size_t start = 0; start < w.size();) {
+      std::size_t end = w.size();
+      int found = -1;
+      while (start < end) {
+        buf.clear();
+        if (start > 0) buf = prefix_;
+        buf.append(w.substr(start, end - start));
+        found = lookup(vocab, buf);
+        if (found >= 0) break;
+        do --end;  // back one character
+        while (end > start && (static_cast<unsigned char>(w[end]) & 0xC0) == 0x80);
+      }
+      if (found < 0) {
+        out.resize(mark);
+        out.push_back(unk_);
+        return;
+      }
+      out.push_back(found);
+      start = end;
+    }
+  }
+  std::string prefix_;
+
+ private:
+  int unk_ = 0;
+  std::size_t max_chars_ = 100;
+};
+
+class BpeModel final : public Model {
+ public:
+  BpeModel(const Json& m, const std::string& where) {
+    kind = "BPE";
+    read_vocab_object(m.value("vocab", Json()), where);
+    byte_fallback = flag(m, "byte_fallback", false);
+    fuse_unk_ = flag(m, "fuse_unk", false);
+    ignore_merges_ = flag(m, "ignore_merges", false);
+    prefix_ = text_of(m, "continuing_subword_prefix", "");
+    suffix_ = text_of(m, "end_of_word_suffix", "");
+    const std::string unk = text_of(m, "unk_token", "");
+    if (!unk.empty()) {
+      unk_ = lookup(vocab, unk);
+      if (unk_ < 0) throw Error(where + ": the unknown token \"" + unk + "\" is not in the vocabulary");
+    }
+    if (byte_fallback)
+      for (int b = 0; b < 256; ++b) byte_ids_[b] = lookup(vocab, byte_piece(static_cast<unsigned char>(b)));
+    if (!m.contains("merges") || !m["merges"].is_array()) throw Error(where + ": model.merges must be a list");
+    const Json& merges = m["merges"];
+    ranks_.reserve(merges.size());
+    std::uint32_t rank = 0;
+    for (const Json& x : merges) {
+      std::string a, b;
+      if (x.is_string()) {
+        const std::string s = x.get<std::string>();
+        const std::size_t sp = s.find(' ');
+        if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
+          throw Error(where + ": the merge \"" + s + "\" is not two tokens separated by one space");
+        a = s.substr(0, sp);
+        b = s.substr(sp + 1);
+      } else if (x.is_array() && x.size() == 2 && x[0].is_string() && x[1].is_string()) {
+        a = x[0].get<std::string>();
+        b = x[1].get<std::string>();
+      } else {
+        throw Error(where + ": a merge must be \"a b\" or [\"a\", \"b\"]");
+      }
+      const std::string merged = a + (b.size() >= prefix_.size() ? b.substr(prefix_.size()) : std::string());
+      const int l = lookup(vocab, a), r = lookup(vocab, b), n = lookup(vocab, merged);
+      if (l < 0 || r < 0 || n < 0)
+        throw Error(where + ": the merge \"" + a + " " + b + "\" uses or makes a token that is not in the vocabulary");
+      ranks_.insert(l, r, rank++, n);
+    }
+  }
+  void encode(std::string_view w, std::vector<int>& out) const override {
+    if (w.empty()) return;
+    if (ignore_merges_) {
+      if (const int id = lookup(vocab, w); id >= 0) {
+        out.push_back(id);
+        return;
+      }
+    }
+    thread_local std::vector<int> ids;
+    ids.clear();
+    int unk_run = -1;  // a pending (fused) unknown
+    std::string s;
+    for (std::size_t i = 0; i < w.size();) {
+      const std::size_t start = i;
+      uni::next_code_point(w, i);
+      s.clear();
+      if (start > 0) s += prefix_;
+      s.append(w.substr(start, i - start));
+      if (i == w.size()) s += suffix_;
+      if (const int id = lookup(vocab, s); id >= 0) {
+        if (unk_run >= 0) ids.push_back(unk_run);
+        unk_run = -1;
+        ids.push_back(id);
+        continue;
+      }
+      if (byte_fallback) {
+        bool all = true;
+        for (unsigned char c : s) all = all && byte_ids_[c] >= 0;
+        if (all) {
+          // Hugging Face keeps a pending unknown waiting here; it is flushed by the next known
+          // character (or the end), so bytes come before it, as there.
+          for (unsigned char c : s) ids.push_back(byte_ids_[c]);
+          continue;
+        }
+      }
+      if (unk_ >= 0) {
+        if (unk_run >= 0 && !fuse_unk_) ids.push_back(unk_run);
+        unk_run = unk_;
+      }
+    }
+    if (unk_run >= 0) ids.push_back(unk_run);
+    bpe::merge_heap(ranks_, ids);
+    out.insert(out.end(), ids.begin(), ids.end());
+  }
+
+ private:
+  bpe::PairRanks ranks_;
+  bool fuse_unk_ = false, ignore_merges_ = false;
+  std::string prefix_, suffix_;
+  int unk_ = -1;
+  int byte_ids_[256];
+};
+
+class UnigramModel final : public Model {
+ public:
+  UnigramModel(const Json& m, const std::string& where) {
+    kind = "Unigram";
+    const Json& v = m.value("vocab", Json());
+    if (!v.is_array()) throw Error(where + ": a Unigram model.vocab must be a list of [piece, score]");
+    if (v.size() > kMaxVocab) throw Error(where + ": the vocabulary is larger than any real one");
+    scores_.reserve(v.size());
+    double min_score = std::numeric_limits<double>::infinity();
+    for (std::size_t id = 0; id < v.size(); ++id) {
+      const Json& e = v[id];
+      if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
+        throw Error(where + ": vocab entry " + std::to_string(id) + " is not [piece, score]");
+      const std::string p = e[0].get<std::string>();
+      const double score = e[1].get<double>();
+      if (!std::isfinite(score)) throw Error(where + ": the score of \"" + p + "\" is not a finite number");
+      add_piece(p, static_cast<long long>(id), where);
+      scores_.push_back(score);
+      min_score = std::min(min_score, score);
+      max_len_ = std::max(max_len_, p.size());
+    }
+    if (v.empty()) throw Error(where + ": the Unigram vocabulary is empty");
+    unk_score_ = min_score - 10.0;  // Hugging Face's K_UNK_PENALTY
+    if (m.contains("unk_id") && m["unk_id"].is_number_integer()) {
+      const long long u = m["unk_id"].get<long long>();
+      if (u < 0 || static_cast<std::size_t>(u) >= v.size()) throw Error(where + ": unk_id is not an id of the vocabulary");
+      unk_ = static_cast<int>(u);
+    }
+    byte_fallback = flag(m, "byte_fallback", false);
+    if (byte_fallback)
+      for (int b = 0; b < 256; ++b) byte_ids_[b] = lookup(vocab, byte_piece(static_cast<unsigned char>(b)));
+  }
+  void encode(std::string_view w, std::vector<int>& out) const override {
+    const std::size_t n = w.size();
+    if (n == 0) return;
+    struct Node {
+      double score = 0;
+      long long start = -1;  // -1: not reached
+      int id = 0;
+    };
+    std::vector<Node> best(n + 1);
+    for (std::size_t at = 0; at < n;) {
+      std::size_t k = at;
+      uni::next_code_point(w, k);
+      const std::size_t first = k - at;
+      const double base = best[at].score;
+      bool single = false;
+      for (std::size_t len = 1; len <= max_len_ && at + len <= n; ++len) {
+        const int id = lookup(vocab, w.substr(at, len));
+        if (id < 0) continue;
+        Node& t = best[at + len];
+        const double cand = base + scores_[static_cast<std::size_t>(id)];
+        if (t.start < 0 || cand > t.score) t = {cand, static_cast<long long>(at), id};
+        if (len == first) single = true;
+      }
+      if (!single) {
+        if (unk_ < 0) throw Error("a Unigram tokenizer without unk_id met a character it has no piece for");
+        Node& t = best[at + first];
+        const double cand = base + unk_score_;
+        if (t.start < 0 || cand > t.score) t = {cand, static_cast<long long>(at), unk_};
+      }
+      at += first;
+    }
+    // Back from the end: consecutive unknowns fuse into one.
+    std::vector<std::pair<std::size_t, std::size_t>> parts;  // [s, e) of each token
+    std::vector<bool> unknown;
+    for (std::size_t end = n; end > 0;) {
+      const Node& node = best[end];
+      const std::size_t s = static_cast<std::size_t>(node.start);
+      const bool is_unk = node.id == unk_;
+      if (is_unk && !unknown.empty() && unknown.back()) {
+        parts.back().first = s;
+      } else {
+        parts.emplace_back(s, end);
+        unknown.push_back(is_unk);
+      }
+      end = s;
+    }
+    for (std::size_t k = parts.size(); k-- > 0;) {
+      const std::string_view piece = w.substr(parts[k].first, parts[k].second - parts[k].first);
+      if (const int id = lookup(vocab, piece); id >= 0) {
+        out.push_back(id);
+        continue;
+      }
+      if (byte_fallback) {
+        bool all = true;
+        for (unsigned char c : piece) all = all && byte_ids_[c] >= 0;
+        if (all) {
+          for (unsigned char c : piece) out.push_back(byte_ids_[c]);
+          continue;
+        }
+      }
+      out.push_back(unk_);
+    }
+  }
+
+ private:
+  std::vector<double> scores_;
+  std::size_t max_len_ = 0;
+  double unk_score_ = 0;
+  int unk_ = -1;
+  int byte_ids_[256];
+};
+
+// ---- the tokenizer --------------------------------------------------------------------------
+
+struct AddedToken {
+  std::string content;
+  int id;
+  bool special, single_word, lstrip, rstrip;
+};
+
+class HfTokenizer final : public Tokenizer {
+ public:
+  std::string name_;
+  std::unique_ptr<Model> model_;
+  TextNormalizer normalizer_;
+  PreTokenizer pre_;
+  std::vector<AddedToken> added_;
+  std::vector<int> prefix_ids_, suffix_ids_;  // the post-processor's special tokens
+  std::string meta_;                           // the Metaspace character pieces use for ' '
+  bool strip_first_space_ = false;            // decode: drop the space the prepend added
+  bool wordpiece_decode_ = false;
+  std::string wordpiece_prefix_ = "##";
+  int vocab_size_ = 0;
+  Vocab by_bytes_;
+  std::vector<bool> special_;
+  std::unordered_map<int, std::string> added_by_id_;
+
+  void finish() {
+    vocab_size_ = static_cast<int>(model_->pieces.size());
+    for (const AddedToken& a : added_) vocab_size_ = std::max(vocab_size_, a.id + 1);
+    special_.assign(static_cast<std::size_t>(vocab_size_), false);
+    for (const AddedToken& a : added_) {
+      special_[static_cast<std::size_t>(a.id)] = special_[static_cast<std::size_t>(a.id)] || a.special;
+      added_by_id_.emplace(a.id, a.content);
+    }
+    std::sort(added_.begin(), added_.end(),
+              [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
+    for (int id = 0; id < vocab_size_; ++id) by_bytes_.emplace(token_bytes(id), id);
+  }
+
+  std::string name() const override { return name_; }
+  int vocab_size() const override { return vocab_size_; }
+  bool is_special(int id) const override {
+    return id >= 0 && id < vocab_size_ && special_[static_cast<std::size_t>(id)];
+  }
+
+  std::vector<int> encode(std::string_view raw, bool allow_special) const override {
+    const std::string text = uni::sanitize_utf8(raw);
+    std::vector<int> out;
+    if (allow_special) out = prefix_ids_;
+    std::size_t seg = 0, i = 0;
+    while (i < text.size()) {
+      const AddedToken* hit = nullptr;
+      for (const AddedToken& a : added_) {  // longest first
+        if ((!a.special || allow_special) && !a.content.empty() && text.compare(i, a.content.size(), a.content) == 0 &&
+            (!a.single_word || word_boundary(text, i, i + a.content.size()))) {
+          hit = &a;
+          break;
+        }
+      }
+      if (!hit) {
+        ++i;
+        continue;
+      }
+      std::size_t s = i, e = i + hit->content.size();
+      if (hit->lstrip)
+        while (s > seg && uni::is_white_space(static_cast<unsigned char>(text[s - 1]))) --s;
+      if (hit->rstrip)
+        while (e < text.size() && uni::is_white_space(static_cast<unsigned char>(text[e]))) ++e;
+      encode_segment(std::string_view(text).substr(seg, s - seg), seg, out);
+      out.push_back(hit->id);
+      seg = i = e;
+    }
+    encode_segment(std::string_view(text).substr(seg), seg, out);
+    if (allow_special) out.insert(out.end(), suffix_ids_.begin(), suffix_ids_.end());
+    return out;
+  }
+
+  std::string token_bytes(int id) const override {
+    if (id < 0 || id >= vocab_size_)
+      throw Error("token id " + std::to_string(id) + " is outside the vocabulary (0.." + std::to_string(vocab_size_ - 1) + ")");
+    if (const auto it = added_by_id_.find(id); it != added_by_id_.end()) return it->second;
+    if (static_cast<std::size_t>(id) >= model_->pieces.size()) return std::string();
+    const std::string& p = model_->pieces[static_cast<std::size_t>(id)];
+    if (model_->byte_fallback) {
+      const int b = byte_of_piece(p);
+      if (b >= 0) return std::string(1, static_cast<char>(b));
+    }
+    if (meta_.empty()) return p;
+    std::string out;
+    for (std::size_t k = 0; k < p.size();) {
+      if (p.compare(k, meta_.size(), meta_) == 0) {
+        out += ' ';
+        k += meta_.size();
+      } else {
+        out += p[k++];
+      }
+    }
+    return out;
+  }
+
+  std::optional<int> find_token(std::string_view bytes) const override {
+    const auto it = by_bytes_.find(bytes);
+    if (it == by_bytes_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::string decode(std::span<const int> ids) const override {
+    std::string out;
+    if (wordpiece_decode_) {
+      for (std::size_t k = 0; k < ids.size(); ++k) {
+        std::string t = token_bytes(ids[k]);
+        if (t.compare(0, wordpiece_prefix_.size(), wordpiece_prefix_) == 0 && !is_special(ids[k])) {
+          t.erase(0, wordpiece_prefix_.size());
+        } else if (k > 0) {
+          t = " " + t;
+        }
+        out += t;
+      }
+      // The WordPiece decoder's clean-up of spaces before punctuation and contractions.
+      static const std::pair<const char*, const char*> fixes[] = {
+          {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"},
+          {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+      for (const auto& [from, to] : fixes) {
+        const std::string f = from;
+        for (std::size_t p = out.find(f); p != std::string::npos; p = out.find(f, p + std::strlen(to)))
+          out.replace(p, f.size(), to);
+      }
+      return out;
+    }
+    for (int id : ids) out += token_bytes(id);
+    if (strip_first_space_ && !out.empty() && out[0] == ' ') out.erase(0, 1);
+    return out;
+  }
+
+ private:
+  static bool word_boundary(const std::string& text, std::size_t s, std::size_t e) {
+    auto word_at = [&](std::size_t pos) {
+      std::size_t k = pos;
+      return uni::is_word_char(uni::next_code_point(text, k));
+    };
+    if (s > 0) {
+      std::size_t b = s - 1;
+      while (b > 0 && (static_cast<unsigned char>(text[b]) & 0xC0) == 0x80) --b;
+      if (word_at(b)) return false;
+    }
+    return e >= text.size() || !word_at(e);
+  }
+
+  void encode_segment(std::string_view seg, std::size_t offset, std::vector<int>& out) const {
+    if (seg.empty()) return;
+    std::vector<Piece> pieces;
+    pieces.push_back({normalizer_ ? normalizer_(seg) : std::string(seg), offset});
+    if (pieces[0].text.empty()) return;
+    if (pre_) pre_(pieces);
+    for (const Piece& p : pieces) model_->encode(p.text, out);
+  }
+};
+
+std::vector<int> processor_ids(const Json& pp, bool prefix, const Vocab& vocab, const std::string& where) {
+  // The special tokens a post-processor puts before (prefix) or after the single sequence.
+  std::vector<int> ids;
+  const std::string t = type_of(pp);
+  if (t == "none" || t == "ByteLevel") return ids;
+  if (t == "Sequence") {
+    if (pp.contains("processors") && pp["processors"].is_array())
+      for (const Json& p : pp["processors"]) {
+        const std::vector<int> more = processor_ids(p, prefix, vocab, where);
+        ids.insert(ids.end(), more.begin(), more.end());
+      }
+    return ids;
+  }
+  if (t == "BertProcessing" || t == "RobertaProcessing") {
+    const Json& tok = pp.value(prefix ? "cls" : "sep", Json());
+    if (!tok.is_array() || tok.size() != 2 || !tok[1].is_number_integer())
+      throw Error(where + ": " + t + " needs cls and sep as [token, id]");
+    ids.push_back(tok[1].get<int>());
+    return ids;
+  }
+  if (t == "TemplateProcessing") {
+    const Json& single = pp.value("single", Json());
+    const Json& specials = pp.value("special_tokens", Json());
+    if (!single.is_array()) throw Error(where + ": TemplateProcessing has no single template");
+    bool before = true;
+    for (const Json& item : single) {
+      if (item.contains("Sequence")) {
+        before = false;
+        continue;
+      }
+      if (!item.contains("SpecialToken") || !item["SpecialToken"].contains("id")) continue;
+      if (before != prefix) continue;
+      const std::string name = item["SpecialToken"]["id"].get<std::string>();
+      if (specials.is_object() && specials.contains(name) && specials[name].contains("ids") &&
+          specials[name]["ids"].is_array()) {
+        for (const Json& x : specials[name]["ids"]) ids.push_back(x.get<int>());
+      } else if (const int id = lookup(vocab, name); id >= 0) {
+        ids.push_back(id);
+      } else {
+        throw Error(where + ": the template's special token \"" + name + "\" has no id");
+      }
+    }
+    return ids;
+  }
+  throw NotImplemented{"tokenizer.json uses a " + t + " post-processor, which EmbedScope does not implement"};
+}
+
+HfBuildResult build(const Json& root, const fs::path& file) {
+  const std::string where = file.string();
+  const Json& m = root["model"];
+  const std::string kind = m.contains("type") ? type_of(m) : "BPE";
+  auto t = std::make_unique<HfTokenizer>();
+  if (kind == "WordPiece") {
+    auto wp = std::make_unique<WordPieceModel>(m, where);
+    t->wordpiece_prefix_ = wp->prefix_;
+    t->model_ = std::move(wp);
+  } else if (kind == "BPE") {
+    t->model_ = std::make_unique<BpeModel>(m, where);
+  } else if (kind == "Unigram") {
+    t->model_ = std::make_unique<UnigramModel>(m, where);
+  } else {
+    throw NotImplemented{"tokenizer.json holds a " + kind + " model, which EmbedScope does not implement"};
+  }
+  t->normalizer_ = make_normalizer(root.value("normalizer", Json()));
+  t->pre_ = make_pre_tokenizer(root.value("pre_tokenizer", Json()), t->meta_);
+  // Pieces spell ' ' as the Metaspace character, or as whatever a Replace normaliser turns ' '
+  // into (LLaMA 2's files: Prepend "▁" + Replace " " -> "▁").
+  const std::function<void(const Json&)> scan_norm = [&](const Json& n) {
+    const std::string nt = type_of(n);
+    if (nt == "Sequence" && n.contains("normalizers") && n["normalizers"].is_array())
+      for (const Json& x : n["normalizers"]) scan_norm(x);
+    if (nt == "Replace" && n.contains("pattern") && n["pattern"].is_object() && n["pattern"].contains("String") &&
+        n["pattern"]["String"] == " " && n.contains("content") && n["content"].is_string() && t->meta_.empty())
+      t->meta_ = n["content"].get<std::string>();
+    if (nt == "Prepend") t->strip_first_space_ = true;
+  };
+  scan_norm(root.value("normalizer", Json()));
+  const std::function<void(const Json&)> scan_pre = [&](const Json& p) {
+    const std::string pt = type_of(p);
+    if (pt == "Sequence" && p.contains("pretokenizers") && p["pretokenizers"].is_array())
+      for (const Json& x : p["pretokenizers"]) scan_pre(x);
+    if (pt == "Metaspace" && metaspace_settings(p).prepend != MetaspaceSettings::Never) t->strip_first_space_ = true;
+  };
+  scan_pre(root.value("pre_tokenizer", Json()));
+  t->wordpiece_decode_ = kind == "WordPiece";
+
+  const Json& added = root.value("added_tokens", Json());
+  if (added.is_array()) {
+    for (const Json& a : added) {
+      if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer() || !a.contains("content") ||
+          !a["content"].is_string())
+        throw Error(where + ": an added token needs an integer id and a content string");
+      const long long id = a["id"].get<long long>();
+      if (id < 0 || static_cast<std::size_t>(id) >= kMaxVocab) throw Error(where + ": an added token has id " + std::to_string(id));
+      t->added_.push_back({a["content"].get<std::string>(), static_cast<int>(id), flag(a, "special", false),
+                           flag(a, "single_word", false), flag(a, "lstrip", false), flag(a, "rstrip", false)});
+    }
+  }
+  const Json& pp = root.value("post_processor", Json());
+  t->prefix_ids_ = processor_ids(pp, true, t->model_->vocab, where);
+  t->suffix_ids_ = processor_ids(pp, false, t->model_->vocab, where);
+  std::string desc = t->model_->kind;
+  if (t->model_->byte_fallback) desc += " with byte fallback";
+  t->name_ = desc + " (tokenizer.json)";
+  t->finish();
+  for (int id : t->prefix_ids_)
+    if (id < 0 || id >= t->vocab_size_) throw Error(where + ": the post-processor adds id " + std::to_string(id) + ", outside the vocabulary");
+  for (int id : t->suffix_ids_)
+    if (id < 0 || id >= t->vocab_size_) throw Error(where + ": the post-processor adds id " + std::to_string(id) + ", outside the vocabulary");
+  HfBuildResult r;
+  r.tokenizer = std::move(t);
+  return r;
+}
+
+class NormalizedTokenizer final : public Tokenizer {
+ public:
+  NormalizedTokenizer(std::unique_ptr<Tokenizer> inner, TextNormalizer f, const std::string& what)
+      : inner_(std::move(inner)), f_(std::move(f)), name_(inner_->name() + ", " + what) {}
+  std::string name() const override { return name_; }
+  int vocab_size() const override { return inner_->vocab_size(); }
+  std::vector<int> encode(std::string_view text, bool allow_special) const override {
+    return inner_->encode(f_(uni::sanitize_utf8(text)), allow_special);
+  }
+  std::string token_bytes(int id) const override { return inner_->token_bytes(id); }
+  std::optional<int> find_token(std::string_view bytes) const override { return inner_->find_token(bytes); }
+  std::string decode(std::span<const int> ids) const override { return inner_->decode(ids); }
+  bool is_special(int id) const override { return inner_->is_special(id); }
+
+ private:
+  std::unique_ptr<Tokenizer> inner_;
+  TextNormalizer f_;
+  std::string name_;
+};
+
+}  // namespace
+
+HfBuildResult build_hf_tokenizer(const nlohmann::json& root, const std::filesystem::path& file) {
+  try {
+    return build(root, file);
+  } catch (const NotImplemented& n) {
+    HfBuildResult r;
+    r.unsupported = n.what;
+    return r;
+  }
+}
+
+TextNormalizer build_text_normalizer(const nlohmann::json& normalizer, std::string& unsupported) {
+  try {
+    TextNormalizer f = make_normalizer(normalizer);
+    if (!f) return [](std::string_view s) { return std::string(s); };
+    return f;
+  } catch (const NotImplemented& n) {
+    unsupported = n.what;
+    return nullptr;
+  }
+}
+
+std::unique_ptr<Tokenizer> with_normalizer(std::unique_ptr<Tokenizer> inner, TextNormalizer normalizer,
+                                           const std::string& what) {
+  return std::make_unique<NormalizedTokenizer>(std::move(inner), std::move(normalizer), what);
+}
+
+std::unique_ptr<Tokenizer> load_wordpiece_vocab(const std::filesystem::path& vocab_txt) {
+  const std::string text = read_small_file(vocab_txt, "vocab.txt", std::uintmax_t{64} << 20);
+  Json vocab = Json::object();
+  std::size_t id = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    pos = end + 1;
+    if (line.empty() && pos >= text.size()) break;
+    if (!vocab.contains(line)) vocab[line] = id;  // BertTokenizer: a repeated line keeps its first id
+    if (++id > kMaxVocab) throw Error(vocab_txt.string() + ": more lines than any vocabulary has");
+  }
+  if (vocab.empty()) throw Error(vocab_txt.string() + ": the vocabulary is empty");
+  for (const char* needed : {"[UNK]"})
+    if (!vocab.contains(needed)) throw Error(vocab_txt.string() + ": no " + needed + " token (is this a BERT vocab.txt?)");
+  bool lower = true;
+  const fs::path config = vocab_txt.parent_path() / "tokenizer_config.json";
+  std::error_code ec;
+  if (fs::is_regular_file(config, ec)) {
+    try {
+      const Json c = Json::parse(read_small_file(config, "tokenizer_config.json", std::uintmax_t{16} << 20));
+      lower = flag(c, "do_lower_case", true);
+    } catch (const Json::exception& e) {
+      throw Error(config.string() + ": not valid JSON (" + std::string(e.what()) + ")");
+    }
+  }
+  Json root;
+  root["normalizer"] = {{"type", "BertNormalizer"}, {"clean_text", true}, {"handle_chinese_chars", true},
+                        {"strip_accents", nullptr}, {"lowercase", lower}};
+  root["pre_tokenizer"] = {{"type", "BertPreTokenizer"}};
+  root["model"] = {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"continuing_subword_prefix", "##"},
+                   {"max_input_chars_per_word", 100}, {"vocab", vocab}};
+  Json added = Json::array();
+  for (const char* s : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
+    if (vocab.contains(s)) added.push_back({{"id", vocab[s]}, {"content", s}, {"special", true}});
+  root["added_tokens"] = added;
+  if (vocab.contains("[CLS]") && vocab.contains("[SEP]"))
+    root["post_processor"] = {{"type", "BertProcessing"},
+                              {"cls", Json::array({"[CLS]", vocab["[CLS]"]})},
+                              {"sep", Json::array({"[SEP]", vocab["[SEP]"]})}};
+  HfBuildResult r = build_hf_tokenizer(root, vocab_txt);
+  if (!r.tokenizer) throw Error(vocab_txt.string() + ": " + r.unsupported);
+  auto* hf = static_cast<HfTokenizer*>(r.tokenizer.get());
+  hf->name_ = std::string("WordPiece (vocab.txt, ") + (lower ? "uncased" : "cased") + ")";
+  return std::move(r.tokenizer);
+}
+
+}  // namespace es
