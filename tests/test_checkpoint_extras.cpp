@@ -119,24 +119,28 @@ TEST_CASE("a model without a readable tokenizer says what lies beside its weight
     CHECK(m->tokenizer() == nullptr);
     CHECK(contains(m->tokenizer_note(), "no tokenizer files"));
   }
-  write_text(dir / "vocab.txt", "[PAD]\n[UNK]\nthe\n");
+  // BERT's vocab.txt alone is its tokenizer (uncased by default).
+  write_text(dir / "vocab.txt", "[PAD]\n[UNK]\nthe\n[CLS]\n[SEP]\n");
   {
     const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
-    CHECK(m->tokenizer() == nullptr);
-    CHECK(m->tokenizer_note() == "found a WordPiece vocab.txt; EmbedScope reads byte-level BPE "
-                                 "(vocab.json + merges.txt, or tokenizer.json)");
+    REQUIRE(m->tokenizer() != nullptr);
+    CHECK(m->tokenizer()->name() == "WordPiece (vocab.txt, uncased)");
+    CHECK(m->tokenizer()->encode("The cat", false) == std::vector<int>{2, 1});
+    CHECK(m->tokenizer()->encode("the", true) == std::vector<int>{3, 2, 4});
   }
-  // BERT's tokenizer.json is WordPiece: named, not used, and the model still opens.
-  write_text(dir / "tokenizer.json", R"({"model": {"type": "WordPiece", "vocab": {"[PAD]": 0, "the": 1}}})");
+  fs::remove(dir / "vocab.txt");
+  // A tokenizer.json of a kind EmbedScope does not implement: named, not used, and the model
+  // still opens.
+  write_text(dir / "tokenizer.json", R"({"model": {"type": "WordLevel", "vocab": {"[PAD]": 0, "the": 1}}})");
   {
     const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
     CHECK(m->tokenizer() == nullptr);
-    CHECK(m->tokenizer_note() == "tokenizer.json holds a WordPiece tokenizer; EmbedScope reads byte-level BPE");
+    CHECK(m->tokenizer_note() == "tokenizer.json holds a WordLevel model, which EmbedScope does not implement");
     // The CLI's info says so and points at --ids; embed works from typed ids.
     const std::string cli = "'" + (fs::path(ES_TEST_BINARY_DIR) / ".." / "app" / "embedscope-cli").string() + "'";
     const Run info = run(cli + " info " + dir.path.string());
     CHECK(info.status == 0);
-    CHECK(contains(info.output, "WordPiece tokenizer"));
+    CHECK(contains(info.output, "WordLevel model"));
     CHECK(contains(info.output, "--ids"));
     const Run no_ids = run(cli + " embed --model " + dir.path.string() + " --text 'the cat'");
     CHECK(no_ids.status != 0);

@@ -184,32 +184,37 @@ TEST_CASE("ByteLevel add_prefix_space puts a space before the text, as RoBERTa's
 }
 
 TEST_CASE("tokenizer.json kinds EmbedScope does not implement come back unsupported, with the reason") {
+  // (Every kind Hugging Face writes is read now: tests/test_tokenizer_kinds.cpp checks them
+  // against reference ids. What is left are components no model of the catalogue uses.)
   Folder f;
   json j = gpt2_tokenizer_json(byte_level(true), false);
-  json wordpiece = j;
-  wordpiece["model"] = json{{"type", "WordPiece"}, {"vocab", json{{"[PAD]", 0}}}};
-  CHECK(unsupported(f, wordpiece) == "tokenizer.json holds a WordPiece tokenizer; EmbedScope reads byte-level BPE");
-  json unigram = j;
-  unigram["model"] = json{{"type", "Unigram"}, {"vocab", json::array()}};
-  CHECK(unsupported(f, unigram).find("Unigram") != std::string::npos);
-  json fallback = j;
-  fallback["model"]["byte_fallback"] = true;
-  CHECK(unsupported(f, fallback).find("byte fallback") != std::string::npos);
-  json metaspace = j;
-  metaspace["pre_tokenizer"] = json{{"type", "Metaspace"}, {"replacement", "\xe2\x96\x81"}};
-  CHECK(unsupported(f, metaspace).find("(Metaspace)") != std::string::npos);
-  json none = j;
-  none["pre_tokenizer"] = nullptr;
-  CHECK(unsupported(f, none).find("(none)") != std::string::npos);
+  json wordlevel = j;
+  wordlevel["model"] = json{{"type", "WordLevel"}, {"vocab", json{{"[PAD]", 0}}}};
+  CHECK(unsupported(f, wordlevel) == "tokenizer.json holds a WordLevel model, which EmbedScope does not implement");
+  json scripts = j;
+  scripts["pre_tokenizer"] = json{{"type", "UnicodeScripts"}};
+  CHECK(unsupported(f, scripts).find("UnicodeScripts") != std::string::npos);
+  json precompiled = j;
+  precompiled["normalizer"] = json{{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}};
+  CHECK(unsupported(f, precompiled).find("Precompiled") != std::string::npos);
+  json mixed = j;
+  mixed["model"] = json{{"type", "WordPiece"}, {"vocab", json{{"[UNK]", 0}}}};
+  CHECK(unsupported(f, mixed).find("ByteLevel pre-tokenizer with a WordPiece model") != std::string::npos);
+  // Normalisers now run before the byte-level BPE: Lowercase, and Qwen2's NFC.
   json lower = j;
   lower["normalizer"] = json{{"type", "Lowercase"}};
-  CHECK(unsupported(f, lower).find("Lowercase") != std::string::npos);
+  const std::unique_ptr<Tokenizer> lt = load(f, lower);
+  CHECK(lt->encode("THE Cat") == gpt2()->encode("the cat"));
   json nfc = j;
   nfc["normalizer"] = json{{"type", "NFC"}};
-  write_text(f.path / "tokenizer.json", nfc.dump());
-  TokenizerJsonResult r = load_tokenizer_json(f.path / "tokenizer.json");
-  REQUIRE(r.tokenizer);
-  CHECK(r.tokenizer->name().find("NFC normalisation is not applied") != std::string::npos);
+  const std::unique_ptr<Tokenizer> nt = load(f, nfc);
+  CHECK(nt->name() == "byte-level BPE (tokenizer.json), NFC first");
+  CHECK(nt->encode("Cafe\xCC\x81") == gpt2()->encode("Caf\xC3\xA9"));
+  CHECK(gpt2()->encode("Cafe\xCC\x81") != gpt2()->encode("Caf\xC3\xA9"));
+  // BPE on characters behind Metaspace (a SentencePiece-style file) loads as that kind.
+  json metaspace = j;
+  metaspace["pre_tokenizer"] = json{{"type", "Metaspace"}, {"replacement", "\xe2\x96\x81"}};
+  CHECK(load(f, metaspace)->name() == "BPE (tokenizer.json)");
   // A nested negated class cannot be flattened for PCRE2: a limit of ours, not a broken file.
   CHECK(unsupported(f, gpt2_tokenizer_json(split_then_bytes("[^a[^b]]+"), false)).find("negated") !=
         std::string::npos);
@@ -312,7 +317,7 @@ TEST_CASE("a checkpoint folder with only tokenizer.json (Pythia, BLOOM) gets its
   CHECK(m->tokenizer()->name() == "byte-level BPE (tokenizer.json)");
   CHECK(m->tokenizer()->encode(" the") == std::vector<int>{262});
   // An unsupported tokenizer.json with vocab.json + merges.txt beside it: those are used.
-  json wp = json{{"model", json{{"type", "WordPiece"}, {"vocab", json{{"a", 0}}}}}};
+  json wp = json{{"model", json{{"type", "WordLevel"}, {"vocab", json{{"a", 0}}}}}};
   write_text(f.path / "tokenizer.json", wp.dump());
   fs::copy_file(default_gpt2_tokenizer_dir() / "encoder.json", f.path / "vocab.json");
   fs::copy_file(default_gpt2_tokenizer_dir() / "vocab.bpe", f.path / "merges.txt");
@@ -323,5 +328,5 @@ TEST_CASE("a checkpoint folder with only tokenizer.json (Pythia, BLOOM) gets its
   fs::remove(f.path / "vocab.json");
   const std::unique_ptr<ModelSource> m3 = open_checkpoint(f.path);
   CHECK(m3->tokenizer() == nullptr);
-  CHECK(m3->tokenizer_note() == "tokenizer.json holds a WordPiece tokenizer; EmbedScope reads byte-level BPE");
+  CHECK(m3->tokenizer_note() == "tokenizer.json holds a WordLevel model, which EmbedScope does not implement");
 }

@@ -9,6 +9,8 @@
 #include "checkpoint.h"
 
 #include "bpe_tokenizer.h"
+#include "hf_tokenizer.h"
+#include "sentencepiece_tokenizer.h"
 #include "word_tokenizer.h"
 #include "embedding.h"
 #include "file_text.h"
@@ -287,7 +289,12 @@ class CheckpointModel final : public ModelSource {
         t = std::move(r.tokenizer);
         json_note_ = r.unsupported;
       }
+      // A SentencePiece model next (LLaMA 2, Mistral, Gemma, T5: exact through the library; T5's
+      // tokenizer.json needs a Precompiled map we do not read), then the older file sets.
+      for (const char* spm_name : {"tokenizer.model", "spiece.model"})
+        if (!t && fs::is_regular_file(dir_ / spm_name, ec)) t = load_sentencepiece(dir_ / spm_name);
       if (!t && has_bpe_tokenizer_files(dir_)) t = load_bpe_tokenizer_dir(dir_);
+      if (!t && fs::is_regular_file(dir_ / "vocab.txt", ec)) t = load_wordpiece_vocab(dir_ / "vocab.txt");
       if (!t && fs::is_regular_file(dir_ / "embedscope_words.txt", ec)) t = load_word_list_tokenizer(dir_ / "embedscope_words.txt");
       if (t) {
         if (t->vocab_size() > vocab_size())
@@ -327,7 +334,7 @@ class CheckpointModel final : public ModelSource {
     std::string list;
     for (std::size_t i = 0; i < found.size(); ++i)
       list += (i == 0 ? "" : i + 1 == found.size() ? " and " : ", ") + found[i];
-    return "found " + list + "; EmbedScope reads byte-level BPE (vocab.json + merges.txt, or tokenizer.json)";
+    return "found " + list + ", none of which EmbedScope could use";
   }
 
   std::vector<TensorInfo> tensors() const override {

@@ -458,8 +458,10 @@ static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, c
       break;
     }
   }
+  bool any_byte_level = false;
+  for (const nlohmann::json& p : steps) any_byte_level = any_byte_level || json_type_of(p) == "ByteLevel";
   if (!byte_level) {
-    if (described.find("ByteLevel") == std::string::npos) return general();  // BPE on characters
+    if (!any_byte_level) return general();  // BPE on characters (Metaspace, Whitespace, none)
     result.unsupported = "tokenizer.json's pre-tokenizer (" + described +
                          ") is not one EmbedScope implements (ByteLevel, or Split + ByteLevel)";
     return result;

@@ -382,14 +382,14 @@ MetaspaceSettings metaspace_settings(const Json& j) {
   return m;
 }
 
-PreTokenizer make_pre_tokenizer(const Json& j, std::string& meta_out) {
+PreTokenizer make_pre_tokenizer(const Json& j, std::string& meta_out, const std::string& kind) {
   const std::string t = type_of(j);
   if (t == "none") return nullptr;
   if (t == "Sequence") {
     if (!j.contains("pretokenizers") || !j["pretokenizers"].is_array()) throw Error("a Sequence pre-tokenizer has no list");
     std::vector<PreTokenizer> steps;
     for (const Json& s : j["pretokenizers"])
-      if (PreTokenizer f = make_pre_tokenizer(s, meta_out)) steps.push_back(std::move(f));
+      if (PreTokenizer f = make_pre_tokenizer(s, meta_out, kind)) steps.push_back(std::move(f));
     return [steps](std::vector<Piece>& pieces) {
       for (const PreTokenizer& f : steps) f(pieces);
     };
@@ -486,8 +486,8 @@ PreTokenizer make_pre_tokenizer(const Json& j, std::string& meta_out) {
     });
   }
   if (t == "ByteLevel")
-    throw NotImplemented{"tokenizer.json has a ByteLevel pre-tokenizer with a model other than byte-level BPE, "
-                         "which EmbedScope does not implement"};
+    throw NotImplemented{"tokenizer.json pairs a ByteLevel pre-tokenizer with a " + kind +
+                         " model, which EmbedScope does not implement"};
   throw NotImplemented{"tokenizer.json uses a " + t + " pre-tokenizer, which EmbedScope does not implement"};
 }
 
@@ -552,8 +552,8 @@ class WordPieceModel final : public Model {
     read_vocab_object(m.value("vocab", Json()), where);
     prefix_ = text_of(m, "continuing_subword_prefix", "##");
     const std::string unk = text_of(m, "unk_token", "[UNK]");
-    unk_ = lookup(vocab, unk);
-    if (unk_ < 0) throw Error(where + ": the unknown token \"" + unk + "\" is not in the vocabulary");
+    unk_ = lookup(vocab, unk);  // may be missing: only a word it cannot spell needs it
+    unk_name_ = unk;
     if (m.contains("max_input_chars_per_word") && m["max_input_chars_per_word"].is_number_unsigned())
       max_chars_ = m["max_input_chars_per_word"].get<std::size_t>();
   }
@@ -561,7 +561,7 @@ class WordPieceModel final : public Model {
     std::size_t chars = 0;
     for (unsigned char c : w) chars += (c & 0xC0) != 0x80;
     if (chars > max_chars_) {
-      out.push_back(unk_);
+      out.push_back(unknown());
       return;
     }
     const std::size_t mark = out.size();
@@ -580,7 +580,7 @@ class WordPieceModel final : public Model {
       }
       if (found < 0) {
         out.resize(mark);
-        out.push_back(unk_);
+        out.push_back(unknown());
         return;
       }
       out.push_back(found);
@@ -590,7 +590,14 @@ class WordPieceModel final : public Model {
   std::string prefix_;
 
  private:
-  int unk_ = 0;
+  int unknown() const {
+    if (unk_ < 0)
+      throw Error("the text has a word this WordPiece vocabulary cannot spell, and its unknown token \"" + unk_name_ +
+                  "\" is not in the vocabulary");
+    return unk_;
+  }
+  int unk_ = -1;
+  std::string unk_name_;
   std::size_t max_chars_ = 100;
 };
 
@@ -1015,7 +1022,7 @@ HfBuildResult build(const Json& root, const fs::path& file) {
     throw NotImplemented{"tokenizer.json holds a " + kind + " model, which EmbedScope does not implement"};
   }
   t->normalizer_ = make_normalizer(root.value("normalizer", Json()));
-  t->pre_ = make_pre_tokenizer(root.value("pre_tokenizer", Json()), t->meta_);
+  t->pre_ = make_pre_tokenizer(root.value("pre_tokenizer", Json()), t->meta_, kind);
   // Pieces spell ' ' as the Metaspace character, or as whatever a Replace normaliser turns ' '
   // into (LLaMA 2's files: Prepend "▁" + Replace " " -> "▁").
   const std::function<void(const Json&)> scan_norm = [&](const Json& n) {
