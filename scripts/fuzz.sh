@@ -28,7 +28,8 @@ while [ $# -gt 0 ]; do
     *) echo "fuzz.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
-targets=(safetensors checkpoint model_config bpe_tokenizer tokenizer_json word_tokenizer cli_args)
+targets=(safetensors checkpoint model_config bpe_tokenizer tokenizer_json word_tokenizer cli_args
+         sentencepiece tokenizer_kinds wordpiece_vocab)
 if [ -n "$only" ]; then targets=("$only"); fi
 
 if [ -z "$build" ]; then

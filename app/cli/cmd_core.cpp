@@ -65,8 +65,11 @@ int cmd_tokens(Args& args) {
     throw Error("--tokenizer is gpt2 or classroom (got '" + kind + "')");
   }
   const std::vector<int> ids = tok->encode(text, special);
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    std::cout << i << '\t' << ids[i] << '\t' << escape_token_text(tok->token_bytes(ids[i])) << '\n';
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    std::cout << i << '\t' << ids[i] << '\t' << escape_token_text(tok->token_bytes(ids[i]));
+    if (tok->is_special(ids[i])) std::cout << "\tspecial";
+    std::cout << '\n';
+  }
   return 0;
 }
 
@@ -230,8 +233,12 @@ int cmd_repeats(Args& args) {
 
 ES_CLI_COMMAND({"tokens", "tokens --text TEXT [--tokenizer gpt2|classroom | --model M] [--special]",
                 "One line per token, tab-separated: position, id, the token text with non-printable\n"
-                "bytes escaped (\\n, \\t, \\xNN). GPT-2's byte-level BPE by default. --special makes\n"
-                "<|endoftext|> one token. --text-file FILE (or -) reads the text from a file.",
+                "bytes escaped (\\n, \\t, \\xNN), and 'special' for a special token. GPT-2's byte-level\n"
+                "BPE by default; a --model uses its own tokenizer (tokenizer.json of any kind, a\n"
+                "SentencePiece model, vocab.json + merges.txt, BERT's vocab.txt). --special matches the\n"
+                "special tokens written in the text (<|endoftext|>, [SEP], <s>) and adds the ones the\n"
+                "model puts around a text ([CLS] ... [SEP] for BERT, <s> for LLaMA, </s> for T5).\n"
+                "--text-file FILE (or -) reads the text from a file.",
                 cmd_tokens});
 ES_CLI_COMMAND({"embed",
                 "embed --text TEXT [--model M] [scheme options] [--view token|position|combined|normed] "

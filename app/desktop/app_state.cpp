@@ -41,6 +41,7 @@ bool AppState::recompute(std::shared_ptr<const ModelSource> model, const SchemeP
   try {
     AnalysisInput input;
     input.text = text;
+    input.special_tokens = special_tokens_;
     if (!scheme_from_model) input.scheme = params;
     std::shared_ptr<const Analysis> next = analyse(model, input);
     const bool model_changed = !analysis_ || model != analysis_->model();
@@ -62,6 +63,14 @@ bool AppState::set_text(const std::string& text) {
   bool ok = recompute(analysis_->model(), scheme_params(), text, false);
   if (ok && status_error_) set_status("");
   return ok;
+}
+
+bool AppState::set_special_tokens(bool on) {
+  if (on == special_tokens_) return true;
+  special_tokens_ = on;
+  if (recompute(analysis_->model(), scheme_params(), text(), false)) return true;
+  special_tokens_ = !on;  // e.g. the added tokens would pass the model's position table
+  return false;
 }
 
 bool AppState::set_scheme(const SchemeParams& params) {

@@ -31,6 +31,10 @@ class AppState {
 
   // [Inputs] Each returns false (and sets an error status, state unchanged) on failure.
   bool set_text(const std::string& text);
+  // With the model's special tokens: those written in the text ([SEP], <|endoftext|>) are one
+  // token each, and the ones the model adds around a text ([CLS] ... [SEP], <s>) are added.
+  bool special_tokens() const { return special_tokens_; }
+  bool set_special_tokens(bool on);
   // Takes a freshly opened model; the scheme becomes the model's own.
   bool set_model(std::shared_ptr<const ModelSource> model, const std::string& spec);
   bool set_scheme(const SchemeParams& params);
@@ -97,6 +101,7 @@ class AppState {
  private:
   bool recompute(std::shared_ptr<const ModelSource> model, const SchemeParams& params,
                  const std::string& text, bool scheme_from_model);
+  bool special_tokens_ = false;
 
   std::shared_ptr<const Analysis> analysis_;
   std::string model_spec_ = "classroom";

@@ -221,6 +221,7 @@ void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o,
       }
   if (o.matrix_mode) frame.set_panel_option("matrix.mode", *o.matrix_mode);
   if (o.presenter) state.presenter = true;
+  if (o.special) state.set_special_tokens(true);
   if (o.lesson) {
     state.view = ViewId::Lesson;
     frame.set_panel_option("lesson.step", *o.lesson);

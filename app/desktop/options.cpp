@@ -34,6 +34,7 @@ Usage: embedscope [options]
 @SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab | train | lesson (keys 1-8)
   --theme T             dark (default) or light (projectors; View menu; saved between runs)
   --presenter           start in presenter mode (F5 or P toggles it: only the figure, large type)
+  --special             tokenize with the model's special tokens ([CLS] ... [SEP], <s>, </s>)
   --lesson STEP         open the lesson at STEP (1-14 or its id); --lesson list prints the steps
   --matrix-mode M       side (token | position | combined) | token | position | combined | normed
   --select P            select the token at position P (highlighted in every view)
@@ -73,6 +74,7 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
     else if (a == "--view") o.view = value(i, a);
     else if (a == "--lesson") o.lesson = value(i, a);
     else if (a == "--presenter") o.presenter = true;
+    else if (a == "--special") o.special = true;
     else if (a == "--theme") {
       o.theme = value(i, a);
       if (*o.theme != "dark" && *o.theme != "light") throw Error("--theme is dark or light (got '" + *o.theme + "')");

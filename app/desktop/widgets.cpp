@@ -74,7 +74,9 @@ struct ChipText {
 
 ChipText chip_text(const AppState& state, int position) {
   ChipText t;
-  t.top = "pos " + std::to_string(position) + " · id " + std::to_string(state.ids()[static_cast<size_t>(position)]);
+  const int id = state.ids()[static_cast<size_t>(position)];
+  t.top = "pos " + std::to_string(position) + " · id " + std::to_string(id);
+  if (const Tokenizer* tok = state.model().tokenizer().get(); tok && tok->is_special(id)) t.top += " · special";
   t.text = displayable(state.token_texts()[static_cast<size_t>(position)]);
   return t;
 }
@@ -153,6 +155,8 @@ ImVec2 token_chip(AppState& state, int position, bool large) {
     ImGui::Text("bytes: %s", hex_bytes(state.token_bytes()[static_cast<size_t>(position)]).c_str());
     if (const std::string whole = character_of_partial_token(state.token_bytes(), position); !whole.empty())
       ImGui::Text("part of the character %s (its bytes are split across tokens)", whole.c_str());
+    if (const Tokenizer* tok = state.model().tokenizer().get(); tok && tok->is_special(id))
+      ImGui::TextUnformatted("a special token: the model adds or reserves it; it stands for no text");
     if (group >= 0) {
       std::string where;
       for (int q : state.repeats()[static_cast<size_t>(group)].positions) where += " " + std::to_string(q);

@@ -28,6 +28,15 @@ class TokensPanel final : public Panel {
                         state.length(), distinct.size(),
                         state.model().tokenizer() ? state.model().tokenizer()->name().c_str() : "none",
                         spaces.c_str(), newlines.c_str());
+    if (const Tokenizer* tok = state.model().tokenizer().get()) {
+      bool special = state.special_tokens();
+      if (ImGui::Checkbox("the model's special tokens", &special)) state.set_special_tokens(special);
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Special tokens written in the text ([SEP], <|endoftext|>, <s>) become one token each,\n"
+                          "and the model's own are added around the text: [CLS] ... [SEP] for BERT,\n"
+                          "<s> first for LLaMA and Mistral, </s> last for T5. GPT-2 adds none.");
+      (void)tok;
+    }
     ImGui::Spacing();
     // Chips flow left to right and wrap.
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;

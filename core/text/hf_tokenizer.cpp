@@ -1122,21 +1122,6 @@ std::unique_ptr<Tokenizer> with_normalizer(std::unique_ptr<Tokenizer> inner, Tex
 
 std::unique_ptr<Tokenizer> load_wordpiece_vocab(const std::filesystem::path& vocab_txt) {
   const std::string text = read_small_file(vocab_txt, "vocab.txt", std::uintmax_t{64} << 20);
-  Json vocab = Json::object();
-  std::size_t id = 0;
-  for (std::size_t pos = 0; pos < text.size();) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    pos = end + 1;
-    if (line.empty() && pos >= text.size()) break;
-    if (!vocab.contains(line)) vocab[line] = id;  // BertTokenizer: a repeated line keeps its first id
-    if (++id > kMaxVocab) throw Error(vocab_txt.string() + ": more lines than any vocabulary has");
-  }
-  if (vocab.empty()) throw Error(vocab_txt.string() + ": the vocabulary is empty");
-  for (const char* needed : {"[UNK]"})
-    if (!vocab.contains(needed)) throw Error(vocab_txt.string() + ": no " + needed + " token (is this a BERT vocab.txt?)");
   bool lower = true;
   const fs::path config = vocab_txt.parent_path() / "tokenizer_config.json";
   std::error_code ec;
@@ -1148,6 +1133,25 @@ std::unique_ptr<Tokenizer> load_wordpiece_vocab(const std::filesystem::path& voc
       throw Error(config.string() + ": not valid JSON (" + std::string(e.what()) + ")");
     }
   }
+  return parse_wordpiece_vocab(text, lower, vocab_txt);
+}
+
+std::unique_ptr<Tokenizer> parse_wordpiece_vocab(std::string_view text, bool lower, const std::filesystem::path& vocab_txt) {
+  Json vocab = Json::object();
+  std::size_t id = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line(text.substr(pos, end - pos));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    pos = end + 1;
+    if (line.empty() && pos >= text.size()) break;
+    line = uni::sanitize_utf8(line);  // a JSON string must be UTF-8
+    if (!vocab.contains(line)) vocab[line] = id;  // BertTokenizer: a repeated line keeps its first id
+    if (++id > kMaxVocab) throw Error(vocab_txt.string() + ": more lines than any vocabulary has");
+  }
+  if (vocab.empty()) throw Error(vocab_txt.string() + ": the vocabulary is empty");
+  if (!vocab.contains("[UNK]")) throw Error(vocab_txt.string() + ": no [UNK] token (is this a BERT vocab.txt?)");
   Json root;
   root["normalizer"] = {{"type", "BertNormalizer"}, {"clean_text", true}, {"handle_chinese_chars", true},
                         {"strip_accents", nullptr}, {"lowercase", lower}};

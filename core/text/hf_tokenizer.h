@@ -54,5 +54,8 @@ std::unique_ptr<Tokenizer> with_normalizer(std::unique_ptr<Tokenizer> inner, Tex
 // when do_lower_case), WordPiece, [CLS] ... [SEP]. do_lower_case comes from a
 // tokenizer_config.json beside it, else true (BertTokenizer's default). Throws es::Error.
 std::unique_ptr<Tokenizer> load_wordpiece_vocab(const std::filesystem::path& vocab_txt);
+// The same from the file's text, with do_lower_case given (`file` only names it in messages).
+std::unique_ptr<Tokenizer> parse_wordpiece_vocab(std::string_view text, bool lowercase,
+                                                 const std::filesystem::path& file);
 
 }  // namespace es

@@ -2,7 +2,8 @@
 """Binary seed inputs for the fuzz targets (safetensors files), written at run time so that
 no opaque blob is committed. Text seeds live in tests/fuzz/corpus/<target>/.
 
-    make_seeds.py OUT_DIR     writes OUT_DIR/safetensors/*.safetensors
+    make_seeds.py OUT_DIR     writes OUT_DIR/safetensors/*.safetensors, OUT_DIR/checkpoint/..., and
+                              copies of the tokenizer fixtures (tests/data/hf_tokenizers) as seeds
 """
 
 import os
@@ -51,6 +52,23 @@ def main(argv):
         "gpt2-ln": mc.checkpoint(mc.gpt2_tiny() + [("h.0.ln_1.weight", "F64", [4], t(1, 4)),
                                                    ("h.0.ln_1.bias", "F16", [4], t(1, 4))]),
     }
+    # Tokenizer seeds: the committed fixtures of tests/data/hf_tokenizers, copied.
+    hf = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "hf_tokenizers")
+    copies = {"sentencepiece": ["llama/tokenizer.model", "t5/spiece.model"],
+              "tokenizer_json": [d + "/tokenizer.json" for d in ["llama", "mistral", "t5", "bert", "bert_cased", "qwen2"]],
+              "wordpiece_vocab": ["bert_vocab_only/vocab.txt"]}
+    for target, files in copies.items():
+        out = os.path.join(argv[1], target)
+        os.makedirs(out, exist_ok=True)
+        for f in files:
+            with open(os.path.join(hf, f), "rb") as src, open(os.path.join(out, f.replace("/", "-")), "wb") as dst:
+                dst.write(src.read())
+    import base64, json
+    out = os.path.join(argv[1], "tokenizer_kinds")
+    os.makedirs(out, exist_ok=True)
+    for i, c in enumerate(json.load(open(os.path.join(hf, "cases.json")))):
+        with open(os.path.join(out, "case%02d" % i), "wb") as f:
+            f.write(base64.b64decode(c["text_b64"]))
     for target, items in (("safetensors", seeds()), ("checkpoint", {**seeds(), **extra})):
         out = os.path.join(argv[1], target)
         os.makedirs(out, exist_ok=True)
