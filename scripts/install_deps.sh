@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libimgui-dev libglfw3-dev python3-glad libgl-dev
   libeigen3-dev doctest-dev nlohmann-json3-dev libpcre2-dev libstb-dev libopenblas-dev liblapacke-dev
-  libsentencepiece-dev libutf8proc-dev libcurl4-openssl-dev
+  libsentencepiece-dev libutf8proc-dev libcurl4-openssl-dev libssl-dev
   xvfb xauth fonts-dejavu-core
   fonts-droid-fallback fonts-nanum fonts-freefont-ttf fonts-symbola
   clang libclang-rt-14-dev

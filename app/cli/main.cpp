@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<std::string> rest(words.begin() + 1, words.end());
+  // `download REPO`: the one command whose subject comes without an option name.
+  if (words[0] == "download" && !rest.empty() && rest[0].rfind("--", 0) != 0) rest.insert(rest.begin(), "--repo");
   // `info MODEL`: a bare first word is the model.
   if (it->name == "info" && !rest.empty() && rest[0].rfind("--", 0) != 0) rest.insert(rest.begin(), "--model");
   if (std::find(rest.begin(), rest.end(), "--help") != rest.end()) {
