@@ -1,15 +1,21 @@
 // Model view: open a model (path field, drag and drop onto the window, the Hugging Face
 // cache list, the built-ins), its card (family, V, d, L_max, scheme, dtype, size) and the
 // input-stage weight-count table laid out as a slide. Opening runs on a worker thread
-// (AppState::begin_open_model); a bad file keeps the current model and says why.
+// (AppState::begin_open_model); a bad file keeps the current model and says why. Downloads
+// from the Hugging Face hub (a name, or one of the catalogue) run on a thread of their own with
+// progress and Cancel, and open the model when they are done.
 #include "checkpoint.h"
+#include "hub_download.h"
 #include "colors.h"
 #include "panel.h"
 #include "widgets.h"
 
 #include <imgui_stdlib.h>
 
+#include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 namespace es::ui {
 namespace {
@@ -23,14 +29,63 @@ std::string human_bytes(uint64_t b) {
   return buf;
 }
 
+std::string rate_text(double bytes_per_second, double seconds_left) {
+  char buf[64];
+  if (bytes_per_second <= 0) return "";
+  const double mb = bytes_per_second / 1e6;
+  if (seconds_left < 0)
+    std::snprintf(buf, sizeof buf, "%.1f MB/s", mb);
+  else if (seconds_left >= 60)
+    std::snprintf(buf, sizeof buf, "%.1f MB/s, %d min %02d s left", mb, static_cast<int>(seconds_left / 60),
+                  static_cast<int>(seconds_left) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MB/s, %d s left", mb, static_cast<int>(seconds_left + 0.5));
+  return buf;
+}
+
+// One download at a time, on its own thread; the panel reads its progress each frame.
+struct DownloadJob {
+  std::string repo;
+  std::thread thread;
+  std::atomic<bool> cancel{false}, finished{false};
+  std::mutex mutex;
+  HubProgress progress;       // guarded by mutex
+  std::string error;          // guarded by mutex; empty on success
+  HubDownloadResult result;   // valid once finished without error
+  ~DownloadJob() {
+    cancel = true;
+    if (thread.joinable()) thread.join();
+  }
+};
+
 class ModelPanel final : public Panel {
  public:
   const char* name() const override { return "model"; }
+  bool animating() const override { return job_ && !job_->finished; }
+  // model.tab = open | download | cache; model.download = ORG/NAME starts a download.
+  void set_option(const std::string& key, const std::string& value) override {
+    if (key == "tab") {
+      const char* names[] = {"open", "download", "cache"};
+      for (int i = 0; i < 3; ++i)
+        if (value == names[i]) {
+          select_tab_ = i;
+          return;
+        }
+      throw Error("model tab '" + value + "' unknown (open, download, cache)");
+    }
+    if (key == "download") {
+      repo_ = value;
+      select_tab_ = 1;
+      start_download(value);
+      return;
+    }
+    throw Error("the model view has no option '" + key + "' (tab, download)");
+  }
   bool shows_in(ViewId v) const override { return v == ViewId::Model; }
 
   void draw(AppState& state, ImVec2 size) override {
     const float em = ImGui::GetFontSize();
-    const float left_w = std::min(size.x * 0.45f, em * 34);
+    const float left_w = std::min(size.x * 0.48f, em * 34);
     ImGui::BeginChild("open", ImVec2(left_w, size.y), true);
     open_section(state, em);
     ImGui::EndChild();
@@ -45,36 +100,60 @@ class ModelPanel final : public Panel {
     ImGui::PushFont(fonts().large);
     ImGui::TextUnformatted("Open a model");
     ImGui::PopFont();
-    ImGui::TextWrapped("A .safetensors file, a model folder, or a cached name:");
-    ImGui::SetNextItemWidth(-em * 5);
-    bool enter = ImGui::InputTextWithHint("##path", "/path/to/model.safetensors or gpt2", &path_,
-                                          ImGuiInputTextFlags_EnterReturnsTrue);
-    ImGui::SameLine();
-    if ((ImGui::Button("Open") || enter) && !path_.empty()) state.begin_open_model(path_);
-    wrapped_text(kMuted, "or drop a file or folder onto the window");
     if (state.loading()) {
       const char spin[] = "|/-\\";
       ImGui::TextColored(ImColor(kAccent), "%c opening %s ... %.1f s", spin[static_cast<int>(state.loading_seconds() * 8) % 4],
                          state.loading_spec().c_str(), state.loading_seconds());
     }
-    ImGui::Spacing();
-    ImGui::TextUnformatted("Built in:");
-    if (ImGui::Button("classroom (V=8, L_max=6, d=4)")) state.begin_open_model("classroom");
-    if (ImGui::Button("GPT-2 small shapes, UNTRAINED")) state.begin_open_model("gpt2-untrained");
-    ImGui::Spacing();
-    if (!listed_ || ImGui::Button("Rescan the Hugging Face cache")) {
-      listed_ = true;
-      try {
-        cached_ = list_cached_models();
-        cache_error_.clear();
-      } catch (const std::exception& e) {
-        cache_error_ = e.what();
-      }
+    // Three ways in, one tab each, so each fits a projector's screen without scrolling.
+    if (!ImGui::BeginTabBar("sources", ImGuiTabBarFlags_FittingPolicyScroll)) return;
+    const auto tab = [&](const char* label, int index) {
+      const ImGuiTabItemFlags f = select_tab_ == index ? ImGuiTabItemFlags_SetSelected : 0;
+      return ImGui::BeginTabItem(label, nullptr, f);
+    };
+    if (tab("Open", 0)) {
+      ImGui::TextWrapped("A .safetensors file, a model folder, or a cached name:");
+      ImGui::SetNextItemWidth(-em * 5);
+      bool enter = ImGui::InputTextWithHint("##path", "/path/to/model.safetensors or gpt2", &path_,
+                                            ImGuiInputTextFlags_EnterReturnsTrue);
+      ImGui::SameLine();
+      if ((ImGui::Button("Open") || enter) && !path_.empty()) state.begin_open_model(path_);
+      wrapped_text(kMuted, "or drop a file or folder onto the window");
+      ImGui::Spacing();
+      ImGui::TextUnformatted("Built in:");
+      if (ImGui::Button("classroom (V=8, L_max=6, d=4)")) state.begin_open_model("classroom");
+      if (ImGui::Button("GPT-2 small shapes, UNTRAINED")) state.begin_open_model("gpt2-untrained");
+      ImGui::EndTabItem();
     }
-    ImGui::TextDisabled("%s", hf_hub_cache_dir().string().c_str());
+    if (tab(job_ && !job_->finished ? "Download ...###download" : "Download###download", 1)) {
+      download_section(state, em);
+      ImGui::EndTabItem();
+    }
+    if (!listed_) rescan();
+    if (tab(("Cache (" + std::to_string(cached_.size()) + ")###cache").c_str(), 2)) {
+      cache_section(state);
+      ImGui::EndTabItem();
+    }
+    select_tab_ = -1;
+    ImGui::EndTabBar();
+  }
+
+  void rescan() {
+    listed_ = true;
+    try {
+      cached_ = list_cached_models();
+      cache_error_.clear();
+    } catch (const std::exception& e) {
+      cache_error_ = e.what();
+    }
+  }
+
+  void cache_section(AppState& state) {
+    if (ImGui::Button("Rescan the Hugging Face cache")) rescan();
+    wrapped_text(kMuted, hf_hub_cache_dir().string());
     if (!cache_error_.empty()) wrapped_text(kWarn, cache_error_);
     if (cached_.empty()) {
-      ImGui::TextDisabled("No models in the cache.");
+      ImGui::TextDisabled("No models in the cache: download one (the Download tab).");
     } else if (ImGui::BeginTable("cached", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
       ImGui::TableSetupColumn("model");
       ImGui::TableSetupColumn("family");
@@ -99,6 +178,123 @@ class ModelPanel final : public Panel {
     }
   }
 
+  void start_download(const std::string& repo) {
+    if (job_ && !job_->finished) return;
+    handled_ = false;
+    job_ = std::make_unique<DownloadJob>();
+    job_->repo = repo;
+    DownloadJob* j = job_.get();
+    j->thread = std::thread([j] {
+      HubDownloadOptions o;
+      o.repo = j->repo;
+      o.cancel = &j->cancel;
+      o.progress = [j](const HubProgress& p) {
+        std::lock_guard<std::mutex> lock(j->mutex);
+        j->progress = p;
+      };
+      try {
+        HubDownloadResult r = hub_download(o);
+        std::lock_guard<std::mutex> lock(j->mutex);
+        j->result = std::move(r);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(j->mutex);
+        j->error = e.what();
+      }
+      j->finished = true;
+    });
+  }
+
+  void download_section(AppState& state, float em) {
+    ImGui::TextWrapped("A model from the Hugging Face hub, into the cache (%s):", hf_hub_cache_dir().string().c_str());
+    const bool busy = job_ && !job_->finished;
+    // The name field gets the whole line when the column is narrow (projector scales).
+    const bool narrow = ImGui::GetContentRegionAvail().x < em * 20;
+    ImGui::SetNextItemWidth(narrow ? -FLT_MIN : -em * 7);
+    const bool enter = ImGui::InputTextWithHint("##repo", "ORG/NAME, e.g. openai-community/gpt2", &repo_,
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+    if (!narrow) ImGui::SameLine();
+    ImGui::BeginDisabled(busy || repo_.empty());
+    if (ImGui::Button("Download") || (enter && !busy && !repo_.empty())) start_download(repo_);
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("Fetches config.json, the tokenizer and the safetensors weights into the cache above.\n"
+                        "HF_ENDPOINT sets a mirror, HF_TOKEN a token for gated models (set them before starting).");
+    if (job_) {
+      HubProgress p;
+      std::string error;
+      {
+        std::lock_guard<std::mutex> lock(job_->mutex);
+        p = job_->progress;
+        error = job_->error;
+      }
+      if (!job_->finished) {
+        const float frac = p.total > 0 ? static_cast<float>(static_cast<double>(p.done) / static_cast<double>(p.total)) : 0.0f;
+        char over[96];
+        std::snprintf(over, sizeof over, "%s of %s", human_bytes(p.done).c_str(), human_bytes(p.total).c_str());
+        ImGui::ProgressBar(frac, ImVec2(-em * 5, 0), p.total > 0 ? over : p.stage.c_str());
+        ImGui::SameLine();
+        if (ImGui::Button("Cancel")) job_->cancel = true;
+        std::string line = job_->repo + ": " + (p.file.empty() ? p.stage : p.file + " (" + std::to_string(p.file_index) + " of " +
+                                                                          std::to_string(p.file_count) + ")");
+        const std::string rate = rate_text(p.bytes_per_second, p.seconds_left);
+        if (!rate.empty()) line += ", " + rate;
+        wrapped_text(kMuted, line);
+      } else if (!handled_) {
+        handled_ = true;
+        if (error.empty()) {
+          listed_ = false;  // rescan the cache next frame
+          state.set_status("Downloaded " + job_->repo + " (" + human_bytes(job_->result.downloaded) + " this time); opening it.");
+          state.begin_open_model(job_->result.snapshot.string());
+        } else {
+          state.set_status("Download of " + job_->repo + " stopped: " + error, true);
+        }
+      }
+      if (job_->finished && !error.empty()) wrapped_text(kWarn, "Download of " + job_->repo + " stopped: " + error);
+    }
+    if (ImGui::TreeNodeEx("Models worth a look", ImGuiTreeNodeFlags_DefaultOpen)) {
+      // Name, then size and button on the same line when they fit, else on the next (names
+      // have no spaces to wrap at, and must never be cut).
+      const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
+      int row = 0;
+      for (const CatalogueModel& m : model_catalogue()) {
+        ImGui::PushID(row++);
+        ImGui::TextUnformatted(m.repo);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m.what);
+        const CachedModel* have = nullptr;
+        for (const CachedModel& c : cached_)
+          if (c.name == m.repo && c.size_bytes > 0) have = &c;  // a half-finished download has no weights yet
+        const std::string size = human_bytes(m.download_bytes);
+        const char* label = have ? "open" : "download";
+        const ImGuiStyle& st = ImGui::GetStyle();
+        const float need = ImGui::CalcTextSize(size.c_str()).x + st.ItemSpacing.x + ImGui::CalcTextSize(label).x +
+                           st.FramePadding.x * 2;
+        ImGui::SameLine();
+        const bool below = ImGui::GetCursorScreenPos().x + need + st.ItemSpacing.x > right;
+        if (below) {
+          ImGui::NewLine();
+          ImGui::Indent();
+        } else {
+          ImGui::SetCursorScreenPos(ImVec2(right - need, ImGui::GetCursorScreenPos().y));
+        }
+        ImGui::TextDisabled("%s", size.c_str());
+        ImGui::SameLine();
+        if (have) {
+          if (ImGui::SmallButton("open")) state.begin_open_model(have->snapshot.string());
+        } else {
+          ImGui::BeginDisabled(busy);
+          if (ImGui::SmallButton("download")) {
+            repo_ = m.repo;
+            start_download(m.repo);
+          }
+          ImGui::EndDisabled();
+        }
+        if (below) ImGui::Unindent();
+        ImGui::PopID();
+      }
+      ImGui::TreePop();
+    }
+  }
+
   void card(const AppState& state) {
     const ModelSource& m = state.model();
     ImGui::PushFont(fonts().large);
@@ -109,10 +305,22 @@ class ModelPanel final : public Panel {
     const long long lmax = pos ? pos->rows() + m.position_offset() : 0;  // the whole table (RoBERTa: 514)
     const std::optional<LayerNormParams> ln = m.first_layer_norm();
     const bool rms = ln && ln->kind != NormKind::LayerNorm;
-    if (ImGui::BeginTable("card", 2, ImGuiTableFlags_RowBg)) {
-      ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed);
-      ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
-      auto row = [](const char* k, const std::string& v) {
+    // A narrow card (projector scales) stacks each value under its key: beside a key column
+    // the values had too little room and broke inside words ("classroo" / "m").
+    const bool stacked = ImGui::GetContentRegionAvail().x < ImGui::GetFontSize() * 26;
+    if (stacked || ImGui::BeginTable("card", 2, ImGuiTableFlags_RowBg)) {
+      if (!stacked) {
+        ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed);
+        ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
+      }
+      auto row = [stacked](const char* k, const std::string& v) {
+        if (stacked) {
+          ImGui::TextDisabled("%s", k);
+          ImGui::Indent();
+          ImGui::TextWrapped("%s", v.c_str());
+          ImGui::Unindent();
+          return;
+        }
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
         ImGui::TextDisabled("%s", k);
@@ -134,7 +342,7 @@ class ModelPanel final : public Panel {
       if (m.position_offset())
         row("position rows", "token i uses row i + " + std::to_string(m.position_offset()) + " of the table");
       if (!m.config_note().empty()) row("not applied", m.config_note());
-      ImGui::EndTable();
+      if (!stacked) ImGui::EndTable();
     }
     ImGui::Spacing();
     ImGui::PushFont(fonts().large);
@@ -198,6 +406,10 @@ class ModelPanel final : public Panel {
   }
 
   std::string path_;
+  std::string repo_;
+  int select_tab_ = -1;
+  std::unique_ptr<DownloadJob> job_;
+  bool handled_ = false;
   bool listed_ = false;
   std::vector<CachedModel> cached_;
   std::string cache_error_;

@@ -266,16 +266,16 @@ bool is_sha256(const std::string& s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
-// Replace `link` by a symlink to `target`, atomically (a reader sees the old or the new one).
-void place_link(const fs::path& target, const fs::path& link) {
+// Replace `at` by a symlink to `target`, atomically (a reader sees the old or the new one).
+void place_link(const fs::path& target, const fs::path& at) {
   std::error_code ec;
-  fs::create_directories(link.parent_path(), ec);
-  const fs::path tmp = link.parent_path() / ("." + link.filename().string() + ".tmp-link");
+  fs::create_directories(at.parent_path(), ec);
+  const fs::path tmp = at.parent_path() / ("." + at.filename().string() + ".tmp-link");
   fs::remove(tmp, ec);
   fs::create_symlink(target, tmp, ec);
-  if (ec) throw Error("cannot create the link " + link.string() + ": " + ec.message());
-  fs::rename(tmp, link, ec);
-  if (ec) throw Error("cannot place the link " + link.string() + ": " + ec.message());
+  if (ec) throw Error("cannot create the link " + at.string() + ": " + ec.message());
+  fs::rename(tmp, at, ec);
+  if (ec) throw Error("cannot place the link " + at.string() + ": " + ec.message());
 }
 
 void write_atomically(const fs::path& file, const std::string& text) {

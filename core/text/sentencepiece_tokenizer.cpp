@@ -15,7 +15,13 @@ namespace {
 class SentencePieceTokenizer final : public Tokenizer {
  public:
   SentencePieceTokenizer(std::string_view bytes, const std::filesystem::path& file) {
-    const auto status = sp_.LoadFromSerializedProto(std::string_view(bytes.data(), bytes.size()));
+    sentencepiece::util::Status status;
+    try {
+      status = sp_.LoadFromSerializedProto(std::string_view(bytes.data(), bytes.size()));
+    } catch (const std::exception& e) {
+      // The library's trie builder throws on some broken piece lists (found by fuzzing).
+      throw Error(file.string() + ": not a SentencePiece model (" + e.what() + ")");
+    }
     if (!status.ok())
       throw Error(file.string() + ": not a SentencePiece model (" + std::string(status.message()) + ")");
     size_ = sp_.GetPieceSize();
