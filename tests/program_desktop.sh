@@ -188,14 +188,32 @@ check_rejects "safetensors" --frames 1 --model "$OUT/garbage.safetensors"
 shot repeat-yes --view matrix --text "the cat sat on the mat"
 shot repeat-no --view matrix --text "the cat sat on a mat"
 
-# 3b. A checkpoint without a tokenizer EmbedScope reads (here a BERT-style vocab.txt beside
+# 3b. A checkpoint without a tokenizer EmbedScope reads (here a WordLevel tokenizer.json beside
 # GPT-2 tables) still opens: on the ids line "ids: 1 2 3 1 4", whose repeated id is marked like
 # a repeated word. Typed ids also work on a model that has a tokenizer.
 NT="$OUT/no-tokenizer"; mkdir -p "$NT"
 tiny_gpt2 "$NT" 16 4 8
-printf '[PAD]\n[UNK]\nthe\ncat\n' >"$NT/vocab.txt"
+printf '{"model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "the": 1}}}' >"$NT/tokenizer.json"
 shot no-tokenizer --model "$NT" --view matrix
 shot typed-ids --view matrix --text "ids: 0 1 0"
+# 3c. Every tokenizer kind opens on text, in the desktop and the CLI: BERT (WordPiece
+# tokenizer.json, and vocab.txt alone), T5 (spiece.model + Unigram tokenizer.json), LLaMA 2
+# (tokenizer.model + BPE-with-byte-fallback tokenizer.json), Qwen2 (byte-level BPE with NFC),
+# each beside GPT-2-layout tables of 1,000 rows; with the model's special tokens.
+CLI="$BUILD/app/embedscope-cli"
+KINDS="$ES_SOURCE_DIR/tests/data/hf_tokenizers"
+for kind in bert bert_vocab_only t5 llama qwen2; do
+  K="$OUT/kind-$kind"; mkdir -p "$K"
+  cp "$KINDS/$kind"/* "$K/"
+  tiny_gpt2 "$K" 1000 8 64
+  shot "kind-$kind" --model "$K" --view tokens --special --text "The cat sat on the mat. Café 東京"
+  if "$CLI" tokens --model "$K" --special --text "The cat sat" >"$OUT/kind-$kind.txt" 2>&1 &&
+     grep -q "special" "$OUT/kind-$kind.txt" || [ "$kind" = qwen2 ]; then
+    pass "cli tokens --special on $kind: $(cut -f3 "$OUT/kind-$kind.txt" | tr '\n' ' ')"
+  else
+    fail "cli tokens on $kind: $(cat "$OUT/kind-$kind.txt")"
+  fi
+done
 check_rejects "token ids" --frames 1 --text "ids: 1 two 3"
 check_rejects "outside the vocabulary" --frames 1 --text "ids: 1 99"
 
