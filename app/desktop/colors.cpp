@@ -80,17 +80,36 @@ ImU32 contrast_text(ImU32 bg) {
   return luma > 0.45f ? IM_COL32(0, 0, 0, 255) : IM_COL32(255, 255, 255, 255);
 }
 
+namespace {
+bool g_light_categories = false;
+}  // namespace
+
+void set_categorical_theme(bool light) { g_light_categories = light; }
+
 ImU32 categorical_colour(int k, float alpha) {
-  // Okabe-Ito, without black (the background is dark).
+  // Okabe-Ito without black: 8 hues told apart with every common colour-vision deficiency.
+  // The next 8 ids get the same hues at another lightness (lightness is seen by everyone), so
+  // 16 distinct ids in a text get 16 distinct colours; past that, hues on the golden angle
+  // (distinct, but no longer guaranteed for colour-blind eyes). On the light theme every colour
+  // is darkened so labels written in it keep their contrast on white.
   static const std::vector<unsigned> kOkabeIto = colormap_stops("categorical");
   int a = static_cast<int>(std::clamp(alpha, 0.0f, 1.0f) * 255);
-  if (k >= 0 && k < static_cast<int>(kOkabeIto.size())) {
-    unsigned c = kOkabeIto[static_cast<std::size_t>(k)];
-    return IM_COL32((c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff, a);
+  const int n = static_cast<int>(kOkabeIto.size());
+  if (k >= 0 && k < 2 * n) {
+    const unsigned c = kOkabeIto[static_cast<std::size_t>(k % n)];
+    float rgb[3] = {((c >> 16) & 0xff) / 255.0f, ((c >> 8) & 0xff) / 255.0f, (c & 0xff) / 255.0f};
+    const bool second = k >= n;
+    for (float& v : rgb) {
+      if (g_light_categories)
+        v *= second ? 0.8f : 0.55f;      // towards black: darker for the first tier on white
+      else if (second)
+        v = v + (1.0f - v) * 0.55f;      // towards white: a pale tier on the dark background
+    }
+    return IM_COL32(static_cast<int>(rgb[0] * 255), static_cast<int>(rgb[1] * 255), static_cast<int>(rgb[2] * 255), a);
   }
   float h = std::fmod(0.13f + 0.618034f * static_cast<float>(k), 1.0f);
   float r, g, b;
-  ImGui::ColorConvertHSVtoRGB(h, 0.55f, 0.95f, r, g, b);
+  ImGui::ColorConvertHSVtoRGB(h, 0.55f, g_light_categories ? 0.5f : 0.95f, r, g, b);
   return IM_COL32(static_cast<int>(r * 255), static_cast<int>(g * 255), static_cast<int>(b * 255), a);
 }
 

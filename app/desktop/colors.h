@@ -30,6 +30,8 @@ constexpr ImU32 kSelectColour = IM_COL32(255, 255, 255, 255);
 
 // Distinct colours for the distinct ids of a sentence, in order of first appearance
 // (Okabe-Ito first, then golden-ratio hues). Index k -> colour.
+// Categorical colours for the light theme (darker) or the dark one; set with the theme.
+void set_categorical_theme(bool light);
 ImU32 categorical_colour(int k, float alpha = 1.0f);
 
 }  // namespace es::ui

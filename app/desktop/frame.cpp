@@ -96,9 +96,14 @@ void Frame::draw() {
   // Room for the status line: separator + spacing + its text, wrapped to the window (a long
   // error is shown whole, up to four lines) (+ spacing after items).
   const float sp = ImGui::GetStyle().ItemSpacing.y;
+  // A short window (a projector at 1280 x 720, UI scale 2) keeps an ordinary status message to
+  // one line (all of it on hover); an error is always shown whole.
+  short_window_ = vp->WorkSize.y < ImGui::GetFontSize() * 32;
+  const bool one_line_status = short_window_ && !state_.status_is_error();
   const float status_text_h =
-      std::min(ImGui::CalcTextSize(status_text().c_str(), nullptr, false, ImGui::GetContentRegionAvail().x).y,
-               ImGui::GetTextLineHeight() * 4.0f);
+      one_line_status ? ImGui::GetTextLineHeight()
+                      : std::min(ImGui::CalcTextSize(status_text().c_str(), nullptr, false, ImGui::GetContentRegionAvail().x).y,
+                                 ImGui::GetTextLineHeight() * 4.0f);
   const float status_h = state_.presenter ? 0.0f
                          : std::max(ImGui::GetFrameHeight(), status_text_h + 2.0f * ImGui::GetStyle().FramePadding.y) + 2.0f * sp + 2.0f;
   ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -114,7 +119,7 @@ void Frame::draw() {
   // into one bar, so the figure keeps the height; the bar unfolds them on demand.
   const float em = ImGui::GetFontSize();
   const bool fold = !bottom.empty() && avail.y < em * 30 && !bottom_unfolded_;
-  const float bar_h = ImGui::GetFrameHeightWithSpacing();
+  const float bar_h = ImGui::GetTextLineHeight() + sp;
   float bottom_h = bottom.empty() ? 0.0f : fold ? bar_h : std::clamp(avail.y * bottom_fraction_, 80.0f, avail.y - 120.0f);
   float main_h = avail.y - bottom_h - (bottom.empty() ? 0.0f : (fold ? sp : splitter + 2.0f * sp));
   ImGui::BeginChild("main_region", ImVec2(avail.x, main_h), false);
@@ -127,8 +132,9 @@ void Frame::draw() {
   if (fold) {
     std::string label = "Show the";
     for (Panel* p : bottom) label += std::string(" ") + p->name();
-    label += " panel (folded to give the figure room on this small window)";
-    if (ImGui::Button(label.c_str())) bottom_unfolded_ = true;
+    label += " panel";
+    if (ImGui::SmallButton(label.c_str())) bottom_unfolded_ = true;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Folded to give the figure room on this small window.");
   } else if (!bottom.empty()) {
     // A draggable splitter between the regions.
     ImGui::InvisibleButton("splitter", ImVec2(avail.x, splitter));
@@ -374,6 +380,10 @@ void Frame::draw_status_line() {
   const ImU32 colour = state_.status().empty()     ? ImGui::GetColorU32(ImGuiCol_TextDisabled)
                        : state_.status_is_error() ? kWarn
                                                   : kOk;
+  if (short_window_ && !state_.status_is_error()) {
+    one_line_text(colour, text);
+    return;
+  }
   ImGui::PushStyleColor(ImGuiCol_Text, colour);
   ImGui::PushTextWrapPos(0.0f);  // wrap at the window's edge: the whole message, never cut
   ImGui::TextUnformatted(text.c_str());

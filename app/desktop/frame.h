@@ -45,6 +45,7 @@ class Frame {
   uint64_t text_seen_version_ = 0;
   std::string model_edit_;
   float bottom_fraction_ = 0.36f;
+  bool short_window_ = false;  // the status line keeps to one line
   bool bottom_unfolded_ = false;  // the user unfolded the bottom panels on a short window
 };
 

@@ -4,6 +4,7 @@
 // [SECTION] The widget
 // [SECTION] Colour bar and number formatting
 #include "heatmap.h"
+#include "widgets.h"
 
 #include "matrix_export.h"
 
@@ -143,8 +144,13 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
   ImVec2 map_size(std::max(8.0f, size.x - label_w), std::max(8.0f, size.y - title_h - header_h));
   ImVec2 map_max(map_min.x + map_size.x, map_min.y + map_size.y);
 
-  if (!spec.title.empty())
-    dl->AddText(origin, ImGui::GetColorU32(ImGuiCol_Text), spec.title.c_str());
+  // The title never runs into the next panel: cut to this one's width (the whole title on hover).
+  const std::string title = fit_text(spec.title, size.x);
+  if (!spec.title.empty()) {
+    dl->AddText(origin, ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
+    if (title != spec.title && ImGui::IsMouseHoveringRect(origin, ImVec2(origin.x + size.x, origin.y + line)))
+      ImGui::SetTooltip("%s", spec.title.c_str());
+  }
 
   if (spec.rows <= 0 || spec.cols <= 0 || !spec.values) {
     ImGui::SetCursorScreenPos(map_min);
@@ -165,7 +171,8 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
   if (!zoomed_ || row_count_ <= 0 || row_count_ > max_rows) {
     row_count_ = max_rows;
     if (!zoomed_) row_begin_ = 0;
-    const double readable = std::max(4.0, std::floor(static_cast<double>(map_size.y) / ImGui::GetTextLineHeightWithSpacing()));
+    // As many rows as fit at one text line each (at least two), so every visible row has its label.
+    const double readable = std::max(2.0, std::floor(static_cast<double>(map_size.y) / ImGui::GetTextLineHeightWithSpacing()));
     if (spec.readable_rows && !fit_all_ && !zoomed_ && max_rows > readable) {
       row_count_ = readable;
       if (spec.selected_row >= 0) row_begin_ = static_cast<double>(spec.selected_row) - std::floor(readable / 2);
@@ -180,7 +187,7 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
                   std::min(spec.rows, static_cast<long long>(std::ceil(row_begin_ + row_count_))) - 1, spec.rows);
     float tw = ImGui::CalcTextSize(buf).x;
     // Beside the title when both fit; never over it.
-    if (ImGui::CalcTextSize(spec.title.c_str()).x + tw + ImGui::GetFontSize() <= size.x)
+    if (ImGui::CalcTextSize(title.c_str()).x + tw + ImGui::GetFontSize() <= size.x)
       dl->AddText(ImVec2(origin.x + size.x - tw, origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
   }
   ImGui::SetCursorScreenPos(map_min);
@@ -241,6 +248,7 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
       float tw = ImGui::CalcTextSize(buf).x;
       float x = map_min.x + (static_cast<float>(c) + 0.5f) * cell_w - tw / 2;
       if (step > 1) x = map_min.x + static_cast<float>(c) * cell_w;
+      if (x + tw > map_max.x + 1.0f) break;  // a number that would be cut is left out, never cut
       dl->AddText(ImVec2(x, map_min.y - header_h), col, buf);
     }
   }

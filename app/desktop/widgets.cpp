@@ -21,6 +21,7 @@ void set_theme_colours(bool light) {
   kMuted = light ? IM_COL32(96, 96, 96, 255) : IM_COL32(170, 170, 170, 255);
   kText = light ? IM_COL32(20, 20, 20, 255) : IM_COL32(235, 235, 235, 255);
   kOk = light ? IM_COL32(20, 110, 40, 255) : IM_COL32(200, 230, 200, 255);
+  set_categorical_theme(light);
 }
 
 
@@ -175,6 +176,37 @@ void help_marker(const char* text) {
     ImGui::BeginTooltip();
     ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
     ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+std::string fit_text(const std::string& text, float width) {
+  if (ImGui::CalcTextSize(text.c_str()).x <= width) return text;
+  const float dots = ImGui::CalcTextSize("...").x;
+  std::size_t lo = 0, hi = text.size();  // the longest prefix (at a character start) that fits
+  while (lo < hi) {
+    std::size_t mid = (lo + hi + 1) / 2;
+    while (mid > 0 && mid < text.size() && (static_cast<unsigned char>(text[mid]) & 0xC0) == 0x80) --mid;
+    if (mid <= lo) break;
+    if (ImGui::CalcTextSize(text.c_str(), text.c_str() + mid).x + dots <= width)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  while (lo > 0 && lo < text.size() && (static_cast<unsigned char>(text[lo]) & 0xC0) == 0x80) --lo;
+  return text.substr(0, lo) + "...";
+}
+
+void one_line_text(ImU32 colour, const std::string& text) {
+  const std::string shown = fit_text(text, ImGui::GetContentRegionAvail().x);
+  ImGui::PushStyleColor(ImGuiCol_Text, colour);
+  ImGui::TextUnformatted(shown.c_str());
+  ImGui::PopStyleColor();
+  if (shown != text && ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 35);
+    ImGui::TextUnformatted(text.c_str());
     ImGui::PopTextWrapPos();
     ImGui::EndTooltip();
   }

@@ -40,6 +40,12 @@ std::string displayable(const std::string& utf8);
 void help_marker(const char* text);
 // Text wrapped at the region's width, in a colour.
 void wrapped_text(ImU32 colour, const std::string& text);
+// `text` cut at a character boundary and ended with "..." so it is at most `width` wide in the
+// current font; unchanged when it fits.
+std::string fit_text(const std::string& text, float width);
+// One line of muted text that never wraps: cut to the space left with "...", the whole text in
+// a tooltip on hover (captions on short windows and in presenter mode).
+void one_line_text(ImU32 colour, const std::string& text);
 // Bytes as hex, e.g. "20 74 68 65".
 std::string hex_bytes(const std::string& bytes);
 // 38597376 -> "38,597,376".

@@ -47,26 +47,44 @@ class MatrixPanel final : public Panel {
   }
 
   void draw(AppState& state, ImVec2 size) override {
+    state_presenter_ = state.presenter;
     const InputEmbedding& e = state.embedding();
     const long long d = e.token.cols();
     const float em = ImGui::GetFontSize();
     ImVec2 start = ImGui::GetCursorPos();
-    // Tabs as radio buttons: mode is also set from the command line.
-    for (size_t i = 0; i < kModeNames.size(); ++i) {
-      if (i) ImGui::SameLine();
-      if (ImGui::RadioButton(kModeTitles[i], mode_ == static_cast<Mode>(i))) mode_ = static_cast<Mode>(i);
+    // The modes as radio buttons when they fit on one line and the window is tall enough;
+    // otherwise one compact bar (a drop-down), so the figure keeps the screen (1280x720 at UI
+    // scale 2: the radio row wrapped and the heatmaps got no room at all).
+    const ImGuiStyle& st = ImGui::GetStyle();
+    float radios = 0;
+    for (const char* t : kModeTitles)
+      radios += ImGui::GetFrameHeight() + st.ItemInnerSpacing.x + ImGui::CalcTextSize(t).x + st.ItemSpacing.x;
+    const float dims_w = d > 24 ? em * 2 + ImGui::CalcTextSize("dims shownfrom dim").x + em * 16 + st.ItemSpacing.x * 4 : 0;
+    compact_ = radios + dims_w > size.x || size.y < em * 18;
+    if (compact_) {
+      ImGui::SetNextItemWidth(std::min(size.x * 0.4f, ImGui::CalcTextSize("Combined rows").x + em * 3));
+      if (ImGui::BeginCombo("##mode", kModeTitles[static_cast<size_t>(mode_)])) {
+        for (size_t i = 0; i < kModeNames.size(); ++i)
+          if (ImGui::Selectable(kModeTitles[i], mode_ == static_cast<Mode>(i))) mode_ = static_cast<Mode>(i);
+        ImGui::EndCombo();
+      }
+    } else {
+      for (size_t i = 0; i < kModeNames.size(); ++i) {
+        if (i) ImGui::SameLine();
+        if (ImGui::RadioButton(kModeTitles[i], mode_ == static_cast<Mode>(i))) mode_ = static_cast<Mode>(i);
+      }
     }
     // Dimension window for wide tables.
     if (d > 24) {
-      ImGui::SameLine(0, em * 2);
-      ImGui::TextUnformatted("dims shown");
+      ImGui::SameLine(0, compact_ ? em : em * 2);
+      ImGui::TextUnformatted(compact_ ? "dims" : "dims shown");
       ImGui::SameLine();
-      ImGui::SetNextItemWidth(em * 6);
+      ImGui::SetNextItemWidth(em * (compact_ ? 4 : 6));
       ImGui::SliderInt("##dims", &dims_shown_, 4, static_cast<int>(std::min<long long>(d, 256)));
       ImGui::SameLine();
-      ImGui::TextUnformatted("from dim");
+      ImGui::TextUnformatted(compact_ ? "from" : "from dim");
       ImGui::SameLine();
-      ImGui::SetNextItemWidth(em * 10);
+      ImGui::SetNextItemWidth(compact_ ? std::max(em * 3, ImGui::GetContentRegionAvail().x) : em * 10);
       int max_first = static_cast<int>(std::max<long long>(0, d - dims_shown_));
       first_dim_ = std::clamp(first_dim_, 0, max_first);
       ImGui::SliderInt("##first", &first_dim_, 0, max_first);
@@ -185,6 +203,8 @@ class MatrixPanel final : public Panel {
   }
 
  private:
+  bool compact_ = false;
+  bool state_presenter_ = false;
   float label_width(const AppState& state) const {
     float w = 0;
     for (int i = 0; i < std::min(state.length(), 256); ++i)
@@ -208,7 +228,11 @@ class MatrixPanel final : public Panel {
     else
       text += scheme_info(state.scheme_params().kind).title + std::string(": position rows are all zero. ") +
               state.scheme().where_position_enters();
-    wrapped_text(kMuted, text);
+    // A short window or presenter mode: one caption line (the rest on hover).
+    if (compact_ || state_presenter_)
+      one_line_text(kMuted, text);
+    else
+      wrapped_text(kMuted, text);
   }
 
   // The model's whole token table (V, d) and position table (L_max, d): tens of thousands of
