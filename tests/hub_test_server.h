@@ -46,6 +46,7 @@ class HubTestServer {
     std::string commit;
     std::vector<File> files;
     bool gated = false;  // needs "Authorization: Bearer good-token"
+    std::vector<std::string> listed_only;  // in the file list, but 404 when asked for
   };
   enum class Fault { None, Truncate, Corrupt, IgnoreRange };
 
@@ -136,7 +137,14 @@ class HubTestServer {
     }
     const std::string line = req.substr(0, req.find("\r\n"));
     const std::size_t sp1 = line.find(' '), sp2 = line.find(' ', sp1 + 1);
-    const std::string method = line.substr(0, sp1), path = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    const std::string method = line.substr(0, sp1);
+    std::string path = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    // As an HTTP proxy the server gets absolute URLs ("GET http://host/path"): serve the path.
+    const bool proxied = path.rfind("http://", 0) == 0;
+    if (proxied) {
+      const std::size_t slash = path.find('/', 7);
+      path = slash == std::string::npos ? "/" : path.substr(slash);
+    }
     const auto header = [&](const std::string& name) {
       std::string lower_req = req;
       for (char& ch : lower_req) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -149,7 +157,8 @@ class HubTestServer {
     };
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      log_.push_back(method + " " + path + (header("range").empty() ? "" : " range=" + header("range")));
+      log_.push_back(std::string(proxied ? "proxied " : "") + method + " " + path +
+                     (header("range").empty() ? "" : " range=" + header("range")));
     }
     const bool head = method == "HEAD";
     const std::string auth = header("authorization");
@@ -174,6 +183,7 @@ class HubTestServer {
       std::string body = "{\"id\":\"" + rest.substr(0, r) + "\",\"sha\":\"" + repo->commit + "\",\"siblings\":[";
       for (std::size_t i = 0; i < repo->files.size(); ++i)
         body += std::string(i ? "," : "") + "{\"rfilename\":\"" + repo->files[i].name + "\"}";
+      for (const std::string& f : repo->listed_only) body += ",{\"rfilename\":\"" + f + "\"}";
       body += "]}";
       return reply(c, 200, "OK", {{"Content-Type", "application/json"}}, body, head);
     }

@@ -143,6 +143,9 @@ shot() {  # name, then arguments
   fi
 }
 for v in tokens matrix pca schemes model vocab train; do shot "view-$v" --view "$v"; done
+# PCA in 3D (PC1-3, turned): renders and differs from the 2D plot.
+shot pca-3d --view pca --set pca.3d=1 --set pca.yaw=40 --set pca.pitch=20
+echo "diff view-pca pca-3d" >>"$OUT/checks.txt"
 # The light theme (projectors) renders and differs from the dark one; a bad theme is refused.
 shot theme-light --view matrix --theme light
 echo "diff view-matrix theme-light" >>"$OUT/checks.txt"

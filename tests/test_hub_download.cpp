@@ -251,6 +251,31 @@ TEST_CASE("gated, missing and unreachable: messages that say what to do") {
   CHECK(contains(download_error(down), "cannot reach the server"));
 }
 
+TEST_CASE("a file the list names but the server does not have: 404 named, the rest kept") {
+  HubTestServer s;
+  HubTestServer::Repo r = gpt2_repo();
+  r.listed_only = {"tokenizer.json"};
+  s.repos["tiny/gpt2"] = r;
+  TempDir cache;
+  const std::string e = download_error(options(s, cache, "tiny/gpt2"));
+  CHECK(contains(e, "tokenizer.json is listed but missing from tiny/gpt2 (HTTP 404)"));
+}
+
+TEST_CASE("proxies come from the environment (http_proxy), as libcurl reads them") {
+  HubTestServer s;  // here also the proxy: it serves the path of the absolute URL it is sent
+  s.repos["tiny/gpt2"] = gpt2_repo();
+  TempDir cache;
+  Env env;
+  env.set("http_proxy", s.endpoint());
+  env.set("no_proxy", "");
+  env.set("NO_PROXY", "");
+  HubDownloadOptions o = options(s, cache, "tiny/gpt2");
+  o.endpoint = "http://hub.invalid";  // no such host: only the proxy can answer
+  const HubDownloadResult got = hub_download(o);
+  CHECK(got.files.size() == 2);
+  CHECK(count_requests(s, "proxied GET /api/models/tiny/gpt2/revision/main") == 1);
+}
+
 TEST_CASE("a full disk is an error naming the problem, with nothing linked") {
   HubTestServer s;
   s.repos["tiny/gpt2"] = gpt2_repo();

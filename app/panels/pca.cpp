@@ -51,10 +51,14 @@ class PcaPanel final : public Panel {
     if (key == "find") { find_ = value; find_results_.clear(); find_now_ = !value.empty(); return; }
     if (key == "position_layer") { layers_[0].enabled = value == "1" || value == "true"; return; }
     if (key == "vocab_layer") { layers_[1].enabled = value == "1" || value == "true"; return; }
-    throw Error("pca has no option '" + key + "' (rows, position_layer, vocab_layer)");
+    if (key == "3d") { three_d_ = value == "1" || value == "true"; return; }
+    if (key == "yaw") { yaw_ = static_cast<float>(std::atof(value.c_str())) * 0.0174533f; return; }
+    if (key == "pitch") { pitch_ = std::clamp(static_cast<float>(std::atof(value.c_str())) * 0.0174533f, -1.5f, 1.5f); return; }
+    throw Error("pca has no option '" + key + "' (rows, position_layer, vocab_layer, 3d, yaw, pitch)");
   }
   std::vector<std::pair<std::string, std::string>> options() const override {
     return {{"rows", kRowNames[static_cast<size_t>(rows_)]},
+            {"3d", three_d_ ? "1" : "0"},
             {"position_layer", layers_[0].enabled ? "1" : "0"},
             {"vocab_layer", layers_[1].enabled ? "1" : "0"}};
   }
@@ -74,6 +78,14 @@ class PcaPanel final : public Panel {
     ImGui::Checkbox("sequence line", &polyline_);
     ImGui::SameLine();
     ImGui::Checkbox("labels", &labels_);
+    ImGui::SameLine();
+    const bool can_3d = pca && pca->components.rows() >= 3;
+    if (!can_3d) ImGui::BeginDisabled();
+    ImGui::Checkbox("3D", &three_d_);
+    if (!can_3d) ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("PC1, PC2 and PC3 in 3D: drag to orbit, wheel to zoom, double-click to reset.\n"
+                        "(The whole-table layers are drawn in 2D only.)");
     ImGui::SameLine();
     const bool has_table = state.model().position_table().has_value();
     if (!has_table) ImGui::BeginDisabled();
@@ -159,6 +171,21 @@ class PcaPanel final : public Panel {
         lo_ = ImVec2(std::min(lo_.x, x), std::min(lo_.y, y));
         hi_ = ImVec2(std::max(hi_.x, x), std::max(hi_.y, y));
       }
+    // 3D: the centre of the box around all three row kinds in PC1-3, and the radius that holds them.
+    float lo3[3] = {1e30f, 1e30f, 1e30f}, hi3[3] = {-1e30f, -1e30f, -1e30f};
+    for (const MatrixRM& p : proj_)
+      for (long long r = 0; r < p.rows(); ++r)
+        for (int a = 0; a < 3 && a < p.cols(); ++a) {
+          lo3[a] = std::min(lo3[a], p(r, a));
+          hi3[a] = std::max(hi3[a], p(r, a));
+        }
+    radius3_ = 1e-6f;
+    for (int a = 0; a < 3; ++a) {
+      if (lo3[a] > hi3[a]) lo3[a] = hi3[a] = 0;
+      centre3_[a] = (lo3[a] + hi3[a]) / 2;
+      radius3_ += (hi3[a] - lo3[a]) * (hi3[a] - lo3[a]) / 4;
+    }
+    radius3_ = std::sqrt(radius3_);
     float pad_x = std::max(1e-6f, (hi_.x - lo_.x) * 0.12f), pad_y = std::max(1e-6f, (hi_.y - lo_.y) * 0.12f);
     lo_ = ImVec2(lo_.x - pad_x, lo_.y - pad_y);
     hi_ = ImVec2(hi_.x + pad_x, hi_.y + pad_y);
@@ -277,11 +304,48 @@ class PcaPanel final : public Panel {
     ImGui::SetCursorScreenPos(pmin);
     ImGui::InvisibleButton("plot", psize);
     const bool hovered = ImGui::IsItemHovered();
+    const bool three = three_d_ && shown_.cols() >= 3 && proj_[rows_].cols() >= 3;
+    if (was_three_ && !three) {  // back to 2D: the 2D view as it fits
+      view_lo_ = lo_;
+      view_hi_ = hi_;
+      zoomed_ = false;
+      layer_key_ = LayerKey{};
+    }
+    was_three_ = three;
+    if (three) {
+      // 3D: PC1-3 about the centre of all three row kinds, turned by yaw (about PC2) and pitch,
+      // drawn with one scale for both screen axes so the turn is rigid. Drag orbits.
+      if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+        yaw_ += io.MouseDelta.x * 0.01f;
+        pitch_ = std::clamp(pitch_ + io.MouseDelta.y * 0.01f, -1.5f, 1.5f);
+      }
+      if (hovered && io.MouseWheel != 0) zoom3_ = std::clamp(zoom3_ * (io.MouseWheel > 0 ? 0.8f : 1.25f), 0.05f, 20.0f);
+      if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) yaw_ = 0.6f, pitch_ = 0.35f, zoom3_ = 1.0f;
+      const float s = 2.3f * radius3_ * zoom3_ / std::max(1.0f, std::min(psize.x, psize.y));
+      view_lo_ = ImVec2(-s * psize.x / 2, -s * psize.y / 2);
+      view_hi_ = ImVec2(s * psize.x / 2, s * psize.y / 2);
+    }
+    const float cy = std::cos(yaw_), sy = std::sin(yaw_), cp = std::cos(pitch_), sp = std::sin(pitch_);
+    // (PC1, PC2, PC3) -> (screen x, screen y, depth toward the viewer)
+    auto turn = [&](float x, float y, float z) {
+      x -= centre3_[0], y -= centre3_[1], z -= centre3_[2];
+      const float x1 = cy * x + sy * z, z1 = -sy * x + cy * z;
+      return ImVec4(x1, cp * y - sp * z1, sp * y + cp * z1, 0);
+    };
     auto to_screen = [&](float x, float y) {
       return ImVec2(pmin.x + (x - view_lo_.x) / (view_hi_.x - view_lo_.x) * psize.x,
                     pmax.y - (y - view_lo_.y) / (view_hi_.y - view_lo_.y) * psize.y);
     };
-    if (hovered && io.MouseWheel != 0) {
+    auto row_screen = [&](const MatrixRM& m, long long i) {
+      if (three) {
+        const ImVec4 t = turn(m(i, 0), m(i, 1), m(i, 2));
+        return to_screen(t.x, t.y);
+      }
+      return to_screen(m(i, 0), m.cols() > 1 ? m(i, 1) : 0.0f);
+    };
+    if (three) {
+      // nothing: zoom and drag belong to the orbit above
+    } else if (hovered && io.MouseWheel != 0) {
       float fx = (io.MousePos.x - pmin.x) / psize.x, fy = (pmax.y - io.MousePos.y) / psize.y;
       float ax = view_lo_.x + fx * (view_hi_.x - view_lo_.x), ay = view_lo_.y + fy * (view_hi_.y - view_lo_.y);
       float f = io.MouseWheel > 0 ? 0.8f : 1.25f;
@@ -289,14 +353,14 @@ class PcaPanel final : public Panel {
       view_hi_ = ImVec2(ax + (view_hi_.x - ax) * f, ay + (view_hi_.y - ay) * f);
       zoomed_ = true;
     }
-    if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+    if (!three && ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
       float dx = io.MouseDelta.x / psize.x * (view_hi_.x - view_lo_.x);
       float dy = io.MouseDelta.y / psize.y * (view_hi_.y - view_lo_.y);
       view_lo_ = ImVec2(view_lo_.x - dx, view_lo_.y + dy);
       view_hi_ = ImVec2(view_hi_.x - dx, view_hi_.y + dy);
       zoomed_ = true;
     }
-    if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
+    if (!three && hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
       view_lo_ = lo_;
       view_hi_ = hi_;
       zoomed_ = false;
@@ -305,11 +369,25 @@ class PcaPanel final : public Panel {
     dl->AddRectFilled(pmin, pmax, IM_COL32(22, 24, 28, 255));
     // Zero axes and a light grid.
     dl->PushClipRect(pmin, pmax, true);
-    ImVec2 z = to_screen(0, 0);
-    dl->AddLine(ImVec2(pmin.x, z.y), ImVec2(pmax.x, z.y), IM_COL32(90, 90, 90, 255));
-    dl->AddLine(ImVec2(z.x, pmin.y), ImVec2(z.x, pmax.y), IM_COL32(90, 90, 90, 255));
-    // Background layers.
-    if (layers_[0].enabled || layers_[1].enabled) {
+    if (three) {
+      // The three axes through the centre, each named at its positive end.
+      const char* names[3] = {"PC1", "PC2", "PC3"};
+      const ImVec2 c = to_screen(0, 0);
+      for (int a = 0; a < 3; ++a) {
+        float v[3] = {centre3_[0], centre3_[1], centre3_[2]};
+        v[a] += radius3_ * 0.9f;
+        const ImVec4 t = turn(v[0], v[1], v[2]);
+        const ImVec2 e = to_screen(t.x, t.y);
+        dl->AddLine(c, e, IM_COL32(120, 120, 120, 255), 1.5f);
+        dl->AddText(ImVec2(e.x + 3, e.y - line * 0.5f), kMuted, names[a]);
+      }
+    } else {
+      ImVec2 z = to_screen(0, 0);
+      dl->AddLine(ImVec2(pmin.x, z.y), ImVec2(pmax.x, z.y), IM_COL32(90, 90, 90, 255));
+      dl->AddLine(ImVec2(z.x, pmin.y), ImVec2(z.x, pmax.y), IM_COL32(90, 90, 90, 255));
+    }
+    // Background layers (2D only).
+    if (!three && (layers_[0].enabled || layers_[1].enabled)) {
       int w = static_cast<int>(psize.x * io.DisplayFramebufferScale.x), h = static_cast<int>(psize.y * io.DisplayFramebufferScale.y);
       bool fresh = update_layer(layers_[0], state, true);
       fresh = update_layer(layers_[1], state, false) || fresh;
@@ -331,7 +409,15 @@ class PcaPanel final : public Panel {
 
     const int n = state.length();
     std::vector<ImVec2> pts(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) pts[static_cast<size_t>(i)] = to_screen(shown_(i, 0), shown_.cols() > 1 ? shown_(i, 1) : 0.0f);
+    for (int i = 0; i < n; ++i) pts[static_cast<size_t>(i)] = row_screen(shown_, i);
+    // Far points first in 3D, so nearer ones are drawn over them.
+    std::vector<int> order(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+    if (three) {
+      std::vector<float> depth(static_cast<size_t>(n));
+      for (int i = 0; i < n; ++i) depth[static_cast<size_t>(i)] = turn(shown_(i, 0), shown_(i, 1), shown_(i, 2)).z;
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return depth[static_cast<size_t>(a)] < depth[static_cast<size_t>(b)]; });
+    }
     // The sequence line: the whole text while it is short; in a long text only the stretch
     // around the selected token (or the first 24 tokens), so it draws a trace, not a web.
     if (polyline_ && n > 1) {
@@ -348,7 +434,7 @@ class PcaPanel final : public Panel {
     }
     // Glyphs shrink in a long text (hundreds of points would pile up and cost frame time).
     const float r = std::max(n > 200 ? 3.0f : 6.0f, line * 0.45f * std::clamp(std::sqrt(60.0f / std::max(1, n)), 0.4f, 1.0f));
-    for (int i = 0; i < n; ++i) {
+    for (int i : order) {
       int g = rows_ == 1 ? -1 : state.repeat_group_of(i);
       ImU32 fill = sequential_colour(n > 1 ? static_cast<float>(i) / static_cast<float>(n - 1) : 0.5f);
       ImU32 edge = i == state.selected_position ? kSelectColour : (g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(20, 20, 20, 255));
@@ -359,10 +445,11 @@ class PcaPanel final : public Panel {
     update_query_points(state, pca);
     if (query_id_ >= 0 && query_xy_.rows() > 0 && query_xy_.cols() >= 2) {
       const std::shared_ptr<const Tokenizer> tok = state.model().tokenizer();
-      const ImVec2 q = to_screen(query_xy_(0, 0), query_xy_(0, 1));
+      const bool q3 = three && query_xy_.cols() >= 3;
+      const ImVec2 q = q3 ? row_screen(query_xy_, 0) : to_screen(query_xy_(0, 0), query_xy_(0, 1));
       std::vector<ImVec4> taken;  // neighbour labels that would overlap are left out (hover names them)
       for (long long k = 0; k < query_xy_.rows(); ++k) {
-        const ImVec2 p = to_screen(query_xy_(k, 0), query_xy_(k, 1));
+        const ImVec2 p = q3 ? row_screen(query_xy_, k) : to_screen(query_xy_(k, 0), query_xy_(k, 1));
         if (k > 0) dl->AddLine(q, p, IM_COL32(255, 200, 60, 90), 1.0f);
         const float s = k == 0 ? r * 1.4f : r;
         for (int a = 0; a < 2; ++a) {  // an 8-pointed star: two crossed squares
@@ -465,6 +552,11 @@ class PcaPanel final : public Panel {
     // Axis captions with explained variance and tick values at the ends.
     auto pct = [&](size_t c) { return c < pca.explained_variance_ratio.size() ? 100.0 * pca.explained_variance_ratio[c] : 0.0; };
     char buf[96];
+    if (three) {
+      std::snprintf(buf, sizeof buf, "PC1 %.1f%%, PC2 %.1f%%, PC3 %.1f%% of variance - drag to orbit", pct(0), pct(1), pct(2));
+      const std::string cap = fit_text(buf, psize.x);
+      dl->AddText(ImVec2(pmin.x, pmax.y + line * 1.1f), ImGui::GetColorU32(ImGuiCol_Text), cap.c_str());
+    } else {
     std::snprintf(buf, sizeof buf, "PC1 (%.1f%% of variance)", pct(0));
     ImVec2 ts = ImGui::CalcTextSize(buf);
     dl->AddText(ImVec2(pmin.x + (psize.x - ts.x) / 2, pmax.y + line * 1.1f), ImGui::GetColorU32(ImGuiCol_Text), buf);
@@ -481,6 +573,7 @@ class PcaPanel final : public Panel {
     dl->AddText(ImVec2(pmin.x + 3, pmin.y + 2), kMuted, buf);
     std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(view_lo_.y));
     dl->AddText(ImVec2(pmin.x + 3, pmax.y - line - 2), kMuted, buf);
+    }
 
     // Legend: position colour scale, glyphs, layers.
     float lx = pmax.x + 12, ly = pmin.y;
@@ -517,7 +610,12 @@ class PcaPanel final : public Panel {
                   state.ids()[static_cast<size_t>(hover_i)]);
       ImGui::Text("PC1 %.4g, PC2 %.4g", static_cast<double>(proj_[rows_](hover_i, 0)),
                   static_cast<double>(proj_[rows_].cols() > 1 ? proj_[rows_](hover_i, 1) : 0.0f));
-      ImGui::TextDisabled("click to select; wheel zooms, drag pans, double-click fits");
+      if (proj_[rows_].cols() > 2) {
+        ImGui::SameLine();
+        ImGui::Text(", PC3 %.4g", static_cast<double>(proj_[rows_](hover_i, 2)));
+      }
+      ImGui::TextDisabled(three ? "click to select; drag orbits, wheel zooms, double-click resets"
+                                : "click to select; wheel zooms, drag pans, double-click fits");
       ImGui::EndTooltip();
       if (ImGui::IsMouseReleased(ImGuiMouseButton_Left) && io.MouseDragMaxDistanceSqr[0] < 9.0f)
         state.selected_position = state.selected_position == hover_i ? -1 : hover_i;
@@ -535,6 +633,9 @@ class PcaPanel final : public Panel {
 
   int rows_ = 2;
   bool polyline_ = true, labels_ = true, zoomed_ = false;
+  bool three_d_ = false, was_three_ = false;  // PC1-3 in 3D, orbiting
+  float yaw_ = 0.6f, pitch_ = 0.35f, zoom3_ = 1.0f;
+  float centre3_[3] = {0, 0, 0}, radius3_ = 1.0f;
   std::string find_;
   bool find_now_ = false;
   std::vector<int> find_results_;
