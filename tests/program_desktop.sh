@@ -143,6 +143,23 @@ shot() {  # name, then arguments
   fi
 }
 for v in tokens matrix pca schemes model vocab train; do shot "view-$v" --view "$v"; done
+# PCA labels: points on one spot share a label, split per token id and never named after one
+# token for all (the position rows under RoPE are all zero: one label "pos 0,...,5"); the two
+# "the" of the token rows coincide and share "0,4 the".
+"$BIN" --no-settings --size 1280x800 --view pca --scheme rope --set pca.rows=position --audit "$OUT/audit-pca-pos.txt" \
+  --screenshot "$OUT/audit-pca-pos.png" >"$OUT/audit.log" 2>&1
+if [ "$(grep -c '^pca.label' "$OUT/audit-pca-pos.txt")" = 1 ] && grep -q "	pos 0,1,2,3,4,5$" "$OUT/audit-pca-pos.txt"; then
+  pass "audit: coinciding position rows share one label, by position"
+else
+  fail "audit: PCA position labels: $(cat "$OUT/audit.log" "$OUT/audit-pca-pos.txt")"
+fi
+"$BIN" --no-settings --size 1280x800 --view pca --set pca.rows=token --audit "$OUT/audit-pca-tok.txt" \
+  --screenshot "$OUT/audit-pca-tok.png" >"$OUT/audit.log" 2>&1
+if grep -q "	0,4 the$" "$OUT/audit-pca-tok.txt" && ! grep -q "	0,[0-9,]* [a-z]*cat" "$OUT/audit-pca-tok.txt"; then
+  pass "audit: the two \"the\" share one label; other tokens keep their own"
+else
+  fail "audit: PCA token labels: $(cat "$OUT/audit.log" "$OUT/audit-pca-tok.txt")"
+fi
 # PCA in 3D (PC1-3, turned): renders and differs from the 2D plot.
 shot pca-3d --view pca --set pca.3d=1 --set pca.yaw=40 --set pca.pitch=20
 echo "diff view-pca pca-3d" >>"$OUT/checks.txt"
@@ -174,6 +191,25 @@ if [ -f "$TOKDIR/encoder.json" ] && [ -f "$TOKDIR/vocab.bpe" ]; then
   # scale (with +-1 the 0.02-sized token rows were drawn white: ~6,700 coloured pixels, now ~21,000).
   shot gpt2-rope-matrix --model gpt2-untrained --scheme rope --view matrix
   echo "saturated gpt2-rope-matrix 14000" >>"$OUT/checks.txt"
+  # The layout audit: numbers, titles and labels against the room they are given. The weights
+  # column once showed 597,376 for 38,597,376; heatmap titles ran into each other at scale 2.
+  LONGTEXT="The teacher wrote a sentence on the board and the students counted the tokens in the sentence, then the teacher added positions and the two equal tokens stopped being equal."
+  for sc in 1.5 2; do
+    if "$BIN" --no-settings --size 1280x720 --ui-scale $sc --model gpt2-untrained --view model --audit "$OUT/audit-model-$sc.txt" \
+         --screenshot "$OUT/audit-model-$sc.png" >"$OUT/audit.log" 2>&1 &&
+       grep -q "^model.weights	fits	.*	38,597,376$" "$OUT/audit-model-$sc.txt" && ! grep -q CLIPPED "$OUT/audit-model-$sc.txt"; then
+      pass "audit: Model view numbers fit at 1280x720 x$sc"
+    else
+      fail "audit: Model view at x$sc: $(cat "$OUT/audit.log" "$OUT/audit-model-$sc.txt" 2>/dev/null | head -20)"
+    fi
+    if "$BIN" --no-settings --size 1280x720 --ui-scale $sc --model gpt2-untrained --view matrix --text "$LONGTEXT" \
+         --audit "$OUT/audit-matrix-$sc.txt" --screenshot "$OUT/audit-matrix-$sc.png" >"$OUT/audit.log" 2>&1 &&
+       grep -q "^heatmap.row_label	" "$OUT/audit-matrix-$sc.txt" && ! grep -q CLIPPED "$OUT/audit-matrix-$sc.txt"; then
+      pass "audit: Matrix view titles, numbers and row labels fit at 1280x720 x$sc"
+    else
+      fail "audit: Matrix view at x$sc: $(cat "$OUT/audit.log"; grep CLIPPED "$OUT/audit-matrix-$sc.txt" | head -5)"
+    fi
+  done
   shot gpt2-pca --model gpt2-untrained --view pca --set pca.vocab_layer=1 --set pca.position_layer=1 \
     --text "the cat sat on the mat and the dog sat on the rug"
   # A small real checkpoint folder (GPT-2 layout: wte/wpe, config.json, tokenizer files).

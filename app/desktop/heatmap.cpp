@@ -4,6 +4,7 @@
 // [SECTION] The widget
 // [SECTION] Colour bar and number formatting
 #include "heatmap.h"
+#include "audit.h"
 #include "widgets.h"
 
 #include "matrix_export.h"
@@ -147,6 +148,7 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
   // The title never runs into the next panel: cut to this one's width (the whole title on hover).
   const std::string title = fit_text(spec.title, size.x);
   if (!spec.title.empty()) {
+    audit_text("heatmap.title", title, ImGui::CalcTextSize(title.c_str()).x, size.x);
     dl->AddText(origin, ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
     if (title != spec.title && ImGui::IsMouseHoveringRect(origin, ImVec2(origin.x + size.x, origin.y + line)))
       ImGui::SetTooltip("%s", spec.title.c_str());
@@ -249,6 +251,7 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
       float x = map_min.x + (static_cast<float>(c) + 0.5f) * cell_w - tw / 2;
       if (step > 1) x = map_min.x + static_cast<float>(c) * cell_w;
       if (x + tw > map_max.x + 1.0f) break;  // a number that would be cut is left out, never cut
+      audit_text("heatmap.column", buf, tw, map_max.x + 1.0f - x);
       dl->AddText(ImVec2(x, map_min.y - header_h), col, buf);
     }
   }
@@ -261,6 +264,7 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
       float y = row_y(static_cast<double>(r) + 0.5) - line / 2;
       ImU32 col = spec.row_label_colour ? spec.row_label_colour(r) : ImGui::GetColorU32(ImGuiCol_Text);
       float tw = ImGui::CalcTextSize(text.c_str()).x;
+      audit_text("heatmap.row_label", text, tw, label_w - 6.0f);
       dl->AddText(ImVec2(map_min.x - tw - 6.0f, y), col, text.c_str());
     }
   }

@@ -6,6 +6,7 @@
 // [SECTION] Start-up from options and settings
 // [SECTION] Main loop
 #include "app_state.h"
+#include "audit.h"
 #include "frame.h"
 #include "leak_check.h"
 #include "lesson.h"
@@ -351,6 +352,7 @@ int run(int argc, char** argv) {
   set_ui_scale(scale, false);
 
   int exit_code = 0;
+  audit_enable(o.audit.has_value());
   try {
     frame = std::make_unique<Frame>(*state);
     frame->ui_scale = scale;
@@ -394,6 +396,7 @@ int run(int argc, char** argv) {
     // cell once landed in the picture): the pointer is "outside the window" while rendering one.
     if (o.screenshot) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
     ImGui::NewFrame();
+    audit_new_frame();
     if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) frame->quit_requested = true;
     frame->draw();
     ImGui::Render();
@@ -438,6 +441,13 @@ int run(int argc, char** argv) {
     if (frame->quit_requested) break;
   }
   if (o.bench_frames && !frame_ms.empty()) print_frame_times(frame_ms, ui_ms);
+  if (o.audit) {
+    const std::string err = audit_write(*o.audit);
+    if (!err.empty()) {
+      std::fprintf(stderr, "embedscope: %s\n", err.c_str());
+      exit_code = 1;
+    }
+  }
   if (o.use_settings && exit_code == 0) {
     store_settings(settings, *state, *frame, window);
     std::string err = settings.save(settings_path);

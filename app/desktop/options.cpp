@@ -35,6 +35,8 @@ Usage: embedscope [options]
   --theme T             dark (default) or light (projectors; View menu; saved between runs)
   --presenter           start in presenter mode (F5 or P toggles it: only the figure, large type)
   --special             tokenize with the model's special tokens ([CLS] ... [SEP], <s>, </s>)
+  --audit FILE          write the texts of the last frame drawn into fixed boxes (numbers, titles,
+                        labels) with their width and room, CLIPPED where one does not fit (tests)
   --lesson STEP         open the lesson at STEP (1-14 or its id); --lesson list prints the steps
   --matrix-mode M       side (token | position | combined) | token | position | combined | normed
   --select P            select the token at position P (highlighted in every view)
@@ -75,6 +77,7 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
     else if (a == "--lesson") o.lesson = value(i, a);
     else if (a == "--presenter") o.presenter = true;
     else if (a == "--special") o.special = true;
+    else if (a == "--audit") o.audit = value(i, a);
     else if (a == "--theme") {
       o.theme = value(i, a);
       if (*o.theme != "dark" && *o.theme != "light") throw Error("--theme is dark or light (got '" + *o.theme + "')");

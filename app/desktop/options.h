@@ -13,6 +13,7 @@ struct DesktopOptions {
   std::optional<std::string> lesson;      // --lesson STEP (number or id) or "list"
   bool presenter = false;                 // --presenter
   bool special = false;                   // --special
+  std::optional<std::string> audit;       // --audit FILE
   std::optional<std::string> theme;       // --theme dark|light
   std::optional<std::string> text;
   std::optional<std::string> model;       // classroom, gpt2-untrained, a path, a cache name

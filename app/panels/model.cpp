@@ -4,6 +4,7 @@
 // (AppState::begin_open_model); a bad file keeps the current model and says why. Downloads
 // from the Hugging Face hub (a name, or one of the catalogue) run on a thread of their own with
 // progress and Cancel, and open the model when they are done.
+#include "audit.h"
 #include "checkpoint.h"
 #include "hub_download.h"
 #include "colors.h"
@@ -379,6 +380,7 @@ class ModelPanel final : public Panel {
         }
         ImGui::TableNextColumn();
         std::string s = thousands(v);
+        audit_text("model.weights", s, ImGui::CalcTextSize(s.c_str()).x, ImGui::GetContentRegionAvail().x);
         const float pad = ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(s.c_str()).x;
         if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
         ImGui::TextColored(ImColor(col), "%s", s.c_str());

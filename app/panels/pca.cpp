@@ -5,6 +5,7 @@
 // background layers: the model's whole position table and whole vocabulary, drawn as one
 // point-sprite VBO each into an offscreen framebuffer that is redrawn only when the view
 // changes. Wheel zooms, drag pans, double-click fits, hover identifies, click selects.
+#include "audit.h"
 #include "colors.h"
 #include "gl_objects.h"
 #include "panel.h"
@@ -541,6 +542,7 @@ class PcaPanel final : public Panel {
                                            : p.positions + " " + state.token_texts()[static_cast<size_t>(p.first)];
           const int g = rows_ == 1 ? -1 : state.repeat_group_of(p.first);
           const ImU32 col = g >= 0 ? token_colour(state, p.id) : kText;
+          audit_text("pca.label", t, ImGui::CalcTextSize(t.c_str()).x, -1.0f);
           dl->AddText(ImVec2(x, y), col, t.c_str());
           x += ImGui::CalcTextSize(t.c_str()).x + line * 0.6f;
         }
