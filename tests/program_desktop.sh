@@ -143,6 +143,20 @@ shot() {  # name, then arguments
   fi
 }
 for v in tokens matrix pca schemes model vocab train; do shot "view-$v" --view "$v"; done
+# Characters past U+FFFF: an emoji (a whole word of this tokenizer) is drawn from Symbola through
+# its private-use stand-in, never as "<U+1F600>"; a character no font has says its code point.
+EMO="$OUT/emoji-words"; mkdir -p "$EMO"
+tiny_gpt2 "$EMO" 8 4 16
+printf '<unk>\nthe\ncat\nis\nhappy\n\xf0\x9f\x98\x80\n\xf0\x9f\x90\x88\n\xf3\xb0\x80\x80\n' >"$EMO/embedscope_words.txt"
+"$BIN" --no-settings --size 1280x720 --ui-scale 1.5 --model "$EMO" --view tokens --audit "$OUT/audit-emoji.txt" \
+  --text "the cat $(printf '\xf0\x9f\x90\x88') is happy $(printf '\xf0\x9f\x98\x80') $(printf '\xf3\xb0\x80\x80')" \
+  --screenshot "$OUT/emoji.png" >"$OUT/audit.log" 2>&1
+if [ -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] && grep -q "^tokens.chip	fits" "$OUT/audit-emoji.txt" &&
+   ! grep -q "<U+1F600>" "$OUT/audit-emoji.txt" && grep -q "<U+F0000>" "$OUT/audit-emoji.txt"; then
+  pass "emoji drawn through stand-ins; a character without a font names its code point"
+else
+  fail "emoji chips: $(cat "$OUT/audit.log" "$OUT/audit-emoji.txt")"
+fi
 # PCA labels: points on one spot share a label, split per token id and never named after one
 # token for all (the position rows under RoPE are all zero: one label "pos 0,...,5"); the two
 # "the" of the token rows coincide and share "0,4 the".

@@ -7,6 +7,8 @@
 // [SECTION] Export of the current matrices (CSV, NPY)
 #include "frame.h"
 
+#include "astral_glyphs.h"
+
 #include "colors.h"
 #include "matrix_export.h"
 #include "user_dirs.h"
@@ -26,7 +28,7 @@ namespace es::ui {
 // [SECTION] Construction and panel options
 
 Frame::Frame(AppState& state) : state_(state), panels_(make_all_panels()) {
-  text_edit_ = state_.text();
+  text_edit_ = to_stand_ins(state_.text());
   text_seen_version_ = state_.version();
 }
 
@@ -67,8 +69,13 @@ void Frame::draw() {
   state_.poll();
   if (state_.version() != text_seen_version_) {
     // The text changed elsewhere (e.g. the model panel): show what is in use.
-    if (!ImGui::IsAnyItemActive()) text_edit_ = state_.text();
+    if (!ImGui::IsAnyItemActive()) text_edit_ = to_stand_ins(state_.text());
     text_seen_version_ = state_.version();
+  }
+  // Characters past U+FFFF get their stand-ins once the fonts hold them (a frame or two later).
+  if (!ImGui::IsAnyItemActive() && text_edit_.size() < 65536) {
+    std::string shown = to_stand_ins(from_stand_ins(text_edit_));
+    if (shown != text_edit_) text_edit_ = std::move(shown);
   }
   ImGuiIO& io = ImGui::GetIO();
   if (!io.WantTextInput) {
@@ -251,7 +258,7 @@ void Frame::draw_control_strip() {
     ImGui::SetTooltip("A sentence, or token ids typed as  ids: 464 3797 262  (for models whose tokenizer\n"
                       "EmbedScope does not read, or to pick exact ids).");
   if (edited) {
-    if (state_.set_text(text_edit_)) text_seen_version_ = state_.version();
+    if (state_.set_text(from_stand_ins(text_edit_))) text_seen_version_ = state_.version();
   }
   ImGui::SameLine();
   ImGui::TextDisabled("(%d tokens)", state_.length());

@@ -6,6 +6,7 @@
 // [SECTION] Start-up from options and settings
 // [SECTION] Main loop
 #include "app_state.h"
+#include "astral_glyphs.h"
 #include "audit.h"
 #include "frame.h"
 #include "leak_check.h"
@@ -57,6 +58,7 @@ bool note_extra_glyphs(const std::string& text) {
 void load_fonts(float scale) {
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
+  reset_astral_glyphs();
   const float base = 17.0f * scale;
   const char* sans = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
   const char* mono = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
@@ -68,8 +70,9 @@ void load_fonts(float scale) {
   // Scripts DejaVu lacks (CJK, Hangul, kana, Devanagari, Arabic, emoji) come from Debian's
   // fallback fonts, merged into each font but only for the characters the texts on screen use
   // (ImGui 1.86 bakes glyphs into one atlas; all of CJK would not fit). A glyph comes from the
-  // first font that has it. Arabic and Devanagari are drawn unshaped (ImGui has no shaping), and
-  // characters past U+FFFF (most emoji) cannot be drawn: Debian's ImGui has 16-bit ImWchar.
+  // first font that has it. Arabic and Devanagari are drawn unshaped (ImGui has no shaping).
+  // Characters past U+FFFF (most emoji), which Debian's 16-bit ImWchar cannot name, get
+  // private-use stand-ins drawn by astral_glyphs.cpp.
   static ImVector<ImWchar> extra;
   extra.clear();
   g_extra_glyphs.BuildRanges(&extra);
@@ -93,6 +96,9 @@ void load_fonts(float scale) {
     f.regular = with_fallbacks(sans, base);
     f.large = with_fallbacks(sans, base * 1.45f);
     f.mono = std::filesystem::exists(mono, ec) ? with_fallbacks(mono, base) : f.regular;
+    add_astral_glyphs(f.regular, base);
+    add_astral_glyphs(f.large, base * 1.45f);
+    if (f.mono != f.regular) add_astral_glyphs(f.mono, base);
     g_font_message.clear();
   }
   if (!f.regular || !f.large) {
@@ -106,6 +112,7 @@ void load_fonts(float scale) {
     g_font_message = std::string("DejaVu Sans not found at ") + sans +
                      "; using ImGui's built-in font (install fonts-dejavu-core for a clearer one)";
   }
+  draw_astral_glyphs();  // builds the atlas and draws the stand-ins into it
 }
 
 bool g_light = false;  // the light theme (projectors wash dark themes out); View menu, remembered
@@ -383,7 +390,8 @@ int run(int argc, char** argv) {
       glyphs_version = state->version();
       std::string all = state->text();
       for (const std::string& t : state->token_texts()) all += t;
-      if (note_extra_glyphs(all)) frame->ui_scale_changed = true;
+      const bool bmp = note_extra_glyphs(all);
+      if (note_astral_chars(all) || bmp) frame->ui_scale_changed = true;
     }
     if (frame->ui_scale_changed) {
       g_light = frame->light_theme;

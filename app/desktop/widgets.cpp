@@ -1,5 +1,8 @@
 #include "widgets.h"
 
+#include "astral_glyphs.h"
+#include "audit.h"
+
 #include "colors.h"
 
 #include <algorithm>
@@ -55,7 +58,11 @@ std::string displayable(const std::string& utf8) {
     for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(p[k]) & 0x3fu);
     // ImGui 1.86 stores glyphs as 16-bit ImWchar: anything above U+FFFF cannot be drawn.
     bool ok = cp < 0x80 || (cp <= 0xFFFF && font && font->FindGlyphNoFallback(static_cast<ImWchar>(cp)));
-    if (ok) {
+    // Past U+FFFF: the private-use stand-in whose glyph astral_glyphs.cpp drew, when it has one.
+    const ImWchar stand_in = cp > 0xFFFF ? astral_stand_in(cp) : 0;
+    if (stand_in && font && font->FindGlyphNoFallback(stand_in)) {
+      out += to_stand_ins(std::string(p, static_cast<size_t>(n)));
+    } else if (ok) {
       out.append(p, static_cast<size_t>(n));
     } else {
       char buf[16];
@@ -142,6 +149,7 @@ ImVec2 token_chip(AppState& state, int position, bool large) {
   float border = state.selected_position == position ? 3.0f : 1.5f;
   dl->AddRect(p, ImVec2(p.x + w, p.y + h), state.selected_position == position ? kSelectColour : col, 6.0f, 0, border);
   dl->AddText(ImVec2(p.x + 8, p.y + 4), kMuted, t.top.c_str());
+  audit_text("tokens.chip", t.text, f->CalcTextSizeA(f->FontSize, FLT_MAX, 0, t.text.c_str()).x, w - 8);
   dl->AddText(f, f->FontSize, ImVec2(p.x + 8, p.y + 6 + line), kText, t.text.c_str());
   int group = state.repeat_group_of(position);
   if (group >= 0) {
@@ -155,7 +163,7 @@ ImVec2 token_chip(AppState& state, int position, bool large) {
     ImGui::Text("text: %s", t.text.c_str());
     ImGui::Text("bytes: %s", hex_bytes(state.token_bytes()[static_cast<size_t>(position)]).c_str());
     if (const std::string whole = character_of_partial_token(state.token_bytes(), position); !whole.empty())
-      ImGui::Text("part of the character %s (its bytes are split across tokens)", whole.c_str());
+      ImGui::Text("part of the character %s (its bytes are split across tokens)", displayable(whole).c_str());
     if (const Tokenizer* tok = state.model().tokenizer().get(); tok && tok->is_special(id))
       ImGui::TextUnformatted("a special token: the model adds or reserves it; it stands for no text");
     if (group >= 0) {

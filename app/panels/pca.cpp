@@ -539,7 +539,7 @@ class PcaPanel final : public Panel {
           const Part& p = parts[q];
           // Position rows belong to positions, not tokens: label them by position only.
           const std::string t = rows_ == 1 ? "pos " + p.positions
-                                           : p.positions + " " + state.token_texts()[static_cast<size_t>(p.first)];
+                                           : p.positions + " " + displayable(state.token_texts()[static_cast<size_t>(p.first)]);
           const int g = rows_ == 1 ? -1 : state.repeat_group_of(p.first);
           const ImU32 col = g >= 0 ? token_colour(state, p.id) : kText;
           audit_text("pca.label", t, ImGui::CalcTextSize(t.c_str()).x, -1.0f);
