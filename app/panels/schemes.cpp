@@ -153,13 +153,39 @@ class SchemesPanel final : public Panel {
   void draw(AppState& state, ImVec2 size) override {
     const float em = ImGui::GetFontSize();
     ImVec2 start = ImGui::GetCursorPos();
-    controls(em);
+    // On a short window (a projector) or in presenter mode the settings fold into a drawer: one
+    // line saying what is set, a button that opens them all.
+    const bool short_window = size.y < em * 34 || state.presenter;
+    if (short_window) {
+      if (ImGui::Button("Settings...")) ImGui::OpenPopup("scheme_settings");
+      ImGui::SameLine();
+      char summary[160];
+      int shown = 0;
+      for (bool b : shown_) shown += b ? 1 : 0;
+      std::snprintf(summary, sizeof summary, "%s: n %d, d %d, base %.0f, rotary %.2f, %s; %d schemes ticked",
+                    preset_ >= 0 ? presets()[static_cast<size_t>(preset_)].name.c_str() : "custom", c_.n, c_.d, c_.base,
+                    static_cast<double>(c_.rotary), c_.causal ? "causal" : "bidirectional", shown);
+      ImGui::AlignTextToFramePadding();
+      one_line_text(kMuted, summary);
+      if (ImGui::BeginPopup("scheme_settings")) {
+        controls(em);
+        ImGui::EndPopup();
+      }
+    } else {
+      controls(em);
+    }
     if (!(c_ == computed_) || model_version_ != state.model_version()) compute(state);
-    wrapped_text(kMuted, "S[i][j] shows how position alone shapes the attention logit between query i and key j; "
-                         "each column says what its S is. Sinusoidal and RoPE S are identical at equal width and base "
-                         "(both (2/d) sum_k cos((i - j) w_k)): a teaching point, not a bug. The curve is S against the "
-                         "offset i - j: the mean of each diagonal (for a learned table, whose diagonals need not be "
-                         "constant, that mean is all it shows).");
+    const std::string intro =
+        "S[i][j] shows how position alone shapes the attention logit between query i and key j; "
+        "each column says what its S is. Sinusoidal and RoPE S are identical at equal width and base "
+        "(both (2/d) sum_k cos((i - j) w_k)): a teaching point, not a bug. The curve is S against the "
+        "offset i - j: the mean of each diagonal (for a learned table, whose diagonals need not be "
+        "constant, that mean is all it shows).";
+    // On a short window the introduction keeps to one line (all of it on hover).
+    if (size.y < em * 34 || state.presenter)
+      one_line_text(kMuted, intro);
+    else
+      wrapped_text(kMuted, intro);
     // The ticked schemes, as many as fit at a readable width (at least 15 em a column).
     std::vector<std::size_t> visible;
     for (std::size_t k = 0; k < kinds_.size(); ++k)
@@ -167,8 +193,12 @@ class SchemesPanel final : public Panel {
     const float gap = em * 0.5f;
     const std::size_t fit = static_cast<std::size_t>(std::max(1.0f, std::floor((size.x + gap) / (em * 15 + gap))));
     if (visible.size() > fit) {
-      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kAccent),
-                         "%zu of the ticked schemes fit at this size: untick some to see the others.", fit);
+      const std::string msg = std::to_string(fit) + " of the " + std::to_string(visible.size()) +
+                              " ticked schemes fit at this size: untick some (Settings) to see the others.";
+      if (short_window)
+        one_line_text(kAccent, msg);
+      else
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kAccent), "%s", msg.c_str());
       visible.resize(fit);
     }
     ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
@@ -180,7 +210,8 @@ class SchemesPanel final : public Panel {
       const std::size_t k = visible[v];
       ImGui::SetCursorScreenPos(ImVec2(origin.x + static_cast<float>(v) * (col_w + gap), origin.y));
       ImGui::PushID(static_cast<int>(k));
-      ImGui::BeginChild("col", ImVec2(col_w, h), true, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+      // A column scrolls when its figures, kept at a readable minimum, do not fit.
+      ImGui::BeginChild("col", ImVec2(col_w, h), true);
       column(state, cols_[k], *kinds_[k], ImVec2(col_w - em, h - em));
       ImGui::EndChild();
       ImGui::PopID();
@@ -207,8 +238,17 @@ class SchemesPanel final : public Panel {
       ImGui::TextDisabled("%s", presets()[static_cast<size_t>(preset_)].note.c_str());
     }
     Controls before = c_;
-    auto field = [&](const char* label, int* v, int lo, int hi, float w) {
+    // The next control on this line, or on a new one when it would be cut at the right edge.
+    const float right_edge = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    auto same_line_if_fits = [&](float w) {
       ImGui::SameLine();
+      if (ImGui::GetCursorScreenPos().x + w > right_edge) {
+        ImGui::NewLine();
+        ImGui::AlignTextToFramePadding();
+      }
+    };
+    auto field = [&](const char* label, int* v, int lo, int hi, float w) {
+      same_line_if_fits(ImGui::CalcTextSize(label).x + ImGui::GetStyle().ItemSpacing.x + em * w);
       ImGui::TextUnformatted(label);
       ImGui::SameLine();
       ImGui::SetNextItemWidth(em * w);
@@ -220,20 +260,20 @@ class SchemesPanel final : public Panel {
     ImGui::SetNextItemWidth(em * 5);
     ImGui::DragInt("##n", &c_.n, 0.5f, 2, 1024, "%d", ImGuiSliderFlags_AlwaysClamp);
     field("d", &c_.d, 2, 4096, 5);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("base").x + em * 8);
     ImGui::TextUnformatted("base");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(em * 7);
     ImGui::InputDouble("##base", &c_.base, 0, 0, "%.0f");
     c_.base = std::max(c_.base, 2.0);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("rotary").x + em * 6);
     ImGui::TextUnformatted("rotary");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(em * 5);
     ImGui::SliderFloat("##rot", &c_.rotary, 0.05f, 1.0f, "%.2f");
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::GetFrameHeight() + ImGui::CalcTextSize("half-split").x + em);
     ImGui::Checkbox("half-split", &c_.half_split);
-    ImGui::SameLine(0, em * 2);
+    same_line_if_fits(ImGui::CalcTextSize("ALiBi / T5:").x + em * 2);
     ImGui::TextDisabled("ALiBi / T5:");
     field("heads", &c_.heads, 1, 128, 4);
     field("head", &c_.head, 1, c_.heads, 4);
@@ -242,7 +282,7 @@ class SchemesPanel final : public Panel {
     ImGui::TextDisabled("T5:");
     field("buckets", &c_.buckets, 2, 256, 4);
     field("max dist", &c_.max_distance, 2, 10000, 5);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::GetFrameHeight() + ImGui::CalcTextSize("causal").x + em);
     ImGui::Checkbox("causal", &c_.causal);
     if (!(before == c_)) preset_ = -1;
     ImGui::AlignTextToFramePadding();
@@ -328,12 +368,33 @@ class SchemesPanel final : public Panel {
       return;
     }
     float y0 = ImGui::GetCursorPosY();
-    wrapped_text(kMuted, col.scheme->where_position_enters());
-    wrapped_text(kMuted, "S: " + col.scheme->interaction_meaning());
+    // The figures need room (title, numbers and a few rows each); when the explanations would
+    // leave them less, each explanation keeps to one line, the whole of it on hover.
+    const std::string where = col.scheme->where_position_enters();
+    const std::string meaning = "S: " + col.scheme->interaction_meaning();
+    const float fig_min = line * 4.5f + line * 6.0f + line * 4.5f;
+    float text_h = line * 1.5f;
+    for (const std::string* t : std::initializer_list<const std::string*>{&where, &meaning, &col.note})
+      if (!t->empty()) text_h += ImGui::CalcTextSize(t->c_str(), nullptr, false, size.x).y + ImGui::GetStyle().ItemSpacing.y;
+    const bool brief = size.y - text_h - line * 5.0f < fig_min;
+    // Very short (a projector at scale 2): no explanation lines at all; the title names them on hover.
+    const bool bare = size.y < fig_min + line * 7.0f;
+    if (bare && ImGui::IsItemHovered()) {
+      ImGui::BeginTooltip();
+      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
+      ImGui::TextUnformatted((where + "\n\n" + meaning + (col.note.empty() ? "" : "\n\n" + col.note)).c_str());
+      ImGui::PopTextWrapPos();
+      ImGui::EndTooltip();
+    }
+    for (const std::string* t : std::initializer_list<const std::string*>{&where, &meaning, &col.note}) {
+      if (t->empty() || bare) continue;
+      if (brief) one_line_text(kMuted, *t);
+      else wrapped_text(kMuted, *t);
+    }
     ImGui::Text("trained weights: %s", thousands(col.weights).c_str());
-    if (!col.note.empty()) wrapped_text(kMuted, col.note);
-    float remaining = size.y - (ImGui::GetCursorPosY() - y0) - line * 5.0f;
-    const float rows_h = remaining * 0.3f, s_h = remaining * 0.48f, curve_h = remaining * 0.22f;
+    const float remaining = std::max(fig_min, size.y - (ImGui::GetCursorPosY() - y0) - line * 5.0f);
+    const float rows_h = std::max(line * 4.5f, remaining * 0.3f), s_h = std::max(line * 6.0f, remaining * 0.48f),
+                curve_h = std::max(line * 2.5f, remaining * 0.22f);
     // What it adds at the input.
     if (col.rows) {
       HeatmapSpec spec;
