@@ -69,13 +69,72 @@ class PcaPanel final : public Panel {
   void draw(AppState& state, ImVec2 size) override {
     const PcaBasis* pca = state.pca();
     ImVec2 start = ImGui::GetCursorPos();
-    ImGui::TextUnformatted("Rows shown:");
-    for (int i = 0; i < 3; ++i) {
-      ImGui::SameLine();
-      std::string label = std::string(kRowNames[static_cast<size_t>(i)]) + " rows";
-      if (ImGui::RadioButton(label.c_str(), rows_ == i)) rows_ = i;
+    // On a short window or in presenter mode: the rows as a drop-down and the options in a
+    // drawer, so the plot keeps the height (at 1280x720, scale 2 they took half of it).
+    const float em = ImGui::GetFontSize();
+    const bool compact = size.y < em * 30 || state.presenter;
+    if (find_now_) {  // --set pca.find=TEXT: the exact token when there is one, else the first containing it
+      find_now_ = false;
+      if (std::shared_ptr<const Tokenizer> tok = state.model().tokenizer()) {
+        find_results_ = search_tokens(*tok, find_, 12);
+        if (!find_results_.empty()) {
+          int pick = find_results_.front();
+          for (int id : find_results_)
+            if (tok->token_bytes(id) == find_) pick = id;
+          set_query(state, pick);
+        }
+      }
     }
-    ImGui::SameLine(0, ImGui::GetFontSize() * 2);
+    if (compact) {
+      ImGui::SetNextItemWidth(ImGui::CalcTextSize("combined rows").x + em * 2.5f);
+      const std::string current = std::string(kRowNames[static_cast<size_t>(rows_)]) + " rows";
+      if (ImGui::BeginCombo("##rows", current.c_str())) {
+        for (int i = 0; i < 3; ++i) {
+          const std::string label = std::string(kRowNames[static_cast<size_t>(i)]) + " rows";
+          if (ImGui::Selectable(label.c_str(), rows_ == i)) rows_ = i;
+        }
+        ImGui::EndCombo();
+      }
+      ImGui::SameLine();
+      if (ImGui::Button("Options...")) ImGui::OpenPopup("pca_options");
+      if (ImGui::BeginPopup("pca_options")) {
+        options_body(state, pca);
+        ImGui::EndPopup();
+      }
+      if (query_id_ >= 0) {
+        ImGui::SameLine();
+        if (ImGui::SmallButton("clear the found token")) query_id_ = -1, neighbours_.clear();
+      }
+    } else {
+      ImGui::TextUnformatted("Rows shown:");
+      for (int i = 0; i < 3; ++i) {
+        ImGui::SameLine();
+        std::string label = std::string(kRowNames[static_cast<size_t>(i)]) + " rows";
+        if (ImGui::RadioButton(label.c_str(), rows_ == i)) rows_ = i;
+      }
+      ImGui::SameLine(0, ImGui::GetFontSize() * 2);
+      options_body(state, pca);
+    }
+    if (!pca) {
+      ImGui::TextDisabled("PCA needs at least 2 rows and 2 dimensions.");
+      return;
+    }
+    const std::string caption =
+        "One PCA basis, fit on the token, position and combined rows together: switch the rows shown and watch the "
+        "points move. Equal tokens share a glyph; they coincide in the token rows and separate in the combined rows "
+        "when the scheme adds positions.";
+    if (compact)
+      one_line_text(kMuted, caption);
+    else
+      wrapped_text(kMuted, caption);
+    update_projections(state, *pca);
+    ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
+    plot(state, *pca, ImVec2(size.x, std::max(150.0f, size.y - used.y)));
+  }
+
+ private:
+  // The plot's options: sequence line, labels, 3D, the whole-table layers, find a token.
+  void options_body(AppState& state, const PcaBasis* pca) {
     ImGui::Checkbox("sequence line", &polyline_);
     ImGui::SameLine();
     ImGui::Checkbox("labels", &labels_);
@@ -103,14 +162,6 @@ class PcaPanel final : public Panel {
       ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
       if (ImGui::InputTextWithHint("##find", "find a token", &find_)) find_results_.clear();
       if (!find_.empty() && find_results_.empty()) find_results_ = search_tokens(*tok, find_, 12);
-      if (find_now_ && !find_results_.empty()) {  // --set pca.find=TEXT
-        // the exact token when there is one, else the first that contains the text
-        int pick = find_results_.front();
-        for (int id : find_results_)
-          if (tok->token_bytes(id) == find_) pick = id;
-        set_query(state, pick);
-      }
-      find_now_ = false;
       if (!find_.empty() && ImGui::IsItemActive() && !find_results_.empty()) {
         ImGui::SetNextWindowPos(ImVec2(ImGui::GetItemRectMin().x, ImGui::GetItemRectMax().y));
         ImGui::BeginTooltip();
@@ -124,16 +175,6 @@ class PcaPanel final : public Panel {
         if (ImGui::SmallButton("clear")) query_id_ = -1, neighbours_.clear();
       }
     }
-    if (!pca) {
-      ImGui::TextDisabled("PCA needs at least 2 rows and 2 dimensions.");
-      return;
-    }
-    wrapped_text(kMuted, "One PCA basis, fit on the token, position and combined rows together: switch the rows "
-                         "shown and watch the points move. Equal tokens share a glyph; they coincide in the token "
-                         "rows and separate in the combined rows when the scheme adds positions.");
-    update_projections(state, *pca);
-    ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
-    plot(state, *pca, ImVec2(size.x, std::max(150.0f, size.y - used.y)));
   }
 
  private:
@@ -518,13 +559,17 @@ class PcaPanel final : public Panel {
           else it->positions += "," + std::to_string(k);
         }
         float x = pts[static_cast<size_t>(i)].x + r + 3;
-        const float y = pts[static_cast<size_t>(i)].y - line - 1;
+        float y = pts[static_cast<size_t>(i)].y - line - 1;
         // A label that would overlap one already drawn is left out (the point stays; hover
         // names it), so a long text's labels never pile up.
         float label_w = 0;
         for (std::size_t q = 0; q < parts.size() && q < 4; ++q)
           label_w += ImGui::CalcTextSize((parts[q].positions + " " + state.token_texts()[static_cast<size_t>(parts[q].first)]).c_str()).x +
                      line * 0.6f;
+        // Inside the plot: a label that would run past the right edge goes to the left of its
+        // point, one above the top goes below it.
+        if (x + label_w > pmax.x) x = std::max(pmin.x + 2, pts[static_cast<size_t>(i)].x - r - 3 - label_w);
+        if (y < pmin.y) y = pts[static_cast<size_t>(i)].y + r + 1;
         const ImVec4 box(x, y, x + label_w, y + line);
         bool clash = false;
         for (const ImVec4& q : placed) clash = clash || !(box.z < q.x || box.x > q.z || box.w < q.y || box.y > q.w);
@@ -590,11 +635,13 @@ class PcaPanel final : public Panel {
     std::snprintf(buf, sizeof buf, "%d", std::max(0, n - 1));
     dl->AddText(ImVec2(lx + 22, ly + bar_h - line + 2), kMuted, buf);
     ly += bar_h + line * 0.6f;
-    glyph(dl, ImVec2(lx + 8, ly + line / 2), r * 0.8f, 0, IM_COL32(200, 200, 200, 255), IM_COL32(20, 20, 20, 255));
-    dl->AddText(ImVec2(lx + 22, ly), kMuted, "token");
+    // Legend glyphs scale with the type: their text starts clear of them.
+    const float gr = std::min(r * 0.8f, line * 0.35f), gx = lx + gr + 2, tx = lx + std::max(22.0f, gr * 2 + 10);
+    glyph(dl, ImVec2(gx, ly + line / 2), gr, 0, IM_COL32(200, 200, 200, 255), IM_COL32(20, 20, 20, 255));
+    dl->AddText(ImVec2(tx, ly), kMuted, "token");
     ly += line + 4;
-    glyph(dl, ImVec2(lx + 8, ly + line / 2), r * 0.8f, 1, IM_COL32(200, 200, 200, 255), kAccent);
-    dl->AddText(ImVec2(lx + 22, ly), kMuted, "repeated");
+    glyph(dl, ImVec2(gx, ly + line / 2), gr, 1, IM_COL32(200, 200, 200, 255), kAccent);
+    dl->AddText(ImVec2(tx, ly), kMuted, "repeated");
     ly += line + 4;
     if (layers_[0].enabled) {
       dl->AddCircleFilled(ImVec2(lx + 8, ly + line / 2), 3, sequential_colour(0.7f));
