@@ -6,6 +6,7 @@
 #include "tokenizer.h"
 #include "widgets.h"
 
+#include <cstdio>
 #include <algorithm>
 #include <set>
 
@@ -24,10 +25,18 @@ class TokensPanel final : public Panel {
     ImGui::PopFont();
     std::set<int> distinct(state.ids().begin(), state.ids().end());
     const std::string spaces = visible_token_text(" "), newlines = visible_token_text("\n");
-    ImGui::TextDisabled("%d tokens, %zu distinct ids, tokenizer: %s. Spaces show as %s, newlines as %s.",
-                        state.length(), distinct.size(),
-                        state.model().tokenizer() ? state.model().tokenizer()->name().c_str() : "none",
-                        spaces.c_str(), newlines.c_str());
+    {
+      char head[512];
+      std::snprintf(head, sizeof head, "%d tokens, %zu distinct ids, tokenizer: %s. Spaces show as %s, newlines as %s.",
+                    state.length(), distinct.size(),
+                    state.model().tokenizer() ? state.model().tokenizer()->name().c_str() : "none", spaces.c_str(),
+                    newlines.c_str());
+      // Never cut at the right edge: wrapped, or one line (all of it on hover) in presenter mode.
+      if (state.presenter)
+        one_line_text(kMuted, head);
+      else
+        wrapped_text(kMuted, head);
+    }
     if (const Tokenizer* tok = state.model().tokenizer().get()) {
       bool special = state.special_tokens();
       if (ImGui::Checkbox("the model's special tokens", &special)) state.set_special_tokens(special);
