@@ -1,5 +1,7 @@
 #include "file_text.h"
 
+#include <cstdio>
+
 #include "types.h"
 
 #include <fstream>
@@ -22,6 +24,20 @@ std::string read_small_file(const std::filesystem::path& path, const std::string
   if (static_cast<std::uintmax_t>(in.gcount()) != size)
     throw Error("could not read all of the " + what + " file " + path.string());
   return data;
+}
+
+std::string format_bytes(std::uint64_t b) {
+  char buf[32];
+  const double v = static_cast<double>(b);
+  if (b >= 1'000'000'000)
+    std::snprintf(buf, sizeof buf, "%.2f GB", v / 1e9);
+  else if (b >= 1'000'000)
+    std::snprintf(buf, sizeof buf, "%.1f MB", v / 1e6);
+  else if (b >= 1'000)
+    std::snprintf(buf, sizeof buf, "%.1f kB", v / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(b));
+  return buf;
 }
 
 }  // namespace es

@@ -12,4 +12,8 @@ namespace es {
 // `what` names the file's role in messages ("config", "vocabulary", "shard index").
 std::string read_small_file(const std::filesystem::path& path, const std::string& what, std::uintmax_t max_bytes);
 
+// A size in bytes for people, in decimal units as the Hugging Face hub writes them: "224 bytes",
+// "4.4 kB", "551.0 MB", "1.13 GB". (Rates too: format_bytes(rate) + "/s".)
+std::string format_bytes(std::uint64_t bytes);
+
 }  // namespace es

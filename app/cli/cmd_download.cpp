@@ -1,5 +1,6 @@
 // embedscope-cli download: a model from the Hugging Face hub (or HF_ENDPOINT) into the hub cache.
 #include "checkpoint.h"
+#include "file_text.h"
 #include "cli_args.h"
 #include "hub_download.h"
 
@@ -17,14 +18,6 @@ std::atomic<bool> g_cancel{false};
 
 void on_interrupt(int) { g_cancel = true; }
 
-std::string size_text(double b) {
-  char buf[32];
-  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
-  else if (b >= 1e3) std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.0f B", b);
-  return buf;
-}
 
 std::string time_text(double s) {
   if (s < 0) return "?";
@@ -55,14 +48,14 @@ int cmd_download(Args& a) {
     }
     last_stage = p.stage;
     std::string line = "[" + std::to_string(p.file_index) + "/" + std::to_string(p.file_count) + "] " + p.file + "  " +
-                       size_text(static_cast<double>(p.done)) + " of " + size_text(static_cast<double>(p.total));
+                       format_bytes(p.done) + " of " + format_bytes(p.total);
     if (p.total > 0) line += " (" + std::to_string(static_cast<int>(100.0 * p.done / p.total)) + "%)";
-    if (p.bytes_per_second > 0) line += "  " + size_text(p.bytes_per_second) + "/s, " + time_text(p.seconds_left) + " left";
+    if (p.bytes_per_second > 0) line += "  " + format_bytes(static_cast<std::uint64_t>(p.bytes_per_second)) + "/s, " + time_text(p.seconds_left) + " left";
     if (tty) std::cerr << "\r\033[K" << line << std::flush;
   };
   const HubDownloadResult r = hub_download(o);
   if (tty && !quiet) std::cerr << "\r\033[K";
-  std::cout << "downloaded\t" << size_text(static_cast<double>(r.downloaded)) << "\n";
+  std::cout << "downloaded\t" << format_bytes(r.downloaded) << "\n";
   std::cout << "commit\t" << r.commit << "\n";
   std::cout << "files\t";
   for (std::size_t i = 0; i < r.files.size(); ++i) std::cout << (i ? " " : "") << r.files[i];
@@ -74,7 +67,7 @@ int cmd_download(Args& a) {
 int cmd_catalogue(Args& a) {
   a.finish();
   for (const CatalogueModel& m : model_catalogue())
-    std::cout << m.repo << '\t' << size_text(static_cast<double>(m.download_bytes)) << '\t' << m.what << '\n';
+    std::cout << m.repo << '\t' << format_bytes(m.download_bytes) << '\t' << m.what << '\n';
   return 0;
 }
 

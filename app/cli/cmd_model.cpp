@@ -1,6 +1,7 @@
 // embedscope-cli info / models: what a model is made of, and which models the cache holds.
 #include "analysis.h"
 #include "checkpoint.h"
+#include "file_text.h"
 #include "cli_args.h"
 #include "pipeline.h"
 #include "model_source.h"
@@ -14,14 +15,6 @@ namespace es::cli {
 
 namespace {
 
-std::string human_bytes(uint64_t b) {
-  char buf[32];
-  if (b >= (1ULL << 30)) std::snprintf(buf, sizeof buf, "%.2f GB", static_cast<double>(b) / (1ULL << 30));
-  else if (b >= (1ULL << 20)) std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1ULL << 20));
-  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(b) / 1024);
-  else std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
-  return buf;
-}
 
 // 38597376 -> "38,597,376"
 std::string grouped(long long n) { return grouped_number(n); }
@@ -36,7 +29,7 @@ int cmd_info(Args& a) {
   os << "label\t" << m->label() << "\n";
   os << "family\t" << m->family() << "\n";
   os << "trained\t" << (m->trained() ? "yes" : "no (random initialisation)") << "\n";
-  if (m->size_bytes() > 0) os << "size\t" << human_bytes(m->size_bytes()) << "\n";
+  if (m->size_bytes() > 0) os << "size\t" << format_bytes(m->size_bytes()) << "\n";
   os << "vocab\t" << v << "\n";
   os << "width\t" << d << "\n";
   os << "heads\t" << (m->num_heads() > 0 ? std::to_string(m->num_heads()) : "unknown") << "\n";
@@ -112,7 +105,7 @@ int cmd_models(Args& a) {
   std::cout << "# cache: " << dir.string() << "\n";
   std::cout << "# name\tsize\tfamily\tscheme\tsnapshot\n";
   for (const CachedModel& m : models)
-    std::cout << m.name << "\t" << (m.size_bytes ? human_bytes(m.size_bytes) : "no safetensors") << "\t"
+    std::cout << m.name << "\t" << (m.size_bytes ? format_bytes(m.size_bytes) : "no safetensors") << "\t"
               << (m.family.empty() ? "?" : m.family) << "\t" << (m.scheme.empty() ? "?" : m.scheme) << "\t"
               << m.snapshot.string() << "\n";
   return 0;

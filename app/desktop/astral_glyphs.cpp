@@ -1,5 +1,7 @@
 #include "astral_glyphs.h"
 
+#include "unicode_text.h"
+
 #define STB_TRUETYPE_IMPLEMENTATION
 #define STBTT_STATIC
 #include <stb/stb_truetype.h>
@@ -64,24 +66,6 @@ char32_t decode(const std::string& s, std::size_t& i, int& len) {
   char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
   for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0x3fu);
   return cp;
-}
-
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
 }
 
 }  // namespace
@@ -173,7 +157,7 @@ std::string to_stand_ins(const std::string& utf8) {
     int len = 1;
     const char32_t cp = decode(utf8, i, len);
     const ImWchar s = len == 4 ? astral_stand_in(cp) : 0;
-    if (s) append_utf8(out, s);
+    if (s) uni::append_utf8(out, s);
     else out.append(utf8, i, static_cast<std::size_t>(len));
     i += static_cast<std::size_t>(len);
   }
@@ -188,7 +172,7 @@ std::string from_stand_ins(const std::string& utf8) {
     const char32_t cp = decode(utf8, i, len);
     const int k = static_cast<int>(cp) - kFirstStandIn;
     if (len == 3 && k >= 0 && k < static_cast<int>(g_chars.size()) && g_chars[static_cast<std::size_t>(k)].file >= 0)
-      append_utf8(out, g_chars[static_cast<std::size_t>(k)].cp);
+      uni::append_utf8(out, g_chars[static_cast<std::size_t>(k)].cp);
     else
       out.append(utf8, i, static_cast<std::size_t>(len));
     i += static_cast<std::size_t>(len);

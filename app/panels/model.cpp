@@ -6,6 +6,7 @@
 // progress and Cancel, and open the model when they are done.
 #include "audit.h"
 #include "checkpoint.h"
+#include "file_text.h"
 #include "hub_download.h"
 #include "colors.h"
 #include "panel.h"
@@ -21,14 +22,6 @@
 namespace es::ui {
 namespace {
 
-std::string human_bytes(uint64_t b) {
-  char buf[32];
-  if (b >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.2f GB", static_cast<double>(b) / (1ull << 30));
-  else if (b >= (1ull << 20)) std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1ull << 20));
-  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(b) / 1024);
-  else std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(b));
-  return buf;
-}
 
 std::string rate_text(double bytes_per_second, double seconds_left) {
   char buf[64];
@@ -169,7 +162,7 @@ class ModelPanel final : public Panel {
         ImGui::TableNextColumn();
         ImGui::Text("%s %s", m.family.c_str(), m.scheme.c_str());
         ImGui::TableNextColumn();
-        ImGui::TextUnformatted(human_bytes(m.size_bytes).c_str());
+        ImGui::TextUnformatted(format_bytes(m.size_bytes).c_str());
         ImGui::TableNextColumn();
         ImGui::PushID(static_cast<int>(i));
         if (ImGui::SmallButton("open")) state.begin_open_model(m.snapshot.string());
@@ -231,7 +224,7 @@ class ModelPanel final : public Panel {
       if (!job_->finished) {
         const float frac = p.total > 0 ? static_cast<float>(static_cast<double>(p.done) / static_cast<double>(p.total)) : 0.0f;
         char over[96];
-        std::snprintf(over, sizeof over, "%s of %s", human_bytes(p.done).c_str(), human_bytes(p.total).c_str());
+        std::snprintf(over, sizeof over, "%s of %s", format_bytes(p.done).c_str(), format_bytes(p.total).c_str());
         ImGui::ProgressBar(frac, ImVec2(-em * 5, 0), p.total > 0 ? over : p.stage.c_str());
         ImGui::SameLine();
         if (ImGui::Button("Cancel")) job_->cancel = true;
@@ -244,7 +237,7 @@ class ModelPanel final : public Panel {
         handled_ = true;
         if (error.empty()) {
           listed_ = false;  // rescan the cache next frame
-          state.set_status("Downloaded " + job_->repo + " (" + human_bytes(job_->result.downloaded) + " this time); opening it.");
+          state.set_status("Downloaded " + job_->repo + " (" + format_bytes(job_->result.downloaded) + " this time); opening it.");
           state.begin_open_model(job_->result.snapshot.string());
         } else {
           state.set_status("Download of " + job_->repo + " stopped: " + error, true);
@@ -264,7 +257,7 @@ class ModelPanel final : public Panel {
         const CachedModel* have = nullptr;
         for (const CachedModel& c : cached_)
           if (c.name == m.repo && c.size_bytes > 0) have = &c;  // a half-finished download has no weights yet
-        const std::string size = human_bytes(m.download_bytes);
+        const std::string size = format_bytes(m.download_bytes);
         const char* label = have ? "open" : "download";
         const ImGuiStyle& st = ImGui::GetStyle();
         const float need = ImGui::CalcTextSize(size.c_str()).x + st.ItemSpacing.x + ImGui::CalcTextSize(label).x +
@@ -335,7 +328,7 @@ class ModelPanel final : public Panel {
       row("heads", std::to_string(m.num_heads()));
       row("position scheme", make_model_scheme(m)->describe());
       row("dtype", m.dtype());
-      row("size", human_bytes(m.size_bytes()));
+      row("size", format_bytes(m.size_bytes()));
       row("tokenizer", m.tokenizer() ? m.tokenizer()->name()
                                      : "none readable (" + m.tokenizer_note() + "); type ids: 1 2 3");
       if (m.seed()) row("seed", std::to_string(*m.seed()));

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "checkpoint.h"
+#include "file_text.h"
 #include "types.h"
 #include "user_dirs.h"
 
@@ -48,18 +49,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string human_bytes(std::uint64_t b) {
-  char buf[32];
-  if (b >= (std::uint64_t{1} << 30))
-    std::snprintf(buf, sizeof buf, "%.2f GB", static_cast<double>(b) / 1e9);
-  else if (b >= (std::uint64_t{1} << 20))
-    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / 1e6);
-  else if (b >= 1024)
-    std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(b) / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(b));
-  return buf;
-}
 
 // Path parts of a URL must not carry spaces or the like; file names here are plain, but a
 // revision may hold a '/' (a branch "refs/pr/1"), which the hub wants encoded.
@@ -507,7 +496,7 @@ HubDownloadResult hub_download(const HubDownloadOptions& opt) {
       }
       if (r.code != CURLE_OK) {
         if (t.cancelled) throw Error("cancelled; what arrived of " + m.file + " is kept and the next download resumes it");
-        throw Error(network_problem(r, m.file + " (" + human_bytes(have + t.written) + " of " + human_bytes(m.size) + ")", t));
+        throw Error(network_problem(r, m.file + " (" + format_bytes(have + t.written) + " of " + format_bytes(m.size) + ")", t));
       }
       if (r.status >= 400) {
         // The error page went into the file: drop it, keep nothing half-written.

@@ -1,39 +1,11 @@
 #include "tokenizer.h"
 
 #include "types.h"
+#include "unicode_text.h"
 
 namespace es {
 
 namespace {
-
-// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode 15, table 3-7: no
-// overlong forms, no surrogates D800..DFFF, nothing above U+10FFFF), or 0 if there is none.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b0 = at(i);
-  if (b0 < 0x80) return 1;
-  std::size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < len; ++k) {
-    if ((at(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return len;
-}
 
 void append_hex_escape(std::string& out, unsigned char b) {
   static const char* digits = "0123456789ABCDEF";
@@ -70,7 +42,7 @@ std::string escape(std::string_view bytes, bool visible) {
       }
       continue;
     }
-    const std::size_t len = utf8_sequence_length(bytes, i);
+    const std::size_t len = uni::valid_utf8_length(bytes, i);
     if (len == 0) {
       append_hex_escape(out, c);
       ++i;

@@ -10,8 +10,13 @@ namespace es::uni {
 
 namespace {
 
-// Length of the well-formed sequence at s[i] (Unicode table 3-7), 0 when there is none.
-std::size_t valid_length(std::string_view s, std::size_t i) {
+utf8proc_category_t category(char32_t c) {
+  return utf8proc_category(static_cast<utf8proc_int32_t>(c));
+}
+
+}  // namespace
+
+std::size_t valid_utf8_length(std::string_view s, std::size_t i) {
   const auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char b0 = at(i);
   if (b0 < 0x80) return 1;
@@ -36,18 +41,12 @@ std::size_t valid_length(std::string_view s, std::size_t i) {
   return len;
 }
 
-utf8proc_category_t category(char32_t c) {
-  return utf8proc_category(static_cast<utf8proc_int32_t>(c));
-}
-
-}  // namespace
-
 std::string sanitize_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   bool in_bad = false;
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t len = valid_length(text, i);
+    const std::size_t len = valid_utf8_length(text, i);
     if (len == 0) {
       if (!in_bad) out += "\xEF\xBF\xBD";
       in_bad = true;

@@ -14,6 +14,9 @@ enum class Form { NFC, NFD, NFKC, NFKD };
 
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD (one per maximal invalid part).
 std::string sanitize_utf8(std::string_view text);
+// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode 15, table 3-7: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or 0 when there is none.
+std::size_t valid_utf8_length(std::string_view s, std::size_t i);
 // Next code point of valid UTF-8 `s` at byte `i`; advances `i`. (Input must be sanitized.)
 char32_t next_code_point(std::string_view s, std::size_t& i);
 void append_utf8(std::string& out, char32_t c);
