@@ -194,9 +194,12 @@ TEST_CASE("tokenizer.json kinds EmbedScope does not implement come back unsuppor
   json scripts = j;
   scripts["pre_tokenizer"] = json{{"type", "UnicodeScripts"}};
   CHECK(unsupported(f, scripts).find("UnicodeScripts") != std::string::npos);
+  // A Precompiled map is read now (T5's files); a broken one is an error naming the file.
   json precompiled = j;
   precompiled["normalizer"] = json{{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}};
-  CHECK(unsupported(f, precompiled).find("Precompiled") != std::string::npos);
+  write_text(f.path / "tokenizer.json", precompiled.dump());
+  CHECK_THROWS_WITH_AS(load_tokenizer_json(f.path / "tokenizer.json"), doctest::Contains("precompiled_charsmap is too short"), Error);
+  CHECK_THROWS_WITH_AS(load_tokenizer_json(f.path / "tokenizer.json"), doctest::Contains(f.path.string().c_str()), Error);
   json mixed = j;
   mixed["model"] = json{{"type", "WordPiece"}, {"vocab", json{{"[UNK]", 0}}}};
   CHECK(unsupported(f, mixed).find("ByteLevel pre-tokenizer with a WordPiece model") != std::string::npos);

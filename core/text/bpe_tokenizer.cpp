@@ -471,7 +471,11 @@ static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, c
   const std::string norm_type = json_type_of(norm);
   TextNormalizer normalize;
   if (norm_type != "none") {
-    normalize = build_text_normalizer(norm, result.unsupported);
+    try {
+      normalize = build_text_normalizer(norm, result.unsupported);
+    } catch (const Error& e) {
+      throw Error(file.string() + ": " + e.what());  // a broken normaliser: name the file
+    }
     if (!normalize) return result;
   }
   try {

@@ -123,6 +123,104 @@ class Pattern {
 
 // ---- normalizers ----------------------------------------------------------------------------
 
+std::string base64_decode(const std::string& in) {
+  static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -8;
+  for (unsigned char c : in) {
+    if (c == '=' || c == '\n' || c == '\r') continue;
+    const auto p = chars.find(static_cast<char>(c));
+    if (p == std::string::npos) throw Error("precompiled_charsmap is not base64");
+    val = (val << 6) + static_cast<int>(p);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+// SentencePiece's precompiled character map (the "Precompiled" normaliser of T5, mT5, ALBERT,
+// XLNet files): a little-endian uint32 trie size, a darts-clone double-array trie of that many
+// bytes over UTF-8 inputs, then the replacement strings, each ended by a 0 byte. Applied as
+// Hugging Face applies it: per extended grapheme cluster shorter than 6 bytes, the first
+// (shortest) prefix the trie knows is replaced by its string; otherwise character by character.
+class CharsMap {
+ public:
+  explicit CharsMap(const std::string& blob) {
+    if (blob.size() < 4) throw Error("precompiled_charsmap is too short");
+    const std::uint32_t trie_size = static_cast<std::uint32_t>(static_cast<unsigned char>(blob[0])) |
+                                    static_cast<std::uint32_t>(static_cast<unsigned char>(blob[1])) << 8 |
+                                    static_cast<std::uint32_t>(static_cast<unsigned char>(blob[2])) << 16 |
+                                    static_cast<std::uint32_t>(static_cast<unsigned char>(blob[3])) << 24;
+    if (trie_size % 4 != 0 || trie_size > blob.size() - 4)
+      throw Error("precompiled_charsmap: its trie size does not fit the map");
+    units_.resize(trie_size / 4);
+    for (std::size_t k = 0; k < units_.size(); ++k) {
+      const std::size_t o = 4 + 4 * k;
+      units_[k] = static_cast<std::uint32_t>(static_cast<unsigned char>(blob[o])) |
+                  static_cast<std::uint32_t>(static_cast<unsigned char>(blob[o + 1])) << 8 |
+                  static_cast<std::uint32_t>(static_cast<unsigned char>(blob[o + 2])) << 16 |
+                  static_cast<std::uint32_t>(static_cast<unsigned char>(blob[o + 3])) << 24;
+    }
+    normalized_ = blob.substr(4 + trie_size);
+    if (units_.empty()) throw Error("precompiled_charsmap has an empty trie");
+  }
+
+  std::string normalize(std::string_view text) const {
+    std::string out;
+    out.reserve(text.size());
+    for (const auto& [b, e] : uni::graphemes(text)) {
+      const std::string_view g = text.substr(b, e - b);
+      if (g.size() < 6) {
+        if (const std::optional<std::string_view> r = transform(g)) {
+          out.append(*r);
+          continue;
+        }
+      }
+      for (std::size_t i = 0; i < g.size();) {
+        const std::size_t at = i;
+        uni::next_code_point(g, i);
+        const std::string_view part = g.substr(at, i - at);
+        if (const std::optional<std::string_view> r = transform(part))
+          out.append(*r);
+        else
+          out.append(part);
+      }
+    }
+    return out;
+  }
+
+ private:
+  // The replacement of the shortest prefix of `chunk` the trie holds.
+  std::optional<std::string_view> transform(std::string_view chunk) const {
+    std::size_t pos = 0;
+    std::uint32_t unit = units_[0];
+    pos ^= offset(unit);
+    for (unsigned char c : chunk) {
+      if (c == 0) break;
+      pos ^= c;
+      if (pos >= units_.size()) return std::nullopt;  // a broken map: no match, never a read past it
+      unit = units_[pos];
+      if ((unit & ((1u << 31) | 0xFFu)) != c) return std::nullopt;
+      pos ^= offset(unit);
+      if (pos >= units_.size()) return std::nullopt;
+      if ((unit >> 8) & 1u) {
+        const std::size_t at = units_[pos] & ((1u << 31) - 1);
+        if (at >= normalized_.size()) return std::nullopt;
+        const std::size_t end = normalized_.find('\0', at);
+        return std::string_view(normalized_).substr(at, (end == std::string::npos ? normalized_.size() : end) - at);
+      }
+    }
+    return std::nullopt;
+  }
+  static std::size_t offset(std::uint32_t unit) { return (unit >> 10) << ((unit & (1u << 9)) >> 6); }
+
+  std::vector<std::uint32_t> units_;
+  std::string normalized_;
+};
+
 std::string replace_all(std::string_view text, const Pattern& p, const std::string& content) {
   std::string out;
   std::size_t last = 0;
@@ -245,9 +343,12 @@ TextNormalizer make_normalizer(const Json& j) {
     const bool strip = flag(j, "strip_accents", lower);  // null: follows lowercase
     return [=](std::string_view s) { return bert_normalize(s, clean, chinese, strip, lower); };
   }
-  if (t == "Precompiled")
-    throw NotImplemented{"tokenizer.json normalises with a Precompiled SentencePiece character map, which "
-                         "EmbedScope does not read (it uses the SentencePiece model beside it when there is one)"};
+  if (t == "Precompiled") {
+    const std::string blob = base64_decode(text_of(j, "precompiled_charsmap", ""));
+    if (blob.empty()) return nullptr;  // an empty map changes nothing
+    auto map = std::make_shared<const CharsMap>(blob);
+    return [map](std::string_view s) { return map->normalize(s); };
+  }
   throw NotImplemented{"tokenizer.json uses a " + t + " normalizer, which EmbedScope does not implement"};
 }
 
@@ -1021,8 +1122,12 @@ HfBuildResult build(const Json& root, const fs::path& file) {
   } else {
     throw NotImplemented{"tokenizer.json holds a " + kind + " model, which EmbedScope does not implement"};
   }
-  t->normalizer_ = make_normalizer(root.value("normalizer", Json()));
-  t->pre_ = make_pre_tokenizer(root.value("pre_tokenizer", Json()), t->meta_, kind);
+  try {
+    t->normalizer_ = make_normalizer(root.value("normalizer", Json()));
+    t->pre_ = make_pre_tokenizer(root.value("pre_tokenizer", Json()), t->meta_, kind);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());  // a broken step: name the file
+  }
   // Pieces spell ' ' as the Metaspace character, or as whatever a Replace normaliser turns ' '
   // into (LLaMA 2's files: Prepend "▁" + Replace " " -> "▁").
   const std::function<void(const Json&)> scan_norm = [&](const Json& n) {

@@ -3,7 +3,8 @@
 //
 // A tokenizer.json is a pipeline, applied to each stretch of text between added tokens:
 //   normalizer      NFC / NFD / NFKC / NFKD (libutf8proc), Lowercase, StripAccents, Strip,
-//                   Prepend, Replace (string or regex), Nmt, BertNormalizer, Sequence
+//                   Prepend, Replace (string or regex), Nmt, Precompiled (SentencePiece's
+//                   compiled map, per grapheme cluster), BertNormalizer, Sequence
 //   pre_tokenizer   BertPreTokenizer, Whitespace, WhitespaceSplit, Metaspace, Split (string or
 //                   regex, every behaviour, invert), Punctuation, Digits, CharDelimiterSplit,
 //                   Sequence
@@ -18,8 +19,8 @@
 // Each step does what Hugging Face's tokenizers library does (checked against the ids of
 // @huggingface/tokenizers in tests/test_tokenizer_kinds.cpp). Added tokens marked special are
 // matched in the text only when special tokens are asked for; other added tokens always.
-// What is not implemented (Precompiled normalisers, UnicodeScripts, a ByteLevel step outside
-// the byte-level BPE layout) is reported, never guessed.
+// What is not implemented (UnicodeScripts, WordLevel, a ByteLevel step outside the byte-level
+// BPE layout) is reported, never guessed.
 #pragma once
 
 #include <filesystem>

@@ -150,6 +150,24 @@ std::string strip_accents(std::string_view text, bool decompose) {
   return out;
 }
 
+std::vector<std::pair<std::size_t, std::size_t>> graphemes(std::string_view text) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  utf8proc_int32_t state = 0;
+  char32_t prev = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t at = i;
+    const char32_t c = next_code_point(text, i);
+    if (at > 0 && utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(prev), static_cast<utf8proc_int32_t>(c), &state)) {
+      out.emplace_back(start, at);
+      start = at;
+    }
+    prev = c;
+  }
+  if (start < text.size()) out.emplace_back(start, text.size());
+  return out;
+}
+
 bool is_white_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;

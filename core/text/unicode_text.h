@@ -7,6 +7,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace es::uni {
 
@@ -28,6 +30,9 @@ std::string normalize(std::string_view text, Form form);
 std::string lowercase(std::string_view text);
 // Removes nonspacing marks (category Mn), after NFD when `decompose` is set.
 std::string strip_accents(std::string_view text, bool decompose);
+
+// The extended grapheme clusters of valid UTF-8 (UAX #29, utf8proc), as [begin, end) byte ranges.
+std::vector<std::pair<std::size_t, std::size_t>> graphemes(std::string_view text);
 
 bool is_white_space(char32_t c);     // Unicode White_Space (Rust's char::is_whitespace)
 bool is_nonspacing_mark(char32_t c);  // Mn

@@ -5,8 +5,9 @@ Step 1 (this script, Debian's python3-sentencepiece): trains two small SentenceP
 corpus.txt (a BPE one with byte fallback like LLaMA 2 / Mistral, a Unigram one like T5), and
 writes tokenizer.json files of every kind Hugging Face writes, built the way its converters
 build them: BPE + byte fallback (with the Prepend/Replace normaliser of LLaMA 2 and with the
-Metaspace pre-tokenizer of newer files), Unigram + Metaspace (T5), WordPiece (BERT, uncased
-and cased, plus vocab.txt alone), byte-level BPE with an NFC normaliser (Qwen2).
+Metaspace pre-tokenizer of newer files), Unigram + Metaspace (T5, with NFKC, and as T5's real
+files are: with the model's own Precompiled character map), WordPiece (BERT, uncased and cased,
+plus vocab.txt alone), byte-level BPE with an NFC normaliser (Qwen2).
 spm_reference.json holds sentencepiece's own ids for the two .model files.
 
 Step 2 (make_fixtures.mjs, @huggingface/tokenizers from npm, the tokenizer.json reader of
@@ -192,6 +193,46 @@ def wordpiece_vocab(lowercase):
     return out
 
 
+def proto_fields(buf):
+    """The top-level fields of a protobuf message: [(number, wire type, value)], by hand (no
+    protobuf module needed)."""
+    out, i = [], 0
+    def varint():
+        nonlocal i
+        v, shift = 0, 0
+        while True:
+            b = buf[i]; i += 1
+            v |= (b & 0x7F) << shift; shift += 7
+            if b < 0x80: return v
+    while i < len(buf):
+        key = varint(); num, wt = key >> 3, key & 7
+        if wt == 0: out.append((num, wt, varint()))
+        elif wt == 1: out.append((num, wt, buf[i:i + 8])); i += 8
+        elif wt == 2:
+            n = varint(); out.append((num, wt, buf[i:i + n])); i += n
+        elif wt == 5: out.append((num, wt, buf[i:i + 4])); i += 4
+        else: raise ValueError("wire type %d" % wt)
+    return out
+
+
+def precompiled_charsmap(model_file):
+    """normalizer_spec (field 3) -> precompiled_charsmap (field 2) of a SentencePiece model."""
+    data = open(model_file, "rb").read()
+    spec = [v for n, w, v in proto_fields(data) if n == 3][0]
+    return [v for n, w, v in proto_fields(spec) if n == 2][0]
+
+
+def t5_precompiled_json(sp, model_file):
+    """T5's tokenizer.json as Hugging Face's converter writes it: the model's own character map
+    (Precompiled), spaces collapsed, Metaspace splitting every word."""
+    j = t5_json(sp)
+    j["normalizer"] = {"type": "Sequence", "normalizers": [
+        {"type": "Precompiled", "precompiled_charsmap": base64.b64encode(precompiled_charsmap(model_file)).decode()},
+        {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]}
+    j["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
+    return j
+
+
 def bert_json(vocab, lowercase):
     ids = {v: i for i, v in enumerate(vocab)}
     return {"version": "1.0", "truncation": None, "padding": None,
@@ -272,7 +313,7 @@ def qwen_json():
 
 def main():
     os.makedirs(os.path.join(HERE, "llama"), exist_ok=True)
-    for d in ["llama", "mistral", "t5", "bert", "bert_cased", "bert_vocab_only", "qwen2"]:
+    for d in ["llama", "mistral", "t5", "t5_precompiled", "bert", "bert_cased", "bert_vocab_only", "qwen2"]:
         os.makedirs(os.path.join(HERE, d), exist_ok=True)
     llama = train("bpe", os.path.join(HERE, "llama", "tokenizer"), 900, True,
                   dict(split_digits=True, add_dummy_prefix=True, remove_extra_whitespaces=False,
@@ -285,6 +326,8 @@ def main():
     write_json(os.path.join(HERE, "llama", "tokenizer.json"), llama_json(llama, False))
     write_json(os.path.join(HERE, "mistral", "tokenizer.json"), llama_json(llama, True))
     write_json(os.path.join(HERE, "t5", "tokenizer.json"), t5_json(t5))
+    write_json(os.path.join(HERE, "t5_precompiled", "tokenizer.json"),
+               t5_precompiled_json(t5, os.path.join(HERE, "t5", "spiece.model")))
     uncased = wordpiece_vocab(True)
     cased = wordpiece_vocab(False)
     write_json(os.path.join(HERE, "bert", "tokenizer.json"), bert_json(uncased, True))
