@@ -23,7 +23,7 @@ struct Kinds {
   const es::Tokenizer* llama = nullptr;
   Kinds() {
     const std::filesystem::path dir = std::filesystem::path(ES_FUZZ_DATA_DIR) / "hf_tokenizers";
-    for (const char* d : {"llama", "mistral", "t5", "bert", "bert_cased", "qwen2"}) {
+    for (const char* d : {"llama", "mistral", "t5", "t5_precompiled", "bert", "bert_cased", "qwen2"}) {
       es::TokenizerJsonResult r = es::load_tokenizer_json(dir / d / "tokenizer.json");
       if (!r.tokenizer) __builtin_trap();
       if (std::string(d) == "llama") llama = r.tokenizer.get();

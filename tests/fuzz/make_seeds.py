@@ -55,7 +55,7 @@ def main(argv):
     # Tokenizer seeds: the committed fixtures of tests/data/hf_tokenizers, copied.
     hf = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "hf_tokenizers")
     copies = {"sentencepiece": ["llama/tokenizer.model", "t5/spiece.model"],
-              "tokenizer_json": [d + "/tokenizer.json" for d in ["llama", "mistral", "t5", "bert", "bert_cased", "qwen2"]],
+              "tokenizer_json": [d + "/tokenizer.json" for d in ["llama", "mistral", "t5", "t5_precompiled", "bert", "bert_cased", "qwen2"]],
               "wordpiece_vocab": ["bert_vocab_only/vocab.txt"]}
     for target, files in copies.items():
         out = os.path.join(argv[1], target)
