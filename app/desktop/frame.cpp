@@ -88,6 +88,9 @@ void Frame::draw() {
   // Large type in presenter mode (the fonts are scaled, not rebuilt).
   io.FontGlobalScale = state_.presenter ? 1.3f : 1.0f;
 
+  // A short window (a projector at 1280 x 720, UI scale 2): the views move into the menu bar and
+  // ordinary status messages keep to one line, so the figure keeps the height.
+  short_window_ = ImGui::GetMainViewport()->Size.y < ImGui::GetFontSize() * 32;
   if (!state_.presenter) draw_menu_bar();
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
@@ -103,9 +106,8 @@ void Frame::draw() {
   // Room for the status line: separator + spacing + its text, wrapped to the window (a long
   // error is shown whole, up to four lines) (+ spacing after items).
   const float sp = ImGui::GetStyle().ItemSpacing.y;
-  // A short window (a projector at 1280 x 720, UI scale 2) keeps an ordinary status message to
-  // one line (all of it on hover); an error is always shown whole.
-  short_window_ = vp->WorkSize.y < ImGui::GetFontSize() * 32;
+  // A short window keeps an ordinary status message to one line (all of it on hover); an error
+  // is always shown whole.
   const bool one_line_status = short_window_ && !state_.status_is_error();
   const float status_text_h =
       one_line_status ? ImGui::GetTextLineHeight()
@@ -217,6 +219,19 @@ void Frame::draw_menu_bar() {
     ImGui::TextUnformatted("Heatmaps: wheel zooms rows, drag pans, double-click fits.");
     ImGui::EndMenu();
   }
+  if (short_window_) {
+    // The views as one menu (their row of buttons would take a sixth of the height).
+    const std::string current = std::to_string(static_cast<int>(state_.view) + 1) + " " + view_id_title(state_.view) +
+                                " \u25BE###views";
+    if (ImGui::BeginMenu(current.c_str())) {
+      for (int k = 0; k < kViewCount; ++k) {
+        const ViewId v = static_cast<ViewId>(k);
+        const std::string key = std::to_string(k + 1);
+        if (ImGui::MenuItem(view_id_title(v), key.c_str(), state_.view == v)) state_.view = v;
+      }
+      ImGui::EndMenu();
+    }
+  }
   // The model in use, always visible at the right of the menu bar.
   std::string label = state_.model().label();
   const float room = ImGui::GetWindowWidth() - ImGui::GetCursorPosX() - 36;
@@ -242,7 +257,7 @@ void Frame::draw_control_strip() {
   // The Train view has its own model and data: the sentence, model and scheme rows would only
   // take room from its figures.
   if (state_.view == ViewId::Train) {
-    draw_view_tabs();
+    if (!short_window_) draw_view_tabs();
     return;
   }
   ImGui::AlignTextToFramePadding();
@@ -265,7 +280,8 @@ void Frame::draw_control_strip() {
   ImGui::SameLine(0, em * 1.5f);
   ImGui::TextUnformatted("Model");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(em * 11);
+  // As wide as 11 em when there is room, never past the right edge (a projector's scale 2).
+  ImGui::SetNextItemWidth(std::clamp(ImGui::GetContentRegionAvail().x, em * 5, em * 11));
   std::string current = state_.loading() ? "opening " + state_.loading_spec() : state_.model_spec();
   if (ImGui::BeginCombo("##model", current.c_str())) {
     if (ImGui::Selectable("classroom", state_.model_spec() == "classroom")) state_.begin_open_model("classroom");
@@ -280,7 +296,7 @@ void Frame::draw_control_strip() {
     ImGui::Text("%c %.1f s", spin[static_cast<int>(state_.loading_seconds() * 8) % 4], state_.loading_seconds());
   }
   draw_scheme_controls();
-  draw_view_tabs();
+  if (!short_window_) draw_view_tabs();
 }
 
 void Frame::draw_scheme_controls() {

@@ -156,51 +156,52 @@ class SchemesPanel final : public Panel {
     // On a short window (a projector) or in presenter mode the settings fold into a drawer: one
     // line saying what is set, a button that opens them all.
     const bool short_window = size.y < em * 34 || state.presenter;
-    if (short_window) {
-      if (ImGui::Button("Settings...")) ImGui::OpenPopup("scheme_settings");
-      ImGui::SameLine();
-      char summary[160];
-      int shown = 0;
-      for (bool b : shown_) shown += b ? 1 : 0;
-      std::snprintf(summary, sizeof summary, "%s: n %d, d %d, base %.0f, rotary %.2f, %s; %d schemes ticked",
-                    preset_ >= 0 ? presets()[static_cast<size_t>(preset_)].name.c_str() : "custom", c_.n, c_.d, c_.base,
-                    static_cast<double>(c_.rotary), c_.causal ? "causal" : "bidirectional", shown);
-      ImGui::AlignTextToFramePadding();
-      one_line_text(kMuted, summary);
-      if (ImGui::BeginPopup("scheme_settings")) {
-        controls(em);
-        ImGui::EndPopup();
-      }
-    } else {
-      controls(em);
-    }
-    if (!(c_ == computed_) || model_version_ != state.model_version()) compute(state);
     const std::string intro =
         "S[i][j] shows how position alone shapes the attention logit between query i and key j; "
         "each column says what its S is. Sinusoidal and RoPE S are identical at equal width and base "
         "(both (2/d) sum_k cos((i - j) w_k)): a teaching point, not a bug. The curve is S against the "
         "offset i - j: the mean of each diagonal (for a learned table, whose diagonals need not be "
         "constant, that mean is all it shows).";
-    // On a short window the introduction keeps to one line (all of it on hover).
-    if (size.y < em * 34 || state.presenter)
-      one_line_text(kMuted, intro);
-    else
-      wrapped_text(kMuted, intro);
     // The ticked schemes, as many as fit at a readable width (at least 15 em a column).
     std::vector<std::size_t> visible;
     for (std::size_t k = 0; k < kinds_.size(); ++k)
       if (shown_[k]) visible.push_back(k);
-    const float gap = em * 0.5f;
-    const std::size_t fit = static_cast<std::size_t>(std::max(1.0f, std::floor((size.x + gap) / (em * 15 + gap))));
+    const float gap_w = em * 0.5f;
+    const std::size_t fit = static_cast<std::size_t>(std::max(1.0f, std::floor((size.x + gap_w) / (em * 15 + gap_w))));
+    const std::size_t ticked = visible.size();
+    if (short_window) {
+      // One line: the drawer's button and what is set; the introduction on hover.
+      if (ImGui::Button("Settings...")) ImGui::OpenPopup("scheme_settings");
+      ImGui::SameLine();
+      char summary[200];
+      std::snprintf(summary, sizeof summary, "%s: n %d, d %d, base %.0f, rotary %.2f, %s; %zu of %zu ticked schemes shown",
+                    preset_ >= 0 ? presets()[static_cast<size_t>(preset_)].name.c_str() : "custom", c_.n, c_.d, c_.base,
+                    static_cast<double>(c_.rotary), c_.causal ? "causal" : "bidirectional", std::min(fit, ticked), ticked);
+      ImGui::AlignTextToFramePadding();
+      one_line_text(kMuted, summary);
+      if (ImGui::IsItemHovered()) {
+        ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(em * 30);
+        ImGui::TextUnformatted(intro.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+      }
+      if (ImGui::BeginPopup("scheme_settings")) {
+        controls(em);
+        ImGui::EndPopup();
+      }
+    } else {
+      controls(em);
+      wrapped_text(kMuted, intro);
+    }
+    if (!(c_ == computed_) || model_version_ != state.model_version()) compute(state);
     if (visible.size() > fit) {
-      const std::string msg = std::to_string(fit) + " of the " + std::to_string(visible.size()) +
-                              " ticked schemes fit at this size: untick some (Settings) to see the others.";
-      if (short_window)
-        one_line_text(kAccent, msg);
-      else
-        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kAccent), "%s", msg.c_str());
+      if (!short_window)
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kAccent),
+                           "%zu of the ticked schemes fit at this size: untick some to see the others.", fit);
       visible.resize(fit);
     }
+    const float gap = gap_w;
     ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
     const float h = std::max(200.0f, size.y - used.y);
     const std::size_t count = std::max<std::size_t>(1, visible.size());
