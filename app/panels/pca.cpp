@@ -408,7 +408,8 @@ class PcaPanel final : public Panel {
       zoomed_ = false;
     }
 
-    dl->AddRectFilled(pmin, pmax, IM_COL32(22, 24, 28, 255));
+    // (No fill of its own: the window background shows through, one large fill less per frame for
+    // the software rasteriser.)
     // Zero axes and a light grid.
     dl->PushClipRect(pmin, pmax, true);
     if (three) {
@@ -476,12 +477,17 @@ class PcaPanel final : public Panel {
     }
     // Glyphs shrink in a long text (hundreds of points would pile up and cost frame time).
     const float r = std::max(n > 200 ? 3.0f : 6.0f, line * 0.45f * std::clamp(std::sqrt(60.0f / std::max(1, n)), 0.4f, 1.0f));
+    // Hundreds of small glyphs are drawn without anti-aliasing: at 3 px its feather triangles
+    // doubled what the software rasteriser had to fill, and cannot be seen.
+    const ImDrawListFlags aa = dl->Flags;
+    if (n > 300) dl->Flags &= ~(ImDrawListFlags_AntiAliasedLines | ImDrawListFlags_AntiAliasedFill);
     for (int i : order) {
       int g = rows_ == 1 ? -1 : state.repeat_group_of(i);
       ImU32 fill = sequential_colour(n > 1 ? static_cast<float>(i) / static_cast<float>(n - 1) : 0.5f);
       ImU32 edge = i == state.selected_position ? kSelectColour : (g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(20, 20, 20, 255));
       glyph(dl, pts[static_cast<size_t>(i)], i == hover_i ? r * 1.3f : r, g >= 0 ? 1 + g % 3 : 0, fill, edge);
     }
+    dl->Flags = aa;
     // The found token and its neighbours: stars in the accent colour, each labelled with its
     // cosine to the query, joined to it.
     update_query_points(state, pca);
@@ -549,6 +555,7 @@ class PcaPanel final : public Panel {
           int id;
           std::string positions;
           int first;
+          int count = 1;  // positions listed: the first six, then "+k more"
         };
         std::vector<Part> parts;
         for (int k = i; k < n && k < 400; ++k) {
@@ -556,8 +563,10 @@ class PcaPanel final : public Panel {
           const int id = rows_ == 1 ? -1 : state.ids()[static_cast<size_t>(k)];
           auto it = std::find_if(parts.begin(), parts.end(), [&](const Part& p) { return p.id == id; });
           if (it == parts.end()) parts.push_back({id, std::to_string(k), k});
-          else it->positions += "," + std::to_string(k);
+          else if (++it->count <= 6) it->positions += "," + std::to_string(k);
         }
+        for (Part& p : parts)
+          if (p.count > 6) p.positions += " +" + std::to_string(p.count - 6);
         float x = pts[static_cast<size_t>(i)].x + r + 3;
         float y = pts[static_cast<size_t>(i)].y - line - 1;
         // A label that would overlap one already drawn is left out (the point stays; hover
