@@ -157,6 +157,23 @@ if [ -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] && grep -q 
 else
   fail "emoji chips: $(cat "$OUT/audit.log" "$OUT/audit-emoji.txt")"
 fi
+# Arabic and Devanagari words are shaped (HarfBuzz: joining forms, right to left, conjuncts) and
+# drawn through stand-ins: no chip holds the unshaped letters.
+SHP="$OUT/shaped-words"; mkdir -p "$SHP"
+tiny_gpt2 "$SHP" 8 4 16
+printf '<unk>\nthe\n\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9\n\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80\n' >"$SHP/embedscope_words.txt"
+"$BIN" --no-settings --size 1280x720 --ui-scale 1.5 --model "$SHP" --view tokens --audit "$OUT/audit-shaped.txt" \
+  --text "the $(printf '\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9') $(printf '\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80')" \
+  --screenshot "$OUT/shaped.png" >"$OUT/audit.log" 2>&1
+if [ "$(grep -c '^tokens.chip	fits' "$OUT/audit-shaped.txt")" = 3 ] &&
+   ! grep -q "$(printf '\xe0\xa4\xb9')" "$OUT/audit-shaped.txt" && ! grep -q "$(printf '\xd8\xb9')" "$OUT/audit-shaped.txt"; then
+  pass "Arabic and Devanagari chips are shaped (and a table with more rows than tokens draws)"
+else
+  fail "shaped chips: $(cat "$OUT/audit.log" "$OUT/audit-shaped.txt")"
+fi
+# A table with rows past the tokenizer's vocabulary (8 rows, 4 words; Pythia pads 50,277 tokens
+# to 50,304 rows): the rows without a token are labelled so, never asked of the tokenizer.
+shot tables-padding --model "$SHP" --view matrix --matrix-mode tables
 # PCA labels: points on one spot share a label, split per token id and never named after one
 # token for all (the position rows under RoPE are all zero: one label "pos 0,...,5"); the two
 # "the" of the token rows coincide and share "0,4 the".

@@ -6,28 +6,35 @@
 #define STBTT_STATIC
 #include <stb/stb_truetype.h>
 
+#include <hb.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 namespace es::ui {
 
 namespace {
 
-// Fallback fonts with characters past U+FFFF, in the order they are asked.
+// Font files we draw from ourselves: for a character past U+FFFF, the first that has it; for
+// shaping, DejaVu Sans (Arabic) and FreeSerif (Devanagari).
 const char* const kFontFiles[] = {"/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
                                   "/usr/share/fonts/truetype/freefont/FreeSerif.ttf",
-                                  "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"};
+                                  "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+                                  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"};
+constexpr int kFreeSerif = 1, kDejaVu = 3;
 constexpr ImWchar kFirstStandIn = 0xE000;
-constexpr int kMaxStandIns = 0x1000;  // U+E000..U+EFFF
+constexpr int kMaxStandIns = 0x1900;  // U+E000..U+F8FF, the whole private-use area of the BMP
 
 struct FontFile {
   std::vector<unsigned char> data;
   stbtt_fontinfo info{};
   bool ok = false;
+  hb_font_t* hb = nullptr;  // for shaping, made on first use
 };
 
 std::vector<FontFile>& font_files() {
@@ -45,21 +52,52 @@ std::vector<FontFile>& font_files() {
   return files;
 }
 
-struct Char {
-  char32_t cp;
-  int file = -1;  // the font file that has it, -1: none
+hb_font_t* hb_font(int file) {
+  FontFile& f = font_files()[static_cast<std::size_t>(file)];
+  if (!f.ok) return nullptr;
+  if (!f.hb) {
+    hb_blob_t* blob = hb_blob_create(reinterpret_cast<const char*>(f.data.data()), static_cast<unsigned>(f.data.size()),
+                                     HB_MEMORY_MODE_READONLY, nullptr, nullptr);
+    hb_face_t* face = hb_face_create(blob, 0);
+    f.hb = hb_font_create(face);
+    const int upem = static_cast<int>(hb_face_get_upem(face));
+    hb_font_set_scale(f.hb, upem, upem);  // positions in font units
+    hb_face_destroy(face);
+    hb_blob_destroy(blob);
+  }
+  return f.hb;
+}
+
+// One glyph we draw into the atlas: a glyph of a font file, with the advance and offset it has
+// where it is used (font units; shaped glyphs move with their context).
+struct Glyph {
+  int file, index, advance, x_off, y_off;
+  auto key() const { return std::tie(file, index, advance, x_off, y_off); }
+  bool operator<(const Glyph& o) const { return key() < o.key(); }
 };
-std::vector<Char> g_chars;                 // index k has stand-in kFirstStandIn + k
-std::map<char32_t, int> g_index;           // cp -> k
+std::vector<Glyph> g_glyphs;          // entry k has stand-in kFirstStandIn + k
+std::map<Glyph, int> g_glyph_index;
+std::map<char32_t, int> g_char;       // a character past U+FFFF -> its entry, -1: no font has it
+std::map<std::string, std::string> g_shaped;  // a run of Arabic or Devanagari -> its stand-ins
+
 struct Pending {
-  int rect;
-  int k;
+  int rect, k;
   float size;
   ImFont* font;
 };
 std::vector<Pending> g_pending;
 
-char32_t decode(const std::string& s, std::size_t& i, int& len) {
+int glyph_entry(const Glyph& g) {
+  const auto it = g_glyph_index.find(g);
+  if (it != g_glyph_index.end()) return it->second;
+  if (static_cast<int>(g_glyphs.size()) >= kMaxStandIns) return -1;
+  const int k = static_cast<int>(g_glyphs.size());
+  g_glyphs.push_back(g);
+  g_glyph_index[g] = k;
+  return k;
+}
+
+char32_t decode(const std::string& s, std::size_t i, int& len) {
   const unsigned char c = static_cast<unsigned char>(s[i]);
   len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
   if (i + static_cast<std::size_t>(len) > s.size()) len = 1;
@@ -68,25 +106,92 @@ char32_t decode(const std::string& s, std::size_t& i, int& len) {
   return cp;
 }
 
+bool arabic(char32_t c) {
+  return (c >= 0x0600 && c <= 0x06FF) || (c >= 0x0750 && c <= 0x077F) || (c >= 0x08A0 && c <= 0x08FF) ||
+         (c >= 0xFB50 && c <= 0xFDFF) || (c >= 0xFE70 && c <= 0xFEFF);
+}
+bool devanagari(char32_t c) { return (c >= 0x0900 && c <= 0x097F) || (c >= 0xA8E0 && c <= 0xA8FF); }
+// Characters that stay inside a run: joiners, and spaces between words of the same script.
+bool joins_run(char32_t c) { return c == 0x200C || c == 0x200D || c == ' '; }
+
+// Runs of Arabic or Devanagari in `text`: [begin, end) and the script (0 Arabic, 1 Devanagari).
+std::vector<std::tuple<std::size_t, std::size_t, int>> complex_runs(const std::string& text) {
+  std::vector<std::tuple<std::size_t, std::size_t, int>> runs;
+  int cur = -1;
+  std::size_t start = 0, last_end = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    int len = 1;
+    const char32_t c = decode(text, i, len);
+    const int script = arabic(c) ? 0 : devanagari(c) ? 1 : -1;
+    if (script >= 0) {
+      if (cur != script) {
+        if (cur >= 0) runs.emplace_back(start, last_end, cur);
+        cur = script;
+        start = i;
+      }
+      last_end = i + static_cast<std::size_t>(len);
+    } else if (!(cur >= 0 && joins_run(c))) {
+      if (cur >= 0) runs.emplace_back(start, last_end, cur);
+      cur = -1;
+    }
+    i += static_cast<std::size_t>(len);
+  }
+  if (cur >= 0) runs.emplace_back(start, last_end, cur);
+  return runs;
+}
+
+// Shapes one run with HarfBuzz and registers its glyphs; the stand-ins in visual order.
+std::string shape_run(const std::string& run, int script) {
+  const int file = script == 0 ? kDejaVu : kFreeSerif;  // DejaVu Sans shapes Arabic, FreeSerif Devanagari
+  hb_font_t* font = hb_font(file);
+  if (!font) return {};
+  hb_buffer_t* buf = hb_buffer_create();
+  hb_buffer_add_utf8(buf, run.data(), static_cast<int>(run.size()), 0, static_cast<int>(run.size()));
+  hb_buffer_set_direction(buf, script == 0 ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
+  hb_buffer_set_script(buf, script == 0 ? HB_SCRIPT_ARABIC : HB_SCRIPT_DEVANAGARI);
+  hb_buffer_set_language(buf, hb_language_from_string(script == 0 ? "ar" : "hi", -1));
+  hb_shape(font, buf, nullptr, 0);
+  unsigned n = 0;
+  const hb_glyph_info_t* info = hb_buffer_get_glyph_infos(buf, &n);
+  const hb_glyph_position_t* pos = hb_buffer_get_glyph_positions(buf, &n);
+  std::string out;
+  bool ok = true;
+  for (unsigned k = 0; k < n && ok; ++k) {
+    if (info[k].codepoint == 0) ok = false;  // .notdef: the font lacks a character
+    const int e = glyph_entry({file, static_cast<int>(info[k].codepoint), pos[k].x_advance, pos[k].x_offset, pos[k].y_offset});
+    if (e < 0) ok = false;
+    else uni::append_utf8(out, static_cast<char32_t>(kFirstStandIn + e));
+  }
+  hb_buffer_destroy(buf);
+  return ok ? out : std::string();
+}
+
 }  // namespace
 
 bool note_astral_chars(const std::string& text) {
-  bool added = false;
+  const std::size_t before = g_glyphs.size();
+  std::vector<FontFile>& files = font_files();
   for (std::size_t i = 0; i < text.size();) {
     int len = 1;
     const char32_t cp = decode(text, i, len);
     i += static_cast<std::size_t>(len);
-    if (len != 4 || cp <= 0xFFFF || cp > 0x10FFFF || g_index.count(cp)) continue;
-    if (static_cast<int>(g_chars.size()) >= kMaxStandIns) break;
-    Char c{cp, -1};
-    std::vector<FontFile>& files = font_files();
-    for (std::size_t f = 0; f < files.size() && c.file < 0; ++f)
-      if (files[f].ok && stbtt_FindGlyphIndex(&files[f].info, static_cast<int>(cp)) != 0) c.file = static_cast<int>(f);
-    g_index[cp] = static_cast<int>(g_chars.size());
-    g_chars.push_back(c);
-    added = added || c.file >= 0;
+    if (len != 4 || cp <= 0xFFFF || cp > 0x10FFFF || g_char.count(cp)) continue;
+    int entry = -1;
+    for (std::size_t f = 0; f < files.size() && entry < 0; ++f) {
+      if (!files[f].ok) continue;
+      const int gi = stbtt_FindGlyphIndex(&files[f].info, static_cast<int>(cp));
+      if (gi == 0) continue;
+      int advance = 0, lsb = 0;
+      stbtt_GetGlyphHMetrics(&files[f].info, gi, &advance, &lsb);
+      entry = glyph_entry({static_cast<int>(f), gi, advance, 0, 0});
+    }
+    g_char[cp] = entry;
   }
-  return added;
+  for (const auto& [b, e, script] : complex_runs(text)) {
+    const std::string run = text.substr(b, e - b);
+    if (!g_shaped.count(run)) g_shaped[run] = shape_run(run, script);
+  }
+  return g_glyphs.size() > before;
 }
 
 void reset_astral_glyphs() { g_pending.clear(); }
@@ -95,19 +200,18 @@ void add_astral_glyphs(ImFont* font, float size) {
   if (!font) return;
   ImFontAtlas* atlas = ImGui::GetIO().Fonts;
   std::vector<FontFile>& files = font_files();
-  for (std::size_t k = 0; k < g_chars.size(); ++k) {
-    const Char& c = g_chars[k];
-    if (c.file < 0) continue;
-    const stbtt_fontinfo& info = files[static_cast<std::size_t>(c.file)].info;
+  for (std::size_t k = 0; k < g_glyphs.size(); ++k) {
+    const Glyph& g = g_glyphs[k];
+    const stbtt_fontinfo& info = files[static_cast<std::size_t>(g.file)].info;
     const float scale = stbtt_ScaleForPixelHeight(&info, size);
-    int x0, y0, x1, y1, advance, lsb;
-    stbtt_GetCodepointBitmapBox(&info, static_cast<int>(c.cp), scale, scale, &x0, &y0, &x1, &y1);
-    stbtt_GetCodepointHMetrics(&info, static_cast<int>(c.cp), &advance, &lsb);
+    int x0, y0, x1, y1;
+    stbtt_GetGlyphBitmapBox(&info, g.index, scale, scale, &x0, &y0, &x1, &y1);
     const int w = std::max(1, x1 - x0), h = std::max(1, y1 - y0);
     // The vertical offset is fixed after the build, when the font's ascent is known.
-    const int rect = atlas->AddCustomRectFontGlyph(font, static_cast<ImWchar>(kFirstStandIn + k), w, h,
-                                                   std::round(static_cast<float>(advance) * scale),
-                                                   ImVec2(static_cast<float>(x0), static_cast<float>(y0)));
+    const int rect = atlas->AddCustomRectFontGlyph(
+        font, static_cast<ImWchar>(kFirstStandIn + k), w, h, std::round(static_cast<float>(g.advance) * scale),
+        ImVec2(static_cast<float>(x0) + static_cast<float>(g.x_off) * scale,
+               static_cast<float>(y0) - static_cast<float>(g.y_off) * scale));
     g_pending.push_back({rect, static_cast<int>(k), size, font});
   }
 }
@@ -122,11 +226,11 @@ void draw_astral_glyphs() {
   std::vector<unsigned char> alpha;
   for (const Pending& p : g_pending) {
     const ImFontAtlasCustomRect* r = atlas->GetCustomRectByIndex(p.rect);
-    const Char& c = g_chars[static_cast<std::size_t>(p.k)];
-    const stbtt_fontinfo& info = files[static_cast<std::size_t>(c.file)].info;
+    const Glyph& g = g_glyphs[static_cast<std::size_t>(p.k)];
+    const stbtt_fontinfo& info = files[static_cast<std::size_t>(g.file)].info;
     const float scale = stbtt_ScaleForPixelHeight(&info, p.size);
     alpha.assign(static_cast<std::size_t>(r->Width) * r->Height, 0);
-    stbtt_MakeCodepointBitmap(&info, alpha.data(), r->Width, r->Height, r->Width, scale, scale, static_cast<int>(c.cp));
+    stbtt_MakeGlyphBitmap(&info, alpha.data(), r->Width, r->Height, r->Width, scale, scale, g.index);
     for (int y = 0; y < r->Height; ++y)
       for (int x = 0; x < r->Width; ++x) {
         unsigned char* px = pixels + (static_cast<std::size_t>(r->Y + y) * tw + r->X + x) * 4;
@@ -134,8 +238,8 @@ void draw_astral_glyphs() {
         px[3] = alpha[static_cast<std::size_t>(y) * r->Width + x];
       }
     // Place the glyph on the font's baseline: ImGui measures glyph tops from the line's top.
-    if (const ImFontGlyph* g = p.font->FindGlyphNoFallback(static_cast<ImWchar>(kFirstStandIn + p.k))) {
-      ImFontGlyph* m = const_cast<ImFontGlyph*>(g);
+    if (const ImFontGlyph* found = p.font->FindGlyphNoFallback(static_cast<ImWchar>(kFirstStandIn + p.k))) {
+      ImFontGlyph* m = const_cast<ImFontGlyph*>(found);
       const float h = m->Y1 - m->Y0;
       m->Y0 = p.font->Ascent + r->GlyphOffset.y;
       m->Y1 = m->Y0 + h;
@@ -145,8 +249,8 @@ void draw_astral_glyphs() {
 }
 
 ImWchar astral_stand_in(char32_t cp) {
-  const auto it = g_index.find(cp);
-  if (it == g_index.end() || g_chars[static_cast<std::size_t>(it->second)].file < 0) return 0;
+  const auto it = g_char.find(cp);
+  if (it == g_char.end() || it->second < 0) return 0;
   return static_cast<ImWchar>(kFirstStandIn + it->second);
 }
 
@@ -165,18 +269,37 @@ std::string to_stand_ins(const std::string& utf8) {
 }
 
 std::string from_stand_ins(const std::string& utf8) {
+  // Only characters past U+FFFF come back (shaped runs are never edited).
+  std::map<int, char32_t> back;
+  for (const auto& [cp, k] : g_char)
+    if (k >= 0) back[k] = cp;
   std::string out;
   out.reserve(utf8.size());
   for (std::size_t i = 0; i < utf8.size();) {
     int len = 1;
     const char32_t cp = decode(utf8, i, len);
     const int k = static_cast<int>(cp) - kFirstStandIn;
-    if (len == 3 && k >= 0 && k < static_cast<int>(g_chars.size()) && g_chars[static_cast<std::size_t>(k)].file >= 0)
-      uni::append_utf8(out, g_chars[static_cast<std::size_t>(k)].cp);
-    else
-      out.append(utf8, i, static_cast<std::size_t>(len));
+    const auto it = len == 3 ? back.find(k) : back.end();
+    if (it != back.end()) uni::append_utf8(out, it->second);
+    else out.append(utf8, i, static_cast<std::size_t>(len));
     i += static_cast<std::size_t>(len);
   }
+  return out;
+}
+
+std::string shaped_for_display(const std::string& utf8) {
+  const auto runs = complex_runs(utf8);
+  if (runs.empty()) return utf8;
+  std::string out;
+  std::size_t last = 0;
+  for (const auto& [b, e, script] : runs) {
+    out.append(utf8, last, b - last);
+    const auto it = g_shaped.find(utf8.substr(b, e - b));
+    if (it != g_shaped.end() && !it->second.empty()) out += it->second;
+    else out.append(utf8, b, e - b);  // not shaped (yet): the characters as they are
+    last = e;
+  }
+  out.append(utf8, last, std::string::npos);
   return out;
 }
 

@@ -12,7 +12,8 @@
 
 namespace es::ui {
 
-// Records the characters past U+FFFF in `text`; true when one was new (rebuild the fonts).
+// Records the characters past U+FFFF and shapes the Arabic and Devanagari runs in `text`; true
+// when a new glyph is needed (rebuild the fonts).
 bool note_astral_chars(const std::string& text);
 // Before the fonts are built anew: forgets the glyphs reserved in the old atlas.
 void reset_astral_glyphs();
@@ -23,6 +24,10 @@ void add_astral_glyphs(ImFont* font, float size);
 void draw_astral_glyphs();
 // The stand-in of `cp` when it has a glyph, else 0.
 ImWchar astral_stand_in(char32_t cp);
+// `utf8` with each run of Arabic or Devanagari replaced by its shaped glyphs (HarfBuzz, from
+// DejaVu Sans / FreeSerif: joining forms, ligatures, conjuncts, and right to left for Arabic), when
+// note_astral_chars() has seen the run; otherwise unchanged. For display only, never editing.
+std::string shaped_for_display(const std::string& utf8);
 // `utf8` with every character that has a stand-in replaced by it, and back.
 std::string to_stand_ins(const std::string& utf8);
 std::string from_stand_ins(const std::string& utf8);

@@ -390,8 +390,11 @@ int run(int argc, char** argv) {
       glyphs_version = state->version();
       std::string all = state->text();
       for (const std::string& t : state->token_texts()) all += t;
-      const bool bmp = note_extra_glyphs(all);
-      if (note_astral_chars(all) || bmp) frame->ui_scale_changed = true;
+      bool rebuild = note_extra_glyphs(all);
+      // Shaped runs are looked up per text drawn: the whole text and each token on its own.
+      rebuild = note_astral_chars(state->text()) || rebuild;
+      for (const std::string& t : state->token_texts()) rebuild = note_astral_chars(t) || rebuild;
+      if (rebuild) frame->ui_scale_changed = true;
     }
     if (frame->ui_scale_changed) {
       g_light = frame->light_theme;

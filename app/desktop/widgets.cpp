@@ -44,8 +44,10 @@ std::string row_label(const AppState& state, long long position) {
   return std::to_string(position) + "  " + displayable(texts[static_cast<size_t>(position)]);
 }
 
-std::string displayable(const std::string& utf8) {
+std::string displayable(const std::string& text) {
   ImFont* font = fonts().regular;
+  // Arabic and Devanagari runs become their shaped glyphs (stand-ins in the private-use area).
+  const std::string utf8 = shaped_for_display(text);
   std::string out;
   const char* p = utf8.c_str();
   const char* end = p + utf8.size();

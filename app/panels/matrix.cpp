@@ -266,7 +266,9 @@ class MatrixPanel final : public Panel {
     spec.show_values = tok.rows() <= 64;
     spec.label_width = 0;  // fit the visible labels
     spec.row_label = [tokenizer](long long r) {
-      return std::to_string(r) + " " + (tokenizer ? visible_token_text(tokenizer->token_bytes(static_cast<int>(r))) : "");
+      // Padding rows past the tokenizer's vocabulary (Pythia: 50,304 rows, 50,277 tokens) have no token.
+      if (!tokenizer || r >= tokenizer->vocab_size()) return std::to_string(r) + (tokenizer ? " (no token)" : "");
+      return std::to_string(r) + " " + displayable(visible_token_text(tokenizer->token_bytes(static_cast<int>(r))));
     };
     tables_[0].draw("E", spec, ImVec2(each, h));
     if (pos) {

@@ -116,7 +116,10 @@ class TokensPanel final : public Panel {
     spec.range = symmetric_range(e.data(), e.size());
     spec.row_noun = "id";
     spec.row_label = [tok](long long r) {
-      return std::to_string(r) + "  " + (tok ? visible_token_text(tok->token_bytes(static_cast<int>(r))) : "");
+      // A table may have more rows than the tokenizer has tokens (padding rows): those are
+      // rows no text can reach, and say so instead of asking the tokenizer for them.
+      if (!tok || r >= tok->vocab_size()) return std::to_string(r) + (tok ? "  (no token)" : "");
+      return std::to_string(r) + "  " + displayable(visible_token_text(tok->token_bytes(static_cast<int>(r))));
     };
     spec.row_label_colour = [&state](long long r) {
       const auto& ids = state.ids();
