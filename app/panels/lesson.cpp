@@ -88,7 +88,7 @@ class LessonPanel final : public Panel {
     ImGui::SameLine();
     ImGui::Checkbox("reduced motion", &reduced_motion_);
     ImGui::SameLine();
-    ImGui::TextDisabled("  arrows / PageUp / PageDown step through");
+    one_line_text(ImGui::GetColorU32(ImGuiCol_TextDisabled), "  arrows / PageUp / PageDown step through");  // cut with ... when narrow
     // Title, sentences and what to try in a column at the left, the figure beside it (on a
     // narrow window: above it), so the figure gets the height of the screen.
     const ImVec2 avail = ImGui::GetContentRegionAvail();

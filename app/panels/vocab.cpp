@@ -40,8 +40,8 @@ class VocabPanel final : public Panel {
     if (ImGui::InputTextWithHint("##search", "type part of a token, e.g. cat", &search_)) results_.clear();
     if (results_.empty() && !search_.empty()) results_ = search_tokens(*tok, search_, 40);
     if (search_.empty()) {
-      ImGui::TextDisabled("Type to search the %s tokens; click one to see its neighbours.",
-                          thousands(m.vocab_size()).c_str());
+      wrapped_text(ImGui::GetColorU32(ImGuiCol_TextDisabled),
+                   "Type to search the " + thousands(m.vocab_size()) + " tokens; click one to see its neighbours.");
     } else if (results_.empty()) {
       ImGui::TextDisabled("No token contains \"%s\".", search_.c_str());
     } else {
@@ -76,15 +76,18 @@ class VocabPanel final : public Panel {
     wrapped_text(kMuted, "Tokens as the tokenizer spells them: GPT-2 writes a word after a space with the space "
                          "(\" king\").");
     bool go = false;
+    // The three fields on one line when they fit, else each on its own (a projector's scale 3).
+    const float field_w = std::min(em * 8, ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize("a").x - em);
+    const bool one_line = ImGui::GetContentRegionAvail().x >= 3 * (field_w + ImGui::CalcTextSize("a").x + em * 1.2f);
     for (int k = 0; k < 3; ++k) {
-      ImGui::SetNextItemWidth(em * 8);
+      ImGui::SetNextItemWidth(field_w);
       const char* labels[] = {"a", "b", "c"};
       go |= ImGui::InputText(labels[k], &analogy_[k]);
-      if (k < 2) ImGui::SameLine();
+      if (k < 2 && one_line) ImGui::SameLine();
     }
-    ImGui::TextDisabled("as tokens: %s - %s + %s", displayable(visible_token_text(analogy_[0])).c_str(),
-                        displayable(visible_token_text(analogy_[1])).c_str(),
-                        displayable(visible_token_text(analogy_[2])).c_str());
+    wrapped_text(ImGui::GetColorU32(ImGuiCol_TextDisabled),
+                 "as tokens: " + displayable(visible_token_text(analogy_[0])) + " - " +
+                     displayable(visible_token_text(analogy_[1])) + " + " + displayable(visible_token_text(analogy_[2])));
     if (go || analogy_version_ != state.model_version()) {
       analogy_error_.clear();
       analogy_result_.clear();
