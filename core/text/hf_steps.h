@@ -1,0 +1,47 @@
+// Internal to the tokenizer.json reader (hf_tokenizer.cpp): the pipeline's text steps, built
+// from their JSON. Not a public header of core.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hf_tokenizer.h"
+
+namespace es::hf {
+
+// Thrown while building for a component we do not implement; becomes HfBuildResult::unsupported.
+struct NotImplemented {
+  std::string what;
+};
+
+constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // U+2581 LOWER ONE EIGHTH BLOCK
+
+std::string type_of(const nlohmann::json& j);  // "type" of a step, "none" for null
+bool flag(const nlohmann::json& j, const char* key, bool fallback);
+std::string text_of(const nlohmann::json& j, const char* key, const std::string& fallback);
+
+// A normalizer step (null json: nullptr). Throws es::Error for a broken one, NotImplemented.
+TextNormalizer make_normalizer(const nlohmann::json& j);
+
+struct Piece {
+  std::string text;
+  std::size_t offset;  // where it starts in the text it came from (0: the very start)
+};
+using PreTokenizer = std::function<void(std::vector<Piece>&)>;
+
+struct MetaspaceSettings {
+  std::string replacement{kMetaspace};
+  enum { Always, First, Never } prepend = Always;
+  bool split = true;
+};
+MetaspaceSettings metaspace_settings(const nlohmann::json& j);
+
+// A pre-tokenizer step (null json: nullptr). `meta_out` gets the Metaspace character when there
+// is one; `kind` (the model type) names it in messages.
+PreTokenizer make_pre_tokenizer(const nlohmann::json& j, std::string& meta_out, const std::string& kind);
+
+}  // namespace es::hf
