@@ -78,6 +78,7 @@ struct Glyph {
 std::vector<Glyph> g_glyphs;          // entry k has stand-in kFirstStandIn + k
 std::map<Glyph, int> g_glyph_index;
 std::map<char32_t, int> g_char;       // a character past U+FFFF -> its entry, -1: no font has it
+std::map<int, char32_t> g_char_of;     // and back, for the entries that have a glyph
 std::map<std::string, std::string> g_shaped;  // a run of Arabic or Devanagari -> its stand-ins
 
 struct Pending {
@@ -186,6 +187,7 @@ bool note_astral_chars(const std::string& text) {
       entry = glyph_entry({static_cast<int>(f), gi, advance, 0, 0});
     }
     g_char[cp] = entry;
+    if (entry >= 0) g_char_of.emplace(entry, cp);
   }
   for (const auto& [b, e, script] : complex_runs(text)) {
     const std::string run = text.substr(b, e - b);
@@ -270,9 +272,7 @@ std::string to_stand_ins(const std::string& utf8) {
 
 std::string from_stand_ins(const std::string& utf8) {
   // Only characters past U+FFFF come back (shaped runs are never edited).
-  std::map<int, char32_t> back;
-  for (const auto& [cp, k] : g_char)
-    if (k >= 0) back[k] = cp;
+  const std::map<int, char32_t>& back = g_char_of;
   std::string out;
   out.reserve(utf8.size());
   for (std::size_t i = 0; i < utf8.size();) {

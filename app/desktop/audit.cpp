@@ -21,8 +21,9 @@ void audit_enable(bool on) { g_on = on; }
 bool audit_enabled() { return g_on; }
 void audit_new_frame() { g_records.clear(); }
 
-void audit_text(const char* kind, const std::string& text, float width, float room) {
-  if (g_on) g_records.push_back({kind, text, width, room});
+void audit_text(const char* kind, std::string_view text, float width, float room) {
+  // Called while drawing: nothing is copied unless the audit is on.
+  if (g_on) g_records.push_back({kind, std::string(text), width, room});
 }
 
 std::string audit_write(const std::string& path) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace es::ui {
 
@@ -14,7 +15,7 @@ bool audit_enabled();
 void audit_new_frame();
 // One drawn text: `kind` names where ("model.weights", "heatmap.row_label", "pca.label"),
 // `width` is its width in pixels, `room` the width it was given (negative: no limit).
-void audit_text(const char* kind, const std::string& text, float width, float room);
+void audit_text(const char* kind, std::string_view text, float width, float room);
 // One line per record: kind <TAB> fits|CLIPPED <TAB> width <TAB> room <TAB> text. Returns an
 // error message, empty on success.
 std::string audit_write(const std::string& path);
