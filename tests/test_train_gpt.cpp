@@ -27,8 +27,8 @@ GptConfig tiny(const std::string& scheme) {
   c.dim = 8;
   c.context = 6;
   c.scheme = scheme;
-  c.t5_buckets = 8;
-  c.t5_max_distance = 16;
+  c.position.buckets = 8;
+  c.position.max_distance = 16;
   return c;
 }
 
@@ -158,8 +158,8 @@ TEST_CASE("loss and gradients equal PyTorch's for every scheme (tests/data/train
     c.heads = ref["heads"];
     c.dim = ref["dim"];
     c.context = ref["context"];
-    c.t5_buckets = ref["t5_buckets"];
-    c.t5_max_distance = ref["t5_max_distance"];
+    c.position.buckets = ref["t5_buckets"];
+    c.position.max_distance = ref["t5_max_distance"];
     c.scheme = scheme;
     Gpt<double> m(c);
     const auto names = r["tensors"].get<std::vector<std::string>>();

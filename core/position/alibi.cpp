@@ -1,5 +1,6 @@
 // ALiBi (Press et al. 2022): head h adds -m_h * (i - j) to the logit of query i, key j <= i.
 #include "scheme.h"
+#include "trainable.h"
 #include "scheme_util.h"
 
 namespace es {
@@ -48,7 +49,23 @@ class AlibiScheme final : public PositionScheme {
   std::vector<double> slopes_;
 };
 
-std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData) {
+// The lab: -m_h (i - j) on the logits of head h; nothing trained.
+template <typename S>
+class AlibiTrain final : public TrainablePosition<S> {
+ public:
+  AlibiTrain(const SchemeParams& p, const TrainShape&) : slopes_(alibi_slopes(p.heads)) {}
+  bool has_scores() const override { return true; }
+  void scores_forward(const HeadContext<S>& c, S* L) const override {
+    const double m = slopes_[static_cast<std::size_t>(c.head)];
+    for (int i = 0; i < c.T; ++i)
+      for (int j = 0; j <= i; ++j) L[std::size_t(i) * c.T + j] += S(-m * (i - j));
+  }
+
+ private:
+  std::vector<double> slopes_;
+};
+
+std::unique_ptr<PositionScheme> make_alibi(const SchemeParams& p, SchemeData) {
   check_heads(p, "ALiBi");
   SchemeParams q = p;
   q.causal = true;  // ALiBi models are decoders; the bias is defined for j <= i
@@ -56,7 +73,7 @@ std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData) {
 }
 
 // One head would show only the gentlest slope: a one-head model gets the published 8.
-void adopt(SchemeParams& p) {
+void adopt_alibi(SchemeParams& p) {
   if (p.heads < 2) p.heads = 8, p.head = 1;
 }
 
@@ -68,7 +85,7 @@ const SchemeInfo& alibi_scheme_info() {
       "0", PositionEntry::AttentionBias,
       {{ParamField::Heads, "heads", "heads", "number of heads (slopes 2^(-8h/H) for a power of two)", 1, 4096, true},
        {ParamField::Head, "head", "head", "the head S shows, 1-based", 1, 4096, true}},
-      &make, false, &adopt};
+      &make_alibi, false, &adopt_alibi, trainable<AlibiTrain>()};
   return info;
 }
 

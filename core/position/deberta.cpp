@@ -91,7 +91,7 @@ class DebertaScheme final : public PositionScheme {
   std::string source_;
 };
 
-std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData data) {
+std::unique_ptr<PositionScheme> make_deberta(const SchemeParams& p, SchemeData data) {
   if (p.buckets < 4 || p.buckets % 2 != 0)
     throw Error("DeBERTa: position buckets must be an even number of at least 4 (got " + std::to_string(p.buckets) + ")");
   deberta_log_bucket(0, p.buckets, p.max_distance);  // validates
@@ -99,7 +99,7 @@ std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData data) {
   return std::make_unique<DebertaScheme>(p, std::move(data.relative_embeddings), std::move(source));
 }
 
-void adopt(SchemeParams& p) {
+void adopt_deberta(SchemeParams& p) {
   p.buckets = 256;
   p.max_distance = 512;
   p.causal = false;  // an encoder
@@ -115,7 +115,7 @@ const SchemeInfo& deberta_scheme_info() {
       {{ParamField::Buckets, "buckets", "position buckets", "position_buckets (256)", 4, 65536, true},
        {ParamField::MaxDistance, "max-distance", "max relative position", "max_relative_positions (512)", 4, 1 << 30,
         true}},
-      &make, false, &adopt};
+      &make_deberta, false, &adopt_deberta};
   return info;
 }
 

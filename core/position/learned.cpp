@@ -1,5 +1,6 @@
 // Learned absolute positions (GPT-2, BERT): row i of a trained table is added at position i.
 #include "scheme.h"
+#include "trainable.h"
 #include "scheme_util.h"
 
 namespace es {
@@ -56,7 +57,35 @@ class LearnedScheme final : public PositionScheme {
   MatrixRM table_;  // (L_max, d) row-major
 };
 
-std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData data) {
+// The lab's wpe table (context, d), GPT-2's init N(0, 0.01): row t added at position t.
+template <typename S>
+class LearnedTrain final : public TrainablePosition<S> {
+ public:
+  LearnedTrain(const SchemeParams&, const TrainShape& s) : s_(s) {}
+  std::vector<SchemeTensor> tensors() const override {
+    return {{"wpe.weight", {s_.context, s_.dim}, TensorPlace::AfterTokens, true, TensorInit::Normal, 0.01}};
+  }
+  void check_length(int T) const override {
+    if (T > s_.context)
+      throw Error("this model's learned position table has " + std::to_string(s_.context) +
+                  " rows, so it cannot run on sequences of " + std::to_string(T) +
+                  " tokens (a learned table does not extrapolate; schemes without a table do)");
+  }
+  bool adds_input() const override { return true; }
+  void input_forward(S* x, int T, const SchemeWeights<S>& w) const override {
+    const S* wpe = w.p(0);
+    for (std::size_t i = 0; i < std::size_t(T) * s_.dim; ++i) x[i] += wpe[i];
+  }
+  void input_backward(const S* dx, int T, const SchemeWeights<S>& w) const override {
+    S* g = w.g(0);
+    for (std::size_t i = 0; i < std::size_t(T) * s_.dim; ++i) g[i] += dx[i];
+  }
+
+ private:
+  TrainShape s_;
+};
+
+std::unique_ptr<PositionScheme> make_learned(const SchemeParams& p, SchemeData data) {
   if (!data.learned_table || data.learned_table->rows() < 1 || data.learned_table->cols() < 1)
     throw Error("learned positions need a trained table: open a model that has one (classroom, gpt2-untrained, "
                 "GPT-2, BERT), or pick a formula scheme");
@@ -71,7 +100,7 @@ const SchemeInfo& learned_scheme_info() {
       "L_max * d", PositionEntry::Input,
       {{ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make, true};
+      &make_learned, true, nullptr, trainable<LearnedTrain>()};
   return info;
 }
 

@@ -1,5 +1,6 @@
 // No position scheme (NoPE): the model is told nothing about order.
 #include "scheme.h"
+#include "trainable.h"
 #include "scheme_util.h"
 
 namespace es {
@@ -42,7 +43,14 @@ class NoScheme final : public PositionScheme {
   SchemeParams p_;
 };
 
-std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData) { return std::make_unique<NoScheme>(p); }
+// The lab's model without positions: only the causal mask tells order (FACTS.md section 8).
+template <typename S>
+class NoneTrain final : public TrainablePosition<S> {
+ public:
+  NoneTrain(const SchemeParams&, const TrainShape&) {}
+};
+
+std::unique_ptr<PositionScheme> make_none(const SchemeParams& p, SchemeData) { return std::make_unique<NoScheme>(p); }
 
 }  // namespace
 
@@ -51,7 +59,7 @@ const SchemeInfo& none_scheme_info() {
       "none", "No positions", "Nothing tells the model where a token is (NoPE)", "0", PositionEntry::Nowhere,
       {{ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make};
+      &make_none, false, nullptr, trainable<NoneTrain>()};
   return info;
 }
 

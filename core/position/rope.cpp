@@ -1,6 +1,7 @@
 // RoPE (Su et al. 2021): queries and keys rotated pairwise by m * theta_k, theta_k =
 // base^(-2k/d_r); dims past d_r pass through. Optional "rope_scaling" (FACTS.md section 8).
 #include "scheme.h"
+#include "trainable.h"
 #include "scheme_util.h"
 
 #include <cmath>
@@ -87,7 +88,49 @@ class RopeScheme final : public PositionScheme {
   SchemeParams p_;
 };
 
-std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData) {
+// The lab: q and k rows of each head rotated at their position (with the scheme's pairs, rotary
+// share and scaling); the backward pass rotates the gradients back (the transpose).
+template <typename S>
+class RopeTrain final : public TrainablePosition<S> {
+ public:
+  RopeTrain(const SchemeParams& p, const TrainShape& s) : p_(p), dh_(s.dim / s.heads) {
+    if (dh_ % 2 != 0)
+      throw Error("RoPE rotates pairs: the head width dim / heads (" + std::to_string(dh_) + ") must be even");
+    dr_ = rope_rotary_dims(dh_, p.rotary_fraction);
+    theta_ = rope_frequencies(dr_, p.base, p.rope_scaling);
+  }
+  void prepare(int T) override {
+    const std::size_t half = std::size_t(dr_ / 2);
+    cos_.assign(std::size_t(T) * half, S(1));
+    sin_.assign(std::size_t(T) * half, S(0));
+    for (int t = 0; t < T; ++t)
+      for (std::size_t k = 0; k < half; ++k) {
+        cos_[t * half + k] = S(std::cos(t * theta_[k]));
+        sin_[t * half + k] = S(std::sin(t * theta_[k]));
+      }
+  }
+  bool rotates() const override { return true; }
+  void rotate(S* row, int t, bool, bool transpose) const override {
+    const int half = dr_ / 2;
+    const S* c = cos_.data() + std::size_t(t) * half;
+    const S* s = sin_.data() + std::size_t(t) * half;
+    const bool inter = p_.pairs == RopePairs::Interleaved;
+    for (int k = 0; k < half; ++k) {
+      const int ia = inter ? 2 * k : k, ib = inter ? 2 * k + 1 : k + half;
+      const S a = row[ia], b = row[ib], sn = transpose ? -s[k] : s[k];
+      row[ia] = a * c[k] - b * sn;
+      row[ib] = a * sn + b * c[k];
+    }
+  }
+
+ private:
+  SchemeParams p_;
+  int dh_, dr_ = 0;
+  std::vector<double> theta_;
+  std::vector<S> cos_, sin_;  // (T, d_r / 2)
+};
+
+std::unique_ptr<PositionScheme> make_rope(const SchemeParams& p, SchemeData) {
   if (p.head_dim > 0) rope_rotary_dims(p.head_dim, p.rotary_fraction);  // validates
   const RopeScaling& sc = p.rope_scaling;
   if (sc.applied() && !(sc.factor > 0 && std::isfinite(sc.factor)))
@@ -106,15 +149,15 @@ const SchemeInfo& rope_scheme_info() {
       "rope", "RoPE", "Rotates q and k by position inside attention (LLaMA, Mistral, Qwen2, Pythia)", "0",
       PositionEntry::QueryKeyRotation,
       {{ParamField::Base, "base", "base", "rope_theta: 10000 (LLaMA 2), 500000 (LLaMA 3), 1000000 (Qwen2)", 1.0001,
-        1e12, false, true},
+        1e12, false, true, {}, "rope_theta"},
        {ParamField::RotaryFraction, "rotary-fraction", "rotary fraction",
-        "share of each head's dims that rotate (Pythia: 0.25)", 1e-9, 1, false, false},
+        "share of each head's dims that rotate (Pythia: 0.25)", 1e-9, 1, false, false, {}, "partial_rotary_factor"},
        {ParamField::Pairs, "pairs", "pairs", "interleaved (2k, 2k+1) as Meta's code, or half (k, k + d_r/2) as HF",
         0, 1, true, false, {"interleaved", "half"}},
        {ParamField::HeadDim, "head-dim", "head width", "width of one head (0: the whole d)", 2, 65536, true, false},
        {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make};
+      &make_rope, false, nullptr, trainable<RopeTrain>()};
   return info;
 }
 

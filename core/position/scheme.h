@@ -130,10 +130,22 @@ struct ParamSpec {
   bool integer = false;
   bool log_scale = false; // sliders: logarithmic (bases)
   const char* choices[2] = {nullptr, nullptr};  // two named values (layout, pairs, causal)
+  // The Hugging Face config.json key a lab checkpoint writes it under ("rope_theta"); null:
+  // written as "embedscope_position_params" only.
+  const char* config_key = nullptr;
 };
 double get_param(const SchemeParams& p, ParamField f);
 // Sets a field from a number (choices: 0 or 1). Throws es::Error when out of the spec's range.
 void set_param(SchemeParams& p, const ParamSpec& spec, double value);
+
+// The training lab's form of a scheme (trainable.h), for both scalar types.
+template <typename S>
+class TrainablePosition;
+struct TrainShape;
+struct TrainMakers {
+  std::unique_ptr<TrainablePosition<float>> (*f)(const SchemeParams&, const TrainShape&) = nullptr;
+  std::unique_ptr<TrainablePosition<double>> (*d)(const SchemeParams&, const TrainShape&) = nullptr;
+};
 
 struct SchemeInfo {
   const char* name;        // "rope": --scheme rope, settings, the registry key
@@ -148,6 +160,8 @@ struct SchemeInfo {
   // Published defaults for the fields this scheme reads, applied when a user switches to it
   // from another scheme (DeBERTa's 256 buckets are not T5's 32). May be null.
   void (*adopt)(SchemeParams&) = nullptr;
+  // The training lab's form of the scheme (core/position/trainable.h); null: not trainable.
+  TrainMakers train{};
 };
 
 // Every scheme, in the order the UI shows them.

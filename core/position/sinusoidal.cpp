@@ -1,6 +1,9 @@
 // Sinusoidal positions (Vaswani et al. 2017): PE[pos, 2i] = sin(pos / base^(2i/d)),
 // PE[pos, 2i+1] = cos(pos / base^(2i/d)); or the same frequencies as [sin | cos] halves.
 #include "scheme.h"
+#include "trainable.h"
+
+#include <cmath>
 #include "scheme_util.h"
 
 namespace es {
@@ -51,7 +54,36 @@ class SinusoidalScheme final : public PositionScheme {
   SchemeParams p_;
 };
 
-std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData) {
+// The lab: the same rows, in the model's scalar type, added at the input.
+template <typename S>
+class SinusoidalTrain final : public TrainablePosition<S> {
+ public:
+  SinusoidalTrain(const SchemeParams& p, const TrainShape& s) : p_(p), d_(s.dim) {
+    if (d_ % 2 != 0) throw Error("sinusoidal positions need an even dim (sin / cos pairs; got " + std::to_string(d_) + ")");
+  }
+  void prepare(int T) override {
+    rows_.assign(std::size_t(T) * d_, S(0));
+    for (int t = 0; t < T; ++t)
+      for (int k = 0; k < d_ / 2; ++k) {
+        const double a = t * std::pow(p_.base, -2.0 * k / d_);
+        const int ia = p_.layout == SinusoidLayout::Interleaved ? 2 * k : k;
+        const int ib = p_.layout == SinusoidLayout::Interleaved ? 2 * k + 1 : k + d_ / 2;
+        rows_[std::size_t(t) * d_ + ia] = S(std::sin(a));
+        rows_[std::size_t(t) * d_ + ib] = S(std::cos(a));
+      }
+  }
+  bool adds_input() const override { return true; }
+  void input_forward(S* x, int T, const SchemeWeights<S>&) const override {
+    for (std::size_t i = 0; i < std::size_t(T) * d_; ++i) x[i] += rows_[i];
+  }
+
+ private:
+  SchemeParams p_;
+  int d_;
+  std::vector<S> rows_;  // (T, d)
+};
+
+std::unique_ptr<PositionScheme> make_sinusoidal(const SchemeParams& p, SchemeData) {
   return std::make_unique<SinusoidalScheme>(p);
 }
 
@@ -61,12 +93,13 @@ const SchemeInfo& sinusoidal_scheme_info() {
   static const SchemeInfo info{
       "sinusoidal", "Sinusoidal", "Fixed sines and cosines added at the input (the 2017 Transformer)", "0",
       PositionEntry::Input,
-      {{ParamField::Base, "base", "base", "frequency base (10000 in the paper)", 1.0001, 1e12, false, true},
+      {{ParamField::Base, "base", "base", "frequency base (10000 in the paper)", 1.0001, 1e12, false, true, {},
+        "rope_theta"},
        {ParamField::Layout, "layout", "layout", "column order: interleaved (sin, cos) pairs or [sin | cos] halves",
         0, 1, true, false, {"interleaved", "halves"}},
        {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make};
+      &make_sinusoidal, false, nullptr, trainable<SinusoidalTrain>()};
   return info;
 }
 

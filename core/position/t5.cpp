@@ -1,6 +1,7 @@
 // T5 relative buckets (Raffel et al. 2020; HF _relative_position_bucket): a learned bias per
 // bucket of key - query offsets and per head, added to the attention logits.
 #include "scheme.h"
+#include "trainable.h"
 #include "scheme_util.h"
 
 namespace es {
@@ -56,7 +57,46 @@ class T5Scheme final : public PositionScheme {
   std::string source_;
 };
 
-std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData data) {
+// The lab: one (buckets, heads) table shared by every layer (T5 keeps it in block 0), causal
+// buckets, looked up by bucket(j - i) and added to the logits.
+template <typename S>
+class T5Train final : public TrainablePosition<S> {
+ public:
+  T5Train(const SchemeParams& p, const TrainShape& s) : p_(p), heads_(s.heads) {
+    t5_relative_bucket(p.max_distance, false, p.buckets, p.max_distance);  // validates
+  }
+  std::vector<SchemeTensor> tensors() const override {
+    return {{"h.0.attn.relative_attention_bias.weight", {p_.buckets, heads_}, TensorPlace::AtEnd, false,
+             TensorInit::Normal, 0.02}};
+  }
+  void prepare(int T) override {
+    T_ = T;
+    bucket_.assign(std::size_t(T) * T, 0);
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j <= i; ++j)
+        bucket_[std::size_t(i) * T + j] = t5_relative_bucket(j - i, false, p_.buckets, p_.max_distance);
+  }
+  bool has_scores() const override { return true; }
+  void scores_forward(const HeadContext<S>& c, S* L) const override {
+    const S* table = c.w.p(0);
+    for (int i = 0; i < c.T; ++i)
+      for (int j = 0; j <= i; ++j)
+        L[std::size_t(i) * c.T + j] += table[std::size_t(bucket_[std::size_t(i) * T_ + j]) * heads_ + c.head];
+  }
+  void scores_backward(const HeadContext<S>& c, const S* dL) const override {
+    S* g = c.w.g(0);
+    for (int i = 0; i < c.T; ++i)
+      for (int j = 0; j <= i; ++j)
+        g[std::size_t(bucket_[std::size_t(i) * T_ + j]) * heads_ + c.head] += dL[std::size_t(i) * c.T + j];
+  }
+
+ private:
+  SchemeParams p_;
+  int heads_, T_ = 0;
+  std::vector<int> bucket_;  // (T, T), j <= i
+};
+
+std::unique_ptr<PositionScheme> make_t5(const SchemeParams& p, SchemeData data) {
   check_heads(p, "T5");
   t5_relative_bucket(p.max_distance, !p.causal, p.buckets, p.max_distance);  // validates
   // T5 has one table per stack: the encoder's for bidirectional buckets, the decoder's for
@@ -73,7 +113,7 @@ std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData data) {
   return std::make_unique<T5Scheme>(p, std::move(data.bucket_bias), std::move(source));
 }
 
-void adopt(SchemeParams& p) {
+void adopt_t5(SchemeParams& p) {
   if (p.heads < 2) p.heads = 8, p.head = 1;
   p.buckets = 32;
   p.max_distance = 128;
@@ -87,12 +127,13 @@ const SchemeInfo& t5_scheme_info() {
       "buckets * heads", PositionEntry::AttentionBias,
       {{ParamField::Heads, "heads", "heads", "number of heads", 1, 4096, true},
        {ParamField::Head, "head", "head", "the head S shows, 1-based", 1, 4096, true},
-       {ParamField::Buckets, "buckets", "buckets", "relative_attention_num_buckets (32)", 2, 65536, true},
+       {ParamField::Buckets, "buckets", "buckets", "relative_attention_num_buckets (32)", 2, 65536, true, false, {},
+        "relative_attention_num_buckets"},
        {ParamField::MaxDistance, "max-distance", "max distance", "relative_attention_max_distance (128)", 2,
-        1 << 30, true},
+        1 << 30, true, false, {}, "relative_attention_max_distance"},
        {ParamField::Causal, "causal", "buckets", "causal (decoder) or bidirectional (encoder) buckets", 0, 1, true,
         false, {"bidirectional", "causal"}}},
-      &make, false, &adopt};
+      &make_t5, false, &adopt_t5, trainable<T5Train>()};
   return info;
 }
 

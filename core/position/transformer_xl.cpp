@@ -6,6 +6,11 @@
 // input. Term (d) is the position-only part; without trained weights S shows it with the
 // stand-ins v = (1, ..., 1) and W_kR = I, divided by d.
 #include "scheme.h"
+#include "trainable.h"
+
+#include <cblas.h>
+
+#include <cmath>
 #include "scheme_util.h"
 
 namespace es {
@@ -65,11 +70,110 @@ class TransformerXlScheme final : public PositionScheme {
   SchemeParams p_;
 };
 
-std::unique_ptr<PositionScheme> make(const SchemeParams& p, SchemeData) {
+// Row-major C (M x N) += op(A) op(B) (BLAS; both scalar types).
+inline void gemm_acc(bool ta, int M, int N, int K, const float* A, int lda, const float* B, int ldb, float beta,
+                     float* C, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+}
+inline void gemm_acc(bool ta, int M, int N, int K, const double* A, int lda, const double* B, int ldb, double beta,
+                     double* C, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
+}
+
+// The lab (Dai et al. 2019): per layer u, v (heads, d_head) and W_kR (d, d) stored (in, out).
+// Score terms of head h, after the content score's scale s = 1/sqrt(d_head):
+//   s (u.k_j + (q_i + v).rk_{i-j}),  rk = R W_kR  (T, d), R_o the [sin | cos] sinusoid of o.
+// The layer's scratch holds rk and its gradient drk, both (T, d).
+template <typename S>
+class TransformerXlTrain final : public TrainablePosition<S> {
+ public:
+  TransformerXlTrain(const SchemeParams& p, const TrainShape& s) : p_(p), s_(s) {
+    if (s.dim % 2 != 0)
+      throw Error("transformer-xl needs an even dim (its sinusoids come in sin / cos pairs; got " + std::to_string(s.dim) + ")");
+  }
+  std::vector<SchemeTensor> tensors() const override {
+    const int64_t H = s_.heads, dh = s_.dim / s_.heads, d = s_.dim;
+    return {{"attn.r_w_bias", {H, dh}, TensorPlace::PerLayer, false, TensorInit::Normal, 0.02},
+            {"attn.r_r_bias", {H, dh}, TensorPlace::PerLayer, false, TensorInit::Normal, 0.02},
+            {"attn.r_net.weight", {d, d}, TensorPlace::PerLayer, true, TensorInit::Normal, 0.02}};
+  }
+  void prepare(int T) override {
+    const int d = s_.dim;
+    rel_.assign(std::size_t(T) * d, S(0));
+    for (int o = 0; o < T; ++o)
+      for (int k = 0; k < d / 2; ++k) {
+        const double a = o * std::pow(p_.base, -2.0 * k / d);
+        rel_[std::size_t(o) * d + k] = S(std::sin(a));
+        rel_[std::size_t(o) * d + d / 2 + k] = S(std::cos(a));
+      }
+  }
+  bool has_scores() const override { return true; }
+  void layer_forward(const LayerContext<S>& c) const override {
+    const std::size_t n = std::size_t(c.T) * c.d;
+    c.cache->assign(2 * n, S(0));  // [rk | drk]
+    gemm_acc(false, c.T, c.d, c.d, rel_.data(), c.d, c.w.p(2, c.layer), c.d, S(0), c.cache->data(), c.d);
+  }
+  void scores_forward(const HeadContext<S>& c, S* L) const override {
+    const S scale = S(this->logit_scale(c.dh));
+    const S* u = c.w.p(0, c.layer) + std::size_t(c.head) * c.dh;
+    const S* v = c.w.p(1, c.layer) + std::size_t(c.head) * c.dh;
+    const S* rk = c.cache->data() + std::size_t(c.head) * c.dh;
+    for (int i = 0; i < c.T; ++i) {
+      const S* q = c.q + std::size_t(i) * c.ld;
+      for (int j = 0; j <= i; ++j) {
+        const S* k = c.k + std::size_t(j) * c.ld;
+        const S* r = rk + std::size_t(i - j) * c.d;
+        S s = 0;
+        for (int e = 0; e < c.dh; ++e) s += u[e] * k[e] + (q[e] + v[e]) * r[e];
+        L[std::size_t(i) * c.T + j] += scale * s;
+      }
+    }
+  }
+  void scores_backward(const HeadContext<S>& c, const S* dL) const override {
+    const S scale = S(this->logit_scale(c.dh));
+    const std::size_t off = std::size_t(c.head) * c.dh;
+    const S* u = c.w.p(0, c.layer) + off;
+    const S* v = c.w.p(1, c.layer) + off;
+    S* du = c.w.g(0, c.layer) + off;
+    S* dv = c.w.g(1, c.layer) + off;
+    const S* rk = c.cache->data() + off;
+    S* drk = c.cache->data() + std::size_t(c.T) * c.d + off;
+    for (int i = 0; i < c.T; ++i) {
+      const S* q = c.q + std::size_t(i) * c.ld;
+      S* dq = c.dq + std::size_t(i) * c.ld;
+      for (int j = 0; j <= i; ++j) {
+        const S ds = scale * dL[std::size_t(i) * c.T + j];
+        if (ds == S(0)) continue;
+        const S* k = c.k + std::size_t(j) * c.ld;
+        S* dk = c.dk + std::size_t(j) * c.ld;
+        const S* r = rk + std::size_t(i - j) * c.d;
+        S* dr = drk + std::size_t(i - j) * c.d;
+        for (int e = 0; e < c.dh; ++e) {
+          dq[e] += ds * r[e];
+          dk[e] += ds * u[e];
+          du[e] += ds * k[e];
+          dv[e] += ds * r[e];
+          dr[e] += ds * (q[e] + v[e]);
+        }
+      }
+    }
+  }
+  void layer_backward(const LayerContext<S>& c) const override {  // dW_kR += R^T drk
+    const S* drk = c.cache->data() + std::size_t(c.T) * c.d;
+    gemm_acc(true, c.d, c.d, c.T, rel_.data(), c.d, drk, c.d, S(1), c.w.g(2, c.layer), c.d);
+  }
+
+ private:
+  SchemeParams p_;
+  TrainShape s_;
+  std::vector<S> rel_;  // (T, d): R_o, o = 0 .. T-1
+};
+
+std::unique_ptr<PositionScheme> make_transformer_xl(const SchemeParams& p, SchemeData) {
   return std::make_unique<TransformerXlScheme>(p);
 }
 
-void adopt(SchemeParams& p) { p.causal = true; }  // a language model: keys after the query masked
+void adopt_transformer_xl(SchemeParams& p) { p.causal = true; }  // a language model: keys after the query masked
 
 }  // namespace
 
@@ -81,7 +185,7 @@ const SchemeInfo& transformer_xl_scheme_info() {
       {{ParamField::Base, "base", "base", "frequency base of the distance sinusoid (10000)", 1.0001, 1e12, false, true},
        {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make, false, &adopt};
+      &make_transformer_xl, false, &adopt_transformer_xl, trainable<TransformerXlTrain>()};
   return info;
 }
 

@@ -103,9 +103,30 @@ void gelu_forward(const S* f, S* th, S* g, std::size_t n) {
 
 }  // namespace
 
-std::vector<std::string> trainable_schemes() {
-  return {"none", "learned", "sinusoidal", "rope", "alibi", "t5", "transformer-xl"};
+SchemeParams lab_scheme_defaults() {
+  SchemeParams p;
+  p.base = 10000.0;
+  p.layout = SinusoidLayout::Interleaved;
+  p.pairs = RopePairs::HalfSplit;
+  p.rotary_fraction = 1.0;
+  p.buckets = 32;
+  p.max_distance = 128;
+  p.causal = true;
+  return p;
 }
+
+std::vector<std::string> trainable_schemes() { return trainable_scheme_names(); }
+
+namespace {
+
+SchemeParams scheme_params(const GptConfig& c) {
+  SchemeParams p = c.position;
+  p.kind = c.scheme;
+  return p;
+}
+TrainShape train_shape(const GptConfig& c) { return {c.dim, c.heads, c.layers, c.context}; }
+
+}  // namespace
 
 void validate(const GptConfig& c) {
   auto bad = [](const std::string& m) { throw Error("training model: " + m); };
@@ -116,18 +137,12 @@ void validate(const GptConfig& c) {
   if (c.dim % c.heads != 0)
     bad("dim (" + std::to_string(c.dim) + ") must be a multiple of heads (" + std::to_string(c.heads) + ")");
   if (c.context < 2 || c.context > 8192) bad("context must be 2 to 8192 (got " + std::to_string(c.context) + ")");
-  const auto all = trainable_schemes();
-  if (std::find(all.begin(), all.end(), c.scheme) == all.end()) {
-    std::string list;
-    for (const auto& s : all) list += (list.empty() ? "" : ", ") + s;
-    bad("the trainer runs the schemes " + list + " (got '" + c.scheme + "')");
+  if (!(c.ln_eps > 0)) bad("LayerNorm eps must be > 0");
+  try {
+    make_trainable_d(scheme_params(c), train_shape(c));  // the scheme checks its own settings
+  } catch (const Error& e) {
+    bad(e.what());
   }
-  if (c.scheme == "rope" && (c.dim / c.heads) % 2 != 0)
-    bad("RoPE rotates pairs: the head width dim / heads (" + std::to_string(c.dim / c.heads) + ") must be even");
-  if ((c.scheme == "sinusoidal" || c.scheme == "transformer-xl") && c.dim % 2 != 0)
-    bad(c.scheme + " needs an even dim (its sinusoids come in sin / cos pairs)");
-  if (!(c.ln_eps > 0) || !(c.base > 1)) bad("LayerNorm eps must be > 0 and the base > 1");
-  if (c.scheme == "t5") t5_relative_bucket(c.t5_max_distance, false, c.t5_buckets, c.t5_max_distance);  // validates
 }
 
 // One worker's share of a batch: its sequences' forward caches, backward scratch and gradient.
@@ -138,7 +153,7 @@ struct Gpt<S>::Work {
   std::vector<int> in, tgt;
   struct Layer {
     Vec xhat1, rstd1, h1, qkv, P, y, xhat2, rstd2, h2, f, th, g;  // th: tanh inside GELU
-    Vec rk;  // Transformer-XL: (T, d) W_kR R_o, per head slices
+    Vec pos;  // the scheme's scratch for this layer (LayerContext::cache)
   };
   std::vector<Layer> L;
   Vec x, xhatf, rstdf, xf, probs;
@@ -148,22 +163,23 @@ struct Gpt<S>::Work {
 
 template <typename S>
 struct Gpt<S>::Impl {
-  using Vec = std::vector<S>;
   int threads = 1;
-  // Position data for the current length T.
-  int pos_T = -1;
-  Vec pos_rows;                  // (T, d) sinusoidal
-  Vec rope_c, rope_s;            // (T, dh): y[j] = x[j] c[p][j] + x[partner[j]] s[p][j]
-  std::vector<int> rope_partner; // (dh), -1 for an unrotated dimension
-  Vec alibi;                     // (H, T, T)
-  std::vector<int> bucket;       // (T, T) T5 bucket of (query i, key j), j <= i
-  Vec rel;                       // (T, d) Transformer-XL's R_o for distances o = 0 .. T-1
+  int pos_T = -1;                                // the length the scheme's tables are for
+  std::unique_ptr<TrainablePosition<S>> pos;     // the position scheme
+  std::vector<SchemeTensor> pos_tensors;
+  std::vector<std::vector<std::size_t>> pos_offsets;  // [scheme tensor][layer or 0]
   // The batch split over workers: worker k holds sequences first[k] .. first[k + 1] - 1.
   std::vector<Work> work;
   std::vector<int> first;
 };
 
 namespace {
+
+template <typename S>
+std::unique_ptr<TrainablePosition<S>> make_trainable(const SchemeParams& p, const TrainShape& s) {
+  if constexpr (std::is_same_v<S, float>) return make_trainable_f(p, s);
+  else return make_trainable_d(p, s);
+}
 
 template <typename S>
 void layernorm_fwd(const S* x, int rows, int d, const S* g, const S* b, double eps, S* xhat, S* rstd, S* out) {
@@ -228,16 +244,26 @@ void parallel_tasks(int tasks, int threads, F&& fn) {  // fn(task, worker)
 template <typename S>
 Gpt<S>::Gpt(const GptConfig& c) : cfg_(c), impl_(std::make_unique<Impl>()) {
   validate(c);
+  Impl& m = *impl_;
+  m.pos = make_trainable<S>(scheme_params(c), train_shape(c));
+  m.pos_tensors = m.pos->tensors();
+  m.pos_offsets.assign(m.pos_tensors.size(), {});
   const int64_t V = c.vocab, d = c.dim;
   std::size_t at = 0;
-  auto add = [&](std::string name, std::vector<int64_t> shape, bool decay) {
+  auto add = [&](std::string name, std::vector<int64_t> shape, bool decay, int scheme_tensor = -1) {
     std::size_t n = 1;
     for (auto s : shape) n *= std::size_t(s);
-    slots_.push_back({std::move(name), std::move(shape), at, n, decay});
+    if (scheme_tensor >= 0) m.pos_offsets[static_cast<std::size_t>(scheme_tensor)].push_back(at);
+    slots_.push_back({std::move(name), std::move(shape), at, n, decay, scheme_tensor});
     at += n;
   };
+  auto add_scheme = [&](TensorPlace place, const std::string& prefix) {
+    for (std::size_t k = 0; k < m.pos_tensors.size(); ++k)
+      if (m.pos_tensors[k].place == place)
+        add(prefix + m.pos_tensors[k].name, m.pos_tensors[k].shape, m.pos_tensors[k].decay, static_cast<int>(k));
+  };
   add("wte.weight", {V, d}, true);
-  if (c.scheme == "learned") add("wpe.weight", {c.context, d}, true);
+  add_scheme(TensorPlace::AfterTokens, "");
   for (int l = 0; l < c.layers; ++l) {
     const std::string p = "h." + std::to_string(l) + ".";
     add(p + "ln_1.weight", {d}, false);
@@ -246,11 +272,7 @@ Gpt<S>::Gpt(const GptConfig& c) : cfg_(c), impl_(std::make_unique<Impl>()) {
     add(p + "attn.c_attn.bias", {3 * d}, false);
     add(p + "attn.c_proj.weight", {d, d}, true);
     add(p + "attn.c_proj.bias", {d}, false);
-    if (c.scheme == "transformer-xl") {  // u, v per head and W_kR (stored (in, out)), per layer
-      add(p + "attn.r_w_bias", {c.heads, d / c.heads}, false);
-      add(p + "attn.r_r_bias", {c.heads, d / c.heads}, false);
-      add(p + "attn.r_net.weight", {d, d}, true);
-    }
+    add_scheme(TensorPlace::PerLayer, p);
     add(p + "ln_2.weight", {d}, false);
     add(p + "ln_2.bias", {d}, false);
     add(p + "mlp.c_fc.weight", {d, 4 * d}, true);
@@ -260,7 +282,7 @@ Gpt<S>::Gpt(const GptConfig& c) : cfg_(c), impl_(std::make_unique<Impl>()) {
   }
   add("ln_f.weight", {d}, false);
   add("ln_f.bias", {d}, false);
-  if (c.scheme == "t5") add("h.0.attn.relative_attention_bias.weight", {c.t5_buckets, c.heads}, false);
+  add_scheme(TensorPlace::AtEnd, "");
   params_.assign(at, S(0));
   grads_.assign(at, S(0));
   init(0);
@@ -297,12 +319,17 @@ void Gpt<S>::init(uint64_t seed) {
       const std::string x(suf);
       return n.size() >= x.size() && n.compare(n.size() - x.size(), x.size(), x) == 0;
     };
-    double sd = 0.02;
-    if (n == "wpe.weight") sd = 0.01;
-    else if (ends("attn.c_proj.weight") || ends("mlp.c_proj.weight")) sd = resid;
+    if (s.scheme_tensor >= 0) {  // the scheme says how its tensors start
+      const SchemeTensor& t = impl_->pos_tensors[static_cast<std::size_t>(s.scheme_tensor)];
+      if (t.init == TensorInit::Constant) std::fill(p, p + s.size, S(t.value));
+      else
+        for (std::size_t i = 0; i < s.size; ++i) p[i] = S(t.value * nd(gen));
+      continue;
+    }
+    const double sd = ends("attn.c_proj.weight") || ends("mlp.c_proj.weight") ? resid : 0.02;
     if (ends("ln_1.weight") || ends("ln_2.weight") || n == "ln_f.weight") {
       std::fill(p, p + s.size, S(1));
-    } else if (ends(".bias") && n.find("relative_attention_bias") == std::string::npos) {
+    } else if (ends(".bias")) {
       std::fill(p, p + s.size, S(0));
     } else {
       for (std::size_t i = 0; i < s.size; ++i) p[i] = S(sd * nd(gen));
@@ -326,90 +353,36 @@ std::vector<S> Gpt<S>::attention(int layer, int b, int head) const {
 }
 
 template <typename S>
+void Gpt<S>::check_length(int T) const {
+  impl_->pos->check_length(T);
+}
+
+template <typename S>
+void Gpt<S>::prepare_positions(int T) {
+  Impl& m = *impl_;
+  m.pos->check_length(T);
+  if (m.pos_T != T) {
+    m.pos->prepare(T);
+    m.pos_T = T;
+  }
+}
+
+template <typename S>
+SchemeWeights<S> Gpt<S>::scheme_weights(Work& w) const {
+  return {params_.data(), w.grads.empty() ? nullptr : w.grads.data(), &impl_->pos_offsets};
+}
+
+template <typename S>
 double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool backward) {
   Impl& m = *impl_;
-  const int d = cfg_.dim, H = cfg_.heads, dh = d / H, V = cfg_.vocab;
+  const int V = cfg_.vocab;
   const int R = B * T;  // rows
   if (B < 1 || T < 1) throw Error("training model: need at least one sequence of one token");
-  if (cfg_.scheme == "learned" && T > cfg_.context)
-    throw Error("learned positions: the table has " + std::to_string(cfg_.context) + " rows, so sequences of " +
-                std::to_string(T) + " tokens cannot be embedded (a learned table does not extrapolate)");
   for (int r = 0; r < R; ++r)
     if (inputs[r] < 0 || inputs[r] >= V || targets[r] >= V)
       throw Error("training model: token id " + std::to_string(inputs[r] < 0 || inputs[r] >= V ? inputs[r] : targets[r]) +
                   " outside the vocabulary of " + std::to_string(V));
-  // Position data for this length (from the registry's schemes).
-  if (m.pos_T != T) {
-    m.pos_T = T;
-    if (cfg_.scheme == "sinusoidal" || cfg_.scheme == "rope" || cfg_.scheme == "alibi") {
-      SchemeParams sp;
-      sp.kind = cfg_.scheme;
-      sp.base = cfg_.base;
-      sp.layout = SinusoidLayout::Interleaved;
-      sp.pairs = RopePairs::HalfSplit;
-      sp.head_dim = dh;
-      sp.rotary_fraction = 1.0;
-      sp.heads = H;
-      sp.causal = true;
-      const SchemeInfo* info = find_scheme(cfg_.scheme);
-      std::unique_ptr<PositionScheme> sch = info->make(sp, SchemeData{});
-      if (cfg_.scheme == "sinusoidal") {
-        const MatrixRM rows = sch->input_rows(T, d);
-        m.pos_rows.assign(std::size_t(T) * d, S(0));
-        for (int t = 0; t < T; ++t)
-          for (int c = 0; c < d; ++c) m.pos_rows[std::size_t(t) * d + c] = S(rows(t, c));
-      } else if (cfg_.scheme == "rope") {
-        // Row i of the rotation at position p is e_i rotated there. A rotation of pairs has at
-        // most two entries per column: its diagonal and its partner's (found at position 1,
-        // where every pair has a non-zero angle).
-        m.rope_c.assign(std::size_t(T) * dh, S(1));
-        m.rope_s.assign(std::size_t(T) * dh, S(0));
-        m.rope_partner.assign(dh, -1);
-        MatrixRM e(1, dh);
-        auto rotated = [&](int i, int p) {
-          e.setZero();
-          e(0, i) = 1.0f;
-          sch->rotate_qk(e, p);
-          return e;
-        };
-        for (int j = 0; j < dh; ++j) {
-          const MatrixRM r1 = rotated(j, 1);
-          float best_abs = 0;
-          for (int k = 0; k < dh; ++k)
-            if (k != j && std::abs(r1(0, k)) > best_abs) best_abs = std::abs(r1(0, k)), m.rope_partner[j] = k;
-        }
-        for (int p = 0; p < T; ++p)
-          for (int j = 0; j < dh; ++j) {
-            m.rope_c[std::size_t(p) * dh + j] = S(rotated(j, p)(0, j));
-            const int k = m.rope_partner[j];
-            if (k >= 0) m.rope_s[std::size_t(p) * dh + j] = S(rotated(k, p)(0, j));
-          }
-      } else {
-        m.alibi.assign(std::size_t(H) * T * T, S(0));
-        for (int h = 0; h < H; ++h) {
-          const MatrixRM b = sch->attention_bias(T, h);
-          for (int i = 0; i < T; ++i)
-            for (int j = 0; j <= i; ++j) m.alibi[(std::size_t(h) * T + i) * T + j] = S(b(i, j));
-        }
-      }
-    }
-    if (cfg_.scheme == "transformer-xl") {  // R_o, o = 0 .. T-1: sinusoids of the distance ([sin | cos])
-      SchemeParams sp;
-      sp.kind = cfg_.scheme;
-      sp.base = cfg_.base;
-      sp.causal = true;
-      const MatrixRM rel = find_scheme(sp.kind)->make(sp, SchemeData{})->relative_embeddings(T, d);
-      m.rel.assign(std::size_t(T) * d, S(0));
-      for (int o = 0; o < T; ++o)
-        for (int e = 0; e < d; ++e) m.rel[std::size_t(o) * d + e] = S(rel(o, e));
-    }
-    if (cfg_.scheme == "t5") {
-      m.bucket.assign(std::size_t(T) * T, 0);
-      for (int i = 0; i < T; ++i)
-        for (int j = 0; j <= i; ++j)
-          m.bucket[std::size_t(i) * T + j] = t5_relative_bucket(j - i, false, cfg_.t5_buckets, cfg_.t5_max_distance);
-    }
-  }
+  prepare_positions(T);
 
   // Data-parallel over sequences: each worker runs its share of the batch with its own caches
   // and gradient (BLAS single-threaded inside), and the gradients are added in worker order, so
@@ -440,300 +413,313 @@ double Gpt<S>::step(const int* inputs, const int* targets, int B, int T, bool ba
 template <typename S>
 double Gpt<S>::run_chunk(Work& w, const int* inputs, const int* targets, int B, int T, long long total,
                          bool backward) {
-  Impl& m = *impl_;
-  const int d = cfg_.dim, H = cfg_.heads, dh = d / H, V = cfg_.vocab, NL = cfg_.layers;
-  const int R = B * T;  // rows
-  auto gemm = [&](bool ta, bool tb, int M, int N, int K, S alpha, const S* A, int lda, const S* Bm, int ldb, S beta,
-                  S* C, int ldc) {
-    if (backend_ == MatmulBackend::Blas) gemm_blas(ta, tb, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
-    else gemm_naive<S>(ta, tb, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
-  };
-  auto P = [&](const std::string& name) { return params_.data() + slot(name).offset; };
-  auto G = [&](const std::string& name) { return w.grads.data() + slot(name).offset; };
-  // ---- forward ----
+  const int R = B * T;
   w.B = B;
   w.T = T;
   w.in.assign(inputs, inputs + R);
   w.tgt.assign(targets, targets + R);
-  w.L.resize(NL);
+  w.L.resize(cfg_.layers);
+  w.grads.clear();
+  embed_forward(w);
+  for (int l = 0; l < cfg_.layers; ++l) {
+    attention_forward(w, l);
+    mlp_forward(w, l);
+  }
+  const double loss = head_forward(w);
+  if (!backward) return loss;
+  w.grads.assign(params_.size(), S(0));
+  head_backward(w, total);
+  for (int l = cfg_.layers - 1; l >= 0; --l) {
+    mlp_backward(w, l);
+    attention_backward(w, l);
+  }
+  embed_backward(w);
+  return loss;
+}
+
+namespace {
+
+template <typename S>
+void gemm(MatmulBackend be, bool ta, bool tb, int M, int N, int K, S alpha, const S* A, int lda, const S* B, int ldb,
+          S beta, S* C, int ldc) {
+  if (be == MatmulBackend::Blas) gemm_blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else gemm_naive<S>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+// rows (R, n) += bias (n) on every row; dbias (n) += the column sums of drows (R, n).
+template <typename S>
+void add_rows(S* rows, const S* bias, int R, int n) {
+  for (int r = 0; r < R; ++r)
+    for (int e = 0; e < n; ++e) rows[std::size_t(r) * n + e] += bias[e];
+}
+template <typename S>
+void sum_rows(const S* drows, S* dbias, int R, int n) {
+  for (int r = 0; r < R; ++r)
+    for (int e = 0; e < n; ++e) dbias[e] += drows[std::size_t(r) * n + e];
+}
+
+}  // namespace
+
+// x (B*T, d) = wte[ids], plus the scheme's rows at each position (learned, sinusoidal).
+template <typename S>
+void Gpt<S>::embed_forward(Work& w) {
+  const int d = cfg_.dim, R = w.B * w.T;
   w.x.assign(std::size_t(R) * d, S(0));
-  {
-    const S* wte = P("wte.weight");
-    const S* wpe = cfg_.scheme == "learned" ? P("wpe.weight") : nullptr;
-    for (int r = 0; r < R; ++r) {
-      const int t = r % T;
-      S* xr = w.x.data() + std::size_t(r) * d;
-      const S* e = wte + std::size_t(inputs[r]) * d;
-      for (int c = 0; c < d; ++c) xr[c] = e[c];
-      if (wpe)
-        for (int c = 0; c < d; ++c) xr[c] += wpe[std::size_t(t) * d + c];
-      if (cfg_.scheme == "sinusoidal")
-        for (int c = 0; c < d; ++c) xr[c] += m.pos_rows[std::size_t(t) * d + c];
+  const S* wte = params_.data() + slot("wte.weight").offset;
+  for (int r = 0; r < R; ++r) std::copy(wte + std::size_t(w.in[r]) * d, wte + std::size_t(w.in[r] + 1) * d, w.x.data() + std::size_t(r) * d);
+  if (impl_->pos->adds_input())
+    for (int b = 0; b < w.B; ++b) impl_->pos->input_forward(w.x.data() + std::size_t(b) * w.T * d, w.T, scheme_weights(w));
+}
+
+// dwte[ids] += dx (B*T, d); the scheme takes its share (learned: dwpe).
+template <typename S>
+void Gpt<S>::embed_backward(Work& w) {
+  const int d = cfg_.dim, R = w.B * w.T;
+  S* dwte = w.grads.data() + slot("wte.weight").offset;
+  for (int r = 0; r < R; ++r) {
+    const S* g = w.dx.data() + std::size_t(r) * d;
+    S* e = dwte + std::size_t(w.in[r]) * d;
+    for (int c = 0; c < d; ++c) e[c] += g[c];
+  }
+  if (impl_->pos->adds_input())
+    for (int b = 0; b < w.B; ++b) impl_->pos->input_backward(w.dx.data() + std::size_t(b) * w.T * d, w.T, scheme_weights(w));
+}
+
+// Block l's attention half:  h1 = LN1(x) (R, d);  qkv = h1 W + b (R, 3d);  q, k rotated by the
+// scheme; per head L = scale q k^T + the scheme's terms (T, T), causal softmax P, y = P v (R, d);
+// x += y Wp + bp.
+template <typename S>
+void Gpt<S>::attention_forward(Work& w, int l) {
+  Impl& m = *impl_;
+  const int d = cfg_.dim, H = cfg_.heads, dh = d / H, B = w.B, T = w.T, R = B * T;
+  auto& c = w.L[l];
+  const std::string pre = "h." + std::to_string(l) + ".";
+  auto P = [&](const std::string& name) { return params_.data() + slot(pre + name).offset; };
+  c.xhat1.resize(std::size_t(R) * d);
+  c.rstd1.resize(R);
+  c.h1.resize(std::size_t(R) * d);
+  layernorm_fwd(w.x.data(), R, d, P("ln_1.weight"), P("ln_1.bias"), cfg_.ln_eps, c.xhat1.data(), c.rstd1.data(), c.h1.data());
+  c.qkv.assign(std::size_t(R) * 3 * d, S(0));
+  add_rows(c.qkv.data(), P("attn.c_attn.bias"), R, 3 * d);
+  gemm(backend_, false, false, R, 3 * d, d, S(1), c.h1.data(), d, P("attn.c_attn.weight"), 3 * d, S(1), c.qkv.data(), 3 * d);
+  if (m.pos->rotates())
+    for (int r = 0; r < R; ++r)
+      for (int h = 0; h < H; ++h) {
+        m.pos->rotate(c.qkv.data() + std::size_t(r) * 3 * d + h * dh, r % T, false, false);
+        m.pos->rotate(c.qkv.data() + std::size_t(r) * 3 * d + d + h * dh, r % T, true, false);
+      }
+  const LayerContext<S> lc{l, T, d, H, scheme_weights(w), P("attn.c_attn.weight"), P("attn.c_attn.bias"), nullptr, nullptr, &c.pos};
+  if (m.pos->has_scores()) m.pos->layer_forward(lc);
+  c.P.assign(std::size_t(B) * H * T * T, S(0));
+  c.y.assign(std::size_t(R) * d, S(0));
+  const S scale = S(m.pos->logit_scale(dh));
+  for (int task = 0; task < B * H; ++task) {
+    const int b = task / H, h = task % H;
+    const S* base = c.qkv.data() + std::size_t(b) * T * 3 * d;
+    S* L = c.P.data() + std::size_t(task) * T * T;  // logits, then (in place) probabilities
+    for (int i = 0; i < T; ++i) {
+      const S* q = base + std::size_t(i) * 3 * d + h * dh;
+      for (int j = 0; j <= i; ++j) {
+        const S* k = base + std::size_t(j) * 3 * d + d + h * dh;
+        S s = 0;
+        for (int e = 0; e < dh; ++e) s += q[e] * k[e];
+        L[std::size_t(i) * T + j] = s * scale;
+      }
+    }
+    if (m.pos->has_scores()) {
+      const HeadContext<S> hc{l, h, T, dh, d, base + h * dh, base + d + h * dh, 3 * d, nullptr, nullptr, lc.w, &c.pos};
+      m.pos->scores_forward(hc, L);
+    }
+    for (int i = 0; i < T; ++i) {
+      S* pr = L + std::size_t(i) * T;
+      const S mx = *std::max_element(pr, pr + i + 1);
+      exp_shifted(pr, i + 1, mx);
+      S sum = 0;
+      for (int j = 0; j <= i; ++j) sum += pr[j];
+      const S inv = S(1) / sum;
+      S* yo = c.y.data() + (std::size_t(b) * T + i) * d + h * dh;
+      for (int j = 0; j <= i; ++j) {
+        pr[j] *= inv;
+        const S* v = base + std::size_t(j) * 3 * d + 2 * d + h * dh;
+        for (int e = 0; e < dh; ++e) yo[e] += pr[j] * v[e];
+      }
     }
   }
-  const S scale = S(1.0 / std::sqrt(double(dh)));
-  const S* t5 = cfg_.scheme == "t5" ? P("h.0.attn.relative_attention_bias.weight") : nullptr;
-  const bool txl = cfg_.scheme == "transformer-xl";
-  auto rotate = [&](S* v, int p, bool inverse) {  // one head row of width dh at position p
-    S tmp[4096];
-    for (int j = 0; j < dh; ++j) tmp[j] = v[j];
-    for (int j = 0; j < dh; ++j) {
-      const int k = m.rope_partner[j];
-      const std::size_t at = std::size_t(p) * dh;
-      if (!inverse) v[j] = tmp[j] * m.rope_c[at + j] + (k >= 0 ? tmp[k] * m.rope_s[at + j] : S(0));
-      else v[j] = tmp[j] * m.rope_c[at + j] + (k >= 0 ? tmp[k] * m.rope_s[at + k] : S(0));
-    }
-  };
-  for (int l = 0; l < NL; ++l) {
-    auto& c = w.L[l];
-    const std::string pre = "h." + std::to_string(l) + ".";
-    c.xhat1.resize(std::size_t(R) * d);
-    c.rstd1.resize(R);
-    c.h1.resize(std::size_t(R) * d);
-    layernorm_fwd(w.x.data(), R, d, P(pre + "ln_1.weight"), P(pre + "ln_1.bias"), cfg_.ln_eps, c.xhat1.data(),
-                  c.rstd1.data(), c.h1.data());
-    c.qkv.resize(std::size_t(R) * 3 * d);
-    const S* ba = P(pre + "attn.c_attn.bias");
-    for (int r = 0; r < R; ++r) std::copy(ba, ba + 3 * d, c.qkv.data() + std::size_t(r) * 3 * d);
-    gemm(false, false, R, 3 * d, d, S(1), c.h1.data(), d, P(pre + "attn.c_attn.weight"), 3 * d, S(1), c.qkv.data(), 3 * d);
-    if (cfg_.scheme == "rope")
-      for (int r = 0; r < R; ++r)
-        for (int h = 0; h < H; ++h) {
-          rotate(c.qkv.data() + std::size_t(r) * 3 * d + h * dh, r % T, false);
-          rotate(c.qkv.data() + std::size_t(r) * 3 * d + d + h * dh, r % T, false);
+  add_rows(w.x.data(), P("attn.c_proj.bias"), R, d);
+  gemm(backend_, false, false, R, d, d, S(1), c.y.data(), d, P("attn.c_proj.weight"), d, S(1), w.x.data(), d);
+}
+
+// The backward of attention_forward: dx (R, d) in, dx += the gradient through LN1; the weight
+// gradients of the block and the scheme accumulate in w.grads.
+template <typename S>
+void Gpt<S>::attention_backward(Work& w, int l) {
+  Impl& m = *impl_;
+  const int d = cfg_.dim, H = cfg_.heads, dh = d / H, B = w.B, T = w.T, R = B * T;
+  auto& c = w.L[l];
+  const std::string pre = "h." + std::to_string(l) + ".";
+  auto P = [&](const std::string& name) { return params_.data() + slot(pre + name).offset; };
+  auto G = [&](const std::string& name) { return w.grads.data() + slot(pre + name).offset; };
+  sum_rows(w.dx.data(), G("attn.c_proj.bias"), R, d);
+  gemm(backend_, true, false, d, d, R, S(1), c.y.data(), d, w.dx.data(), d, S(1), G("attn.c_proj.weight"), d);
+  w.dy.assign(std::size_t(R) * d, S(0));
+  gemm(backend_, false, true, R, d, d, S(1), w.dx.data(), d, P("attn.c_proj.weight"), d, S(0), w.dy.data(), d);
+  w.dqkv.assign(std::size_t(R) * 3 * d, S(0));
+  const LayerContext<S> lc{l, T, d, H, scheme_weights(w), P("attn.c_attn.weight"), P("attn.c_attn.bias"),
+                           G("attn.c_attn.weight"), G("attn.c_attn.bias"), &c.pos};
+  const S scale = S(m.pos->logit_scale(dh));
+  std::vector<S> dL(std::size_t(T) * T);
+  for (int task = 0; task < B * H; ++task) {
+    const int b = task / H, h = task % H;
+    const S* base = c.qkv.data() + std::size_t(b) * T * 3 * d;
+    S* dbase = w.dqkv.data() + std::size_t(b) * T * 3 * d;
+    const S* Pm = c.P.data() + std::size_t(task) * T * T;
+    std::fill(dL.begin(), dL.end(), S(0));
+    for (int i = 0; i < T; ++i) {  // dL = P (dP - rowsum(P dP)), dP = dy v^T; dv += P^T dy
+      const S* dyo = w.dy.data() + (std::size_t(b) * T + i) * d + h * dh;
+      const S* pr = Pm + std::size_t(i) * T;
+      S* dl = dL.data() + std::size_t(i) * T;
+      S dot = 0;
+      for (int j = 0; j <= i; ++j) {
+        const S* v = base + std::size_t(j) * 3 * d + 2 * d + h * dh;
+        S* dv = dbase + std::size_t(j) * 3 * d + 2 * d + h * dh;
+        S dp = 0;
+        for (int e = 0; e < dh; ++e) {
+          dp += dyo[e] * v[e];
+          dv[e] += pr[j] * dyo[e];
         }
-    c.P.assign(std::size_t(B) * H * T * T, S(0));
-    c.y.assign(std::size_t(R) * d, S(0));
-    const S* u_all = txl ? P(pre + "attn.r_w_bias") : nullptr;
-    const S* v_all = txl ? P(pre + "attn.r_r_bias") : nullptr;
-    if (txl) {  // rk = R W_kR: the relative keys of every distance
-      c.rk.assign(std::size_t(T) * d, S(0));
-      gemm(false, false, T, d, d, S(1), m.rel.data(), d, P(pre + "attn.r_net.weight"), d, S(0), c.rk.data(), d);
+        dl[j] = dp;
+        dot += pr[j] * dp;
+      }
+      for (int j = 0; j <= i; ++j) dl[j] = pr[j] * (dl[j] - dot);
     }
-    std::vector<S> qu(dh), qv(dh);
-    for (int task = 0; task < B * H; ++task) {
-      const int b = task / H, h = task % H;
-      const S* base = c.qkv.data() + std::size_t(b) * T * 3 * d;
-      S* Pm = c.P.data() + std::size_t(task) * T * T;
-      for (int i = 0; i < T; ++i) {
-        const S* q = base + std::size_t(i) * 3 * d + h * dh;
-        if (txl)
-          for (int e = 0; e < dh; ++e) qu[e] = q[e] + u_all[h * dh + e], qv[e] = q[e] + v_all[h * dh + e];
-        S* pr = Pm + std::size_t(i) * T;
-        S mx = -std::numeric_limits<S>::infinity();
-        for (int j = 0; j <= i; ++j) {
-          const S* k = base + std::size_t(j) * 3 * d + d + h * dh;
-          S s = 0;
-          if (txl) {  // (q + u).k_j + (q + v).W_kR R_{i-j}
-            const S* rk = c.rk.data() + std::size_t(i - j) * d + h * dh;
-            for (int e = 0; e < dh; ++e) s += qu[e] * k[e] + qv[e] * rk[e];
-          } else {
-            for (int e = 0; e < dh; ++e) s += q[e] * k[e];
-          }
-          s *= scale;
-          if (cfg_.scheme == "alibi") s += m.alibi[(std::size_t(h) * T + i) * T + j];
-          if (t5) s += t5[std::size_t(m.bucket[std::size_t(i) * T + j]) * H + h];
-          pr[j] = s;
-          mx = std::max(mx, s);
-        }
-        exp_shifted(pr, i + 1, mx);
-        S sum = 0;
-        for (int j = 0; j <= i; ++j) sum += pr[j];
-        const S inv = S(1) / sum;
-        S* yo = c.y.data() + (std::size_t(b) * T + i) * d + h * dh;
-        for (int j = 0; j <= i; ++j) {
-          pr[j] *= inv;
-          const S* v = base + std::size_t(j) * 3 * d + 2 * d + h * dh;
-          for (int e = 0; e < dh; ++e) yo[e] += pr[j] * v[e];
+    for (int i = 0; i < T; ++i) {  // the content score: scale q.k
+      const S* q = base + std::size_t(i) * 3 * d + h * dh;
+      S* dq = dbase + std::size_t(i) * 3 * d + h * dh;
+      for (int j = 0; j <= i; ++j) {
+        const S ds = dL[std::size_t(i) * T + j] * scale;
+        const S* k = base + std::size_t(j) * 3 * d + d + h * dh;
+        S* dk = dbase + std::size_t(j) * 3 * d + d + h * dh;
+        for (int e = 0; e < dh; ++e) {
+          dq[e] += ds * k[e];
+          dk[e] += ds * q[e];
         }
       }
     }
-    // x += y c_proj.W + c_proj.b
-    const S* bp = P(pre + "attn.c_proj.bias");
-    for (int r = 0; r < R; ++r)
-      for (int e = 0; e < d; ++e) w.x[std::size_t(r) * d + e] += bp[e];
-    gemm(false, false, R, d, d, S(1), c.y.data(), d, P(pre + "attn.c_proj.weight"), d, S(1), w.x.data(), d);
-    c.xhat2.resize(std::size_t(R) * d);
-    c.rstd2.resize(R);
-    c.h2.resize(std::size_t(R) * d);
-    layernorm_fwd(w.x.data(), R, d, P(pre + "ln_2.weight"), P(pre + "ln_2.bias"), cfg_.ln_eps, c.xhat2.data(),
-                  c.rstd2.data(), c.h2.data());
-    c.f.resize(std::size_t(R) * 4 * d);
-    const S* bf = P(pre + "mlp.c_fc.bias");
-    for (int r = 0; r < R; ++r) std::copy(bf, bf + 4 * d, c.f.data() + std::size_t(r) * 4 * d);
-    gemm(false, false, R, 4 * d, d, S(1), c.h2.data(), d, P(pre + "mlp.c_fc.weight"), 4 * d, S(1), c.f.data(), 4 * d);
-    c.g.resize(c.f.size());
-    c.th.resize(c.f.size());
-    gelu_forward(c.f.data(), c.th.data(), c.g.data(), c.f.size());
-    const S* bm = P(pre + "mlp.c_proj.bias");
-    for (int r = 0; r < R; ++r)
-      for (int e = 0; e < d; ++e) w.x[std::size_t(r) * d + e] += bm[e];
-    gemm(false, false, R, d, 4 * d, S(1), c.g.data(), 4 * d, P(pre + "mlp.c_proj.weight"), d, S(1), w.x.data(), d);
+    if (m.pos->has_scores()) {
+      const HeadContext<S> hc{l, h, T, dh, d, base + h * dh, base + d + h * dh, 3 * d, dbase + h * dh, dbase + d + h * dh,
+                              lc.w, &c.pos};
+      m.pos->scores_backward(hc, dL.data());
+    }
   }
+  if (m.pos->has_scores()) m.pos->layer_backward(lc);
+  if (m.pos->rotates())
+    for (int r = 0; r < R; ++r)
+      for (int h = 0; h < H; ++h) {
+        m.pos->rotate(w.dqkv.data() + std::size_t(r) * 3 * d + h * dh, r % T, false, true);
+        m.pos->rotate(w.dqkv.data() + std::size_t(r) * 3 * d + d + h * dh, r % T, true, true);
+      }
+  sum_rows(w.dqkv.data(), G("attn.c_attn.bias"), R, 3 * d);
+  gemm(backend_, true, false, d, 3 * d, R, S(1), c.h1.data(), d, w.dqkv.data(), 3 * d, S(1), G("attn.c_attn.weight"), 3 * d);
+  gemm(backend_, false, true, R, d, 3 * d, S(1), w.dqkv.data(), 3 * d, P("attn.c_attn.weight"), 3 * d, S(0), w.dh.data(), d);
+  layernorm_bwd(w.dh.data(), c.xhat1.data(), c.rstd1.data(), P("ln_1.weight"), R, d, w.dx.data(), G("ln_1.weight"),
+                G("ln_1.bias"));
+}
+
+// Block l's MLP half: h2 = LN2(x);  f = h2 Wf + bf (R, 4d);  g = gelu_tanh(f);  x += g Wm + bm.
+template <typename S>
+void Gpt<S>::mlp_forward(Work& w, int l) {
+  const int d = cfg_.dim, R = w.B * w.T;
+  auto& c = w.L[l];
+  const std::string pre = "h." + std::to_string(l) + ".";
+  auto P = [&](const std::string& name) { return params_.data() + slot(pre + name).offset; };
+  c.xhat2.resize(std::size_t(R) * d);
+  c.rstd2.resize(R);
+  c.h2.resize(std::size_t(R) * d);
+  layernorm_fwd(w.x.data(), R, d, P("ln_2.weight"), P("ln_2.bias"), cfg_.ln_eps, c.xhat2.data(), c.rstd2.data(), c.h2.data());
+  c.f.assign(std::size_t(R) * 4 * d, S(0));
+  add_rows(c.f.data(), P("mlp.c_fc.bias"), R, 4 * d);
+  gemm(backend_, false, false, R, 4 * d, d, S(1), c.h2.data(), d, P("mlp.c_fc.weight"), 4 * d, S(1), c.f.data(), 4 * d);
+  c.g.resize(c.f.size());
+  c.th.resize(c.f.size());
+  gelu_forward(c.f.data(), c.th.data(), c.g.data(), c.f.size());
+  add_rows(w.x.data(), P("mlp.c_proj.bias"), R, d);
+  gemm(backend_, false, false, R, d, 4 * d, S(1), c.g.data(), 4 * d, P("mlp.c_proj.weight"), d, S(1), w.x.data(), d);
+}
+
+template <typename S>
+void Gpt<S>::mlp_backward(Work& w, int l) {
+  const int d = cfg_.dim, R = w.B * w.T;
+  auto& c = w.L[l];
+  const std::string pre = "h." + std::to_string(l) + ".";
+  auto P = [&](const std::string& name) { return params_.data() + slot(pre + name).offset; };
+  auto G = [&](const std::string& name) { return w.grads.data() + slot(pre + name).offset; };
+  sum_rows(w.dx.data(), G("mlp.c_proj.bias"), R, d);
+  gemm(backend_, true, false, 4 * d, d, R, S(1), c.g.data(), 4 * d, w.dx.data(), d, S(1), G("mlp.c_proj.weight"), d);
+  w.df.assign(std::size_t(R) * 4 * d, S(0));
+  gemm(backend_, false, true, R, 4 * d, d, S(1), w.dx.data(), d, P("mlp.c_proj.weight"), d, S(0), w.df.data(), 4 * d);
+  for (std::size_t i = 0; i < w.df.size(); ++i) {  // d gelu_tanh / df
+    const S v = c.f[i], th = c.th[i];
+    w.df[i] *= S(0.5) * (S(1) + th) + S(0.5) * v * (S(1) - th * th) * S(kGeluC) * (S(1) + S(3 * 0.044715) * v * v);
+  }
+  sum_rows(w.df.data(), G("mlp.c_fc.bias"), R, 4 * d);
+  gemm(backend_, true, false, d, 4 * d, R, S(1), c.h2.data(), d, w.df.data(), 4 * d, S(1), G("mlp.c_fc.weight"), 4 * d);
+  w.dh.assign(std::size_t(R) * d, S(0));
+  gemm(backend_, false, true, R, d, 4 * d, S(1), w.df.data(), 4 * d, P("mlp.c_fc.weight"), 4 * d, S(0), w.dh.data(), d);
+  layernorm_bwd(w.dh.data(), c.xhat2.data(), c.rstd2.data(), P("ln_2.weight"), R, d, w.dx.data(), G("ln_2.weight"),
+                G("ln_2.bias"));
+}
+
+// xf = LN_f(x);  logits = xf wte^T (R, V), softmaxed in place into w.probs; returns the summed
+// cross-entropy of the scored targets.
+template <typename S>
+double Gpt<S>::head_forward(Work& w) {
+  const int d = cfg_.dim, V = cfg_.vocab, R = w.B * w.T;
+  auto P = [&](const std::string& name) { return params_.data() + slot(name).offset; };
   w.xhatf.resize(std::size_t(R) * d);
   w.rstdf.resize(R);
   w.xf.resize(std::size_t(R) * d);
-  layernorm_fwd(w.x.data(), R, d, P("ln_f.weight"), P("ln_f.bias"), cfg_.ln_eps, w.xhatf.data(), w.rstdf.data(),
-                w.xf.data());
+  layernorm_fwd(w.x.data(), R, d, P("ln_f.weight"), P("ln_f.bias"), cfg_.ln_eps, w.xhatf.data(), w.rstdf.data(), w.xf.data());
   w.probs.resize(std::size_t(R) * V);
-  gemm(false, true, R, V, d, S(1), w.xf.data(), d, P("wte.weight"), d, S(0), w.probs.data(), V);
+  gemm(backend_, false, true, R, V, d, S(1), w.xf.data(), d, P("wte.weight"), d, S(0), w.probs.data(), V);
   double loss = 0;
-  int counted = 0;
   for (int r = 0; r < R; ++r) {
     S* pr = w.probs.data() + std::size_t(r) * V;
+    const int t = w.tgt[r];
     const S mx = *std::max_element(pr, pr + V);
-    const double target_logit = targets[r] >= 0 ? double(pr[targets[r]] - mx) : 0.0;
+    const double target_logit = t >= 0 ? double(pr[t] - mx) : 0.0;
     exp_shifted(pr, V, mx);
     double sum = 0;
     for (int v = 0; v < V; ++v) sum += pr[v];
-    if (targets[r] >= 0) {
-      loss += std::log(sum) - target_logit;
-      ++counted;
-    }
+    if (t >= 0) loss += std::log(sum) - target_logit;
     const S inv = S(1.0 / sum);
     for (int v = 0; v < V; ++v) pr[v] *= inv;
   }
-  if (!backward) return loss;
+  return loss;
+}
 
-  // ---- backward ----
-  w.grads.assign(params_.size(), S(0));
-  // dlogits = (p - onehot) / total (the whole batch's scored targets), in place in probs.
+// dlogits = (p - onehot) / total (the whole batch's scored targets), in place in probs; then
+// the tied head's two gradients (wte as output, xf) and LN_f's: w.dx (R, d) is set.
+template <typename S>
+void Gpt<S>::head_backward(Work& w, long long total) {
+  const int d = cfg_.dim, V = cfg_.vocab, R = w.B * w.T;
+  auto P = [&](const std::string& name) { return params_.data() + slot(name).offset; };
+  auto G = [&](const std::string& name) { return w.grads.data() + slot(name).offset; };
   const S invn = S(1.0 / double(total));
   for (int r = 0; r < R; ++r) {
     S* pr = w.probs.data() + std::size_t(r) * V;
-    if (targets[r] < 0) {
+    if (w.tgt[r] < 0) {
       std::fill(pr, pr + V, S(0));
       continue;
     }
-    pr[targets[r]] -= S(1);
+    pr[w.tgt[r]] -= S(1);
     for (int v = 0; v < V; ++v) pr[v] *= invn;
   }
-  gemm(true, false, V, d, R, S(1), w.probs.data(), V, w.xf.data(), d, S(1), G("wte.weight"), d);
+  gemm(backend_, true, false, V, d, R, S(1), w.probs.data(), V, w.xf.data(), d, S(1), G("wte.weight"), d);
   w.dh.assign(std::size_t(R) * d, S(0));
-  gemm(false, false, R, d, V, S(1), w.probs.data(), V, P("wte.weight"), d, S(0), w.dh.data(), d);
+  gemm(backend_, false, false, R, d, V, S(1), w.probs.data(), V, P("wte.weight"), d, S(0), w.dh.data(), d);
   w.dx.assign(std::size_t(R) * d, S(0));
   layernorm_bwd(w.dh.data(), w.xhatf.data(), w.rstdf.data(), P("ln_f.weight"), R, d, w.dx.data(), G("ln_f.weight"),
                 G("ln_f.bias"));
-  S* dt5 = t5 ? G("h.0.attn.relative_attention_bias.weight") : nullptr;
-
-  for (int l = NL - 1; l >= 0; --l) {
-    auto& c = w.L[l];
-    const std::string pre = "h." + std::to_string(l) + ".";
-    // MLP: x += g Wm + bm, g = gelu(f), f = h2 Wf + bf.
-    {
-      S* dbm = G(pre + "mlp.c_proj.bias");
-      for (int r = 0; r < R; ++r)
-        for (int e = 0; e < d; ++e) dbm[e] += w.dx[std::size_t(r) * d + e];
-      gemm(true, false, 4 * d, d, R, S(1), c.g.data(), 4 * d, w.dx.data(), d, S(1), G(pre + "mlp.c_proj.weight"), d);
-      w.df.assign(std::size_t(R) * 4 * d, S(0));
-      gemm(false, true, R, 4 * d, d, S(1), w.dx.data(), d, P(pre + "mlp.c_proj.weight"), d, S(0), w.df.data(), 4 * d);
-      for (std::size_t i = 0; i < w.df.size(); ++i) {
-        const S v = c.f[i];
-        const S th = c.th[i];
-        const S dg = S(0.5) * (S(1) + th) + S(0.5) * v * (S(1) - th * th) * S(kGeluC) * (S(1) + S(3 * 0.044715) * v * v);
-        w.df[i] *= dg;
-      }
-      S* dbf = G(pre + "mlp.c_fc.bias");
-      for (int r = 0; r < R; ++r)
-        for (int e = 0; e < 4 * d; ++e) dbf[e] += w.df[std::size_t(r) * 4 * d + e];
-      gemm(true, false, d, 4 * d, R, S(1), c.h2.data(), d, w.df.data(), 4 * d, S(1), G(pre + "mlp.c_fc.weight"), 4 * d);
-      gemm(false, true, R, d, 4 * d, S(1), w.df.data(), 4 * d, P(pre + "mlp.c_fc.weight"), 4 * d, S(0), w.dh.data(), d);
-      layernorm_bwd(w.dh.data(), c.xhat2.data(), c.rstd2.data(), P(pre + "ln_2.weight"), R, d, w.dx.data(),
-                    G(pre + "ln_2.weight"), G(pre + "ln_2.bias"));
-    }
-    // Attention: x += y Wp + bp.
-    {
-      S* dbp = G(pre + "attn.c_proj.bias");
-      for (int r = 0; r < R; ++r)
-        for (int e = 0; e < d; ++e) dbp[e] += w.dx[std::size_t(r) * d + e];
-      gemm(true, false, d, d, R, S(1), c.y.data(), d, w.dx.data(), d, S(1), G(pre + "attn.c_proj.weight"), d);
-      w.dy.assign(std::size_t(R) * d, S(0));
-      gemm(false, true, R, d, d, S(1), w.dx.data(), d, P(pre + "attn.c_proj.weight"), d, S(0), w.dy.data(), d);
-      w.dqkv.assign(std::size_t(R) * 3 * d, S(0));
-      const S* u_all = txl ? P(pre + "attn.r_w_bias") : nullptr;
-      const S* v_all = txl ? P(pre + "attn.r_r_bias") : nullptr;
-      S* du_all = txl ? G(pre + "attn.r_w_bias") : nullptr;
-      S* dv_all = txl ? G(pre + "attn.r_r_bias") : nullptr;
-      std::vector<S> drk(txl ? std::size_t(T) * d : 0, S(0));
-      for (int task = 0; task < B * H; ++task) {
-        const int b = task / H, h = task % H;
-        const S* base = c.qkv.data() + std::size_t(b) * T * 3 * d;
-        S* dbase = w.dqkv.data() + std::size_t(b) * T * 3 * d;
-        const S* Pm = c.P.data() + std::size_t(task) * T * T;
-        std::vector<S> dlog(T);
-        for (int i = 0; i < T; ++i) {
-          const S* dyo = w.dy.data() + (std::size_t(b) * T + i) * d + h * dh;
-          const S* pr = Pm + std::size_t(i) * T;
-          S dot = 0;
-          for (int j = 0; j <= i; ++j) {
-            const S* v = base + std::size_t(j) * 3 * d + 2 * d + h * dh;
-            S* dv = dbase + std::size_t(j) * 3 * d + 2 * d + h * dh;
-            S dp = 0;
-            for (int e = 0; e < dh; ++e) {
-              dp += dyo[e] * v[e];
-              dv[e] += pr[j] * dyo[e];
-            }
-            dlog[j] = dp;
-            dot += pr[j] * dp;
-          }
-          const S* q = base + std::size_t(i) * 3 * d + h * dh;
-          S* dq = dbase + std::size_t(i) * 3 * d + h * dh;
-          for (int j = 0; j <= i; ++j) {
-            const S dl = pr[j] * (dlog[j] - dot);
-            if (dt5) dt5[std::size_t(m.bucket[std::size_t(i) * T + j]) * H + h] += dl;
-            const S* k = base + std::size_t(j) * 3 * d + d + h * dh;
-            S* dk = dbase + std::size_t(j) * 3 * d + d + h * dh;
-            const S ds = dl * scale;
-            if (txl) {
-              const S* rk = c.rk.data() + std::size_t(i - j) * d + h * dh;
-              S* drow = drk.data() + std::size_t(i - j) * d + h * dh;
-              for (int e = 0; e < dh; ++e) {
-                dq[e] += ds * (k[e] + rk[e]);
-                dk[e] += ds * (q[e] + u_all[h * dh + e]);
-                du_all[h * dh + e] += ds * k[e];
-                dv_all[h * dh + e] += ds * rk[e];
-                drow[e] += ds * (q[e] + v_all[h * dh + e]);
-              }
-              continue;
-            }
-            for (int e = 0; e < dh; ++e) {
-              dq[e] += ds * k[e];
-              dk[e] += ds * q[e];
-            }
-          }
-        }
-      }
-      if (txl)  // W_kR's gradient: R^T drk
-        gemm(true, false, d, d, T, S(1), m.rel.data(), d, drk.data(), d, S(1), G(pre + "attn.r_net.weight"), d);
-      if (cfg_.scheme == "rope")
-        for (int r = 0; r < R; ++r)
-          for (int h = 0; h < H; ++h) {
-            rotate(w.dqkv.data() + std::size_t(r) * 3 * d + h * dh, r % T, true);
-            rotate(w.dqkv.data() + std::size_t(r) * 3 * d + d + h * dh, r % T, true);
-          }
-      S* dba = G(pre + "attn.c_attn.bias");
-      for (int r = 0; r < R; ++r)
-        for (int e = 0; e < 3 * d; ++e) dba[e] += w.dqkv[std::size_t(r) * 3 * d + e];
-      gemm(true, false, d, 3 * d, R, S(1), c.h1.data(), d, w.dqkv.data(), 3 * d, S(1), G(pre + "attn.c_attn.weight"),
-           3 * d);
-      gemm(false, true, R, d, 3 * d, S(1), w.dqkv.data(), 3 * d, P(pre + "attn.c_attn.weight"), 3 * d, S(0),
-           w.dh.data(), d);
-      layernorm_bwd(w.dh.data(), c.xhat1.data(), c.rstd1.data(), P(pre + "ln_1.weight"), R, d, w.dx.data(),
-                    G(pre + "ln_1.weight"), G(pre + "ln_1.bias"));
-    }
-  }
-  {
-    S* dwte = G("wte.weight");
-    S* dwpe = cfg_.scheme == "learned" ? G("wpe.weight") : nullptr;
-    for (int r = 0; r < R; ++r) {
-      const S* g = w.dx.data() + std::size_t(r) * d;
-      S* e = dwte + std::size_t(inputs[r]) * d;
-      for (int c = 0; c < d; ++c) e[c] += g[c];
-      if (dwpe)
-        for (int c = 0; c < d; ++c) dwpe[std::size_t(r % T) * d + c] += g[c];
-    }
-  }
-  return loss;
 }
 
 template class Gpt<float>;

@@ -8,14 +8,11 @@
 //           h2 = LN2(x); x += gelu_tanh(h2 fc.W + fc.b) mlp_proj.W + mlp_proj.b
 //   out     logits = LN_f(x) wte^T (the head is tied to the token table); mean cross-entropy
 //
-// LayerNorm eps 1e-5, biases everywhere, no dropout. Position schemes come from the registry
-// (core/position): the sinusoidal rows (interleaved, base 10000), RoPE's rotation (rotate-half
-// pairs over the whole head, base 10000), ALiBi's biases (BLOOM's slopes), Transformer-XL's
-// relative sinusoids R_o; T5's bias table (causal buckets, 32 buckets, max distance 128, one
-// table shared by all layers) is a trained parameter looked up by the registry's bucket
-// function; learned positions are the wpe table. Transformer-XL scores query i and key j as
-// (q_i + u).k_j + (q_i + v).W_kR R_{i-j} (Dai et al. 2019) with u, v (r_w_bias, r_r_bias, per
-// head) and W_kR (r_net, stored (in, out)) trained in every layer.
+// LayerNorm eps 1e-5, biases everywhere, no dropout. The position scheme is the registry's
+// (core/position/trainable.h): it names the tensors it trains and runs its own forward and
+// backward at the input (learned wpe, sinusoidal rows), on q and k (RoPE, xPos), and on the
+// attention scores (ALiBi, T5, Transformer-XL, DeBERTa, Kerple, FIRE); this file never asks a
+// scheme its name.
 //
 // Parameters and gradients are one flat vector each (the optimiser and the finite-difference
 // tests see one array); tensors() names the slices with GPT-2's tensor names. The scalar type
@@ -25,6 +22,8 @@
 // more than one worker, step() sets OpenBLAS to one thread (the workers call it at once).
 #pragma once
 
+#include "../position/trainable.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,17 +31,19 @@
 
 namespace es::train {
 
+// The lab's published defaults: base 10000, rotate-half RoPE pairs over the whole head, T5's 32
+// buckets and max distance 128 (causal).
+SchemeParams lab_scheme_defaults();
+
 struct GptConfig {
   int vocab = 0;
   int layers = 1;
   int heads = 1;
   int dim = 16;
   int context = 32;            // learned: rows of wpe; others: the training length
-  std::string scheme = "learned";  // none, learned, sinusoidal, rope, alibi, t5, transformer-xl
+  std::string scheme = "learned";  // a name from trainable_schemes()
+  SchemeParams position = lab_scheme_defaults();  // the scheme's settings (its kind is `scheme`)
   double ln_eps = 1e-5;
-  double base = 10000.0;       // sinusoidal and RoPE
-  int t5_buckets = 32;
-  int t5_max_distance = 128;
 };
 // Throws es::Error for sizes that make no sense (dim not a multiple of heads, RoPE with an odd
 // head width, ...) or a scheme the trainer does not run.
@@ -55,6 +56,7 @@ struct TensorSlot {
   std::vector<int64_t> shape;
   std::size_t offset = 0, size = 0;
   bool decay = false;           // weight matrices (AdamW's weight decay applies)
+  int scheme_tensor = -1;       // index into the scheme's tensors(), -1: the block's own
 };
 
 enum class MatmulBackend { Blas, Naive };  // Naive: plain loops, the benchmark's baseline
@@ -88,6 +90,9 @@ class Gpt {
   // row-major (the Train view's attention pattern).
   std::vector<S> attention(int layer, int b, int head) const;
 
+  // Throws es::Error when the model cannot run sequences of T tokens (a learned table's rows).
+  void check_length(int T) const;
+
   void set_threads(int n);
   void set_backend(MatmulBackend b) { backend_ = b; }
 
@@ -97,6 +102,16 @@ class Gpt {
   // Forward (and backward into w.grads) of B sequences; returns the summed loss of their scored
   // targets; gradients are of (that sum / total).
   double run_chunk(Work& w, const int* inputs, const int* targets, int B, int T, long long total, bool backward);
+  void embed_forward(Work& w);
+  void embed_backward(Work& w);
+  void attention_forward(Work& w, int l);
+  void attention_backward(Work& w, int l);
+  void mlp_forward(Work& w, int l);
+  void mlp_backward(Work& w, int l);
+  double head_forward(Work& w);
+  void head_backward(Work& w, long long total);
+  void prepare_positions(int T);
+  SchemeWeights<S> scheme_weights(Work& w) const;
   GptConfig cfg_;
   std::vector<TensorSlot> slots_;
   std::vector<S> params_, grads_;

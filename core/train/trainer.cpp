@@ -212,11 +212,9 @@ void Trainer::save(const fs::path& dir) const {
         {"threads", opt_.threads},
         {"final_loss", log_.empty() ? nlohmann::json(nullptr) : nlohmann::json(log_.back().loss)}}},
   };
-  if (c.scheme == "rope" || c.scheme == "sinusoidal") j["rope_theta"] = c.base;
-  if (c.scheme == "t5") {
-    j["relative_attention_num_buckets"] = c.t5_buckets;
-    j["relative_attention_max_distance"] = c.t5_max_distance;
-  }
+  SchemeParams sp = c.position;
+  sp.kind = c.scheme;
+  write_train_config(sp, j);  // the scheme's own keys
   std::ofstream(dir / "config.json") << j.dump(2) << "\n";
   write_tokenizer_files(corpus_, dir);
   std::ofstream lg(dir / "train_log.csv");
@@ -229,10 +227,7 @@ void Trainer::save(const fs::path& dir) const {
 double evaluate(Gpt<float>& model, const std::vector<int>& ids, int T, int batch) {
   if (T < 2) throw Error("the context must be at least 2 tokens (one to predict from, one to predict)");
   const GptConfig& c = model.config();
-  if (c.scheme == "learned" && T > c.context)
-    throw Error("this model's learned position table has " + std::to_string(c.context) +
-                " rows, so it cannot run on windows of " + std::to_string(T) +
-                " tokens (a learned table does not extrapolate; schemes without a table do)");
+  model.check_length(T);  // a learned table cannot run past its rows
   const long long W = static_cast<long long>(ids.size()) / T;
   if (W < 1)
     throw Error("the data has " + std::to_string(ids.size()) + " tokens, fewer than one window of " +
@@ -275,9 +270,8 @@ LoadedModel load_trained(const fs::path& dir) {
     c.context = j.at("n_positions").get<int>();
     c.scheme = j.at("embedscope_position_scheme").get<std::string>();
     c.ln_eps = j.value("layer_norm_epsilon", 1e-5);
-    c.base = j.value("rope_theta", 10000.0);
-    c.t5_buckets = j.value("relative_attention_num_buckets", 32);
-    c.t5_max_distance = j.value("relative_attention_max_distance", 128);
+    c.position.kind = c.scheme;
+    read_train_config(j, c.position);  // the scheme's own keys
   } catch (const nlohmann::json::exception& e) {
     throw Error((dir / "config.json").string() + ": " + e.what());
   }
