@@ -177,13 +177,15 @@ TEST_CASE("T5 buckets match the reference table (32 buckets, max distance 128)")
                                                {-16, 10}, {-31, 11}, {-32, 12}, {-64, 14}, {-128, 15},
                                                {0, 0},    {1, 17},   {8, 24},   {16, 26},  {32, 28},
                                                {64, 30},  {127, 31}};
-  for (auto [rel, bucket] : bidirectional) {
+  for (const auto& rb : bidirectional) {  // (clang 14 cannot capture a structured binding)
+    const int rel = rb.first, bucket = rb.second;
     CAPTURE(rel);
     CHECK(t5_relative_bucket(rel, true, 32, 128) == bucket);
   }
   const std::pair<int, int> causal[] = {{-8, 8},   {-12, 12}, {-16, 16},  {-31, 21},
                                         {-32, 21}, {-64, 26}, {-100, 30}, {-127, 31}};
-  for (auto [rel, bucket] : causal) {
+  for (const auto& rb : causal) {
+    const int rel = rb.first, bucket = rb.second;
     CAPTURE(rel);
     CHECK(t5_relative_bucket(rel, false, 32, 128) == bucket);
   }

@@ -2,6 +2,7 @@
 #include "attention.h"
 
 #include "model_family.h"
+#include "position/trainable.h"
 #include "repeats.h"
 
 #include <cmath>
@@ -110,6 +111,82 @@ bool project_qk(const ModelSource& model, const FamilyInfo& fam, const Linear& q
   return fail(why, "no block-0 attention weights read for this model family");
 }
 
+// The scheme's own forward pass (core/position/trainable.h), fed with the checkpoint's block-0
+// tensors of the scheme: the exact scores of a model trained in the lab, whatever its scheme
+// (Transformer-XL's u, v and W_kR; DeBERTa's c2p and p2c; KERPLE; FIRE; ...). Only for a
+// checkpoint that holds every tensor the scheme trains, under the lab's names.
+struct SchemeForward {
+  std::unique_ptr<TrainablePosition<double>> pos;
+  std::vector<double> weights;
+  std::vector<std::vector<std::size_t>> offsets;
+};
+
+std::optional<SchemeForward> scheme_forward(const ModelSource& model, const PositionScheme& scheme, int heads, int dh,
+                                            long long n) {
+  const SchemeInfo* info = find_scheme(scheme.name());
+  if (!info || !info->train.d || n > (1 << 20)) return std::nullopt;
+  SchemeForward f;
+  try {
+    f.pos = make_trainable_d(scheme.params(), TrainShape{heads * dh, heads, 1, static_cast<int>(n)});
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  const std::vector<SchemeTensor> tensors = f.pos->tensors();
+  if (tensors.empty()) return std::nullopt;  // the scheme's own operations serve (rotations, biases)
+  for (const SchemeTensor& t : tensors) {
+    const std::string name = (t.place == TensorPlace::PerLayer ? "h.0." : "") + t.name;
+    const std::optional<MatrixRM> m = model.read_tensor(name);
+    long long size = 1;
+    for (int64_t s : t.shape) size *= s;
+    if (!m || m->size() != size) return std::nullopt;
+    f.offsets.push_back({f.weights.size()});
+    for (Eigen::Index r = 0; r < m->rows(); ++r)
+      for (Eigen::Index c = 0; c < m->cols(); ++c) f.weights.push_back((*m)(r, c));
+  }
+  f.pos->prepare(static_cast<int>(n));
+  return f;
+}
+
+// logits (n, n) of every head by the scheme's forward: scale q.k plus its score terms, q and k
+// rotated by it first. qkv_w (d, 3d) and qkv_b (3d): the block's fused projection (GPT-2's
+// layout, as the lab writes it) for schemes that project relative embeddings.
+std::vector<MatrixRM> forward_logits(const SchemeForward& f, const MatrixRM& q, const MatrixRM& k, int heads, int dh,
+                                     const MatrixRMd& qkv_w, const RowVectorD& qkv_b, bool causal) {
+  const long long n = q.rows();
+  const int d = heads * dh, T = static_cast<int>(n);
+  MatrixRMd qd = q.cast<double>(), kd = k.cast<double>();  // (n, d) head-major columns
+  if (f.pos->rotates())
+    for (int t = 0; t < T; ++t)
+      for (int h = 0; h < heads; ++h) {
+        f.pos->rotate(qd.row(t).data() + h * dh, t, false, false);
+        f.pos->rotate(kd.row(t).data() + h * dh, t, true, false);
+      }
+  const SchemeWeights<double> w{f.weights.data(), nullptr, &f.offsets};
+  std::vector<double> cache;
+  const bool fused = qkv_w.rows() == d && qkv_w.cols() == 3 * d && qkv_b.size() == 3 * d;
+  const LayerContext<double> lc{0, T, d, heads, w, fused ? qkv_w.data() : nullptr, fused ? qkv_b.data() : nullptr,
+                                nullptr, nullptr, &cache};
+  if (f.pos->has_scores()) f.pos->layer_forward(lc);
+  const double scale = f.pos->logit_scale(dh);
+  std::vector<MatrixRM> out;
+  std::vector<double> L(std::size_t(T) * T);
+  for (int h = 0; h < heads; ++h) {
+    std::fill(L.begin(), L.end(), 0.0);
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j <= (causal ? i : T - 1); ++j) L[std::size_t(i) * T + j] = scale * qd.row(i).segment(h * dh, dh).dot(kd.row(j).segment(h * dh, dh));
+    if (f.pos->has_scores()) {
+      const HeadContext<double> hc{0, h, T, dh, d, qd.data() + h * dh, kd.data() + h * dh, d, nullptr, nullptr, w, &cache};
+      f.pos->scores_forward(hc, L.data());
+    }
+    MatrixRM l(n, n);
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j < T; ++j)
+        l(i, j) = causal && j > i ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(L[std::size_t(i) * T + j]);
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<Block0Attention> block0_attention(const ModelSource& model, const PositionScheme& scheme,
@@ -158,6 +235,18 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
   MatrixRM q, k;  // (n, heads * dh), (n, kv_heads * dh): head-major columns
   if (!project_qk(model, *fam, *qkv, h, heads, out, q, k, why)) return std::nullopt;
   const int dh = out.head_dim;
+  if (out.kv_heads == heads) {
+    if (const std::optional<SchemeForward> f = scheme_forward(model, scheme, heads, dh, n)) {
+      // A lab checkpoint: its scheme's own forward pass on its own weights.
+      const bool fused = fam->attention.layout == QkLayout::Gpt2Fused;
+      out.logits = forward_logits(*f, q, k, heads, dh, fused ? MatrixRMd(qkv->w.cast<double>()) : MatrixRMd(),
+                                  fused && qkv->b ? RowVectorD(qkv->b->row(0).cast<double>()) : RowVectorD(),
+                                  scheme.params().causal);
+      out.source = qkv->name + ", after " + first->label.substr(0, first->label.find(" (")) + source +
+                   ", with the scheme's block-0 tensors";
+      return out;
+    }
+  }
   const bool rotates = scheme.entry() == PositionEntry::QueryKeyRotation;
   const bool biased = scheme.entry() == PositionEntry::AttentionBias;
   if (biased && scheme.params().heads != heads) {
@@ -171,7 +260,7 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     MatrixRM kh = k.middleCols(static_cast<Eigen::Index>(hh / group) * dh, dh);          // (n, dh)
     if (rotates) {
       scheme.rotate_qk(qh, 0);
-      scheme.rotate_qk(kh, 0);
+      scheme.rotate_qk(kh, 0, false, true);
     }
     MatrixRM l(n, n);
     l.noalias() = qh * kh.transpose();

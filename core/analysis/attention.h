@@ -8,6 +8,11 @@
 //   logits   q k^T / sqrt(d_head)  (+ the ALiBi / T5 bias of the head)  (n, n) per head,
 //            keys after the query masked (NaN) in causal models
 //
+// A checkpoint trained in the lab (it holds the scheme's own block-0 tensors: Transformer-XL's
+// u, v and W_kR, DeBERTa's rel_embeddings, KERPLE's r1 and r2, FIRE's MLP, T5's table) is scored
+// by the scheme's own forward pass (core/position/trainable.h), the code the model trained with:
+// its scale (DeBERTa: 1/sqrt(3 d_head)) and every score term.
+//
 // The layouts of the q/k weights come from the family table (QkLayout). Only the model's own
 // scheme is applied to its own weights; any other choice gets the token-row proxy instead.
 #pragma once

@@ -32,7 +32,7 @@ double rope_pair_score(const RowVectorF& x, const PositionScheme& scheme, int i,
   for (int h0 = 0; h0 + head <= d; h0 += head) {
     MatrixRM a = x.segment(h0, head), b = a;  // (1, head)
     scheme.rotate_qk(a, i);
-    scheme.rotate_qk(b, j);
+    scheme.rotate_qk(b, j, false, true);  // b as a key (xPos scales keys by the inverse factor)
     dot += a.cast<double>().cwiseProduct(b.cast<double>()).sum();
     norm2 += x.segment(h0, head).cast<double>().squaredNorm();
   }

@@ -12,7 +12,10 @@
   X(alibi)                     \
   X(t5)                        \
   X(transformer_xl)            \
-  X(deberta)
+  X(deberta)                   \
+  X(xpos)                      \
+  X(kerple)                    \
+  X(fire)
 
 namespace es {
 

@@ -37,7 +37,7 @@ class RopeScheme final : public PositionScheme {
   }
   long long trained_weights(long long) const override { return 0; }
 
-  void rotate_qk(Eigen::Ref<MatrixRM> x, long long pos0, bool inverse) const override {
+  void rotate_qk(Eigen::Ref<MatrixRM> x, long long pos0, bool inverse, bool) const override {
     const int head = static_cast<int>(x.cols());
     const int dr = rope_rotary_dims(head, p_.rotary_fraction);
     const std::vector<double> theta = rope_frequencies(dr, p_.base, p_.rope_scaling);

@@ -26,7 +26,7 @@ MatrixRM PositionScheme::input_rows(long long, long long) const {
   throw Error(describe() + " adds no position rows at the input (" + std::string(position_entry_text(entry())) + ")");
 }
 
-void PositionScheme::rotate_qk(Eigen::Ref<MatrixRM>, long long, bool) const {
+void PositionScheme::rotate_qk(Eigen::Ref<MatrixRM>, long long, bool, bool) const {
   throw Error(describe() + " does not rotate queries and keys");
 }
 
@@ -52,6 +52,7 @@ double get_param(const SchemeParams& p, ParamField f) {
     case ParamField::Buckets: return p.buckets;
     case ParamField::MaxDistance: return p.max_distance;
     case ParamField::Causal: return p.causal ? 1 : 0;
+    case ParamField::ScaleBase: return p.scale_base;
   }
   return 0;
 }
@@ -78,6 +79,7 @@ void set_param(SchemeParams& p, const ParamSpec& spec, double v) {
     case ParamField::Buckets: p.buckets = i; break;
     case ParamField::MaxDistance: p.max_distance = i; break;
     case ParamField::Causal: p.causal = i != 0; break;
+    case ParamField::ScaleBase: p.scale_base = v; break;
   }
 }
 

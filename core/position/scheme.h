@@ -6,7 +6,7 @@
 // does to a model as operations with documented shapes:
 //
 //   input_rows(n, d)            (n, d)  rows added to the token rows at the input
-//   rotate_qk(x, d_head, pos0)  (n, d_head) queries or keys rotated in place (RoPE)
+//   rotate_qk(x, pos0, .., key) (n, d_head) queries or keys rotated in place (RoPE, xPos)
 //   attention_bias(n, head)     (n, n)  added to the scaled attention logits of one head
 //                                       (ALiBi, T5); NaN where the key is masked
 //   relative_embeddings(k, d)   (k, d)  embeddings of relative distances 0..k-1 used by extra
@@ -57,6 +57,7 @@ struct SchemeParams {
   int head = 1;                                    // head shown, 1-based
   int buckets = 32;                                // t5: buckets; deberta: position_buckets
   int max_distance = 128;                          // t5: max_distance; deberta: max_relative_positions
+  double scale_base = 512.0;                       // xpos: the decay's length scale
   bool causal = false;                             // the model masks keys after the query
 };
 
@@ -101,8 +102,9 @@ class PositionScheme {
   // has), past its range, or for a width it cannot serve.
   // (n, d) rows added at the input.
   virtual MatrixRM input_rows(long long n, long long d) const;
-  // x (n, d_head), row r at position pos0 + r: rotated in place. inverse: by -angle (backward).
-  virtual void rotate_qk(Eigen::Ref<MatrixRM> x, long long pos0, bool inverse = false) const;
+  // x (n, d_head), row r at position pos0 + r: rotated in place. inverse: the transpose
+  // (backward). key: x holds keys (xPos scales queries and keys by inverse factors).
+  virtual void rotate_qk(Eigen::Ref<MatrixRM> x, long long pos0, bool inverse = false, bool key = false) const;
   // (n, n) bias added to the scaled logits of head `head` (0-based); NaN = masked key.
   virtual MatrixRM attention_bias(long long n, int head) const;
   // (count, d) embeddings of relative distances; row r is the distance the scheme defines.
@@ -120,7 +122,7 @@ class PositionScheme {
 // [Registry] ----------------------------------------------------------------------------------
 
 // One parameter of a scheme: the field it sets in SchemeParams, how the UI and the CLI show it.
-enum class ParamField { Base, Layout, RotaryFraction, Pairs, HeadDim, Heads, Head, Buckets, MaxDistance, Causal };
+enum class ParamField { Base, Layout, RotaryFraction, Pairs, HeadDim, Heads, Head, Buckets, MaxDistance, Causal, ScaleBase };
 struct ParamSpec {
   ParamField field;
   const char* cli;        // "base" for --base

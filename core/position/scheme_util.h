@@ -3,6 +3,8 @@
 
 #include "scheme.h"
 
+#include <cblas.h>
+
 #include <limits>
 #include <string>
 
@@ -29,5 +31,18 @@ void mask_future(MatrixRM& s);
 // interleaved, w_k = base^(-2k/d). Shared by sinusoidal and Transformer-XL.
 MatrixRM sinusoid_rows(long long count, long long d, double base, SinusoidLayout layout,
                        long long first = 0);
+
+// Row-major C (M x N) = op(A) op(B) + beta C, op(X) = X or X^T (BLAS, both scalar types): the
+// trainable schemes' projections of relative embeddings.
+inline void gemm_acc(bool ta, bool tb, int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                     float beta, float* C, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda, B,
+              ldb, beta, C, ldc);
+}
+inline void gemm_acc(bool ta, bool tb, int M, int N, int K, const double* A, int lda, const double* B, int ldb,
+                     double beta, double* C, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0, A, lda, B,
+              ldb, beta, C, ldc);
+}
 
 }  // namespace es::scheme_util

@@ -58,12 +58,13 @@ class T5Scheme final : public PositionScheme {
 };
 
 // The lab: one (buckets, heads) table shared by every layer (T5 keeps it in block 0), causal
-// buckets, looked up by bucket(j - i) and added to the logits.
+// buckets, looked up by bucket(j - i) and added to the logits (bidirectional buckets and every
+// key when the params say so: a T5 encoder's block 0).
 template <typename S>
 class T5Train final : public TrainablePosition<S> {
  public:
   T5Train(const SchemeParams& p, const TrainShape& s) : p_(p), heads_(s.heads) {
-    t5_relative_bucket(p.max_distance, false, p.buckets, p.max_distance);  // validates
+    t5_relative_bucket(p.max_distance, !p.causal, p.buckets, p.max_distance);  // validates
   }
   std::vector<SchemeTensor> tensors() const override {
     return {{"h.0.attn.relative_attention_bias.weight", {p_.buckets, heads_}, TensorPlace::AtEnd, false,
@@ -73,20 +74,20 @@ class T5Train final : public TrainablePosition<S> {
     T_ = T;
     bucket_.assign(std::size_t(T) * T, 0);
     for (int i = 0; i < T; ++i)
-      for (int j = 0; j <= i; ++j)
-        bucket_[std::size_t(i) * T + j] = t5_relative_bucket(j - i, false, p_.buckets, p_.max_distance);
+      for (int j = 0; j < T; ++j)
+        bucket_[std::size_t(i) * T + j] = t5_relative_bucket(j - i, !p_.causal, p_.buckets, p_.max_distance);
   }
   bool has_scores() const override { return true; }
   void scores_forward(const HeadContext<S>& c, S* L) const override {
     const S* table = c.w.p(0);
     for (int i = 0; i < c.T; ++i)
-      for (int j = 0; j <= i; ++j)
+      for (int j = 0; j <= (p_.causal ? i : c.T - 1); ++j)
         L[std::size_t(i) * c.T + j] += table[std::size_t(bucket_[std::size_t(i) * T_ + j]) * heads_ + c.head];
   }
   void scores_backward(const HeadContext<S>& c, const S* dL) const override {
     S* g = c.w.g(0);
     for (int i = 0; i < c.T; ++i)
-      for (int j = 0; j <= i; ++j)
+      for (int j = 0; j <= (p_.causal ? i : c.T - 1); ++j)
         g[std::size_t(bucket_[std::size_t(i) * T_ + j]) * heads_ + c.head] += dL[std::size_t(i) * c.T + j];
   }
 

@@ -34,11 +34,10 @@ const SchemeInfo& trainable_info(const SchemeParams& p) {
   return *info;
 }
 
-// The lab's model is a causal decoder; its params are checked as the registry checks a user's.
+// The shape decides heads and head width; the rest is checked as the registry checks a user's.
 SchemeParams lab_params(const SchemeParams& p, const SchemeInfo& info, const TrainShape& s) {
   SchemeParams q = p;
   q.kind = info.name;
-  q.causal = true;
   q.heads = s.heads;
   q.head = 1;
   q.head_dim = s.heads > 0 ? s.dim / s.heads : s.dim;

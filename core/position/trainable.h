@@ -51,6 +51,7 @@ struct SchemeTensor {
   bool decay = false;                  // AdamW's weight decay applies
   TensorInit init = TensorInit::Normal;
   double value = 0.02;                 // Normal: the standard deviation; Constant: the value
+  std::vector<double> values;          // Constant: explicit starting values (repeated), if given
 };
 
 // The scheme's tensors inside the model's flat parameter and gradient vectors.
@@ -117,7 +118,9 @@ class TrainablePosition {
   virtual void layer_backward(const LayerContext<S>& lc) const { (void)lc; }
 };
 
-// Builds params.kind's trainable form for a model of that shape (the lab fixes causal = true);
+// Builds params.kind's trainable form for a model of that shape (the lab's model passes causal =
+// true; the block-0 view passes a bidirectional model's own params, and score terms then cover
+// every key j, not only j <= i);
 // throws es::Error naming the trainable schemes when the scheme has none, or for sizes it
 // cannot serve (RoPE with an odd head width, ...).
 std::unique_ptr<TrainablePosition<float>> make_trainable_f(const SchemeParams& p, const TrainShape& s);

@@ -8,8 +8,6 @@
 #include "scheme.h"
 #include "trainable.h"
 
-#include <cblas.h>
-
 #include <cmath>
 #include "scheme_util.h"
 
@@ -70,16 +68,6 @@ class TransformerXlScheme final : public PositionScheme {
   SchemeParams p_;
 };
 
-// Row-major C (M x N) += op(A) op(B) (BLAS; both scalar types).
-inline void gemm_acc(bool ta, int M, int N, int K, const float* A, int lda, const float* B, int ldb, float beta,
-                     float* C, int ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
-}
-inline void gemm_acc(bool ta, int M, int N, int K, const double* A, int lda, const double* B, int ldb, double beta,
-                     double* C, int ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
-}
-
 // The lab (Dai et al. 2019): per layer u, v (heads, d_head) and W_kR (d, d) stored (in, out).
 // Score terms of head h, after the content score's scale s = 1/sqrt(d_head):
 //   s (u.k_j + (q_i + v).rk_{i-j}),  rk = R W_kR  (T, d), R_o the [sin | cos] sinusoid of o.
@@ -111,7 +99,7 @@ class TransformerXlTrain final : public TrainablePosition<S> {
   void layer_forward(const LayerContext<S>& c) const override {
     const std::size_t n = std::size_t(c.T) * c.d;
     c.cache->assign(2 * n, S(0));  // [rk | drk]
-    gemm_acc(false, c.T, c.d, c.d, rel_.data(), c.d, c.w.p(2, c.layer), c.d, S(0), c.cache->data(), c.d);
+    gemm_acc(false, false, c.T, c.d, c.d, rel_.data(), c.d, c.w.p(2, c.layer), c.d, S(0), c.cache->data(), c.d);
   }
   void scores_forward(const HeadContext<S>& c, S* L) const override {
     const S scale = S(this->logit_scale(c.dh));
@@ -160,7 +148,7 @@ class TransformerXlTrain final : public TrainablePosition<S> {
   }
   void layer_backward(const LayerContext<S>& c) const override {  // dW_kR += R^T drk
     const S* drk = c.cache->data() + std::size_t(c.T) * c.d;
-    gemm_acc(true, c.d, c.d, c.T, rel_.data(), c.d, drk, c.d, S(1), c.w.g(2, c.layer), c.d);
+    gemm_acc(true, false, c.d, c.d, c.T, rel_.data(), c.d, drk, c.d, S(1), c.w.g(2, c.layer), c.d);
   }
 
  private:

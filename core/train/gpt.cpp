@@ -122,6 +122,7 @@ namespace {
 SchemeParams scheme_params(const GptConfig& c) {
   SchemeParams p = c.position;
   p.kind = c.scheme;
+  p.causal = true;  // a decoder
   return p;
 }
 TrainShape train_shape(const GptConfig& c) { return {c.dim, c.heads, c.layers, c.context}; }
@@ -321,7 +322,8 @@ void Gpt<S>::init(uint64_t seed) {
     };
     if (s.scheme_tensor >= 0) {  // the scheme says how its tensors start
       const SchemeTensor& t = impl_->pos_tensors[static_cast<std::size_t>(s.scheme_tensor)];
-      if (t.init == TensorInit::Constant) std::fill(p, p + s.size, S(t.value));
+      if (t.init == TensorInit::Constant)
+        for (std::size_t i = 0; i < s.size; ++i) p[i] = S(t.values.empty() ? t.value : t.values[i % t.values.size()]);
       else
         for (std::size_t i = 0; i < s.size; ++i) p[i] = S(t.value * nd(gen));
       continue;

@@ -226,7 +226,6 @@ void Trainer::save(const fs::path& dir) const {
 
 double evaluate(Gpt<float>& model, const std::vector<int>& ids, int T, int batch) {
   if (T < 2) throw Error("the context must be at least 2 tokens (one to predict from, one to predict)");
-  const GptConfig& c = model.config();
   model.check_length(T);  // a learned table cannot run past its rows
   const long long W = static_cast<long long>(ids.size()) / T;
   if (W < 1)
