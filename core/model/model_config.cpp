@@ -3,6 +3,7 @@
 
 #include "file_text.h"
 #include "json_excerpt.h"
+#include "position/trainable.h"
 
 #include <nlohmann/json.hpp>
 
@@ -102,6 +103,14 @@ void read_position_keys(const Json& root, std::string_view file, ModelConfig& c)
     if (!v->is_string()) fail(file, "\"embedscope_position_scheme\" is not a string");
     c.lab_scheme = v->get<std::string>();
     if (!find_scheme(c.lab_scheme)) fail(file, "\"embedscope_position_scheme\" names no known scheme ('" + c.lab_scheme + "')");
+    SchemeParams p = lab_scheme_defaults();
+    p.kind = scheme_info(c.lab_scheme).name;
+    try {
+      read_train_config(root, p);  // the scheme reads its own keys
+    } catch (const Error& e) {
+      fail(file, e.what());
+    }
+    c.lab_position = p;
   }
   if (const Json* v = first_key(root, {"position_embedding_type"}, nullptr)) {
     if (!v->is_string()) fail(file, "\"position_embedding_type\" is not a string");
@@ -195,10 +204,11 @@ SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
   if (f == "falcon" && c.alibi) p.kind = "alibi";
   if (f == "mpt" && c.mpt_alibi == false) p.kind = "learned";
   if ((f == "bert" || f == "roberta") && c.position_embedding_type != "absolute") p.kind = "none";  // relative_key(_query)
-  if (f == "gpt2" && !c.lab_scheme.empty()) {  // trained by the lab: GPT-2's block, another scheme
-    p.kind = c.lab_scheme;
-    if (p.kind == "sinusoidal") p.base = c.rope_theta.value_or(10000.0);
-    if (p.kind == "alibi") p.causal = true;
+  if (f == "gpt2" && c.lab_position) {  // trained by the lab: GPT-2's block, another scheme, its own keys
+    p = *c.lab_position;
+    if (c.heads > 0) p.heads = c.heads;
+    if (c.heads > 0 && dim > 0 && dim % c.heads == 0) p.head_dim = static_cast<int>(dim / c.heads);
+    return p;
   }
   if (p.kind == "rope") {
     p.base = c.rope_theta.value_or(10000.0);

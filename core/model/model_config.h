@@ -60,6 +60,7 @@ struct ModelConfig {
   // Checkpoints written by `embedscope-cli train`: the scheme the model was trained with
   // (GPT-2's block with another position scheme); "" otherwise.
   std::string lab_scheme;
+  std::optional<SchemeParams> lab_position;  // its settings, from the keys the lab wrote
 };
 
 // Parses config.json text. Throws es::Error naming `file_label` for invalid JSON, a non-object,

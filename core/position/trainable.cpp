@@ -15,6 +15,18 @@ double TrainablePosition<S>::logit_scale(int dh) const {
 template class TrainablePosition<float>;
 template class TrainablePosition<double>;
 
+SchemeParams lab_scheme_defaults() {
+  SchemeParams p;
+  p.base = 10000.0;
+  p.layout = SinusoidLayout::Interleaved;
+  p.pairs = RopePairs::HalfSplit;
+  p.rotary_fraction = 1.0;
+  p.buckets = 32;
+  p.max_distance = 128;
+  p.causal = true;
+  return p;
+}
+
 std::vector<std::string> trainable_scheme_names() {
   std::vector<std::string> out;
   for (const SchemeInfo* s : scheme_registry())

@@ -125,6 +125,10 @@ class TrainablePosition {
 // cannot serve (RoPE with an odd head width, ...).
 std::unique_ptr<TrainablePosition<float>> make_trainable_f(const SchemeParams& p, const TrainShape& s);
 std::unique_ptr<TrainablePosition<double>> make_trainable_d(const SchemeParams& p, const TrainShape& s);
+// The lab's defaults: base 10000, rotate-half RoPE pairs over the whole head, interleaved
+// sinusoids, T5's 32 buckets and max distance 128, causal. A lab checkpoint's config.json keys
+// (read_train_config) are read on top of them.
+SchemeParams lab_scheme_defaults();
 // The registry names of the schemes the lab trains, in registry order.
 std::vector<std::string> trainable_scheme_names();
 

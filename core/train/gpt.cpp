@@ -103,18 +103,6 @@ void gelu_forward(const S* f, S* th, S* g, std::size_t n) {
 
 }  // namespace
 
-SchemeParams lab_scheme_defaults() {
-  SchemeParams p;
-  p.base = 10000.0;
-  p.layout = SinusoidLayout::Interleaved;
-  p.pairs = RopePairs::HalfSplit;
-  p.rotary_fraction = 1.0;
-  p.buckets = 32;
-  p.max_distance = 128;
-  p.causal = true;
-  return p;
-}
-
 std::vector<std::string> trainable_schemes() { return trainable_scheme_names(); }
 
 namespace {

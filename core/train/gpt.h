@@ -31,10 +31,6 @@
 
 namespace es::train {
 
-// The lab's published defaults: base 10000, rotate-half RoPE pairs over the whole head, T5's 32
-// buckets and max distance 128 (causal).
-SchemeParams lab_scheme_defaults();
-
 struct GptConfig {
   int vocab = 0;
   int layers = 1;

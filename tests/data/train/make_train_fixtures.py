@@ -202,7 +202,9 @@ def gelu(x):
     return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
-def forward(scheme, P):
+def forward(scheme, P, block0=None):
+    """Mean cross-entropy; block0 (a list), if given, receives block 0's logits of sequence 0,
+    (H, T, T) with the masked keys as None: what `embedscope-cli attention` must print."""
     ids = torch.tensor(INPUTS).reshape(B, T)
     x = P["wte.weight"][ids]
     if scheme == "learned":
@@ -261,6 +263,9 @@ def forward(scheme, P):
             att = att + fire_bias(*(P[p + "attn.fire_" + n] for n in ["c", "L", "w1", "b1", "w2", "b2"]))
         else:
             att = att + bias
+        if l == 0 and block0 is not None:
+            block0.extend([[[att[0, h, i, j].item() if j <= i else None for j in range(T)] for i in range(T)]
+                           for h in range(H)])
         att = att.masked_fill(~mask, float("-inf")).softmax(-1)
         y = (att @ v).transpose(1, 2).reshape(B, T, D)
         x = x + y @ P[p + "attn.c_proj.weight"] + P[p + "attn.c_proj.bias"]
@@ -280,11 +285,13 @@ def main():
     for scheme in ["none", "learned", "sinusoidal", "rope", "alibi", "t5", "transformer-xl", "deberta", "xpos",
                    "kerple", "fire"]:
         P = make_params(scheme)
-        loss = forward(scheme, P)
+        block0 = []
+        loss = forward(scheme, P, block0)
         loss.backward()
         out["schemes"][scheme] = {
             "tensors": [name for name, _ in tensor_list(scheme)],
             "loss": loss.item(),
+            "block0_logits": block0,
             "params": {"buckets": DEB_BUCKETS, "max-distance": DEB_MAXD} if scheme == "deberta"
             else {"scale-base": XPOS_SCALE_BASE} if scheme == "xpos"
             else {"buckets": BUCKETS, "max-distance": MAXD} if scheme == "t5" else {},
