@@ -53,11 +53,21 @@ TEST_CASE("config.json: rope_scaling, position_embedding_type, attn_config, DeBE
   CHECK(p.kind == "rope");
   CHECK(p.rope_scaling.applied());
   CHECK(p.causal);
-  // Older configs spell it "type"; "dynamic" is read and said, not applied.
-  const ModelConfig d = parse_model_config(R"({"model_type": "llama", "rope_scaling": {"type": "dynamic", "factor": 2.0}})", "d");
+  // Older configs spell it "type"; "dynamic" is applied (past max_position_embeddings).
+  const ModelConfig d = parse_model_config(
+      R"({"model_type": "llama", "max_position_embeddings": 2048, "rope_scaling": {"type": "dynamic", "factor": 2.0}})", "d");
   CHECK(d.rope_scaling.type == "dynamic");
-  CHECK_FALSE(d.rope_scaling.applied());
-  CHECK(config_caveats(d).find("not applied") != std::string::npos);
+  CHECK(d.rope_scaling.applied());
+  CHECK(d.rope_scaling.max_positions == 2048);
+  CHECK(config_caveats(d).empty());
+  // A kind EmbedScope does not apply is read and said.
+  const ModelConfig m = parse_model_config(R"({"model_type": "llama", "rope_scaling": {"type": "mrope", "factor": 2.0}})", "m");
+  CHECK_FALSE(m.rope_scaling.applied());
+  CHECK(config_caveats(m).find("not applied") != std::string::npos);
+  // Broken yarn / longrope settings are errors naming the key.
+  CHECK_THROWS_AS(parse_model_config(R"({"rope_scaling": {"rope_type": "yarn", "factor": 4, "beta_fast": -1}})", "e"), Error);
+  CHECK_THROWS_AS(parse_model_config(R"({"rope_scaling": {"rope_type": "longrope", "short_factor": [1, 2], "long_factor": [1]}})", "e"), Error);
+  CHECK_THROWS_AS(parse_model_config(R"({"rope_scaling": {"rope_type": "longrope", "short_factor": [1, "x"], "long_factor": [1, 2]}})", "e"), Error);
   CHECK_THROWS_AS(parse_model_config(R"({"rope_scaling": 3})", "e"), Error);
   CHECK_THROWS_AS(parse_model_config(R"({"rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 4,
                                           "high_freq_factor": 1}})", "e"), Error);

@@ -187,7 +187,7 @@ TEST_CASE("DeBERTa: with trained rel_embeddings, S is the cosine with offset 0's
   CHECK(deb->relative_embeddings(16, 3).rows() == 16);
 }
 
-TEST_CASE("RoPE scaling: llama3 and linear frequencies match the reference; others are named, not applied") {
+TEST_CASE("RoPE scaling: llama3 and linear frequencies match the reference; an unknown kind is named, not applied") {
   const nlohmann::json fx = fixtures()["llama3_inv_freq"];
   RopeScaling sc;
   sc.type = "llama3";
@@ -224,17 +224,56 @@ TEST_CASE("RoPE scaling: llama3 and linear frequencies match the reference; othe
   const std::vector<double> l = rope_frequencies(64, 10000, lin), base = rope_frequencies(64, 10000);
   for (std::size_t k = 0; k < l.size(); ++k) CHECK(l[k] == doctest::Approx(base[k] / 4));
 
-  RopeScaling yarn;
-  yarn.type = "yarn";
-  yarn.factor = 4;
-  CHECK_FALSE(yarn.applied());
-  const std::vector<double> y = rope_frequencies(64, 10000, yarn);
+  // A kind EmbedScope does not know is named, not applied.
+  RopeScaling other;
+  other.type = "mrope";
+  other.factor = 4;
+  CHECK_FALSE(other.applied());
+  const std::vector<double> y = rope_frequencies(64, 10000, other);
   for (std::size_t k = 0; k < y.size(); ++k) CHECK(y[k] == base[k]);
   SchemeParams py = params("rope");
-  py.rope_scaling = yarn;
+  py.rope_scaling = other;
   const auto sy = make_position_scheme(py);
   CHECK(sy->describe().find("NOT applied") != std::string::npos);
-  CHECK(sy->where_position_enters().find("does not apply") != std::string::npos);
+  CHECK(sy->where_position_enters().find("not one EmbedScope applies") != std::string::npos);
+}
+
+TEST_CASE("RoPE scaling: linear, dynamic, yarn and longrope read from config.json give the reference frequencies") {
+  const nlohmann::json all = fixtures();
+  REQUIRE(all["rope_scaling"].size() >= 8);
+  for (const nlohmann::json& c : all["rope_scaling"]) {
+    const std::string name = c["name"];
+    CAPTURE(name);
+    // The model's config.json: the lengths at the top level (Phi-3 keeps its original length there).
+    nlohmann::json scaling = c["rope_scaling"];
+    nlohmann::json config = {{"model_type", "llama"}, {"hidden_size", c["head_dim"].get<int>() * 2},
+                             {"num_attention_heads", 2}, {"rope_theta", c["base"]}};
+    if (scaling.contains("max_position_embeddings")) {
+      config["max_position_embeddings"] = scaling["max_position_embeddings"];
+      scaling.erase("max_position_embeddings");
+    }
+    if (scaling["rope_type"] == "longrope") {
+      config["original_max_position_embeddings"] = scaling["original_max_position_embeddings"];
+      scaling.erase("original_max_position_embeddings");
+    }
+    config["rope_scaling"] = scaling;
+    const ModelConfig mc = parse_model_config(config.dump(), "config.json");
+    const SchemeParams p = scheme_for_config(mc, c["head_dim"].get<int>() * 2);
+    REQUIRE(p.rope_scaling.applied());
+    const std::vector<double> got = rope_frequencies(c["head_dim"].get<int>(), p.base, p.rope_scaling, c["seq_len"].get<long long>());
+    const std::vector<double> want = c["inv_freq"].get<std::vector<double>>();
+    REQUIRE(got.size() == want.size());
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      CAPTURE(k);
+      CHECK(got[k] == doctest::Approx(want[k]).epsilon(1e-6));
+    }
+    CHECK(rope_attention_factor(p.rope_scaling) == doctest::Approx(c["attention_factor"].get<double>()).epsilon(1e-9));
+    // The scheme applies the same: S at offset 0 is the attention factor squared.
+    const auto scheme = make_position_scheme(p);
+    const MatrixRM S = scheme->interaction(c["seq_len"].get<long long>() > 2048 ? 8 : 4, c["head_dim"].get<int>() * 2);
+    const double af = c["attention_factor"].get<double>();
+    CHECK(S(0, 0) == doctest::Approx(af * af).epsilon(1e-5));
+  }
 }
 
 TEST_CASE("S over the whole head under partial rotary, and sinusoidal S equals RoPE S at equal width") {

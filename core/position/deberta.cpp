@@ -117,7 +117,7 @@ class DebertaTrain final : public TrainablePosition<S> {
     deberta_log_bucket(0, p.buckets, p.max_distance);  // validates
   }
   std::vector<SchemeTensor> tensors() const override {
-    return {{"rel_embeddings.weight", {2LL * p_.buckets, s_.dim}, TensorPlace::AtEnd, true, TensorInit::Normal, 0.02}};
+    return {{"rel_embeddings.weight", {2LL * p_.buckets, s_.dim}, TensorPlace::AtEnd, true, TensorInit::Normal, 0.02, {}}};
   }
   void prepare(int T) override {
     T_ = T;

@@ -72,12 +72,12 @@ class FireTrain final : public TrainablePosition<S> {
   FireTrain(const SchemeParams&, const TrainShape& s) : s_(s) {}
   std::vector<SchemeTensor> tensors() const override {
     const int64_t H = s_.heads;
-    return {{"attn.fire_c", {1}, TensorPlace::PerLayer, false, TensorInit::Constant, 1.0},
-            {"attn.fire_L", {1}, TensorPlace::PerLayer, false, TensorInit::Constant, double(s_.context)},
-            {"attn.fire_w1", {kHidden}, TensorPlace::PerLayer, false, TensorInit::Normal, 1.0},
-            {"attn.fire_b1", {kHidden}, TensorPlace::PerLayer, false, TensorInit::Constant, 0.0},
-            {"attn.fire_w2", {kHidden, H}, TensorPlace::PerLayer, true, TensorInit::Normal, 0.02},
-            {"attn.fire_b2", {H}, TensorPlace::PerLayer, false, TensorInit::Constant, 0.0}};
+    return {{"attn.fire_c", {1}, TensorPlace::PerLayer, false, TensorInit::Constant, 1.0, {}},
+            {"attn.fire_L", {1}, TensorPlace::PerLayer, false, TensorInit::Constant, double(s_.context), {}},
+            {"attn.fire_w1", {kHidden}, TensorPlace::PerLayer, false, TensorInit::Normal, 1.0, {}},
+            {"attn.fire_b1", {kHidden}, TensorPlace::PerLayer, false, TensorInit::Constant, 0.0, {}},
+            {"attn.fire_w2", {kHidden, H}, TensorPlace::PerLayer, true, TensorInit::Normal, 0.02, {}},
+            {"attn.fire_b2", {H}, TensorPlace::PerLayer, false, TensorInit::Constant, 0.0, {}}};
   }
   bool has_scores() const override { return true; }
   void layer_forward(const LayerContext<S>& c) const override {

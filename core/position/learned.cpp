@@ -63,7 +63,7 @@ class LearnedTrain final : public TrainablePosition<S> {
  public:
   LearnedTrain(const SchemeParams&, const TrainShape& s) : s_(s) {}
   std::vector<SchemeTensor> tensors() const override {
-    return {{"wpe.weight", {s_.context, s_.dim}, TensorPlace::AfterTokens, true, TensorInit::Normal, 0.01}};
+    return {{"wpe.weight", {s_.context, s_.dim}, TensorPlace::AfterTokens, true, TensorInit::Normal, 0.01, {}}};
   }
   void check_length(int T) const override {
     if (T > s_.context)

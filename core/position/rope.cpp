@@ -21,18 +21,28 @@ class RopeScheme final : public PositionScheme {
     std::string s = "RoPE (base " + fmt_number(p_.base) + ", " + fmt_number(p_.rotary_fraction * 100) + "% " + width +
                     ", " + (p_.pairs == RopePairs::Interleaved ? "interleaved pairs" : "half-split pairs");
     const RopeScaling& sc = p_.rope_scaling;
-    if (!sc.type.empty())
+    if (!sc.type.empty()) {
       s += sc.applied() ? ", " + sc.type + " scaling x" + fmt_number(sc.factor)
                         : ", " + sc.type + " scaling NOT applied";
+      const double af = sc.applied() ? rope_attention_factor(sc) : 1.0;
+      if (af != 1.0) s += ", attention factor " + fmt_number(af);
+    }
     return s + ")";
   }
   std::string where_position_enters() const override {
     std::string s = "Inside attention: queries and keys are rotated by an angle proportional to their position, so "
                     "q.k depends only on the offset. Nothing is added at the input: two equal tokens keep identical "
                     "input rows.";
-    if (!p_.rope_scaling.type.empty() && !p_.rope_scaling.applied())
-      s += " The checkpoint's \"" + p_.rope_scaling.type + "\" rope_scaling changes the frequencies or adds an "
-           "attention factor in ways EmbedScope does not apply: S shows unscaled RoPE.";
+    const RopeScaling& sc = p_.rope_scaling;
+    if (!sc.type.empty() && !sc.applied())
+      s += " The checkpoint's \"" + sc.type + "\" rope_scaling is not one EmbedScope applies (" +
+           rope_scaling_kinds() + "): S shows unscaled RoPE.";
+    else if (!sc.type.empty())
+      s += " Its \"" + sc.type + "\" rope_scaling is applied to the frequencies" +
+           (rope_attention_factor(sc) != 1.0 ? std::string(" and scales cos and sin by ") +
+                                                   fmt_number(rope_attention_factor(sc))
+                                             : std::string()) +
+           ".";
     return s;
   }
   long long trained_weights(long long) const override { return 0; }
@@ -40,14 +50,15 @@ class RopeScheme final : public PositionScheme {
   void rotate_qk(Eigen::Ref<MatrixRM> x, long long pos0, bool inverse, bool) const override {
     const int head = static_cast<int>(x.cols());
     const int dr = rope_rotary_dims(head, p_.rotary_fraction);
-    const std::vector<double> theta = rope_frequencies(dr, p_.base, p_.rope_scaling);
+    const std::vector<double> theta = rope_frequencies(dr, p_.base, p_.rope_scaling, pos0 + x.rows());
+    const double af = rope_attention_factor(p_.rope_scaling);  // on cos and sin (rotated dims only)
     for (Eigen::Index r = 0; r < x.rows(); ++r) {
       const double m = static_cast<double>(pos0 + r) * (inverse ? -1.0 : 1.0);
       float* row = x.row(r).data();
       for (int k = 0; k < dr / 2; ++k) {
         const int ia = p_.pairs == RopePairs::Interleaved ? 2 * k : k;
         const int ib = p_.pairs == RopePairs::Interleaved ? 2 * k + 1 : k + dr / 2;
-        const double c = std::cos(m * theta[k]), s = std::sin(m * theta[k]);
+        const double c = af * std::cos(m * theta[k]), s = af * std::sin(m * theta[k]);
         const double a = row[ia], b = row[ib];
         row[ia] = static_cast<float>(a * c - b * s);
         row[ib] = static_cast<float>(a * s + b * c);
@@ -62,13 +73,13 @@ class RopeScheme final : public PositionScheme {
     // S = (2/d_head) sum_k cos((i - j) theta_k) + (1 - d_r/d_head), a function of i - j only.
     const int head = p_.head_dim > 0 ? p_.head_dim : static_cast<int>(d);
     const int dr = rope_rotary_dims(head, p_.rotary_fraction);
-    const std::vector<double> theta = rope_frequencies(dr, p_.base, p_.rope_scaling);
-    const double pass_through = 1.0 - static_cast<double>(dr) / head;
+    const std::vector<double> theta = rope_frequencies(dr, p_.base, p_.rope_scaling, n);
+    const double af = rope_attention_factor(p_.rope_scaling), pass_through = 1.0 - static_cast<double>(dr) / head;
     std::vector<float> by_offset(static_cast<std::size_t>(2 * n - 1));
     for (long long o = -(n - 1); o <= n - 1; ++o) {
       double sum = 0;
       for (double t : theta) sum += std::cos(static_cast<double>(o) * t);
-      by_offset[static_cast<std::size_t>(o + n - 1)] = static_cast<float>(2.0 / head * sum + pass_through);
+      by_offset[static_cast<std::size_t>(o + n - 1)] = static_cast<float>(af * af * 2.0 / head * sum + pass_through);
     }
     MatrixRM s = from_offsets(n, by_offset);
     if (p_.causal) mask_future(s);
@@ -97,16 +108,18 @@ class RopeTrain final : public TrainablePosition<S> {
     if (dh_ % 2 != 0)
       throw Error("RoPE rotates pairs: the head width dim / heads (" + std::to_string(dh_) + ") must be even");
     dr_ = rope_rotary_dims(dh_, p.rotary_fraction);
-    theta_ = rope_frequencies(dr_, p.base, p.rope_scaling);
+    rope_frequencies(dr_, p.base, p.rope_scaling, s.context);  // validates the scaling
   }
   void prepare(int T) override {
+    const std::vector<double> theta_ = rope_frequencies(dr_, p_.base, p_.rope_scaling, T);
+    const double af = rope_attention_factor(p_.rope_scaling);
     const std::size_t half = std::size_t(dr_ / 2);
     cos_.assign(std::size_t(T) * half, S(1));
     sin_.assign(std::size_t(T) * half, S(0));
     for (int t = 0; t < T; ++t)
       for (std::size_t k = 0; k < half; ++k) {
-        cos_[t * half + k] = S(std::cos(t * theta_[k]));
-        sin_[t * half + k] = S(std::sin(t * theta_[k]));
+        cos_[t * half + k] = S(af * std::cos(t * theta_[k]));
+        sin_[t * half + k] = S(af * std::sin(t * theta_[k]));
       }
   }
   bool rotates() const override { return true; }
@@ -126,19 +139,13 @@ class RopeTrain final : public TrainablePosition<S> {
  private:
   SchemeParams p_;
   int dh_, dr_ = 0;
-  std::vector<double> theta_;
-  std::vector<S> cos_, sin_;  // (T, d_r / 2)
+  std::vector<S> cos_, sin_;  // (T, d_r / 2), times the scaling's attention factor
 };
 
 std::unique_ptr<PositionScheme> make_rope(const SchemeParams& p, SchemeData) {
   if (p.head_dim > 0) rope_rotary_dims(p.head_dim, p.rotary_fraction);  // validates
-  const RopeScaling& sc = p.rope_scaling;
-  if (sc.applied() && !(sc.factor > 0 && std::isfinite(sc.factor)))
-    throw Error("RoPE scaling: the factor must be a positive number (got " + fmt_number(sc.factor) + ")");
-  if (sc.type == "llama3" && !(sc.high_freq_factor > sc.low_freq_factor && sc.low_freq_factor > 0 &&
-                               sc.original_max_positions > 0))
-    throw Error("RoPE llama3 scaling needs 0 < low_freq_factor < high_freq_factor and a positive "
-                "original_max_position_embeddings");
+  // The scaling's settings are checked where a rotary width is known.
+  if (p.head_dim > 0) rope_frequencies(rope_rotary_dims(p.head_dim, p.rotary_fraction), p.base, p.rope_scaling);
   return std::make_unique<RopeScheme>(p);
 }
 

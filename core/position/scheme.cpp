@@ -100,29 +100,6 @@ std::vector<double> rope_frequencies(int rotary_dims, double base) {
   return theta;
 }
 
-std::vector<double> rope_frequencies(int rotary_dims, double base, const RopeScaling& sc) {
-  std::vector<double> theta = rope_frequencies(rotary_dims, base);
-  if (sc.type == "linear") {
-    for (double& t : theta) t /= sc.factor;  // positions divided by factor
-  } else if (sc.type == "llama3") {
-    // HF _compute_llama3_parameters: long wavelengths slowed by `factor`, short ones kept,
-    // a smooth blend between.
-    const double low_wavelen = sc.original_max_positions / sc.low_freq_factor;
-    const double high_wavelen = sc.original_max_positions / sc.high_freq_factor;
-    for (double& t : theta) {
-      const double wavelen = 2 * M_PI / t;
-      if (wavelen > low_wavelen) {
-        t /= sc.factor;
-      } else if (wavelen >= high_wavelen) {
-        const double smooth = (sc.original_max_positions / wavelen - sc.low_freq_factor) /
-                              (sc.high_freq_factor - sc.low_freq_factor);
-        t = (1 - smooth) * t / sc.factor + smooth * t;
-      }
-    }
-  }
-  return theta;
-}
-
 void rope_rotate(std::span<float> x, int rotary_dims, double base, RopePairs pairs, double m) {
   if (rotary_dims < 2 || static_cast<std::size_t>(rotary_dims) > x.size())
     throw Error("RoPE: cannot rotate " + std::to_string(rotary_dims) + " dims of a " + std::to_string(x.size()) +

@@ -32,16 +32,32 @@ namespace es {
 enum class SinusoidLayout { Interleaved, Halves };  // (sin, cos) pairs, or [sin... | cos...]
 enum class RopePairs { Interleaved, HalfSplit };    // (2k, 2k+1) Meta/RoFormer; (k, k+d_r/2) HF/NeoX
 
-// LLaMA 3.1+ and other checkpoints rescale RoPE's frequencies (config.json "rope_scaling",
-// FACTS.md section 8). Only "llama3" and "linear" are applied; the others are read and named.
+// Checkpoints that stretch RoPE past its training length (config.json "rope_scaling", FACTS.md
+// section 8), applied as Hugging Face transformers' rope utilities do (rope_scaling.cpp):
+//   linear    positions / factor (position interpolation)
+//   dynamic   NTK-aware: past max_positions, base * ((factor n / max) - (factor - 1))^(d_r/(d_r-2))
+//   yarn      per-frequency blend of interpolation and extrapolation (beta_fast, beta_slow) and an
+//             attention temperature on cos and sin (0.1 ln(factor) + 1, or mscale / mscale_all_dim)
+//   longrope  per-frequency divisors (short_factor up to the original length, long_factor past
+//             it) and sqrt(1 + ln(factor) / ln(original)) on cos and sin ("su" is the old name)
+//   llama3    long wavelengths slowed by factor, short ones kept, a smooth blend between
 struct RopeScaling {
-  std::string type;                 // "" (none), "llama3", "linear", "dynamic", "yarn", ...
+  std::string type;                       // "" (none) or one of the kinds above
   double factor = 1.0;
-  double low_freq_factor = 1.0;     // llama3
-  double high_freq_factor = 4.0;    // llama3
-  double original_max_positions = 8192;  // llama3 (original_max_position_embeddings)
-  bool applied() const { return type == "llama3" || type == "linear"; }
+  double low_freq_factor = 1.0;           // llama3
+  double high_freq_factor = 4.0;          // llama3
+  double original_max_positions = 8192;   // llama3, yarn, longrope: the pretrained length
+  double max_positions = 0;               // the model's max_position_embeddings (dynamic; 0: unknown)
+  std::optional<double> attention_factor; // yarn, longrope: given, or computed from factor
+  double beta_fast = 32, beta_slow = 1;   // yarn
+  std::optional<double> mscale, mscale_all_dim;  // yarn (DeepSeek)
+  bool truncate = true;                   // yarn: correction range rounded to whole dims
+  std::vector<double> short_factor, long_factor;  // longrope, one per rotary pair
+  // A kind EmbedScope applies (an unknown one is read, named, and left out).
+  bool applied() const;
 };
+// The kinds, for messages: "linear, dynamic, yarn, longrope (su), llama3".
+std::string rope_scaling_kinds();
 
 // Every parameter a user of real models changes, for every scheme (each scheme reads the
 // fields its registry entry lists). Defaults are the published ones.
@@ -181,8 +197,11 @@ std::unique_ptr<PositionScheme> make_position_scheme(const SchemeParams& params,
 int rope_rotary_dims(int head_dim, double rotary_fraction);
 // theta_k = base^(-2k/d_r), k = 0 .. d_r/2 - 1.
 std::vector<double> rope_frequencies(int rotary_dims, double base);
-// The same after "rope_scaling" (llama3: per-frequency; linear: divided by factor).
-std::vector<double> rope_frequencies(int rotary_dims, double base, const RopeScaling& scaling);
+// The same after "rope_scaling", for a sequence of seq_len tokens (dynamic and longrope depend on
+// it; 0: the model's own length). Throws es::Error for settings that make no sense.
+std::vector<double> rope_frequencies(int rotary_dims, double base, const RopeScaling& scaling, long long seq_len = 0);
+// The factor on cos and sin (q.k gains its square): yarn and longrope; 1 otherwise.
+double rope_attention_factor(const RopeScaling& scaling);
 // Rotates x (length >= rotary_dims) in place as RoPE does at position m.
 void rope_rotate(std::span<float> x, int rotary_dims, double base, RopePairs pairs, double m);
 // ALiBi slopes for H heads, FACTS.md section 3 (any H >= 1, powers of two or not).

@@ -68,7 +68,7 @@ class T5Train final : public TrainablePosition<S> {
   }
   std::vector<SchemeTensor> tensors() const override {
     return {{"h.0.attn.relative_attention_bias.weight", {p_.buckets, heads_}, TensorPlace::AtEnd, false,
-             TensorInit::Normal, 0.02}};
+             TensorInit::Normal, 0.02, {}}};
   }
   void prepare(int T) override {
     T_ = T;

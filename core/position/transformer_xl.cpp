@@ -81,9 +81,9 @@ class TransformerXlTrain final : public TrainablePosition<S> {
   }
   std::vector<SchemeTensor> tensors() const override {
     const int64_t H = s_.heads, dh = s_.dim / s_.heads, d = s_.dim;
-    return {{"attn.r_w_bias", {H, dh}, TensorPlace::PerLayer, false, TensorInit::Normal, 0.02},
-            {"attn.r_r_bias", {H, dh}, TensorPlace::PerLayer, false, TensorInit::Normal, 0.02},
-            {"attn.r_net.weight", {d, d}, TensorPlace::PerLayer, true, TensorInit::Normal, 0.02}};
+    return {{"attn.r_w_bias", {H, dh}, TensorPlace::PerLayer, false, TensorInit::Normal, 0.02, {}},
+            {"attn.r_r_bias", {H, dh}, TensorPlace::PerLayer, false, TensorInit::Normal, 0.02, {}},
+            {"attn.r_net.weight", {d, d}, TensorPlace::PerLayer, true, TensorInit::Normal, 0.02, {}}};
   }
   void prepare(int T) override {
     const int d = s_.dim;
