@@ -105,11 +105,33 @@ check "trained model opens with its scheme" "learned" "$("$cli" info "$lab/toy" 
 expect_error "learned table too short" "learned position table has 16 rows" evaluate --model "$lab/toy" --data toy --context 32
 "$cli" train --data sort --scheme alibi --layers 1 --dim 8 --heads 2 --context 8 --batch 2 --steps 0 --out "$lab/sort" >/dev/null 2>&1
 check "steps 0 saves the initial weights; alibi runs longer" "ok" "$("$cli" evaluate --model "$lab/sort" --data sort --context 64 2>/dev/null | awk '{ print ($1 > 5 && $1 < 6) ? "ok" : $1 }')"
-expect_error "train: unknown scheme" "runs the schemes" train --data toy --scheme wavy --out "$lab/x"
+expect_error "train: unknown scheme" "unknown scheme" train --data toy --scheme wavy --out "$lab/x"
 expect_error "train: missing file" "no such file" train --data "$lab/none.txt" --scheme rope --out "$lab/x"
 expect_error "train: bad optimizer" "adamw or sgd" train --data toy --scheme rope --optimizer adam --out "$lab/x"
 expect_error "train: odd rope head" "must be even" train --data toy --scheme rope --dim 6 --heads 2 --out "$lab/x"
 expect_error "evaluate: not a lab folder" "no such folder" evaluate --model "$lab/nothing" --data toy
+# Every scheme trains, saves its settings, opens with its scheme and runs past its training length.
+for s in transformer-xl deberta xpos kerple fire; do
+  "$cli" train --data sort --scheme "$s" --layers 1 --dim 8 --heads 2 --context 8 --batch 2 --steps 2 --threads 1 \
+    --out "$lab/$s" >/dev/null 2>&1
+  check "train $s, evaluate at twice its length" "ok" \
+    "$("$cli" evaluate --model "$lab/$s" --data sort --context 16 2>/dev/null | awk '{ print ($1 > 0 && $1 < 10) ? "ok" : $1 }')"
+  check "$s checkpoint opens with its scheme" "$s" "$("$cli" info "$lab/$s" | awk -F'\t' '$1 == "scheme" { print $2 }')"
+done
+"$cli" train --data sort --scheme xpos --scale-base 64 --layers 1 --dim 8 --heads 2 --context 8 --batch 2 --steps 0 \
+  --out "$lab/xpos64" >/dev/null 2>&1
+check "a scheme's setting is saved with it" "64" \
+  "$(grep -o '"scale-base": *[0-9.]*' "$lab/xpos64/config.json" | grep -o '[0-9][0-9.]*$' | sed 's/\.0*$//')"
+"$cli" train --data sort --scheme rope --layers 1 --dim 16 --heads 2 --context 8 --batch 4 --steps 60 --lr 1e-2 \
+  --threads 1 --out "$lab/rope" >/dev/null 2>&1
+plain=$("$cli" evaluate --model "$lab/rope" --data sort --context 32 2>/dev/null)
+yarn=$("$cli" evaluate --model "$lab/rope" --data sort --context 32 --rope-scaling yarn:factor=4 2>/dev/null)
+check "evaluate --rope-scaling yarn changes the loss at 4x the length" "differ" \
+  "$([ -n "$yarn" ] && [ "$plain" != "$yarn" ] && echo differ)"
+expect_error "rope-scaling on an ALiBi model" "applies to a RoPE model" evaluate --model "$lab/sort" --data sort --rope-scaling yarn:factor=4
+expect_error "rope-scaling: unknown kind" "the kinds are" evaluate --model "$lab/rope" --data sort --rope-scaling wobble
+expect_error "rope-scaling: unknown key" "unknown key" evaluate --model "$lab/rope" --data sort --rope-scaling yarn:speed=2
+expect_error "rope-scaling: not a number" "not a number" evaluate --model "$lab/rope" --data sort --rope-scaling linear:factor=x
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

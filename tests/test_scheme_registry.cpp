@@ -3,6 +3,7 @@
 // fixtures written by tests/data/make_position_fixtures.py.
 #include <doctest.h>
 
+#include "model_config.h"
 #include "position/scheme.h"
 
 #include <nlohmann/json.hpp>

@@ -293,4 +293,42 @@ std::vector<Command>& command_registry() {
 
 CommandRegistrar::CommandRegistrar(Command command) { command_registry().push_back(std::move(command)); }
 
+RopeScaling parse_rope_scaling(const std::string& text, double length) {
+  RopeScaling sc;
+  const std::size_t colon = text.find(':');
+  sc.type = text.substr(0, colon);
+  if (sc.type == "su") sc.type = "longrope";
+  if (!sc.applied() || sc.type == "longrope")
+    throw Error("--rope-scaling: the kinds are linear, dynamic, yarn and llama3 (longrope needs per-pair factor lists, "
+                "read from a checkpoint's config.json); got '" + sc.type + "'");
+  sc.original_max_positions = length;
+  sc.max_positions = length;
+  std::size_t at = colon == std::string::npos ? text.size() : colon + 1;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, end - at);
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos) throw Error("--rope-scaling: '" + item + "' is not KEY=VALUE");
+    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    char* stop = nullptr;
+    const double v = std::strtod(value.c_str(), &stop);
+    if (value.empty() || *stop != '\0' || !std::isfinite(v)) throw Error("--rope-scaling: " + key + " = '" + value + "' is not a number");
+    if (key == "factor") sc.factor = v;
+    else if (key == "original") sc.original_max_positions = v;
+    else if (key == "low_freq_factor") sc.low_freq_factor = v;
+    else if (key == "high_freq_factor") sc.high_freq_factor = v;
+    else if (key == "attention_factor") sc.attention_factor = v;
+    else if (key == "beta_fast") sc.beta_fast = v;
+    else if (key == "beta_slow") sc.beta_slow = v;
+    else if (key == "mscale") sc.mscale = v;
+    else if (key == "mscale_all_dim") sc.mscale_all_dim = v;
+    else
+      throw Error("--rope-scaling: unknown key '" + key + "' (factor, original, low_freq_factor, high_freq_factor, "
+                  "attention_factor, beta_fast, beta_slow, mscale, mscale_all_dim)");
+    at = end + 1;
+  }
+  rope_frequencies(64, 10000.0, sc, static_cast<long long>(length));  // checks the settings
+  return sc;
+}
+
 }  // namespace es::cli

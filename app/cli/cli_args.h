@@ -47,6 +47,11 @@ class Args {
 // "Position schemes (--scheme NAME) ..." for --help: every scheme of the registry with its
 // summary and options.
 std::string scheme_help_text();
+// "--rope-scaling KIND[:KEY=VALUE,...]": linear, dynamic, yarn, longrope, llama3 with factor,
+// original (original_max_position_embeddings), low_freq_factor, high_freq_factor,
+// attention_factor, beta_fast, beta_slow, mscale, mscale_all_dim. `original` defaults to
+// `length` (a lab model's training context). Throws es::Error naming what is wrong.
+RopeScaling parse_rope_scaling(const std::string& text, double length);
 std::optional<SchemeParams> read_scheme_options(Args& args, const SchemeParams& base,
                                                 bool require_scheme);
 

@@ -16,9 +16,14 @@ int cmd_train(Args& args) {
   train::TrainOptions o;
   const std::string data = args.require("data");
   const std::string tokenizer = args.get_or("tokenizer", "");
-  o.model.scheme = args.get_or("scheme", "learned");
+  o.model.scheme = scheme_info(args.get_or("scheme", "learned")).name;
   o.model.layers = static_cast<int>(args.get_int("layers", 2, 1, 48));
   o.model.heads = static_cast<int>(args.get_int("heads", 4, 1, 64));
+  // The scheme's own settings (--base, --buckets, --scale-base, ...), from the registry, on the
+  // lab's defaults; the model's shape (heads, head width) and the causal mask are the model's.
+  SchemeParams lab = lab_scheme_defaults();
+  lab.kind = o.model.scheme;
+  o.model.position = *read_scheme_options(args, lab, false);
   o.model.dim = static_cast<int>(args.get_int("dim", 64, 2, 4096));
   o.model.context = static_cast<int>(args.get_int("context", 64, 2, 8192));
   o.batch = static_cast<int>(args.get_int("batch", 16, 1, 4096));
@@ -75,10 +80,22 @@ int cmd_evaluate(Args& args) {
   const std::optional<long long> T = args.get_int_opt("context", 2, 1 << 16);
   const uint64_t seed = static_cast<uint64_t>(args.get_int("seed", 999, 0, 1LL << 62));
   const int threads = static_cast<int>(args.get_int("threads", worker_threads(), 1, 256));
+  const std::optional<std::string> scaling = args.get("rope-scaling");
   args.finish();
   train::LoadedModel m = train::load_trained(dir);
   const int ctx = static_cast<int>(T.value_or(m.config.context));
   m.model.set_threads(threads);
+  if (scaling) {  // RoPE stretched to the test length, its frequencies set from the training context
+    if (!find_scheme(m.config.scheme) || ![&] {
+          for (const ParamSpec& s : scheme_info(m.config.scheme).params)
+            if (s.field == ParamField::RotaryFraction) return true;
+          return false;
+        }())
+      throw Error("--rope-scaling applies to a RoPE model; this one was trained with " + m.config.scheme);
+    SchemeParams p = m.model.config().position;
+    p.rope_scaling = parse_rope_scaling(*scaling, m.config.context);
+    m.model.set_position_params(p);
+  }
   // Generated data for evaluation comes from another seed than training's (default 999).
   const train::Corpus c = train::load_corpus(data, m.tokenizer, seed, 200'000);
   if (c.vocab != m.config.vocab)
@@ -86,34 +103,41 @@ int cmd_evaluate(Args& args) {
                 std::to_string(m.config.vocab));
   const double loss = train::evaluate(m.model, c.ids, ctx);
   std::printf("%.6f\n", loss);
-  std::fprintf(stderr, "evaluate: %s on %s, context %d, %lld windows: %.4f nats per token (perplexity %.2f)\n",
-               dir.c_str(), data.c_str(), ctx, static_cast<long long>(c.ids.size() / ctx), loss, std::exp(loss));
+  std::fprintf(stderr, "evaluate: %s on %s, context %d, %lld windows: %.4f nats per token (perplexity %.2f)%s\n",
+               dir.c_str(), data.c_str(), ctx, static_cast<long long>(c.ids.size() / ctx), loss, std::exp(loss),
+               scaling ? (", RoPE scaling " + *scaling).c_str() : "");
   return 0;
 }
 
 }  // namespace
 
 ES_CLI_COMMAND({"train",
-                "train --data toy|sort|FILE [--tokenizer gpt2|classroom|bytes] --scheme S [--layers L --heads H "
-                "--dim D --context T --batch B --steps N --lr X --optimizer adamw|sgd --seed S "
+                "train --data toy|sort|FILE [--tokenizer gpt2|classroom|bytes] --scheme S [its settings: --base X ...] "
+                "[--layers L --heads H --dim D --context T --batch B --steps N --lr X --optimizer adamw|sgd --seed S "
                 "--batch-order shuffled|sequential --threads K] --out DIR [--log FILE.csv]",
                 "Trains a small GPT-2-style model (pre-LayerNorm blocks, tied head) from scratch and saves a\n"
                 "checkpoint folder every view opens: model.safetensors with GPT-2's tensor names,\n"
-                "config.json, the tokenizer files and train_log.csv. Schemes: none, learned, sinusoidal,\n"
-                "rope, alibi, t5, transformer-xl. Defaults: 2 layers, d 64, 4 heads, context 64, batch 16, 1000 steps,\n"
+                "config.json (with the scheme's settings), the tokenizer files and train_log.csv. Every\n"
+                "scheme of the registry trains (see Position schemes below; its options as there, on the\n"
+                "lab's defaults: base 10000, rotate-half RoPE, T5 32 buckets).\n"
+                "Defaults: 2 layers, d 64, 4 heads, context 64, batch 16, 1000 steps,\n"
                 "AdamW lr 1e-3 (SGD 0.1), weight decay 0.1 on weight matrices, clip 1.0, cosine schedule\n"
                 "to lr/10 (--schedule constant, --warmup N), shuffled windows, seed 1. --steps 0 saves\n"
                 "the initial weights. Data: the toy language (classroom words), the sorting task\n"
                 "(bytes), or a UTF-8 text file (GPT-2's tokenizer unless --tokenizer says otherwise).\n"
                 "Progress goes to stderr (--print-every N), the log to --log FILE.csv.",
                 cmd_train});
-ES_CLI_COMMAND({"evaluate", "evaluate --model DIR --data FILE|toy|sort [--context T] [--seed S]",
+ES_CLI_COMMAND({"evaluate",
+                "evaluate --model DIR --data FILE|toy|sort [--context T] [--seed S] [--rope-scaling KIND:KEY=V,...]",
                 "Mean next-token cross-entropy (nats per predicted token) of a checkpoint saved by\n"
                 "`train` over every non-overlapping window of T tokens (default: its training\n"
                 "context); window w predicts tokens wT+1 .. wT+T-1 from their prefixes. Prints the\n"
                 "number on stdout, a summary on stderr. toy and sort are generated from --seed\n"
                 "(default 999, not a training seed). A learned position table shorter than T is\n"
-                "refused with a clear message; the other schemes run at any length.",
+                "refused with a clear message; the other schemes run at any length. --rope-scaling\n"
+                "stretches a RoPE model to the test length: linear, dynamic, yarn or llama3, e.g.\n"
+                "yarn:factor=4 (original = the training context; keys factor, original, attention_factor,\n"
+                "beta_fast, beta_slow, mscale, mscale_all_dim, low_freq_factor, high_freq_factor).",
                 cmd_evaluate});
 
 }  // namespace es::cli

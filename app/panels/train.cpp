@@ -1,8 +1,9 @@
 // Train view: watch a small GPT-2-style model learn, one run per position scheme, side by side.
 //
-// A worker thread owns the trainers (core/train) and steps them in turn; every ~0.1 s it
-// publishes a snapshot of each run (loss curve, token table, position table, the attention of a
-// sample sentence) under a mutex, and the panel draws only snapshots. "Train short, test long"
+// The training session (core/train/session.h) owns the trainers and their worker; every ~0.1 s
+// it publishes an immutable snapshot of each run (loss curve, token and position tables, the
+// attention of a sample sentence, the token PCA), and the panel draws only snapshots, copying
+// pointers, never tables. "Train short, test long"
 // evaluates every run at 1, 2, 4 and 8 times its training length on held-out data. "Open in
 // views" saves the shown run as a checkpoint and opens it in every other view.
 #include "analysis.h"
@@ -10,6 +11,7 @@
 #include "heatmap.h"
 #include "model_source.h"
 #include "panel.h"
+#include "session.h"
 #include "trainer.h"
 #include "user_dirs.h"
 #include "widgets.h"
@@ -27,319 +29,9 @@
 namespace es::ui {
 namespace {
 
-struct LabSettings {
-  std::string data = "toy";
-  std::vector<std::string> schemes = {"learned", "rope", "alibi"};
-  int layers = 2, dim = 64, heads = 4, context = 32, batch = 16;
-  long long steps = 600;
-  double lr = 2e-3;
-  uint64_t seed = 1;
-};
-
-struct RunView {  // what the panel draws of one run
-  std::string scheme;
-  std::vector<float> step, loss;   // loss curve (every step)
-  long long done = 0, total = 0;
-  double tokens_per_s = 0;
-  int vocab = 0, dim = 0, ctx = 0, layers = 0, heads = 0;
-  std::vector<float> wte, wpe;      // (V, d), (ctx, d) learned only
-  std::vector<float> attention;     // (layers, heads, n, n) of the sample
-  std::vector<char> used;           // (V) the token occurs in the training data
-  std::vector<float> long_loss;     // at 1, 2, 4, 8 x ctx; NaN: cannot run
-  std::string long_note;
-  uint64_t version = 0;
-};
-
-class Lab {
- public:
-  ~Lab() { stop(); }
-
-  void start(const LabSettings& s) {
-    stop();
-    {
-      std::lock_guard lk(mu_);
-      settings_ = s;
-      runs_.clear();
-      error_.clear();
-      sample_words_.clear();
-      for (const auto& sch : s.schemes) {
-        RunView v;
-        v.scheme = sch;
-        runs_.push_back(std::move(v));
-      }
-      paused_ = false;
-      quit_ = false;
-      want_long_ = false;
-      building_ = true;
-    }
-    worker_ = std::thread([this] { loop(); });
-  }
-  void stop() {
-    {
-      std::lock_guard lk(mu_);
-      quit_ = true;
-    }
-    cv_.notify_all();
-    if (worker_.joinable()) worker_.join();
-  }
-  // Back to nothing: no runs, no worker.
-  void reset() {
-    stop();
-    std::lock_guard tl(train_mu_);
-    std::lock_guard lk(mu_);
-    trainers_.clear();
-    runs_.clear();
-    error_.clear();
-  }
-  void set_paused(bool p) {
-    {
-      std::lock_guard lk(mu_);
-      paused_ = p;
-    }
-    cv_.notify_all();
-  }
-  void single_step() {
-    {
-      std::lock_guard lk(mu_);
-      ++single_steps_;
-    }
-    cv_.notify_all();
-  }
-  void train_short_test_long() {
-    {
-      std::lock_guard lk(mu_);
-      want_long_ = true;
-    }
-    cv_.notify_all();
-  }
-  // Saves run i where the viewer can open it; returns the folder.
-  std::filesystem::path save(std::size_t i) {
-    std::lock_guard lk(train_mu_);
-    if (i >= trainers_.size() || !trainers_[i]) throw Error("that run has not started");
-    const auto dir = home_dir() / ".cache" / "embedscope" / "lab" /
-                     (trainers_[i]->options().model.scheme + "-step" + std::to_string(trainers_[i]->steps_done()));
-    trainers_[i]->save(dir);
-    return dir;
-  }
-
-  std::vector<RunView> runs() const {
-    std::lock_guard lk(mu_);
-    return runs_;
-  }
-  std::vector<std::string> sample_words() const {
-    std::lock_guard lk(mu_);
-    return sample_words_;
-  }
-  std::string error() const {
-    std::lock_guard lk(mu_);
-    return error_;
-  }
-  bool started() const { return worker_.joinable(); }
-  bool paused() const {
-    std::lock_guard lk(mu_);
-    return paused_;
-  }
-  // Still working on something it was asked for (screenshots wait for it).
-  bool busy() const {
-    std::lock_guard lk(mu_);
-    if (!worker_.joinable() || !error_.empty()) return false;
-    if (building_ || want_long_) return true;
-    if (paused_) return false;
-    for (const auto& r : runs_)
-      if (r.done < r.total) return true;
-    return false;
-  }
-  LabSettings settings() const {
-    std::lock_guard lk(mu_);
-    return settings_;
-  }
-
- private:
-  void loop() {
-    LabSettings s;
-    {
-      std::lock_guard lk(mu_);
-      s = settings_;
-    }
-    std::vector<int> sample;
-    try {
-      const train::Corpus corpus = train::load_corpus(s.data, "", s.seed, (s.steps + 1) * s.batch * (s.context + 1));
-      eval_ = train::load_corpus(s.data, "", s.seed + 1000, 8 * s.context * 40).ids;
-      used_.assign(static_cast<std::size_t>(corpus.vocab), 0);
-      for (int id : corpus.ids) used_[static_cast<std::size_t>(id)] = 1;
-      std::lock_guard tl(train_mu_);
-      trainers_.clear();
-      for (const auto& sch : s.schemes) {
-        train::TrainOptions o;
-        o.model.scheme = sch;
-        o.model.layers = s.layers;
-        o.model.dim = s.dim;
-        o.model.heads = s.heads;
-        o.model.context = s.context;
-        o.batch = s.batch;
-        o.steps = s.steps;
-        o.lr = s.lr;
-        o.seed = s.seed;
-        o.threads = 1;
-        trainers_.push_back(std::make_unique<train::Trainer>(o, corpus));
-      }
-      // The sample sentence: the first 12 tokens of held-out data, from a sentence start.
-      std::size_t at = 0;
-      if (s.data == "toy")
-        for (std::size_t i = 0; i + 1 < eval_.size() && i < 200; ++i)
-          if (corpus.tok && corpus.tok->token_bytes(eval_[i]) == ".") {
-            at = i + 1;
-            break;
-          }
-      sample.assign(eval_.begin() + static_cast<long>(at), eval_.begin() + static_cast<long>(std::min(eval_.size(), at + 12)));
-      std::vector<std::string> words;
-      for (int id : sample)
-        words.push_back(corpus.tok ? corpus.tok->token_bytes(id) : std::string(1, static_cast<char>(id)));
-      std::lock_guard lk(mu_);
-      sample_words_ = words;
-      building_ = false;
-      for (std::size_t i = 0; i < runs_.size(); ++i) runs_[i].total = s.steps;
-    } catch (const std::exception& e) {
-      std::lock_guard lk(mu_);
-      error_ = e.what();
-      building_ = false;
-      return;
-    }
-    for (std::size_t i = 0; i < trainers_.size(); ++i) publish(i, sample);
-    auto last_publish = std::chrono::steady_clock::now();
-    for (;;) {
-      bool step_one = false, do_long = false;
-      {
-        std::unique_lock lk(mu_);
-        cv_.wait(lk, [&] {
-          bool left = false;
-          for (const auto& r : runs_) left = left || r.done < r.total;
-          return quit_ || want_long_ || single_steps_ > 0 || (!paused_ && left);
-        });
-        if (quit_) return;
-        if (single_steps_ > 0) {
-          --single_steps_;
-          step_one = true;
-        }
-        do_long = want_long_ && (paused_ || [&] {
-          for (const auto& r : runs_)
-            if (r.done < r.total) return false;
-          return true;
-        }());
-      }
-      if (do_long) {
-        long_evaluation();
-        continue;
-      }
-      bool any = false;
-      {
-        std::lock_guard tl(train_mu_);
-        for (auto& t : trainers_)
-          if (t->steps_done() < s.steps || step_one) {
-            try {
-              t->step();
-            } catch (const std::exception& e) {
-              std::lock_guard lk(mu_);
-              error_ = e.what();
-              paused_ = true;
-            }
-            any = true;
-          }
-      }
-      const auto now = std::chrono::steady_clock::now();
-      bool finished = true;
-      for (auto& t : trainers_) finished = finished && t->steps_done() >= s.steps;
-      if (any && (step_one || finished || now - last_publish > std::chrono::milliseconds(100))) {
-        for (std::size_t i = 0; i < trainers_.size(); ++i) publish(i, sample);
-        last_publish = now;
-      }
-    }
-  }
-
-  void publish(std::size_t i, const std::vector<int>& sample) {
-    std::lock_guard tl(train_mu_);
-    train::Trainer& t = *trainers_[i];
-    train::Gpt<float>& m = t.model();
-    const train::GptConfig& c = m.config();
-    RunView v;
-    v.scheme = c.scheme;
-    v.done = t.steps_done();
-    v.vocab = c.vocab, v.dim = c.dim, v.ctx = c.context, v.layers = c.layers, v.heads = c.heads;
-    for (const auto& s : t.log()) {
-      v.step.push_back(static_cast<float>(s.step));
-      v.loss.push_back(static_cast<float>(s.loss));
-    }
-    v.used = used_;
-    if (!t.log().empty()) v.tokens_per_s = double(t.log().back().tokens) / std::max(1e-9, t.log().back().seconds);
-    const auto& e = m.slot("wte.weight");
-    v.wte.assign(m.params().begin() + static_cast<long>(e.offset), m.params().begin() + static_cast<long>(e.offset + e.size));
-    if (c.scheme == "learned") {
-      const auto& p = m.slot("wpe.weight");
-      v.wpe.assign(m.params().begin() + static_cast<long>(p.offset), m.params().begin() + static_cast<long>(p.offset + p.size));
-    }
-    if (sample.size() >= 2) {
-      const int n = static_cast<int>(std::min<std::size_t>(sample.size(), static_cast<std::size_t>(c.context)));
-      std::vector<int> tgt(n, -1);
-      tgt[0] = sample[1];
-      m.step(sample.data(), tgt.data(), 1, n, false);
-      for (int l = 0; l < c.layers; ++l)
-        for (int h = 0; h < c.heads; ++h) {
-          const auto a = m.attention(l, 0, h);
-          v.attention.insert(v.attention.end(), a.begin(), a.end());
-        }
-    }
-    std::lock_guard lk(mu_);
-    v.total = runs_[i].total;
-    v.long_loss = runs_[i].long_loss;
-    v.long_note = runs_[i].long_note;
-    v.version = runs_[i].version + 1;
-    runs_[i] = std::move(v);
-  }
-
-  void long_evaluation() {
-    std::vector<std::vector<float>> results;
-    std::vector<std::string> notes;
-    {
-      std::lock_guard tl(train_mu_);
-      for (auto& t : trainers_) {
-        std::vector<float> r;
-        std::string note;
-        for (int f : {1, 2, 4, 8}) {
-          const int T = t->options().model.context * f;
-          try {
-            r.push_back(static_cast<float>(train::evaluate(t->model(), eval_, T, 8)));
-          } catch (const std::exception& e) {
-            r.push_back(std::nanf(""));
-            if (note.empty()) note = e.what();
-          }
-        }
-        results.push_back(r);
-        notes.push_back(note);
-      }
-    }
-    std::lock_guard lk(mu_);
-    for (std::size_t i = 0; i < runs_.size() && i < results.size(); ++i) {
-      runs_[i].long_loss = results[i];
-      runs_[i].long_note = notes[i];
-      ++runs_[i].version;
-    }
-    want_long_ = false;
-  }
-
-  mutable std::mutex mu_;
-  std::mutex train_mu_;  // trainers_ (worker, save)
-  std::condition_variable cv_;
-  std::thread worker_;
-  LabSettings settings_;
-  std::vector<RunView> runs_;
-  std::vector<std::string> sample_words_;
-  std::string error_;
-  bool paused_ = false, quit_ = false, want_long_ = false, building_ = false;
-  int single_steps_ = 0;
-  std::vector<std::unique_ptr<train::Trainer>> trainers_;
-  std::vector<int> eval_;
-  std::vector<char> used_;
-};
+using LabSettings = train::SessionSettings;
+using RunView = train::RunSnapshot;
+using Runs = std::vector<std::shared_ptr<const train::RunSnapshot>>;
 
 ImU32 scheme_colour(const std::string& s) {
   const auto all = train::trainable_schemes();
@@ -477,7 +169,7 @@ class TrainPanel final : public Panel {
   void draw(AppState& state, ImVec2 size) override {
     const float em = ImGui::GetFontSize();
     draw_controls(state, size.x);
-    const std::vector<RunView> runs = lab_.runs();
+    const Runs runs = lab_.runs();
     if (!lab_.error().empty()) wrapped_text(kWarn, "Training stopped: " + lab_.error());
     if (!lab_.started()) {
       wrapped_text(kMuted,
@@ -489,7 +181,7 @@ class TrainPanel final : public Panel {
     }
     if (runs.empty()) return;
     show_ = std::clamp(show_, 0, static_cast<int>(runs.size()) - 1);
-    const RunView& r = runs[static_cast<std::size_t>(show_)];
+    const RunView& r = *runs[static_cast<std::size_t>(show_)];
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float gap = em * 0.5f;
     // Six figures: two rows of three when each gets 12 lines and 16 em; else one row of three
@@ -599,12 +291,12 @@ class TrainPanel final : public Panel {
       next_item(button_width("Reset"));
       if (ImGui::Button("Reset")) lab_.reset();
     }
-    const std::vector<RunView> runs = lab_.runs();
+    const Runs runs = lab_.runs();
     if (runs.empty()) return;
     // Progress: the slowest run, its rate, the time left.
-    long long done = runs[0].done, total = std::max<long long>(1, runs[0].total);
+    long long done = runs[0]->done, total = std::max<long long>(1, runs[0]->total);
     double rate = 0;
-    for (const auto& r : runs) done = std::min(done, r.done), rate += r.tokens_per_s;
+    for (const auto& r : runs) done = std::min(done, r->done), rate += r->tokens_per_s;
     const LabSettings s = lab_.settings();
     const double tokens_left = double(total - done) * s.batch * s.context * static_cast<double>(runs.size());
     char label[160];
@@ -617,10 +309,10 @@ class TrainPanel final : public Panel {
     ImGui::TextUnformatted("show");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(em * 6);
-    std::string preview = runs[static_cast<std::size_t>(std::clamp(show_, 0, int(runs.size()) - 1))].scheme;
+    std::string preview = runs[static_cast<std::size_t>(std::clamp(show_, 0, int(runs.size()) - 1))]->scheme;
     if (ImGui::BeginCombo("##show", preview.c_str())) {
       for (int i = 0; i < static_cast<int>(runs.size()); ++i)
-        if (ImGui::Selectable(runs[static_cast<std::size_t>(i)].scheme.c_str(), i == show_)) show_ = i;
+        if (ImGui::Selectable(runs[static_cast<std::size_t>(i)]->scheme.c_str(), i == show_)) show_ = i;
       ImGui::EndCombo();
     }
     next_item(button_width("Train short, test long"));
@@ -628,7 +320,7 @@ class TrainPanel final : public Panel {
     next_item(button_width("Open in views"));
     if (ImGui::Button("Open in views")) {
       try {
-        const auto dir = lab_.save(static_cast<std::size_t>(show_));
+        const auto dir = lab_.save(static_cast<std::size_t>(show_), home_dir() / ".cache" / "embedscope" / "lab");
         std::shared_ptr<const ModelSource> m = open_model(dir.string());
         if (state.set_model(m, dir.string())) state.set_status("Opened the " + preview + " run as " + dir.string() + " in every view.", false);
       } catch (const std::exception& e) {
@@ -647,21 +339,21 @@ class TrainPanel final : public Panel {
     }
   }
 
-  void draw_loss(const std::vector<RunView>& runs, ImVec2 size) {
+  void draw_loss(const Runs& runs, ImVec2 size) {
     ImGui::TextUnformatted("Training loss (nats per token)");
     std::vector<Series> series;
-    for (const auto& r : runs) series.push_back({r.scheme, scheme_colour(r.scheme), r.step, r.loss});
+    for (const auto& r : runs) series.push_back({r->scheme, scheme_colour(r->scheme), r->step, r->loss});
     line_chart("loss", series, ImVec2(size.x, size.y - ImGui::GetTextLineHeightWithSpacing()), "step", "");
   }
 
-  void draw_long(const std::vector<RunView>& runs, ImVec2 size) {
+  void draw_long(const Runs& runs, ImVec2 size) {
     ImGui::TextUnformatted("Train short, test long (held-out loss)");
     std::vector<Series> series;
     std::string notes;
     for (const auto& r : runs) {
-      if (r.long_loss.empty()) continue;
-      series.push_back({r.scheme, scheme_colour(r.scheme), {0, 1, 2, 3}, r.long_loss});
-      if (!r.long_note.empty()) notes += r.scheme + ": cannot run past its table. ";
+      if (r->long_loss.empty()) continue;
+      series.push_back({r->scheme, scheme_colour(r->scheme), {0, 1, 2, 3}, r->long_loss});
+      if (!r->long_note.empty()) notes += r->scheme + ": cannot run past its table. ";
     }
     const LabSettings s = lab_.settings();
     if (series.empty()) {
@@ -680,34 +372,19 @@ class TrainPanel final : public Panel {
   void draw_pca(const RunView& r, ImVec2 size) {
     ImGui::Text("Token PCA (%s, step %lld)", r.scheme.c_str(), r.done);
     if (r.wte.empty() || r.vocab < 3) return;
-    // Tokens that never occur in the data are left out: they only drift (weight decay, the
-    // softmax pushing every unused logit down) and would set the axes.
-    std::vector<int> rows;
-    for (int i = 0; i < r.vocab; ++i)
-      if (i < static_cast<int>(r.used.size()) && r.used[static_cast<std::size_t>(i)]) rows.push_back(i);
-    if (rows.size() < 3) return;
-    if (pca_version_ != r.version || pca_scheme_ != r.scheme) {
-      MatrixRM E(static_cast<long>(rows.size()), r.dim);
-      for (std::size_t k = 0; k < rows.size(); ++k)
-        for (int c = 0; c < r.dim; ++c) E(static_cast<long>(k), c) = r.wte[static_cast<std::size_t>(rows[k]) * r.dim + c];
-      try {
-        const PcaBasis b = fit_pca(E, 2);
-        pca_xy_ = b.project(E);
-        pca_ratio_ = b.explained_variance_ratio.size() >= 2 ? b.explained_variance_ratio[0] + b.explained_variance_ratio[1] : 0;
-      } catch (const std::exception&) {
-        pca_xy_.resize(0, 0);
-      }
-      pca_version_ = r.version;
-      pca_scheme_ = r.scheme;
-    }
-    if (pca_xy_.rows() != static_cast<long>(rows.size()) || pca_xy_.cols() < 2) return;
+    // The session's PCA of the rows of tokens that occur in the data (computed on its worker).
+    const std::vector<int>& rows = r.pca_ids;
+    if (rows.size() < 3 || r.pca_xy.size() != 2 * rows.size()) return;
+    auto px = [&](std::size_t k) { return r.pca_xy[2 * k]; };
+    auto py = [&](std::size_t k) { return r.pca_xy[2 * k + 1]; };
     const float em = ImGui::GetFontSize();
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const ImVec2 sz(size.x, size.y - ImGui::GetTextLineHeightWithSpacing());
     ImGui::InvisibleButton("scatter", sz);
-    const float x0 = pca_xy_.col(0).minCoeff(), x1 = pca_xy_.col(0).maxCoeff();
-    const float y0 = pca_xy_.col(1).minCoeff(), y1 = pca_xy_.col(1).maxCoeff();
+    float x0 = px(0), x1 = px(0), y0 = py(0), y1 = py(0);
+    for (std::size_t k = 1; k < rows.size(); ++k)
+      x0 = std::min(x0, px(k)), x1 = std::max(x1, px(k)), y0 = std::min(y0, py(k)), y1 = std::max(y1, py(k));
     const float m = em * 0.6f;
     auto map = [&](float x, float y) {
       return ImVec2(p0.x + m + (x - x0) / std::max(1e-9f, x1 - x0) * (sz.x - 2 * m - em * 3),
@@ -719,7 +396,7 @@ class TrainPanel final : public Panel {
     std::vector<ImVec4> placed;  // label boxes already drawn: later labels that overlap are skipped
     for (std::size_t k = 0; k < rows.size(); ++k) {
       const int i = rows[k];
-      const ImVec2 p = map(pca_xy_(static_cast<long>(k), 0), pca_xy_(static_cast<long>(k), 1));
+      const ImVec2 p = map(px(k), py(k));
       ImU32 col = ImGui::GetColorU32(ImGuiCol_Text);
       std::string label;
       if (words && i < static_cast<int>(vocab.size())) {
@@ -747,7 +424,7 @@ class TrainPanel final : public Panel {
       float best = em * em;
       int at = -1;
       for (std::size_t k = 0; k < rows.size(); ++k) {
-        const ImVec2 p = map(pca_xy_(static_cast<long>(k), 0), pca_xy_(static_cast<long>(k), 1));
+        const ImVec2 p = map(px(k), py(k));
         const float d2 = (p.x - mouse.x) * (p.x - mouse.x) + (p.y - mouse.y) * (p.y - mouse.y);
         if (d2 < best) best = d2, at = rows[k];
       }
@@ -759,7 +436,7 @@ class TrainPanel final : public Panel {
       }
     }
     char cap[128];
-    std::snprintf(cap, sizeof cap, "PC1+2: %.0f%% of variance, %d/%d tokens", 100 * pca_ratio_, static_cast<int>(rows.size()),
+    std::snprintf(cap, sizeof cap, "PC1+2: %.0f%% of variance, %d/%d tokens", 100 * r.pca_ratio, static_cast<int>(rows.size()),
                   r.vocab);
     dl->AddText(ImVec2(p0.x, p0.y + sz.y - em), ImGui::GetColorU32(ImGuiCol_TextDisabled), cap);
   }
@@ -788,22 +465,27 @@ class TrainPanel final : public Panel {
   void draw_position_table(const RunView& r, ImVec2 size) {
     if (r.wpe.empty()) {
       ImGui::TextUnformatted("Position table");
-      wrapped_text(kMuted, r.scheme == "none" ? "No position information at all: only the causal mask tells order."
-                                              : r.scheme == "sinusoidal"
-                                                    ? "Sinusoidal rows are fixed by a formula, not learned: nothing to watch here (see the Schemes view)."
-                                                    : "No table: " + r.scheme + " brings position in inside attention. Train the "
-                                                      "learned scheme to watch a position table turn from noise into smooth curves.");
+      const SchemeInfo* info = find_scheme(r.scheme);
+      const PositionEntry entry = info ? info->entry : PositionEntry::Nowhere;
+      wrapped_text(kMuted, entry == PositionEntry::Nowhere
+                               ? std::string("No position information at all: only the causal mask tells order.")
+                           : entry == PositionEntry::Input
+                               ? std::string(info->title) + " rows are fixed by a formula, not learned: nothing to watch "
+                                                            "here (see the Schemes view)."
+                               : "No table: " + std::string(info->title) + " " + std::string(position_entry_text(entry)) +
+                                     ". Train the learned scheme to watch a position table turn from noise into smooth "
+                                     "curves.");
       return;
     }
     float range = 0;
     for (float v : r.wpe) range = std::max(range, std::abs(v));
     HeatmapSpec spec;
     spec.values = r.wpe.data();
-    spec.rows = r.ctx;
+    spec.rows = static_cast<long long>(r.wpe.size() / std::max(1, r.dim));
     spec.cols = r.dim;
     spec.version = r.version * 8 + 2 + static_cast<uint64_t>(show_) * 1000003;
     spec.range = std::max(range, 1e-6f);
-    spec.title = "Learned position table (" + std::to_string(r.ctx) + " x " + std::to_string(r.dim) + ")";
+    spec.title = "Learned position table (" + std::to_string(r.wpe.size() / std::max(1, r.dim)) + " x " + std::to_string(r.dim) + ")";
     spec.show_values = false;
     spec.row_noun = "position";
     spec.row_label = [](long long row) { return std::to_string(row); };
@@ -846,16 +528,12 @@ class TrainPanel final : public Panel {
   }
 
   LabSettings settings_;
-  Lab lab_;
+  train::TrainingSession lab_;
   int show_ = 0, head_ = 0;
   int layout_ = 2;        // 2: two rows of figures, 1: one row (page_), 0: one figure (single_)
   int page_ = 0;          // 0 learning (loss, PCA, lengths), 1 tables
   int single_ = 0;        // figure index
   Heatmap wte_map_, wpe_map_;
-  uint64_t pca_version_ = ~0ull;
-  std::string pca_scheme_;
-  MatrixRM pca_xy_;
-  double pca_ratio_ = 0;
 };
 
 }  // namespace

@@ -292,6 +292,15 @@ const TensorSlot& Gpt<S>::slot(const std::string& name) const {
 }
 
 template <typename S>
+const TensorSlot* Gpt<S>::input_position_table() const {
+  if (!impl_->pos->adds_input()) return nullptr;
+  for (const auto& s : slots_)
+    if (s.scheme_tensor >= 0 && impl_->pos_tensors[static_cast<std::size_t>(s.scheme_tensor)].place == TensorPlace::AfterTokens)
+      return &s;
+  return nullptr;
+}
+
+template <typename S>
 void Gpt<S>::set_threads(int n) {
   impl_->threads = std::max(1, n);
 }
@@ -345,6 +354,21 @@ std::vector<S> Gpt<S>::attention(int layer, int b, int head) const {
 template <typename S>
 void Gpt<S>::check_length(int T) const {
   impl_->pos->check_length(T);
+}
+
+template <typename S>
+void Gpt<S>::set_position_params(const SchemeParams& p) {
+  GptConfig c = cfg_;
+  c.position = p;
+  std::unique_ptr<TrainablePosition<S>> pos = make_trainable<S>(scheme_params(c), train_shape(c));
+  const std::vector<SchemeTensor> t = pos->tensors();
+  bool same = t.size() == impl_->pos_tensors.size();
+  for (std::size_t k = 0; same && k < t.size(); ++k)
+    same = t[k].name == impl_->pos_tensors[k].name && t[k].shape == impl_->pos_tensors[k].shape;
+  if (!same) throw Error("training model: those " + c.scheme + " settings would change its trained tensors");
+  impl_->pos = std::move(pos);
+  impl_->pos_T = -1;
+  cfg_ = c;
 }
 
 template <typename S>

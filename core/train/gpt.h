@@ -68,6 +68,8 @@ class Gpt {
   const GptConfig& config() const { return cfg_; }
   const std::vector<TensorSlot>& tensors() const { return slots_; }
   const TensorSlot& slot(const std::string& name) const;  // throws when absent
+  // The scheme's trained table added at the input (learned: wpe), or null.
+  const TensorSlot* input_position_table() const;
   std::vector<S>& params() { return params_; }
   const std::vector<S>& params() const { return params_; }
   const std::vector<S>& grads() const { return grads_; }
@@ -88,6 +90,9 @@ class Gpt {
 
   // Throws es::Error when the model cannot run sequences of T tokens (a learned table's rows).
   void check_length(int T) const;
+  // New settings for the same scheme, its trained tensors unchanged (a RoPE scaling to test
+  // past the training length). Throws es::Error when they would change the tensors.
+  void set_position_params(const SchemeParams& p);
 
   void set_threads(int n);
   void set_backend(MatmulBackend b) { backend_ = b; }
