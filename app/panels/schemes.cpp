@@ -147,7 +147,22 @@ class SchemesPanel final : public Panel {
       for (const Preset& p : presets()) names += (names.empty() ? "" : ", ") + p.name;
       throw Error("unknown preset '" + value + "' (" + names + ")");
     }
-    throw Error("schemes has no option '" + key + "' (n, d, preset)");
+    if (key == "show") {  // a comma-separated list of registry names: the columns ticked
+      std::vector<bool> on(kinds_.size(), false);
+      std::size_t at = 0;
+      while (at <= value.size()) {
+        const std::size_t end = std::min(value.find(',', at), value.size());
+        const std::string name = value.substr(at, end - at);
+        at = end + 1;
+        if (name.empty()) continue;
+        const SchemeInfo& info = scheme_info(name);  // throws, naming the schemes
+        for (std::size_t k = 0; k < kinds_.size(); ++k)
+          if (kinds_[k] == &info) on[k] = true;
+      }
+      shown_ = on;
+      return;
+    }
+    throw Error("schemes has no option '" + key + "' (n, d, preset, show)");
   }
 
   void draw(AppState& state, ImVec2 size) override {
