@@ -167,11 +167,11 @@ int cmd_counts(Args& args) {
   std::cout << "component\tshape\tweights\n";
   std::cout << "token table\t" << sv << " x " << sd << '\t' << c.token_table << '\n';
   const SchemeInfo& info = scheme_info(p.kind);
-  if (p.kind == "learned")
+  if (info.counted == WeightsCounted::PositionTable)
     std::cout << "position table\t" << sl << " x " << sd << '\t' << c.position_table << '\n';
-  else if (p.kind == "t5")
-    std::cout << "T5 bucket biases\t" << p.buckets << " x " << p.heads << '\t' << c.scheme_bias << '\n';
-  else if (std::string_view(info.weights) == "0")
+  else if (info.counted == WeightsCounted::FirstBlockBias)
+    std::cout << c.scheme_bias_label << "\t" << info.weights << '\t' << c.scheme_bias << '\n';
+  else if (info.counted == WeightsCounted::Formula)
     std::cout << "positions (" << p.kind << ")\tformula\t0\n";
   else
     std::cout << "positions (" << p.kind << ")\tinside attention\t0\t(not input-stage: " << info.weights << ")\n";

@@ -59,20 +59,19 @@ int cmd_info(Args& a) {
   if (!m->config_note().empty()) os << "not applied\t" << m->config_note() << "\n";
   os << "S means\t" << scheme->interaction_meaning() << "\n";
   const SchemeData data = m->scheme_data();
-  if (p.kind == "t5")
-    os << "T5 bucket biases\t"
-       << (data.bucket_bias ? data.source : std::string("no encoder table in the checkpoint")) << "; "
-       << (data.bucket_bias_causal ? data.source_causal : std::string("no decoder table")) << "\n";
-  if (p.kind == "deberta")
-    os << "relative embeddings\t" << (data.relative_embeddings ? data.source : std::string("not in the checkpoint"))
-       << "\n";
+  // The scheme's own trained weights (T5's tables, DeBERTa's relative embeddings): where they came from.
+  if (const SchemeInfo& info = scheme_info(p.kind); !info.needs_data && std::string_view(info.weights) != "0") {
+    std::string where = data.source.empty() ? "not in the checkpoint" : data.source;
+    if (!data.source_causal.empty()) where += "; " + data.source_causal;
+    os << info.title << " weights\t" << where << "\n";
+  }
 
   const bool rms = ln && ln->kind != NormKind::LayerNorm;
   const WeightCounts c = input_weight_counts(*m, p);
   os << "input-stage weights:\n";
   os << "  token table\t" << grouped(c.token_table) << "\n";
   os << "  position table\t" << grouped(c.position_table) << "\n";
-  if (c.scheme_bias) os << "  T5 bucket biases (one layer)\t" << grouped(c.scheme_bias) << "\n";
+  if (c.scheme_bias) os << "  " << c.scheme_bias_label << "\t" << grouped(c.scheme_bias) << "\n";
   if (c.token_type_table) os << "  token-type table\t" << grouped(c.token_type_table) << "\n";
   os << (rms ? "  RMSNorm\t" : "  LayerNorm\t") << grouped(c.layer_norm) << "\n";
   os << "  total\t" << grouped(c.total) << "\n";

@@ -398,7 +398,7 @@ class LessonPanel final : public Panel {
       if (!tying) {
         row("token table  V x d = " + V + " x " + d, w.token_table, txt);
         row("position table", w.position_table, txt);
-        if (w.scheme_bias) row("T5 bucket biases", w.scheme_bias, txt);
+        if (w.scheme_bias) row(w.scheme_bias_label, w.scheme_bias, txt);
         if (w.token_type_table) row("token-type table", w.token_type_table, txt);
         row("first norm", w.layer_norm, txt);
         row("total", w.total, kAccent);

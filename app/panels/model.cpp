@@ -381,7 +381,7 @@ class ModelPanel final : public Panel {
       ImU32 text = kText;
       row("token table", V + " x " + d, w.token_table, text);
       row("position table", w.position_table ? thousands(lmax) + " x " + d : "formula: none", w.position_table, text);
-      if (w.scheme_bias) row("T5 bucket biases", std::to_string(sp.buckets) + " x " + std::to_string(sp.heads), w.scheme_bias, text);
+      if (w.scheme_bias) row(w.scheme_bias_label, "", w.scheme_bias, text);
       if (w.token_type_table) row("token-type table", thousands(token_types) + " x " + d, w.token_type_table, text);
       if (w.layer_norm) row(rms ? "RMSNorm" : "LayerNorm", (rms ? "1 x " : "2 x ") + d, w.layer_norm, text);
       row("total", "", w.total, kAccent);

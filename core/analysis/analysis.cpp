@@ -48,8 +48,10 @@ WeightCounts count_input_weights(long long vocab, long long max_len, long long d
   c.token_table = vocab * dim;
   // The position table belongs to the model (its rows are counted only when they are used);
   // a scheme's own trained weights come from the scheme.
-  if (scheme.kind == "learned") c.position_table = max_len * dim;
-  else if (scheme.kind == "t5") c.scheme_bias = static_cast<long long>(scheme.buckets) * scheme.heads;
+  const SchemeWeightCount own = scheme_weight_count(scheme, dim, max_len);
+  c.position_table = own.position_table;
+  c.scheme_bias = own.block_bias;
+  c.scheme_bias_label = own.label;
   c.token_type_table = token_types * dim;
   c.layer_norm = layer_norm ? std::clamp(norm_params_per_dim, 1, 2) * dim : 0;
   c.total = c.token_table + c.position_table + c.scheme_bias + c.token_type_table + c.layer_norm;

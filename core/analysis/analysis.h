@@ -49,7 +49,8 @@ std::string grouped_number(long long v);
 struct WeightCounts {
   long long token_table = 0;      // V * d
   long long position_table = 0;   // L_max * d (learned); 0 for formulas
-  long long scheme_bias = 0;      // T5: buckets * heads (one layer)
+  long long scheme_bias = 0;      // a block-0 bias counted with the input (T5: buckets * heads)
+  std::string scheme_bias_label;  // what it is ("T5 relative bias (buckets * heads, block 0)")
   long long token_type_table = 0; // BERT
   long long layer_norm = 0;       // 2 * d
   long long total = 0;

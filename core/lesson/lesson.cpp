@@ -97,7 +97,7 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
   v["scheme_title"] = info ? info->title : s.name();
   v["scheme_where"] = s.where_position_enters();
   const std::optional<long long> table = s.max_positions();
-  v["position_source"] = s.name() == "learned" && table
+  v["position_source"] = info && info->counted == WeightsCounted::PositionTable && table
                              ? "Here they come from a trained table of " + grouped_number(*table) +
                                    " rows: row i is added at position i, so a text can have at most " +
                                    grouped_number(*table) + " tokens."
@@ -112,14 +112,23 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
                         ? m.name() + " ties them: its head is E itself, which saves V x d = " + grouped_number(w.tying_saving) +
                               " weights."
                         : m.name() + " has a separate head: another V x d = " + grouped_number(V * d) + " weights.";
-  // RoPE on this model's head width (d / heads, or d): theta_k = base^(-2k / d_head).
+  // RoPE on this model's head width (d / heads, or d): the angles of the scheme in use when it
+  // rotates (its base, rotary share and scaling), else of plain RoPE (base 10000, full rotary).
   const int heads = m.num_heads() > 0 ? m.num_heads() : 1;
-  const long long dh = d % heads == 0 ? d / heads : d;
-  const double base = s.name() == "rope" ? s.params().base : 10000.0;
-  v["rope_theta0"] = "1";
-  v["rope_head_width"] = std::to_string(dh);
+  const long long dh = s.params().head_dim > 0 ? s.params().head_dim : d % heads == 0 ? d / heads : d;
+  std::vector<double> angles = s.rotation_frequencies(dh, static_cast<long long>(e.ids.size()));
+  if (angles.empty() && dh >= 2) {
+    SchemeParams rope;
+    rope.kind = "rope";
+    rope.head_dim = static_cast<int>(dh);
+    angles = make_position_scheme(rope)->rotation_frequencies(dh, static_cast<long long>(e.ids.size()));
+  }
   char theta[32];
-  std::snprintf(theta, sizeof theta, "%.3g", dh >= 2 ? std::pow(base, -double(dh - 2) / double(dh)) : 1.0);
+  std::snprintf(theta, sizeof theta, "%.3g", angles.empty() ? 1.0 : angles.front());
+  v["rope_theta0"] = theta;
+  v["rope_head_width"] = std::to_string(dh);
+  v["rope_rotary_pairs"] = std::to_string(angles.size());
+  std::snprintf(theta, sizeof theta, "%.3g", angles.empty() ? 1.0 : angles.back());
   v["rope_theta_last"] = theta;
   // ALiBi's slopes for the model's heads; a one-head model (the classroom) shows the 8 of the
   // paper's example instead, since one slope cannot show near- and far-looking heads.
@@ -130,8 +139,9 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
   if (slopes.size() > 4) sl += ", ...";
   v["alibi_slopes"] = sl;
   v["alibi_heads"] = std::to_string(aheads);
-  v["t5_buckets"] = std::to_string(s.name() == "t5" ? s.params().buckets : 32);
-  v["t5_max_distance"] = std::to_string(s.name() == "t5" ? s.params().max_distance : 128);
+  const bool bucketed = info && info->data == SchemeDataKind::BucketBias;  // the model's own T5 settings
+  v["t5_buckets"] = std::to_string(bucketed ? s.params().buckets : 32);
+  v["t5_max_distance"] = std::to_string(bucketed ? s.params().max_distance : 128);
   v["stories"] = v["scheme_title"] + ": " + s.repeated_token_story();
   return v;
 }

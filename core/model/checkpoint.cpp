@@ -434,7 +434,8 @@ MatrixRM read_t5_bias(const TensorRef& r, const ModelConfig& cfg, int buckets) {
 // decoder: causal), DeBERTa's rel_embeddings (LayerNorm'd when norm_rel_ebd says so).
 void read_scheme_weights(CheckpointModel& m, const FamilyInfo& fam, const ModelConfig& cfg) {
   const long long d = m.token_->cols();
-  if (m.scheme_.kind == "t5") {
+  const SchemeDataKind kind = scheme_info(m.scheme_.kind).data;
+  if (kind == SchemeDataKind::BucketBias) {
     if (const std::optional<TensorRef> r = m.weights_.find_first(fam.scheme_weights)) {
       m.scheme_data_.bucket_bias = read_t5_bias(*r, cfg, m.scheme_.buckets);
       m.scheme_data_.source = "the encoder's " + r->tensor->name;
@@ -452,7 +453,7 @@ void read_scheme_weights(CheckpointModel& m, const FamilyInfo& fam, const ModelC
         m.scheme_tensors_.push_back({"T5 decoder relative-position bias (causal)", r->tensor->name});
       }
     }
-  } else if (m.scheme_.kind == "deberta") {
+  } else if (kind == SchemeDataKind::RelativeEmbeddings) {
     if (const std::optional<TensorRef> r = m.weights_.find_first(fam.scheme_weights)) {
       checked_table(*r, "DeBERTa relative embeddings", d, "the token table");
       MatrixRM rel = r->file->read_matrix(*r->tensor);  // (2 * buckets, d)
@@ -558,7 +559,7 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   m->scheme_ = scheme_for_config(effective, d);
   if (const std::optional<TensorRef> r = m->weights_.find_first(fam->position))
     m->position_.emplace(checked_table(*r, "position table", d, "the token table"));
-  if (m->scheme_.kind == "learned" && !m->position_)
+  if (scheme_info(m->scheme_.kind).needs_data && !m->position_)
     throw Error("cannot open '" + path.string() + "' as a " + fam->display +
                 " model: no learned position table (looked for " + join_names(fam->position) + ")");
   // RoBERTa: token i uses row i + padding_idx + 1 (HF create_position_ids_from_input_ids).
@@ -579,7 +580,7 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   }
   m->heads_ = cfg.heads;
   read_scheme_weights(*m, *fam, cfg);
-  if (m->scheme_.kind == "rope" && m->scheme_.head_dim > d) m->scheme_.head_dim = 0;
+  if (m->scheme_.head_dim > d) m->scheme_.head_dim = 0;  // a head wider than the model: the whole width
 
   const bool has_head = m->weights_.find_first(fam->head).has_value();
   m->tied_ = cfg.tie_word_embeddings.value_or(has_head ? false : fam->ties_by_default);

@@ -240,25 +240,20 @@ SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
     if (c.heads > 0 && dim > 0 && dim % c.heads == 0) p.head_dim = static_cast<int>(dim / c.heads);
     return p;
   }
-  if (p.kind == "rope") {
-    p.base = c.rope_theta.value_or(10000.0);
-    p.rotary_fraction = c.rotary_fraction.value_or(fam->default_rotary_fraction);
-    p.pairs = RopePairs::HalfSplit;  // every transformers implementation of these uses rotate_half
-    p.rope_scaling = c.rope_scaling;
-    if (c.head_dim > 0)
-      p.head_dim = c.head_dim;
-    else if (c.heads > 0 && dim > 0 && dim % c.heads == 0)
-      p.head_dim = static_cast<int>(dim / c.heads);
-    else
-      p.head_dim = 0;  // unknown head count: the whole width
-  } else if (p.kind == "t5") {
-    p.buckets = c.t5_buckets;
-    p.max_distance = c.t5_max_distance;
-  } else if (p.kind == "deberta") {
-    p.buckets = c.position_buckets > 0 ? c.position_buckets : 256;
-    p.max_distance = static_cast<int>(std::min<long long>(
-        c.max_relative_positions > 0 ? c.max_relative_positions : (c.max_positions > 0 ? c.max_positions : 512), 1 << 30));
-  }
+  SchemeConfig sc;  // what the file says, for the scheme to take what it reads
+  sc.dim = dim;
+  sc.heads = c.heads;
+  sc.head_dim = c.head_dim;
+  sc.max_positions = c.max_positions;
+  sc.rope_theta = c.rope_theta;
+  sc.rotary_fraction = c.rotary_fraction;
+  sc.default_rotary_fraction = fam->default_rotary_fraction;
+  sc.rope_scaling = c.rope_scaling;
+  sc.t5_buckets = c.t5_buckets;
+  sc.t5_max_distance = c.t5_max_distance;
+  sc.position_buckets = c.position_buckets;
+  sc.max_relative_positions = c.max_relative_positions;
+  if (const SchemeInfo* info = find_scheme(p.kind); info && info->configure) info->configure(sc, p);
   return p;
 }
 
@@ -266,7 +261,8 @@ std::string family_position_summary(std::string_view f, const SchemeParams& s) {
   const FamilyInfo* fam = find_family(f);
   const SchemeInfo* info = find_scheme(s.kind);
   if (!info) return "unknown: EmbedScope does not know where this model adds position";
-  if (s.kind == "none" && fam && std::string_view(fam->scheme) == "learned")
+  const SchemeInfo* table = fam ? find_scheme(fam->scheme) : nullptr;
+  if (info->entry == PositionEntry::Nowhere && table && table->counted == WeightsCounted::PositionTable)
     return "no positions added at the input: relative distance embeddings inside attention "
            "(position_embedding_type relative_key / relative_key_query)";
   std::string out = info->entry == PositionEntry::Input

@@ -204,6 +204,13 @@ class DebertaTrain final : public TrainablePosition<S> {
   std::vector<int> row_;  // (T, T): the rel_embeddings row of (i, j)
 };
 
+// position_buckets (256) and max_relative_positions (-1: max_position_embeddings, else 512).
+void configure_deberta(const SchemeConfig& c, SchemeParams& p) {
+  p.buckets = c.position_buckets > 0 ? c.position_buckets : 256;
+  p.max_distance = static_cast<int>(std::min<long long>(
+      c.max_relative_positions > 0 ? c.max_relative_positions : (c.max_positions > 0 ? c.max_positions : 512), 1 << 30));
+}
+
 void adopt_deberta(SchemeParams& p) {
   p.buckets = 256;
   p.max_distance = 512;
@@ -220,7 +227,8 @@ const SchemeInfo& deberta_scheme_info() {
       {{ParamField::Buckets, "buckets", "position buckets", "position_buckets (256)", 4, 65536, true},
        {ParamField::MaxDistance, "max-distance", "max relative position", "max_relative_positions (512)", 4, 1 << 30,
         true}},
-      &make_deberta, false, &adopt_deberta, trainable<DebertaTrain>()};
+      &make_deberta, false, &adopt_deberta, trainable<DebertaTrain>(), &configure_deberta,
+      WeightsCounted::InsideAttention, SchemeDataKind::RelativeEmbeddings};
   return info;
 }
 

@@ -184,7 +184,7 @@ const SchemeInfo& fire_scheme_info() {
       "2 + 32 * (heads + 2) + heads per layer", PositionEntry::AttentionBias,
       {{ParamField::Heads, "heads", "heads", "number of heads", 1, 4096, true},
        {ParamField::Head, "head", "head", "the head S shows, 1-based", 1, 4096, true}},
-      &make_fire, false, &adopt_fire, trainable<FireTrain>()};
+      &make_fire, false, &adopt_fire, trainable<FireTrain>(), nullptr, WeightsCounted::InsideAttention};
   return info;
 }
 

@@ -111,7 +111,7 @@ const SchemeInfo& kerple_scheme_info() {
       "2 * heads per layer", PositionEntry::AttentionBias,
       {{ParamField::Heads, "heads", "heads", "number of heads", 1, 4096, true},
        {ParamField::Head, "head", "head", "the head S shows, 1-based", 1, 4096, true}},
-      &make_kerple, false, &adopt_kerple, trainable<KerpleTrain>()};
+      &make_kerple, false, &adopt_kerple, trainable<KerpleTrain>(), nullptr, WeightsCounted::InsideAttention};
   return info;
 }
 

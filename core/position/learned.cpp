@@ -100,7 +100,7 @@ const SchemeInfo& learned_scheme_info() {
       "L_max * d", PositionEntry::Input,
       {{ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make_learned, true, nullptr, trainable<LearnedTrain>()};
+      &make_learned, true, nullptr, trainable<LearnedTrain>(), nullptr, WeightsCounted::PositionTable};
   return info;
 }
 

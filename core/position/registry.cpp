@@ -50,6 +50,18 @@ const SchemeInfo& scheme_info(std::string_view name) {
   throw Error("unknown scheme '" + std::string(name) + "' (the position schemes: " + scheme_names() + ")");
 }
 
+SchemeWeightCount scheme_weight_count(const SchemeParams& p, long long d, long long max_len) {
+  SchemeWeightCount c;
+  const SchemeInfo* info = find_scheme(p.kind);
+  if (!info) return c;
+  if (info->counted == WeightsCounted::PositionTable) c.position_table = max_len * d;
+  if (info->counted == WeightsCounted::FirstBlockBias) {
+    c.block_bias = make_position_scheme(p)->trained_weights(d);
+    c.label = std::string(info->title) + " (" + info->weights + ", block 0)";
+  }
+  return c;
+}
+
 std::unique_ptr<PositionScheme> make_position_scheme(const SchemeParams& p, SchemeData data) {
   const SchemeInfo& info = scheme_info(p.kind);
   SchemeParams canonical = p;

@@ -66,6 +66,11 @@ class RopeScheme final : public PositionScheme {
     }
   }
 
+  std::vector<double> rotation_frequencies(long long d_head, long long n) const override {
+    const int head = p_.head_dim > 0 ? p_.head_dim : static_cast<int>(d_head);
+    return rope_frequencies(rope_rotary_dims(head, p_.rotary_fraction), p_.base, p_.rope_scaling, n);
+  }
+
   MatrixRM interaction(long long n, long long d) const override {
     check_interaction_size(n);
     check_dim(d, "RoPE");
@@ -142,6 +147,18 @@ class RopeTrain final : public TrainablePosition<S> {
   std::vector<S> cos_, sin_;  // (T, d_r / 2), times the scaling's attention factor
 };
 
+// rope_theta (10000), the rotary share (the family's default), rotate_half pairs (every
+// transformers implementation of the families in the table), rope_scaling, the head width.
+void configure_rope(const SchemeConfig& c, SchemeParams& p) {
+  p.base = c.rope_theta.value_or(10000.0);
+  p.rotary_fraction = c.rotary_fraction.value_or(c.default_rotary_fraction);
+  p.pairs = RopePairs::HalfSplit;
+  p.rope_scaling = c.rope_scaling;
+  if (c.head_dim > 0) p.head_dim = c.head_dim;
+  else if (c.heads > 0 && c.dim > 0 && c.dim % c.heads == 0) p.head_dim = static_cast<int>(c.dim / c.heads);
+  else p.head_dim = 0;  // unknown head count: the whole width
+}
+
 std::unique_ptr<PositionScheme> make_rope(const SchemeParams& p, SchemeData) {
   if (p.head_dim > 0) rope_rotary_dims(p.head_dim, p.rotary_fraction);  // validates
   // The scaling's settings are checked where a rotary width is known.
@@ -164,7 +181,7 @@ const SchemeInfo& rope_scheme_info() {
        {ParamField::HeadDim, "head-dim", "head width", "width of one head (0: the whole d)", 2, 65536, true, false},
        {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make_rope, false, nullptr, trainable<RopeTrain>()};
+      &make_rope, false, nullptr, trainable<RopeTrain>(), &configure_rope};
   return info;
 }
 

@@ -126,6 +126,14 @@ class PositionScheme {
   // (count, d) embeddings of relative distances; row r is the distance the scheme defines.
   virtual MatrixRM relative_embeddings(long long count, long long d) const;
 
+  // The angles per position of a rotating scheme's pairs for a head of width d_head, after its
+  // scaling and rotary share (RoPE: theta_k, k = 0 .. d_r/2 - 1, for a sequence of n tokens);
+  // empty for a scheme that does not rotate. The lesson states its facts from these.
+  virtual std::vector<double> rotation_frequencies(long long d_head, long long n) const {
+    (void)d_head, (void)n;
+    return {};
+  }
+
   // Position-interaction matrix S (n, n), FACTS.md section 4, for the head params().head.
   // Masked cells (keys after the query in a causal model) are NaN.
   virtual MatrixRM interaction(long long n, long long d) const = 0;
@@ -156,6 +164,37 @@ double get_param(const SchemeParams& p, ParamField f);
 // Sets a field from a number (choices: 0 or 1). Throws es::Error when out of the spec's range.
 void set_param(SchemeParams& p, const ParamSpec& spec, double value);
 
+// What a checkpoint's config.json says that a scheme may read (model_config.cpp fills it from
+// the file; each scheme's `configure` takes the keys it has).
+struct SchemeConfig {
+  long long dim = 0;                     // model width (from the token table when the file lacks it)
+  int heads = 0;                         // 0: unknown
+  int head_dim = 0;                      // explicit "head_dim", 0 if absent
+  long long max_positions = 0;           // max_position_embeddings
+  std::optional<double> rope_theta;      // rope_theta / rotary_emb_base
+  std::optional<double> rotary_fraction; // rotary_pct / partial_rotary_factor
+  double default_rotary_fraction = 1.0;  // the family's (GPT-NeoX 0.25)
+  RopeScaling rope_scaling;
+  int t5_buckets = 32, t5_max_distance = 128;
+  int position_buckets = 256;            // DeBERTa
+  long long max_relative_positions = -1; // DeBERTa (-1: max_position_embeddings)
+};
+
+// How a scheme's trained weights count among a model's input-stage weights (FACTS.md section 1).
+enum class WeightsCounted {
+  Formula,         // none trained (sinusoidal, RoPE, ALiBi, xPos, none)
+  PositionTable,   // a table added at the input: L_max * d (learned)
+  FirstBlockBias,  // a bias table of block 0 counted with the input stage (T5)
+  InsideAttention, // per-layer weights inside attention, not input-stage (Transformer-XL, DeBERTa, ...)
+};
+
+// The trained data a scheme takes from a checkpoint (SchemeData's fields).
+enum class SchemeDataKind {
+  None,
+  BucketBias,          // (buckets, heads) per stack: T5's encoder and decoder tables
+  RelativeEmbeddings,  // (rows, d), LayerNorm'd when the config says so: DeBERTa
+};
+
 // The training lab's form of a scheme (trainable.h), for both scalar types.
 template <typename S>
 class TrainablePosition;
@@ -180,6 +219,11 @@ struct SchemeInfo {
   void (*adopt)(SchemeParams&) = nullptr;
   // The training lab's form of the scheme (core/position/trainable.h); null: not trainable.
   TrainMakers train{};
+  // Reads the scheme's settings from a checkpoint's config (null: its defaults serve).
+  void (*configure)(const SchemeConfig&, SchemeParams&) = nullptr;
+  WeightsCounted counted = WeightsCounted::Formula;
+  // What a checkpoint loader reads into SchemeData for it (the tensor names are the family's).
+  SchemeDataKind data = SchemeDataKind::None;
 };
 
 // Every scheme, in the order the UI shows them.
@@ -187,6 +231,15 @@ const std::vector<const SchemeInfo*>& scheme_registry();
 const SchemeInfo* find_scheme(std::string_view name);  // also a few aliases ("sin", "absolute")
 const SchemeInfo& scheme_info(std::string_view name);  // throws es::Error listing the names
 std::string scheme_names(std::string_view separator = ", ");  // "none, learned, ..."
+
+// The scheme's trained weights that count in the input stage for width d and a table of
+// max_len rows, and their name ("T5 relative bias (buckets * heads)"); 0 and "" for none.
+struct SchemeWeightCount {
+  long long position_table = 0;  // PositionTable
+  long long block_bias = 0;      // FirstBlockBias
+  std::string label;             // for block_bias
+};
+SchemeWeightCount scheme_weight_count(const SchemeParams& params, long long d, long long max_len);
 
 // Builds params.kind's scheme. Throws es::Error on parameters that make no sense.
 std::unique_ptr<PositionScheme> make_position_scheme(const SchemeParams& params, SchemeData data = {});

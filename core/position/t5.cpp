@@ -114,6 +114,11 @@ std::unique_ptr<PositionScheme> make_t5(const SchemeParams& p, SchemeData data) 
   return std::make_unique<T5Scheme>(p, std::move(data.bucket_bias), std::move(source));
 }
 
+void configure_t5(const SchemeConfig& c, SchemeParams& p) {
+  p.buckets = c.t5_buckets;
+  p.max_distance = c.t5_max_distance;
+}
+
 void adopt_t5(SchemeParams& p) {
   if (p.heads < 2) p.heads = 8, p.head = 1;
   p.buckets = 32;
@@ -134,7 +139,8 @@ const SchemeInfo& t5_scheme_info() {
         1 << 30, true, false, {}, "relative_attention_max_distance"},
        {ParamField::Causal, "causal", "buckets", "causal (decoder) or bidirectional (encoder) buckets", 0, 1, true,
         false, {"bidirectional", "causal"}}},
-      &make_t5, false, &adopt_t5, trainable<T5Train>()};
+      &make_t5, false, &adopt_t5, trainable<T5Train>(), &configure_t5, WeightsCounted::FirstBlockBias,
+      SchemeDataKind::BucketBias};
   return info;
 }
 

@@ -173,7 +173,8 @@ const SchemeInfo& transformer_xl_scheme_info() {
       {{ParamField::Base, "base", "base", "frequency base of the distance sinusoid (10000)", 1.0001, 1e12, false, true},
        {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make_transformer_xl, false, &adopt_transformer_xl, trainable<TransformerXlTrain>()};
+      &make_transformer_xl, false, &adopt_transformer_xl, trainable<TransformerXlTrain>(), nullptr,
+      WeightsCounted::InsideAttention};
   return info;
 }
 

@@ -63,6 +63,9 @@ class XposScheme final : public PositionScheme {
       }
     }
   }
+  std::vector<double> rotation_frequencies(long long d_head, long long) const override {
+    return rope_frequencies(p_.head_dim > 0 ? p_.head_dim : static_cast<int>(d_head), p_.base);
+  }
   MatrixRM interaction(long long n, long long d) const override {
     check_interaction_size(n);
     check_dim(d, "xPos");
