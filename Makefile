@@ -8,7 +8,7 @@
 #   make fuzz   each libFuzzer target for FUZZ_SECONDS (default 60)
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DCMAKE_UNITY_BUILD=ON
 FUZZ_SECONDS ?= 60
 # Ninja for a new build folder (it schedules both cores better than make); an existing folder
 # keeps the generator it was made with.

@@ -46,9 +46,19 @@ built=$(date +%s)
 echo "sanitizer build: $((built - start)) s"
 fi
 if [ "$phase" = build ]; then exit 0; fi
-echo "== sanitizers: every CTest test under ASan + UBSan"
+echo "== sanitizers: every CTest test under ASan + UBSan, and the fuzz smoke runs"
+# The desktop runs (long, waiting on Xvfb and llvmpipe as much as on the processor) go on beside
+# the other tests and then beside the fuzz smoke runs; each group writes its own log, printed
+# whole at the end. (The hostile-input tests' 20 s limit per case holds with three at once.)
 desktop_tests='^program_(hostile_)?desktop$'
-(cd "$build" && ctest --output-on-failure -j "$jobs" -LE fuzz -E "$desktop_tests")
+logs="$build/sanitize-logs"
+rm -rf "$logs"; mkdir -p "$logs"
+pids=(); names=()
+run_group() {  # name, then the command
+  local name="$1"; shift
+  ("$@") >"$logs/$name.log" 2>&1 &
+  pids+=($!); names+=("$name")
+}
 if [ "$app" = ON ]; then
   # The desktop programs load Mesa's GL driver, which keeps a few blocks until exit, and
   # libglvnd unloads it in glfwTerminate, before LeakSanitizer reports: a block allocated there
@@ -61,19 +71,27 @@ if [ "$app" = ON ]; then
   # shader compiler crawl, and with the fast one LeakSanitizer's stop-the-world tracer can race
   # the driver's threads at exit ("Tracer caught signal 11"): not a leak, and a test must not
   # depend on it. Memory errors and undefined behaviour stay fatal there.
-  (cd "$build" && ASAN_OPTIONS="${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0}" \
-     ctest --output-on-failure -R '^program_desktop$')
-  (cd "$build" && ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" \
-     ctest --output-on-failure -R '^program_hostile_desktop$')
+  run_group desktop env ASAN_OPTIONS="${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0}" \
+    bash -c "cd '$build' && ctest --output-on-failure -R '^program_desktop\$' && \
+             ASAN_OPTIONS='$ASAN_OPTIONS:fast_unwind_on_malloc=0' ctest --output-on-failure -R '^program_hostile_desktop\$'"
 fi
-tested=$(date +%s)
-echo "sanitizer pass: build $((built - start)) s, tests $((tested - built)) s"
-
+run_group tests bash -c "cd '$build' && ctest --output-on-failure -j '$jobs' -LE fuzz -E '$desktop_tests'"
+tests_status=0
+wait "${pids[-1]}" || tests_status=$?  # the fuzzers start when these are done
 if [ "$fuzz" = 1 ]; then
-  echo "== fuzz smoke: each libFuzzer target from its seeds"
   # The fuzz targets set their own sanitizer options (scripts/fuzz.sh).
-  unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
-  (cd "$build" && ctest --output-on-failure -L fuzz -j "$jobs")
-  echo "fuzz smoke: $(( $(date +%s) - tested )) s"
+  run_group fuzz env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS \
+    bash -c "cd '$build' && ctest --output-on-failure -L fuzz -j '$jobs'"
 fi
+failed=()
+for k in "${!pids[@]}"; do
+  status=0
+  if [ "${names[$k]}" = tests ]; then status=$tests_status; else wait "${pids[$k]}" || status=$?; fi
+  echo "---- ${names[$k]}"
+  cat "$logs/${names[$k]}.log"
+  if [ "$status" -ne 0 ]; then failed+=("${names[$k]}"); fi
+done
+tested=$(date +%s)
+echo "sanitizer pass: build $((built - start)) s, tests and fuzz smoke $((tested - built)) s"
+if [ ${#failed[@]} -gt 0 ]; then echo "sanitize_test.sh: FAILED: ${failed[*]}"; exit 1; fi
 echo "sanitize_test.sh: all clean in $(( $(date +%s) - start )) s"

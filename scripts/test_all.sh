@@ -12,7 +12,7 @@ src="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$src"
 build="${BUILD:-build}"
 jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
-read -r -a flags <<<"${CMAKE_FLAGS:--DCMAKE_BUILD_TYPE=Release}"
+read -r -a flags <<<"${CMAKE_FLAGS:--DCMAKE_BUILD_TYPE=Release -DCMAKE_UNITY_BUILD=ON}"
 overlap="${ES_TEST_OVERLAP:-1}"
 generator=()
 if [ ! -f "$build/CMakeCache.txt" ] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
