@@ -5,6 +5,7 @@
 
 #include <cblas.h>
 
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -31,6 +32,20 @@ void mask_future(MatrixRM& s);
 // interleaved, w_k = base^(-2k/d). Shared by sinusoidal and Transformer-XL.
 MatrixRM sinusoid_rows(long long count, long long d, double base, SinusoidLayout layout,
                        long long first = 0);
+
+// The same sinusoids in the lab's scalar type, computed in double: out (count, d) row-major.
+template <typename S>
+void sinusoid_table(std::vector<S>& out, long long count, int d, double base, SinusoidLayout layout) {
+  out.assign(static_cast<std::size_t>(count) * d, S(0));
+  for (long long t = 0; t < count; ++t)
+    for (int k = 0; k < d / 2; ++k) {
+      const double a = static_cast<double>(t) * std::pow(base, -2.0 * k / d);
+      const int ia = layout == SinusoidLayout::Interleaved ? 2 * k : k;
+      const int ib = layout == SinusoidLayout::Interleaved ? 2 * k + 1 : k + d / 2;
+      out[static_cast<std::size_t>(t) * d + ia] = S(std::sin(a));
+      out[static_cast<std::size_t>(t) * d + ib] = S(std::cos(a));
+    }
+}
 
 // Row-major C (M x N) = op(A) op(B) + beta C, op(X) = X or X^T (BLAS, both scalar types): the
 // trainable schemes' projections of relative embeddings.

@@ -61,17 +61,7 @@ class SinusoidalTrain final : public TrainablePosition<S> {
   SinusoidalTrain(const SchemeParams& p, const TrainShape& s) : p_(p), d_(s.dim) {
     if (d_ % 2 != 0) throw Error("sinusoidal positions need an even dim (sin / cos pairs; got " + std::to_string(d_) + ")");
   }
-  void prepare(int T) override {
-    rows_.assign(std::size_t(T) * d_, S(0));
-    for (int t = 0; t < T; ++t)
-      for (int k = 0; k < d_ / 2; ++k) {
-        const double a = t * std::pow(p_.base, -2.0 * k / d_);
-        const int ia = p_.layout == SinusoidLayout::Interleaved ? 2 * k : k;
-        const int ib = p_.layout == SinusoidLayout::Interleaved ? 2 * k + 1 : k + d_ / 2;
-        rows_[std::size_t(t) * d_ + ia] = S(std::sin(a));
-        rows_[std::size_t(t) * d_ + ib] = S(std::cos(a));
-      }
-  }
+  void prepare(int T) override { sinusoid_table(rows_, T, d_, p_.base, p_.layout); }
   bool adds_input() const override { return true; }
   void input_forward(S* x, int T, const SchemeWeights<S>&) const override {
     for (std::size_t i = 0; i < std::size_t(T) * d_; ++i) x[i] += rows_[i];

@@ -85,16 +85,7 @@ class TransformerXlTrain final : public TrainablePosition<S> {
             {"attn.r_r_bias", {H, dh}, TensorPlace::PerLayer, false, TensorInit::Normal, 0.02, {}},
             {"attn.r_net.weight", {d, d}, TensorPlace::PerLayer, true, TensorInit::Normal, 0.02, {}}};
   }
-  void prepare(int T) override {
-    const int d = s_.dim;
-    rel_.assign(std::size_t(T) * d, S(0));
-    for (int o = 0; o < T; ++o)
-      for (int k = 0; k < d / 2; ++k) {
-        const double a = o * std::pow(p_.base, -2.0 * k / d);
-        rel_[std::size_t(o) * d + k] = S(std::sin(a));
-        rel_[std::size_t(o) * d + d / 2 + k] = S(std::cos(a));
-      }
-  }
+  void prepare(int T) override { sinusoid_table(rel_, T, s_.dim, p_.base, SinusoidLayout::Halves); }
   bool has_scores() const override { return true; }
   void layer_forward(const LayerContext<S>& c) const override {
     const std::size_t n = std::size_t(c.T) * c.d;
