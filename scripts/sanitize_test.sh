@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The sanitizer half of `make test`, one build for both checks:
-#   build-sanitize: the whole project (core, desktop program, CLI, tests, fuzz targets) built with
+#   build-sanitize: the whole project (core, desktop program, CLI, tests, fuzz targets; not the
+#   benchmark, which no test runs) built with
 #   clang, AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer's coverage hooks
 #   (-DES_FUZZ=ON), -O1 with line tables, unity batches and precompiled headers; then
 #     1. every CTest test run there (the same suites and program tests as the release build),
@@ -40,7 +41,7 @@ if [ ! -f "$build/CMakeCache.txt" ] && command -v ninja >/dev/null; then generat
 flags="-O1 -gline-tables-only -DNDEBUG"
 CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$flags" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$flags" \
-  -DES_FUZZ=ON -DES_BUILD_APP="$app" -DCMAKE_UNITY_BUILD=ON >/dev/null
+  -DES_FUZZ=ON -DES_BUILD_APP="$app" -DES_BUILD_BENCH=OFF -DCMAKE_UNITY_BUILD=ON >/dev/null
 cmake --build "$build" -j "$jobs"
 built=$(date +%s)
 echo "sanitizer build: $((built - start)) s"

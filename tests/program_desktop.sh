@@ -23,67 +23,9 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
 
-# PNG reader with the standard library only (zlib + struct), for 8-bit RGB/RGBA images.
-cat > "$OUT/png.py" <<'PYEOF'
-import struct, sys, zlib
-def read(path):
-    data = open(path, 'rb').read()
-    assert data[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
-    pos, idat, w = 8, b'', 0
-    while pos < len(data):
-        n, kind = struct.unpack('>I4s', data[pos:pos + 8]); body = data[pos + 8:pos + 8 + n]; pos += 12 + n
-        if kind == b'IHDR':
-            w, h, depth, ctype = struct.unpack('>IIBB', body[:10]); assert depth == 8
-            bpp = {2: 3, 6: 4}[ctype]
-        elif kind == b'IDAT': idat += body
-    raw = zlib.decompress(idat); stride = w * bpp; rows = []; prev = bytearray(stride); i = 0
-    for _ in range(h):
-        f = raw[i]; line = bytearray(raw[i + 1:i + 1 + stride]); i += 1 + stride
-        for x in range(stride):
-            a = line[x - bpp] if x >= bpp else 0; b = prev[x]; c = prev[x - bpp] if x >= bpp else 0
-            if f == 1: line[x] = (line[x] + a) & 255
-            elif f == 2: line[x] = (line[x] + b) & 255
-            elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line)); prev = line
-    px = [bytes(r[x:x + 3]) for r in rows for x in range(0, stride, bpp)]
-    return w, h, px
-# Batch mode: one check per line on stdin, each image decoded once.
-#   info NAME              -> size and distinct colours (want 1280x800, >= 40)
-#   diff A B               -> A and B differ in more than 1% of pixels
-#   marks YES NO RRGGBB    -> YES has >= 1000 pixels of the colour and 5x more than NO
-cache = {}
-def img(name):
-    if name not in cache: cache[name] = read(sys.argv[1] + '/' + name + '.png')
-    return cache[name]
-for line in sys.stdin:
-    f = line.split()
-    if not f: continue
-    try:
-        if f[0] == 'info':
-            w, h, px = img(f[1]); n = len(set(px))
-            ok = (w, h) == (1280, 800) and n >= 40
-            print(('ok' if ok else 'FAIL') + ': %s.png %dx%d, %d colours' % (f[1], w, h, n))
-        elif f[0] == 'diff':
-            (w1, h1, a), (w2, h2, b) = img(f[1]), img(f[2])
-            pct = 100.0 if (w1, h1) != (w2, h2) else 100.0 * sum(x != y for x, y in zip(a, b)) / len(a)
-            print(('ok' if pct > 1.0 else 'FAIL') + ': %s vs %s differ in %.1f%% of pixels' % (f[1], f[2], pct))
-        elif f[0] == 'colour':
-            c = bytes.fromhex(f[2]); k = sum(p == c for p in img(f[1])[2])
-            print(('ok' if k >= int(f[3]) else 'FAIL') + ': %s.png has %d pixels of #%s (want >= %s)' % (f[1], k, f[2], f[3]))
-        elif f[0] == 'saturated':
-            # strongly coloured pixels (heatmap cells far from white): a washed-out map has few
-            k = sum(1 for p in img(f[1])[2] if max(p) - min(p) > 100)
-            print(('ok' if k >= int(f[2]) else 'FAIL') + ': %s.png has %d strongly coloured pixels (want >= %s)' % (f[1], k, f[2]))
-        elif f[0] == 'marks':
-            c = bytes.fromhex(f[3]); yes = sum(p == c for p in img(f[1])[2]); no = sum(p == c for p in img(f[2])[2])
-            ok = yes >= 1000 and yes >= 5 * no
-            print(('ok' if ok else 'FAIL') + ': repeat marking: %d marked pixels with a repeat, %d without' % (yes, no))
-    except Exception as e:
-        print('FAIL: %s: %s' % (line.strip(), e))
-PYEOF
+# The image checks run in one batch at the end (tests/png_check.cpp, one line per check).
+PNGCHECK="$BUILD/tests/png_check"
+if [ ! -x "$PNGCHECK" ]; then echo "FAIL: $PNGCHECK not built"; exit 1; fi
 
 
 # 1. Starts, renders frames, exits 0.
@@ -314,7 +256,7 @@ if XDG_CONFIG_HOME="$OUT/bad-config" "$BIN" --use-settings --size 1280x800 --scr
   echo "colour bad-model FF7864 30" >>"$OUT/checks.txt"
 else fail "a bad remembered model stopped the program: $(cat "$OUT/bad-model.log")"; fi
 
-"$PY" "$OUT/png.py" "$OUT" <"$OUT/checks.txt" >"$OUT/checks.log" 2>&1
+"$PNGCHECK" "$OUT" <"$OUT/checks.txt" >"$OUT/checks.log" 2>&1
 cat "$OUT/checks.log"
 n_fail=$(grep -c '^FAIL' "$OUT/checks.log")
 n_ok=$(grep -c '^ok' "$OUT/checks.log")

@@ -41,9 +41,15 @@ std::vector<FontFile>& font_files() {
   static std::vector<FontFile> files = [] {
     std::vector<FontFile> out(std::size(kFontFiles));
     for (std::size_t i = 0; i < out.size(); ++i) {
-      std::ifstream in(kFontFiles[i], std::ios::binary);
+      // One sized read (a byte-at-a-time copy of the 4 MB CJK fallback font took a fifth of the
+      // program's start-up).
+      std::ifstream in(kFontFiles[i], std::ios::binary | std::ios::ate);
       if (!in) continue;
-      out[i].data.assign(std::istreambuf_iterator<char>(in), {});
+      const std::streamoff size = in.tellg();
+      if (size <= 0) continue;
+      out[i].data.resize(static_cast<std::size_t>(size));
+      in.seekg(0);
+      if (!in.read(reinterpret_cast<char*>(out[i].data.data()), size)) out[i].data.clear();
       out[i].ok = !out[i].data.empty() &&
                   stbtt_InitFont(&out[i].info, out[i].data.data(), stbtt_GetFontOffsetForIndex(out[i].data.data(), 0)) != 0;
     }
