@@ -9,6 +9,7 @@
 // Results are printed as a table; docs/PERFORMANCE.md records them. Exit status 1 when any
 // fast result disagrees with its baseline.
 #include "analysis.h"
+#include "open_model.h"
 #include "bench_synthetic.h"
 #include "trainer.h"
 #include "bpe_pretokenizer.h"

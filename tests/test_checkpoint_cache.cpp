@@ -1,6 +1,7 @@
 // The Hugging Face cache: a fake hub cache in a temp folder, found through HF_HUB_CACHE or
 // HF_HOME, with the snapshots layout (symlinks into blobs), refs/main, and older names.
 #include "checkpoint.h"
+#include "hf_cache.h"
 #include "test_checkpoint_helpers.h"
 #include "user_dirs.h"
 
@@ -161,4 +162,30 @@ TEST_CASE("a missing cache folder lists nothing") {
   EnvVar hub("HF_HUB_CACHE", "/nonexistent/embedscope-test-cache");
   CHECK(list_cached_models().empty());
   CHECK_FALSE(find_cached_model("gpt2"));
+}
+
+TEST_CASE("hf_cache.h: the layout the Python and JavaScript clients share, both directions") {
+  CHECK(hf_repo_folder_name("openai-community/gpt2") == "models--openai-community--gpt2");
+  CHECK(hf_repo_folder_name("gpt2") == "models--gpt2");
+  CHECK(hf_repo_of_folder("models--openai-community--gpt2") == std::optional<std::string>("openai-community/gpt2"));
+  CHECK(hf_repo_of_folder("models--gpt2") == std::optional<std::string>("gpt2"));
+  CHECK_FALSE(hf_repo_of_folder("datasets--squad").has_value());
+  CHECK_FALSE(hf_repo_of_folder("models--").has_value());
+  for (const char* repo : {"EleutherAI/pythia-70m", "bert-base-uncased", "Qwen/Qwen2.5-0.5B"})
+    CHECK(hf_repo_of_folder(hf_repo_folder_name(repo)) == std::optional<std::string>(repo));
+
+  const HfRepoPaths p = hf_repo_paths("/c", "org/name");
+  CHECK(p.repo == fs::path("/c/models--org--name"));
+  CHECK(p.blob("abc") == fs::path("/c/models--org--name/blobs/abc"));
+  CHECK(p.incomplete("abc") == fs::path("/c/models--org--name/blobs/abc.incomplete"));
+  CHECK(p.snapshot("f00d") == fs::path("/c/models--org--name/snapshots/f00d"));
+  CHECK(p.ref("main") == fs::path("/c/models--org--name/refs/main"));
+  CHECK(p.ref("refs/pr/1") == fs::path("/c/models--org--name/refs/refs/pr/1"));
+  // The snapshot's link, resolved from its own folder, lands on the blob.
+  CHECK(hf_snapshot_link_target("config.json", "e1") == fs::path("../../blobs/e1"));
+  CHECK(hf_snapshot_link_target("onnx/model.onnx", "e2") == fs::path("../../../blobs/e2"));
+  for (const std::string file : {"config.json", "onnx/model.onnx", "a/b/c.bin"}) {
+    const fs::path link = p.snapshot("f00d") / file;
+    CHECK((link.parent_path() / hf_snapshot_link_target(file, "e3")).lexically_normal() == p.blob("e3"));
+  }
 }

@@ -2,6 +2,7 @@
 #include <doctest.h>
 
 #include "analysis.h"
+#include "open_model.h"
 #include "bpe_tokenizer.h"
 #include "embedding.h"
 #include "model_source.h"

@@ -3,6 +3,8 @@
 // exactly the files EmbedScope needs, resume after a cut connection, and every failure with its
 // message and nothing half-written where a reader would look.
 #include "checkpoint.h"
+#include "hf_cache.h"
+#include "open_model.h"
 #include "hub_download.h"
 #include "hub_test_server.h"
 #include "model_source.h"

@@ -2,6 +2,7 @@
 // models (the classroom model and GPT-2's shapes), computed here independently.
 #include "lesson.h"
 #include "model_source.h"
+#include "open_model.h"
 #include "test_errors.h"
 
 #include <doctest.h>

@@ -1,6 +1,7 @@
 // The training lab around the model: data, batches, the optimiser, checkpoints that the
 // viewer opens, evaluation.
 #include "model_source.h"
+#include "open_model.h"
 #include "test_errors.h"
 #include "trainer.h"
 #include "types.h"

@@ -1,5 +1,6 @@
 // Argument parsing, shared scheme options and matrix output for embedscope-cli.
 #include "cli_args.h"
+#include "open_model.h"
 
 #include <algorithm>
 #include <cerrno>

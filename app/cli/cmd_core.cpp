@@ -1,6 +1,7 @@
 // The foundation commands: tokens, embed, positions, interaction, alibi-slopes, t5-bucket,
 // counts, repeats.
 #include "analysis.h"
+#include "open_model.h"
 #include "bpe_tokenizer.h"
 #include "cli_args.h"
 #include "embedding.h"

@@ -1,5 +1,7 @@
 // embedscope-cli info / models: what a model is made of, and which models the cache holds.
 #include "analysis.h"
+#include "hf_cache.h"
+#include "open_model.h"
 #include "checkpoint.h"
 #include "file_text.h"
 #include "cli_args.h"

@@ -8,6 +8,7 @@
 #include "cli_args.h"
 #include "embedding.h"
 #include "model_source.h"
+#include "open_model.h"
 #include "vocabulary.h"
 
 #include <cmath>

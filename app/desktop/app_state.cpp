@@ -1,4 +1,5 @@
 #include "app_state.h"
+#include "open_model.h"
 
 #include "token_id_list.h"
 #include "tokenizer.h"

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "pipeline.h"
+#include "open_model.h"
 
 #include <chrono>
 #include <future>

@@ -6,6 +6,7 @@
 // [SECTION] Status line
 // [SECTION] Export of the current matrices (CSV, NPY)
 #include "frame.h"
+#include "open_model.h"
 
 #include "astral_glyphs.h"
 

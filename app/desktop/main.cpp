@@ -6,6 +6,7 @@
 // [SECTION] Start-up from options and settings
 // [SECTION] Main loop
 #include "app_state.h"
+#include "open_model.h"
 #include "astral_glyphs.h"
 #include "audit.h"
 #include "frame.h"

@@ -5,7 +5,9 @@
 // from the Hugging Face hub (a name, or one of the catalogue) run on a thread of their own with
 // progress and Cancel, and open the model when they are done.
 #include "audit.h"
+#include "hf_cache.h"
 #include "checkpoint.h"
+#include "open_model.h"
 #include "file_text.h"
 #include "hub_download.h"
 #include "colors.h"

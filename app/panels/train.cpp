@@ -7,6 +7,7 @@
 // evaluates every run at 1, 2, 4 and 8 times its training length on held-out data. "Open in
 // views" saves the shown run as a checkpoint and opens it in every other view.
 #include "analysis.h"
+#include "open_model.h"
 #include "colors.h"
 #include "heatmap.h"
 #include "model_source.h"

@@ -7,6 +7,7 @@
 //   normed    LayerNorm(X'[i]) (optional, clearly a separate step)  (n, d)
 #pragma once
 
+#include "layer_norm.h"
 #include "model_source.h"
 #include "position/scheme.h"
 #include "types.h"
@@ -38,9 +39,5 @@ InputEmbedding compute_input_embedding(const ModelSource& model, const PositionS
                                        std::span<const int> ids,
                                        const LayerNormParams* layer_norm = nullptr);
 
-// LayerNorm of each row. x: (n, d); returns (n, d).
-MatrixRM layer_norm_rows(const MatrixRM& x, const LayerNormParams& ln);
-// gamma = 1, beta = 0: the plain normalisation, for models without learned LayerNorm.
-LayerNormParams identity_layer_norm(long long d, float eps = 1e-5f);
 
 }  // namespace es

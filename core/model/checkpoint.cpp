@@ -12,7 +12,7 @@
 #include "hf_tokenizer.h"
 #include "sentencepiece_tokenizer.h"
 #include "word_tokenizer.h"
-#include "embedding.h"
+#include "layer_norm.h"
 #include "file_text.h"
 #include "json_excerpt.h"
 #include "model_config.h"

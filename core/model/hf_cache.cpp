@@ -1,11 +1,6 @@
-// The Hugging Face hub cache (FACTS.md section 5):
-//
-//   <cache>/models--ORG--NAME/            (older single-name repos: models--gpt2)
-//       refs/main                         the commit hash the "main" branch pointed to
-//       snapshots/<rev>/config.json, model.safetensors, vocab.json, ...   (symlinks into blobs/)
-//       blobs/<sha256>
-//
-// <cache> is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.
+// The Hugging Face hub cache: layout, listing and lookup (hf_cache.h).
+#include "hf_cache.h"
+
 #include "checkpoint.h"
 
 #include "model_config.h"
@@ -21,20 +16,48 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string repo_dir_to_name(const std::string& dir_name) {
-  std::string name;  // "models--ORG--NAME" -> "ORG/NAME"
-  for (std::size_t i = 8; i < dir_name.size(); ++i) {
-    if (dir_name.compare(i, 2, "--") == 0) {
+bool plausible_name(const std::string& name) {
+  if (name.empty() || name.size() > 256 || name.find("..") != std::string::npos ||
+      name.find('\\') != std::string::npos || name.front() == '/' || name.back() == '/')
+    return false;
+  if (std::count(name.begin(), name.end(), '/') > 1) return false;
+  return std::none_of(name.begin(), name.end(), [](char c) { return c == '\0' || c == '\n'; });
+}
+
+}  // namespace
+
+std::string hf_repo_folder_name(const std::string& repo) {
+  std::string folder = "models--";
+  for (char c : repo) folder += c == '/' ? std::string("--") : std::string(1, c);
+  return folder;
+}
+
+std::optional<std::string> hf_repo_of_folder(const std::string& folder) {
+  if (folder.rfind("models--", 0) != 0 || folder.size() <= 8) return std::nullopt;
+  std::string name;
+  for (std::size_t i = 8; i < folder.size(); ++i) {
+    if (folder.compare(i, 2, "--") == 0) {
       name.push_back('/');
       ++i;
     } else {
-      name.push_back(dir_name[i]);
+      name.push_back(folder[i]);
     }
   }
   return name;
 }
 
-std::optional<fs::path> snapshot_of(const fs::path& repo) {
+HfRepoPaths hf_repo_paths(const fs::path& cache, const std::string& repo) {
+  return HfRepoPaths{cache / hf_repo_folder_name(repo)};
+}
+
+fs::path hf_snapshot_link_target(const std::string& file, const std::string& etag) {
+  fs::path up = fs::path("..") / "..";
+  for (char c : file)
+    if (c == '/') up /= "..";
+  return up / "blobs" / etag;
+}
+
+std::optional<fs::path> hf_current_snapshot(const fs::path& repo) {
   std::error_code ec;
   const fs::path snapshots = repo / "snapshots";
   if (!fs::is_directory(snapshots, ec)) return std::nullopt;
@@ -60,16 +83,6 @@ std::optional<fs::path> snapshot_of(const fs::path& repo) {
   return best;
 }
 
-bool plausible_name(const std::string& name) {
-  if (name.empty() || name.size() > 256 || name.find("..") != std::string::npos ||
-      name.find('\\') != std::string::npos || name.front() == '/' || name.back() == '/')
-    return false;
-  if (std::count(name.begin(), name.end(), '/') > 1) return false;
-  return std::none_of(name.begin(), name.end(), [](char c) { return c == '\0' || c == '\n'; });
-}
-
-}  // namespace
-
 fs::path hf_hub_cache_dir() {
   if (const char* c = std::getenv("HF_HUB_CACHE"); c && *c) return c;
   if (const char* h = std::getenv("HF_HOME"); h && *h) return fs::path(h) / "hub";
@@ -92,12 +105,12 @@ std::vector<CachedModel> list_cached_models() {
   std::error_code ec;
   const fs::path cache = hf_hub_cache_dir();
   for (const fs::directory_entry& e : fs::directory_iterator(cache, ec)) {
-    const std::string dir = e.path().filename().string();
-    if (dir.rfind("models--", 0) != 0 || dir.size() <= 8 || !e.is_directory(ec)) continue;
-    const std::optional<fs::path> snap = snapshot_of(e.path());
+    const std::optional<std::string> repo = hf_repo_of_folder(e.path().filename().string());
+    if (!repo || !e.is_directory(ec)) continue;
+    const std::optional<fs::path> snap = hf_current_snapshot(e.path());
     if (!snap) continue;
     CachedModel m;
-    m.name = repo_dir_to_name(dir);
+    m.name = *repo;
     m.snapshot = *snap;
     m.size_bytes = safetensors_size_in(*snap);
     if (fs::is_regular_file(*snap / "config.json", ec)) {
@@ -121,14 +134,14 @@ std::optional<fs::path> find_cached_model(const std::string& name) {
   const fs::path cache = hf_hub_cache_dir();
   const std::size_t slash = name.find('/');
   if (slash != std::string::npos) {
-    const fs::path repo = cache / ("models--" + name.substr(0, slash) + "--" + name.substr(slash + 1));
-    if (fs::is_directory(repo, ec)) return snapshot_of(repo);
+    const fs::path repo = cache / hf_repo_folder_name(name);
+    if (fs::is_directory(repo, ec)) return hf_current_snapshot(repo);
     // "openai-community/gpt2" was "gpt2" before the hub moved single-name repos into orgs.
-    const fs::path old = cache / ("models--" + name.substr(slash + 1));
-    if (fs::is_directory(old, ec)) return snapshot_of(old);
+    const fs::path old = cache / hf_repo_folder_name(name.substr(slash + 1));
+    if (fs::is_directory(old, ec)) return hf_current_snapshot(old);
     return std::nullopt;
   }
-  if (fs::is_directory(cache / ("models--" + name), ec)) return snapshot_of(cache / ("models--" + name));
+  if (fs::is_directory(cache / hf_repo_folder_name(name), ec)) return hf_current_snapshot(cache / hf_repo_folder_name(name));
   std::vector<fs::path> matches;
   const std::string suffix = "--" + name;
   for (const fs::directory_entry& e : fs::directory_iterator(cache, ec)) {
@@ -141,10 +154,10 @@ std::optional<fs::path> find_cached_model(const std::string& name) {
   if (matches.size() > 1) {
     std::sort(matches.begin(), matches.end());
     std::string list;
-    for (const fs::path& p : matches) list += (list.empty() ? "" : ", ") + repo_dir_to_name(p.filename().string());
+    for (const fs::path& p : matches) list += (list.empty() ? "" : ", ") + hf_repo_of_folder(p.filename().string()).value_or("?");
     throw Error("'" + name + "' matches several cached models (" + list + "): give the full name ORG/NAME");
   }
-  return snapshot_of(matches[0]);
+  return hf_current_snapshot(matches[0]);
 }
 
 }  // namespace es

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "checkpoint.h"
+#include "hf_cache.h"
 #include "file_text.h"
 #include "types.h"
 #include "user_dirs.h"
@@ -409,10 +410,8 @@ HubDownloadResult hub_download(const HubDownloadOptions& opt) {
     if (s.is_object() && s.contains("rfilename") && s["rfilename"].is_string()) repo_files.push_back(s["rfilename"].get<std::string>());
   std::vector<std::string> files = hub_files_needed(repo_files, repo);
 
-  std::string dir_name = "models--";
-  for (char c : repo) dir_name += c == '/' ? std::string("--") : std::string(1, c);
-  const fs::path repo_dir = cache / dir_name;
-  const fs::path blobs = repo_dir / "blobs", snapshot = repo_dir / "snapshots" / commit;
+  const HfRepoPaths paths = hf_repo_paths(cache, repo);
+  const fs::path blobs = paths.blobs(), snapshot = paths.snapshot(commit);
   std::error_code ec;
   fs::create_directories(blobs, ec);
   if (ec) throw Error("cannot create the cache folder " + blobs.string() + ": " + ec.message());
@@ -463,16 +462,16 @@ HubDownloadResult hub_download(const HubDownloadOptions& opt) {
     progress.file = m.file;
     progress.file_index = index;
     progress.file_count = count;
-    const fs::path blob = blobs / m.etag;
+    const fs::path blob = paths.blob(m.etag);
     const fs::path link = snapshot / m.file;
-    const fs::path rel = fs::path("..") / ".." / "blobs" / m.etag;
+    const fs::path rel = hf_snapshot_link_target(m.file, m.etag);
     if (fs::is_regular_file(blob, ec) && (m.size == 0 || fs::file_size(blob, ec) == m.size)) {
       progress.done += m.size;
       place_link(rel, link);
       result.files.push_back(m.file);
       return;
     }
-    const fs::path part = blobs / (m.etag + ".incomplete");
+    const fs::path part = paths.incomplete(m.etag);
     std::uint64_t have = 0;
     if (fs::exists(part, ec)) have = fs::file_size(part, ec);
     if (ec) have = 0;
@@ -563,7 +562,7 @@ HubDownloadResult hub_download(const HubDownloadOptions& opt) {
     for (std::size_t i = 0; i < more.size(); ++i) fetch(more[i], count0 + static_cast<int>(i) + 1, count);
   }
 
-  if (opt.revision != commit) write_atomically(repo_dir / "refs" / opt.revision, commit);
+  if (opt.revision != commit) write_atomically(paths.ref(opt.revision), commit);
   report("done");
   return result;
 }

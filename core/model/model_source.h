@@ -3,7 +3,7 @@
 //   classroom       a small word vocabulary, seeded random tables (default V=8, L_max=6, d=4)
 //   gpt2-untrained  GPT-2 small's shapes with GPT-2's initialiser (N(0, 0.02) tokens,
 //                   N(0, 0.01) positions), fixed seed; NOT trained, and labelled so
-//   checkpoints     safetensors files and folders (checkpoint.h), opened by open_model()
+//   checkpoints     safetensors files and folders (checkpoint.h), opened by open_model() (open_model.h)
 #pragma once
 
 #include "model_family.h"
@@ -105,10 +105,6 @@ std::unique_ptr<ModelSource> make_classroom_model(const ClassroomOptions& option
 // GPT-2 small shapes (50257 x 768, 1024 positions, 12 heads) with GPT-2's initialiser.
 // Uses GPT-2's tokenizer from default_gpt2_tokenizer_dir() (error if missing).
 std::unique_ptr<ModelSource> make_gpt2_untrained_model(uint64_t seed = 1234);
-
-// "classroom", "gpt2-untrained", a safetensors file or folder path, or a Hugging Face cache
-// name ("gpt2", "openai-community/gpt2"). Throws es::Error with the reason.
-std::unique_ptr<ModelSource> open_model(const std::string& spec);
 
 // A deterministic normal generator that gives the same numbers on every platform
 // (std::normal_distribution does not): xoshiro256** + Box-Muller.
