@@ -39,29 +39,31 @@ struct AttentionNames {
   std::vector<const char*> norm;  // the norm block 0 applies before attention, when it is not first_layer_norm
 };
 
+// One row of the family table. The table (model_family.cpp) names every field it sets
+// (designated initialisers, in this order: a swapped or misspelt field does not compile).
 struct FamilyInfo {
-  const char* family;                     // "gpt2"
-  const char* display;                    // "GPT-2"
-  std::vector<const char*> model_types;   // config.json model_type values
-  const char* scheme;                     // registry name of its position scheme
-  bool causal;                            // decoder: keys after the query are masked
+  const char* family = "";                // "gpt2"
+  const char* display = "";               // "GPT-2"
+  std::vector<const char*> model_types = {};   // config.json model_type values
+  const char* scheme = "";                // registry name of its position scheme
+  bool causal = false;                    // decoder: keys after the query are masked
   // Tensor names, each list tried in order (with and without the class prefix).
-  std::vector<const char*> token;         // (V, d)
-  std::vector<const char*> position;      // (L_max, d) learned absolute table
-  std::vector<const char*> token_type;    // (types, d)
-  std::vector<const char*> norm;          // prefix of .weight / .bias (or .gamma / .beta)
-  std::vector<const char*> head;          // an untied output head
-  std::vector<const char*> scheme_weights;// T5 encoder bias, DeBERTa rel_embeddings
-  std::vector<const char*> scheme_weights_causal;  // T5 decoder bias
-  std::vector<const char*> scheme_weights_norm;    // DeBERTa encoder.LayerNorm prefix
-  NormKind norm_kind;
-  bool norm_on_input;                     // part of the input stage (BERT, BLOOM, DeBERTa)
-  const char* norm_label;                 // where the norm sits, for captions
-  double default_eps;
-  int position_offset;                    // first position row used (RoBERTa: padding_idx + 1 = 2)
-  bool ties_by_default;                   // the transformers class ties the head to E
-  double default_rotary_fraction;         // RoPE families
-  int token_types_in_input;               // 1: token-type row 0 is part of the input sum
+  std::vector<const char*> token = {};         // (V, d)
+  std::vector<const char*> position = {};      // (L_max, d) learned absolute table
+  std::vector<const char*> token_type = {};    // (types, d)
+  std::vector<const char*> norm = {};          // prefix of .weight / .bias (or .gamma / .beta)
+  std::vector<const char*> head = {};          // an untied output head
+  std::vector<const char*> scheme_weights = {};// T5 encoder bias, DeBERTa rel_embeddings
+  std::vector<const char*> scheme_weights_causal = {};  // T5 decoder bias
+  std::vector<const char*> scheme_weights_norm = {};    // DeBERTa encoder.LayerNorm prefix
+  NormKind norm_kind = NormKind::LayerNorm;
+  bool norm_on_input = false;             // part of the input stage (BERT, BLOOM, DeBERTa)
+  const char* norm_label = "";            // where the norm sits, for captions
+  double default_eps = 1e-5;
+  int position_offset = 0;                // first position row used (RoBERTa: padding_idx + 1 = 2)
+  bool ties_by_default = true;            // the transformers class ties the head to E
+  double default_rotary_fraction = 1.0;   // RoPE families
+  int token_types_in_input = 0;           // 1: token-type row 0 is part of the input sum
   AttentionNames attention = {};          // block 0's q and k projections
 };
 
