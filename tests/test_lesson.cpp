@@ -46,6 +46,15 @@ TEST_CASE("the lesson has its fourteen steps in order, each whole") {
     CHECK(steps[i].text.size() <= 3);
     CHECK(!steps[i].try_this.empty());
   }
+  // The scheme figures name registry schemes (checked when the asset is read).
+  CHECK(steps[9].figure == "scheme_rows");
+  CHECK(steps[9].scheme == "sinusoidal");
+  CHECK(steps[10].figure == "rotation");
+  CHECK(steps[10].scheme == "rope");
+  CHECK(steps[11].scheme == "alibi");
+  CHECK(steps[12].scheme == "t5");
+  for (const LessonStep& s : steps)
+    if (!s.scheme.empty()) CHECK(find_scheme(s.scheme) != nullptr);
   CHECK(find_lesson_step("3") == 2);
   CHECK(find_lesson_step("lookup") == 2);
   CHECK(find_lesson_step("15") == -1);

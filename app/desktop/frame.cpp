@@ -320,57 +320,10 @@ void Frame::draw_scheme_controls() {
     }
     ImGui::EndCombo();
   }
-  for (const ParamSpec& spec : info.params) {
-    if (changed) break;  // a new scheme: its own controls next frame
-    // A control that would be cut at the right edge (projector scales) starts a new line.
-    const float widget = em * (spec.choices[0] ? 8.0f : spec.integer ? 6.0f : spec.log_scale ? 7.0f : 6.0f);
-    const float need = ImGui::CalcTextSize(spec.label).x + ImGui::GetStyle().ItemSpacing.x * 2 + widget;
-    ImGui::SameLine();
-    if (ImGui::GetCursorScreenPos().x + need > ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) {
-      ImGui::NewLine();
-      ImGui::AlignTextToFramePadding();
-    }
-    const std::string id = std::string("##") + spec.cli;
-    double v = get_param(p, spec.field);
-    bool edited = false;
-    if (spec.choices[0]) {
-      ImGui::TextUnformatted(spec.label);
-      ImGui::SameLine();
-      int c = static_cast<int>(v);
-      ImGui::SetNextItemWidth(em * 8);
-      const char* items[2] = {spec.choices[0], spec.choices[1]};
-      if (ImGui::Combo(id.c_str(), &c, items, 2)) v = c, edited = true;
-    } else {
-      ImGui::TextUnformatted(spec.label);
-      ImGui::SameLine();
-      if (spec.integer) {
-        int x = static_cast<int>(v);
-        const int hi = spec.field == ParamField::Head ? p.heads : static_cast<int>(spec.max);
-        ImGui::SetNextItemWidth(em * 6);
-        if (ImGui::InputInt(id.c_str(), &x) && x >= spec.min && x <= hi) v = x, edited = true;
-      } else if (spec.log_scale) {
-        ImGui::SetNextItemWidth(em * 7);
-        if (ImGui::InputDouble(id.c_str(), &v, 0, 0, "%.0f", ImGuiInputTextFlags_EnterReturnsTrue) && v >= spec.min &&
-            v <= spec.max)
-          edited = true;
-      } else {
-        float f = static_cast<float>(v);
-        ImGui::SetNextItemWidth(em * 6);
-        if (ImGui::SliderFloat(id.c_str(), &f, static_cast<float>(std::max(spec.min, 0.05)),
-                               static_cast<float>(spec.max), "%.2f"))
-          v = f, edited = true;
-      }
-    }
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", spec.help);
-    if (edited) {
-      try {
-        set_param(p, spec, v);
-        if (spec.field == ParamField::Heads) p.head = std::clamp(p.head, 1, p.heads);
-        changed = true;
-      } catch (const std::exception& e) {
-        state_.set_status(e.what(), true);
-      }
-    }
+  if (!changed) {
+    std::string error;
+    changed = scheme_param_controls(p, info, "##", &error);
+    if (!error.empty()) state_.set_status(error, true);
   }
   ImGui::SameLine();
   help_marker(state_.scheme().where_position_enters().c_str());

@@ -5,6 +5,7 @@
 
 #include <imgui.h>
 
+#include <functional>
 #include <string>
 
 namespace es::ui {
@@ -38,6 +39,12 @@ std::string displayable(const std::string& utf8);
 
 // "(?)" with a tooltip.
 void help_marker(const char* text);
+// The controls of a scheme's parameters, from its registry entry (ParamSpec: numbers, integers,
+// bases, two-way choices), each on the current line or a new one when it would be cut at the
+// right edge. `id_prefix` keeps two strips apart ("##", "##col3"); fields for which `skip` says
+// true are left out. Returns true when p changed; a value the scheme refuses goes to *error.
+bool scheme_param_controls(SchemeParams& p, const SchemeInfo& info, const char* id_prefix, std::string* error,
+                           const std::function<bool(ParamField)>& skip = {});
 // Text wrapped at the region's width, in a colour.
 void wrapped_text(ImU32 colour, const std::string& text);
 // `text` cut at a character boundary and ended with "..." so it is at most `width` wide in the

@@ -61,7 +61,7 @@ class LessonPanel final : public Panel {
       const std::string instead_p = lesson_step_instead(s, state.analysis(), values);
       wrapped_text(instead_p.empty() ? ImGui::GetColorU32(ImGuiCol_Text) : kWarn, instead_p.empty() ? first : instead_p);
       ImGui::BeginChild("figure", ImGui::GetContentRegionAvail(), false, ImGuiWindowFlags_NoScrollbar);
-      if (instead_p.empty()) figure(state, s.figure, ImGui::GetContentRegionAvail(), progress());
+      if (instead_p.empty()) figure(state, s.figure, s.scheme, ImGui::GetContentRegionAvail(), progress());
       ImGui::EndChild();
       return;
     }
@@ -120,8 +120,8 @@ class LessonPanel final : public Panel {
     if (area.y < em * 4 || area.x < em * 8) return;
     ImGui::BeginChild("figure", area, false, ImGuiWindowFlags_NoScrollbar);
     const float t = progress();
-    if (instead.empty()) figure(state, s.figure, ImGui::GetContentRegionAvail(), t);
-    else if (s.figure == "position_rows") figure(state, "side_by_side", ImGui::GetContentRegionAvail(), 1.0f);
+    if (instead.empty()) figure(state, s.figure, s.scheme, ImGui::GetContentRegionAvail(), t);
+    else if (s.figure == "position_rows") figure(state, "side_by_side", "", ImGui::GetContentRegionAvail(), 1.0f);
     ImGui::EndChild();
     (void)size;
   }
@@ -157,7 +157,13 @@ class LessonPanel final : public Panel {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     return static_cast<float>(std::clamp(s / kAnimSeconds, 0.0, 1.0));
   }
-  static bool animated(const std::string& f) { return f == "lookup" || f == "sum" || f == "rope"; }
+  static bool animated(const std::string& f) { return f == "lookup" || f == "sum" || f == "rotation"; }
+
+  // The scheme's place in the registry (a heatmap version salt).
+  static uint64_t scheme_index(const SchemeInfo& info) {
+    const auto& all = scheme_registry();
+    return static_cast<uint64_t>(std::find(all.begin(), all.end(), &info) - all.begin());
+  }
 
   // Smooth 0..1 over [a, b] of t.
   static float phase(float t, float a, float b) {
@@ -185,7 +191,9 @@ class LessonPanel final : public Panel {
     map.draw(id, spec, size);
   }
 
-  void figure(AppState& state, const std::string& f, ImVec2 area, float t) {
+  // f: the figure; scheme: the registry scheme a scheme figure draws (scheme_rows, rotation,
+  // scheme_bias), from the step in assets/lesson.json.
+  void figure(AppState& state, const std::string& f, const std::string& scheme, ImVec2 area, float t) {
     const float em = ImGui::GetFontSize();
     const InputEmbedding& e = state.embedding();
     ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -225,46 +233,54 @@ class LessonPanel final : public Panel {
     }
     if (f == "sum") return sum(state, area, t, range);
     if (f == "weights" || f == "tying") return weights(state, f == "tying");
-    if (f == "sinusoidal") {
+    if (f == "scheme_rows") {
+      // The rows a formula scheme adds at the input, for positions 0-63.
+      const SchemeInfo& info = scheme_info(scheme);
       SchemeParams p;
-      p.kind = "sinusoidal";
+      p.kind = info.name;
+      if (info.adopt) info.adopt(p);
       // The model's width when it shows the waves (at least 32, even), else 64 for the picture.
       const long long md = state.model().dim();
       const long long n = 64, d = md >= 32 && md % 2 == 0 ? std::min<long long>(md, 128) : 64;
-      static_matrix_ = find_scheme("sinusoidal")->make(p, SchemeData{})->input_rows(n, d);
+      static_matrix_ = info.make(p, SchemeData{})->input_rows(n, d);
       HeatmapSpec spec;
       spec.values = static_matrix_.data();
       spec.rows = n;
       spec.cols = d;
-      spec.version = 1000 + static_cast<uint64_t>(d);
-      spec.range = 1.0f;
-      spec.title = "sinusoidal rows for positions 0-63, d = " + std::to_string(d) + " (left columns turn fast)";
+      spec.version = 1000 + static_cast<uint64_t>(d) * 64 + scheme_index(info);
+      spec.range = std::max(1e-6f, max_abs(static_matrix_.data(), static_matrix_.size()));
+      spec.title = std::string(info.title) + " rows for positions 0-63, d = " + std::to_string(d);
       spec.show_values = false;
       spec.row_noun = "position";
       spec.row_label = [](long long r) { return std::to_string(r); };
-      maps_[2].draw("sin", spec, area);
+      maps_[2].draw("rows", spec, area);
       return;
     }
-    if (f == "rope") return rope(area, t);
-    if (f == "alibi" || f == "t5") {
+    if (f == "rotation") return rope(area, t);
+    if (f == "scheme_bias") {
+      // A scheme's position term inside attention, head 1, for 16 queries and keys (causal).
+      const SchemeInfo& info = scheme_info(scheme);
       SchemeParams p;
-      p.kind = f;
+      p.kind = info.name;
+      if (info.adopt) info.adopt(p);
       p.causal = true;
-      p.heads = f == "alibi" ? std::max(1, state.model().num_heads() > 0 ? state.model().num_heads() : 8) : 8;
+      p.heads = state.model().num_heads() > 0 ? state.model().num_heads() : 8;
       p.head = 1;
-      static_matrix_ = find_scheme(f)->make(p, SchemeData{})->interaction(16, 64);
+      const std::unique_ptr<PositionScheme> made = info.make(p, SchemeData{});
+      static_matrix_ = made->interaction(16, 64);
       HeatmapSpec spec;
       spec.values = static_matrix_.data();
       spec.rows = 16;
       spec.cols = 16;
-      spec.version = f == "alibi" ? 2000 : 3000;
+      spec.version = 2000 + static_cast<uint64_t>(p.heads) * 64 + scheme_index(info);
       spec.range = std::max(1e-6f, max_abs(static_matrix_.data(), static_matrix_.size()));
-      spec.title = f == "alibi" ? "ALiBi bias of head 1, query i by key j: -m (i - j)"
-                                : "T5 bucket of (query i, key j), causal";
+      spec.title = std::string(info.title) + ", head 1 of " + std::to_string(p.heads) + ": query i by key j";
       spec.row_noun = "query";
       spec.col_noun = "key";
       spec.row_label = [](long long r) { return std::to_string(r); };
-      maps_[3].draw(f.c_str(), spec, area);
+      wrapped_text(kMuted, "S: " + made->interaction_meaning());
+      area.y -= ImGui::GetItemRectSize().y + ImGui::GetStyle().ItemSpacing.y;
+      maps_[3].draw("bias", spec, area);
       return;
     }
     if (f == "side_by_side") return side_by_side(state, area);
@@ -447,14 +463,22 @@ class LessonPanel final : public Panel {
 
   void side_by_side(AppState& state, ImVec2 area) {
     const float em = ImGui::GetFontSize();
-    std::vector<std::string> kinds = {"sinusoidal", "rope", "alibi", "t5"};
-    if (state.model().position_table()) kinds.insert(kinds.begin(), "learned");
+    // Every scheme that relates positions, in the registry's order; one that needs a learned
+    // table only when the model has one.
+    std::vector<std::string> kinds;
+    for (const SchemeInfo* s : scheme_registry())
+      if (s->entry != PositionEntry::Nowhere && (!s->needs_data || state.model().position_table())) kinds.push_back(s->name);
     const int n = std::max(2, std::min(state.length(), 16));
-    const float w = (area.x - em * float(kinds.size() - 1)) / float(kinds.size());
+    // One row of maps, or two when more than five schemes would make them too small to read.
+    const std::size_t per_row = kinds.size() > 5 ? (kinds.size() + 1) / 2 : kinds.size();
+    const std::size_t rows = (kinds.size() + per_row - 1) / per_row;
+    const float w = (area.x - em * float(per_row - 1)) / float(per_row);
+    const float h = std::min((area.y - em * float(rows - 1)) / float(rows), w + em * 3);
     mats_.resize(kinds.size());
+    while (side_maps_.size() < kinds.size()) side_maps_.push_back(std::make_unique<Heatmap>());
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     for (std::size_t k = 0; k < kinds.size(); ++k) {
-      ImGui::SetCursorScreenPos(ImVec2(origin.x + float(k) * (w + em), origin.y));
+      ImGui::SetCursorScreenPos(ImVec2(origin.x + float(k % per_row) * (w + em), origin.y + float(k / per_row) * (h + em)));
       SchemeParams p = state.params_for_kind(kinds[k]);
       p.causal = false;
       try {
@@ -470,13 +494,13 @@ class LessonPanel final : public Panel {
       spec.cols = n;
       spec.version = state.version() * 64 + 40 + k;
       spec.range = std::max(1e-6f, max_abs(mats_[k].data(), mats_[k].size()));
-      spec.title = kinds[k] == "rope" ? "RoPE" : kinds[k] == "alibi" ? "ALiBi" : kinds[k] == "t5" ? "T5" : kinds[k];
+      spec.title = scheme_info(kinds[k]).title;
       spec.show_values = false;
       spec.row_noun = "position i";
       spec.col_noun = "position j";
       spec.row_label = [](long long r) { return std::to_string(r); };
-      spec.show_labels = k == 0;
-      maps_[4 + k].draw(("s" + std::to_string(k)).c_str(), spec, ImVec2(w, std::min(area.y, w + em * 3)));
+      spec.show_labels = k % per_row == 0;
+      side_maps_[k]->draw(("s" + std::to_string(k)).c_str(), spec, ImVec2(w, h));
     }
   }
 
@@ -484,7 +508,8 @@ class LessonPanel final : public Panel {
   bool reduced_motion_ = false, end_state_ = false, paused_ = false;
   float paused_at_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  Heatmap maps_[10];
+  Heatmap maps_[4];
+  std::vector<std::unique_ptr<Heatmap>> side_maps_;  // one per scheme of the side-by-side figure
   MatrixRM static_matrix_, partial_, diff_;
   std::vector<MatrixRM> mats_;
 };

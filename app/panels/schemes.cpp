@@ -26,8 +26,7 @@ struct Controls {
   double base = 10000;   // sinusoidal, RoPE
   float rotary = 1.0f;   // RoPE fraction
   bool half_split = false;
-  int heads = 8, head = 1;   // ALiBi, T5
-  int buckets = 32, max_distance = 128;
+  int heads = 8, head = 1;   // ALiBi, T5, KERPLE, FIRE
   bool causal = false;
   bool operator==(const Controls&) const = default;
 };
@@ -55,8 +54,6 @@ const std::vector<Preset>& presets() {
       x.c.half_split = p.at("half_split").get<bool>();
       x.c.heads = p.at("heads").get<int>();
       x.c.head = 1;
-      x.c.buckets = p.at("buckets").get<int>();
-      x.c.max_distance = p.at("max_distance").get<int>();
       x.c.causal = p.at("causal").get<bool>();
       out.push_back(std::move(x));
     }
@@ -162,7 +159,13 @@ class SchemesPanel final : public Panel {
       shown_ = on;
       return;
     }
-    throw Error("schemes has no option '" + key + "' (n, d, preset, show)");
+    if (key == "settings") {  // opens a column's own settings ("t5"), as its button does
+      const SchemeInfo& info = scheme_info(value);
+      for (std::size_t k = 0; k < kinds_.size(); ++k)
+        if (kinds_[k] == &info) open_settings_ = static_cast<int>(k);
+      return;
+    }
+    throw Error("schemes has no option '" + key + "' (n, d, preset, show, settings)");
   }
 
   void draw(AppState& state, ImVec2 size) override {
@@ -209,7 +212,7 @@ class SchemesPanel final : public Panel {
       controls(em);
       wrapped_text(kMuted, intro);
     }
-    if (!(c_ == computed_) || model_version_ != state.model_version()) compute(state);
+    if (!(c_ == computed_) || model_version_ != state.model_version() || own_version_ != computed_own_) compute(state);
     if (visible.size() > fit) {
       if (!short_window)
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kAccent),
@@ -228,7 +231,7 @@ class SchemesPanel final : public Panel {
       ImGui::PushID(static_cast<int>(k));
       // A column scrolls when its figures, kept at a readable minimum, do not fit.
       ImGui::BeginChild("col", ImVec2(col_w, h), true);
-      column(state, cols_[k], *kinds_[k], ImVec2(col_w - em, h - em));
+      column(state, k, ImVec2(col_w - em, h - em));
       ImGui::EndChild();
       ImGui::PopID();
     }
@@ -289,15 +292,11 @@ class SchemesPanel final : public Panel {
     ImGui::SliderFloat("##rot", &c_.rotary, 0.05f, 1.0f, "%.2f");
     same_line_if_fits(ImGui::GetFrameHeight() + ImGui::CalcTextSize("half-split").x + em);
     ImGui::Checkbox("half-split", &c_.half_split);
-    same_line_if_fits(ImGui::CalcTextSize("ALiBi / T5:").x + em * 2);
-    ImGui::TextDisabled("ALiBi / T5:");
+    same_line_if_fits(ImGui::CalcTextSize("per head:").x + em * 2);
+    ImGui::TextDisabled("per head:");
     field("heads", &c_.heads, 1, 128, 4);
     field("head", &c_.head, 1, c_.heads, 4);
     c_.head = std::clamp(c_.head, 1, c_.heads);
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextDisabled("T5:");
-    field("buckets", &c_.buckets, 2, 256, 4);
-    field("max dist", &c_.max_distance, 2, 10000, 5);
     same_line_if_fits(ImGui::GetFrameHeight() + ImGui::CalcTextSize("causal").x + em);
     ImGui::Checkbox("causal", &c_.causal);
     if (!(before == c_)) preset_ = -1;
@@ -318,6 +317,7 @@ class SchemesPanel final : public Panel {
 
   void compute(const AppState& state) {
     computed_ = c_;
+    computed_own_ = own_version_;
     model_version_ = state.model_version();
     ++data_version_;
     for (size_t k = 0; k < kinds_.size(); ++k) {
@@ -327,15 +327,12 @@ class SchemesPanel final : public Panel {
       col.note.clear();
       col.profile.clear();
       try {
-        SchemeParams p;
-        p.kind = kinds_[k]->name;
-        if (kinds_[k]->adopt) kinds_[k]->adopt(p);
+        SchemeParams p = own_[k];  // the column's own settings (its "settings" button)
         p.base = c_.base;
         p.rotary_fraction = c_.rotary;
         p.pairs = c_.half_split ? RopePairs::HalfSplit : RopePairs::Interleaved;
         p.heads = c_.heads;
         p.head = c_.head;
-        if (p.kind == "t5") p.buckets = c_.buckets, p.max_distance = c_.max_distance;
         p.causal = p.causal || c_.causal;  // adopt() made the decoder-only schemes causal
         long long n = c_.n, d = c_.d;
         const SchemeData own = state.model().scheme_data();
@@ -374,11 +371,53 @@ class SchemesPanel final : public Panel {
     }
   }
 
-  void column(const AppState& state, Column& col, const SchemeInfo& kind, ImVec2 size) {
+  // The fields the strip above sets for every column at once; the rest are each column's own.
+  static bool shared_field(ParamField f) {
+    return f == ParamField::Base || f == ParamField::RotaryFraction || f == ParamField::Pairs ||
+           f == ParamField::Heads || f == ParamField::Head || f == ParamField::Causal;
+  }
+
+  // A column's own settings (buckets, scale base, layout, ...: whatever its registry entry lists
+  // beyond the shared strip), in a popup from the button beside its title.
+  void own_settings(std::size_t k) {
+    const SchemeInfo& kind = *kinds_[k];
+    const bool any = std::any_of(kind.params.begin(), kind.params.end(),
+                                 [](const ParamSpec& s) { return !shared_field(s.field); });
+    if (!any) return;
+    if (ImGui::SmallButton("settings") || open_settings_ == static_cast<int>(k)) {
+      ImGui::OpenPopup("own");
+      open_settings_ = -1;
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s's own settings (the strip above sets the shared ones)", kind.title);
+    if (ImGui::BeginPopup("own")) {
+      ImGui::TextUnformatted(kind.title);
+      std::string error;
+      const std::string prefix = "##own" + std::to_string(k);
+      if (scheme_param_controls(own_[k], kind, prefix.c_str(), &error, shared_field)) ++own_version_;
+      if (!error.empty()) wrapped_text(kWarn, error);
+      if (ImGui::SmallButton("defaults")) {
+        own_[k] = defaults_of(kind);
+        ++own_version_;
+      }
+      ImGui::EndPopup();
+    }
+  }
+
+  static SchemeParams defaults_of(const SchemeInfo& kind) {
+    SchemeParams p;
+    p.kind = kind.name;
+    if (kind.adopt) kind.adopt(p);
+    return p;
+  }
+
+  void column(const AppState& state, std::size_t k, ImVec2 size) {
+    Column& col = cols_[k];
+    const SchemeInfo& kind = *kinds_[k];
     const float line = ImGui::GetTextLineHeight();
     ImGui::PushFont(fonts().large);
     ImGui::TextWrapped("%s", kind.title);
     ImGui::PopFont();
+    own_settings(k);
     if (!col.error.empty()) {
       wrapped_text(kWarn, col.error);
       return;
@@ -457,6 +496,13 @@ class SchemesPanel final : public Panel {
   std::vector<const SchemeInfo*> kinds_ = compared_schemes();
   std::vector<Column> cols_ = std::vector<Column>(kinds_.size());
   std::vector<bool> shown_ = std::vector<bool>(kinds_.size(), true);
+  std::vector<SchemeParams> own_ = [this] {
+    std::vector<SchemeParams> out;
+    for (const SchemeInfo* s : kinds_) out.push_back(defaults_of(*s));
+    return out;
+  }();
+  uint64_t own_version_ = 0, computed_own_ = ~uint64_t{0};
+  int open_settings_ = -1;
 };
 
 }  // namespace

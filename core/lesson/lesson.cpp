@@ -1,6 +1,8 @@
 // The lesson's steps and the numbers they show (see lesson.h).
 #include "lesson.h"
 
+#include "position/scheme.h"
+
 #include "assets.h"
 #include "types.h"
 
@@ -26,6 +28,10 @@ std::vector<LessonStep> parse_steps() {
       st.text = s.at("text").get<std::vector<std::string>>();
       st.try_this = s.at("try").get<std::string>();
       st.figure = s.at("figure").get<std::string>();
+      st.scheme = s.value("scheme", std::string());
+      if (!st.scheme.empty() && !find_scheme(st.scheme))
+        throw Error("the lesson asset is broken: step " + st.id + " names the scheme '" + st.scheme +
+                    "', which is not one of " + scheme_names());
       st.needs = s.value("needs", std::string());
       st.instead = s.value("instead", std::string());
       out.push_back(std::move(st));

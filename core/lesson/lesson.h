@@ -18,7 +18,8 @@ struct LessonStep {
   std::string title;
   std::vector<std::string> text;  // two or three sentences, with {NAME} placeholders
   std::string try_this;           // one experiment with the controls
-  std::string figure;             // which live figure the step shows
+  std::string figure;             // which live figure the step shows ("scheme_rows", "sum", ...)
+  std::string scheme;             // the registry scheme a scheme figure draws ("rope"), or ""
   std::string needs;              // "" or "input_rows": what the step needs of the scheme
   std::string instead;            // said when that is missing, with placeholders
 };
