@@ -349,102 +349,139 @@ std::vector<std::string> hub_files_needed(const std::vector<std::string>& repo_f
               "; pick another model or a revision with model.safetensors");
 }
 
-HubDownloadResult hub_download(const HubDownloadOptions& opt) {
-  const std::string& repo = opt.repo;
-  {
-    const std::size_t slash = repo.find('/');
-    const bool ok = !repo.empty() && repo.size() < 200 && repo.find("..") == std::string::npos &&
-                    std::count(repo.begin(), repo.end(), '/') <= 1 && repo.front() != '/' && repo.back() != '/' &&
-                    std::all_of(repo.begin(), repo.end(), [](char c) {
-                      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
-                    });
-    if (!ok || slash == 0) throw Error("'" + repo + "' is not a model name: write ORG/NAME (e.g. openai-community/gpt2)");
-  }
-  if (opt.revision.empty() || opt.revision.find("..") != std::string::npos)
-    throw Error("'" + opt.revision + "' is not a revision");
-  std::string endpoint = opt.endpoint;
-  if (endpoint.empty()) {
-    const char* e = std::getenv("HF_ENDPOINT");
-    endpoint = e && *e ? e : kDefaultEndpoint;
-  }
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  const fs::path cache = opt.cache.empty() ? hf_hub_cache_dir() : opt.cache;
-  Transfer t;
-  t.opt = &opt;
-  t.token = opt.token;
-  if (t.token.empty()) {
-    const char* e = std::getenv("HF_TOKEN");
-    t.token = e && *e ? e : read_token_file();
-  }
-  HubProgress progress;
-  t.progress = &progress;
-  const auto report = [&](const std::string& stage) {
-    progress.stage = stage;
-    if (opt.progress) opt.progress(progress);
-  };
-  const auto check_cancel = [&] {
-    if (opt.cancel && opt.cancel->load()) throw Error("cancelled");
-  };
+namespace {
 
-  // 1. The commit and the file list.
-  report("listing files");
-  const std::string api = endpoint + "/api/models/" + url_part(repo, true) + "/revision/" + url_part(opt.revision, false);
-  Response listing = request(t, api, Method::Get, true);
-  if (listing.code != CURLE_OK) throw Error(network_problem(listing, "the file list of " + repo, t));
-  if (listing.status != 200) http_problem(listing, repo, opt.revision, endpoint, !t.token.empty());
-  Json info;
-  try {
-    info = Json::parse(listing.body);
-  } catch (const Json::exception&) {
-    throw Error("the server's file list for " + repo + " is not JSON: is " + endpoint + " a Hugging Face hub?");
+// One download, stage by stage: check the name, list the revision's files, ask each file's
+// size and hash (HEAD), fetch each into blobs/ (resuming a partial file), check it, link it
+// into the snapshot, and for a sharded model read the index and fetch its shards.
+class HubDownload {
+ public:
+  explicit HubDownload(const HubDownloadOptions& opt) : opt_(opt), repo_(opt.repo) {
+    check_names();
+    endpoint_ = opt.endpoint;
+    if (endpoint_.empty()) {
+      const char* e = std::getenv("HF_ENDPOINT");
+      endpoint_ = e && *e ? e : kDefaultEndpoint;
+    }
+    while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
+    cache_ = opt.cache.empty() ? hf_hub_cache_dir() : opt.cache;
+    t_.opt = &opt;
+    t_.token = opt.token;
+    if (t_.token.empty()) {
+      const char* e = std::getenv("HF_TOKEN");
+      t_.token = e && *e ? e : read_token_file();
+    }
+    t_.progress = &progress_;
   }
-  if (!info.is_object() || !info.contains("sha") || !info["sha"].is_string() || !info.contains("siblings") ||
-      !info["siblings"].is_array())
-    throw Error("the server's answer for " + repo + " has no commit (sha) or file list (siblings)");
-  const std::string commit = info["sha"].get<std::string>();
-  if (commit.empty() || commit.size() > 80 ||
-      !std::all_of(commit.begin(), commit.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
-    throw Error("the server named an odd commit for " + repo + ": '" + commit + "'");
-  std::vector<std::string> repo_files;
-  for (const Json& s : info["siblings"])
-    if (s.is_object() && s.contains("rfilename") && s["rfilename"].is_string()) repo_files.push_back(s["rfilename"].get<std::string>());
-  std::vector<std::string> files = hub_files_needed(repo_files, repo);
 
-  const HfRepoPaths paths = hf_repo_paths(cache, repo);
-  const fs::path blobs = paths.blobs(), snapshot = paths.snapshot(commit);
-  std::error_code ec;
-  fs::create_directories(blobs, ec);
-  if (ec) throw Error("cannot create the cache folder " + blobs.string() + ": " + ec.message());
-  fs::create_directories(snapshot, ec);
+  HubDownloadResult run() {
+    report("listing files");
+    const std::vector<std::string> files = list_revision();
+    prepare_folders();
+    report("checking what to fetch");
+    std::vector<Meta> metas;
+    for (const std::string& f : files) metas.push_back(head(f));
+    for (const Meta& m : metas) progress_.total += m.size;
+    const int count0 = static_cast<int>(metas.size());
+    for (int i = 0; i < count0; ++i) fetch(metas[static_cast<std::size_t>(i)], i + 1, count0);
+    // A sharded model: the index names the shards; fetch exactly those.
+    if (std::find(files.begin(), files.end(), "model.safetensors.index.json") != files.end()) {
+      std::vector<Meta> more;
+      for (const std::string& shard : shards_in_index()) {
+        more.push_back(head(shard));
+        progress_.total += more.back().size;
+      }
+      const int count = count0 + static_cast<int>(more.size());
+      for (std::size_t i = 0; i < more.size(); ++i) fetch(more[i], count0 + static_cast<int>(i) + 1, count);
+    }
+    if (opt_.revision != result_.commit) write_atomically(paths_.ref(opt_.revision), result_.commit);
+    report("done");
+    return result_;
+  }
 
-  HubDownloadResult result;
-  result.commit = commit;
-  result.snapshot = snapshot;
-
-  // 2. Sizes and hashes of every file first (HEAD), so progress knows the total.
+ private:
   struct Meta {
     std::string file, etag, url;
     std::uint64_t size = 0;
   };
-  std::vector<Meta> metas;
-  const auto head = [&](const std::string& file) {
+
+  void check_names() const {
+    const std::size_t slash = repo_.find('/');
+    const bool ok = !repo_.empty() && repo_.size() < 200 && repo_.find("..") == std::string::npos &&
+                    std::count(repo_.begin(), repo_.end(), '/') <= 1 && repo_.front() != '/' && repo_.back() != '/' &&
+                    std::all_of(repo_.begin(), repo_.end(), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
+                    });
+    if (!ok || slash == 0) throw Error("'" + repo_ + "' is not a model name: write ORG/NAME (e.g. openai-community/gpt2)");
+    if (opt_.revision.empty() || opt_.revision.find("..") != std::string::npos)
+      throw Error("'" + opt_.revision + "' is not a revision");
+  }
+
+  void report(const std::string& stage) {
+    progress_.stage = stage;
+    if (opt_.progress) opt_.progress(progress_);
+  }
+  void check_cancel() const {
+    if (opt_.cancel && opt_.cancel->load()) throw Error("cancelled");
+  }
+
+  // 1. The commit the revision names and the files EmbedScope needs of it.
+  std::vector<std::string> list_revision() {
+    const std::string api =
+        endpoint_ + "/api/models/" + url_part(repo_, true) + "/revision/" + url_part(opt_.revision, false);
+    Response listing = request(t_, api, Method::Get, true);
+    if (listing.code != CURLE_OK) throw Error(network_problem(listing, "the file list of " + repo_, t_));
+    if (listing.status != 200) http_problem(listing, repo_, opt_.revision, endpoint_, !t_.token.empty());
+    Json info;
+    try {
+      info = Json::parse(listing.body);
+    } catch (const Json::exception&) {
+      throw Error("the server's file list for " + repo_ + " is not JSON: is " + endpoint_ + " a Hugging Face hub?");
+    }
+    if (!info.is_object() || !info.contains("sha") || !info["sha"].is_string() || !info.contains("siblings") ||
+        !info["siblings"].is_array())
+      throw Error("the server's answer for " + repo_ + " has no commit (sha) or file list (siblings)");
+    const std::string commit = info["sha"].get<std::string>();
+    if (commit.empty() || commit.size() > 80 ||
+        !std::all_of(commit.begin(), commit.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
+      throw Error("the server named an odd commit for " + repo_ + ": '" + commit + "'");
+    result_.commit = commit;
+    std::vector<std::string> repo_files;
+    for (const Json& s : info["siblings"])
+      if (s.is_object() && s.contains("rfilename") && s["rfilename"].is_string())
+        repo_files.push_back(s["rfilename"].get<std::string>());
+    return hub_files_needed(repo_files, repo_);
+  }
+
+  void prepare_folders() {
+    paths_ = hf_repo_paths(cache_, repo_);
+    snapshot_ = paths_.snapshot(result_.commit);
+    std::error_code ec;
+    fs::create_directories(paths_.blobs(), ec);
+    if (ec) throw Error("cannot create the cache folder " + paths_.blobs().string() + ": " + ec.message());
+    fs::create_directories(snapshot_, ec);
+    result_.snapshot = snapshot_;
+  }
+
+  // 2. A file's size and hash (HEAD), before anything is fetched, so progress knows the total.
+  Meta head(const std::string& file) {
     check_cancel();
     Meta m;
     m.file = file;
-    m.url = endpoint + "/" + url_part(repo, true) + "/resolve/" + commit + "/" + url_part(file, true);
-    Response r = request(t, m.url, Method::Head, false);
+    m.url = endpoint_ + "/" + url_part(repo_, true) + "/resolve/" + result_.commit + "/" + url_part(file, true);
+    Response r = request(t_, m.url, Method::Head, false);
     // Relative redirects (a renamed repository) are followed; others are the file's storage.
     for (int hops = 0; r.code == CURLE_OK && r.status >= 300 && r.status < 400 && hops < 5; ++hops) {
       const std::string loc = r.header("location");
       if (loc.empty() || loc.front() != '/') break;
-      m.url = endpoint + loc;
-      r = request(t, m.url, Method::Head, false);
+      m.url = endpoint_ + loc;
+      r = request(t_, m.url, Method::Head, false);
     }
-    if (r.code != CURLE_OK) throw Error(network_problem(r, file, t));
-    if (r.status >= 400) http_problem(r, repo, file, endpoint, !t.token.empty());
+    if (r.code != CURLE_OK) throw Error(network_problem(r, file, t_));
+    if (r.status >= 400) http_problem(r, repo_, file, endpoint_, !t_.token.empty());
     m.etag = normalize_etag(!r.header("x-linked-etag").empty() ? r.header("x-linked-etag") : r.header("etag"));
     if (m.etag.empty() || m.etag.find('/') != std::string::npos || m.etag.find("..") != std::string::npos)
-      throw Error("the server gave no usable ETag for " + file + " of " + repo + "; cannot name its blob");
+      throw Error("the server gave no usable ETag for " + file + " of " + repo_ + "; cannot name its blob");
     const std::string size = !r.header("x-linked-size").empty() ? r.header("x-linked-size") : r.header("content-length");
     try {
       m.size = size.empty() ? 0 : std::stoull(size);
@@ -452,56 +489,68 @@ HubDownloadResult hub_download(const HubDownloadOptions& opt) {
       throw Error("the server gave an unreadable size for " + file + ": '" + size + "'");
     }
     return m;
-  };
-  report("checking what to fetch");
-  for (const std::string& f : files) metas.push_back(head(f));
+  }
 
-  // 3. Fetch each file into blobs/<etag>.incomplete, check it, rename, link.
-  const auto fetch = [&](Meta& m, int index, int count) {
+  // 3. A file into blobs/<etag>.incomplete, checked, renamed, linked into the snapshot.
+  void fetch(const Meta& m, int index, int count) {
     check_cancel();
-    progress.file = m.file;
-    progress.file_index = index;
-    progress.file_count = count;
-    const fs::path blob = paths.blob(m.etag);
-    const fs::path link = snapshot / m.file;
-    const fs::path rel = hf_snapshot_link_target(m.file, m.etag);
+    progress_.file = m.file;
+    progress_.file_index = index;
+    progress_.file_count = count;
+    const fs::path blob = paths_.blob(m.etag), link = snapshot_ / m.file;
+    const fs::path target = hf_snapshot_link_target(m.file, m.etag);
+    std::error_code ec;
     if (fs::is_regular_file(blob, ec) && (m.size == 0 || fs::file_size(blob, ec) == m.size)) {
-      progress.done += m.size;
-      place_link(rel, link);
-      result.files.push_back(m.file);
+      progress_.done += m.size;
+      place_link(target, link);
+      result_.files.push_back(m.file);
       return;
     }
-    const fs::path part = paths.incomplete(m.etag);
+    const fs::path part = paths_.incomplete(m.etag);
     std::uint64_t have = 0;
     if (fs::exists(part, ec)) have = fs::file_size(part, ec);
     if (ec) have = 0;
     if (m.size && have > m.size) have = 0;
+    have = receive(m, part, have);
+    const std::uint64_t got = check_arrived(m, part);
+    fs::rename(part, blob, ec);
+    if (ec) throw Error("cannot move " + part.string() + " into place: " + ec.message());
+    progress_.done = t_.base_done - have + got;
+    place_link(target, link);
+    result_.files.push_back(m.file);
+  }
+
+  // The body into `part`, after the `have` bytes already there (a Range request); returns the
+  // bytes that were there when the last request started (0 when the server restarted it).
+  std::uint64_t receive(const Meta& m, const fs::path& part, std::uint64_t have) {
+    std::error_code ec;
+    t_.base_done = progress_.done + have;  // also when all of it is there already
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (m.size && have == m.size) break;  // all there from an earlier run: only the check is left
       std::FILE* out = std::fopen(part.c_str(), have ? "ab" : "wb");
       if (!out) throw Error("cannot write " + part.string() + ": " + std::strerror(errno));
-      t.out = out;
-      t.written = 0;
-      t.write_errno = 0;
-      t.base_done = progress.done + have;
-      t.samples.clear();
+      t_.out = out;
+      t_.written = 0;
+      t_.write_errno = 0;
+      t_.base_done = progress_.done + have;
+      t_.samples.clear();
       report("downloading");
-      Response r = request(t, m.url, Method::Get, true, have ? std::to_string(have) + "-" : "");
+      Response r = request(t_, m.url, Method::Get, true, have ? std::to_string(have) + "-" : "");
       const int close_rc = std::fclose(out);
-      t.out = nullptr;
+      t_.out = nullptr;
       if (close_rc != 0 && r.code == CURLE_OK) {
-        t.write_errno = errno;
+        t_.write_errno = errno;
         r.code = CURLE_WRITE_ERROR;
       }
       if (r.code != CURLE_OK) {
-        if (t.cancelled) throw Error("cancelled; what arrived of " + m.file + " is kept and the next download resumes it");
-        throw Error(network_problem(r, m.file + " (" + format_bytes(have + t.written) + " of " + format_bytes(m.size) + ")", t));
+        if (t_.cancelled) throw Error("cancelled; what arrived of " + m.file + " is kept and the next download resumes it");
+        throw Error(network_problem(r, m.file + " (" + format_bytes(have + t_.written) + " of " + format_bytes(m.size) + ")", t_));
       }
       if (r.status >= 400) {
         // The error page went into the file: drop it, keep nothing half-written.
         if (have == 0) fs::remove(part, ec);
         else fs::resize_file(part, have, ec);
-        http_problem(r, repo, m.file, endpoint, !t.token.empty());
+        http_problem(r, repo_, m.file, endpoint_, !t_.token.empty());
       }
       if (have && r.status == 200) {
         // The server ignored the range and sent the whole file after what we had: restart.
@@ -509,9 +558,15 @@ HubDownloadResult hub_download(const HubDownloadOptions& opt) {
         have = 0;
         continue;
       }
-      result.downloaded += t.written;
+      result_.downloaded += t_.written;
       break;
     }
+    return have;
+  }
+
+  // The size the server announced, and the sha256 when the ETag is one; a bad file is removed.
+  std::uint64_t check_arrived(const Meta& m, const fs::path& part) {
+    std::error_code ec;
     const std::uint64_t got = fs::file_size(part, ec);
     if (m.size && got != m.size) {
       if (got > m.size) fs::remove(part, ec);
@@ -527,45 +582,42 @@ HubDownloadResult hub_download(const HubDownloadOptions& opt) {
                     "; it was removed, run the download again");
       }
     }
-    fs::rename(part, blob, ec);
-    if (ec) throw Error("cannot move " + part.string() + " into place: " + ec.message());
-    progress.done = t.base_done - have + got;
-    place_link(rel, link);
-    result.files.push_back(m.file);
-  };
-  for (const Meta& m : metas) progress.total += m.size;
-  const int count0 = static_cast<int>(metas.size());
-  for (int i = 0; i < count0; ++i) fetch(metas[static_cast<std::size_t>(i)], i + 1, count0);
+    return got;
+  }
 
-  // A sharded model: the index names the shards; fetch exactly those.
-  if (std::find(files.begin(), files.end(), "model.safetensors.index.json") != files.end()) {
+  // The shard files model.safetensors.index.json names (each inside the model folder).
+  std::set<std::string> shards_in_index() const {
     Json index;
     try {
-      std::ifstream in(snapshot / "model.safetensors.index.json");
+      std::ifstream in(snapshot_ / "model.safetensors.index.json");
       index = Json::parse(in);
     } catch (const Json::exception&) {
-      throw Error("model.safetensors.index.json of " + repo + " is not valid JSON");
+      throw Error("model.safetensors.index.json of " + repo_ + " is not valid JSON");
     }
     std::set<std::string> shards;
     if (index.is_object() && index.contains("weight_map") && index["weight_map"].is_object())
       for (const auto& [k, v] : index["weight_map"].items())
         if (v.is_string()) shards.insert(v.get<std::string>());
-    if (shards.empty()) throw Error("model.safetensors.index.json of " + repo + " names no shards");
-    std::vector<Meta> more;
-    for (const std::string& s : shards) {
-      if (s.find('/') != std::string::npos || s.find("..") != std::string::npos)
-        throw Error("the index of " + repo + " names a shard outside the model folder: " + s);
-      more.push_back(head(s));
-      progress.total += more.back().size;
-    }
-    const int count = count0 + static_cast<int>(more.size());
-    for (std::size_t i = 0; i < more.size(); ++i) fetch(more[i], count0 + static_cast<int>(i) + 1, count);
+    if (shards.empty()) throw Error("model.safetensors.index.json of " + repo_ + " names no shards");
+    for (const std::string& shard : shards)
+      if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
+        throw Error("the index of " + repo_ + " names a shard outside the model folder: " + shard);
+    return shards;
   }
 
-  if (opt.revision != commit) write_atomically(paths.ref(opt.revision), commit);
-  report("done");
-  return result;
-}
+  const HubDownloadOptions& opt_;
+  const std::string& repo_;
+  std::string endpoint_;
+  fs::path cache_, snapshot_;
+  HfRepoPaths paths_;
+  Transfer t_;
+  HubProgress progress_;
+  HubDownloadResult result_;
+};
+
+}  // namespace
+
+HubDownloadResult hub_download(const HubDownloadOptions& opt) { return HubDownload(opt).run(); }
 
 const std::vector<CatalogueModel>& model_catalogue() {
   // Sizes: the safetensors weights plus config and tokenizer files, as on the hub (rounded).
