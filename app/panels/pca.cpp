@@ -333,20 +333,81 @@ class PcaPanel final : public Panel {
     }
   }
 
-  void plot(AppState& state, const PcaBasis& pca, ImVec2 size) {
-    const float line = ImGui::GetTextLineHeight();
-    const float legend_w = ImGui::GetFontSize() * 7;
-    ImVec2 origin = ImGui::GetCursorScreenPos();
-    ImVec2 pmin(origin.x + line * 2.2f, origin.y + 4);
-    ImVec2 pmax(origin.x + size.x - legend_w, origin.y + size.y - line * 2.4f);
-    ImVec2 psize(pmax.x - pmin.x, pmax.y - pmin.y);
-    ImDrawList* dl = ImGui::GetWindowDrawList();
-    ImGuiIO& io = ImGui::GetIO();
+  // The plot's rectangle and the map from PCA coordinates onto it: in 2D the view window
+  // (view_lo_ .. view_hi_); in 3D PC1-3 turned about the centre by yaw and pitch, then the same
+  // window (one scale for both screen axes, so the turn is rigid).
+  struct PlotGeometry {
+    ImVec2 origin, pmin, pmax, psize, view_lo, view_hi;
+    float line = 0;
+    bool three = false;
+    float cy = 1, sy = 0, cp = 1, sp = 0;
+    std::array<float, 3> centre{};
+    // (PC1, PC2, PC3) -> (screen x, screen y, depth toward the viewer)
+    ImVec4 turn(float x, float y, float z) const {
+      x -= centre[0], y -= centre[1], z -= centre[2];
+      const float x1 = cy * x + sy * z, z1 = -sy * x + cy * z;
+      return ImVec4(x1, cp * y - sp * z1, sp * y + cp * z1, 0);
+    }
+    ImVec2 to_screen(float x, float y) const {
+      return ImVec2(pmin.x + (x - view_lo.x) / (view_hi.x - view_lo.x) * psize.x,
+                    pmax.y - (y - view_lo.y) / (view_hi.y - view_lo.y) * psize.y);
+    }
+    ImVec2 row_screen(const MatrixRM& m, long long i) const {
+      if (three) {
+        const ImVec4 t = turn(m(i, 0), m(i, 1), m(i, 2));
+        return to_screen(t.x, t.y);
+      }
+      return to_screen(m(i, 0), m.cols() > 1 ? m(i, 1) : 0.0f);
+    }
+  };
 
-    ImGui::SetCursorScreenPos(pmin);
-    ImGui::InvisibleButton("plot", psize);
+  void plot(AppState& state, const PcaBasis& pca, ImVec2 size) {
+    PlotGeometry g;
+    g.line = ImGui::GetTextLineHeight();
+    const float legend_w = ImGui::GetFontSize() * 7;
+    g.origin = ImGui::GetCursorScreenPos();
+    g.pmin = ImVec2(g.origin.x + g.line * 2.2f, g.origin.y + 4);
+    g.pmax = ImVec2(g.origin.x + size.x - legend_w, g.origin.y + size.y - g.line * 2.4f);
+    g.psize = ImVec2(g.pmax.x - g.pmin.x, g.pmax.y - g.pmin.y);
+    ImGui::SetCursorScreenPos(g.pmin);
+    ImGui::InvisibleButton("plot", g.psize);
     const bool hovered = ImGui::IsItemHovered();
-    const bool three = three_d_ && shown_.cols() >= 3 && proj_[rows_].cols() >= 3;
+    g.three = three_d_ && shown_.cols() >= 3 && proj_[rows_].cols() >= 3;
+    navigate(g, hovered);
+    g.cy = std::cos(yaw_), g.sy = std::sin(yaw_), g.cp = std::cos(pitch_), g.sp = std::sin(pitch_);
+    for (int a = 0; a < 3; ++a) g.centre[static_cast<std::size_t>(a)] = centre3_[a];
+    g.view_lo = view_lo_;
+    g.view_hi = view_hi_;
+
+    // (No fill of its own: the window background shows through, one large fill less per frame for
+    // the software rasteriser.)
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->PushClipRect(g.pmin, g.pmax, true);
+    draw_axes(dl, g);
+    draw_layers(state, dl, g);
+    move_points();
+    const int n = state.length();
+    std::vector<ImVec2> pts(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) pts[static_cast<size_t>(i)] = g.row_screen(shown_, i);
+    const float r = glyph_radius(n, g.line);
+    const int hover_i = hovered ? nearest_point(pts) : -1;
+    draw_points(state, dl, g, pts, r, hover_i);
+    draw_query(state, pca, dl, g, r);
+    if (labels_) draw_labels(state, dl, g, pts, r);
+    dl->PopClipRect();
+    dl->AddRect(g.pmin, g.pmax, ImGui::GetColorU32(ImGuiCol_Border));
+    draw_axis_captions(pca, dl, g);
+    draw_legend(dl, g, n, r);
+    if (hover_i >= 0) hover_tooltip(state, hover_i, g.three);
+    ImGui::SetCursorScreenPos(ImVec2(g.origin.x, g.origin.y + size.y));
+  }
+
+  // Wheel, drag and double-click: in 3D they orbit and zoom about the centre; in 2D they zoom
+  // about the mouse, pan and fit.
+  void navigate(const PlotGeometry& g, bool hovered) {
+    ImGuiIO& io = ImGui::GetIO();
+    const ImVec2 pmin = g.pmin, pmax = g.pmax, psize = g.psize;
+    const bool three = g.three;
     if (was_three_ && !three) {  // back to 2D: the 2D view as it fits
       view_lo_ = lo_;
       view_hi_ = hi_;
@@ -367,24 +428,6 @@ class PcaPanel final : public Panel {
       view_lo_ = ImVec2(-s * psize.x / 2, -s * psize.y / 2);
       view_hi_ = ImVec2(s * psize.x / 2, s * psize.y / 2);
     }
-    const float cy = std::cos(yaw_), sy = std::sin(yaw_), cp = std::cos(pitch_), sp = std::sin(pitch_);
-    // (PC1, PC2, PC3) -> (screen x, screen y, depth toward the viewer)
-    auto turn = [&](float x, float y, float z) {
-      x -= centre3_[0], y -= centre3_[1], z -= centre3_[2];
-      const float x1 = cy * x + sy * z, z1 = -sy * x + cy * z;
-      return ImVec4(x1, cp * y - sp * z1, sp * y + cp * z1, 0);
-    };
-    auto to_screen = [&](float x, float y) {
-      return ImVec2(pmin.x + (x - view_lo_.x) / (view_hi_.x - view_lo_.x) * psize.x,
-                    pmax.y - (y - view_lo_.y) / (view_hi_.y - view_lo_.y) * psize.y);
-    };
-    auto row_screen = [&](const MatrixRM& m, long long i) {
-      if (three) {
-        const ImVec4 t = turn(m(i, 0), m(i, 1), m(i, 2));
-        return to_screen(t.x, t.y);
-      }
-      return to_screen(m(i, 0), m.cols() > 1 ? m(i, 1) : 0.0f);
-    };
     if (three) {
       // nothing: zoom and drag belong to the orbit above
     } else if (hovered && io.MouseWheel != 0) {
@@ -408,30 +451,37 @@ class PcaPanel final : public Panel {
       zoomed_ = false;
     }
 
-    // (No fill of its own: the window background shows through, one large fill less per frame for
-    // the software rasteriser.)
-    // Zero axes and a light grid.
-    dl->PushClipRect(pmin, pmax, true);
-    if (three) {
-      // The three axes through the centre, each named at its positive end.
+  }
+
+  // Zero axes (2D), or the three axes through the centre, each named at its positive end (3D).
+  void draw_axes(ImDrawList* dl, const PlotGeometry& g) {
+    const float line = g.line;
+    if (g.three) {
+      // The g.three axes through the centre, each named at its positive end.
       const char* names[3] = {"PC1", "PC2", "PC3"};
-      const ImVec2 c = to_screen(0, 0);
+      const ImVec2 c = g.to_screen(0, 0);
       for (int a = 0; a < 3; ++a) {
         float v[3] = {centre3_[0], centre3_[1], centre3_[2]};
         v[a] += radius3_ * 0.9f;
-        const ImVec4 t = turn(v[0], v[1], v[2]);
-        const ImVec2 e = to_screen(t.x, t.y);
+        const ImVec4 t = g.turn(v[0], v[1], v[2]);
+        const ImVec2 e = g.to_screen(t.x, t.y);
         dl->AddLine(c, e, IM_COL32(120, 120, 120, 255), 1.5f);
         dl->AddText(ImVec2(e.x + 3, e.y - line * 0.5f), kMuted, names[a]);
       }
     } else {
-      ImVec2 z = to_screen(0, 0);
-      dl->AddLine(ImVec2(pmin.x, z.y), ImVec2(pmax.x, z.y), IM_COL32(90, 90, 90, 255));
-      dl->AddLine(ImVec2(z.x, pmin.y), ImVec2(z.x, pmax.y), IM_COL32(90, 90, 90, 255));
+      ImVec2 z = g.to_screen(0, 0);
+      dl->AddLine(ImVec2(g.pmin.x, z.y), ImVec2(g.pmax.x, z.y), IM_COL32(90, 90, 90, 255));
+      dl->AddLine(ImVec2(z.x, g.pmin.y), ImVec2(z.x, g.pmax.y), IM_COL32(90, 90, 90, 255));
     }
+  }
+
+  // The position table and vocabulary layers behind the points (2D only), drawn offscreen.
+  void draw_layers(AppState& state, ImDrawList* dl, const PlotGeometry& g) {
+    ImGuiIO& io = ImGui::GetIO();
+    const float line = g.line;
     // Background layers (2D only).
-    if (!three && (layers_[0].enabled || layers_[1].enabled)) {
-      int w = static_cast<int>(psize.x * io.DisplayFramebufferScale.x), h = static_cast<int>(psize.y * io.DisplayFramebufferScale.y);
+    if (!g.three && (layers_[0].enabled || layers_[1].enabled)) {
+      int w = static_cast<int>(g.psize.x * io.DisplayFramebufferScale.x), h = static_cast<int>(g.psize.y * io.DisplayFramebufferScale.y);
       bool fresh = update_layer(layers_[0], state, true);
       fresh = update_layer(layers_[1], state, false) || fresh;
       LayerKey key{layers_[0].version + 31 * layers_[1].version, view_lo_.x, view_lo_.y, view_hi_.x, view_hi_.y, w, h, layers_[0].enabled, layers_[1].enabled};
@@ -439,26 +489,53 @@ class PcaPanel final : public Panel {
         render_layers(w, h);
         layer_key_ = key;
       }
-      dl->AddImage(fbo_.color().imgui_id(), pmin, pmax);
+      dl->AddImage(fbo_.color().imgui_id(), g.pmin, g.pmax);
       if (layers_[0].pending.valid() || layers_[1].pending.valid())
-        dl->AddText(ImVec2(pmin.x + 8, pmax.y - 2 * line), kMuted, "projecting the background layers ...");
+        dl->AddText(ImVec2(g.pmin.x + 8, g.pmax.y - 2 * line), kMuted, "projecting the background layers ...");
     }
-    // Move the shown points toward the chosen rows (a short animation on switching).
+  }
+
+  // Move the shown points toward the chosen rows (a short animation on switching).
+  void move_points() {
+    ImGuiIO& io = ImGui::GetIO();
     const MatrixRM& target = proj_[rows_];
     if (shown_.rows() != target.rows() || shown_.cols() != target.cols()) shown_ = target;
     float k = 1.0f - std::exp(-io.DeltaTime * 9.0f);
     shown_ += (target - shown_) * k;
     if ((target - shown_).cwiseAbs().maxCoeff() < 1e-4f * (hi_.x - lo_.x)) shown_ = target;
 
-    const int n = state.length();
-    std::vector<ImVec2> pts(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) pts[static_cast<size_t>(i)] = row_screen(shown_, i);
+  }
+
+  // Glyphs shrink in a long text (hundreds of points would pile up and cost frame time).
+  static float glyph_radius(int n, float line) {
+    return std::max(n > 200 ? 3.0f : 6.0f, line * 0.45f * std::clamp(std::sqrt(60.0f / std::max(1, n)), 0.4f, 1.0f));
+  }
+
+  // The point under the mouse (within 12 pixels), or -1.
+  static int nearest_point(const std::vector<ImVec2>& pts) {
+    const ImGuiIO& io = ImGui::GetIO();
+    int hover_i = -1;
+    float best = 12.0f * 12.0f;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      const float dx = io.MousePos.x - pts[i].x, dy = io.MousePos.y - pts[i].y;
+      if (dx * dx + dy * dy < best) {
+        best = dx * dx + dy * dy;
+        hover_i = static_cast<int>(i);
+      }
+    }
+    return hover_i;
+  }
+
+  // The sequence line and one glyph per token (far points first in 3D).
+  void draw_points(const AppState& state, ImDrawList* dl, const PlotGeometry& g, const std::vector<ImVec2>& pts, float r,
+                   int hover_i) {
+    const int n = static_cast<int>(pts.size());
     // Far points first in 3D, so nearer ones are drawn over them.
     std::vector<int> order(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-    if (three) {
+    if (g.three) {
       std::vector<float> depth(static_cast<size_t>(n));
-      for (int i = 0; i < n; ++i) depth[static_cast<size_t>(i)] = turn(shown_(i, 0), shown_(i, 1), shown_(i, 2)).z;
+      for (int i = 0; i < n; ++i) depth[static_cast<size_t>(i)] = g.turn(shown_(i, 0), shown_(i, 1), shown_(i, 2)).z;
       std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return depth[static_cast<size_t>(a)] < depth[static_cast<size_t>(b)]; });
     }
     // The sequence line: the whole text while it is short; in a long text only the stretch
@@ -469,14 +546,6 @@ class PcaPanel final : public Panel {
       const int count = n <= 120 ? n : span;
       dl->AddPolyline(pts.data() + a, count, IM_COL32(200, 200, 200, n <= 120 ? 110 : 150), 0, 1.5f);
     }
-    int hover_i = -1;
-    float best = 12.0f * 12.0f;
-    for (int i = 0; i < n; ++i) {
-      float dx = io.MousePos.x - pts[static_cast<size_t>(i)].x, dy = io.MousePos.y - pts[static_cast<size_t>(i)].y;
-      if (hovered && dx * dx + dy * dy < best) { best = dx * dx + dy * dy; hover_i = i; }
-    }
-    // Glyphs shrink in a long text (hundreds of points would pile up and cost frame time).
-    const float r = std::max(n > 200 ? 3.0f : 6.0f, line * 0.45f * std::clamp(std::sqrt(60.0f / std::max(1, n)), 0.4f, 1.0f));
     // Hundreds of small glyphs are drawn without anti-aliasing: at 3 px its feather triangles
     // doubled what the software rasteriser had to fill, and cannot be seen.
     const ImDrawListFlags aa = dl->Flags;
@@ -488,16 +557,21 @@ class PcaPanel final : public Panel {
       glyph(dl, pts[static_cast<size_t>(i)], i == hover_i ? r * 1.3f : r, g >= 0 ? 1 + g % 3 : 0, fill, edge);
     }
     dl->Flags = aa;
-    // The found token and its neighbours: stars in the accent colour, each labelled with its
-    // cosine to the query, joined to it.
+  }
+
+  // The found token and its neighbours: stars in the accent colour, each labelled with its
+  // cosine to the query, joined to it; their list beside the plot.
+  void draw_query(AppState& state, const PcaBasis& pca, ImDrawList* dl, const PlotGeometry& g, float r) {
+    const float line = g.line;
+    const bool three = g.three;
     update_query_points(state, pca);
     if (query_id_ >= 0 && query_xy_.rows() > 0 && query_xy_.cols() >= 2) {
       const std::shared_ptr<const Tokenizer> tok = state.model().tokenizer();
       const bool q3 = three && query_xy_.cols() >= 3;
-      const ImVec2 q = q3 ? row_screen(query_xy_, 0) : to_screen(query_xy_(0, 0), query_xy_(0, 1));
+      const ImVec2 q = q3 ? g.row_screen(query_xy_, 0) : g.to_screen(query_xy_(0, 0), query_xy_(0, 1));
       std::vector<ImVec4> taken;  // neighbour labels that would overlap are left out (hover names them)
       for (long long k = 0; k < query_xy_.rows(); ++k) {
-        const ImVec2 p = q3 ? row_screen(query_xy_, k) : to_screen(query_xy_(k, 0), query_xy_(k, 1));
+        const ImVec2 p = q3 ? g.row_screen(query_xy_, k) : g.to_screen(query_xy_(k, 0), query_xy_(k, 1));
         if (k > 0) dl->AddLine(q, p, IM_COL32(255, 200, 60, 90), 1.0f);
         const float s = k == 0 ? r * 1.4f : r;
         for (int a = 0; a < 2; ++a) {  // an 8-pointed star: two crossed squares
@@ -531,12 +605,18 @@ class PcaPanel final : public Panel {
       }
       // Under the legend when the plot is tall enough to hold both (else the stars' labels do).
       const ImVec2 ls = ImGui::CalcTextSize(list.c_str());
-      if (psize.y >= line * 9 + ls.y && ls.x <= ImGui::GetFontSize() * 7 + line * 2) {
+      if (g.psize.y >= line * 9 + ls.y && ls.x <= ImGui::GetFontSize() * 7 + line * 2) {
         dl->PushClipRectFullScreen();  // beside the plot, outside its clip rectangle
-        dl->AddText(ImVec2(pmax.x + 12, pmax.y - ls.y), kAccent, list.c_str());
+        dl->AddText(ImVec2(g.pmax.x + 12, g.pmax.y - ls.y), kAccent, list.c_str());
         dl->PopClipRect();
       }
     }
+  }
+
+  // Points that land on the same spot share one label, so text never piles up.
+  void draw_labels(const AppState& state, ImDrawList* dl, const PlotGeometry& g, const std::vector<ImVec2>& pts, float r) {
+    const int n = static_cast<int>(pts.size());
+    const float line = g.line;
     if (labels_) {
       // Points that land on the same spot share one label, so text never piles up. Inside it,
       // positions of one token id are listed together ("2,9 sat"); distinct ids on the spot stay
@@ -577,8 +657,8 @@ class PcaPanel final : public Panel {
                      line * 0.6f;
         // Inside the plot: a label that would run past the right edge goes to the left of its
         // point, one above the top goes below it.
-        if (x + label_w > pmax.x) x = std::max(pmin.x + 2, pts[static_cast<size_t>(i)].x - r - 3 - label_w);
-        if (y < pmin.y) y = pts[static_cast<size_t>(i)].y + r + 1;
+        if (x + label_w > g.pmax.x) x = std::max(g.pmin.x + 2, pts[static_cast<size_t>(i)].x - r - 3 - label_w);
+        if (y < g.pmin.y) y = pts[static_cast<size_t>(i)].y + r + 1;
         const ImVec4 box(x, y, x + label_w, y + line);
         bool clash = false;
         for (const ImVec4& q : placed) clash = clash || !(box.z < q.x || box.x > q.z || box.w < q.y || box.y > q.w);
@@ -602,40 +682,46 @@ class PcaPanel final : public Panel {
         }
       }
     }
-    dl->PopClipRect();
-    dl->AddRect(pmin, pmax, ImGui::GetColorU32(ImGuiCol_Border));
+  }
 
-    // Axis captions with explained variance and tick values at the ends.
+  // Axis captions with explained variance and tick values at the ends.
+  void draw_axis_captions(const PcaBasis& pca, ImDrawList* dl, const PlotGeometry& g) {
+    const float line = g.line;
     auto pct = [&](size_t c) { return c < pca.explained_variance_ratio.size() ? 100.0 * pca.explained_variance_ratio[c] : 0.0; };
     char buf[96];
-    if (three) {
+    if (g.three) {
       std::snprintf(buf, sizeof buf, "PC1 %.1f%%, PC2 %.1f%%, PC3 %.1f%% of variance - drag to orbit", pct(0), pct(1), pct(2));
-      const std::string cap = fit_text(buf, psize.x);
-      dl->AddText(ImVec2(pmin.x, pmax.y + line * 1.1f), ImGui::GetColorU32(ImGuiCol_Text), cap.c_str());
+      const std::string cap = fit_text(buf, g.psize.x);
+      dl->AddText(ImVec2(g.pmin.x, g.pmax.y + line * 1.1f), ImGui::GetColorU32(ImGuiCol_Text), cap.c_str());
     } else {
     std::snprintf(buf, sizeof buf, "PC1 (%.1f%% of variance)", pct(0));
     ImVec2 ts = ImGui::CalcTextSize(buf);
-    dl->AddText(ImVec2(pmin.x + (psize.x - ts.x) / 2, pmax.y + line * 1.1f), ImGui::GetColorU32(ImGuiCol_Text), buf);
+    dl->AddText(ImVec2(g.pmin.x + (g.psize.x - ts.x) / 2, g.pmax.y + line * 1.1f), ImGui::GetColorU32(ImGuiCol_Text), buf);
     std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(view_lo_.x));
-    dl->AddText(ImVec2(pmin.x, pmax.y + 2), kMuted, buf);
+    dl->AddText(ImVec2(g.pmin.x, g.pmax.y + 2), kMuted, buf);
     std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(view_hi_.x));
-    dl->AddText(ImVec2(pmax.x - ImGui::CalcTextSize(buf).x, pmax.y + 2), kMuted, buf);
+    dl->AddText(ImVec2(g.pmax.x - ImGui::CalcTextSize(buf).x, g.pmax.y + 2), kMuted, buf);
     std::snprintf(buf, sizeof buf, "PC2 (%.1f%%)", pct(1));
     // Vertical caption: one character per line would be unreadable; write it rotated-free at the top left.
-    dl->AddText(ImVec2(origin.x, pmin.y - 2), ImGui::GetColorU32(ImGuiCol_Text), "PC2");
+    dl->AddText(ImVec2(g.origin.x, g.pmin.y - 2), ImGui::GetColorU32(ImGuiCol_Text), "PC2");
     std::snprintf(buf, sizeof buf, "%.0f%%", pct(1));
-    dl->AddText(ImVec2(origin.x, pmin.y + line), kMuted, buf);
+    dl->AddText(ImVec2(g.origin.x, g.pmin.y + line), kMuted, buf);
     std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(view_hi_.y));
-    dl->AddText(ImVec2(pmin.x + 3, pmin.y + 2), kMuted, buf);
+    dl->AddText(ImVec2(g.pmin.x + 3, g.pmin.y + 2), kMuted, buf);
     std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(view_lo_.y));
-    dl->AddText(ImVec2(pmin.x + 3, pmax.y - line - 2), kMuted, buf);
+    dl->AddText(ImVec2(g.pmin.x + 3, g.pmax.y - line - 2), kMuted, buf);
     }
 
-    // Legend: position colour scale, glyphs, layers.
-    float lx = pmax.x + 12, ly = pmin.y;
+  }
+
+  // Legend: position colour scale, glyphs, layers.
+  void draw_legend(ImDrawList* dl, const PlotGeometry& g, int n, float r) {
+    const float line = g.line;
+    char buf[96];
+    float lx = g.pmax.x + 12, ly = g.pmin.y;
     dl->AddText(ImVec2(lx, ly), ImGui::GetColorU32(ImGuiCol_Text), "position");
     ly += line + 4;
-    const float bar_h = std::min(psize.y * 0.45f, line * 10);
+    const float bar_h = std::min(g.psize.y * 0.45f, line * 10);
     for (int s = 0; s < 48; ++s) {
       float t0 = s / 48.0f, t1 = (s + 1) / 48.0f;
       dl->AddRectFilled(ImVec2(lx, ly + bar_h * t0), ImVec2(lx + 16, ly + bar_h * t1 + 0.5f), sequential_colour((t0 + t1) / 2));
@@ -662,6 +748,10 @@ class PcaPanel final : public Panel {
       dl->AddText(ImVec2(lx + 22, ly), kMuted, "vocabulary");
     }
 
+  }
+
+  void hover_tooltip(AppState& state, int hover_i, bool three) {
+    ImGuiIO& io = ImGui::GetIO();
     if (hover_i >= 0) {
       ImGui::BeginTooltip();
       ImGui::Text("position %d: %s (id %d)", hover_i, state.token_texts()[static_cast<size_t>(hover_i)].c_str(),
@@ -678,7 +768,6 @@ class PcaPanel final : public Panel {
       if (ImGui::IsMouseReleased(ImGuiMouseButton_Left) && io.MouseDragMaxDistanceSqr[0] < 9.0f)
         state.selected_position = state.selected_position == hover_i ? -1 : hover_i;
     }
-    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + size.y));
   }
 
   struct LayerKey {
