@@ -115,73 +115,17 @@ void Heatmap::render(const HeatmapSpec& spec, int width, int height, double rb, 
 // [SECTION] The widget
 
 HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size) {
-  HeatmapHover hover;
   ImGui::PushID(id);
-  const ImGuiStyle& style = ImGui::GetStyle();
-  const float line = ImGui::GetTextLineHeight();
-  ImVec2 origin = ImGui::GetCursorScreenPos();
+  Layout L = layout(spec, size);
   ImDrawList* dl = ImGui::GetWindowDrawList();
-
-  // Layout: title line, dimension numbers line, then labels | map.
-  float title_h = spec.title.empty() ? 0.0f : line + style.ItemSpacing.y;
-  float header_h = line + 2.0f;
-  long long nc = spec.col_count > 0 ? std::min(spec.col_count, spec.cols) : spec.cols;
-  long long c0 = std::clamp(spec.col_begin, 0LL, std::max(0LL, spec.cols - nc));
-  float label_w = 0;
-  if (spec.show_labels && spec.row_label) {
-    if (spec.label_width > 0) {
-      label_w = spec.label_width;
-    } else {
-      // Up to 256 labels spread over the whole table (ids grow wider towards the end).
-      long long probe = std::min<long long>(spec.rows, 256);
-      for (long long k = 0; k < probe; ++k) {
-        long long r = probe < spec.rows ? k * (spec.rows - 1) / std::max(1LL, probe - 1) : k;
-        label_w = std::max(label_w, ImGui::CalcTextSize(spec.row_label(r).c_str()).x);
-      }
-      label_w = std::min(label_w + 10.0f, size.x * 0.35f);
-    }
-  }
-  ImVec2 map_min(origin.x + label_w, origin.y + title_h + header_h);
-  ImVec2 map_size(std::max(8.0f, size.x - label_w), std::max(8.0f, size.y - title_h - header_h));
-  ImVec2 map_max(map_min.x + map_size.x, map_min.y + map_size.y);
-
-  // The title never runs into the next panel: cut to this one's width (the whole title on hover).
-  const std::string title = fit_text(spec.title, size.x);
-  if (!spec.title.empty()) {
-    audit_text("heatmap.title", title, ImGui::CalcTextSize(title.c_str()).x, size.x);
-    dl->AddText(origin, ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
-    if (title != spec.title && ImGui::IsMouseHoveringRect(origin, ImVec2(origin.x + size.x, origin.y + line)))
-      ImGui::SetTooltip("%s", spec.title.c_str());
-  }
-
+  const std::string title = draw_title(dl, spec, L, size);
+  HeatmapHover hover;
   if (spec.rows <= 0 || spec.cols <= 0 || !spec.values) {
-    ImGui::SetCursorScreenPos(map_min);
-    ImGui::InvisibleButton("empty", map_size);
-    dl->AddRect(map_min, map_max, ImGui::GetColorU32(ImGuiCol_Border));
-    const char* msg = "(nothing to show)";
-    ImVec2 ts = ImGui::CalcTextSize(msg);
-    dl->AddText(ImVec2(map_min.x + (map_size.x - ts.x) / 2, map_min.y + (map_size.y - ts.y) / 2),
-                ImGui::GetColorU32(ImGuiCol_TextDisabled), msg);
-    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + size.y));
+    draw_empty(dl, L, size);
     ImGui::PopID();
     return hover;
   }
-
-  // Visible row window: fit all unless zoomed; never more rows than a texture can hold.
-  // At most half a texture of rows at once, so the uploaded block can hold a margin for panning.
-  const double max_rows = static_cast<double>(std::min<long long>(spec.rows, gl::max_texture_size() / 2));
-  if (!zoomed_ || row_count_ <= 0 || row_count_ > max_rows) {
-    row_count_ = max_rows;
-    if (!zoomed_) row_begin_ = 0;
-    // As many rows as fit at one text line each (at least two), so every visible row has its label.
-    const double readable = std::max(2.0, std::floor(static_cast<double>(map_size.y) / ImGui::GetTextLineHeightWithSpacing()));
-    if (spec.readable_rows && !fit_all_ && !zoomed_ && max_rows > readable) {
-      row_count_ = readable;
-      if (spec.selected_row >= 0) row_begin_ = static_cast<double>(spec.selected_row) - std::floor(readable / 2);
-    }
-  }
-  row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);
-
+  const double max_rows = fit_rows(spec, L);
   if (row_count_ < static_cast<double>(spec.rows)) {
     // Part of a tall table: say which rows are on screen.
     char buf[96];
@@ -190,14 +134,109 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
     float tw = ImGui::CalcTextSize(buf).x;
     // Beside the title when both fit; never over it.
     if (ImGui::CalcTextSize(title.c_str()).x + tw + ImGui::GetFontSize() <= size.x)
-      dl->AddText(ImVec2(origin.x + size.x - tw, origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+      dl->AddText(ImVec2(L.origin.x + size.x - tw, L.origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
   }
-  ImGui::SetCursorScreenPos(map_min);
-  ImGui::InvisibleButton("map", map_size);
+  const bool hovered = navigate(spec, L, max_rows);
+  draw_image(dl, spec, L);
+  L.cell_w = L.map_size.x / static_cast<float>(L.nc);
+  L.cell_h = L.map_size.y / static_cast<float>(row_count_);
+  L.row_begin = row_begin_;
+  L.r_first = static_cast<long long>(std::floor(row_begin_));
+  L.r_last = std::min(spec.rows, static_cast<long long>(std::ceil(row_begin_ + row_count_)));
+  draw_numbers_and_labels(dl, spec, L);
+  draw_cells(dl, spec, L);
+  if (hovered) hover = hover_cell(spec, L);
+  copy_menu(spec);
+  ImGui::SetCursorScreenPos(ImVec2(L.origin.x, L.origin.y + size.y));
+  ImGui::Dummy(ImVec2(size.x, 0));
+  ImGui::PopID();
+  return hover;
+}
+
+// Where everything goes: title line, column numbers line, then row labels | map.
+Heatmap::Layout Heatmap::layout(const HeatmapSpec& spec, ImVec2 size) const {
+  Layout L;
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float line = ImGui::GetTextLineHeight();
+  L.line = line;
+  L.origin = ImGui::GetCursorScreenPos();
+  L.title_h = spec.title.empty() ? 0.0f : line + style.ItemSpacing.y;
+  L.header_h = line + 2.0f;
+  L.nc = spec.col_count > 0 ? std::min(spec.col_count, spec.cols) : spec.cols;
+  L.c0 = std::clamp(spec.col_begin, 0LL, std::max(0LL, spec.cols - L.nc));
+  if (spec.show_labels && spec.row_label) {
+    if (spec.label_width > 0) {
+      L.label_w = spec.label_width;
+    } else {
+      // Up to 256 labels spread over the whole table (ids grow wider towards the end).
+      long long probe = std::min<long long>(spec.rows, 256);
+      for (long long k = 0; k < probe; ++k) {
+        long long r = probe < spec.rows ? k * (spec.rows - 1) / std::max(1LL, probe - 1) : k;
+        L.label_w = std::max(L.label_w, ImGui::CalcTextSize(spec.row_label(r).c_str()).x);
+      }
+      L.label_w = std::min(L.label_w + 10.0f, size.x * 0.35f);
+    }
+  }
+  L.map_min = ImVec2(L.origin.x + L.label_w, L.origin.y + L.title_h + L.header_h);
+  L.map_size = ImVec2(std::max(8.0f, size.x - L.label_w), std::max(8.0f, size.y - L.title_h - L.header_h));
+  L.map_max = ImVec2(L.map_min.x + L.map_size.x, L.map_min.y + L.map_size.y);
+  return L;
+}
+
+// The title, cut to the map's width (the whole title on hover); returns what was drawn.
+std::string Heatmap::draw_title(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L, ImVec2 size) const {
+  const float line = L.line;
+  // The title never runs into the next panel: cut to this one's width (the whole title on hover).
+  const std::string title = fit_text(spec.title, size.x);
+  if (!spec.title.empty()) {
+    audit_text("heatmap.title", title, ImGui::CalcTextSize(title.c_str()).x, size.x);
+    dl->AddText(L.origin, ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
+    if (title != spec.title && ImGui::IsMouseHoveringRect(L.origin, ImVec2(L.origin.x + size.x, L.origin.y + line)))
+      ImGui::SetTooltip("%s", spec.title.c_str());
+  }
+
+  return title;
+}
+
+void Heatmap::draw_empty(ImDrawList* dl, const Layout& L, ImVec2 size) {
+  ImGui::SetCursorScreenPos(L.map_min);
+  ImGui::InvisibleButton("empty", L.map_size);
+  dl->AddRect(L.map_min, L.map_max, ImGui::GetColorU32(ImGuiCol_Border));
+  const char* msg = "(nothing to show)";
+  ImVec2 ts = ImGui::CalcTextSize(msg);
+  dl->AddText(ImVec2(L.map_min.x + (L.map_size.x - ts.x) / 2, L.map_min.y + (L.map_size.y - ts.y) / 2),
+              ImGui::GetColorU32(ImGuiCol_TextDisabled), msg);
+  ImGui::SetCursorScreenPos(ImVec2(L.origin.x, L.origin.y + size.y));
+}
+
+// The visible row window: all rows unless zoomed, never more than a texture holds, and with
+// readable_rows as many as fit at one text line each. Returns the most rows shown at once.
+double Heatmap::fit_rows(const HeatmapSpec& spec, const Layout& L) {
+  // Visible row window: fit all unless zoomed; never more rows than a texture can hold.
+  // At most half a texture of rows at once, so the uploaded block can hold a margin for panning.
+  const double max_rows = static_cast<double>(std::min<long long>(spec.rows, gl::max_texture_size() / 2));
+  if (!zoomed_ || row_count_ <= 0 || row_count_ > max_rows) {
+    row_count_ = max_rows;
+    if (!zoomed_) row_begin_ = 0;
+    // As many rows as fit at one text line each (at least two), so every visible row has its label.
+    const double readable = std::max(2.0, std::floor(static_cast<double>(L.map_size.y) / ImGui::GetTextLineHeightWithSpacing()));
+    if (spec.readable_rows && !fit_all_ && !zoomed_ && max_rows > readable) {
+      row_count_ = readable;
+      if (spec.selected_row >= 0) row_begin_ = static_cast<double>(spec.selected_row) - std::floor(readable / 2);
+    }
+  }
+  row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);
+  return max_rows;
+}
+
+// Wheel zooms the rows about the mouse, drag pans, double-click fits; true when hovered.
+bool Heatmap::navigate(const HeatmapSpec& spec, const Layout& L, double max_rows) {
+  ImGui::SetCursorScreenPos(L.map_min);
+  ImGui::InvisibleButton("map", L.map_size);
   bool hovered = ImGui::IsItemHovered();
   ImGuiIO& io = ImGui::GetIO();
   if (hovered && io.MouseWheel != 0.0f) {
-    double frac = (io.MousePos.y - map_min.y) / map_size.y;
+    double frac = (io.MousePos.y - L.map_min.y) / L.map_size.y;
     double anchor = row_begin_ + frac * row_count_;
     double factor = io.MouseWheel > 0 ? 0.8 : 1.25;
     row_count_ = std::clamp(row_count_ * factor, std::min(4.0, max_rows), max_rows);
@@ -206,7 +245,7 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
   }
   if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
     zoomed_ = zoomed_ || row_count_ < static_cast<double>(spec.rows);
-    row_begin_ -= io.MouseDelta.y / map_size.y * row_count_;
+    row_begin_ -= io.MouseDelta.y / L.map_size.y * row_count_;
     row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);
   }
   if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
@@ -215,28 +254,34 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
     fit_all_ = all;
   }
 
+  return hovered;
+}
+
+// The offscreen image of the visible cells, redrawn only when something it depends on changed.
+void Heatmap::draw_image(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L) {
+  ImGuiIO& io = ImGui::GetIO();
   // Redraw the offscreen image only when something it depends on changed.
   ImVec2 scale = io.DisplayFramebufferScale;
-  int px_w = std::max(1, static_cast<int>(map_size.x * scale.x));
-  int px_h = std::max(1, static_cast<int>(map_size.y * scale.y));
-  Key key{spec.version, spec.values, row_begin_, row_count_, c0, nc, spec.range, px_w, px_h};
+  int px_w = std::max(1, static_cast<int>(L.map_size.x * scale.x));
+  int px_h = std::max(1, static_cast<int>(L.map_size.y * scale.y));
+  Key key{spec.version, spec.values, row_begin_, row_count_, L.c0, L.nc, spec.range, px_w, px_h};
   if (!(key == rendered_)) {
-    render(spec, px_w, px_h, row_begin_, row_count_, c0, nc);
+    render(spec, px_w, px_h, row_begin_, row_count_, L.c0, L.nc);
     rendered_ = key;
   }
-  dl->AddImage(fbo_.color().imgui_id(), map_min, map_max, ImVec2(0, 0), ImVec2(1, 1));
+  dl->AddImage(fbo_.color().imgui_id(), L.map_min, L.map_max, ImVec2(0, 0), ImVec2(1, 1));
 
-  const float cell_w = map_size.x / static_cast<float>(nc);
-  const float cell_h = map_size.y / static_cast<float>(row_count_);
-  auto row_y = [&](double r) { return map_min.y + static_cast<float>((r - row_begin_) * cell_h); };
-  long long r_first = static_cast<long long>(std::floor(row_begin_));
-  long long r_last = std::min(spec.rows, static_cast<long long>(std::ceil(row_begin_ + row_count_)));
+}
 
-  dl->PushClipRect(ImVec2(origin.x, map_min.y - header_h), ImVec2(map_max.x, map_max.y + 1), true);
+// Column numbers (every column when they fit, else a sparse scale) and row labels (thinned
+// when rows are smaller than a text line).
+void Heatmap::draw_numbers_and_labels(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L) const {
+  const float line = L.line;
+  dl->PushClipRect(ImVec2(L.origin.x, L.map_min.y - L.header_h), ImVec2(L.map_max.x, L.map_max.y + 1), true);
   // Column numbers: every column when they fit, else a sparse scale.
   {
     float num_w = ImGui::CalcTextSize("0000").x;
-    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(num_w / std::max(1e-3f, cell_w))));
+    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(num_w / std::max(1e-3f, L.cell_w))));
     // Round up to 1, 2, 5, 10, 20, 50, ... so the numbers read as a scale.
     for (long long nice = 1;; nice *= 10) {
       if (step <= nice) { step = nice; break; }
@@ -244,85 +289,95 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
       if (step <= 5 * nice) { step = 5 * nice; break; }
     }
     ImU32 col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
-    for (long long c = 0; c < nc; c += step) {
+    for (long long c = 0; c < L.nc; c += step) {
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%lld", c0 + c);
+      std::snprintf(buf, sizeof buf, "%lld", L.c0 + c);
       float tw = ImGui::CalcTextSize(buf).x;
-      float x = map_min.x + (static_cast<float>(c) + 0.5f) * cell_w - tw / 2;
-      if (step > 1) x = map_min.x + static_cast<float>(c) * cell_w;
-      if (x + tw > map_max.x + 1.0f) break;  // a number that would be cut is left out, never cut
-      audit_text("heatmap.column", buf, tw, map_max.x + 1.0f - x);
-      dl->AddText(ImVec2(x, map_min.y - header_h), col, buf);
+      float x = L.map_min.x + (static_cast<float>(c) + 0.5f) * L.cell_w - tw / 2;
+      if (step > 1) x = L.map_min.x + static_cast<float>(c) * L.cell_w;
+      if (x + tw > L.map_max.x + 1.0f) break;  // a number that would be cut is left out, never cut
+      audit_text("heatmap.column", buf, tw, L.map_max.x + 1.0f - x);
+      dl->AddText(ImVec2(x, L.map_min.y - L.header_h), col, buf);
     }
   }
   // Row labels, thinned when rows are smaller than a text line.
-  if (label_w > 0) {
-    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(line / std::max(0.01f, cell_h))));
-    for (long long r = r_first; r < r_last; ++r) {
+  if (L.label_w > 0) {
+    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(line / std::max(0.01f, L.cell_h))));
+    for (long long r = L.r_first; r < L.r_last; ++r) {
       if ((r % step) != 0 && r != spec.selected_row) continue;
       std::string text = spec.row_label(r);
-      float y = row_y(static_cast<double>(r) + 0.5) - line / 2;
+      float y = L.row_y(static_cast<double>(r) + 0.5) - line / 2;
       ImU32 col = spec.row_label_colour ? spec.row_label_colour(r) : ImGui::GetColorU32(ImGuiCol_Text);
       float tw = ImGui::CalcTextSize(text.c_str()).x;
-      audit_text("heatmap.row_label", text, tw, label_w - 6.0f);
-      dl->AddText(ImVec2(map_min.x - tw - 6.0f, y), col, text.c_str());
+      audit_text("heatmap.row_label", text, tw, L.label_w - 6.0f);
+      dl->AddText(ImVec2(L.map_min.x - tw - 6.0f, y), col, text.c_str());
     }
   }
   dl->PopClipRect();
 
-  dl->PushClipRect(map_min, ImVec2(map_max.x + 1, map_max.y + 1), true);
+}
+
+// Values in the cells (when there is room), grid lines, marked rows and the selected row.
+void Heatmap::draw_cells(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L) const {
+  const float line = L.line;
+  dl->PushClipRect(L.map_min, ImVec2(L.map_max.x + 1, L.map_max.y + 1), true);
   // Numbers in the cells, when there is room for them (the classroom case).
   if (spec.show_values) {
     float need_w = ImGui::CalcTextSize("-0.000").x + 4.0f;
-    if (cell_w >= need_w && cell_h >= line + 2.0f) {
-      for (long long r = r_first; r < r_last; ++r) {
-        for (long long c = 0; c < nc; ++c) {
-          float v = spec.values[r * spec.cols + c0 + c];
+    if (L.cell_w >= need_w && L.cell_h >= line + 2.0f) {
+      for (long long r = L.r_first; r < L.r_last; ++r) {
+        for (long long c = 0; c < L.nc; ++c) {
+          float v = spec.values[r * spec.cols + L.c0 + c];
           std::string s = std::isnan(v) ? "masked" : format_value(v);
           ImVec2 ts = ImGui::CalcTextSize(s.c_str());
-          ImVec2 p(map_min.x + (static_cast<float>(c) + 0.5f) * cell_w - ts.x / 2,
-                   row_y(static_cast<double>(r) + 0.5) - ts.y / 2);
+          ImVec2 p(L.map_min.x + (static_cast<float>(c) + 0.5f) * L.cell_w - ts.x / 2,
+                   L.row_y(static_cast<double>(r) + 0.5) - ts.y / 2);
           dl->AddText(p, contrast_text(value_colour(v, spec.range)), s.c_str());
         }
       }
     }
     // Thin grid lines once cells are big enough to tell apart.
-    if (cell_w >= 6.0f && cell_h >= 6.0f) {
+    if (L.cell_w >= 6.0f && L.cell_h >= 6.0f) {
       ImU32 grid = IM_COL32(0, 0, 0, 60);
-      for (long long c = 1; c < nc; ++c)
-        dl->AddLine(ImVec2(map_min.x + c * cell_w, map_min.y), ImVec2(map_min.x + c * cell_w, map_max.y), grid);
-      for (long long r = r_first + 1; r < r_last; ++r)
-        dl->AddLine(ImVec2(map_min.x, row_y(static_cast<double>(r))), ImVec2(map_max.x, row_y(static_cast<double>(r))), grid);
+      for (long long c = 1; c < L.nc; ++c)
+        dl->AddLine(ImVec2(L.map_min.x + c * L.cell_w, L.map_min.y), ImVec2(L.map_min.x + c * L.cell_w, L.map_max.y), grid);
+      for (long long r = L.r_first + 1; r < L.r_last; ++r)
+        dl->AddLine(ImVec2(L.map_min.x, L.row_y(static_cast<double>(r))), ImVec2(L.map_max.x, L.row_y(static_cast<double>(r))), grid);
     }
   }
   // Marked rows (repeated tokens): a coloured frame around the row and a tag on the right.
   for (const HeatmapRowMark& m : spec.marks) {
-    if (m.row < r_first || m.row >= r_last) continue;
-    float y0 = row_y(static_cast<double>(m.row)), y1 = row_y(static_cast<double>(m.row + 1));
-    float t = std::clamp(cell_h * 0.12f, 2.0f, 4.0f);
-    dl->AddRect(ImVec2(map_min.x + t / 2, y0 + t / 2), ImVec2(map_max.x - t / 2, std::max(y0 + t, y1 - t / 2)),
+    if (m.row < L.r_first || m.row >= L.r_last) continue;
+    float y0 = L.row_y(static_cast<double>(m.row)), y1 = L.row_y(static_cast<double>(m.row + 1));
+    float t = std::clamp(L.cell_h * 0.12f, 2.0f, 4.0f);
+    dl->AddRect(ImVec2(L.map_min.x + t / 2, y0 + t / 2), ImVec2(L.map_max.x - t / 2, std::max(y0 + t, y1 - t / 2)),
                 m.colour, 0.0f, 0, t);
   }
   // The selected row: a black band under a white one, so it stands out on pale and on dark cells
   // alike (a 1.5-px white outline vanished on pale cells).
-  if (spec.selected_row >= r_first && spec.selected_row < r_last) {
-    float y0 = row_y(static_cast<double>(spec.selected_row)), y1 = std::max(y0 + 4, row_y(static_cast<double>(spec.selected_row + 1)));
-    dl->AddRect(ImVec2(map_min.x + 1, y0 + 1), ImVec2(map_max.x - 1, y1 - 1), IM_COL32(0, 0, 0, 255), 0, 0, 5.0f);
-    dl->AddRect(ImVec2(map_min.x + 1, y0 + 1), ImVec2(map_max.x - 1, y1 - 1), kSelectColour, 0, 0, 2.5f);
+  if (spec.selected_row >= L.r_first && spec.selected_row < L.r_last) {
+    float y0 = L.row_y(static_cast<double>(spec.selected_row)), y1 = std::max(y0 + 4, L.row_y(static_cast<double>(spec.selected_row + 1)));
+    dl->AddRect(ImVec2(L.map_min.x + 1, y0 + 1), ImVec2(L.map_max.x - 1, y1 - 1), IM_COL32(0, 0, 0, 255), 0, 0, 5.0f);
+    dl->AddRect(ImVec2(L.map_min.x + 1, y0 + 1), ImVec2(L.map_max.x - 1, y1 - 1), kSelectColour, 0, 0, 2.5f);
   }
   dl->PopClipRect();
   // Tags beside the labels (outside the map so they never hide values).
   for (const HeatmapRowMark& m : spec.marks) {
-    if (m.tag.empty() || m.row < r_first || m.row >= r_last || label_w <= 0) continue;
-    float y = row_y(static_cast<double>(m.row) + 0.5);
-    dl->AddCircleFilled(ImVec2(origin.x + 5.0f, y), 4.0f, m.colour);
+    if (m.tag.empty() || m.row < L.r_first || m.row >= L.r_last || L.label_w <= 0) continue;
+    float y = L.row_y(static_cast<double>(m.row) + 0.5);
+    dl->AddCircleFilled(ImVec2(L.origin.x + 5.0f, y), 4.0f, m.colour);
   }
-  dl->AddRect(map_min, map_max, ImGui::GetColorU32(ImGuiCol_Border));
+  dl->AddRect(L.map_min, L.map_max, ImGui::GetColorU32(ImGuiCol_Border));
 
-  if (hovered) {
-    long long c = c0 + static_cast<long long>((io.MousePos.x - map_min.x) / cell_w);
-    long long r = static_cast<long long>(std::floor(row_begin_ + (io.MousePos.y - map_min.y) / cell_h));
-    if (r >= 0 && r < spec.rows && c >= c0 && c < c0 + nc) {
+}
+
+// The cell under the mouse: its tooltip, and a right-click opens the copy menu on it.
+HeatmapHover Heatmap::hover_cell(const HeatmapSpec& spec, const Layout& L) {
+  HeatmapHover hover;
+  ImGuiIO& io = ImGui::GetIO();
+    long long c = L.c0 + static_cast<long long>((io.MousePos.x - L.map_min.x) / L.cell_w);
+    long long r = static_cast<long long>(std::floor(row_begin_ + (io.MousePos.y - L.map_min.y) / L.cell_h));
+    if (r >= 0 && r < spec.rows && c >= L.c0 && c < L.c0 + L.nc) {
       hover.row = r;
       hover.col = c;
       hover.value = spec.values[r * spec.cols + c];
@@ -342,8 +397,11 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
         ImGui::OpenPopup("copy");
       }
     }
-  }
-  // Copy a cell, a row or the whole matrix to the clipboard (CSV, 9 significant digits).
+  return hover;
+}
+
+// Copy a cell, a row or the whole matrix to the clipboard (CSV, 9 significant digits).
+void Heatmap::copy_menu(const HeatmapSpec& spec) {
   if (ImGui::BeginPopup("copy")) {
     const long long r = std::clamp(copy_row_, 0LL, spec.rows - 1), c = std::clamp(copy_col_, 0LL, spec.cols - 1);
     char label[96];
@@ -356,10 +414,6 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
       ImGui::SetClipboardText(csv_text(spec.values, spec.rows, spec.cols, spec.cols).c_str());
     ImGui::EndPopup();
   }
-  ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + size.y));
-  ImGui::Dummy(ImVec2(size.x, 0));
-  ImGui::PopID();
-  return hover;
 }
 
 // [SECTION] Colour bar and number formatting

@@ -71,6 +71,26 @@ class Heatmap {
   void set_view(const View& v) { row_begin_ = v.begin, row_count_ = v.count, zoomed_ = v.zoomed, fit_all_ = v.fit_all; }
 
  private:
+  // Where a frame's heatmap goes (screen pixels) and which cells are visible.
+  struct Layout {
+    ImVec2 origin, map_min, map_size, map_max;
+    float line = 0, title_h = 0, header_h = 0, label_w = 0;
+    long long c0 = 0, nc = 0;              // visible columns
+    float cell_w = 0, cell_h = 0;          // once the row window is known
+    double row_begin = 0;
+    long long r_first = 0, r_last = 0;     // visible rows [r_first, r_last)
+    float row_y(double r) const { return map_min.y + static_cast<float>((r - row_begin) * cell_h); }
+  };
+  Layout layout(const HeatmapSpec& spec, ImVec2 size) const;
+  std::string draw_title(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L, ImVec2 size) const;
+  void draw_empty(ImDrawList* dl, const Layout& L, ImVec2 size);
+  double fit_rows(const HeatmapSpec& spec, const Layout& L);
+  bool navigate(const HeatmapSpec& spec, const Layout& L, double max_rows);
+  void draw_image(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L);
+  void draw_numbers_and_labels(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L) const;
+  void draw_cells(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L) const;
+  HeatmapHover hover_cell(const HeatmapSpec& spec, const Layout& L);
+  void copy_menu(const HeatmapSpec& spec);
   void upload_block(const HeatmapSpec& spec, long long r0, long long nr, long long c0, long long nc);
   void render(const HeatmapSpec& spec, int width, int height, double rb, double rc, long long c0,
               long long nc);
