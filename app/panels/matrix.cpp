@@ -52,9 +52,70 @@ class MatrixPanel final : public Panel {
     const long long d = e.token.cols();
     const float em = ImGui::GetFontSize();
     ImVec2 start = ImGui::GetCursorPos();
-    // The modes as radio buttons when they fit on one line and the window is tall enough;
-    // otherwise one compact bar (a drop-down), so the figure keeps the screen (1280x720 at UI
-    // scale 2: the radio row wrapped and the heatmaps got no room at all).
+    mode_bar(d, size);
+    long long nc = d > 24 ? std::min<long long>(dims_shown_, d) : d;
+    long long c0 = d > 24 ? std::clamp<long long>(first_dim_, 0, d - nc) : 0;
+
+    if (mode_ == Mode::Tables) {
+      ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
+      whole_tables(state, ImVec2(size.x, std::max(120.0f, size.y - used.y)), c0, nc);
+      return;
+    }
+    caption(state);
+    ImVec2 used = ImVec2(0, ImGui::GetCursorPos().y - start.y);
+    ImVec2 area(size.x, std::max(120.0f, size.y - used.y));
+
+    Shown shown;
+    if (!choose_maps(state, shown)) return;
+    const float range = shared_range(state, shown);
+    const float bar_w = colour_bar_width(range) + 8.0f;
+    const float sign_w = shown.matrices.size() > 1 ? em * 1.6f : 0.0f;
+    const float label_w = std::min(area.x * 0.2f, label_width(state) + 12.0f);
+    const float each = (area.x - bar_w - label_w - sign_w * static_cast<float>(shown.matrices.size() - 1)) /
+                       static_cast<float>(shown.matrices.size());
+    ImVec2 origin = ImGui::GetCursorScreenPos();
+    const std::vector<const MatrixRM*>& matrices = shown.matrices;
+    const std::vector<Heatmap*>& maps = shown.maps;
+    for (size_t k = 0; k < matrices.size(); ++k) {
+      const HeatmapSpec spec = map_spec(state, *matrices[k], shown.titles[k], range, c0, nc, k == 0, label_w);
+      float x = origin.x + (k == 0 ? 0.0f : label_w + static_cast<float>(k) * (each + sign_w));
+      ImGui::SetCursorScreenPos(ImVec2(x, origin.y));
+      float w = k == 0 ? each + label_w : each;
+      // The maps side by side show the same rows: a zoom or pan in one moves them all.
+      if (k > 0) maps[k]->set_view(maps[0]->view());
+      const Heatmap::View before = maps[k]->view();
+      HeatmapHover h = maps[k]->draw(shown.titles[k].c_str(), spec, ImVec2(w, area.y));
+      if (k > 0 && !(maps[k]->view() == before))
+        for (Heatmap* other : maps) other->set_view(maps[k]->view());
+      if (h.clicked) state.selected_position = state.selected_position == h.row ? -1 : static_cast<int>(h.row);
+      if (k + 1 < matrices.size()) {
+        const char* sign = k == 0 ? "+" : "=";
+        ImGui::PushFont(fonts().large);
+        ImVec2 ts = ImGui::CalcTextSize(sign);
+        ImGui::GetWindowDrawList()->AddText(ImVec2(x + w + (sign_w - ts.x) / 2, origin.y + area.y / 2 - ts.y / 2),
+                                            kText, sign);
+        ImGui::PopFont();
+      }
+    }
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + area.x - bar_w + 8.0f, origin.y));
+    colour_bar("value", range, ImVec2(bar_w - 8.0f, area.y));
+    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + area.y));
+  }
+
+ private:
+  // The matrices the mode shows, their titles and their heatmaps.
+  struct Shown {
+    std::vector<const MatrixRM*> matrices;
+    std::vector<std::string> titles;
+    std::vector<Heatmap*> maps;
+  };
+
+  // The modes as radio buttons when they fit on one line and the window is tall enough;
+  // otherwise one compact bar (a drop-down), so the figure keeps the screen (1280x720 at UI
+  // scale 2: the radio row wrapped and the heatmaps got no room at all). Then the dimension
+  // window for wide tables.
+  void mode_bar(long long d, ImVec2 size) {
+    const float em = ImGui::GetFontSize();
     const ImGuiStyle& st = ImGui::GetStyle();
     float radios = 0;
     for (const char* t : kModeTitles)
@@ -74,7 +135,6 @@ class MatrixPanel final : public Panel {
         if (ImGui::RadioButton(kModeTitles[i], mode_ == static_cast<Mode>(i))) mode_ = static_cast<Mode>(i);
       }
     }
-    // Dimension window for wide tables.
     if (d > 24) {
       ImGui::SameLine(0, compact_ ? em : em * 2);
       ImGui::TextUnformatted(compact_ ? "dims" : "dims shown");
@@ -89,39 +149,34 @@ class MatrixPanel final : public Panel {
       first_dim_ = std::clamp(first_dim_, 0, max_first);
       ImGui::SliderInt("##first", &first_dim_, 0, max_first);
     }
-    long long nc = d > 24 ? std::min<long long>(dims_shown_, d) : d;
-    long long c0 = d > 24 ? std::clamp<long long>(first_dim_, 0, d - nc) : 0;
+  }
 
-    if (mode_ == Mode::Tables) {
-      ImVec2 used(0, ImGui::GetCursorPos().y - start.y);
-      whole_tables(state, ImVec2(size.x, std::max(120.0f, size.y - used.y)), c0, nc);
-      return;
-    }
-    caption(state);
-    ImVec2 used = ImVec2(0, ImGui::GetCursorPos().y - start.y);
-    ImVec2 area(size.x, std::max(120.0f, size.y - used.y));
-
-    std::vector<const MatrixRM*> shown;
-    std::vector<std::string> titles;
-    std::vector<Heatmap*> maps;
+  // False when the mode has nothing to show (said in its place).
+  bool choose_maps(const AppState& state, Shown& out) {
+    const InputEmbedding& e = state.embedding();
     if (mode_ == Mode::Side) {
-      shown = {&e.token, &e.position, &e.combined};
+      out.matrices = {&e.token, &e.position, &e.combined};
       // BERT and RoBERTa add a third term, token-type row 0, before their LayerNorm.
-      titles = e.token_type_row
+      out.titles = e.token_type_row
                    ? std::vector<std::string>{"token rows E[id]", "position rows P", "combined = E + type 0 + P"}
                    : std::vector<std::string>{"token rows E[id]", "position rows P", "combined = token + position"};
-      maps = {&maps_[0], &maps_[1], &maps_[2]};
+      out.maps = {&maps_[0], &maps_[1], &maps_[2]};
     } else if (mode_ == Mode::Normed && !e.normed) {
       ImGui::TextDisabled("No LayerNorm rows computed.");
-      return;
+      return false;
     } else {
       int k = static_cast<int>(mode_) - 1;
       const MatrixRM* m = k == 0 ? &e.token : k == 1 ? &e.position : k == 2 ? &e.combined : &*e.normed;
-      shown = {m};
-      titles = {kModeTitles[static_cast<size_t>(mode_)]};
-      if (mode_ == Mode::Normed) titles[0] += ": " + state.layer_norm_label();
-      maps = {&maps_[static_cast<size_t>(k)]};
+      out.matrices = {m};
+      out.titles = {kModeTitles[static_cast<size_t>(mode_)]};
+      if (mode_ == Mode::Normed) out.titles[0] += ": " + state.layer_norm_label();
+      out.maps = {&maps_[static_cast<size_t>(k)]};
     }
+    return true;
+  }
+
+  float shared_range(const AppState& state, Shown& shown) {
+    const InputEmbedding& e = state.embedding();
     // One colour scale for everything shown, so colours compare across the panels. A panel that
     // is all zero (a scheme that adds nothing at the input) takes no part in it: with real
     // weights (|E| ~ 0.1) a nominal +-1 for the zero panel washed the token rows out to white.
@@ -138,71 +193,48 @@ class MatrixPanel final : public Panel {
       return m == &e.token ? max_abs_[0] : m == &e.position ? max_abs_[1] : m == &e.combined ? max_abs_[2] : max_abs_[3];
     };
     float range = 0;
-    for (std::size_t k = 0; k < shown.size(); ++k) {
-      const float r = cached_max(shown[k]);
-      if (r == 0 && shown.size() > 1) titles[k] += " (all zero: nothing added)";
+    for (std::size_t k = 0; k < shown.matrices.size(); ++k) {
+      const float r = cached_max(shown.matrices[k]);
+      if (r == 0 && shown.matrices.size() > 1) shown.titles[k] += " (all zero: nothing added)";
       range = std::max(range, r);
     }
     if (range == 0) range = 1.0f;
-
-    const float bar_w = colour_bar_width(range) + 8.0f;
-    const float sign_w = shown.size() > 1 ? em * 1.6f : 0.0f;
-    const float label_w = std::min(area.x * 0.2f, label_width(state) + 12.0f);
-    const float each = (area.x - bar_w - label_w - sign_w * static_cast<float>(shown.size() - 1)) /
-                       static_cast<float>(shown.size());
-    ImVec2 origin = ImGui::GetCursorScreenPos();
-    for (size_t k = 0; k < shown.size(); ++k) {
-      HeatmapSpec spec;
-      spec.values = shown[k]->data();
-      spec.rows = shown[k]->rows();
-      spec.cols = shown[k]->cols();
-      spec.version = state.version();
-      spec.range = range;
-      spec.title = titles[k];
-      spec.col_begin = c0;
-      spec.col_count = nc;
-      spec.selected_row = state.selected_position;
-      spec.row_noun = "token";
-      spec.readable_rows = true;  // a long text scrolls, every visible row labelled
-      spec.show_labels = k == 0;
-      spec.label_width = label_w;
-      spec.row_label = [&state](long long r) { return row_label(state, r); };
-      spec.row_label_colour = [&state](long long r) { return token_colour(state, state.ids()[static_cast<size_t>(r)]); };
-      // Every repeat is framed while there are few; in a long text only the selected token's
-      // group (or the first), or the map turns into stripes.
-      std::size_t framed = 0;
-      for (const RepeatedTokenGroup& g : state.repeats()) framed += g.positions.size();
-      const int sel_group = state.selected_position >= 0 ? state.repeat_group_of(state.selected_position) : -1;
-      for (std::size_t gi = 0; gi < state.repeats().size(); ++gi) {
-        if (framed > 12 && static_cast<int>(gi) != (sel_group >= 0 ? sel_group : 0)) continue;
-        const RepeatedTokenGroup& g = state.repeats()[gi];
-        for (int p : g.positions) spec.marks.push_back({p, token_colour(state, g.id), "repeat"});
-      }
-      float x = origin.x + (k == 0 ? 0.0f : label_w + static_cast<float>(k) * (each + sign_w));
-      ImGui::SetCursorScreenPos(ImVec2(x, origin.y));
-      float w = k == 0 ? each + label_w : each;
-      // The maps side by side show the same rows: a zoom or pan in one moves them all.
-      if (k > 0) maps[k]->set_view(maps[0]->view());
-      const Heatmap::View before = maps[k]->view();
-      HeatmapHover h = maps[k]->draw(titles[k].c_str(), spec, ImVec2(w, area.y));
-      if (k > 0 && !(maps[k]->view() == before))
-        for (Heatmap* other : maps) other->set_view(maps[k]->view());
-      if (h.clicked) state.selected_position = state.selected_position == h.row ? -1 : static_cast<int>(h.row);
-      if (k + 1 < shown.size()) {
-        const char* sign = k == 0 ? "+" : "=";
-        ImGui::PushFont(fonts().large);
-        ImVec2 ts = ImGui::CalcTextSize(sign);
-        ImGui::GetWindowDrawList()->AddText(ImVec2(x + w + (sign_w - ts.x) / 2, origin.y + area.y / 2 - ts.y / 2),
-                                            kText, sign);
-        ImGui::PopFont();
-      }
-    }
-    ImGui::SetCursorScreenPos(ImVec2(origin.x + area.x - bar_w + 8.0f, origin.y));
-    colour_bar("value", range, ImVec2(bar_w - 8.0f, area.y));
-    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + area.y));
+    return range;
   }
 
- private:
+  // One map's spec: values, the shared range, the dimension window, labels on the first map
+  // only, and the repeated tokens framed.
+  HeatmapSpec map_spec(AppState& state, const MatrixRM& m, const std::string& title, float range, long long c0,
+                       long long nc, bool first, float label_w) const {
+    HeatmapSpec spec;
+    spec.values = m.data();
+    spec.rows = m.rows();
+    spec.cols = m.cols();
+    spec.version = state.version();
+    spec.range = range;
+    spec.title = title;
+    spec.col_begin = c0;
+    spec.col_count = nc;
+    spec.selected_row = state.selected_position;
+    spec.row_noun = "token";
+    spec.readable_rows = true;  // a long text scrolls, every visible row labelled
+    spec.show_labels = first;
+    spec.label_width = label_w;
+    spec.row_label = [&state](long long r) { return row_label(state, r); };
+    spec.row_label_colour = [&state](long long r) { return token_colour(state, state.ids()[static_cast<size_t>(r)]); };
+    // Every repeat is framed while there are few; in a long text only the selected token's
+    // group (or the first), or the map turns into stripes.
+    std::size_t framed = 0;
+    for (const RepeatedTokenGroup& g : state.repeats()) framed += g.positions.size();
+    const int sel_group = state.selected_position >= 0 ? state.repeat_group_of(state.selected_position) : -1;
+    for (std::size_t gi = 0; gi < state.repeats().size(); ++gi) {
+      if (framed > 12 && static_cast<int>(gi) != (sel_group >= 0 ? sel_group : 0)) continue;
+      const RepeatedTokenGroup& g = state.repeats()[gi];
+      for (int p : g.positions) spec.marks.push_back({p, token_colour(state, g.id), "repeat"});
+    }
+    return spec;
+  }
+
   bool compact_ = false;
   bool state_presenter_ = false;
   float label_width(const AppState& state) const {
