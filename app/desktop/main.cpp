@@ -30,6 +30,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <utility>
 #include <vector>
 
 namespace es::ui {
@@ -312,14 +314,8 @@ void print_frame_times(const std::vector<double>& frame_ms, const std::vector<do
 
 // [SECTION] Main loop
 
-int run(int argc, char** argv) {
-  DesktopOptions o;
-  try {
-    o = parse_desktop_options(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "embedscope: %s\n", e.what());
-    return 2;
-  }
+// --help and --lesson list answer without a window; nullopt: go on.
+std::optional<int> answer_without_window(const DesktopOptions& o) {
   if (o.help) {
     std::fputs(desktop_help_text().c_str(), stdout);
     return 0;
@@ -329,6 +325,118 @@ int run(int argc, char** argv) {
     for (const LessonStep& s : lesson_steps()) std::printf("%2d  %-14s %s\n", ++k, s.id.c_str(), s.title.c_str());
     return 0;
   }
+  return std::nullopt;
+}
+
+// One frame's wait for events: none while rendering offscreen or animating (the swap's vsync
+// paces the frames), short while a model loads, else a quarter second.
+void wait_for_events(bool offscreen_run, const Frame& frame, const AppState& state) {
+  if (offscreen_run) glfwPollEvents();
+  else if (frame.animating()) glfwPollEvents();
+  else if (state.loading()) glfwWaitEventsTimeout(0.1);
+  else glfwWaitEventsTimeout(0.25);
+}
+
+// New characters on screen (a Japanese sentence, an emoji) rebuild the fonts with them, as does
+// a new UI scale or theme.
+void refresh_fonts(const AppState& state, Frame& frame, uint64_t& glyphs_version) {
+  if (state.version() != glyphs_version) {
+    glyphs_version = state.version();
+    std::string all = state.text();
+    for (const std::string& t : state.token_texts()) all += t;
+    bool rebuild = note_extra_glyphs(all);
+    // Shaped runs are looked up per text drawn: the whole text and each token on its own.
+    rebuild = note_astral_chars(state.text()) || rebuild;
+    for (const std::string& t : state.token_texts()) rebuild = note_astral_chars(t) || rebuild;
+    if (rebuild) frame.ui_scale_changed = true;
+  }
+  if (frame.ui_scale_changed) {
+    g_light = frame.light_theme;
+    set_ui_scale(frame.ui_scale, true);
+    frame.ui_scale_changed = false;
+  }
+}
+
+// Builds the UI and draws it into the back buffer; returns the framebuffer's size.
+std::pair<int, int> render_frame(GLFWwindow* window, Frame& frame, bool screenshot) {
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  // A screenshot shows the view, not whatever the pointer happens to hover (a tooltip over a
+  // cell once landed in the picture): the pointer is "outside the window" while rendering one.
+  if (screenshot) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+  ImGui::NewFrame();
+  audit_new_frame();
+  if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) frame.quit_requested = true;
+  frame.draw();
+  ImGui::Render();
+  int fb_w = 0, fb_h = 0;
+  glfwGetFramebufferSize(window, &fb_w, &fb_h);
+  glViewport(0, 0, fb_w, fb_h);
+  if (g_light) glClearColor(0.96f, 0.96f, 0.96f, 1.0f);
+  else glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  return {fb_w, fb_h};
+}
+
+// The frame loop, until the window closes, the frames asked for are drawn, or the screenshot
+// is saved. Returns the exit code; with --bench-frames the frame times go to frame_ms / ui_ms.
+int run_frames(GLFWwindow* window, AppState& state, Frame& frame, const DesktopOptions& o,
+               std::vector<double>& frame_ms, std::vector<double>& ui_ms) {
+  const bool offscreen_run = o.screenshot || o.frames || o.bench_frames;
+  // Screenshots render a few frames first: ImGui sizes windows and tooltips over frames.
+  const int target_frames = o.screenshot ? 4 : (o.bench_frames ? o.bench_frames : o.frames);
+  const auto started = std::chrono::steady_clock::now();
+  int frame_index = 0;
+  uint64_t glyphs_version = ~0ull;
+  while (!glfwWindowShouldClose(window)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    wait_for_events(offscreen_run, frame, state);
+    refresh_fonts(state, frame, glyphs_version);
+    const auto [fb_w, fb_h] = render_frame(window, frame, o.screenshot.has_value());
+    const auto t_ui = std::chrono::steady_clock::now();
+    ++frame_index;
+    // A screenshot waits (up to 60 s) for worker results: a model opening, layers projecting.
+    const bool waiting = o.screenshot && frame_index >= target_frames && frame.busy() &&
+                         std::chrono::steady_clock::now() - started < std::chrono::seconds(60);
+    if (waiting) {
+      glfwSwapBuffers(window);
+      glfwWaitEventsTimeout(0.01);
+      continue;
+    }
+    if (o.screenshot && frame_index >= target_frames) {
+      glFinish();
+      const std::string err = save_screenshot(*o.screenshot, fb_w, fb_h);
+      if (err.empty()) return 0;
+      std::fprintf(stderr, "embedscope: %s\n", err.c_str());
+      return 1;
+    }
+    if (!frame.screenshot_request.empty()) {
+      const std::string err = save_screenshot(frame.screenshot_request, fb_w, fb_h);
+      state.set_status(err.empty() ? "Saved " + frame.screenshot_request : err, !err.empty());
+      frame.screenshot_request.clear();
+    }
+    glfwSwapBuffers(window);
+    if (o.bench_frames) {
+      glFinish();
+      frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      ui_ms.push_back(std::chrono::duration<double, std::milli>(t_ui - t0).count());
+    }
+    if (target_frames && frame_index >= target_frames) break;
+    if (frame.quit_requested) break;
+  }
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  DesktopOptions o;
+  try {
+    o = parse_desktop_options(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "embedscope: %s\n", e.what());
+    return 2;
+  }
+  if (const std::optional<int> answered = answer_without_window(o)) return *answered;
   Settings settings;
   const std::filesystem::path settings_path = Settings::default_path();
   if (o.use_settings) settings.load(settings_path);
@@ -374,84 +482,8 @@ int run(int argc, char** argv) {
   g_state = state.get();
   glfwSetDropCallback(window, drop_callback);
 
-  // Screenshots render a few frames first: ImGui sizes windows and tooltips over frames.
-  const int target_frames = o.screenshot ? 4 : (o.bench_frames ? o.bench_frames : o.frames);
-  const auto started = std::chrono::steady_clock::now();
   std::vector<double> frame_ms, ui_ms;  // whole frame; event poll + UI building only
-  int frame_index = 0;
-  uint64_t glyphs_version = ~0ull;
-  while (exit_code == 0 && !glfwWindowShouldClose(window)) {
-    auto t0 = std::chrono::steady_clock::now();
-    if (offscreen_run) glfwPollEvents();
-    else if (frame->animating()) glfwPollEvents();  // the swap's vsync paces the frames
-    else if (state->loading()) glfwWaitEventsTimeout(0.1);
-    else glfwWaitEventsTimeout(0.25);
-    // New characters on screen (a Japanese sentence, an emoji) rebuild the fonts with them.
-    if (state->version() != glyphs_version) {
-      glyphs_version = state->version();
-      std::string all = state->text();
-      for (const std::string& t : state->token_texts()) all += t;
-      bool rebuild = note_extra_glyphs(all);
-      // Shaped runs are looked up per text drawn: the whole text and each token on its own.
-      rebuild = note_astral_chars(state->text()) || rebuild;
-      for (const std::string& t : state->token_texts()) rebuild = note_astral_chars(t) || rebuild;
-      if (rebuild) frame->ui_scale_changed = true;
-    }
-    if (frame->ui_scale_changed) {
-      g_light = frame->light_theme;
-      set_ui_scale(frame->ui_scale, true);
-      frame->ui_scale_changed = false;
-    }
-    ImGui_ImplOpenGL3_NewFrame();
-    ImGui_ImplGlfw_NewFrame();
-    // A screenshot shows the view, not whatever the pointer happens to hover (a tooltip over a
-    // cell once landed in the picture): the pointer is "outside the window" while rendering one.
-    if (o.screenshot) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
-    ImGui::NewFrame();
-    audit_new_frame();
-    if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) frame->quit_requested = true;
-    frame->draw();
-    ImGui::Render();
-    const auto t_ui = std::chrono::steady_clock::now();
-    int fb_w = 0, fb_h = 0;
-    glfwGetFramebufferSize(window, &fb_w, &fb_h);
-    glViewport(0, 0, fb_w, fb_h);
-    if (g_light) glClearColor(0.96f, 0.96f, 0.96f, 1.0f);
-    else glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
-    glClear(GL_COLOR_BUFFER_BIT);
-    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-    ++frame_index;
-    // A screenshot waits (up to 60 s) for worker results: a model opening, layers projecting.
-    const bool waiting = o.screenshot && frame_index >= target_frames && frame->busy() &&
-                         std::chrono::steady_clock::now() - started < std::chrono::seconds(60);
-    if (waiting) {
-      glfwSwapBuffers(window);
-      glfwWaitEventsTimeout(0.01);
-      continue;
-    }
-    if (o.screenshot && frame_index >= target_frames) {
-      glFinish();
-      std::string err = save_screenshot(*o.screenshot, fb_w, fb_h);
-      if (!err.empty()) {
-        std::fprintf(stderr, "embedscope: %s\n", err.c_str());
-        exit_code = 1;
-      }
-      break;
-    }
-    if (!frame->screenshot_request.empty()) {
-      std::string err = save_screenshot(frame->screenshot_request, fb_w, fb_h);
-      state->set_status(err.empty() ? "Saved " + frame->screenshot_request : err, !err.empty());
-      frame->screenshot_request.clear();
-    }
-    glfwSwapBuffers(window);
-    if (o.bench_frames) {
-      glFinish();
-      frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      ui_ms.push_back(std::chrono::duration<double, std::milli>(t_ui - t0).count());
-    }
-    if (target_frames && frame_index >= target_frames) break;
-    if (frame->quit_requested) break;
-  }
+  if (exit_code == 0) exit_code = run_frames(window, *state, *frame, o, frame_ms, ui_ms);
   if (o.bench_frames && !frame_ms.empty()) print_frame_times(frame_ms, ui_ms);
   if (o.audit) {
     const std::string err = audit_write(*o.audit);
