@@ -304,6 +304,120 @@ void bench_train(double sgemm_gflops) {
 
 }  // namespace
 
+// Opens the model (timed, with resident memory before and after) against reading the whole
+// weights file.
+std::unique_ptr<ModelSource> bench_open(const std::string& model_spec, const fs::path& model_path) {
+  std::printf("\n[open]\n");
+  const long long rss0 = vm_rss_kb();
+  double t0 = now_s();
+  std::unique_ptr<ModelSource> model = model_spec.empty() ? open_checkpoint(model_path) : open_model(model_spec);
+  const double t_open = now_s() - t0;
+  const long long rss1 = vm_rss_kb();
+  std::vector<int> sentence = {464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13};
+  for (int& id : sentence) id = int(id % model->vocab_size());
+  MatrixRM rows_out(sentence.size(), model->dim());
+  model->gather_token_rows(sentence, rows_out);
+  const long long rss2 = vm_rss_kb();
+  fs::path weights = model_path / "model.safetensors";
+  double t_read = NAN;
+  long long rss_read = 0;
+  if (fs::exists(weights)) {
+    t0 = now_s();
+    std::vector<char> all(fs::file_size(weights));
+    std::ifstream(weights, std::ios::binary).read(all.data(), std::streamsize(all.size()));
+    t_read = now_s() - t0;
+    rss_read = vm_rss_kb() - rss2;
+  }
+  std::printf("  %s: V=%lld d=%lld, %s\n", model->name().c_str(), model->vocab_size(), model->dim(), model->label().c_str());
+  std::printf("  VmRSS before open %lld kB, after open %lld kB (+%lld), after gathering %zu token rows %lld kB (+%lld)\n",
+              rss0, rss1, rss1 - rss0, sentence.size(), rss2, rss2 - rss1);
+  char note[200];
+  std::snprintf(note, sizeof note, "RSS +%lld kB at open, +%lld kB for %zu rows; read-all grows RSS by %lld kB",
+                rss1 - rss0, rss2 - rss1, sentence.size(), rss_read);
+  report({"open checkpoint", t_open, t_read, "< 20 ms", note, NAN});
+
+  return model;
+}
+
+// Top-10 neighbours over the whole token table: the index, the single exact pass and a plain
+// loop, each query's answers compared.
+void bench_neighbours(const TableMap& table) {
+  char note[200];
+  std::printf("\n[neighbours]\n");
+  const long long V = table.rows();
+  std::unique_ptr<VocabularyIndex> index;
+  auto tb = time_runs(1, [&] { index = std::make_unique<VocabularyIndex>(table); });
+  std::printf("  index build (norms + int8 codes, first touch of every page): %.1f ms, %.1f MB\n",
+              tb.front() * 1e3, double(V) * table.cols() / 1e6);
+  const int k = 10, queries = 20;
+  std::vector<int> qids;
+  for (int i = 0; i < queries; ++i) qids.push_back(int((i * 2503LL + 17) % V));
+  std::vector<std::vector<Neighbour>> base_res(queries), exact_res(queries), index_res(queries);
+  const int base_queries = 5;
+  auto tbase = time_runs(base_queries, [&, i = 0]() mutable {
+    base_res[i] = plain_neighbours(table, table.data() + qids[i] * table.cols(), k, qids[i]);
+    ++i;
+  });
+  auto texact = time_runs(queries, [&, i = 0]() mutable {
+    const int ex[1] = {qids[i]};
+    exact_res[i] = nearest_neighbours(table, std::span<const float>(table.data() + qids[i] * table.cols(), table.cols()), k, ex);
+    ++i;
+  });
+  const double cpu_exact = g_last_cpu;
+  long long cand = 0;
+  auto tindex = time_runs(queries, [&, i = 0]() mutable {
+    index_res[i] = index->nearest_to_token(qids[i], k, false);
+    cand += index->last_candidates();
+    ++i;
+  });
+  const double cpu_index = g_last_cpu;
+  for (int i = 0; i < queries; ++i) {
+    if (i < base_queries && !same_ids(base_res[i], index_res[i])) fail("index neighbours of token " + std::to_string(qids[i]) + " differ from the plain loop");
+    if (!same_ids(exact_res[i], index_res[i])) fail("index and exact-pass neighbours of token " + std::to_string(qids[i]) + " differ");
+  }
+  std::snprintf(note, sizeof note, "VocabularyIndex, median of %d; %.0f rows rescored on average", queries, double(cand) / queries);
+  report({"neighbour query, top-10 of " + std::to_string(V), median(tindex), median(tbase), "< 3 ms", note, cpu_index});
+  std::snprintf(note, sizeof note, "nearest_neighbours() single exact pass, median of %d", queries);
+  report({"neighbour query, exact pass (no index)", median(texact), median(tbase), "< 3 ms", note, cpu_exact});
+
+}
+
+// 1 MB of mixed English through a fresh tokenizer (cold) and again (warm), against the regex
+// split alone; decode must give the text back.
+void bench_tokenize(const ModelSource& model) {
+  char note[200];
+  std::printf("\n[tokenize]\n");
+  const std::string text = bench::mixed_english(1 << 20);
+  std::shared_ptr<const Tokenizer> tok = model.tokenizer();
+  if (!tok) tok = default_gpt2_tokenizer();
+  std::unique_ptr<Tokenizer> fresh;
+  if (has_bpe_tokenizer_files(default_gpt2_tokenizer_dir())) fresh = load_bpe_tokenizer_dir(default_gpt2_tokenizer_dir());
+  const Tokenizer& tk = fresh ? *fresh : *tok;
+  std::vector<int> ids;
+  auto tcold = time_runs(1, [&] { ids = tk.encode(text); });
+  const double cpu_cold = g_last_cpu;
+  auto twarm = time_runs(3, [&] { ids = tk.encode(text); });
+  const double cpu_warm = g_last_cpu;
+  bpe::Pretokenizer pre;
+  std::vector<std::string_view> pieces;
+  auto tpre = time_runs(3, [&] { pieces.clear(); pre.split(text, pieces); });
+  if (tk.decode(ids) != text) fail("decode(encode(text)) != text");
+  const double mb = text.size() / 1e6;
+  std::snprintf(note, sizeof note, "%zu tokens, %.1f MB/s (fresh tokenizer, empty piece cache); baseline = regex split only",
+                ids.size(), mb / tcold.front());
+  report({"tokenize 1 MB mixed English (cold)", tcold.front(), median(tpre), ">= 10 MB/s", note, cpu_cold});
+  std::snprintf(note, sizeof note, "%.1f MB/s (piece cache filled by the run before)", mb / median(twarm));
+  report({"tokenize 1 MB mixed English (warm)", median(twarm), median(tpre), ">= 10 MB/s", note, cpu_warm});
+
+}
+
+void print_summary() {
+  std::printf("\n| measure | ours (ms) | ours CPU (ms) | baseline (ms) | baseline/ours | goal | note |\n|---|---|---|---|---|---|---|\n");
+  for (const Row& r : g_rows)
+    std::printf("| %s | %.2f | %.2f | %.2f | %.1f | %s | %s |\n", r.what.c_str(), r.ours_s * 1e3, r.ours_cpu_s * 1e3,
+                r.base_s * 1e3, r.base_s / r.ours_s, r.goal.c_str(), r.note.c_str());
+}
+
 int main(int argc, char** argv) {
   std::string model_spec;
   bool keep = false, skip_baseline_pca = false;
@@ -338,75 +452,9 @@ int main(int argc, char** argv) {
       model_path = tmp / "gpt2-synthetic";
     }
 
-    // ---- open ----
-    std::printf("\n[open]\n");
-    const long long rss0 = vm_rss_kb();
-    std::unique_ptr<ModelSource> model;
-    double t0 = now_s();
-    model = model_spec.empty() ? open_checkpoint(model_path) : open_model(model_spec);
-    const double t_open = now_s() - t0;
-    const long long rss1 = vm_rss_kb();
-    std::vector<int> sentence = {464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13};
-    for (int& id : sentence) id = int(id % model->vocab_size());
-    MatrixRM rows_out(sentence.size(), model->dim());
-    model->gather_token_rows(sentence, rows_out);
-    const long long rss2 = vm_rss_kb();
-    fs::path weights = model_path / "model.safetensors";
-    double t_read = NAN;
-    long long rss_read = 0;
-    if (fs::exists(weights)) {
-      t0 = now_s();
-      std::vector<char> all(fs::file_size(weights));
-      std::ifstream(weights, std::ios::binary).read(all.data(), std::streamsize(all.size()));
-      t_read = now_s() - t0;
-      rss_read = vm_rss_kb() - rss2;
-    }
-    std::printf("  %s: V=%lld d=%lld, %s\n", model->name().c_str(), model->vocab_size(), model->dim(), model->label().c_str());
-    std::printf("  VmRSS before open %lld kB, after open %lld kB (+%lld), after gathering %zu token rows %lld kB (+%lld)\n",
-                rss0, rss1, rss1 - rss0, sentence.size(), rss2, rss2 - rss1);
-    char note[200];
-    std::snprintf(note, sizeof note, "RSS +%lld kB at open, +%lld kB for %zu rows; read-all grows RSS by %lld kB",
-                  rss1 - rss0, rss2 - rss1, sentence.size(), rss_read);
-    report({"open checkpoint", t_open, t_read, "< 20 ms", note, NAN});
-
-    // ---- neighbours ----
-    std::printf("\n[neighbours]\n");
+    std::unique_ptr<ModelSource> model = bench_open(model_spec, model_path);
     const TableMap table = model->token_table();
-    const long long V = table.rows();
-    std::unique_ptr<VocabularyIndex> index;
-    auto tb = time_runs(1, [&] { index = std::make_unique<VocabularyIndex>(table); });
-    std::printf("  index build (norms + int8 codes, first touch of every page): %.1f ms, %.1f MB\n",
-                tb.front() * 1e3, double(V) * table.cols() / 1e6);
-    const int k = 10, queries = 20;
-    std::vector<int> qids;
-    for (int i = 0; i < queries; ++i) qids.push_back(int((i * 2503LL + 17) % V));
-    std::vector<std::vector<Neighbour>> base_res(queries), exact_res(queries), index_res(queries);
-    const int base_queries = 5;
-    auto tbase = time_runs(base_queries, [&, i = 0]() mutable {
-      base_res[i] = plain_neighbours(table, table.data() + qids[i] * table.cols(), k, qids[i]);
-      ++i;
-    });
-    auto texact = time_runs(queries, [&, i = 0]() mutable {
-      const int ex[1] = {qids[i]};
-      exact_res[i] = nearest_neighbours(table, std::span<const float>(table.data() + qids[i] * table.cols(), table.cols()), k, ex);
-      ++i;
-    });
-    const double cpu_exact = g_last_cpu;
-    long long cand = 0;
-    auto tindex = time_runs(queries, [&, i = 0]() mutable {
-      index_res[i] = index->nearest_to_token(qids[i], k, false);
-      cand += index->last_candidates();
-      ++i;
-    });
-    const double cpu_index = g_last_cpu;
-    for (int i = 0; i < queries; ++i) {
-      if (i < base_queries && !same_ids(base_res[i], index_res[i])) fail("index neighbours of token " + std::to_string(qids[i]) + " differ from the plain loop");
-      if (!same_ids(exact_res[i], index_res[i])) fail("index and exact-pass neighbours of token " + std::to_string(qids[i]) + " differ");
-    }
-    std::snprintf(note, sizeof note, "VocabularyIndex, median of %d; %.0f rows rescored on average", queries, double(cand) / queries);
-    report({"neighbour query, top-10 of " + std::to_string(V), median(tindex), median(tbase), "< 3 ms", note, cpu_index});
-    std::snprintf(note, sizeof note, "nearest_neighbours() single exact pass, median of %d", queries);
-    report({"neighbour query, exact pass (no index)", median(texact), median(tbase), "< 3 ms", note, cpu_exact});
+    bench_neighbours(table);
 
     // ---- PCA ----
     std::printf("\n[PCA]\n");
@@ -418,40 +466,13 @@ int main(int argc, char** argv) {
     std::printf("\n[paths]\n");
     bench_paths(table);
 
-    // ---- tokenizer ----
-    std::printf("\n[tokenize]\n");
-    const std::string text = bench::mixed_english(1 << 20);
-    std::shared_ptr<const Tokenizer> tok = model->tokenizer();
-    if (!tok) tok = default_gpt2_tokenizer();
-    std::unique_ptr<Tokenizer> fresh;
-    if (has_bpe_tokenizer_files(default_gpt2_tokenizer_dir())) fresh = load_bpe_tokenizer_dir(default_gpt2_tokenizer_dir());
-    const Tokenizer& tk = fresh ? *fresh : *tok;
-    std::vector<int> ids;
-    auto tcold = time_runs(1, [&] { ids = tk.encode(text); });
-  const double cpu_cold = g_last_cpu;
-    auto twarm = time_runs(3, [&] { ids = tk.encode(text); });
-  const double cpu_warm = g_last_cpu;
-    bpe::Pretokenizer pre;
-    std::vector<std::string_view> pieces;
-    auto tpre = time_runs(3, [&] { pieces.clear(); pre.split(text, pieces); });
-    if (tk.decode(ids) != text) fail("decode(encode(text)) != text");
-    const double mb = text.size() / 1e6;
-    std::snprintf(note, sizeof note, "%zu tokens, %.1f MB/s (fresh tokenizer, empty piece cache); baseline = regex split only",
-                  ids.size(), mb / tcold.front());
-    report({"tokenize 1 MB mixed English (cold)", tcold.front(), median(tpre), ">= 10 MB/s", note, cpu_cold});
-    std::snprintf(note, sizeof note, "%.1f MB/s (piece cache filled by the run before)", mb / median(twarm));
-    report({"tokenize 1 MB mixed English (warm)", median(twarm), median(tpre), ">= 10 MB/s", note, cpu_warm});
+    bench_tokenize(*model);
 
     // ---- training lab ----
     std::printf("\n[train]\n");
     bench_train(fast::measure_sgemm_gflops());
 
-    // ---- summary ----
-    std::printf("\n| measure | ours (ms) | ours CPU (ms) | baseline (ms) | baseline/ours | goal | note |\n|---|---|---|---|---|---|---|\n");
-    for (const Row& r : g_rows)
-      std::printf("| %s | %.2f | %.2f | %.2f | %.1f | %s | %s |\n", r.what.c_str(), r.ours_s * 1e3, r.ours_cpu_s * 1e3,
-                  r.base_s * 1e3, r.base_s / r.ours_s, r.goal.c_str(), r.note.c_str());
-    index.reset();
+    print_summary();
     model.reset();
     if (!tmp.empty() && !keep) fs::remove_all(tmp);
     else if (!tmp.empty()) std::printf("kept %s\n", tmp.c_str());
