@@ -139,9 +139,7 @@ void AppState::begin_open_model(const std::string& spec) {
   }
   loading_spec_ = spec;
   loading_start_ = std::chrono::steady_clock::now();
-  loading_ = std::async(std::launch::async, [spec]() -> std::shared_ptr<const ModelSource> {
-    return open_model(spec);
-  });
+  loading_.start([spec](const std::atomic<bool>&) -> std::shared_ptr<const ModelSource> { return open_model(spec); });
   set_status("Opening " + spec + " ...");
 }
 
@@ -150,15 +148,42 @@ double AppState::loading_seconds() const {
 }
 
 void AppState::poll() {
-  if (!loading() || loading_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
-  try {
-    std::shared_ptr<const ModelSource> m = loading_.get();
-    set_model(std::move(m), loading_spec_);
-  } catch (const std::exception& e) {
-    set_status("Could not open " + loading_spec_ + ": " + e.what() + " (kept " + model().name() + ")",
-               true);
+  if (loading_.ready()) {
+    try {
+      std::optional<std::shared_ptr<const ModelSource>> m = loading_.take();
+      set_model(std::move(*m), loading_spec_);
+    } catch (const std::exception& e) {
+      set_status("Could not open " + loading_spec_ + ": " + e.what() + " (kept " + model().name() + ")", true);
+    }
   }
-  loading_ = {};
+  if (index_task_.ready()) {
+    try {
+      std::optional<std::shared_ptr<const VocabularyIndex>> built = index_task_.take();
+      if (index_model_ == model_version_) index_ = std::move(*built);
+    } catch (const std::exception& e) {
+      set_status(std::string("Could not index the vocabulary: ") + e.what(), true);
+    }
+  }
+}
+
+std::shared_ptr<const VocabularyIndex> AppState::vocabulary_index() {
+  if (index_model_ != model_version_) {  // a new model: its own index (the old one's work is dropped)
+    index_.reset();
+    index_task_.abandon();
+    index_model_ = model_version_;
+    std::shared_ptr<const ModelSource> m = model_ptr();
+    index_task_.start([m](const std::atomic<bool>&) -> std::shared_ptr<const VocabularyIndex> {
+      // The index reads the model's table in place: it shares ownership of the model.
+      struct Held {
+        std::shared_ptr<const ModelSource> model;
+        VocabularyIndex index;
+      };
+      const std::shared_ptr<Held> held(new Held{m, VocabularyIndex(m->token_table())});
+      return std::shared_ptr<const VocabularyIndex>(held, &held->index);
+    });
+  }
+  poll();
+  return index_;
 }
 
 int AppState::colour_slot(int id) const {

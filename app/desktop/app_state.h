@@ -7,8 +7,10 @@
 // Model loading runs on a worker thread; poll() picks the result up on the main thread.
 #pragma once
 
-#include "pipeline.h"
+#include "background.h"
 #include "open_model.h"
+#include "pipeline.h"
+#include "vocabulary.h"
 
 #include <chrono>
 #include <future>
@@ -51,7 +53,7 @@ class AppState {
   // Opens a model on a worker thread; the window keeps running. poll() installs it.
   void begin_open_model(const std::string& spec);
   void poll();
-  bool loading() const { return loading_.valid(); }
+  bool loading() const { return loading_.pending(); }
   const std::string& loading_spec() const { return loading_spec_; }
   double loading_seconds() const;
 
@@ -86,6 +88,11 @@ class AppState {
   // Changes with every successful recompute; model_version() only when the model changes.
   uint64_t version() const { return analysis_->version(); }
   uint64_t model_version() const { return model_version_; }
+  // The search index of the open model's token table (neighbours, analogies), one per model and
+  // shared by the PCA and Vocabulary views: built on a worker the first time a view asks; null
+  // until it is ready. It keeps its model alive while a view holds it.
+  std::shared_ptr<const VocabularyIndex> vocabulary_index();
+  bool vocabulary_index_building() const { return index_task_.pending(); }
 
   // [UI state shared by panels]
   int selected_position = -1;  // token selected by a click in any view
@@ -109,7 +116,10 @@ class AppState {
   std::string repeat_sentence_;
   uint64_t model_version_ = 1;
 
-  std::future<std::shared_ptr<const ModelSource>> loading_;
+  BackgroundTask<std::shared_ptr<const ModelSource>> loading_;
+  BackgroundTask<std::shared_ptr<const VocabularyIndex>> index_task_;
+  std::shared_ptr<const VocabularyIndex> index_;
+  uint64_t index_model_ = 0;  // model_version() the index or its task belongs to
   std::string loading_spec_;
   std::chrono::steady_clock::time_point loading_start_;
 

@@ -5,6 +5,7 @@
 // from the Hugging Face hub (a name, or one of the catalogue) run on a thread of their own with
 // progress and Cancel, and open the model when they are done.
 #include "audit.h"
+#include "background.h"
 #include "hf_cache.h"
 #include "checkpoint.h"
 #include "open_model.h"
@@ -19,7 +20,6 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
-#include <thread>
 
 namespace es::ui {
 namespace {
@@ -39,25 +39,35 @@ std::string rate_text(double bytes_per_second, double seconds_left) {
   return buf;
 }
 
-// One download at a time, on its own thread; the panel reads its progress each frame.
+// One download at a time, on a worker (BackgroundTask); the panel reads its progress each frame
+// and takes its outcome when it ends.
 struct DownloadJob {
   std::string repo;
-  std::thread thread;
-  std::atomic<bool> cancel{false}, finished{false};
-  std::mutex mutex;
-  HubProgress progress;       // guarded by mutex
-  std::string error;          // guarded by mutex; empty on success
+  struct Shared {
+    std::mutex mutex;
+    HubProgress progress;  // guarded by mutex
+  };
+  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  BackgroundTask<HubDownloadResult> task;
+  bool finished = false;
+  std::string error;          // empty on success
   HubDownloadResult result;   // valid once finished without error
-  ~DownloadJob() {
-    cancel = true;
-    if (thread.joinable()) thread.join();
+  // Takes the outcome when the work has ended.
+  void poll() {
+    if (finished || !task.ready()) return;
+    try {
+      result = *task.take();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    finished = true;
   }
 };
 
 class ModelPanel final : public Panel {
  public:
   const char* name() const override { return "model"; }
-  bool animating() const override { return job_ && !job_->finished; }
+  bool animating() const override { return job_ && job_->task.running(); }
   // model.tab = open | download | cache; model.download = ORG/NAME starts a download.
   void set_option(const std::string& key, const std::string& value) override {
     if (key == "tab") {
@@ -179,24 +189,15 @@ class ModelPanel final : public Panel {
     handled_ = false;
     job_ = std::make_unique<DownloadJob>();
     job_->repo = repo;
-    DownloadJob* j = job_.get();
-    j->thread = std::thread([j] {
+    job_->task.start([repo, shared = job_->shared](const std::atomic<bool>& cancelled) {
       HubDownloadOptions o;
-      o.repo = j->repo;
-      o.cancel = &j->cancel;
-      o.progress = [j](const HubProgress& p) {
-        std::lock_guard<std::mutex> lock(j->mutex);
-        j->progress = p;
+      o.repo = repo;
+      o.cancel = &cancelled;
+      o.progress = [shared](const HubProgress& p) {
+        std::lock_guard<std::mutex> lock(shared->mutex);
+        shared->progress = p;
       };
-      try {
-        HubDownloadResult r = hub_download(o);
-        std::lock_guard<std::mutex> lock(j->mutex);
-        j->result = std::move(r);
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(j->mutex);
-        j->error = e.what();
-      }
-      j->finished = true;
+      return hub_download(o);
     });
   }
 
@@ -216,20 +217,20 @@ class ModelPanel final : public Panel {
       ImGui::SetTooltip("Fetches config.json, the tokenizer and the safetensors weights into the cache above.\n"
                         "HF_ENDPOINT sets a mirror, HF_TOKEN a token for gated models (set them before starting).");
     if (job_) {
+      job_->poll();
       HubProgress p;
-      std::string error;
       {
-        std::lock_guard<std::mutex> lock(job_->mutex);
-        p = job_->progress;
-        error = job_->error;
+        std::lock_guard<std::mutex> lock(job_->shared->mutex);
+        p = job_->shared->progress;
       }
+      const std::string error = job_->error;
       if (!job_->finished) {
         const float frac = p.total > 0 ? static_cast<float>(static_cast<double>(p.done) / static_cast<double>(p.total)) : 0.0f;
         char over[96];
         std::snprintf(over, sizeof over, "%s of %s", format_bytes(p.done).c_str(), format_bytes(p.total).c_str());
         ImGui::ProgressBar(frac, ImVec2(-em * 5, 0), p.total > 0 ? over : p.stage.c_str());
         ImGui::SameLine();
-        if (ImGui::Button("Cancel")) job_->cancel = true;
+        if (ImGui::Button("Cancel")) job_->task.request_stop();
         std::string line = job_->repo + ": " + (p.file.empty() ? p.stage : p.file + " (" + std::to_string(p.file_index) + " of " +
                                                                           std::to_string(p.file_count) + ")");
         const std::string rate = rate_text(p.bytes_per_second, p.seconds_left);

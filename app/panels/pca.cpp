@@ -6,6 +6,7 @@
 // point-sprite VBO each into an offscreen framebuffer that is redrawn only when the view
 // changes. Wheel zooms, drag pans, double-click fits, hover identifies, click selects.
 #include "audit.h"
+#include "background.h"
 #include "colors.h"
 #include "gl_objects.h"
 #include "panel.h"
@@ -34,7 +35,7 @@ struct PointLayer {
   bool enabled = false;
   // Projection of a whole table runs on a worker (50257 x 768 takes a noticeable moment);
   // the points are uploaded on the main thread when it is done.
-  std::future<std::vector<float>> pending;
+  BackgroundTask<std::vector<float>> pending;
   uint64_t pending_version = 0;
 };
 
@@ -64,9 +65,12 @@ class PcaPanel final : public Panel {
             {"vocab_layer", layers_[1].enabled ? "1" : "0"}};
   }
 
-  bool busy() const override { return layers_[0].pending.valid() || layers_[1].pending.valid(); }
+  bool busy() const override {
+    return layers_[0].pending.pending() || layers_[1].pending.pending() || wanted_query_ >= 0;
+  }
 
   void draw(AppState& state, ImVec2 size) override {
+    resolve_query(state);
     const PcaBasis* pca = state.pca();
     ImVec2 start = ImGui::GetCursorPos();
     // On a short window or in presenter mode: the rows as a drop-down and the options in a
@@ -173,20 +177,35 @@ class PcaPanel final : public Panel {
       if (query_id_ >= 0) {
         ImGui::SameLine();
         if (ImGui::SmallButton("clear")) query_id_ = -1, neighbours_.clear();
+      } else if (wanted_query_ >= 0) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("indexing the vocabulary ...");
       }
     }
   }
 
  private:
-  // The token and its 10 nearest neighbours by cosine over the whole token table (exact; the
-  // search index is built once per model, ~70 ms for GPT-2).
+  // The token and its 10 nearest neighbours by cosine over the whole token table (exact), from
+  // the model's vocabulary index (AppState; built once per model on a worker, ~70 ms for GPT-2):
+  // asked now, answered by resolve_query() as soon as the index is there.
   void set_query(const AppState& state, int id) {
-    if (!index_ || index_model_ != state.model_version()) {
-      index_ = std::make_unique<VocabularyIndex>(state.model().token_table());
-      index_model_ = state.model_version();
+    wanted_query_ = id;
+    query_model_ = state.model_version();
+    query_id_ = -1;
+    neighbours_.clear();
+  }
+  void resolve_query(AppState& state) {
+    if (query_id_ >= 0 && query_model_ != state.model_version()) query_id_ = -1, neighbours_.clear();
+    if (wanted_query_ < 0) return;
+    if (query_model_ != state.model_version()) {
+      wanted_query_ = -1;
+      return;
     }
-    query_id_ = id;
-    neighbours_ = index_->nearest_to_token(id, 10);
+    const std::shared_ptr<const VocabularyIndex> index = state.vocabulary_index();
+    if (!index) return;  // still building: asked again next frame
+    query_id_ = wanted_query_;
+    wanted_query_ = -1;
+    neighbours_ = index->nearest_to_token(query_id_, 10);
     query_version_ = ~0ull;
   }
   // Projections of the query and its neighbours on the current basis (k >= 2), recomputed
@@ -258,14 +277,17 @@ class PcaPanel final : public Panel {
   // Starts or finishes the projection of one layer; returns true when new points were uploaded.
   bool update_layer(PointLayer& layer, const AppState& state, bool positions) {
     if (!layer.enabled || layer.version == state.version()) return false;
-    if (layer.pending.valid() && layer.pending_version != state.version()) layer.pending.wait();
-    if (!layer.pending.valid()) {
+    // A projection for an older analysis is dropped (not waited for) and a new one starts.
+    if (!layer.pending.pending() || layer.pending_version != state.version()) {
       layer.pending_version = state.version();
-      layer.pending = std::async(std::launch::async, layer_points, state.analysis_ptr(), positions);
+      layer.pending.start([analysis = state.analysis_ptr(), positions](const std::atomic<bool>&) {
+        return layer_points(analysis, positions);
+      });
       return false;
     }
-    if (layer.pending.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
-    std::vector<float> pts = layer.pending.get();
+    std::optional<std::vector<float>> taken = layer.pending.take();
+    if (!taken) return false;
+    std::vector<float> pts = std::move(*taken);
     layer.vao.create();
     layer.vao.bind();
     layer.vbo.upload(pts.data(), static_cast<long long>(pts.size() * sizeof(float)));
@@ -490,7 +512,7 @@ class PcaPanel final : public Panel {
         layer_key_ = key;
       }
       dl->AddImage(fbo_.color().imgui_id(), g.pmin, g.pmax);
-      if (layers_[0].pending.valid() || layers_[1].pending.valid())
+      if (layers_[0].pending.pending() || layers_[1].pending.pending())
         dl->AddText(ImVec2(g.pmin.x + 8, g.pmax.y - 2 * line), kMuted, "projecting the background layers ...");
     }
   }
@@ -788,8 +810,8 @@ class PcaPanel final : public Panel {
   std::vector<int> find_results_;
   int query_id_ = -1;
   std::vector<Neighbour> neighbours_;
-  std::unique_ptr<VocabularyIndex> index_;
-  uint64_t index_model_ = ~0ull, query_version_ = ~0ull;
+  int wanted_query_ = -1;  // asked for, waiting for the vocabulary index
+  uint64_t query_model_ = 0, query_version_ = ~0ull;
   MatrixRM query_xy_;
   std::array<MatrixRM, 3> proj_;  // (n, k) each
   MatrixRM shown_;                // (n, k), animated toward proj_[rows_]

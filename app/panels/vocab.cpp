@@ -1,6 +1,7 @@
 // Vocabulary view: search a token, its nearest neighbours by cosine, and an analogy box
-// (a - b + c). The search index (core VocabularyIndex) is built on a worker thread once per
-// model, so a 50257-row table never freezes the window.
+// (a - b + c). The search index (core VocabularyIndex) is the model's one index, built on a
+// worker once per model and shared with the PCA view (AppState::vocabulary_index), so a
+// 50257-row table never freezes the window.
 #include "colors.h"
 #include "panel.h"
 #include "vocabulary.h"
@@ -8,7 +9,6 @@
 
 #include <imgui_stdlib.h>
 
-#include <future>
 
 namespace es::ui {
 namespace {
@@ -18,7 +18,7 @@ class VocabPanel final : public Panel {
   const char* name() const override { return "vocab"; }
   bool shows_in(ViewId v) const override { return v == ViewId::Vocab; }
 
-  bool busy() const override { return !index_ && building_.valid(); }
+  bool busy() const override { return !index_ && waiting_; }
 
   void draw(AppState& state, ImVec2 size) override {
     ensure_index(state);
@@ -57,7 +57,7 @@ class VocabPanel final : public Panel {
       query_ = state.ids()[static_cast<size_t>(std::max(0, state.selected_position))];
     ImGui::Separator();
     ImGui::Text("Nearest to \"%s\" (id %d) by cosine:", displayable(visible_token_text(tok->token_bytes(query_))).c_str(), query_);
-    if (!index_ready()) {
+    if (!index_ready(state)) {
       ImGui::TextDisabled("building the search index over %s rows ...", thousands(m.vocab_size()).c_str());
     } else {
       if (neighbours_query_ != query_ || neighbours_version_ != state.model_version()) {
@@ -94,7 +94,7 @@ class VocabPanel final : public Panel {
       analogy_version_ = state.model_version();
       analogy_pending_ = true;
     }
-    if (analogy_pending_ && index_ready()) {
+    if (analogy_pending_ && index_ready(state)) {
       analogy_pending_ = false;
       try {
         int a = resolve_token(*tok, analogy_[0]), b = resolve_token(*tok, analogy_[1]), c = resolve_token(*tok, analogy_[2]);
@@ -109,29 +109,20 @@ class VocabPanel final : public Panel {
   }
 
  private:
-  bool index_ready() {
-    if (!index_ && building_.valid() && building_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-      try {
-        index_ = building_.get();
-      } catch (const std::exception&) {
-        building_ = {};
-      }
-    }
+  bool index_ready(AppState& state) {
+    index_ = state.vocabulary_index();
+    waiting_ = !index_;
     return index_ != nullptr;
   }
 
-  void ensure_index(const AppState& state) {
+  void ensure_index(AppState& state) {
     if (index_model_ == state.model_version()) return;
-    if (building_.valid()) building_.wait();  // the old build holds the old model's table
     index_model_ = state.model_version();
-    model_ = state.model_ptr();
     index_.reset();
     neighbours_query_ = -1;
     query_ = -1;
     results_.clear();
-    std::shared_ptr<const ModelSource> m = model_;
-    building_ = std::async(std::launch::async, [m] { return std::make_shared<VocabularyIndex>(m->token_table()); });
-    if (m->family() == "classroom") analogy_ = {"cat", "dog", "mat"};
+    if (state.model().family() == "classroom") analogy_ = {"cat", "dog", "mat"};
     else analogy_ = {" king", " man", " woman"};
   }
 
@@ -160,10 +151,9 @@ class VocabPanel final : public Panel {
     ImGui::EndTable();
   }
 
-  std::shared_ptr<const ModelSource> model_;
   uint64_t index_model_ = 0;
-  std::shared_ptr<VocabularyIndex> index_;
-  std::future<std::shared_ptr<VocabularyIndex>> building_;
+  std::shared_ptr<const VocabularyIndex> index_;  // the model's (AppState), once built
+  bool waiting_ = false;
   std::string search_;
   std::vector<int> results_;
   int query_ = -1, neighbours_query_ = -1;
