@@ -507,6 +507,49 @@ void load_weights(const WeightLocation& loc, WeightSet& weights) {
 
 }  // namespace
 
+// The family config.json names, else the one the tensor names point to (saying so in `note`);
+// es::Error when neither says.
+const FamilyInfo& family_of(const ModelConfig& cfg, const std::vector<std::string>& names, const fs::path& path,
+                            std::string& note) {
+  if (const FamilyInfo* fam = find_family(cfg.family)) return *fam;
+  const FamilyInfo* fam = guess_family(names);
+  if (!fam)
+    throw Error("cannot open '" + path.string() + "': " +
+                (cfg.present && !cfg.model_type.empty()
+                     ? "model_type '" + cfg.model_type + "' in config.json is not a family EmbedScope reads (" +
+                           family_model_types() + ")"
+                     : std::string("no config.json saying the model type, and no known token table name "
+                                   "(wte.weight, model.embed_tokens.weight, gpt_neox.embed_in.weight, "
+                                   "word_embeddings.weight, embeddings.word_embeddings.weight, shared.weight)")) +
+                " (" + std::to_string(names.size()) + " tensors in the file)");
+  note = cfg.present ? " (model_type '" + cfg.model_type + "' not known; family guessed from tensor names)"
+                     : " (no config.json: family guessed from tensor names, published defaults assumed)";
+  return *fam;
+}
+
+// The position table (with its first row: RoBERTa's offset) and the token-type table, checked
+// against the token table's width.
+void read_input_tables(CheckpointModel& model, const FamilyInfo& family, const ModelConfig& cfg, const fs::path& path) {
+  CheckpointModel* m = &model;
+  const FamilyInfo* fam = &family;
+  const long long d = m->token_->cols();
+  if (const std::optional<TensorRef> r = m->weights_.find_first(fam->position))
+    m->position_.emplace(checked_table(*r, "position table", d, "the token table"));
+  if (scheme_info(m->scheme_.kind).needs_data && !m->position_)
+    throw Error("cannot open '" + path.string() + "' as a " + fam->display +
+                " model: no learned position table (looked for " + join_names(fam->position) + ")");
+  // RoBERTa: token i uses row i + padding_idx + 1 (HF create_position_ids_from_input_ids).
+  m->position_offset_ = fam->position_offset;
+  if (fam->position_offset && cfg.pad_token_id) m->position_offset_ = static_cast<int>(*cfg.pad_token_id) + 1;
+  if (m->position_ && m->position_offset_ >= m->position_->rows())
+    throw Error("the position table, " + m->position_->ref().where() + ", has " + std::to_string(m->position_->rows()) +
+                " rows, but " + fam->display + " starts at row " + std::to_string(m->position_offset_));
+  if (const std::optional<TensorRef> r = m->weights_.find_first(fam->token_type))
+    m->token_type_.emplace(checked_table(*r, "token-type table", d, "the token table"));
+  m->token_type_in_input_ = fam->token_types_in_input && m->token_type_;
+
+}
+
 std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   const WeightLocation loc = locate_weights(path);
   auto m = std::make_unique<CheckpointModel>();
@@ -525,22 +568,8 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   if (fs::is_regular_file(loc.dir / "config.json", ec)) m->config_ = load_model_config(loc.dir / "config.json");
   const ModelConfig& cfg = m->config_;
   const std::vector<std::string> names = m->weights_.names();
-  std::string note;
-  const FamilyInfo* fam = find_family(cfg.family);
-  if (!fam) {
-    fam = guess_family(names);
-    if (!fam)
-      throw Error("cannot open '" + path.string() + "': " +
-                  (cfg.present && !cfg.model_type.empty()
-                       ? "model_type '" + cfg.model_type + "' in config.json is not a family EmbedScope reads (" +
-                             family_model_types() + ")"
-                       : std::string("no config.json saying the model type, and no known token table name "
-                                     "(wte.weight, model.embed_tokens.weight, gpt_neox.embed_in.weight, "
-                                     "word_embeddings.weight, embeddings.word_embeddings.weight, shared.weight)")) +
-                  " (" + std::to_string(names.size()) + " tensors in the file)");
-    note = cfg.present ? " (model_type '" + cfg.model_type + "' not known; family guessed from tensor names)"
-                       : " (no config.json: family guessed from tensor names, published defaults assumed)";
-  }
+  std::string note;  // how the family was found, when config.json does not say
+  const FamilyInfo* fam = &family_of(cfg, names, path, note);
   const std::string family = fam->family;
   m->family_ = family;
   ModelConfig effective = cfg;
@@ -557,21 +586,7 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
                 " but the token table, " + token->where() + ", has width " + std::to_string(d));
 
   m->scheme_ = scheme_for_config(effective, d);
-  if (const std::optional<TensorRef> r = m->weights_.find_first(fam->position))
-    m->position_.emplace(checked_table(*r, "position table", d, "the token table"));
-  if (scheme_info(m->scheme_.kind).needs_data && !m->position_)
-    throw Error("cannot open '" + path.string() + "' as a " + fam->display +
-                " model: no learned position table (looked for " + join_names(fam->position) + ")");
-  // RoBERTa: token i uses row i + padding_idx + 1 (HF create_position_ids_from_input_ids).
-  m->position_offset_ = fam->position_offset;
-  if (fam->position_offset && cfg.pad_token_id) m->position_offset_ = static_cast<int>(*cfg.pad_token_id) + 1;
-  if (m->position_ && m->position_offset_ >= m->position_->rows())
-    throw Error("the position table, " + m->position_->ref().where() + ", has " + std::to_string(m->position_->rows()) +
-                " rows, but " + fam->display + " starts at row " + std::to_string(m->position_offset_));
-  if (const std::optional<TensorRef> r = m->weights_.find_first(fam->token_type))
-    m->token_type_.emplace(checked_table(*r, "token-type table", d, "the token table"));
-  m->token_type_in_input_ = fam->token_types_in_input && m->token_type_;
-
+  read_input_tables(*m, *fam, cfg, path);
   m->norm_ = read_norm(*m, fam->norm, *fam, d, cfg.layer_norm_eps.value_or(fam->default_eps), fam->norm_label,
                        m->norm_names_);
   if (m->norm_) {

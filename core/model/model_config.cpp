@@ -70,65 +70,65 @@ std::optional<bool> read_bool(const Json& root, const char* key, std::string_vie
   return it->get<bool>();
 }
 
+// rope_scaling (FACTS.md section 8): every kind read; linear, dynamic, yarn, longrope / su and
+// llama3 applied (rope_scaling.cpp), any other named.
+void read_rope_scaling(const Json& root, const Json& rs, std::string_view file, ModelConfig& c) {
+  if (!rs.is_object()) fail(file, "\"rope_scaling\" is not an object");
+  std::string type;
+  for (const char* k : {"rope_type", "type"})
+    if (rs.contains(k) && rs[k].is_string()) {
+      type = rs[k].get<std::string>();
+      break;
+    }
+  if (type.empty()) fail(file, "\"rope_scaling\" has no \"rope_type\" (or \"type\") string");
+  if (type == "default") return;
+  RopeScaling& sc = c.rope_scaling;
+  sc.type = type;
+  sc.factor = read_number(rs, {"factor"}, file).value_or(1.0);
+  sc.low_freq_factor = read_number(rs, {"low_freq_factor"}, file).value_or(1.0);
+  sc.high_freq_factor = read_number(rs, {"high_freq_factor"}, file).value_or(4.0);
+  sc.max_positions = static_cast<double>(c.max_positions);
+  // The pretrained length: in rope_scaling, else (yarn, longrope) the model's own length;
+  // Phi-3 keeps it at the top level and then its factor is max / original (as HF reads it).
+  const std::optional<double> original = read_number(rs, {"original_max_position_embeddings"}, file);
+  const std::optional<double> top_original = read_number(root, {"original_max_position_embeddings"}, file);
+  const bool own_length = type == "yarn" || type == "longrope" || type == "su" || type == "dynamic";
+  sc.original_max_positions = original ? *original : own_length && c.max_positions > 0 ? double(c.max_positions) : 8192.0;
+  if ((type == "longrope" || type == "su") && top_original && *top_original > 0) {
+    sc.original_max_positions = *top_original;
+    if (c.max_positions > 0) sc.factor = double(c.max_positions) / *top_original;
+  }
+  sc.attention_factor = read_number(rs, {"attention_factor"}, file);
+  sc.beta_fast = read_number(rs, {"beta_fast"}, file).value_or(32.0);
+  sc.beta_slow = read_number(rs, {"beta_slow"}, file).value_or(1.0);
+  sc.mscale = read_number(rs, {"mscale"}, file);
+  sc.mscale_all_dim = read_number(rs, {"mscale_all_dim"}, file);
+  sc.truncate = read_bool(rs, "truncate", file).value_or(true);
+  for (const char* key : {"short_factor", "long_factor"}) {
+    const Json* v = first_key(rs, {key}, nullptr);
+    if (!v) continue;
+    if (!v->is_array() || v->size() > 65536) fail(file, std::string("\"rope_scaling\" ") + key + " is not a list of numbers");
+    std::vector<double>& out = std::string_view(key) == "short_factor" ? sc.short_factor : sc.long_factor;
+    for (const Json& x : *v) {
+      if (!x.is_number() || !std::isfinite(x.get<double>()) || !(x.get<double>() > 0))
+        fail(file, std::string("\"rope_scaling\" ") + key + " holds " + json_excerpt(x) + ", not a positive number");
+      out.push_back(x.get<double>());
+    }
+  }
+  if (sc.applied() && !(sc.factor > 0)) fail(file, "\"rope_scaling\" factor must be positive");
+  if (type == "llama3" && !(sc.high_freq_factor > sc.low_freq_factor && sc.low_freq_factor > 0 && sc.original_max_positions > 0))
+    fail(file, "\"rope_scaling\" llama3 needs 0 < low_freq_factor < high_freq_factor and a positive "
+               "original_max_position_embeddings");
+  if (type == "yarn" && !(sc.beta_fast > 0 && sc.beta_slow > 0 && sc.original_max_positions > 0))
+    fail(file, "\"rope_scaling\" yarn needs positive beta_fast, beta_slow and original_max_position_embeddings");
+  if ((type == "longrope" || type == "su") && (sc.short_factor.empty() || sc.long_factor.size() != sc.short_factor.size()))
+    fail(file, "\"rope_scaling\" " + type + " needs short_factor and long_factor lists of one length");
+}
 
 // The keys that refine a family's position scheme: rope_scaling, BERT's
 // position_embedding_type, MPT's attn_config, RoBERTa's pad_token_id, DeBERTa's buckets.
 void read_position_keys(const Json& root, std::string_view file, ModelConfig& c) {
-  // rope_scaling (FACTS.md section 8): every kind read; linear, dynamic, yarn, longrope / su and
-  // llama3 applied (rope_scaling.cpp), any other named.
-  if (const Json* rs = first_key(root, {"rope_scaling"}, nullptr)) {
-    if (!rs->is_object()) fail(file, "\"rope_scaling\" is not an object");
-    std::string type;
-    for (const char* k : {"rope_type", "type"})
-      if (rs->contains(k) && (*rs)[k].is_string()) {
-        type = (*rs)[k].get<std::string>();
-        break;
-      }
-    if (type.empty()) fail(file, "\"rope_scaling\" has no \"rope_type\" (or \"type\") string");
-    if (type != "default") {
-      RopeScaling& sc = c.rope_scaling;
-      sc.type = type;
-      sc.factor = read_number(*rs, {"factor"}, file).value_or(1.0);
-      sc.low_freq_factor = read_number(*rs, {"low_freq_factor"}, file).value_or(1.0);
-      sc.high_freq_factor = read_number(*rs, {"high_freq_factor"}, file).value_or(4.0);
-      sc.max_positions = static_cast<double>(c.max_positions);
-      // The pretrained length: in rope_scaling, else (yarn, longrope) the model's own length;
-      // Phi-3 keeps it at the top level and then its factor is max / original (as HF reads it).
-      const std::optional<double> original = read_number(*rs, {"original_max_position_embeddings"}, file);
-      const std::optional<double> top_original = read_number(root, {"original_max_position_embeddings"}, file);
-      const bool own_length = type == "yarn" || type == "longrope" || type == "su" || type == "dynamic";
-      sc.original_max_positions = original ? *original : own_length && c.max_positions > 0 ? double(c.max_positions) : 8192.0;
-      if ((type == "longrope" || type == "su") && top_original && *top_original > 0) {
-        sc.original_max_positions = *top_original;
-        if (c.max_positions > 0) sc.factor = double(c.max_positions) / *top_original;
-      }
-      sc.attention_factor = read_number(*rs, {"attention_factor"}, file);
-      sc.beta_fast = read_number(*rs, {"beta_fast"}, file).value_or(32.0);
-      sc.beta_slow = read_number(*rs, {"beta_slow"}, file).value_or(1.0);
-      sc.mscale = read_number(*rs, {"mscale"}, file);
-      sc.mscale_all_dim = read_number(*rs, {"mscale_all_dim"}, file);
-      sc.truncate = read_bool(*rs, "truncate", file).value_or(true);
-      for (const char* key : {"short_factor", "long_factor"}) {
-        const Json* v = first_key(*rs, {key}, nullptr);
-        if (!v) continue;
-        if (!v->is_array() || v->size() > 65536) fail(file, std::string("\"rope_scaling\" ") + key + " is not a list of numbers");
-        std::vector<double>& out = std::string_view(key) == "short_factor" ? sc.short_factor : sc.long_factor;
-        for (const Json& x : *v) {
-          if (!x.is_number() || !std::isfinite(x.get<double>()) || !(x.get<double>() > 0))
-            fail(file, std::string("\"rope_scaling\" ") + key + " holds " + json_excerpt(x) + ", not a positive number");
-          out.push_back(x.get<double>());
-        }
-      }
-      if (sc.applied() && !(sc.factor > 0)) fail(file, "\"rope_scaling\" factor must be positive");
-      if (type == "llama3" && !(sc.high_freq_factor > sc.low_freq_factor && sc.low_freq_factor > 0 && sc.original_max_positions > 0))
-        fail(file, "\"rope_scaling\" llama3 needs 0 < low_freq_factor < high_freq_factor and a positive "
-                   "original_max_position_embeddings");
-      if (type == "yarn" && !(sc.beta_fast > 0 && sc.beta_slow > 0 && sc.original_max_positions > 0))
-        fail(file, "\"rope_scaling\" yarn needs positive beta_fast, beta_slow and original_max_position_embeddings");
-      if ((type == "longrope" || type == "su") && (sc.short_factor.empty() || sc.long_factor.size() != sc.short_factor.size()))
-        fail(file, "\"rope_scaling\" " + type + " needs short_factor and long_factor lists of one length");
-    }
-  }
+  if (const Json* rs = first_key(root, {"rope_scaling"}, nullptr)) read_rope_scaling(root, *rs, file, c);
   if (const Json* v = first_key(root, {"embedscope_position_scheme"}, nullptr)) {
     if (!v->is_string()) fail(file, "\"embedscope_position_scheme\" is not a string");
     c.lab_scheme = v->get<std::string>();

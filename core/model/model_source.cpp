@@ -104,8 +104,8 @@ MatrixRM seeded_normal_table(long long rows, long long cols, double std_dev, uin
     for (long long b = first_block; b < blocks; b += step) {
       SeededNormal rng(seed * 0x100000001b3ULL + static_cast<uint64_t>(b));
       const long long r_end = std::min(rows, (b + 1) * kBlock);
-      for (long long r = b * kBlock; r < r_end; ++r)
-        for (long long c = 0; c < cols; ++c) t(r, c) = static_cast<float>(std_dev * rng.next());
+      float* out = t.data() + b * kBlock * cols;  // rows b*kBlock .. r_end, contiguous (row-major)
+      for (long long i = 0, n = (r_end - b * kBlock) * cols; i < n; ++i) out[i] = static_cast<float>(std_dev * rng.next());
     }
   };
   const long long threads = blocks > 4 ? std::min<long long>(worker_threads(), blocks) : 1;

@@ -460,6 +460,54 @@ MetaspaceSettings metaspace_settings(const Json& j) {
   return m;
 }
 
+// Whitespace: \w+|[^\w\s]+ (runs of word characters, runs of other non-space characters).
+static void whitespace_pieces(const Piece& p, std::vector<Piece>& out) {
+  const std::string& s = p.text;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t next = i;
+    const char32_t c = uni::next_code_point(s, next);
+    if (uni::is_white_space(c)) {
+      i = next;
+      continue;
+    }
+    const bool word = uni::is_word_char(c);
+    std::size_t end = next;
+    while (end < s.size()) {
+      std::size_t k = end;
+      const char32_t d = uni::next_code_point(s, k);
+      if (uni::is_white_space(d) || uni::is_word_char(d) != word) break;
+      end = k;
+    }
+    out.push_back({s.substr(i, end - i), p.offset + i});
+    i = end;
+  }
+}
+
+// Metaspace: spaces become the replacement (U+2581), one is put in front as the settings say,
+// and the piece splits before each replacement when `split`.
+static void metaspace_pieces(const MetaspaceSettings& m, const Piece& p, std::vector<Piece>& out) {
+  Piece q{std::string(), p.offset};
+  for (char c : p.text) {
+    if (c == ' ')
+      q.text += m.replacement;
+    else
+      q.text += c;
+  }
+  const bool starts = q.text.compare(0, m.replacement.size(), m.replacement) == 0;
+  if (!starts && (m.prepend == MetaspaceSettings::Always || (m.prepend == MetaspaceSettings::First && p.offset == 0)))
+    q.text = m.replacement + q.text;
+  if (!m.split) {
+    if (!q.text.empty()) out.push_back(std::move(q));
+    return;
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> hits;
+  for (std::size_t s = q.text.find(m.replacement); s != std::string::npos;
+       s = q.text.find(m.replacement, s + m.replacement.size()))
+    hits.emplace_back(s, s + m.replacement.size());
+  split_piece(q, hits, Behaviour::MergedWithNext, false, out);
+}
+
 PreTokenizer make_pre_tokenizer(const Json& j, std::string& meta_out, const std::string& kind) {
   const std::string t = type_of(j);
   if (t == "none") return nullptr;
@@ -478,28 +526,7 @@ PreTokenizer make_pre_tokenizer(const Json& j, std::string& meta_out, const std:
     });
   }
   if (t == "Whitespace") {  // \w+|[^\w\s]+
-    return each_piece([](const Piece& p, std::vector<Piece>& out) {
-      const std::string& s = p.text;
-      std::size_t i = 0;
-      while (i < s.size()) {
-        std::size_t next = i;
-        const char32_t c = uni::next_code_point(s, next);
-        if (uni::is_white_space(c)) {
-          i = next;
-          continue;
-        }
-        const bool word = uni::is_word_char(c);
-        std::size_t end = next;
-        while (end < s.size()) {
-          std::size_t k = end;
-          const char32_t d = uni::next_code_point(s, k);
-          if (uni::is_white_space(d) || uni::is_word_char(d) != word) break;
-          end = k;
-        }
-        out.push_back({s.substr(i, end - i), p.offset + i});
-        i = end;
-      }
-    });
+    return each_piece(whitespace_pieces);
   }
   if (t == "BertPreTokenizer") {
     return each_piece([](const Piece& p, std::vector<Piece>& out) {
@@ -541,27 +568,7 @@ PreTokenizer make_pre_tokenizer(const Json& j, std::string& meta_out, const std:
   if (t == "Metaspace") {
     const MetaspaceSettings m = metaspace_settings(j);
     meta_out = m.replacement;
-    return each_piece([m](const Piece& p, std::vector<Piece>& out) {
-      Piece q{std::string(), p.offset};
-      for (char c : p.text) {
-        if (c == ' ')
-          q.text += m.replacement;
-        else
-          q.text += c;
-      }
-      const bool starts = q.text.compare(0, m.replacement.size(), m.replacement) == 0;
-      if (!starts && (m.prepend == MetaspaceSettings::Always || (m.prepend == MetaspaceSettings::First && p.offset == 0)))
-        q.text = m.replacement + q.text;
-      if (!m.split) {
-        if (!q.text.empty()) out.push_back(std::move(q));
-        return;
-      }
-      std::vector<std::pair<std::size_t, std::size_t>> hits;
-      for (std::size_t s = q.text.find(m.replacement); s != std::string::npos;
-           s = q.text.find(m.replacement, s + m.replacement.size()))
-        hits.emplace_back(s, s + m.replacement.size());
-      split_piece(q, hits, Behaviour::MergedWithNext, false, out);
-    });
+    return each_piece([m](const Piece& p, std::vector<Piece>& out) { metaspace_pieces(m, p, out); });
   }
   if (t == "ByteLevel")
     throw NotImplemented{"tokenizer.json pairs a ByteLevel pre-tokenizer with a " + kind +
