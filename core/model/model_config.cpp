@@ -220,6 +220,17 @@ ModelConfig load_model_config(const std::filesystem::path& path) {
   return parse_model_config(read_small_file(path, "config", std::uintmax_t{16} << 20), path.string());
 }
 
+// Does config.json make the family switch to its other scheme (the family table's scheme_switch)?
+static bool switch_applies(SchemeSwitchWhen when, const ModelConfig& c) {
+  switch (when) {
+    case SchemeSwitchWhen::Never: return false;
+    case SchemeSwitchWhen::AlibiFlag: return c.alibi;
+    case SchemeSwitchWhen::MptAlibiOff: return c.mpt_alibi == false;
+    case SchemeSwitchWhen::RelativePositionType: return c.position_embedding_type != "absolute";
+  }
+  return false;
+}
+
 SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
   SchemeParams p;
   if (c.heads > 0) p.heads = c.heads;
@@ -230,11 +241,8 @@ SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
   }
   p.kind = fam->scheme;
   p.causal = fam->causal;
-  const std::string_view f = fam->family;
-  if (f == "falcon" && c.alibi) p.kind = "alibi";
-  if (f == "mpt" && c.mpt_alibi == false) p.kind = "learned";
-  if ((f == "bert" || f == "roberta") && c.position_embedding_type != "absolute") p.kind = "none";  // relative_key(_query)
-  if (f == "gpt2" && c.lab_position) {  // trained by the lab: GPT-2's block, another scheme, its own keys
+  if (switch_applies(fam->scheme_switch.when, c)) p.kind = fam->scheme_switch.scheme;
+  if (c.lab_position) {  // trained by the lab: GPT-2's block, another scheme, its own keys
     p = *c.lab_position;
     if (c.heads > 0) p.heads = c.heads;
     if (c.heads > 0 && dim > 0 && dim % c.heads == 0) p.head_dim = static_cast<int>(dim / c.heads);

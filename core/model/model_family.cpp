@@ -73,7 +73,8 @@ std::vector<FamilyInfo> make_table() {
                .position_offset = 0,
                .ties_by_default = true,
                .default_rotary_fraction = 1.0,
-               .token_types_in_input = 1});
+               .token_types_in_input = 1,
+               .scheme_switch = {SchemeSwitchWhen::RelativePositionType, "none"}});
   t.push_back({.family = "roberta",
                .display = "RoBERTa",
                .model_types = {"roberta", "xlm-roberta", "camembert"},
@@ -90,7 +91,8 @@ std::vector<FamilyInfo> make_table() {
                .position_offset = 2,
                .ties_by_default = true,
                .default_rotary_fraction = 1.0,
-               .token_types_in_input = 1});
+               .token_types_in_input = 1,
+               .scheme_switch = {SchemeSwitchWhen::RelativePositionType, "none"}});
   t.push_back({.family = "deberta-v2",
                .display = "DeBERTa-v2/v3",
                .model_types = {"deberta-v2"},
@@ -172,7 +174,8 @@ std::vector<FamilyInfo> make_table() {
                .position_offset = 0,
                .ties_by_default = true,
                .default_rotary_fraction = 1.0,
-               .token_types_in_input = 0});
+               .token_types_in_input = 0,
+               .scheme_switch = {SchemeSwitchWhen::MptAlibiOff, "learned"}});
   t.push_back({.family = "falcon",
                .display = "Falcon",
                .model_types = {"falcon", "RefinedWeb", "RefinedWebModel"},
@@ -188,7 +191,8 @@ std::vector<FamilyInfo> make_table() {
                .position_offset = 0,
                .ties_by_default = true,
                .default_rotary_fraction = 1.0,
-               .token_types_in_input = 0});
+               .token_types_in_input = 0,
+               .scheme_switch = {SchemeSwitchWhen::AlibiFlag, "alibi"}});
   t.push_back({.family = "t5",
                .display = "T5",
                .model_types = {"t5", "mt5"},

@@ -39,6 +39,18 @@ struct AttentionNames {
   std::vector<const char*> norm;  // the norm block 0 applies before attention, when it is not first_layer_norm
 };
 
+// A config.json setting under which a family uses another scheme than its usual one.
+enum class SchemeSwitchWhen {
+  Never,
+  AlibiFlag,             // Falcon: "alibi": true
+  MptAlibiOff,           // MPT: attn_config.alibi false (then its learned wpe table)
+  RelativePositionType,  // BERT, RoBERTa: position_embedding_type relative_key(_query)
+};
+struct SchemeSwitch {
+  SchemeSwitchWhen when = SchemeSwitchWhen::Never;
+  const char* scheme = "";  // registry name used then
+};
+
 // One row of the family table. The table (model_family.cpp) names every field it sets
 // (designated initialisers, in this order: a swapped or misspelt field does not compile).
 struct FamilyInfo {
@@ -65,6 +77,7 @@ struct FamilyInfo {
   double default_rotary_fraction = 1.0;   // RoPE families
   int token_types_in_input = 0;           // 1: token-type row 0 is part of the input sum
   AttentionNames attention = {};          // block 0's q and k projections
+  SchemeSwitch scheme_switch = {};        // when config.json picks another scheme
 };
 
 const std::vector<FamilyInfo>& family_table();
