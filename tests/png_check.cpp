@@ -4,6 +4,7 @@
 //   png_check DIR <checks.txt
 //   info NAME              size 1280x800 and at least 40 distinct colours
 //   diff A B               A and B differ in more than 1% of pixels
+//   same A B               A and B are the same picture (no pixel differs)
 //   colour NAME RRGGBB N   NAME has at least N pixels of that colour
 //   saturated NAME N       at least N strongly coloured pixels (max - min channel > 100)
 //   marks YES NO RRGGBB    YES has >= 1000 pixels of the colour and 5x more than NO
@@ -83,6 +84,17 @@ std::string check(const std::vector<std::string>& f) {
     }
     std::snprintf(buf, sizeof buf, "%s: %s vs %s differ in %.1f%% of pixels", pct > 1.0 ? "ok" : "FAIL", f[1].c_str(),
                   f[2].c_str(), pct);
+  } else if (f[0] == "same") {
+    need(3);
+    const Image& a = load(f[1]);
+    const Image& b = load(f[2]);
+    long differ = -1;
+    if (a.w == b.w && a.h == b.h) {
+      differ = 0;
+      for (std::size_t i = 0; i < a.px.size(); ++i) differ += a.px[i] != b.px[i];
+    }
+    std::snprintf(buf, sizeof buf, "%s: %s and %s are %s", differ == 0 ? "ok" : "FAIL", f[1].c_str(), f[2].c_str(),
+                  differ < 0 ? "of different sizes" : differ == 0 ? "the same picture" : "different pictures");
   } else if (f[0] == "colour") {
     need(4);
     const long k = count_colour(load(f[1]), hex_colour(f[2]));

@@ -156,13 +156,16 @@ void AppState::poll() {
       set_status("Could not open " + loading_spec_ + ": " + e.what() + " (kept " + model().name() + ")", true);
     }
   }
-  if (index_task_.ready()) {
-    try {
-      std::optional<std::shared_ptr<const VocabularyIndex>> built = index_task_.take();
-      if (index_model_ == model_version_) index_ = std::move(*built);
-    } catch (const std::exception& e) {
-      set_status(std::string("Could not index the vocabulary: ") + e.what(), true);
-    }
+  take_vocabulary_index();
+}
+
+void AppState::take_vocabulary_index() {
+  if (!index_task_.ready()) return;
+  try {
+    std::optional<std::shared_ptr<const VocabularyIndex>> built = index_task_.take();
+    if (index_model_ == model_version_) index_ = std::move(*built);
+  } catch (const std::exception& e) {
+    set_status(std::string("Could not index the vocabulary: ") + e.what(), true);
   }
 }
 
@@ -182,7 +185,8 @@ std::shared_ptr<const VocabularyIndex> AppState::vocabulary_index() {
       return std::shared_ptr<const VocabularyIndex>(held, &held->index);
     });
   }
-  poll();
+  take_vocabulary_index();  // only the index: a model that finished opening waits for poll(),
+                            // at the start of the next frame, not in the middle of a view
   return index_;
 }
 

@@ -116,6 +116,7 @@ class AppState {
   std::string repeat_sentence_;
   uint64_t model_version_ = 1;
 
+  void take_vocabulary_index();
   BackgroundTask<std::shared_ptr<const ModelSource>> loading_;
   BackgroundTask<std::shared_ptr<const VocabularyIndex>> index_task_;
   std::shared_ptr<const VocabularyIndex> index_;

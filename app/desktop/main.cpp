@@ -235,7 +235,7 @@ void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o,
   if (o.special) state.set_special_tokens(true);
   if (o.lesson) {
     state.view = ViewId::Lesson;
-    frame.set_panel_option("lesson.step", *o.lesson);
+    frame.set_panel_option("lesson.step", *o.lesson == "all" ? "1" : *o.lesson);
   }
   // A screenshot shows every animation at its end state.
   if (o.screenshot) frame.set_panel_option("lesson.end", "1");
@@ -386,7 +386,21 @@ int run_frames(GLFWwindow* window, AppState& state, Frame& frame, const DesktopO
   const bool offscreen_run = o.screenshot || o.frames || o.bench_frames;
   // Screenshots render a few frames first: ImGui sizes windows and tooltips over frames.
   const int target_frames = o.screenshot ? 4 : (o.bench_frames ? o.bench_frames : o.frames);
-  const auto started = std::chrono::steady_clock::now();
+  auto started = std::chrono::steady_clock::now();
+  // The pictures to take: one, or with --lesson all one per step ({step} in the name: 01, 02, ...).
+  std::vector<std::string> shots;
+  if (o.screenshot && o.lesson && *o.lesson == "all") {
+    for (std::size_t k = 1; k <= lesson_steps().size(); ++k) {
+      std::string path = *o.screenshot;
+      const std::string num = (k < 10 ? "0" : "") + std::to_string(k);
+      for (std::size_t at = path.find("{step}"); at != std::string::npos; at = path.find("{step}", at + num.size()))
+        path.replace(at, 6, num);
+      shots.push_back(path);
+    }
+  } else if (o.screenshot) {
+    shots.push_back(*o.screenshot);
+  }
+  std::size_t shot = 0;
   int frame_index = 0;
   uint64_t glyphs_version = ~0ull;
   while (!glfwWindowShouldClose(window)) {
@@ -406,10 +420,17 @@ int run_frames(GLFWwindow* window, AppState& state, Frame& frame, const DesktopO
     }
     if (o.screenshot && frame_index >= target_frames) {
       glFinish();
-      const std::string err = save_screenshot(*o.screenshot, fb_w, fb_h);
-      if (err.empty()) return 0;
-      std::fprintf(stderr, "embedscope: %s\n", err.c_str());
-      return 1;
+      const std::string err = save_screenshot(shots[shot], fb_w, fb_h);
+      if (!err.empty()) {
+        std::fprintf(stderr, "embedscope: %s\n", err.c_str());
+        return 1;
+      }
+      if (++shot == shots.size()) return 0;
+      frame.set_panel_option("lesson.step", std::to_string(shot + 1));  // --lesson all: the next step
+      frame_index = 0;
+      started = std::chrono::steady_clock::now();
+      glfwSwapBuffers(window);
+      continue;
     }
     if (!frame.screenshot_request.empty()) {
       const std::string err = save_screenshot(frame.screenshot_request, fb_w, fb_h);

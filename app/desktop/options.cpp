@@ -37,7 +37,9 @@ Usage: embedscope [options]
   --special             tokenize with the model's special tokens ([CLS] ... [SEP], <s>, </s>)
   --audit FILE          write the texts of the last frame drawn into fixed boxes (numbers, titles,
                         labels) with their width and room, CLIPPED where one does not fit (tests)
-  --lesson STEP         open the lesson at STEP (1-14 or its id); --lesson list prints the steps
+  --lesson STEP         open the lesson at STEP (1-14 or its id); --lesson list prints the steps;
+                        --lesson all --screenshot 'DIR/lesson-{step}.png' writes every step
+                        (01, 02, ...) at the end of its animation, slides for a class
   --matrix-mode M       side (token | position | combined) | token | position | combined | normed
   --select P            select the token at position P (highlighted in every view)
   --set PANEL.KEY=VALUE a panel option, e.g. --set pca.vocab_layer=1 --set pca.position_layer=1
@@ -113,6 +115,10 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
     else if (a == "--use-settings") force_settings = true;
     else throw Error("unknown option '" + a + "' (see embedscope --help)");
   }
+  if (o.lesson && *o.lesson == "all" &&
+      (!o.screenshot || o.screenshot->find("{step}") == std::string::npos))
+    throw Error("--lesson all writes one picture per step: give --screenshot with {step} in the file name "
+                "(e.g. --screenshot 'slides/lesson-{step}.png')");
   if (o.screenshot || o.frames || o.bench_frames) o.use_settings = false;
   if (force_settings) o.use_settings = true;
   return o;
