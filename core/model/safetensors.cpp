@@ -180,8 +180,8 @@ void parse_metadata(const Json& entry, std::map<std::string, std::string>& metad
 
 }  // namespace
 
-SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> bytes, std::string_view file) {
-  SafetensorsHeader h;
+// The 8-byte little-endian header length, checked against the limit and the file's size.
+static void read_header_length(std::span<const uint8_t> bytes, std::string_view file, SafetensorsHeader& h) {
   if (bytes.empty()) fail(file, "", "the file is empty (a safetensors file starts with an 8-byte header length)");
   if (bytes.size() < 8)
     fail(file, "", "truncated: " + std::to_string(bytes.size()) +
@@ -195,6 +195,27 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> bytes, std::
                        std::to_string(bytes.size()) + " bytes): truncated or not a safetensors file");
   h.data_start = 8 + h.header_length;
   h.data_size = bytes.size() - h.data_start;
+}
+
+// Sorts the tensors by their bytes and refuses two that overlap (empty tensors occupy none).
+static void check_no_overlap(std::vector<SafetensorsTensor>& tensors, std::string_view file) {
+  std::sort(tensors.begin(), tensors.end(), [](const SafetensorsTensor& a, const SafetensorsTensor& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  const SafetensorsTensor* prev = nullptr;
+  for (const SafetensorsTensor& t : tensors) {
+    if (t.begin == t.end) continue;
+    if (prev && t.begin < prev->end)
+      fail(file, t.name, "its bytes [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
+                             ") overlap tensor '" + prev->name + "' [" + std::to_string(prev->begin) + ", " +
+                             std::to_string(prev->end) + ")");
+    prev = &t;
+  }
+}
+
+SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> bytes, std::string_view file) {
+  SafetensorsHeader h;
+  read_header_length(bytes, file, h);
 
   // Parsed as a stream: each entry is checked and dropped from the JSON tree as soon as its
   // closing brace is read, and nothing may nest deeper than an entry's arrays. Memory stays
@@ -259,19 +280,7 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> bytes, std::
   if (!root.is_object())
     fail(file, "", std::string("header JSON is a ") + root.type_name() + ", not an object of tensors");
 
-  std::sort(h.tensors.begin(), h.tensors.end(), [](const SafetensorsTensor& a, const SafetensorsTensor& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
-  // Empty tensors occupy no bytes and cannot overlap anything.
-  const SafetensorsTensor* prev = nullptr;
-  for (const SafetensorsTensor& t : h.tensors) {
-    if (t.begin == t.end) continue;
-    if (prev && t.begin < prev->end)
-      fail(file, t.name, "its bytes [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
-                             ") overlap tensor '" + prev->name + "' [" + std::to_string(prev->begin) + ", " +
-                             std::to_string(prev->end) + ")");
-    prev = &t;
-  }
+  check_no_overlap(h.tensors, file);
   return h;
 }
 

@@ -400,6 +400,44 @@ bool json_flag(const nlohmann::json& j, const char* key, bool fallback) {
 
 }  // namespace
 
+// Pre-tokenizer: ByteLevel with its own regex (GPT-2, Pythia), or a Split regex followed by a
+// ByteLevel that only maps bytes (Qwen2, LLaMA 3, BLOOM). True for those layouts (with the
+// regex and prefix space in `settings`); `described` names the steps, `any_byte_level` says
+// whether a ByteLevel step is there at all.
+static bool byte_level_layout(const nlohmann::json& pre, JsonSettings& settings, std::string& described,
+                              bool& any_byte_level) {
+  std::vector<nlohmann::json> steps;
+  if (json_type_of(pre) == "Sequence" && pre.contains("pretokenizers") && pre["pretokenizers"].is_array()) {
+    for (const nlohmann::json& p : pre["pretokenizers"]) steps.push_back(p);
+  } else {
+    steps.push_back(pre);
+  }
+  bool byte_level = false;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const nlohmann::json& p = steps[i];
+    const std::string t = json_type_of(p);
+    described += (i ? ", " : "") + t;
+    if (t == "ByteLevel" && !byte_level) {
+      byte_level = true;
+      settings.prefix_space = json_flag(p, "add_prefix_space", false);
+      if (json_flag(p, "use_regex", true)) {
+        if (settings.pattern) byte_level = false;  // two splits in a row: not a layout we know
+      } else if (!settings.pattern) {
+        byte_level = false;  // byte mapping without any split: not a layout we know
+      }
+    } else if (t == "Split" && !settings.pattern && !byte_level && p.contains("pattern") &&
+               p["pattern"].is_object() && p["pattern"].contains("Regex") && p["pattern"]["Regex"].is_string() &&
+               p.contains("behavior") && p["behavior"] == "Isolated" && !json_flag(p, "invert", false)) {
+      settings.pattern = p["pattern"]["Regex"].get<std::string>();
+    } else {
+      byte_level = false;
+      break;
+    }
+  }
+  for (const nlohmann::json& p : steps) any_byte_level = any_byte_level || json_type_of(p) == "ByteLevel";
+  return byte_level;
+}
+
 static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, const std::filesystem::path& file) {
   nlohmann::json root;
   try {
@@ -426,40 +464,9 @@ static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, c
 
   JsonSettings settings;
   settings.name = "byte-level BPE (tokenizer.json)";
-  // Pre-tokenizer: ByteLevel with its own regex (GPT-2, Pythia), or a Split regex followed by a
-  // ByteLevel that only maps bytes (Qwen2, LLaMA 3, BLOOM).
-  const nlohmann::json pre = root.value("pre_tokenizer", nlohmann::json());
-  std::vector<nlohmann::json> steps;
-  if (json_type_of(pre) == "Sequence" && pre.contains("pretokenizers") && pre["pretokenizers"].is_array()) {
-    for (const nlohmann::json& p : pre["pretokenizers"]) steps.push_back(p);
-  } else {
-    steps.push_back(pre);
-  }
-  bool byte_level = false;
-  std::string described;
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    const nlohmann::json& p = steps[i];
-    const std::string t = json_type_of(p);
-    described += (i ? ", " : "") + t;
-    if (t == "ByteLevel" && !byte_level) {
-      byte_level = true;
-      settings.prefix_space = json_flag(p, "add_prefix_space", false);
-      if (json_flag(p, "use_regex", true)) {
-        if (settings.pattern) byte_level = false;  // two splits in a row: not a layout we know
-      } else if (!settings.pattern) {
-        byte_level = false;  // byte mapping without any split: not a layout we know
-      }
-    } else if (t == "Split" && !settings.pattern && !byte_level && p.contains("pattern") &&
-               p["pattern"].is_object() && p["pattern"].contains("Regex") && p["pattern"]["Regex"].is_string() &&
-               p.contains("behavior") && p["behavior"] == "Isolated" && !json_flag(p, "invert", false)) {
-      settings.pattern = p["pattern"]["Regex"].get<std::string>();
-    } else {
-      byte_level = false;
-      break;
-    }
-  }
+  std::string described;  // the pre-tokenizer steps, for a message
   bool any_byte_level = false;
-  for (const nlohmann::json& p : steps) any_byte_level = any_byte_level || json_type_of(p) == "ByteLevel";
+  const bool byte_level = byte_level_layout(root.value("pre_tokenizer", nlohmann::json()), settings, described, any_byte_level);
   if (!byte_level) {
     if (!any_byte_level) return general();  // BPE on characters (Metaspace, Whitespace, none)
     result.unsupported = "tokenizer.json's pre-tokenizer (" + described +
