@@ -54,6 +54,14 @@ unsigned hex_colour(const std::string& s) {
   return static_cast<unsigned>(std::stoul(s, nullptr, 16));
 }
 
+// Pixels that differ between two pictures of one size; -1 for pictures of different sizes.
+long differing_pixels(const Image& a, const Image& b) {
+  if (a.w != b.w || a.h != b.h) return -1;
+  long differ = 0;
+  for (std::size_t i = 0; i < a.px.size(); ++i) differ += a.px[i] != b.px[i];
+  return differ;
+}
+
 long count_colour(const Image& img, unsigned c) {
   long k = 0;
   for (unsigned p : img.px) k += p == c;
@@ -76,23 +84,15 @@ std::string check(const std::vector<std::string>& f) {
     need(3);
     const Image& a = load(f[1]);
     const Image& b = load(f[2]);
-    double pct = 100.0;
-    if (a.w == b.w && a.h == b.h && !a.px.empty()) {
-      long differ = 0;
-      for (std::size_t i = 0; i < a.px.size(); ++i) differ += a.px[i] != b.px[i];
-      pct = 100.0 * static_cast<double>(differ) / static_cast<double>(a.px.size());
-    }
+    const long differ = differing_pixels(a, b);
+    const double pct = differ < 0 || a.px.empty() ? 100.0 : 100.0 * static_cast<double>(differ) / static_cast<double>(a.px.size());
     std::snprintf(buf, sizeof buf, "%s: %s vs %s differ in %.1f%% of pixels", pct > 1.0 ? "ok" : "FAIL", f[1].c_str(),
                   f[2].c_str(), pct);
   } else if (f[0] == "same") {
     need(3);
     const Image& a = load(f[1]);
     const Image& b = load(f[2]);
-    long differ = -1;
-    if (a.w == b.w && a.h == b.h) {
-      differ = 0;
-      for (std::size_t i = 0; i < a.px.size(); ++i) differ += a.px[i] != b.px[i];
-    }
+    const long differ = differing_pixels(a, b);
     std::snprintf(buf, sizeof buf, "%s: %s and %s are %s", differ == 0 ? "ok" : "FAIL", f[1].c_str(), f[2].c_str(),
                   differ < 0 ? "of different sizes" : differ == 0 ? "the same picture" : "different pictures");
   } else if (f[0] == "colour") {

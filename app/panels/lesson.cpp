@@ -236,9 +236,7 @@ class LessonPanel final : public Panel {
     if (f == "scheme_rows") {
       // The rows a formula scheme adds at the input, for positions 0-63.
       const SchemeInfo& info = scheme_info(scheme);
-      SchemeParams p;
-      p.kind = info.name;
-      if (info.adopt) info.adopt(p);
+      SchemeParams p = scheme_defaults(info);
       // The model's width when it shows the waves (at least 32, even), else 64 for the picture.
       const long long md = state.model().dim();
       const long long n = 64, d = md >= 32 && md % 2 == 0 ? std::min<long long>(md, 128) : 64;
@@ -260,9 +258,7 @@ class LessonPanel final : public Panel {
     if (f == "scheme_bias") {
       // A scheme's position term inside attention, head 1, for 16 queries and keys (causal).
       const SchemeInfo& info = scheme_info(scheme);
-      SchemeParams p;
-      p.kind = info.name;
-      if (info.adopt) info.adopt(p);
+      SchemeParams p = scheme_defaults(info);
       p.causal = true;
       p.heads = state.model().num_heads() > 0 ? state.model().num_heads() : 8;
       p.head = 1;

@@ -396,19 +396,13 @@ class SchemesPanel final : public Panel {
       if (scheme_param_controls(own_[k], kind, prefix.c_str(), &error, shared_field)) ++own_version_;
       if (!error.empty()) wrapped_text(kWarn, error);
       if (ImGui::SmallButton("defaults")) {
-        own_[k] = defaults_of(kind);
+        own_[k] = scheme_defaults(kind);
         ++own_version_;
       }
       ImGui::EndPopup();
     }
   }
 
-  static SchemeParams defaults_of(const SchemeInfo& kind) {
-    SchemeParams p;
-    p.kind = kind.name;
-    if (kind.adopt) kind.adopt(p);
-    return p;
-  }
 
   void column(const AppState& state, std::size_t k, ImVec2 size) {
     Column& col = cols_[k];
@@ -498,7 +492,7 @@ class SchemesPanel final : public Panel {
   std::vector<bool> shown_ = std::vector<bool>(kinds_.size(), true);
   std::vector<SchemeParams> own_ = [this] {
     std::vector<SchemeParams> out;
-    for (const SchemeInfo* s : kinds_) out.push_back(defaults_of(*s));
+    for (const SchemeInfo* s : kinds_) out.push_back(scheme_defaults(*s));
     return out;
   }();
   uint64_t own_version_ = 0, computed_own_ = ~uint64_t{0};

@@ -45,6 +45,13 @@ std::string scheme_names(std::string_view separator) {
   return out;
 }
 
+SchemeParams scheme_defaults(const SchemeInfo& info) {
+  SchemeParams p;
+  p.kind = info.name;
+  if (info.adopt) info.adopt(p);
+  return p;
+}
+
 const SchemeInfo& scheme_info(std::string_view name) {
   if (const SchemeInfo* s = find_scheme(name)) return *s;
   throw Error("unknown scheme '" + std::string(name) + "' (the position schemes: " + scheme_names() + ")");

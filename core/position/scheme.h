@@ -231,6 +231,8 @@ const std::vector<const SchemeInfo*>& scheme_registry();
 const SchemeInfo* find_scheme(std::string_view name);  // also a few aliases ("sin", "absolute")
 const SchemeInfo& scheme_info(std::string_view name);  // throws es::Error listing the names
 std::string scheme_names(std::string_view separator = ", ");  // "none, learned, ..."
+// A scheme's own published settings on otherwise default SchemeParams (kind set, adopt applied).
+SchemeParams scheme_defaults(const SchemeInfo& info);
 
 // The scheme's trained weights that count in the input stage for width d and a table of
 // max_len rows, and their name ("T5 relative bias (buckets * heads)"); 0 and "" for none.
