@@ -7,6 +7,7 @@
 // converted to float on the first token_table() / position_table() call (one pass, 4 bytes per
 // value); gather_token_rows() never converts the whole table: it decodes only the rows asked for.
 #include "checkpoint.h"
+#include "hf_cache.h"
 
 #include "bpe_tokenizer.h"
 #include "hf_tokenizer.h"
@@ -551,6 +552,11 @@ void read_input_tables(CheckpointModel& model, const FamilyInfo& family, const M
 }
 
 std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
+  // A snapshot in the hub cache whose download stopped: say so and how to resume, not that
+  // the folder has no weights (or a shard is missing).
+  std::error_code dir_ec;
+  if (fs::is_directory(path, dir_ec))
+    if (const std::optional<std::string> unfinished = hf_download_unfinished(path)) throw Error(*unfinished);
   const WeightLocation loc = locate_weights(path);
   auto m = std::make_unique<CheckpointModel>();
   m->dir_ = loc.dir;

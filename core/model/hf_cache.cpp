@@ -3,12 +3,17 @@
 
 #include "checkpoint.h"
 
+#include "hf_env.h"
 #include "model_config.h"
-#include "user_dirs.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <set>
+
+#include "file_text.h"
 
 namespace es {
 
@@ -83,10 +88,67 @@ std::optional<fs::path> hf_current_snapshot(const fs::path& repo) {
   return best;
 }
 
-fs::path hf_hub_cache_dir() {
-  if (const char* c = std::getenv("HF_HUB_CACHE"); c && *c) return c;
-  if (const char* h = std::getenv("HF_HOME"); h && *h) return fs::path(h) / "hub";
-  return home_dir() / ".cache" / "huggingface" / "hub";
+fs::path hf_hub_cache_dir() { return hf_environment().hub_cache; }
+
+std::optional<fs::path> hf_revision_snapshot(const fs::path& repo, const std::string& revision) {
+  std::error_code ec;
+  if (revision.empty() || revision.find("..") != std::string::npos || revision.front() == '/') return std::nullopt;
+  if (revision.find('/') == std::string::npos && fs::is_directory(repo / "snapshots" / revision, ec))
+    return repo / "snapshots" / revision;
+  std::ifstream ref(repo / "refs" / revision);
+  std::string commit;
+  if (!ref || !std::getline(ref, commit)) return std::nullopt;
+  while (!commit.empty() && (commit.back() == '\r' || commit.back() == ' ' || commit.back() == '\n')) commit.pop_back();
+  if (commit.empty() || commit == "." || commit == ".." || commit.find('/') != std::string::npos ||
+      !fs::is_directory(repo / "snapshots" / commit, ec))
+    return std::nullopt;
+  return repo / "snapshots" / commit;
+}
+
+std::optional<std::string> hf_download_unfinished(const fs::path& snapshot) {
+  std::error_code ec;
+  const fs::path repo = snapshot.parent_path().parent_path();
+  if (snapshot.parent_path().filename() != "snapshots" || !fs::is_directory(repo / "blobs", ec)) return std::nullopt;
+  const std::optional<std::string> name = hf_repo_of_folder(repo.filename().string());
+  if (!name) return std::nullopt;
+  std::vector<std::string> missing;
+  if (fs::exists(snapshot / "model.safetensors", ec)) return std::nullopt;
+  bool torch = false, single = false;
+  for (const fs::directory_entry& e : fs::directory_iterator(snapshot, ec)) {
+    const std::string n = e.path().filename().string();
+    torch = torch || n.ends_with(".bin") || n.ends_with(".pt") || n.ends_with(".pth");
+    single = single || (n.ends_with(".safetensors") && fs::exists(e.path(), ec));
+  }
+  if (fs::exists(snapshot / "model.safetensors.index.json", ec)) {
+    try {
+      std::ifstream in(snapshot / "model.safetensors.index.json");
+      const nlohmann::json index = nlohmann::json::parse(in);
+      std::set<std::string> shards;
+      if (index.is_object() && index.contains("weight_map") && index["weight_map"].is_object())
+        for (const auto& [k, v] : index["weight_map"].items())
+          if (v.is_string()) shards.insert(v.get<std::string>());
+      for (const std::string& s : shards)
+        if (s.find('/') == std::string::npos && s.find("..") == std::string::npos && !fs::exists(snapshot / s, ec))
+          missing.push_back(s);
+    } catch (const nlohmann::json::exception&) {
+      return std::nullopt;  // the checkpoint reader says what is wrong with it
+    }
+    if (missing.empty()) return std::nullopt;
+  } else if (single || torch || !fs::exists(snapshot / "config.json", ec)) {
+    return std::nullopt;  // weights of another kind, or not a folder a download started
+  } else {
+    missing.push_back("the weights");
+  }
+  std::uint64_t arrived = 0;
+  for (const fs::directory_entry& e : fs::directory_iterator(repo / "blobs", ec))
+    if (e.path().filename().string().ends_with(".incomplete")) arrived += e.file_size(ec);
+  std::string list;
+  for (std::size_t i = 0; i < missing.size() && i < 3; ++i) list += (i ? ", " : "") + missing[i];
+  if (missing.size() > 3) list += " and " + std::to_string(missing.size() - 3) + " more";
+  const std::string commit = snapshot.filename().string();
+  return "the download of " + *name + " did not finish: " + list + (missing.size() == 1 && list != "the weights" ? " is" : " are") +
+         " missing" + (arrived ? " (" + format_bytes(arrived) + " arrived and is kept)" : "") +
+         "; run `embedscope-cli download " + *name + "@" + commit + "` (or the Download tab) again to resume";
 }
 
 uint64_t safetensors_size_in(const fs::path& dir) {
@@ -128,20 +190,48 @@ std::vector<CachedModel> list_cached_models() {
   return out;
 }
 
-std::optional<fs::path> find_cached_model(const std::string& name) {
+namespace {
+
+std::optional<fs::path> find_cached_repo(const std::string& name);
+
+}  // namespace
+
+std::optional<fs::path> find_cached_model(const std::string& spec) {
+  const std::size_t at = spec.rfind('@');
+  if (at == std::string::npos || at == 0) {
+    const std::optional<fs::path> repo = find_cached_repo(spec);
+    return repo ? hf_current_snapshot(*repo) : std::nullopt;
+  }
+  const std::string name = spec.substr(0, at), revision = spec.substr(at + 1);
+  const std::optional<fs::path> repo = find_cached_repo(name);
+  if (!repo) return std::nullopt;
+  if (std::optional<fs::path> snap = hf_revision_snapshot(*repo, revision)) return snap;
+  std::string have;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(*repo / "refs", ec))
+    if (e.is_regular_file(ec)) have += (have.empty() ? "" : ", ") + fs::relative(e.path(), *repo / "refs", ec).string();
+  throw Error(name + " is in the cache, but not at revision '" + revision + "'" +
+              (have.empty() ? "" : " (cached: " + have + ")") + ": run `embedscope-cli download " + name +
+              " --revision " + revision + "` to fetch it");
+}
+
+namespace {
+
+// The repository folder of a cached model name.
+std::optional<fs::path> find_cached_repo(const std::string& name) {
   if (!plausible_name(name)) return std::nullopt;
   std::error_code ec;
   const fs::path cache = hf_hub_cache_dir();
   const std::size_t slash = name.find('/');
   if (slash != std::string::npos) {
     const fs::path repo = cache / hf_repo_folder_name(name);
-    if (fs::is_directory(repo, ec)) return hf_current_snapshot(repo);
+    if (fs::is_directory(repo, ec)) return repo;
     // "openai-community/gpt2" was "gpt2" before the hub moved single-name repos into orgs.
     const fs::path old = cache / hf_repo_folder_name(name.substr(slash + 1));
-    if (fs::is_directory(old, ec)) return hf_current_snapshot(old);
+    if (fs::is_directory(old, ec)) return old;
     return std::nullopt;
   }
-  if (fs::is_directory(cache / hf_repo_folder_name(name), ec)) return hf_current_snapshot(cache / hf_repo_folder_name(name));
+  if (fs::is_directory(cache / hf_repo_folder_name(name), ec)) return cache / hf_repo_folder_name(name);
   std::vector<fs::path> matches;
   const std::string suffix = "--" + name;
   for (const fs::directory_entry& e : fs::directory_iterator(cache, ec)) {
@@ -157,7 +247,9 @@ std::optional<fs::path> find_cached_model(const std::string& name) {
     for (const fs::path& p : matches) list += (list.empty() ? "" : ", ") + hf_repo_of_folder(p.filename().string()).value_or("?");
     throw Error("'" + name + "' matches several cached models (" + list + "): give the full name ORG/NAME");
   }
-  return hf_current_snapshot(matches[0]);
+  return matches[0];
 }
+
+}  // namespace
 
 }  // namespace es

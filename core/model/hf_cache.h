@@ -9,7 +9,8 @@
 //                                         ".." per folder inside the repository)
 //       blobs/<etag>                      the file's bytes; <etag>.incomplete while it arrives
 //
-// <cache> is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.
+// <cache> is $HF_HUB_CACHE, else $HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub, else
+// $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub (hf_env.h).
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,14 @@ std::filesystem::path hf_snapshot_link_target(const std::string& file, const std
 // The snapshot a repository folder opens as: the one refs/main names, else the most recently
 // written one (ties: the larger name).
 std::optional<std::filesystem::path> hf_current_snapshot(const std::filesystem::path& repo_folder);
+// The snapshot of one revision: snapshots/<revision> when it is a commit there, else the one
+// refs/<revision> names; nullopt when neither is cached.
+std::optional<std::filesystem::path> hf_revision_snapshot(const std::filesystem::path& repo_folder,
+                                                          const std::string& revision);
+// For a snapshot folder inside a hub cache whose download did not finish (no weights, or an
+// index naming shards that are not there): what is missing, how much of it arrived, and how to
+// resume. nullopt for a complete snapshot or a folder outside a hub cache.
+std::optional<std::string> hf_download_unfinished(const std::filesystem::path& snapshot);
 
 struct CachedModel {
   std::string name;                 // "openai-community/gpt2"
@@ -54,7 +63,9 @@ struct CachedModel {
   std::string scheme;               // "learned", "rope", ...
 };
 std::vector<CachedModel> list_cached_models();
-// "gpt2" or "openai-community/gpt2" -> its current snapshot folder, if cached.
+// "gpt2" or "openai-community/gpt2" -> its current snapshot folder, if cached; "ORG/NAME@REV"
+// -> the snapshot of that revision (a branch, tag or commit; es::Error when the model is cached
+// but not at that revision).
 // A name without an organisation matches models--NAME first, then models--ORG--NAME when only
 // one ORG has it (several: es::Error listing them). Names with "..", or path separators beyond
 // the one "/", are never looked up.

@@ -1,42 +1,40 @@
 #include "hub_download.h"
 
-#include <curl/curl.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "checkpoint.h"
-#include "hf_cache.h"
 #include "file_text.h"
+#include "hf_cache.h"
+#include "hf_env.h"
+#include "hub_http.h"
 #include "types.h"
-#include "user_dirs.h"
 
 namespace es {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
+using namespace hub_http;
+
+namespace hub_testing {
+int (*make_symlink)(const char* target, const char* at) = ::symlink;
+}  // namespace hub_testing
 
 namespace {
-
-constexpr const char* kDefaultEndpoint = "https://huggingface.co";
-// Index files and tokenizers are small; anything the API answers with past this is not JSON
-// we want to hold in memory.
-constexpr std::size_t kMaxJsonBytes = std::size_t{64} << 20;
-
-void curl_global() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
@@ -49,7 +47,6 @@ std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
-
 
 // Path parts of a URL must not carry spaces or the like; file names here are plain, but a
 // revision may hold a '/' (a branch "refs/pr/1"), which the hub wants encoded.
@@ -68,218 +65,64 @@ std::string url_part(const std::string& s, bool keep_slash) {
   return out;
 }
 
-std::string read_token_file() {
-  std::vector<fs::path> candidates;
-  if (const char* p = std::getenv("HF_TOKEN_PATH"); p && *p) candidates.emplace_back(p);
-  if (const char* h = std::getenv("HF_HOME"); h && *h) candidates.push_back(fs::path(h) / "token");
-  candidates.push_back(home_dir() / ".cache" / "huggingface" / "token");
-  for (const fs::path& p : candidates) {
-    std::ifstream in(p);
-    std::string t;
-    if (in && std::getline(in, t) && !trim(t).empty()) return trim(t);
-  }
-  return {};
-}
-
-struct Response {
-  long status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names, last value wins
-  std::string body;                            // for small answers
-  CURLcode code = CURLE_OK;
-  std::string curl_error;
-  std::string header(const std::string& name) const {
-    const auto it = headers.find(name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
-
-struct Transfer {
-  const HubDownloadOptions* opt = nullptr;
-  std::string token;
-  // Download into a file.
-  std::FILE* out = nullptr;
-  int write_errno = 0;
-  std::uint64_t written = 0;
-  // Progress.
-  HubProgress* progress = nullptr;
-  std::uint64_t base_done = 0;  // bytes of earlier files (and of the resumed part)
-  std::chrono::steady_clock::time_point last_report{};
-  std::vector<std::pair<double, std::uint64_t>> samples;  // (seconds, done) for the rate
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  Response* response = nullptr;
-  std::size_t body_limit = kMaxJsonBytes;
-  bool cancelled = false;
-};
-
-std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::string line(data, size * n);
-  if (line.rfind("HTTP/", 0) == 0) {
-    t->response->headers.clear();  // a new response (after a redirect or 100-continue)
-    return size * n;
-  }
-  const std::size_t colon = line.find(':');
-  if (colon != std::string::npos) t->response->headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
-  return size * n;
-}
-
-std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t bytes = size * n;
-  if (t->out) {
-    // An error page lands here too; the caller removes it when the status says so.
-    if (std::fwrite(data, 1, bytes, t->out) != bytes) {
-      t->write_errno = errno ? errno : EIO;
-      return 0;  // CURLE_WRITE_ERROR
-    }
-    t->written += bytes;
-    return bytes;
-  }
-  if (t->response->body.size() + bytes > t->body_limit) return 0;
-  t->response->body.append(data, bytes);
-  return bytes;
-}
-
-int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
-  auto* t = static_cast<Transfer*>(user);
-  if (t->opt->cancel && t->opt->cancel->load()) {
-    t->cancelled = true;
-    return 1;
-  }
-  if (!t->progress || !t->opt->progress) return 0;
-  const auto now = std::chrono::steady_clock::now();
-  if (now - t->last_report < std::chrono::milliseconds(200) && dlnow != dltotal) return 0;
-  t->last_report = now;
-  const double sec = std::chrono::duration<double>(now - t->start).count();
-  HubProgress& p = *t->progress;
-  p.done = t->base_done + static_cast<std::uint64_t>(dlnow);
-  t->samples.emplace_back(sec, p.done);
-  while (t->samples.size() > 2 && sec - t->samples.front().first > 5.0) t->samples.erase(t->samples.begin());
-  const double span = sec - t->samples.front().first;
-  p.bytes_per_second = span > 0.2 ? static_cast<double>(p.done - t->samples.front().second) / span : 0.0;
-  p.seconds_left = (p.total > p.done && p.bytes_per_second > 0) ? static_cast<double>(p.total - p.done) / p.bytes_per_second : -1;
-  t->opt->progress(p);
-  return 0;
-}
-
-enum class Method { Get, Head };
-
-Response request(Transfer& t, const std::string& url, Method method, bool follow, const std::string& range = "") {
-  curl_global();
-  Response r;
-  t.response = &r;
-  CURL* h = curl_easy_init();
-  if (!h) throw Error("could not start libcurl");
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> hold(h, curl_easy_cleanup);
-  char err[CURL_ERROR_SIZE] = {0};
-  curl_slist* hdrs = nullptr;
-  if (!t.token.empty()) hdrs = curl_slist_append(hdrs, ("Authorization: Bearer " + t.token).c_str());
-  hdrs = curl_slist_append(hdrs, "User-Agent: embedscope");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> hold_h(hdrs, curl_slist_free_all);
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
-  // No byte for stall_seconds: give up (a dead network, a server that stopped sending).
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, std::max(1L, t.opt->stall_seconds));
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-  if (method == Method::Head) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  if (!range.empty()) curl_easy_setopt(h, CURLOPT_RANGE, range.c_str());
-  r.code = curl_easy_perform(h);
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-  r.curl_error = err[0] ? err : curl_easy_strerror(r.code);
-  return r;
-}
-
-// What a failed transfer means, in words a user can act on.
-std::string network_problem(const Response& r, const std::string& what, const Transfer& t) {
-  switch (r.code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-      return "cannot reach the server for " + what + " (" + r.curl_error +
-             "): is the network down? A mirror can be set with HF_ENDPOINT, a proxy with https_proxy";
-    case CURLE_OPERATION_TIMEDOUT:
-      return "the server stopped sending " + what + " (" + r.curl_error + "); run the download again to resume";
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-      return "the connection closed before all of " + what + " arrived (" + r.curl_error +
-             "); run the download again to resume where it stopped";
-    case CURLE_WRITE_ERROR:
-      if (t.write_errno == ENOSPC || t.write_errno == EDQUOT)
-        return "the disk is full: " + what + " could not be written (" + std::strerror(t.write_errno) +
-               "); free some space and run the download again";
-      if (t.write_errno) return what + " could not be written: " + std::strerror(t.write_errno);
-      return "an answer for " + what + " was larger than expected";
-    case CURLE_ABORTED_BY_CALLBACK:
-      return "cancelled";
-    default:
-      return "downloading " + what + " failed: " + r.curl_error;
-  }
-}
-
-[[noreturn]] void http_problem(const Response& r, const std::string& repo, const std::string& what,
-                               const std::string& endpoint, bool had_token) {
-  if (r.status == 401 || r.status == 403) {
-    const std::string code = r.header("x-error-code");
-    std::string msg = repo + " is gated or private (HTTP " + std::to_string(r.status) + (code.empty() ? "" : ", " + code) + "). ";
-    if (had_token)
-      msg += "The token in use (HF_TOKEN or the token file) has no access to it: open the model's page at " +
-             endpoint + "/" + repo + ", accept its conditions with that account, and try again.";
-    else
-      msg += "Open the model's page at " + endpoint + "/" + repo +
-             ", accept its conditions, create an access token in your account settings, and set HF_TOKEN to it.";
-    throw Error(msg);
-  }
-  if (r.status == 404) {
-    const std::string code = r.header("x-error-code");
-    if (code == "RevisionNotFound") throw Error(repo + " has no revision " + what + " at " + endpoint);
-    if (code == "EntryNotFound") throw Error(what + " is listed but missing from " + repo + " (HTTP 404)");
-    throw Error("no model " + repo + " at " + endpoint + " (HTTP 404 for " + what +
-                "): check the name (ORG/NAME, as on its page)");
-  }
-  throw Error("the server answered HTTP " + std::to_string(r.status) + " for " + what + " of " + repo);
-}
-
 bool is_sha256(const std::string& s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
-// Replace `at` by a symlink to `target`, atomically (a reader sees the old or the new one).
-void place_link(const fs::path& target, const fs::path& at) {
-  std::error_code ec;
-  fs::create_directories(at.parent_path(), ec);
-  const fs::path tmp = at.parent_path() / ("." + at.filename().string() + ".tmp-link");
-  fs::remove(tmp, ec);
-  fs::create_symlink(target, tmp, ec);
-  if (ec) throw Error("cannot create the link " + at.string() + ": " + ec.message());
-  fs::rename(tmp, at, ec);
-  if (ec) throw Error("cannot place the link " + at.string() + ": " + ec.message());
+// A cache folder that cannot be written, said so (read-only mounts, another user's cache).
+[[noreturn]] void cannot_write(const fs::path& where, const std::string& why) {
+  throw Error("cannot write to the cache at " + where.string() + " (" + why +
+              "): set HF_HUB_CACHE (or HF_HOME) to a folder you can write, or make this one writable");
 }
 
 void write_atomically(const fs::path& file, const std::string& text) {
   std::error_code ec;
+  {
+    std::ifstream in(file, std::ios::binary);
+    std::string now;
+    if (in && std::getline(in, now) && now == text) return;  // already so (also in a read-only cache)
+  }
   fs::create_directories(file.parent_path(), ec);
   const fs::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp");
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << text;
-    if (!out.good()) throw Error("cannot write " + file.string());
+    if (!out.good()) cannot_write(file, std::strerror(errno ? errno : EIO));
   }
   fs::rename(tmp, file, ec);
-  if (ec) throw Error("cannot write " + file.string() + ": " + ec.message());
+  if (ec) cannot_write(file, ec.message());
 }
+
+// An exclusive flock on .locks/models--ORG--NAME/<etag>.lock, as the Python client (filelock)
+// takes it; released when this goes away. The lock file stays, as theirs do.
+class BlobLock {
+ public:
+  BlobLock() = default;
+  BlobLock(const BlobLock&) = delete;
+  BlobLock& operator=(const BlobLock&) = delete;
+  BlobLock(BlobLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  ~BlobLock() {
+    if (fd_ >= 0) {
+      ::flock(fd_, LOCK_UN);
+      ::close(fd_);
+    }
+  }
+  // Opens the lock file; false when the file system has no flock (then nothing is locked).
+  void open(const fs::path& file) {
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) cannot_write(file.parent_path(), std::strerror(errno));
+  }
+  // true: locked (or locking is not supported there); false: another process holds it.
+  bool try_lock() {
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+    return errno != EWOULDBLOCK && errno != EINTR;  // ENOLCK, EOPNOTSUPP: no locks on this file system
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 }  // namespace
 
@@ -349,32 +192,44 @@ std::vector<std::string> hub_files_needed(const std::vector<std::string>& repo_f
               "; pick another model or a revision with model.safetensors");
 }
 
+std::pair<std::string, std::string> split_repo_revision(const std::string& spec) {
+  const std::size_t at = spec.rfind('@');
+  if (at == std::string::npos || at == 0) return {spec, "main"};
+  return {spec.substr(0, at), spec.substr(at + 1)};
+}
+
 namespace {
 
 // One download, stage by stage: check the name, list the revision's files, ask each file's
-// size and hash (HEAD), fetch each into blobs/ (resuming a partial file), check it, link it
-// into the snapshot, and for a sharded model read the index and fetch its shards.
+// size and hash (HEAD), fetch each into blobs/ (under its lock, resuming a partial file),
+// check it, link it into the snapshot, and for a sharded model read the index and fetch its
+// shards. Offline (HF_HUB_OFFLINE): the cached snapshot, if it is complete.
 class HubDownload {
  public:
-  explicit HubDownload(const HubDownloadOptions& opt) : opt_(opt), repo_(opt.repo) {
+  explicit HubDownload(const HubDownloadOptions& opt) : opt_(opt), repo_(opt.repo), env_(hf_environment()) {
     check_names();
-    endpoint_ = opt.endpoint;
-    if (endpoint_.empty()) {
-      const char* e = std::getenv("HF_ENDPOINT");
-      endpoint_ = e && *e ? e : kDefaultEndpoint;
-    }
+    endpoint_ = opt.endpoint.empty() ? env_.endpoint : opt.endpoint;
     while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-    cache_ = opt.cache.empty() ? hf_hub_cache_dir() : opt.cache;
+    cache_ = opt.cache.empty() ? env_.hub_cache : opt.cache;
+    paths_ = hf_repo_paths(cache_, repo_);
     t_.opt = &opt;
-    t_.token = opt.token;
-    if (t_.token.empty()) {
-      const char* e = std::getenv("HF_TOKEN");
-      t_.token = e && *e ? e : read_token_file();
+    if (opt.anonymous) {
+      token_source_.clear();
+    } else if (!opt.token.empty()) {
+      t_.token = opt.token;
+      token_source_ = "the token given";
+    } else {
+      t_.token = env_.token;
+      token_source_ = env_.token_source;
     }
+    t_.metadata_seconds = opt.metadata_seconds > 0 ? opt.metadata_seconds : env_.etag_timeout;
+    t_.stall_seconds = opt.stall_seconds > 0 ? opt.stall_seconds : env_.download_timeout;
     t_.progress = &progress_;
+    symlinks_ = !env_.disable_symlinks;
   }
 
   HubDownloadResult run() {
+    if (env_.offline) return from_cache_offline();
     report("listing files");
     const std::vector<std::string> files = list_revision();
     prepare_folders();
@@ -395,6 +250,7 @@ class HubDownload {
       for (std::size_t i = 0; i < more.size(); ++i) fetch(more[i], count0 + static_cast<int>(i) + 1, count);
     }
     if (opt_.revision != result_.commit) write_atomically(paths_.ref(opt_.revision), result_.commit);
+    result_.copied = !symlinks_;
     report("done");
     return result_;
   }
@@ -413,8 +269,12 @@ class HubDownload {
                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
                     });
     if (!ok || slash == 0) throw Error("'" + repo_ + "' is not a model name: write ORG/NAME (e.g. openai-community/gpt2)");
-    if (opt_.revision.empty() || opt_.revision.find("..") != std::string::npos)
-      throw Error("'" + opt_.revision + "' is not a revision");
+    const std::string& rev = opt_.revision;
+    if (rev.empty() || rev.size() > 200 || rev.find("..") != std::string::npos || rev.front() == '/' ||
+        !std::all_of(rev.begin(), rev.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
+        }))
+      throw Error("'" + rev + "' is not a revision (a branch, tag or commit)");
   }
 
   void report(const std::string& stage) {
@@ -425,13 +285,65 @@ class HubDownload {
     if (opt_.cancel && opt_.cancel->load()) throw Error("cancelled");
   }
 
+  ErrorContext context(const std::string& file, int retries) const {
+    return ErrorContext{repo_, opt_.revision, file, endpoint_, t_.token.empty() ? "" : token_source_, retries};
+  }
+
+  // Waits before retry `attempt`, saying why and for how long; a cancel ends the wait.
+  void wait_before_retry(const Response& r, int attempt, const std::string& what) {
+    const double s = retry_wait(r, attempt, opt_.retry_wait_seconds);
+    const std::string why = r.code != CURLE_OK ? r.curl_error : "HTTP " + std::to_string(r.status);
+    char wait[32];
+    std::snprintf(wait, sizeof wait, "%.3g s", s);
+    const std::string line = "retrying " + what + " in " + wait + " (" + why + "; retry " + std::to_string(attempt) +
+                             " of " + std::to_string(opt_.retries) + ")";
+    result_.retried.push_back(line);
+    report(line);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(s);
+    while (std::chrono::steady_clock::now() < until) {
+      check_cancel();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  // A metadata request, retried while retrying may help. `retries` tells how often it was.
+  Response metadata(const std::string& url, Method method, bool follow, const std::string& what, int& retries) {
+    for (retries = 0;; ++retries) {
+      check_cancel();
+      Response r = request(t_, url, method, follow);
+      if (t_.cancelled) throw Error("cancelled");
+      if (retries >= opt_.retries || !worth_retrying(r, false)) return r;
+      wait_before_retry(r, retries + 1, what);
+    }
+  }
+
+  [[noreturn]] void fail(const Response& r, const std::string& file, const std::string& what, int retries) const {
+    if (r.code != CURLE_OK) {
+      std::string m = network_problem(r, what, t_);
+      if (retries) m += " (after " + std::to_string(retries) + (retries == 1 ? " retry)" : " retries)");
+      throw Error(m);
+    }
+    throw Error(hub_error_message(r, context(file, retries)));
+  }
+
   // 1. The commit the revision names and the files EmbedScope needs of it.
   std::vector<std::string> list_revision() {
     const std::string api =
         endpoint_ + "/api/models/" + url_part(repo_, true) + "/revision/" + url_part(opt_.revision, false);
-    Response listing = request(t_, api, Method::Get, true);
-    if (listing.code != CURLE_OK) throw Error(network_problem(listing, "the file list of " + repo_, t_));
-    if (listing.status != 200) http_problem(listing, repo_, opt_.revision, endpoint_, !t_.token.empty());
+    int retries = 0;
+    const Response listing = metadata(api, Method::Get, true, "the file list", retries);
+    if (listing.code != CURLE_OK || listing.status != 200) {
+      if (listing.code != CURLE_OK) {
+        // Unreachable, but complete in the cache: say it opens as it is.
+        std::string m = network_problem(listing, "the file list of " + repo_, t_);
+        if (retries) m += " (after " + std::to_string(retries) + (retries == 1 ? " retry)" : " retries)");
+        const std::optional<fs::path> snap = hf_revision_snapshot(paths_.repo, opt_.revision);
+        if (snap && !hf_download_unfinished(*snap))
+          m += ". " + repo_ + " is complete in the cache already (" + snap->string() + ") and opens without the network";
+        throw Error(m);
+      }
+      fail(listing, "", "the file list of " + repo_, retries);
+    }
     Json info;
     try {
       info = Json::parse(listing.body);
@@ -454,13 +366,15 @@ class HubDownload {
   }
 
   void prepare_folders() {
-    paths_ = hf_repo_paths(cache_, repo_);
     snapshot_ = paths_.snapshot(result_.commit);
-    std::error_code ec;
-    fs::create_directories(paths_.blobs(), ec);
-    if (ec) throw Error("cannot create the cache folder " + paths_.blobs().string() + ": " + ec.message());
-    fs::create_directories(snapshot_, ec);
     result_.snapshot = snapshot_;
+    std::error_code ec;
+    // Nothing is created yet: a complete model in a read-only cache is found without writing.
+    if (fs::is_directory(paths_.blobs(), ec) && fs::is_directory(snapshot_, ec)) return;
+    fs::create_directories(paths_.blobs(), ec);
+    if (ec) cannot_write(paths_.blobs(), ec.message());
+    fs::create_directories(snapshot_, ec);
+    if (ec) cannot_write(snapshot_, ec.message());
   }
 
   // 2. A file's size and hash (HEAD), before anything is fetched, so progress knows the total.
@@ -469,16 +383,20 @@ class HubDownload {
     Meta m;
     m.file = file;
     m.url = endpoint_ + "/" + url_part(repo_, true) + "/resolve/" + result_.commit + "/" + url_part(file, true);
-    Response r = request(t_, m.url, Method::Head, false);
-    // Relative redirects (a renamed repository) are followed; others are the file's storage.
+    int retries = 0;
+    Response r = metadata(m.url, Method::Head, false, file, retries);
+    // Relative redirects (a renamed repository) are followed, resolved against the URL that
+    // answered (an HF_ENDPOINT with a path keeps its host, not its path); an absolute one is
+    // the file's storage, whose headers this answer already carries.
     for (int hops = 0; r.code == CURLE_OK && r.status >= 300 && r.status < 400 && hops < 5; ++hops) {
       const std::string loc = r.header("location");
-      if (loc.empty() || loc.front() != '/') break;
-      m.url = endpoint_ + loc;
-      r = request(t_, m.url, Method::Head, false);
+      if (loc.empty() || loc.find("://") != std::string::npos || loc.rfind("//", 0) == 0) break;
+      const std::string next = resolve_url(m.url, loc);
+      if (next.empty()) throw Error("the server redirected " + file + " to an unreadable address: " + loc);
+      m.url = next;
+      r = metadata(m.url, Method::Head, false, file, retries);
     }
-    if (r.code != CURLE_OK) throw Error(network_problem(r, file, t_));
-    if (r.status >= 400) http_problem(r, repo_, file, endpoint_, !t_.token.empty());
+    if (r.code != CURLE_OK || r.status >= 400) fail(r, file, file, retries);
     m.etag = normalize_etag(!r.header("x-linked-etag").empty() ? r.header("x-linked-etag") : r.header("etag"));
     if (m.etag.empty() || m.etag.find('/') != std::string::npos || m.etag.find("..") != std::string::npos)
       throw Error("the server gave no usable ETag for " + file + " of " + repo_ + "; cannot name its blob");
@@ -491,77 +409,92 @@ class HubDownload {
     return m;
   }
 
-  // 3. A file into blobs/<etag>.incomplete, checked, renamed, linked into the snapshot.
+  // Whether the file is in the cache already: its blob, or (where snapshots hold copies) a
+  // regular file of the right size in the snapshot.
+  bool present(const Meta& m) const {
+    std::error_code ec;
+    const fs::path blob = paths_.blob(m.etag), in_snapshot = snapshot_ / m.file;
+    if (fs::is_regular_file(blob, ec) && (m.size == 0 || fs::file_size(blob, ec) == m.size)) return true;
+    return !fs::is_symlink(in_snapshot, ec) && fs::is_regular_file(in_snapshot, ec) &&
+           (m.size == 0 || fs::file_size(in_snapshot, ec) == m.size);
+  }
+
+  // 3. A file into blobs/<etag>.incomplete, under its lock, checked, renamed, linked.
   void fetch(const Meta& m, int index, int count) {
     check_cancel();
     progress_.file = m.file;
     progress_.file_index = index;
     progress_.file_count = count;
-    const fs::path blob = paths_.blob(m.etag), link = snapshot_ / m.file;
-    const fs::path target = hf_snapshot_link_target(m.file, m.etag);
-    std::error_code ec;
-    if (fs::is_regular_file(blob, ec) && (m.size == 0 || fs::file_size(blob, ec) == m.size)) {
-      progress_.done += m.size;
-      place_link(target, link);
+    const std::uint64_t before = progress_.done;
+    if (present(m)) {
+      progress_.done = before + m.size;
+      into_snapshot(m, false);
+      result_.files.push_back(m.file);
+      return;
+    }
+    BlobLock lock;
+    lock.open(cache_ / ".locks" / hf_repo_folder_name(repo_) / (m.etag + ".lock"));
+    for (bool said = false; !lock.try_lock();) {
+      if (!said) report("waiting: another program is downloading " + m.file + " into this cache");
+      said = true;
+      check_cancel();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (present(m)) {  // the other program finished it while this one waited
+      progress_.done = before + m.size;
+      into_snapshot(m, false);
       result_.files.push_back(m.file);
       return;
     }
     const fs::path part = paths_.incomplete(m.etag);
+    std::error_code ec;
     std::uint64_t have = 0;
     if (fs::exists(part, ec)) have = fs::file_size(part, ec);
-    if (ec) have = 0;
-    if (m.size && have > m.size) have = 0;
-    have = receive(m, part, have);
+    if (ec || (m.size && have > m.size)) have = 0;
+    receive(m, part, have);
     const std::uint64_t got = check_arrived(m, part);
-    fs::rename(part, blob, ec);
-    if (ec) throw Error("cannot move " + part.string() + " into place: " + ec.message());
-    progress_.done = t_.base_done - have + got;
-    place_link(target, link);
+    fs::rename(part, paths_.blob(m.etag), ec);
+    if (ec) cannot_write(part, ec.message());
+    progress_.done = before + got;
+    into_snapshot(m, true);
     result_.files.push_back(m.file);
   }
 
-  // The body into `part`, after the `have` bytes already there (a Range request); returns the
-  // bytes that were there when the last request started (0 when the server restarted it).
-  std::uint64_t receive(const Meta& m, const fs::path& part, std::uint64_t have) {
+  // The body into `part`, after the `have` bytes already there (a Range request). A failure
+  // that may pass is retried from where it stopped; the budget starts over when bytes came.
+  void receive(const Meta& m, const fs::path& part, std::uint64_t have) {
     std::error_code ec;
-    t_.base_done = progress_.done + have;  // also when all of it is there already
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      if (m.size && have == m.size) break;  // all there from an earlier run: only the check is left
+    const std::uint64_t before = progress_.done;
+    for (int failures = 0;;) {
+      if (m.size && have == m.size) return;  // all there from an earlier run: only the check is left
       std::FILE* out = std::fopen(part.c_str(), have ? "ab" : "wb");
-      if (!out) throw Error("cannot write " + part.string() + ": " + std::strerror(errno));
+      if (!out) cannot_write(part, std::strerror(errno));
       t_.out = out;
-      t_.written = 0;
-      t_.write_errno = 0;
-      t_.base_done = progress_.done + have;
+      t_.base_done = before + have;
       t_.samples.clear();
       report("downloading");
-      Response r = request(t_, m.url, Method::Get, true, have ? std::to_string(have) + "-" : "");
+      Response r = request(t_, m.url, Method::Get, true, have);
       const int close_rc = std::fclose(out);
       t_.out = nullptr;
       if (close_rc != 0 && r.code == CURLE_OK) {
         t_.write_errno = errno;
         r.code = CURLE_WRITE_ERROR;
       }
-      if (r.code != CURLE_OK) {
-        if (t_.cancelled) throw Error("cancelled; what arrived of " + m.file + " is kept and the next download resumes it");
-        throw Error(network_problem(r, m.file + " (" + format_bytes(have + t_.written) + " of " + format_bytes(m.size) + ")", t_));
-      }
-      if (r.status >= 400) {
-        // The error page went into the file: drop it, keep nothing half-written.
-        if (have == 0) fs::remove(part, ec);
-        else fs::resize_file(part, have, ec);
-        http_problem(r, repo_, m.file, endpoint_, !t_.token.empty());
-      }
-      if (have && r.status == 200) {
-        // The server ignored the range and sent the whole file after what we had: restart.
+      result_.downloaded += t_.written;
+      if (t_.cancelled) throw Error("cancelled; what arrived of " + m.file + " is kept and the next download resumes it");
+      if (r.code == CURLE_OK && r.status < 300) return;  // (a 200 to a Range request restarted the file in place)
+      if (r.code == CURLE_WRITE_ERROR) throw Error(network_problem(r, m.file, t_));
+      have = fs::exists(part, ec) ? fs::file_size(part, ec) : 0;
+      if (t_.written > 0) failures = 0;  // it moved on: a fresh budget
+      const std::string what = m.file + " (" + format_bytes(have) + " of " + format_bytes(m.size) + ")";
+      if (r.code == CURLE_OK && r.status == 416) {
+        // The server cannot serve what follows `have`: the partial file is not its file.
         fs::remove(part, ec);
         have = 0;
-        continue;
       }
-      result_.downloaded += t_.written;
-      break;
+      if (failures >= opt_.retries || !(worth_retrying(r, true) || r.status == 416)) fail(r, m.file, what, failures);
+      wait_before_retry(r, ++failures, m.file);
     }
-    return have;
   }
 
   // The size the server announced, and the sha256 when the ETag is one; a bad file is removed.
@@ -585,6 +518,39 @@ class HubDownload {
     return got;
   }
 
+  // snapshots/<commit>/<file>: a relative symlink into blobs/, or where symlinks cannot be
+  // made, the file itself (a new blob moved there, an existing one copied). Written through a
+  // temporary name and renamed, so a reader sees the old entry or the new one.
+  void into_snapshot(const Meta& m, bool new_blob) {
+    const fs::path at = snapshot_ / m.file, blob = paths_.blob(m.etag);
+    const fs::path target = hf_snapshot_link_target(m.file, m.etag);
+    std::error_code ec;
+    if (fs::is_symlink(at, ec) && fs::read_symlink(at, ec) == target) return;  // already (read-only caches too)
+    if (!fs::is_symlink(at, ec) && fs::is_regular_file(at, ec) && !fs::exists(blob, ec)) return;  // a copy, moved there
+    fs::create_directories(at.parent_path(), ec);
+    const fs::path tmp = at.parent_path() / ("." + at.filename().string() + ".tmp-link");
+    fs::remove(tmp, ec);
+    if (symlinks_) {
+      if (hub_testing::make_symlink(target.c_str(), tmp.c_str()) == 0) {
+        fs::rename(tmp, at, ec);
+        if (ec) cannot_write(at, ec.message());
+        return;
+      }
+      const int e = errno;
+      // EPERM (exFAT, FAT), EOPNOTSUPP / ENOSYS (some network and FUSE mounts): no symlinks here.
+      if (e != EPERM && e != EOPNOTSUPP && e != ENOSYS) cannot_write(at.parent_path(), std::strerror(e));
+      symlinks_ = false;
+      report("this file system has no symlinks: snapshot files are copies");
+    }
+    if (new_blob) fs::rename(blob, tmp, ec);
+    else fs::copy_file(blob, tmp, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(tmp, at, ec);
+    if (ec) {
+      fs::remove(tmp, ec);
+      cannot_write(at, ec.message());
+    }
+  }
+
   // The shard files model.safetensors.index.json names (each inside the model folder).
   std::set<std::string> shards_in_index() const {
     Json index;
@@ -605,14 +571,37 @@ class HubDownload {
     return shards;
   }
 
+  // HF_HUB_OFFLINE: no request at all; the cached snapshot of the revision if it is complete.
+  HubDownloadResult from_cache_offline() {
+    const std::string why = env_.offline_variable + " is set, so nothing is downloaded";
+    const std::string name = repo_ + (opt_.revision == "main" ? "" : "@" + opt_.revision);
+    const std::optional<fs::path> snap = hf_revision_snapshot(paths_.repo, opt_.revision);
+    if (!snap)
+      throw Error(why + ", and " + name + " is not in the cache (" + cache_.string() + "): unset " +
+                  env_.offline_variable + " to download it");
+    if (const std::optional<std::string> unfinished = hf_download_unfinished(*snap))
+      throw Error(why + ": " + *unfinished + " (with " + env_.offline_variable + " unset)");
+    result_.offline = true;
+    result_.snapshot = *snap;
+    result_.commit = snap->filename().string();
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(*snap, ec))
+      if (!e.path().filename().string().starts_with(".")) result_.files.push_back(e.path().filename().string());
+    std::sort(result_.files.begin(), result_.files.end());
+    report("done");
+    return result_;
+  }
+
   const HubDownloadOptions& opt_;
   const std::string& repo_;
-  std::string endpoint_;
+  HfEnvironment env_;
+  std::string endpoint_, token_source_;
   fs::path cache_, snapshot_;
   HfRepoPaths paths_;
   Transfer t_;
   HubProgress progress_;
   HubDownloadResult result_;
+  bool symlinks_ = true;
 };
 
 }  // namespace
