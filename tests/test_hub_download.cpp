@@ -397,6 +397,25 @@ TEST_CASE("the CLI downloads with HF_ENDPOINT and HF_HUB_CACHE, and the model op
   const auto [st3, missing] = run(cli + " download nobody/nothing");
   CHECK(st3 == 1);
   CHECK(contains(missing, "nobody/nothing: not found, or private or gated"));
+  // Another revision: fetched as REPO@REV, offered and opened as REPO@REV; retries said.
+  s.repos["tiny/gpt2"].branches = {"main", "v1"};
+  s.api_faults_left = 1;
+  const auto [st4, at] = run(cli + " download tiny/gpt2@v1");
+  CHECK(st4 == 0);
+  CHECK(contains(at, "retrying the file list in"));
+  CHECK(contains(at, "retried\t1 time"));
+  CHECK(contains(at, "open with\tembedscope --model tiny/gpt2@v1 "));
+  const auto [st5, info_v1] = run(cli + " info tiny/gpt2@v1");
+  CHECK(st5 == 0);
+  CHECK(contains(info_v1, "vocab\t300"));
+  CHECK(run(cli + " download tiny/gpt2@v1 --revision v2").second.find("two revisions given") != std::string::npos);
+  // Offline: nothing fetched, the cached snapshot named.
+  env.set("HF_HUB_OFFLINE", "1");
+  s.clear_log();
+  const auto [st6, off] = run(cli + " download tiny/gpt2");
+  CHECK(st6 == 0);
+  CHECK(contains(off, "offline\tHF_HUB_OFFLINE is set: nothing was fetched"));
+  CHECK(s.requests().empty());
 }
 
 TEST_CASE("the files EmbedScope needs, and the catalogue") {

@@ -2,6 +2,7 @@
 #include "checkpoint.h"
 #include "file_text.h"
 #include "cli_args.h"
+#include "hf_env.h"
 #include "hub_download.h"
 
 #include <atomic>
@@ -30,8 +31,14 @@ std::string time_text(double s) {
 
 int cmd_download(Args& a) {
   HubDownloadOptions o;
-  o.repo = a.require("repo");
-  o.revision = a.get_or("revision", "main");
+  // REPO@REV names a revision as --model REPO@REV opens it.
+  const auto [repo, at_revision] = split_repo_revision(a.require("repo"));
+  o.repo = repo;
+  const std::string revision = a.get_or("revision", "");
+  if (!revision.empty() && at_revision != "main" && revision != at_revision)
+    throw Error("two revisions given: @" + at_revision + " and --revision " + revision);
+  o.revision = revision.empty() ? at_revision : revision;
+  o.anonymous = a.flag("no-token");
   const bool quiet = a.flag("quiet");
   a.finish();
   // Ctrl-C stops the transfer cleanly: what arrived is kept for the next run to resume.
@@ -55,12 +62,19 @@ int cmd_download(Args& a) {
   };
   const HubDownloadResult r = hub_download(o);
   if (tty && !quiet) std::cerr << "\r\033[K";
+  if (r.offline)
+    std::cout << "offline\t" << hf_environment().offline_variable
+              << " is set: nothing was fetched; the cached snapshot is complete\n";
   std::cout << "downloaded\t" << format_bytes(r.downloaded) << "\n";
+  if (!r.retried.empty()) std::cout << "retried\t" << r.retried.size() << " time" << (r.retried.size() == 1 ? "" : "s") << "\n";
+  if (r.copied) std::cout << "links\tnone: this file system has no symlinks (or HF_HUB_DISABLE_SYMLINKS is set), so snapshot files are copies\n";
   std::cout << "commit\t" << r.commit << "\n";
   std::cout << "files\t";
   for (std::size_t i = 0; i < r.files.size(); ++i) std::cout << (i ? " " : "") << r.files[i];
   std::cout << "\nsnapshot\t" << r.snapshot.string() << "\n";
-  std::cout << "open with\tembedscope --model " << o.repo << "   (or embedscope-cli info --model " << o.repo << ")\n";
+  // A branch or tag other than main opens by name@revision; main opens by name.
+  const std::string name = o.revision == "main" ? o.repo : o.repo + "@" + o.revision;
+  std::cout << "open with\tembedscope --model " << name << "   (or embedscope-cli info --model " << name << ")\n";
   return 0;
 }
 
@@ -73,13 +87,17 @@ int cmd_catalogue(Args& a) {
 
 }  // namespace
 
-ES_CLI_COMMAND({"download", "download REPO [--revision R] [--quiet]",
+ES_CLI_COMMAND({"download", "download REPO[@REV] [--revision R] [--no-token] [--quiet]",
                 "Fetches what EmbedScope needs of a model on the Hugging Face hub (config.json, the\n"
                 "tokenizer files, the safetensors weights or the index and its shards) into the hub\n"
                 "cache ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub), in the layout\n"
-                "every hub tool reads. Progress on stderr; Ctrl-C stops and a second run resumes.\n"
-                "HF_ENDPOINT sets a mirror, HF_TOKEN a token for gated models, https_proxy a proxy.\n"
-                "Afterwards --model REPO opens it. See `catalogue` for models worth a look.",
+                "every hub tool reads, taking the same lock files as the Python client. Progress on\n"
+                "stderr; failures that may pass (HTTP 429 and 5xx, a broken connection) are retried\n"
+                "with backoff and said; Ctrl-C stops and a second run resumes.\n"
+                "HF_ENDPOINT sets a mirror, HF_TOKEN (or the token file) a token for gated models\n"
+                "(--no-token sends none), https_proxy a proxy; HF_HUB_OFFLINE=1 fetches nothing and\n"
+                "only checks the cache. Afterwards --model REPO (REPO@REV for another revision) opens\n"
+                "it. See `catalogue` for models worth a look.",
                 cmd_download});
 ES_CLI_COMMAND({"catalogue", "catalogue",
                 "Models that show something interesting in EmbedScope, with their download size.",

@@ -17,7 +17,8 @@ void print_usage(std::ostream& os) {
             [](const auto& a, const auto& b) { return a.name < b.name; });
   for (const auto& c : commands) os << "  " << c.synopsis << "\n";
   os << "\nModels (--model): classroom[:V=8,L=6,d=4,seed=42], gpt2-untrained[:seed=1234], a\n"
-        "safetensors file or folder, or a name in the Hugging Face cache (e.g. gpt2).\n"
+        "safetensors file or folder, or a name in the Hugging Face cache (e.g. gpt2, or\n"
+        "openai-community/gpt2@REV for a revision other than main).\n"
         "\n" << es::cli::scheme_help_text() <<
         "Matrices print as CSV (no header, no index, 9 significant digits, masked cells 'nan').\n"
         "Errors: one line on stderr, exit status 1 (2 for a usage error).\n";

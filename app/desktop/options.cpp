@@ -29,7 +29,8 @@ Usage: embedscope [options]
 
   --text T              the sentence (default: "the cat sat on the mat")
   --model M             classroom (default), classroom:V=8,L=6,d=4,seed=42, gpt2-untrained,
-                        a .safetensors file or model folder, or a Hugging Face cache name (gpt2)
+                        a .safetensors file or model folder, or a Hugging Face cache name (gpt2;
+                        ORG/NAME@REV for a revision other than main)
   --scheme S            a position scheme (default: the model's own), one of:
 @SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab | train | lesson (keys 1-8)
   --theme T             dark (default) or light (projectors; View menu; saved between runs)

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "background.h"
 #include "hf_cache.h"
+#include "hf_env.h"
 #include "checkpoint.h"
 #include "open_model.h"
 #include "file_text.h"
@@ -20,6 +21,7 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <tuple>
 
 namespace es::ui {
 namespace {
@@ -191,7 +193,7 @@ class ModelPanel final : public Panel {
     job_->repo = repo;
     job_->task.start([repo, shared = job_->shared](const std::atomic<bool>& cancelled) {
       HubDownloadOptions o;
-      o.repo = repo;
+      std::tie(o.repo, o.revision) = split_repo_revision(repo);  // ORG/NAME@REV: that revision
       o.cancel = &cancelled;
       o.progress = [shared](const HubProgress& p) {
         std::lock_guard<std::mutex> lock(shared->mutex);
@@ -202,12 +204,19 @@ class ModelPanel final : public Panel {
   }
 
   void download_section(AppState& state, float em) {
-    ImGui::TextWrapped("A model from the Hugging Face hub, into the cache (%s):", hf_hub_cache_dir().string().c_str());
+    const HfEnvironment env = hf_environment();
+    ImGui::TextWrapped("A model from the Hugging Face hub (%s), into the cache (%s):", env.endpoint.c_str(),
+                       env.hub_cache.string().c_str());
+    if (env.offline)
+      wrapped_text(kWarn, env.offline_variable + " is set: nothing is downloaded; a Download only checks that the model "
+                   "is complete in the cache. Models in the cache open as usual.");
+    wrapped_text(kMuted, env.token.empty() ? std::string("No access token: public models only (set HF_TOKEN for gated ones).")
+                                           : "Access token from " + env.token_source + ".");
     const bool busy = job_ && !job_->finished;
     // The name field gets the whole line when the column is narrow (projector scales).
     const bool narrow = ImGui::GetContentRegionAvail().x < em * 20;
     ImGui::SetNextItemWidth(narrow ? -FLT_MIN : -em * 7);
-    const bool enter = ImGui::InputTextWithHint("##repo", "ORG/NAME, e.g. openai-community/gpt2", &repo_,
+    const bool enter = ImGui::InputTextWithHint("##repo", "ORG/NAME or ORG/NAME@REV", &repo_,
                                                 ImGuiInputTextFlags_EnterReturnsTrue);
     if (!narrow) ImGui::SameLine();
     ImGui::BeginDisabled(busy || repo_.empty());
@@ -215,7 +224,8 @@ class ModelPanel final : public Panel {
     ImGui::EndDisabled();
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
       ImGui::SetTooltip("Fetches config.json, the tokenizer and the safetensors weights into the cache above.\n"
-                        "HF_ENDPOINT sets a mirror, HF_TOKEN a token for gated models (set them before starting).");
+                        "HF_ENDPOINT sets a mirror, HF_TOKEN a token for gated models (set them before starting).\n"
+                        "Failures that may pass (HTTP 429 and 5xx, a broken connection) are retried with backoff.");
     if (job_) {
       job_->poll();
       HubProgress p;
@@ -231,8 +241,10 @@ class ModelPanel final : public Panel {
         ImGui::ProgressBar(frac, ImVec2(-em * 5, 0), p.total > 0 ? over : p.stage.c_str());
         ImGui::SameLine();
         if (ImGui::Button("Cancel")) job_->task.request_stop();
-        std::string line = job_->repo + ": " + (p.file.empty() ? p.stage : p.file + " (" + std::to_string(p.file_index) + " of " +
-                                                                          std::to_string(p.file_count) + ")");
+        // A retry or a wait for another program's lock is said as it is; else the file and its place.
+        const bool say_stage = p.file.empty() || p.stage.rfind("retrying", 0) == 0 || p.stage.rfind("waiting", 0) == 0;
+        std::string line = job_->repo + ": " + (say_stage ? p.stage : p.file + " (" + std::to_string(p.file_index) + " of " +
+                                                                        std::to_string(p.file_count) + ")");
         const std::string rate = rate_text(p.bytes_per_second, p.seconds_left);
         if (!rate.empty()) line += ", " + rate;
         wrapped_text(kMuted, line);
@@ -240,7 +252,11 @@ class ModelPanel final : public Panel {
         handled_ = true;
         if (error.empty()) {
           listed_ = false;  // rescan the cache next frame
-          state.set_status("Downloaded " + job_->repo + " (" + format_bytes(job_->result.downloaded) + " this time); opening it.");
+          const HubDownloadResult& r = job_->result;
+          std::string how = r.offline ? "found complete in the cache (offline)" : format_bytes(r.downloaded) + " this time";
+          if (!r.retried.empty()) how += ", " + std::to_string(r.retried.size()) + (r.retried.size() == 1 ? " retry" : " retries");
+          if (r.copied) how += ", files copied: no symlinks here";
+          state.set_status("Downloaded " + job_->repo + " (" + how + "); opening it.");
           state.begin_open_model(job_->result.snapshot.string());
         } else {
           state.set_status("Download of " + job_->repo + " stopped: " + error, true);
