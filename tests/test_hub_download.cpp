@@ -837,10 +837,20 @@ TEST_CASE("a revision opens as ORG/NAME@REV, and a half-finished download says h
   const std::string msg = "the download of tiny/gpt2 did not finish: the weights are missing";
   CHECK_THROWS_WITH_AS(open_model("tiny/gpt2"), doctest::Contains(msg.c_str()), Error);
   CHECK_THROWS_WITH_AS(open_model("tiny/gpt2"), doctest::Contains("arrived and is kept"), Error);
-  CHECK_THROWS_WITH_AS(open_model("tiny/gpt2"), doctest::Contains(("embedscope-cli download tiny/gpt2@" + std::string(kCommit)).c_str()), Error);
+  CHECK_THROWS_WITH_AS(open_model("tiny/gpt2"), doctest::Contains("run `embedscope-cli download tiny/gpt2` (or the Download tab)"), Error);
+  // A snapshot that main does not name resumes by its commit.
+  fs::remove(cache2.path / "models--tiny--gpt2" / "refs" / "main");
+  CHECK_THROWS_WITH_AS(open_checkpoint(cache2.path / "models--tiny--gpt2" / "snapshots" / kCommit),
+                       doctest::Contains(("embedscope-cli download tiny/gpt2@" + std::string(kCommit)).c_str()), Error);
   CHECK_THROWS_WITH_AS(open_checkpoint(cache2.path / "models--tiny--gpt2" / "snapshots" / kCommit), doctest::Contains(msg.c_str()), Error);
+  std::vector<CachedModel> listed = list_cached_models();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].unfinished);
   hub_download(options(s, cache2, "tiny/gpt2"));
   CHECK(open_model("tiny/gpt2")->vocab_size() == 300);
+  listed = list_cached_models();
+  REQUIRE(listed.size() == 1);
+  CHECK(!listed[0].unfinished);
 }
 
 TEST_CASE("a sharded model with a shard missing says which and how to resume") {

@@ -106,7 +106,10 @@ int cmd_models(Args& a) {
   std::cout << "# cache: " << dir.string() << "\n";
   std::cout << "# name\tsize\tfamily\tscheme\tsnapshot\n";
   for (const CachedModel& m : models)
-    std::cout << m.name << "\t" << (m.size_bytes ? format_bytes(m.size_bytes) : "no safetensors") << "\t"
+    std::cout << m.name << "\t"
+              << (m.unfinished ? "download unfinished (run download again)"
+                               : m.size_bytes ? format_bytes(m.size_bytes) : "no safetensors")
+              << "\t"
               << (m.family.empty() ? "?" : m.family) << "\t" << (m.scheme.empty() ? "?" : m.scheme) << "\t"
               << m.snapshot.string() << "\n";
   return 0;

@@ -156,33 +156,37 @@ class ModelPanel final : public Panel {
     }
   }
 
+  // The cached models as a list (name, then family, scheme, size and a button, on one line when
+  // they fit): a table's four columns squeeze names into letters on a projector.
   void cache_section(AppState& state) {
     if (ImGui::Button("Rescan the Hugging Face cache")) rescan();
     wrapped_text(kMuted, hf_hub_cache_dir().string());
     if (!cache_error_.empty()) wrapped_text(kWarn, cache_error_);
-    if (cached_.empty()) {
-      ImGui::TextDisabled("No models in the cache: download one (the Download tab).");
-    } else if (ImGui::BeginTable("cached", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
-      ImGui::TableSetupColumn("model");
-      ImGui::TableSetupColumn("family");
-      ImGui::TableSetupColumn("size");
-      ImGui::TableSetupColumn("");
-      ImGui::TableHeadersRow();
-      for (size_t i = 0; i < cached_.size(); ++i) {
-        const CachedModel& m = cached_[i];
-        ImGui::TableNextRow();
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(m.name.c_str());
-        ImGui::TableNextColumn();
-        ImGui::Text("%s %s", m.family.c_str(), m.scheme.c_str());
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(format_bytes(m.size_bytes).c_str());
-        ImGui::TableNextColumn();
-        ImGui::PushID(static_cast<int>(i));
+    if (cached_.empty()) wrapped_text(kMuted, "No models in the cache: download one (the Download tab).");
+    for (size_t i = 0; i < cached_.size(); ++i) {
+      const CachedModel& m = cached_[i];
+      ImGui::PushID(static_cast<int>(i));
+      ImGui::Separator();
+      ImGui::TextUnformatted(m.name.c_str());
+      ImGui::Indent();
+      std::string what = m.family.empty() ? "family unknown" : m.family;
+      if (!m.scheme.empty()) what += ", " + m.scheme;
+      if (m.unfinished) {
+        wrapped_text(kWarn, what + ": download unfinished");
+        // Resume the revision this snapshot is of, with its progress on the Download tab.
+        ImGui::BeginDisabled(job_ && !job_->finished);
+        if (ImGui::SmallButton("resume the download")) {
+          repo_ = m.name + "@" + m.snapshot.filename().string();
+          select_tab_ = 1;
+          start_download(repo_);
+        }
+        ImGui::EndDisabled();
+      } else {
+        wrapped_text(kMuted, what + ", " + format_bytes(m.size_bytes));
         if (ImGui::SmallButton("open")) state.begin_open_model(m.snapshot.string());
-        ImGui::PopID();
       }
-      ImGui::EndTable();
+      ImGui::Unindent();
+      ImGui::PopID();
     }
   }
 
@@ -275,7 +279,7 @@ class ModelPanel final : public Panel {
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m.what);
         const CachedModel* have = nullptr;
         for (const CachedModel& c : cached_)
-          if (c.name == m.repo && c.size_bytes > 0) have = &c;  // a half-finished download has no weights yet
+          if (c.name == m.repo && c.size_bytes > 0 && !c.unfinished) have = &c;  // a half-finished one downloads on
         const std::string size = format_bytes(m.download_bytes);
         const char* label = have ? "open" : "download";
         const ImGuiStyle& st = ImGui::GetStyle();

@@ -145,10 +145,13 @@ std::optional<std::string> hf_download_unfinished(const fs::path& snapshot) {
   std::string list;
   for (std::size_t i = 0; i < missing.size() && i < 3; ++i) list += (i ? ", " : "") + missing[i];
   if (missing.size() > 3) list += " and " + std::to_string(missing.size() - 3) + " more";
+  // The name that resumes it: REPO when main is this commit, else REPO@COMMIT.
   const std::string commit = snapshot.filename().string();
+  const std::optional<fs::path> main = hf_revision_snapshot(repo, "main");
+  const std::string again = main && main->filename() == commit ? *name : *name + "@" + commit;
   return "the download of " + *name + " did not finish: " + list + (missing.size() == 1 && list != "the weights" ? " is" : " are") +
          " missing" + (arrived ? " (" + format_bytes(arrived) + " arrived and is kept)" : "") +
-         "; run `embedscope-cli download " + *name + "@" + commit + "` (or the Download tab) again to resume";
+         "; run `embedscope-cli download " + again + "` (or the Download tab) again to resume";
 }
 
 uint64_t safetensors_size_in(const fs::path& dir) {
@@ -175,6 +178,7 @@ std::vector<CachedModel> list_cached_models() {
     m.name = *repo;
     m.snapshot = *snap;
     m.size_bytes = safetensors_size_in(*snap);
+    m.unfinished = hf_download_unfinished(*snap).has_value();
     if (fs::is_regular_file(*snap / "config.json", ec)) {
       try {
         const ModelConfig cfg = load_model_config(*snap / "config.json");

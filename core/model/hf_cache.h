@@ -61,6 +61,7 @@ struct CachedModel {
   uint64_t size_bytes = 0;          // weights on disk
   std::string family;               // from config.json "model_type", or "" if unknown
   std::string scheme;               // "learned", "rope", ...
+  bool unfinished = false;          // its download stopped before the weights were all there
 };
 std::vector<CachedModel> list_cached_models();
 // "gpt2" or "openai-community/gpt2" -> its current snapshot folder, if cached; "ORG/NAME@REV"

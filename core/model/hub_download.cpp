@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -75,6 +76,13 @@ bool is_sha256(const std::string& s) {
               "): set HF_HUB_CACHE (or HF_HOME) to a folder you can write, or make this one writable");
 }
 
+// A temporary name beside `file` that no other writer (thread or process) uses at once.
+fs::path unique_temp(const fs::path& file) {
+  static std::atomic<unsigned> counter{0};
+  return file.parent_path() / ("." + file.filename().string() + "." + std::to_string(::getpid()) + "-" +
+                               std::to_string(counter++) + ".tmp");
+}
+
 void write_atomically(const fs::path& file, const std::string& text) {
   std::error_code ec;
   {
@@ -83,14 +91,17 @@ void write_atomically(const fs::path& file, const std::string& text) {
     if (in && std::getline(in, now) && now == text) return;  // already so (also in a read-only cache)
   }
   fs::create_directories(file.parent_path(), ec);
-  const fs::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp");
+  const fs::path tmp = unique_temp(file);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << text;
     if (!out.good()) cannot_write(file, std::strerror(errno ? errno : EIO));
   }
   fs::rename(tmp, file, ec);
-  if (ec) cannot_write(file, ec.message());
+  if (ec) {
+    fs::remove(tmp, ec);
+    cannot_write(file, ec.message());
+  }
 }
 
 // An exclusive flock on .locks/models--ORG--NAME/<etag>.lock, as the Python client (filelock)
@@ -233,6 +244,9 @@ class HubDownload {
     report("listing files");
     const std::vector<std::string> files = list_revision();
     prepare_folders();
+    // The revision's commit is written first, as the Python client does: a download cut short
+    // is found (and resumed) by the name it was started with.
+    if (opt_.revision != result_.commit) write_atomically(paths_.ref(opt_.revision), result_.commit);
     report("checking what to fetch");
     std::vector<Meta> metas;
     for (const std::string& f : files) metas.push_back(head(f));
@@ -249,7 +263,6 @@ class HubDownload {
       const int count = count0 + static_cast<int>(more.size());
       for (std::size_t i = 0; i < more.size(); ++i) fetch(more[i], count0 + static_cast<int>(i) + 1, count);
     }
-    if (opt_.revision != result_.commit) write_atomically(paths_.ref(opt_.revision), result_.commit);
     result_.copied = !symlinks_;
     report("done");
     return result_;
@@ -528,12 +541,14 @@ class HubDownload {
     if (fs::is_symlink(at, ec) && fs::read_symlink(at, ec) == target) return;  // already (read-only caches too)
     if (!fs::is_symlink(at, ec) && fs::is_regular_file(at, ec) && !fs::exists(blob, ec)) return;  // a copy, moved there
     fs::create_directories(at.parent_path(), ec);
-    const fs::path tmp = at.parent_path() / ("." + at.filename().string() + ".tmp-link");
-    fs::remove(tmp, ec);
+    const fs::path tmp = unique_temp(at);
     if (symlinks_) {
       if (hub_testing::make_symlink(target.c_str(), tmp.c_str()) == 0) {
         fs::rename(tmp, at, ec);
-        if (ec) cannot_write(at, ec.message());
+        if (ec) {
+          fs::remove(tmp, ec);
+          cannot_write(at, ec.message());
+        }
         return;
       }
       const int e = errno;
