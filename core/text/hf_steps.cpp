@@ -227,10 +227,12 @@ std::string bert_normalize(std::string_view text, bool clean, bool chinese, bool
     const std::size_t start = i;
     const char32_t c = uni::next_code_point(text, i);
     if (clean) {
+      // As the Rust library: controls go first (Cc, Cf, Cs, Co but tab, LF and CR, so U+000B,
+      // U+000C and U+0085 are removed, not spaces; unassigned code points such as U+FFFF stay
+      // and become [UNK]), then whitespace becomes ' '.
       if (c == 0 || c == 0xFFFD) continue;
-      const bool ws = c == '\t' || c == '\n' || c == '\r' || c == ' ' || uni::is_white_space(c);
-      if (!ws && uni::is_other(c)) continue;
-      if (ws) {
+      if (c != '\t' && c != '\n' && c != '\r' && uni::is_other(c) && !uni::is_unassigned(c)) continue;
+      if (c == '\t' || c == '\n' || c == '\r' || c == ' ' || uni::is_white_space(c)) {
         out += ' ';
         continue;
       }

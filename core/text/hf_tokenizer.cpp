@@ -9,6 +9,7 @@
 
 #include "bpe_merge.h"
 #include "file_text.h"
+#include "added_vocab.h"
 #include "hf_steps.h"
 #include "types.h"
 #include "unicode_text.h"
@@ -26,11 +27,11 @@ constexpr std::size_t kMaxVocab = std::size_t{1} << 24;
 
 // ---- models ---------------------------------------------------------------------------------
 
-struct StringHash {
+struct ViewHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
 };
-using Vocab = std::unordered_map<std::string, int, StringHash, std::equal_to<>>;
+using Vocab = std::unordered_map<std::string, int, ViewHash, std::equal_to<>>;
 
 int lookup(const Vocab& v, std::string_view s) {
   const auto it = v.find(s);
@@ -336,11 +337,6 @@ class UnigramModel final : public Model {
 
 // ---- the tokenizer --------------------------------------------------------------------------
 
-struct AddedToken {
-  std::string content;
-  int id;
-  bool special, single_word, lstrip, rstrip;
-};
 
 class HfTokenizer final : public Tokenizer {
  public:
@@ -348,7 +344,8 @@ class HfTokenizer final : public Tokenizer {
   std::unique_ptr<Model> model_;
   TextNormalizer normalizer_;
   PreTokenizer pre_;
-  std::vector<AddedToken> added_;
+  std::vector<AddedToken> added_list_;  // as the file lists them
+  AddedVocabulary added_;              // built from added_list_ once the normalizer is known
   std::vector<int> prefix_ids_, suffix_ids_;  // the post-processor's special tokens
   std::string meta_;                           // the Metaspace character pieces use for ' '
   bool strip_first_space_ = false;            // decode: drop the space the prepend added
@@ -361,14 +358,13 @@ class HfTokenizer final : public Tokenizer {
 
   void finish() {
     vocab_size_ = static_cast<int>(model_->pieces.size());
-    for (const AddedToken& a : added_) vocab_size_ = std::max(vocab_size_, a.id + 1);
+    for (const AddedToken& a : added_list_) vocab_size_ = std::max(vocab_size_, a.id + 1);
     special_.assign(static_cast<std::size_t>(vocab_size_), false);
-    for (const AddedToken& a : added_) {
+    for (const AddedToken& a : added_list_) {
       special_[static_cast<std::size_t>(a.id)] = special_[static_cast<std::size_t>(a.id)] || a.special;
       added_by_id_.emplace(a.id, a.content);
     }
-    std::sort(added_.begin(), added_.end(),
-              [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
+    added_ = AddedVocabulary(added_list_, normalizer_);
     for (int id = 0; id < vocab_size_; ++id) by_bytes_.emplace(token_bytes(id), id);
   }
 
@@ -382,30 +378,8 @@ class HfTokenizer final : public Tokenizer {
     const std::string text = uni::sanitize_utf8(raw);
     std::vector<int> out;
     if (allow_special) out = prefix_ids_;
-    std::size_t seg = 0, i = 0;
-    while (i < text.size()) {
-      const AddedToken* hit = nullptr;
-      for (const AddedToken& a : added_) {  // longest first
-        if ((!a.special || allow_special) && !a.content.empty() && text.compare(i, a.content.size(), a.content) == 0 &&
-            (!a.single_word || word_boundary(text, i, i + a.content.size()))) {
-          hit = &a;
-          break;
-        }
-      }
-      if (!hit) {
-        ++i;
-        continue;
-      }
-      std::size_t s = i, e = i + hit->content.size();
-      if (hit->lstrip)
-        while (s > seg && uni::is_white_space(static_cast<unsigned char>(text[s - 1]))) --s;
-      if (hit->rstrip)
-        while (e < text.size() && uni::is_white_space(static_cast<unsigned char>(text[e]))) ++e;
-      encode_segment(std::string_view(text).substr(seg, s - seg), seg, out);
-      out.push_back(hit->id);
-      seg = i = e;
-    }
-    encode_segment(std::string_view(text).substr(seg), seg, out);
+    added_.encode(text, allow_special, normalizer_,
+                  [&](std::string_view seg, std::size_t offset) { encode_segment(seg, offset, out); }, out);
     if (allow_special) out.insert(out.end(), suffix_ids_.begin(), suffix_ids_.end());
     return out;
   }
@@ -468,23 +442,13 @@ class HfTokenizer final : public Tokenizer {
   }
 
  private:
-  static bool word_boundary(const std::string& text, std::size_t s, std::size_t e) {
-    auto word_at = [&](std::size_t pos) {
-      std::size_t k = pos;
-      return uni::is_word_char(uni::next_code_point(text, k));
-    };
-    if (s > 0) {
-      std::size_t b = s - 1;
-      while (b > 0 && (static_cast<unsigned char>(text[b]) & 0xC0) == 0x80) --b;
-      if (word_at(b)) return false;
-    }
-    return e >= text.size() || !word_at(e);
-  }
 
+
+  // A stretch of text between added tokens, already normalised.
   void encode_segment(std::string_view seg, std::size_t offset, std::vector<int>& out) const {
     if (seg.empty()) return;
     std::vector<Piece> pieces;
-    pieces.push_back({normalizer_ ? normalizer_(seg) : std::string(seg), offset});
+    pieces.push_back({std::string(seg), offset});
     if (pieces[0].text.empty()) return;
     if (pre_) pre_(pieces);
     for (const Piece& p : pieces) model_->encode(p.text, out);
@@ -589,8 +553,7 @@ HfBuildResult build(const Json& root, const fs::path& file) {
         throw Error(where + ": an added token needs an integer id and a content string");
       const long long id = a["id"].get<long long>();
       if (id < 0 || static_cast<std::size_t>(id) >= kMaxVocab) throw Error(where + ": an added token has id " + std::to_string(id));
-      t->added_.push_back({a["content"].get<std::string>(), static_cast<int>(id), flag(a, "special", false),
-                           flag(a, "single_word", false), flag(a, "lstrip", false), flag(a, "rstrip", false)});
+      t->added_list_.push_back(added_token_of(a, static_cast<int>(id)));
     }
   }
   const Json& pp = root.value("post_processor", Json());

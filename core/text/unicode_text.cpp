@@ -181,6 +181,8 @@ bool is_other(char32_t c) {
          k == UTF8PROC_CATEGORY_CO || k == UTF8PROC_CATEGORY_CN;
 }
 
+bool is_unassigned(char32_t c) { return category(c) == UTF8PROC_CATEGORY_CN; }
+
 bool is_punctuation(char32_t c) {
   if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
   const utf8proc_category_t k = category(c);

@@ -37,6 +37,7 @@ std::vector<std::pair<std::size_t, std::size_t>> graphemes(std::string_view text
 bool is_white_space(char32_t c);     // Unicode White_Space (Rust's char::is_whitespace)
 bool is_nonspacing_mark(char32_t c);  // Mn
 bool is_other(char32_t c);            // C*: Cc, Cf, Cs, Co, Cn
+bool is_unassigned(char32_t c);       // Cn (noncharacters such as U+FFFF among them)
 bool is_punctuation(char32_t c);      // BERT: ASCII punctuation or P*
 bool is_numeric(char32_t c);          // Nd, Nl, No (Rust's char::is_numeric)
 bool is_cjk_ideograph(char32_t c);    // the CJK blocks BERT pads with spaces
