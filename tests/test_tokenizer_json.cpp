@@ -229,7 +229,10 @@ TEST_CASE("values of the wrong type anywhere are an answer, never a crash (fuzz 
   Folder f;
   json j = gpt2_tokenizer_json(split_then_bytes(R"(\p{L}+|\s+|\p{N})"), false);
   j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = 31;
-  CHECK(unsupported(f, j).find("pre-tokenizer (Split") != std::string::npos);
+  write_text(f.path / "tokenizer.json", j.dump());
+  const std::string behaviour = error_of([&] { load_tokenizer_json(f.path / "tokenizer.json"); });
+  CHECK(behaviour.find("pre-tokenizer (Split, ByteLevel)") != std::string::npos);
+  CHECK(behaviour.find("\"behavior\" is not a string") != std::string::npos);
   for (const char* key : {"type", "pattern", "invert", "add_prefix_space", "use_regex"}) {
     CAPTURE(key);
     json k = gpt2_tokenizer_json(split_then_bytes(R"(\p{L}+|\s+)"), false);

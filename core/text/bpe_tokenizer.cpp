@@ -1,5 +1,7 @@
 #include "bpe_tokenizer.h"
 #include "hf_tokenizer.h"
+#include "added_vocab.h"
+#include "hf_steps.h"
 #include "file_text.h"
 #include "json_excerpt.h"
 #include "user_dirs.h"
@@ -59,6 +61,14 @@ struct JsonSettings {
   std::string name;                    // shown in the model card
   std::optional<std::string> pattern;  // the split regex; nullopt: GPT-2's
   bool prefix_space = false;           // ByteLevel add_prefix_space
+  // Any other pre-tokenizer before the byte mapping (several Split steps, Split with invert or
+  // another behaviour, Digits, ...): run as the general pipeline runs it, then GPT-2's regex
+  // on each piece when the ByteLevel step has use_regex.
+  hf::PreTokenizer steps;
+  bool regex_after_steps = false;
+  bool ignore_merges = false;          // a word the vocabulary has is one token, merges or not
+  TextNormalizer normalizer;           // runs between added tokens (Qwen2's NFC)
+  std::vector<int> prefix_ids, suffix_ids;  // the post-processor's special tokens
 };
 
 class BpeTokenizer final : public Tokenizer {
@@ -67,13 +77,27 @@ class BpeTokenizer final : public Tokenizer {
       : name_("gpt2-bpe"), pretokenizer_(std::make_unique<bpe::Pretokenizer>()) {
     load_vocab(vocab_json);
     load_merges(merges);
-    if (const auto it = ids_.find(kEndOfText); it != ids_.end()) specials_.emplace_back(kEndOfText, it->second);
+    if (const auto it = ids_.find(kEndOfText); it != ids_.end()) {
+      hf::AddedToken t;
+      t.content = kEndOfText;
+      t.id = it->second;
+      t.special = true;
+      added_list_.push_back(t);
+      added_ = hf::AddedVocabulary(added_list_, nullptr);
+    }
   }
 
   // From a parsed tokenizer.json: model.vocab, model.merges, added_tokens.
   BpeTokenizer(const std::filesystem::path& file, const nlohmann::json& model, const nlohmann::json& added,
                JsonSettings settings)
-      : name_(std::move(settings.name)), prefix_space_(settings.prefix_space) {
+      : ignore_merges_(settings.ignore_merges),
+        regex_after_steps_(settings.regex_after_steps),
+        steps_(std::move(settings.steps)),
+        normalizer_(std::move(settings.normalizer)),
+        prefix_ids_(std::move(settings.prefix_ids)),
+        suffix_ids_(std::move(settings.suffix_ids)),
+        name_(std::move(settings.name)),
+        prefix_space_(settings.prefix_space) {
     const std::string where = file.string() + " (model.vocab)";
     pretokenizer_ = settings.pattern ? std::make_unique<bpe::Pretokenizer>(*settings.pattern, file.string())
                                      : std::make_unique<bpe::Pretokenizer>();
@@ -93,46 +117,37 @@ class BpeTokenizer final : public Tokenizer {
       }
     }
     if (rank == 0) throw Error(file.string() + ": model.merges is empty");
+    model_size_ = static_cast<int>(tokens_.size());
     load_added_tokens(file, added);
+    added_ = hf::AddedVocabulary(added_list_, normalizer_);
+    for (const std::vector<int>* v : {&prefix_ids_, &suffix_ids_})
+      for (int id : *v)
+        if (id < 0 || id >= vocab_size())
+          throw Error(file.string() + ": the post-processor adds id " + std::to_string(id) + ", outside the vocabulary");
   }
 
   std::string name() const override { return name_; }
   bool is_special(int id) const override {
-    for (const auto& sp : specials_)
-      if (sp.second == id) return true;
+    for (const hf::AddedToken& t : added_list_)
+      if (t.id == id && t.special) return true;
     return false;
   }
   int vocab_size() const override { return static_cast<int>(tokens_.size()); }
 
+  // Added tokens as Hugging Face's library matches them (special ones only with
+  // allow_special, which also adds the post-processor's tokens); the stretches between them
+  // normalised, pre-tokenized and merged.
   std::vector<int> encode(std::string_view text, bool allow_special) const override {
     std::vector<int> out;
     out.reserve(text.size() / 3 + 4);
-    if (!allow_special || specials_.empty()) {
-      encode_plain(text, out);
-      return out;
+    if (allow_special) out = prefix_ids_;
+    if (added_.empty() && !normalizer_) {
+      encode_plain(text, 0, out);
+    } else {
+      added_.encode(text, allow_special, normalizer_,
+                    [&](std::string_view seg, std::size_t offset) { encode_plain(seg, offset, out); }, out);
     }
-    // The next occurrence of each special token, refreshed only once passed: one scan of the
-    // text per special token in all, however many times they occur.
-    std::vector<std::size_t> next(specials_.size());
-    for (std::size_t k = 0; k < specials_.size(); ++k) next[k] = text.find(specials_[k].first);
-    std::size_t pos = 0;
-    for (;;) {
-      std::size_t best = std::string_view::npos, best_k = 0;
-      for (std::size_t k = 0; k < specials_.size(); ++k) {
-        if (next[k] != std::string_view::npos && next[k] < pos) next[k] = text.find(specials_[k].first, pos);
-        const std::size_t h = next[k];
-        // The earliest hit; at one place the longest token ("<|im_start|>" over "<|im").
-        if (h != std::string_view::npos &&
-            (h < best || (h == best && specials_[k].first.size() > specials_[best_k].first.size()))) {
-          best = h;
-          best_k = k;
-        }
-      }
-      encode_plain(text.substr(pos, best == std::string_view::npos ? best : best - pos), out);
-      if (best == std::string_view::npos) break;
-      out.push_back(specials_[best_k].second);
-      pos = best + specials_[best_k].first.size();
-    }
+    if (allow_special) out.insert(out.end(), suffix_ids_.begin(), suffix_ids_.end());
     return out;
   }
 
@@ -243,7 +258,7 @@ class BpeTokenizer final : public Tokenizer {
       if (u >= tokens_.size()) tokens_.resize(u + 1);  // ids between are unused: empty bytes
       if (tokens_[u].empty()) tokens_[u] = content;
       ids_.emplace(content, static_cast<int>(id));
-      specials_.emplace_back(content, static_cast<int>(id));
+      added_list_.push_back(hf::added_token_of(t, static_cast<int>(id)));
     }
   }
 
@@ -310,6 +325,15 @@ class BpeTokenizer final : public Tokenizer {
   }
 
   void encode_piece(std::string_view piece, std::vector<int>& out) const {
+    if (ignore_merges_) {
+      // LLaMA 3: a piece the vocabulary holds is that token, even where the merges would not
+      // build it.
+      const auto it = ids_.find(piece);
+      if (it != ids_.end() && it->second < model_size_) {
+        out.push_back(it->second);
+        return;
+      }
+    }
     if (piece.size() == 1) {
       out.push_back(byte_ids_[static_cast<unsigned char>(piece[0])]);
       return;
@@ -349,7 +373,7 @@ class BpeTokenizer final : public Tokenizer {
     }
   }
 
-  void encode_plain(std::string_view text, std::vector<int>& out) const {
+  void encode_plain(std::string_view text, std::size_t offset, std::vector<int>& out) const {
     if (text.empty()) return;
     thread_local std::vector<std::string_view> pieces;
     pieces.clear();
@@ -357,6 +381,20 @@ class BpeTokenizer final : public Tokenizer {
     if (prefix_space_ && text.front() != ' ') {  // ByteLevel add_prefix_space (RoBERTa)
       prefixed = " " + std::string(text);
       text = prefixed;
+    }
+    if (steps_) {
+      std::vector<hf::Piece> parts{{std::string(text), offset}};
+      steps_(parts);
+      for (const hf::Piece& p : parts) {
+        if (!regex_after_steps_) {
+          encode_piece(p.text, out);
+          continue;
+        }
+        pieces.clear();
+        pretokenizer_->split(p.text, pieces);
+        for (std::string_view q : pieces) encode_piece(q, out);
+      }
+      return;
     }
     pretokenizer_->split(text, pieces);
     for (std::string_view p : pieces) encode_piece(p, out);
@@ -366,7 +404,13 @@ class BpeTokenizer final : public Tokenizer {
   std::vector<std::string> tokens_;                                    // (V) id -> bytes
   std::unordered_map<std::string, int, StringHash, std::equal_to<>> ids_;  // bytes -> id
   int byte_ids_[256] = {};
-  std::vector<std::pair<std::string, int>> specials_;  // matched whole with allow_special
+  std::vector<hf::AddedToken> added_list_;  // tokenizer.json's added_tokens (GPT-2's files: <|endoftext|>)
+  hf::AddedVocabulary added_;
+  int model_size_ = 0;  // ids below this are the model's own vocabulary
+  bool ignore_merges_ = false, regex_after_steps_ = false;
+  hf::PreTokenizer steps_;
+  TextNormalizer normalizer_;
+  std::vector<int> prefix_ids_, suffix_ids_;
   std::string name_;
   bool prefix_space_ = false;
   bpe::PairRanks ranks_;
@@ -400,42 +444,65 @@ bool json_flag(const nlohmann::json& j, const char* key, bool fallback) {
 
 }  // namespace
 
-// Pre-tokenizer: ByteLevel with its own regex (GPT-2, Pythia), or a Split regex followed by a
-// ByteLevel that only maps bytes (Qwen2, LLaMA 3, BLOOM). True for those layouts (with the
-// regex and prefix space in `settings`); `described` names the steps, `any_byte_level` says
-// whether a ByteLevel step is there at all.
+// Pre-tokenizer layouts of byte-level BPE: ByteLevel with its own regex (GPT-2, Pythia), one
+// Split regex then a ByteLevel that only maps bytes (Qwen2, LLaMA 3, BLOOM) — both on the fast
+// path of bpe_pretokenizer — or any other steps the general pipeline implements before a final
+// ByteLevel (DeepSeek V3's three Splits, gpt-4o's Split with invert, Digits, ...). False when
+// the ByteLevel step is missing, repeated or not last; `described` names the steps.
 static bool byte_level_layout(const nlohmann::json& pre, JsonSettings& settings, std::string& described,
                               bool& any_byte_level) {
   std::vector<nlohmann::json> steps;
   if (json_type_of(pre) == "Sequence" && pre.contains("pretokenizers") && pre["pretokenizers"].is_array()) {
     for (const nlohmann::json& p : pre["pretokenizers"]) steps.push_back(p);
-  } else {
+  } else if (json_type_of(pre) != "none") {
     steps.push_back(pre);
   }
-  bool byte_level = false;
+  int byte_levels = 0;
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    const nlohmann::json& p = steps[i];
-    const std::string t = json_type_of(p);
+    const std::string t = json_type_of(steps[i]);
     described += (i ? ", " : "") + t;
-    if (t == "ByteLevel" && !byte_level) {
-      byte_level = true;
-      settings.prefix_space = json_flag(p, "add_prefix_space", false);
-      if (json_flag(p, "use_regex", true)) {
-        if (settings.pattern) byte_level = false;  // two splits in a row: not a layout we know
-      } else if (!settings.pattern) {
-        byte_level = false;  // byte mapping without any split: not a layout we know
-      }
-    } else if (t == "Split" && !settings.pattern && !byte_level && p.contains("pattern") &&
-               p["pattern"].is_object() && p["pattern"].contains("Regex") && p["pattern"]["Regex"].is_string() &&
-               p.contains("behavior") && p["behavior"] == "Isolated" && !json_flag(p, "invert", false)) {
-      settings.pattern = p["pattern"]["Regex"].get<std::string>();
-    } else {
-      byte_level = false;
-      break;
-    }
+    byte_levels += t == "ByteLevel";
   }
-  for (const nlohmann::json& p : steps) any_byte_level = any_byte_level || json_type_of(p) == "ByteLevel";
-  return byte_level;
+  any_byte_level = byte_levels > 0;
+  if (byte_levels != 1 || json_type_of(steps.back()) != "ByteLevel") return false;
+  const nlohmann::json& bl = steps.back();
+  settings.prefix_space = json_flag(bl, "add_prefix_space", false);
+  const bool use_regex = json_flag(bl, "use_regex", true);
+  steps.pop_back();
+  if (steps.empty()) {
+    // GPT-2's own regex, or no split at all (each stretch of text one piece).
+    if (!use_regex) settings.steps = [](std::vector<hf::Piece>&) {};
+    return true;
+  }
+  const nlohmann::json& p = steps[0];
+  if (steps.size() == 1 && !use_regex && json_type_of(p) == "Split" && p.contains("pattern") && p["pattern"].is_object() &&
+      p["pattern"].contains("Regex") && p["pattern"]["Regex"].is_string() && p.contains("behavior") &&
+      p["behavior"] == "Isolated" && !json_flag(p, "invert", false)) {
+    settings.pattern = p["pattern"]["Regex"].get<std::string>();
+    return true;
+  }
+  std::string meta;
+  try {
+    settings.steps = hf::make_pre_tokenizer(nlohmann::json{{"type", "Sequence"}, {"pretokenizers", steps}}, meta, "byte-level BPE");
+  } catch (const Error& e) {
+    throw Error("the pre-tokenizer (" + described + "): " + e.what());
+  }
+  settings.regex_after_steps = use_regex;
+  return true;
+}
+
+// The whole pipeline in a line, for a message that refuses one part of it.
+static std::string pipeline_of(const nlohmann::json& root) {
+  const auto steps = [&](const char* key, const char* list) {
+    const nlohmann::json& j = root.value(key, nlohmann::json());
+    if (json_type_of(j) != "Sequence" || !j.contains(list) || !j[list].is_array()) return json_type_of(j);
+    std::string out = "Sequence[";
+    for (std::size_t i = 0; i < j[list].size(); ++i) out += (i ? ", " : "") + json_type_of(j[list][i]);
+    return out + "]";
+  };
+  return "normalizer " + steps("normalizer", "normalizers") + ", pre-tokenizer " + steps("pre_tokenizer", "pretokenizers") +
+         ", model " + json_type_of(root["model"]) + ", post-processor " + steps("post_processor", "processors") +
+         ", decoder " + steps("decoder", "decoders");
 }
 
 static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, const std::filesystem::path& file) {
@@ -466,29 +533,53 @@ static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, c
   settings.name = "byte-level BPE (tokenizer.json)";
   std::string described;  // the pre-tokenizer steps, for a message
   bool any_byte_level = false;
-  const bool byte_level = byte_level_layout(root.value("pre_tokenizer", nlohmann::json()), settings, described, any_byte_level);
-  if (!byte_level) {
-    if (!any_byte_level) return general();  // BPE on characters (Metaspace, Whitespace, none)
-    result.unsupported = "tokenizer.json's pre-tokenizer (" + described +
-                         ") is not one EmbedScope implements (ByteLevel, or Split + ByteLevel)";
-    return result;
-  }
-  // A normaliser (Qwen2's NFC) runs on the text before the byte-level BPE.
-  const nlohmann::json norm = root.value("normalizer", nlohmann::json());
-  const std::string norm_type = json_type_of(norm);
-  TextNormalizer normalize;
-  if (norm_type != "none") {
+  try {
+    bool byte_level = false;
     try {
-      normalize = build_text_normalizer(norm, result.unsupported);
+      byte_level = byte_level_layout(root.value("pre_tokenizer", nlohmann::json()), settings, described, any_byte_level);
     } catch (const Error& e) {
-      throw Error(file.string() + ": " + e.what());  // a broken normaliser: name the file
+      throw Error(file.string() + ": " + e.what());  // a broken step: name the file
     }
-    if (!normalize) return result;
+    if (!byte_level) {
+      if (!any_byte_level) return general();  // BPE on characters (Metaspace, Whitespace, none)
+      result.unsupported = "tokenizer.json's pre-tokenizer (" + described +
+                           ") has its ByteLevel step other than once at the end, which EmbedScope does not implement (" +
+                           pipeline_of(root) + ")";
+      return result;
+    }
+    // A normaliser (Qwen2's NFC) runs on the text between added tokens, before the BPE.
+    const nlohmann::json norm = root.value("normalizer", nlohmann::json());
+    if (json_type_of(norm) != "none") {
+      try {
+        settings.normalizer = hf::make_normalizer(norm);
+      } catch (const Error& e) {
+        throw Error(file.string() + ": " + e.what());  // a broken normaliser: name the file
+      }
+      settings.name += ", " + json_type_of(norm) + " first";
+    }
+    settings.ignore_merges = json_flag(model, "ignore_merges", false);
+    // The post-processor's special tokens (LLaMA 3.1: Sequence[ByteLevel, TemplateProcessing]).
+    const nlohmann::json& added = root.value("added_tokens", nlohmann::json());
+    const auto id_of = [&](std::string_view name) -> int {
+      if (added.is_array())
+        for (const nlohmann::json& a : added)
+          if (a.is_object() && a.contains("content") && a["content"] == name && a.contains("id") && a["id"].is_number_integer())
+            return a["id"].get<int>();
+      const std::string spelled = bpe::bytes_to_token_string(std::string(name));
+      if (model["vocab"].is_object() && model["vocab"].contains(spelled) && model["vocab"][spelled].is_number_integer())
+        return model["vocab"][spelled].get<int>();
+      return -1;
+    };
+    const nlohmann::json& pp = root.value("post_processor", nlohmann::json());
+    settings.prefix_ids = hf::post_processor_ids(pp, true, id_of, file.string());
+    settings.suffix_ids = hf::post_processor_ids(pp, false, id_of, file.string());
+  } catch (const hf::NotImplemented& n) {
+    result.unsupported = n.what + " (" + pipeline_of(root) + ")";
+    return result;
   }
   try {
     result.tokenizer = std::make_unique<BpeTokenizer>(file, model, root.value("added_tokens", nlohmann::json()),
                                                       std::move(settings));
-    if (normalize) result.tokenizer = with_normalizer(std::move(result.tokenizer), std::move(normalize), norm_type + " first");
   } catch (const Error& e) {
     // A split pattern PCRE2 cannot take is a limit of ours, not a broken file.
     const std::string what = e.what();

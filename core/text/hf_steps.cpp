@@ -347,6 +347,9 @@ TextNormalizer make_normalizer(const Json& j) {
 enum class Behaviour { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
 
 Behaviour behaviour_of(const Json& j, Behaviour fallback) {
+  if (j.contains("behavior") && !j["behavior"].is_string())
+    throw Error("a Split pre-tokenizer's \"behavior\" is not a string (Removed, Isolated, MergedWithPrevious, "
+                "MergedWithNext, Contiguous)");
   const std::string b = text_of(j, "behavior", "");
   if (b.empty()) return fallback;
   if (b == "Removed") return Behaviour::Removed;
@@ -576,6 +579,56 @@ PreTokenizer make_pre_tokenizer(const Json& j, std::string& meta_out, const std:
     throw NotImplemented{"tokenizer.json pairs a ByteLevel pre-tokenizer with a " + kind +
                          " model, which EmbedScope does not implement"};
   throw NotImplemented{"tokenizer.json uses a " + t + " pre-tokenizer, which EmbedScope does not implement"};
+}
+
+// ---- post-processors ------------------------------------------------------------------------
+
+std::vector<int> post_processor_ids(const Json& pp, bool prefix, const std::function<int(std::string_view)>& id_of,
+                                    const std::string& where) {
+  // The special tokens a post-processor puts before (prefix) or after the single sequence.
+  std::vector<int> ids;
+  const std::string t = type_of(pp);
+  if (t == "none" || t == "ByteLevel") return ids;
+  if (t == "Sequence") {
+    if (pp.contains("processors") && pp["processors"].is_array())
+      for (const Json& p : pp["processors"]) {
+        const std::vector<int> more = post_processor_ids(p, prefix, id_of, where);
+        ids.insert(ids.end(), more.begin(), more.end());
+      }
+    return ids;
+  }
+  if (t == "BertProcessing" || t == "RobertaProcessing") {
+    const Json& tok = pp.value(prefix ? "cls" : "sep", Json());
+    if (!tok.is_array() || tok.size() != 2 || !tok[1].is_number_integer())
+      throw Error(where + ": " + t + " needs cls and sep as [token, id]");
+    ids.push_back(tok[1].get<int>());
+    return ids;
+  }
+  if (t == "TemplateProcessing") {
+    const Json& single = pp.value("single", Json());
+    const Json& specials = pp.value("special_tokens", Json());
+    if (!single.is_array()) throw Error(where + ": TemplateProcessing has no single template");
+    bool before = true;
+    for (const Json& item : single) {
+      if (item.contains("Sequence")) {
+        before = false;
+        continue;
+      }
+      if (!item.contains("SpecialToken") || !item["SpecialToken"].contains("id")) continue;
+      if (before != prefix) continue;
+      const std::string name = item["SpecialToken"]["id"].get<std::string>();
+      if (specials.is_object() && specials.contains(name) && specials[name].contains("ids") &&
+          specials[name]["ids"].is_array()) {
+        for (const Json& x : specials[name]["ids"]) ids.push_back(x.get<int>());
+      } else if (const int id = id_of(name); id >= 0) {
+        ids.push_back(id);
+      } else {
+        throw Error(where + ": the template's special token \"" + name + "\" has no id");
+      }
+    }
+    return ids;
+  }
+  throw NotImplemented{"tokenizer.json uses a " + t + " post-processor, which EmbedScope does not implement"};
 }
 
 }  // namespace es::hf

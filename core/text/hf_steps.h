@@ -44,4 +44,11 @@ MetaspaceSettings metaspace_settings(const nlohmann::json& j);
 // is one; `kind` (the model type) names it in messages.
 PreTokenizer make_pre_tokenizer(const nlohmann::json& j, std::string& meta_out, const std::string& kind);
 
+// The special tokens a post-processor puts before (prefix) or after the single sequence:
+// TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel (none), Sequence of them.
+// `id_of` finds a template token the file gives no ids for (-1: none). NotImplemented for
+// another kind; es::Error (naming `where`) for a broken one.
+std::vector<int> post_processor_ids(const nlohmann::json& pp, bool prefix,
+                                    const std::function<int(std::string_view)>& id_of, const std::string& where);
+
 }  // namespace es::hf

@@ -455,53 +455,6 @@ class HfTokenizer final : public Tokenizer {
   }
 };
 
-std::vector<int> processor_ids(const Json& pp, bool prefix, const Vocab& vocab, const std::string& where) {
-  // The special tokens a post-processor puts before (prefix) or after the single sequence.
-  std::vector<int> ids;
-  const std::string t = type_of(pp);
-  if (t == "none" || t == "ByteLevel") return ids;
-  if (t == "Sequence") {
-    if (pp.contains("processors") && pp["processors"].is_array())
-      for (const Json& p : pp["processors"]) {
-        const std::vector<int> more = processor_ids(p, prefix, vocab, where);
-        ids.insert(ids.end(), more.begin(), more.end());
-      }
-    return ids;
-  }
-  if (t == "BertProcessing" || t == "RobertaProcessing") {
-    const Json& tok = pp.value(prefix ? "cls" : "sep", Json());
-    if (!tok.is_array() || tok.size() != 2 || !tok[1].is_number_integer())
-      throw Error(where + ": " + t + " needs cls and sep as [token, id]");
-    ids.push_back(tok[1].get<int>());
-    return ids;
-  }
-  if (t == "TemplateProcessing") {
-    const Json& single = pp.value("single", Json());
-    const Json& specials = pp.value("special_tokens", Json());
-    if (!single.is_array()) throw Error(where + ": TemplateProcessing has no single template");
-    bool before = true;
-    for (const Json& item : single) {
-      if (item.contains("Sequence")) {
-        before = false;
-        continue;
-      }
-      if (!item.contains("SpecialToken") || !item["SpecialToken"].contains("id")) continue;
-      if (before != prefix) continue;
-      const std::string name = item["SpecialToken"]["id"].get<std::string>();
-      if (specials.is_object() && specials.contains(name) && specials[name].contains("ids") &&
-          specials[name]["ids"].is_array()) {
-        for (const Json& x : specials[name]["ids"]) ids.push_back(x.get<int>());
-      } else if (const int id = lookup(vocab, name); id >= 0) {
-        ids.push_back(id);
-      } else {
-        throw Error(where + ": the template's special token \"" + name + "\" has no id");
-      }
-    }
-    return ids;
-  }
-  throw NotImplemented{"tokenizer.json uses a " + t + " post-processor, which EmbedScope does not implement"};
-}
-
 HfBuildResult build(const Json& root, const fs::path& file) {
   const std::string where = file.string();
   const Json& m = root["model"];
@@ -557,8 +510,9 @@ HfBuildResult build(const Json& root, const fs::path& file) {
     }
   }
   const Json& pp = root.value("post_processor", Json());
-  t->prefix_ids_ = processor_ids(pp, true, t->model_->vocab, where);
-  t->suffix_ids_ = processor_ids(pp, false, t->model_->vocab, where);
+  const auto id_of = [&](std::string_view name) { return lookup(t->model_->vocab, name); };
+  t->prefix_ids_ = post_processor_ids(pp, true, id_of, where);
+  t->suffix_ids_ = post_processor_ids(pp, false, id_of, where);
   std::string desc = t->model_->kind;
   if (t->model_->byte_fallback) desc += " with byte fallback";
   t->name_ = desc + " (tokenizer.json)";
