@@ -6,6 +6,10 @@
 //              every component, on the token table and on the position table
 //   neighbours VocabularyIndex / nearest_neighbours vs a plain loop, one query over all rows
 //   tokenize   GPT-2 BPE on 1 MB of mixed English vs its pre-tokenizer regex alone
+//   tokenizer kinds  every tokenizer.json of tests/data/hf_tokenizers on 1 MB of text in many
+//              scripts vs Hugging Face's Rust library on one thread (bench/rust_tokenizers.mjs,
+//              when node and the npm package `tokenizers` are there: ES_RUST_TOKENIZERS names
+//              the folder holding its node_modules, default /tmp/hfrust)
 // Results are printed as a table; docs/PERFORMANCE.md records them. Exit status 1 when any
 // fast result disagrees with its baseline.
 #include "analysis.h"
@@ -14,6 +18,7 @@
 #include "trainer.h"
 #include "bpe_pretokenizer.h"
 #include "bpe_tokenizer.h"
+#include "hf_tokenizer.h"
 #include "checkpoint.h"
 #include "model_source.h"
 #include "pca_fast.h"
@@ -30,6 +35,9 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <sys/resource.h>
@@ -411,6 +419,98 @@ void bench_tokenize(const ModelSource& model) {
 
 }
 
+// 1 MB of text in many scripts: the corpus of the tokenizer fixtures and the conformance
+// cases (Latin, CJK, Korean, Arabic, Devanagari, Cyrillic, emoji, code, numbers, hostile
+// text), lines shuffled with a fixed seed until 1 MiB.
+std::string multiscript_text(const fs::path& data) {
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(data / "corpus.txt");
+    for (std::string l; std::getline(in, l);)
+      if (!l.empty()) lines.push_back(l);
+  }
+  std::ifstream ref(data / "rust_reference.json");
+  const nlohmann::json j = nlohmann::json::parse(ref);
+  const auto b64 = [](const std::string& in) {
+    std::string out;
+    unsigned acc = 0;
+    int bits = 0;
+    for (char c : in) {
+      int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+              : c == '+' ? 62 : c == '/' ? 63 : -1;
+      if (v < 0) continue;
+      acc = (acc << 6) | unsigned(v);
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out += char((acc >> bits) & 0xFF);
+      }
+    }
+    return out;
+  };
+  for (const auto& c : j["files"]["qwen2/tokenizer.json"]) {
+    const std::string t = b64(c["text_b64"].get<std::string>());
+    if (t.find('<') == std::string::npos && t.find('[') == std::string::npos) lines.push_back(t);  // no special tokens
+  }
+  std::mt19937 rng(1234);
+  std::string text;
+  while (text.size() < (std::size_t{1} << 20)) {
+    text += lines[rng() % lines.size()];
+    text += rng() % 4 ? " " : "\n";
+  }
+  return text;
+}
+
+// Every tokenizer.json kind on 1 MB in many scripts, against the Rust library on one thread.
+void bench_tokenizer_kinds() {
+  std::printf("\n[tokenizer kinds]\n");
+  const fs::path data = fs::path(ES_SOURCE_DIR) / "tests" / "data" / "hf_tokenizers";
+  const std::string text = multiscript_text(data);
+  const fs::path text_file = fs::temp_directory_path() / ("embedscope-bench-text-" + std::to_string(::getpid()) + ".txt");
+  std::ofstream(text_file, std::ios::binary) << text;
+  const char* env = std::getenv("ES_RUST_TOKENIZERS");
+  const fs::path node_path = fs::path(env && *env ? env : "/tmp/hfrust") / "node_modules";
+  const bool rust = fs::exists(node_path / "tokenizers") && std::system("node --version > /dev/null 2>&1") == 0;
+  if (!rust) std::printf("  (no reference: node or the npm package tokenizers is missing under %s)\n", node_path.c_str());
+  std::vector<std::string> dirs;
+  for (const auto& e : fs::directory_iterator(data))
+    if (fs::exists(e.path() / "tokenizer.json")) dirs.push_back(e.path().filename().string());
+  std::sort(dirs.begin(), dirs.end());
+  const double mb = text.size() / 1e6;
+  for (const std::string& d : dirs) {
+    const fs::path file = data / d / "tokenizer.json";
+    std::vector<int> ids;
+    std::unique_ptr<Tokenizer> tok;
+    auto tcold = time_runs(1, [&] {
+      tok = load_tokenizer_json(file).tokenizer;
+      ids = tok->encode(text, false);
+    });
+    const double cpu_cold = g_last_cpu;
+    auto twarm = time_runs(3, [&] { ids = tok->encode(text, false); });
+    const double cpu_warm = g_last_cpu;
+    double rust_cold = NAN, rust_warm = NAN;
+    long long rust_n = -1;
+    if (rust) {
+      const std::string cmd = "RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false NODE_PATH='" + node_path.string() + "' node '" +
+                              (fs::path(ES_SOURCE_DIR) / "bench" / "rust_tokenizers.mjs").string() + "' '" + file.string() +
+                              "' '" + text_file.string() + "'";
+      if (FILE* p = ::popen(cmd.c_str(), "r")) {
+        if (std::fscanf(p, "%lf %lf %lld", &rust_cold, &rust_warm, &rust_n) != 3) rust_n = -1;
+        ::pclose(p);
+      }
+    }
+    char note[240];
+    std::snprintf(note, sizeof note, "%zu tokens (Rust: %lld), %.1f MB/s warm%s", ids.size(), rust_n, mb / median(twarm),
+                  rust_n >= 0 && rust_n != static_cast<long long>(ids.size()) ? "; TOKEN COUNTS DIFFER" : "");
+    report({"tokenize 1 MB many scripts, " + d + " (load + first)", tcold.front(), rust_cold * 1e-3, ">= Rust library, 1 thread",
+            note, cpu_cold});
+    report({"tokenize 1 MB many scripts, " + d + " (warm)", median(twarm), rust_warm * 1e-3, ">= Rust library, 1 thread",
+            note, cpu_warm});
+    if (rust_n >= 0 && rust_n != static_cast<long long>(ids.size())) fail(d + ": token count differs from the Rust library's");
+  }
+  fs::remove(text_file);
+}
+
 void print_summary() {
   std::printf("\n| measure | ours (ms) | ours CPU (ms) | baseline (ms) | baseline/ours | goal | note |\n|---|---|---|---|---|---|---|\n");
   for (const Row& r : g_rows)
@@ -420,15 +520,16 @@ void print_summary() {
 
 int main(int argc, char** argv) {
   std::string model_spec;
-  bool keep = false, skip_baseline_pca = false;
+  bool keep = false, skip_baseline_pca = false, tokenizers_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model_spec = argv[++i];
     else if (a == "--keep") keep = true;
     else if (a == "--skip-baseline-pca") skip_baseline_pca = true;
+    else if (a == "--tokenizers-only") tokenizers_only = true;
     else {
       std::fprintf(stderr,
-                   "usage: embedscope-bench [--model PATH|NAME] [--keep] [--skip-baseline-pca]\n"
+                   "usage: embedscope-bench [--model PATH|NAME] [--keep] [--skip-baseline-pca] [--tokenizers-only]\n"
                    "  Without --model, writes a GPT-2-sized synthetic F32 checkpoint to a temp dir.\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
@@ -441,6 +542,11 @@ int main(int argc, char** argv) {
                 fast::scatter_kernel_name().c_str(), fast::search_kernel_name().c_str(),
                 simd_level_name(simd_level()).c_str());
 
+    if (tokenizers_only) {
+      bench_tokenizer_kinds();
+      print_summary();
+      return g_ok ? 0 : 1;
+    }
     fs::path tmp;
     fs::path model_path;
     if (model_spec.empty()) {
@@ -467,6 +573,7 @@ int main(int argc, char** argv) {
     bench_paths(table);
 
     bench_tokenize(*model);
+    bench_tokenizer_kinds();
 
     // ---- training lab ----
     std::printf("\n[train]\n");

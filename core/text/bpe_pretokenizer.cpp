@@ -45,7 +45,7 @@ void Pretokenizer::compile(const std::string& pattern, std::string_view source) 
   int err = 0;
   PCRE2_SIZE err_offset = 0;
   code_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                              PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err,
+                              PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE, &err,
                               &err_offset, nullptr);
   if (!code_->code) {
     throw Error(std::string(source) + ": PCRE2 could not compile the split pattern at offset " +

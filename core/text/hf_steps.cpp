@@ -61,12 +61,17 @@ class Pattern {
     }
     int err = 0;
     PCRE2_SIZE at = 0;
-    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(re.data()), re.size(), PCRE2_UTF | PCRE2_UCP, &err,
-                                     &at, nullptr);
+    // MATCH_INVALID_UTF: no check of the whole subject at every call (that made a 1 MB text
+    // quadratic); JIT as the byte-level fast path has it. MULTILINE: the library's regexes are
+    // Oniguruma's Ruby syntax, where ^ and $ match at every line's start and end (DeepSeek V3's
+    // "\s+$").
+    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(re.data()), re.size(),
+                                     PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE, &err, &at, nullptr);
     if (!code)
       throw NotImplemented{where + ": PCRE2 cannot compile the pattern at offset " + std::to_string(at) + " (" +
                            pcre2_message(err) + ")"};
     regex_ = std::shared_ptr<pcre2_code>(code, pcre2_code_free);
+    jit_ = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
   }
 
   // Non-overlapping matches [start, end) in order. An empty match is skipped (the search moves
@@ -86,7 +91,8 @@ class Pattern {
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     std::size_t pos = 0;
     while (pos <= text.size()) {
-      const int rc = pcre2_match(regex_.get(), subject, text.size(), pos, 0, md, nullptr);
+      const int rc = jit_ ? pcre2_jit_match(regex_.get(), subject, text.size(), pos, 0, md, nullptr)
+                          : pcre2_match(regex_.get(), subject, text.size(), pos, 0, md, nullptr);
       if (rc == PCRE2_ERROR_NOMATCH) break;
       if (rc < 0) throw Error("a tokenizer pattern failed to match: " + pcre2_message(rc));
       const std::size_t s = ov[0], e = ov[1];
@@ -106,6 +112,7 @@ class Pattern {
  private:
   std::string literal_;
   std::shared_ptr<pcre2_code> regex_;
+  bool jit_ = false;
 };
 
 // ---- normalizers ----------------------------------------------------------------------------

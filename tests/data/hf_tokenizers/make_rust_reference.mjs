@@ -32,7 +32,7 @@ const hostile = [
   'nhiều người Việt', 'Hello world...', ' 1234567 89', "it's they'RE we'LL", 'Tschüß Straße ǅemal',
   '\u{1F44B}\u{1F3FD} skin tone, \u{1F468}\u200d\u{1F469}\u200d\u{1F467} family', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math', 'ﷺ ligature',
   'مرحبا بالعالم', 'नमस्ते दुनिया', 'Привет мир', '東京 tokyo 123東京', 'abc'.repeat(200), ' '.repeat(50) + 'x',
-  '!!!???...,,,', 'a'.repeat(120) + ' word', 'CamelCaseWordsAndHTTPServer', 'x'.repeat(3) + '\n'.repeat(5) + 'y',
+  '!!!???...,,,', 'line end   \nnext line  \n  \nlast   ', 'a \n', '\n\n  x  \n', 'a'.repeat(120) + ' word', 'CamelCaseWordsAndHTTPServer', 'x'.repeat(3) + '\n'.repeat(5) + 'y',
 ];
 const dirs = fs.readdirSync(here).filter((d) => fs.existsSync(path.join(here, d, 'tokenizer.json'))).sort();
 const out = { library: 'tokenizers (Rust, Node binding) 0.23.2', files: {} };
