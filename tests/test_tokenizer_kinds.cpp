@@ -239,9 +239,15 @@ TEST_CASE("hostile tokenizer.json files of the new kinds: a clear error or a nam
       parse(R"({"model":{"type":"WordPiece","unk_token":"[UNK]","vocab":{"[UNK]":0}},"post_processor":{"type":"BertProcessing","cls":["[CLS]"],"sep":1}})"),
       doctest::Contains("cls and sep"), Error);
   // Not implemented: a null tokenizer and the reason, so the folder still opens on ids.
-  TokenizerJsonResult r = parse(R"({"model":{"type":"WordLevel","vocab":{}}})");
+  TokenizerJsonResult r = parse(R"({"pre_tokenizer":{"type":"UnicodeScripts"},"model":{"type":"WordLevel","vocab":{"a":0}}})");
   CHECK(!r.tokenizer);
-  CHECK(r.unsupported.find("WordLevel") != std::string::npos);
+  CHECK(r.unsupported.find("UnicodeScripts") != std::string::npos);
+  // WordLevel without its unk token in the vocabulary: a word it lacks is an error, as in the
+  // Rust library, not a silent gap.
+  r = parse(R"({"pre_tokenizer":{"type":"Whitespace"},"model":{"type":"WordLevel","vocab":{"a":0},"unk_token":"[UNK]"}})");
+  REQUIRE(r.tokenizer);
+  CHECK(r.tokenizer->encode("a a", false) == std::vector<int>{0, 0});
+  CHECK_THROWS_WITH_AS(r.tokenizer->encode("a b", false), doctest::Contains("unk token \"[UNK]\""), Error);
   CHECK_THROWS_WITH_AS(
       parse(R"({"normalizer":{"type":"Precompiled","precompiled_charsmap":"AAAAAAAA////"},"model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>",0]]}})"),
       doctest::Contains("precompiled_charsmap"), Error);

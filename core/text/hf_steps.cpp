@@ -317,7 +317,7 @@ TextNormalizer make_normalizer(const Json& j) {
   if (t == "NFKC") return [](std::string_view s) { return uni::normalize(s, uni::Form::NFKC); };
   if (t == "NFKD") return [](std::string_view s) { return uni::normalize(s, uni::Form::NFKD); };
   if (t == "Lowercase") return [](std::string_view s) { return uni::lowercase(s); };
-  if (t == "StripAccents") return [](std::string_view s) { return uni::strip_accents(s, false); };
+  if (t == "StripAccents") return [](std::string_view s) { return uni::strip_marks(s); };
   if (t == "Nmt") return [](std::string_view s) { return nmt_normalize(s); };
   if (t == "Strip") {
     const bool l = flag(j, "strip_left", true), r = flag(j, "strip_right", true);

@@ -79,6 +79,33 @@ class Model {
   }
 };
 
+// WordLevel: each pre-token is looked up whole; one the vocabulary lacks is the unk token (an
+// error when the file names none, as the Rust library's MissingUnkToken).
+class WordLevelModel final : public Model {
+ public:
+  WordLevelModel(const Json& m, const std::string& where) : where_(where) {
+    kind = "WordLevel";
+    read_vocab_object(m.value("vocab", Json()), where);
+    unk_name_ = text_of(m, "unk_token", "<unk>");
+    unk_ = lookup(vocab, unk_name_);
+  }
+  void encode(std::string_view w, std::vector<int>& out) const override {
+    const int id = lookup(vocab, w);
+    if (id >= 0) {
+      out.push_back(id);
+      return;
+    }
+    if (unk_ < 0)
+      throw Error(where_ + ": the WordLevel model has no token for a word of the text, and its unk token \"" + unk_name_ +
+                  "\" is not in its vocabulary");
+    out.push_back(unk_);
+  }
+
+ private:
+  std::string where_, unk_name_;
+  int unk_ = -1;
+};
+
 class WordPieceModel final : public Model {
  public:
   WordPieceModel(const Json& m, const std::string& where) {
@@ -468,6 +495,8 @@ HfBuildResult build(const Json& root, const fs::path& file) {
     t->model_ = std::make_unique<BpeModel>(m, where);
   } else if (kind == "Unigram") {
     t->model_ = std::make_unique<UnigramModel>(m, where);
+  } else if (kind == "WordLevel") {
+    t->model_ = std::make_unique<WordLevelModel>(m, where);
   } else {
     throw NotImplemented{"tokenizer.json holds a " + kind + " model, which EmbedScope does not implement"};
   }

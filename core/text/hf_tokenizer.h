@@ -1,5 +1,6 @@
 // Hugging Face tokenizer.json files of every kind other than byte-level BPE (which has its own
-// fast path in bpe_tokenizer.cpp), and BERT's vocab.txt on its own.
+// fast path in bpe_tokenizer.cpp, sharing the added tokens, pre-tokenizer steps and
+// post-processors of this pipeline), and BERT's vocab.txt on its own.
 //
 // A tokenizer.json is a pipeline, applied to each stretch of text between added tokens:
 //   normalizer      NFC / NFD / NFKC / NFKD (libutf8proc), Lowercase, StripAccents, Strip,
@@ -12,15 +13,16 @@
 //                   it cannot cover), Unigram (Viterbi over the pieces' log probabilities,
 //                   unknown characters fused into one [UNK] or spelled as <0xNN> bytes), BPE on
 //                   characters (merges by rank, byte fallback <0xNN>, continuing prefix /
-//                   end-of-word suffix, fuse_unk, ignore_merges)
+//                   end-of-word suffix, fuse_unk, ignore_merges), WordLevel (whole words, unk)
 //   post_processor  TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence:
 //                   the special tokens a model adds ([CLS] ... [SEP], <s> ..., ... </s>), applied
 //                   only when encode() is asked for special tokens.
-// Each step does what Hugging Face's tokenizers library does (checked against the ids of
-// @huggingface/tokenizers in tests/test_tokenizer_kinds.cpp). Added tokens marked special are
-// matched in the text only when special tokens are asked for; other added tokens always.
-// What is not implemented (UnicodeScripts, WordLevel, a ByteLevel step outside the byte-level
-// BPE layout) is reported, never guessed.
+// Each step does what Hugging Face's tokenizers library does (checked against the ids of the
+// Rust library in tests/test_tokenizer_conformance.cpp and of @huggingface/tokenizers in
+// tests/test_tokenizer_kinds.cpp). Added tokens (added_vocab.h) marked special are matched in
+// the text only when special tokens are asked for; other added tokens always.
+// What is not implemented (UnicodeScripts, a ByteLevel step outside the byte-level BPE layout)
+// is reported, never guessed.
 #pragma once
 
 #include <filesystem>

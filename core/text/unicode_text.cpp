@@ -150,6 +150,17 @@ std::string strip_accents(std::string_view text, bool decompose) {
   return out;
 }
 
+std::string strip_marks(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t start = i;
+    const utf8proc_category_t k = category(next_code_point(text, i));
+    if (k != UTF8PROC_CATEGORY_MN && k != UTF8PROC_CATEGORY_MC && k != UTF8PROC_CATEGORY_ME) out.append(text, start, i - start);
+  }
+  return out;
+}
+
 std::vector<std::pair<std::size_t, std::size_t>> graphemes(std::string_view text) {
   std::vector<std::pair<std::size_t, std::size_t>> out;
   utf8proc_int32_t state = 0;

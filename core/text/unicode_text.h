@@ -30,6 +30,9 @@ std::string normalize(std::string_view text, Form form);
 std::string lowercase(std::string_view text);
 // Removes nonspacing marks (category Mn), after NFD when `decompose` is set.
 std::string strip_accents(std::string_view text, bool decompose);
+// Every combining mark removed (Mn, Mc, Me: the StripAccents normalizer; BERT's own clean-up
+// removes only Mn, which strip_accents does).
+std::string strip_marks(std::string_view text);
 
 // The extended grapheme clusters of valid UTF-8 (UAX #29, utf8proc), as [begin, end) byte ranges.
 std::vector<std::pair<std::size_t, std::size_t>> graphemes(std::string_view text);

@@ -12,6 +12,13 @@ vocabularies make_fixtures.py trained (released files are too large, and their l
                 (unused slots, HTML tags, whitespace runs; lstrip / rstrip / single_word /
                 normalized variants), post-processor TemplateProcessing with <bos>
   bert_strip/   BERT with strip_accents true and handle_chinese_chars false, [MASK] lstrip
+  bert_pipeline/ BERT's WordPiece behind a Sequence of NFD, StripAccents, Lowercase, Strip,
+                Replace and WhitespaceSplit, Punctuation (Contiguous), Digits, CharDelimiterSplit,
+                with BertProcessing
+  wordlevel/    a WordLevel model (whole words, [UNK]) behind NFKC + Lowercase, Whitespace and
+                Digits (one digit each), with TemplateProcessing [CLS] ... [SEP]
+  roberta/      byte-level BPE with ByteLevel add_prefix_space and its own regex, RobertaProcessing,
+                <mask> with lstrip
 
 The ids they give are written by make_rust_reference.mjs (the Rust library). Tests never run
 this; make_fixtures.sh runs it after make_fixtures.py.
@@ -200,6 +207,63 @@ def bert_strip():
     return j
 
 
+def bert_pipeline():
+    j = load("bert")
+    j["normalizer"] = {"type": "Sequence", "normalizers": [
+        {"type": "NFD"}, {"type": "StripAccents"}, {"type": "Lowercase"},
+        {"type": "Strip", "strip_left": True, "strip_right": True},
+        {"type": "Replace", "pattern": {"String": "``"}, "content": "\""}]}
+    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+        {"type": "WhitespaceSplit"}, {"type": "Punctuation", "behavior": "Contiguous"},
+        {"type": "Digits", "individual_digits": False}, {"type": "CharDelimiterSplit", "delimiter": "-"}]}
+    ids = {a["content"]: a["id"] for a in j["added_tokens"]}
+    j["post_processor"] = {"type": "BertProcessing", "sep": ["[SEP]", ids["[SEP]"]], "cls": ["[CLS]", ids["[CLS]"]]}
+    return j
+
+
+def wordlevel():
+    import collections, re
+    with open(os.path.join(HERE, "corpus.txt"), encoding="utf-8") as f:
+        words = collections.Counter(w.lower() for w in re.findall(r"\w+|[^\w\s]", f.read()))
+    vocab = {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "[PAD]": 3}
+    for w, _ in words.most_common(400):
+        if w not in vocab and not w.isdigit():
+            vocab[w] = len(vocab)
+    for d in "0123456789":
+        vocab.setdefault(d, len(vocab))
+    return {"version": "1.0", "truncation": None, "padding": None,
+            "added_tokens": [added(i, t) for t, i in vocab.items() if t.startswith("[")],
+            "normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Lowercase"}]},
+            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Whitespace"},
+                                                                     {"type": "Digits", "individual_digits": True}]},
+            "post_processor": template_cls_sep(vocab["[CLS]"], vocab["[SEP]"]),
+            "decoder": None,
+            "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"}}
+
+
+def template_cls_sep(cls, sep):
+    return {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
+            "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [cls], "tokens": ["[CLS]"]},
+                               "[SEP]": {"id": "[SEP]", "ids": [sep], "tokens": ["[SEP]"]}}}
+
+
+def roberta():
+    j = byte_level_base()
+    ids = specials_after(j, ["<s>", "<pad>", "</s>", "<unk>"])
+    base = max(ids.values()) + 1
+    j["added_tokens"].append(added(base, "<mask>", True, lstrip=True))
+    j["pre_tokenizer"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
+    j["post_processor"] = {"type": "RobertaProcessing", "sep": ["</s>", ids["</s>"]], "cls": ["<s>", ids["<s>"]],
+                           "trim_offsets": True, "add_prefix_space": True}
+    j["decoder"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
+    return j
+
+
 def main():
     write("llama3", llama3())
     write("deepseek_v3", deepseek_v3())
@@ -207,6 +271,9 @@ def main():
     write("gpt35", tiktoken_style(CL100K, ["<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>"]))
     write("gemma3", gemma3())
     write("bert_strip", bert_strip())
+    write("bert_pipeline", bert_pipeline())
+    write("wordlevel", wordlevel())
+    write("roberta", roberta())
 
 
 if __name__ == "__main__":
