@@ -208,12 +208,12 @@ check_rejects "safetensors" --frames 1 --model "$OUT/garbage.safetensors"
 shot repeat-yes --view matrix --text "the cat sat on the mat"
 shot repeat-no --view matrix --text "the cat sat on a mat"
 
-# 3b. A checkpoint without a tokenizer EmbedScope reads (here a WordLevel tokenizer.json beside
+# 3b. A checkpoint without a tokenizer EmbedScope reads (here a UnicodeScripts tokenizer.json beside
 # GPT-2 tables) still opens: on the ids line "ids: 1 2 3 1 4", whose repeated id is marked like
 # a repeated word. Typed ids also work on a model that has a tokenizer.
 NT="$OUT/no-tokenizer"; mkdir -p "$NT"
 tiny_gpt2 "$NT" 16 4 8
-printf '{"model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "the": 1}}}' >"$NT/tokenizer.json"
+printf '{"pre_tokenizer": {"type": "UnicodeScripts"}, "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "the": 1}}}' >"$NT/tokenizer.json"
 shot no-tokenizer --model "$NT" --view matrix
 shot typed-ids --view matrix --text "ids: 0 1 0"
 # 3c. Every tokenizer kind opens on text, in the desktop and the CLI: BERT (WordPiece

@@ -131,16 +131,17 @@ TEST_CASE("a model without a readable tokenizer says what lies beside its weight
   fs::remove(dir / "vocab.txt");
   // A tokenizer.json of a kind EmbedScope does not implement: named, not used, and the model
   // still opens.
-  write_text(dir / "tokenizer.json", R"({"model": {"type": "WordLevel", "vocab": {"[PAD]": 0, "the": 1}}})");
+  write_text(dir / "tokenizer.json",
+             R"({"pre_tokenizer": {"type": "UnicodeScripts"}, "model": {"type": "WordLevel", "vocab": {"[PAD]": 0, "the": 1}}})");
   {
     const std::unique_ptr<ModelSource> m = open_checkpoint(dir.path);
     CHECK(m->tokenizer() == nullptr);
-    CHECK(m->tokenizer_note() == "tokenizer.json holds a WordLevel model, which EmbedScope does not implement");
+    CHECK(m->tokenizer_note() == "tokenizer.json uses a UnicodeScripts pre-tokenizer, which EmbedScope does not implement");
     // The CLI's info says so and points at --ids; embed works from typed ids.
     const std::string cli = "'" + (fs::path(ES_TEST_BINARY_DIR) / ".." / "app" / "embedscope-cli").string() + "'";
     const Run info = run(cli + " info " + dir.path.string());
     CHECK(info.status == 0);
-    CHECK(contains(info.output, "WordLevel model"));
+    CHECK(contains(info.output, "UnicodeScripts pre-tokenizer"));
     CHECK(contains(info.output, "--ids"));
     const Run no_ids = run(cli + " embed --model " + dir.path.string() + " --text 'the cat'");
     CHECK(no_ids.status != 0);

@@ -190,7 +190,8 @@ TEST_CASE("tokenizer.json kinds EmbedScope does not implement come back unsuppor
   json j = gpt2_tokenizer_json(byte_level(true), false);
   json wordlevel = j;
   wordlevel["model"] = json{{"type", "WordLevel"}, {"vocab", json{{"[PAD]", 0}}}};
-  CHECK(unsupported(f, wordlevel) == "tokenizer.json holds a WordLevel model, which EmbedScope does not implement");
+  CHECK(unsupported(f, wordlevel) ==
+        "tokenizer.json pairs a ByteLevel pre-tokenizer with a WordLevel model, which EmbedScope does not implement");
   json scripts = j;
   scripts["pre_tokenizer"] = json{{"type", "UnicodeScripts"}};
   CHECK(unsupported(f, scripts).find("UnicodeScripts") != std::string::npos);
@@ -323,7 +324,7 @@ TEST_CASE("a checkpoint folder with only tokenizer.json (Pythia, BLOOM) gets its
   CHECK(m->tokenizer()->name() == "byte-level BPE (tokenizer.json)");
   CHECK(m->tokenizer()->encode(" the") == std::vector<int>{262});
   // An unsupported tokenizer.json with vocab.json + merges.txt beside it: those are used.
-  json wp = json{{"model", json{{"type", "WordLevel"}, {"vocab", json{{"a", 0}}}}}};
+  json wp = json{{"pre_tokenizer", json{{"type", "UnicodeScripts"}}}, {"model", json{{"type", "WordLevel"}, {"vocab", json{{"a", 0}}}}}};
   write_text(f.path / "tokenizer.json", wp.dump());
   fs::copy_file(default_gpt2_tokenizer_dir() / "encoder.json", f.path / "vocab.json");
   fs::copy_file(default_gpt2_tokenizer_dir() / "vocab.bpe", f.path / "merges.txt");
@@ -334,5 +335,5 @@ TEST_CASE("a checkpoint folder with only tokenizer.json (Pythia, BLOOM) gets its
   fs::remove(f.path / "vocab.json");
   const std::unique_ptr<ModelSource> m3 = open_checkpoint(f.path);
   CHECK(m3->tokenizer() == nullptr);
-  CHECK(m3->tokenizer_note() == "tokenizer.json holds a WordLevel model, which EmbedScope does not implement");
+  CHECK(m3->tokenizer_note() == "tokenizer.json uses a UnicodeScripts pre-tokenizer, which EmbedScope does not implement");
 }
