@@ -9,7 +9,8 @@
 //   tokenizer kinds  every tokenizer.json of tests/data/hf_tokenizers on 1 MB of text in many
 //              scripts vs Hugging Face's Rust library on one thread (bench/rust_tokenizers.mjs,
 //              when node and the npm package `tokenizers` are there: ES_RUST_TOKENIZERS names
-//              the folder holding its node_modules, default /tmp/hfrust)
+//              the folder holding its node_modules, default /tmp/hfrust); --tokenizers DIR
+//              times the tokenizer.json files of DIR's subfolders instead (released ones)
 // Results are printed as a table; docs/PERFORMANCE.md records them. Exit status 1 when any
 // fast result disagrees with its baseline.
 #include "analysis.h"
@@ -462,9 +463,10 @@ std::string multiscript_text(const fs::path& data) {
 }
 
 // Every tokenizer.json kind on 1 MB in many scripts, against the Rust library on one thread.
-void bench_tokenizer_kinds() {
+void bench_tokenizer_kinds(const fs::path& folder) {
   std::printf("\n[tokenizer kinds]\n");
   const fs::path data = fs::path(ES_SOURCE_DIR) / "tests" / "data" / "hf_tokenizers";
+  const fs::path tokenizers = folder.empty() ? data : folder;
   const std::string text = multiscript_text(data);
   const fs::path text_file = fs::temp_directory_path() / ("embedscope-bench-text-" + std::to_string(::getpid()) + ".txt");
   std::ofstream(text_file, std::ios::binary) << text;
@@ -473,12 +475,12 @@ void bench_tokenizer_kinds() {
   const bool rust = fs::exists(node_path / "tokenizers") && std::system("node --version > /dev/null 2>&1") == 0;
   if (!rust) std::printf("  (no reference: node or the npm package tokenizers is missing under %s)\n", node_path.c_str());
   std::vector<std::string> dirs;
-  for (const auto& e : fs::directory_iterator(data))
+  for (const auto& e : fs::directory_iterator(tokenizers))
     if (fs::exists(e.path() / "tokenizer.json")) dirs.push_back(e.path().filename().string());
   std::sort(dirs.begin(), dirs.end());
   const double mb = text.size() / 1e6;
   for (const std::string& d : dirs) {
-    const fs::path file = data / d / "tokenizer.json";
+    const fs::path file = tokenizers / d / "tokenizer.json";
     std::vector<int> ids;
     std::unique_ptr<Tokenizer> tok;
     auto tcold = time_runs(1, [&] {
@@ -521,15 +523,17 @@ void print_summary() {
 int main(int argc, char** argv) {
   std::string model_spec;
   bool keep = false, skip_baseline_pca = false, tokenizers_only = false;
+  fs::path tokenizer_folder;  // folders holding a tokenizer.json each (default: the test fixtures)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model_spec = argv[++i];
     else if (a == "--keep") keep = true;
     else if (a == "--skip-baseline-pca") skip_baseline_pca = true;
     else if (a == "--tokenizers-only") tokenizers_only = true;
+    else if (a == "--tokenizers" && i + 1 < argc) tokenizer_folder = argv[++i];
     else {
       std::fprintf(stderr,
-                   "usage: embedscope-bench [--model PATH|NAME] [--keep] [--skip-baseline-pca] [--tokenizers-only]\n"
+                   "usage: embedscope-bench [--model PATH|NAME] [--keep] [--skip-baseline-pca] [--tokenizers-only] [--tokenizers DIR]\n"
                    "  Without --model, writes a GPT-2-sized synthetic F32 checkpoint to a temp dir.\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
@@ -543,7 +547,7 @@ int main(int argc, char** argv) {
                 simd_level_name(simd_level()).c_str());
 
     if (tokenizers_only) {
-      bench_tokenizer_kinds();
+      bench_tokenizer_kinds(tokenizer_folder);
       print_summary();
       return g_ok ? 0 : 1;
     }
@@ -573,7 +577,7 @@ int main(int argc, char** argv) {
     bench_paths(table);
 
     bench_tokenize(*model);
-    bench_tokenizer_kinds();
+    bench_tokenizer_kinds(tokenizer_folder);
 
     // ---- training lab ----
     std::printf("\n[train]\n");
