@@ -491,20 +491,6 @@ static bool byte_level_layout(const nlohmann::json& pre, JsonSettings& settings,
   return true;
 }
 
-// The whole pipeline in a line, for a message that refuses one part of it.
-static std::string pipeline_of(const nlohmann::json& root) {
-  const auto steps = [&](const char* key, const char* list) {
-    const nlohmann::json& j = root.value(key, nlohmann::json());
-    if (json_type_of(j) != "Sequence" || !j.contains(list) || !j[list].is_array()) return json_type_of(j);
-    std::string out = "Sequence[";
-    for (std::size_t i = 0; i < j[list].size(); ++i) out += (i ? ", " : "") + json_type_of(j[list][i]);
-    return out + "]";
-  };
-  return "normalizer " + steps("normalizer", "normalizers") + ", pre-tokenizer " + steps("pre_tokenizer", "pretokenizers") +
-         ", model " + json_type_of(root["model"]) + ", post-processor " + steps("post_processor", "processors") +
-         ", decoder " + steps("decoder", "decoders");
-}
-
 static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, const std::filesystem::path& file) {
   nlohmann::json root;
   try {
@@ -544,7 +530,7 @@ static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, c
       if (!any_byte_level) return general();  // BPE on characters (Metaspace, Whitespace, none)
       result.unsupported = "tokenizer.json's pre-tokenizer (" + described +
                            ") has its ByteLevel step other than once at the end, which EmbedScope does not implement (" +
-                           pipeline_of(root) + ")";
+                           hf::pipeline_of(root) + ")";
       return result;
     }
     // A normaliser (Qwen2's NFC) runs on the text between added tokens, before the BPE.
@@ -574,7 +560,7 @@ static TokenizerJsonResult parse_tokenizer_json_checked(std::string_view data, c
     settings.prefix_ids = hf::post_processor_ids(pp, true, id_of, file.string());
     settings.suffix_ids = hf::post_processor_ids(pp, false, id_of, file.string());
   } catch (const hf::NotImplemented& n) {
-    result.unsupported = n.what + " (" + pipeline_of(root) + ")";
+    result.unsupported = n.what + " (" + hf::pipeline_of(root) + ")";
     return result;
   }
   try {

@@ -638,4 +638,18 @@ std::vector<int> post_processor_ids(const Json& pp, bool prefix, const std::func
   throw NotImplemented{"tokenizer.json uses a " + t + " post-processor, which EmbedScope does not implement"};
 }
 
+// The whole pipeline in a line, for a message that refuses one part of it.
+std::string pipeline_of(const Json& root) {
+  const auto steps = [&](const char* key, const char* list) {
+    const Json& j = root.value(key, Json());
+    if (type_of(j) != "Sequence" || !j.contains(list) || !j[list].is_array()) return type_of(j);
+    std::string out = "Sequence[";
+    for (std::size_t i = 0; i < j[list].size(); ++i) out += (i ? ", " : "") + type_of(j[list][i]);
+    return out + "]";
+  };
+  return "normalizer " + steps("normalizer", "normalizers") + ", pre-tokenizer " + steps("pre_tokenizer", "pretokenizers") +
+         ", model " + type_of(root.value("model", Json())) + ", post-processor " + steps("post_processor", "processors") +
+         ", decoder " + steps("decoder", "decoders");
+}
+
 }  // namespace es::hf

@@ -51,4 +51,8 @@ PreTokenizer make_pre_tokenizer(const nlohmann::json& j, std::string& meta_out, 
 std::vector<int> post_processor_ids(const nlohmann::json& pp, bool prefix,
                                     const std::function<int(std::string_view)>& id_of, const std::string& where);
 
+// The whole pipeline of a tokenizer.json in a line ("normalizer NFC, pre-tokenizer
+// Sequence[Split, ByteLevel], model BPE, ..."), for a message that refuses one part of it.
+std::string pipeline_of(const nlohmann::json& root);
+
 }  // namespace es::hf

@@ -582,7 +582,7 @@ HfBuildResult build_hf_tokenizer(const nlohmann::json& root, const std::filesyst
     return build(root, file);
   } catch (const NotImplemented& n) {
     HfBuildResult r;
-    r.unsupported = n.what;
+    r.unsupported = n.what + " (" + pipeline_of(root) + ")";
     return r;
   }
 }
