@@ -72,3 +72,23 @@ TEST_CASE("every tokenizer.json gives the Rust library's ids, with and without s
     CHECK_MESSAGE(wrong == 0, name << ": " << wrong << " of " << 2 * cases.size() << " encodings differ");
   }
 }
+
+TEST_CASE("decoding gives the Rust library's text back, per tokenizer kind") {
+  // Decoders: ByteLevel, Metaspace, WordPiece (with its clean-up), ByteFallback + Fuse + Replace
+  // + Strip, on the ids with special tokens. Counted per file, shown for the first few.
+  for (const auto& [name, cases] : reference().at("files").items()) {
+    CAPTURE(name);
+    const TokenizerJsonResult r = load_tokenizer_json(fs::path(ES_TEST_DATA_DIR) / "hf_tokenizers" / name);
+    if (!r.tokenizer) continue;  // the ids test names it
+    int wrong = 0, shown = 0;
+    for (const nlohmann::json& c : cases) {
+      const std::vector<int> ids = c.at("ids_special").get<std::vector<int>>();
+      const std::string want = base64_decode(c.at("decoded_b64").get<std::string>());
+      const std::string got = r.tokenizer->decode(ids);
+      if (got == want) continue;
+      ++wrong;
+      if (shown++ < 4) MESSAGE(name << ": Rust \"" << printable(want) << "\", EmbedScope \"" << printable(got) << "\"");
+    }
+    CHECK_MESSAGE(wrong == 0, name << ": " << wrong << " of " << cases.size() << " decodings differ");
+  }
+}

@@ -638,6 +638,144 @@ std::vector<int> post_processor_ids(const Json& pp, bool prefix, const std::func
   throw NotImplemented{"tokenizer.json uses a " + t + " post-processor, which EmbedScope does not implement"};
 }
 
+// ---- decoders -------------------------------------------------------------------------------
+
+namespace {
+
+// "<0x41>" -> 0x41; -1 for anything else.
+int fallback_byte(const std::string& t) {
+  if (t.size() != 6 || t.compare(0, 3, "<0x") != 0 || t[5] != '>') return -1;
+  int v = 0;
+  for (int k = 3; k < 5; ++k) {
+    const char c = t[static_cast<std::size_t>(k)];
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+void byte_fallback(std::vector<std::string>& tokens) {
+  std::vector<std::string> out;
+  std::string bytes;
+  std::size_t count = 0;
+  const auto flush = [&] {
+    if (!count) return;
+    if (uni::sanitize_utf8(bytes) == bytes) {
+      out.push_back(bytes);
+    } else {
+      for (std::size_t k = 0; k < count; ++k) out.emplace_back("\xEF\xBF\xBD");  // one U+FFFD per byte
+    }
+    bytes.clear();
+    count = 0;
+  };
+  for (std::string& t : tokens) {
+    const int b = fallback_byte(t);
+    if (b >= 0) {
+      bytes += static_cast<char>(b);
+      ++count;
+      continue;
+    }
+    flush();
+    out.push_back(std::move(t));
+  }
+  flush();
+  tokens.swap(out);
+}
+
+std::string replace_text(const std::string& t, const std::string& from, const std::string& to) {
+  if (from.empty()) return t;
+  std::string out;
+  std::size_t at = 0;
+  for (std::size_t p = t.find(from); p != std::string::npos; p = t.find(from, at)) {
+    out.append(t, at, p - at);
+    out += to;
+    at = p + from.size();
+  }
+  out.append(t, at, std::string::npos);
+  return out;
+}
+
+}  // namespace
+
+Decoder make_decoder(const Json& j) {
+  const std::string t = type_of(j);
+  if (t == "none") return nullptr;
+  if (t == "Sequence") {
+    std::vector<Decoder> steps;
+    if (j.contains("decoders") && j["decoders"].is_array())
+      for (const Json& d : j["decoders"])
+        if (Decoder f = make_decoder(d)) steps.push_back(std::move(f));
+    return [steps](std::vector<std::string>& tokens) {
+      for (const Decoder& f : steps) f(tokens);
+    };
+  }
+  if (t == "ByteFallback") return byte_fallback;
+  if (t == "Fuse")
+    return [](std::vector<std::string>& tokens) {
+      std::string all;
+      for (const std::string& x : tokens) all += x;
+      tokens.assign(1, all);
+    };
+  if (t == "Replace") {
+    if (!j.contains("pattern")) throw Error("a Replace decoder has no pattern");
+    auto p = std::make_shared<Pattern>(j["pattern"], "Replace decoder");
+    const std::string content = text_of(j, "content", "");
+    return [p, content](std::vector<std::string>& tokens) {
+      for (std::string& x : tokens) x = replace_all(x, *p, content);
+    };
+  }
+  if (t == "Strip") {
+    const std::string content = text_of(j, "content", " ");
+    const std::size_t start = j.contains("start") && j["start"].is_number_unsigned() ? j["start"].get<std::size_t>() : 0;
+    const std::size_t stop = j.contains("stop") && j["stop"].is_number_unsigned() ? j["stop"].get<std::size_t>() : 0;
+    return [content, start, stop](std::vector<std::string>& tokens) {
+      if (content.empty()) return;
+      for (std::string& x : tokens) {
+        std::size_t b = 0, e = x.size();
+        for (std::size_t k = 0; k < start && x.compare(b, content.size(), content) == 0; ++k) b += content.size();
+        for (std::size_t k = 0; k < stop && e >= b + content.size() && x.compare(e - content.size(), content.size(), content) == 0; ++k)
+          e -= content.size();
+        x = x.substr(b, e - b);
+      }
+    };
+  }
+  if (t == "Metaspace") {
+    const MetaspaceSettings m = metaspace_settings(j);
+    return [m](std::vector<std::string>& tokens) {
+      for (std::size_t i = 0; i < tokens.size(); ++i)
+        tokens[i] = replace_text(tokens[i], m.replacement, i == 0 && m.prepend != MetaspaceSettings::Never ? "" : " ");
+    };
+  }
+  if (t == "WordPiece") {
+    const std::string prefix = text_of(j, "prefix", "##");
+    const bool cleanup = flag(j, "cleanup", true);
+    return [prefix, cleanup](std::vector<std::string>& tokens) {
+      static const std::pair<const char*, const char*> fixes[] = {
+          {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"}, {" 'm", "'m"},
+          {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+      for (std::size_t i = 0; i < tokens.size(); ++i) {
+        std::string& x = tokens[i];
+        if (i != 0) {
+          if (!prefix.empty() && x.compare(0, prefix.size(), prefix) == 0) x.erase(0, prefix.size());
+          else x = " " + x;
+        }
+        // The clean-up acts on each token by itself, as the library's does.
+        if (cleanup)
+          for (const auto& [from, to] : fixes) x = replace_text(x, from, to);
+      }
+    };
+  }
+  if (t == "BPEDecoder") {
+    const std::string suffix = text_of(j, "suffix", "</w>");
+    return [suffix](std::vector<std::string>& tokens) {
+      for (std::size_t i = 0; i < tokens.size(); ++i)
+        tokens[i] = replace_text(tokens[i], suffix, i + 1 == tokens.size() ? "" : " ");
+    };
+  }
+  throw NotImplemented{"tokenizer.json uses a " + t + " decoder, which EmbedScope does not implement"};
+}
+
 // The whole pipeline in a line, for a message that refuses one part of it.
 std::string pipeline_of(const Json& root) {
   const auto steps = [&](const char* key, const char* list) {

@@ -51,6 +51,13 @@ PreTokenizer make_pre_tokenizer(const nlohmann::json& j, std::string& meta_out, 
 std::vector<int> post_processor_ids(const nlohmann::json& pp, bool prefix,
                                     const std::function<int(std::string_view)>& id_of, const std::string& where);
 
+// A decoder step on the token strings of a decode (the library's decode_chain): ByteFallback,
+// Fuse, Replace, Strip, Metaspace, WordPiece, BPEDecoder, Sequence. Null json: nullptr (the
+// caller joins the tokens with spaces, as the library does without a decoder).
+// NotImplemented for another kind (ByteLevel outside byte-level BPE, CTC).
+using Decoder = std::function<void(std::vector<std::string>&)>;
+Decoder make_decoder(const nlohmann::json& j);
+
 // The whole pipeline of a tokenizer.json in a line ("normalizer NFC, pre-tokenizer
 // Sequence[Split, ByteLevel], model BPE, ..."), for a message that refuses one part of it.
 std::string pipeline_of(const nlohmann::json& root);

@@ -376,6 +376,8 @@ class HfTokenizer final : public Tokenizer {
   std::vector<int> prefix_ids_, suffix_ids_;  // the post-processor's special tokens
   std::string meta_;                           // the Metaspace character pieces use for ' '
   bool strip_first_space_ = false;            // decode: drop the space the prepend added
+  Decoder decoder_;                            // the file's decoder (null: none, join with spaces)
+  bool decoder_known_ = true;                  // false: one EmbedScope does not implement
   bool wordpiece_decode_ = false;
   std::string wordpiece_prefix_ = "##";
   int vocab_size_ = 0;
@@ -440,7 +442,31 @@ class HfTokenizer final : public Tokenizer {
     return it->second;
   }
 
+  // As the library decodes: each id's token (an added token's content, else the model's
+  // piece), through the file's decoder (ByteFallback, Metaspace, WordPiece, ...), joined; no
+  // decoder joins them with spaces. A decoder EmbedScope does not implement: the pieces' own
+  // text, joined as the model kind suggests.
   std::string decode(std::span<const int> ids) const override {
+    if (!decoder_known_) return decode_by_kind(ids);
+    std::vector<std::string> tokens;
+    tokens.reserve(ids.size());
+    for (int id : ids) {
+      if (id < 0 || id >= vocab_size_) token_bytes(id);  // throws the message
+      if (const auto it = added_by_id_.find(id); it != added_by_id_.end()) tokens.push_back(it->second);
+      else if (static_cast<std::size_t>(id) < model_->pieces.size()) tokens.push_back(model_->pieces[static_cast<std::size_t>(id)]);
+      else tokens.emplace_back();
+    }
+    std::string out;
+    if (!decoder_) {
+      for (std::size_t k = 0; k < tokens.size(); ++k) out += (k ? " " : "") + tokens[k];
+      return out;
+    }
+    decoder_(tokens);
+    for (const std::string& t : tokens) out += t;
+    return out;
+  }
+
+  std::string decode_by_kind(std::span<const int> ids) const {
     std::string out;
     if (wordpiece_decode_) {
       for (std::size_t k = 0; k < ids.size(); ++k) {
@@ -526,6 +552,11 @@ HfBuildResult build(const Json& root, const fs::path& file) {
   };
   scan_pre(root.value("pre_tokenizer", Json()));
   t->wordpiece_decode_ = kind == "WordPiece";
+  try {
+    t->decoder_ = make_decoder(root.value("decoder", Json()));
+  } catch (const NotImplemented&) {
+    t->decoder_known_ = false;  // decode() falls back to the pieces' own text
+  }
 
   const Json& added = root.value("added_tokens", Json());
   if (added.is_array()) {
@@ -639,6 +670,7 @@ std::unique_ptr<Tokenizer> parse_wordpiece_vocab(std::string_view text, bool low
   root["normalizer"] = {{"type", "BertNormalizer"}, {"clean_text", true}, {"handle_chinese_chars", true},
                         {"strip_accents", nullptr}, {"lowercase", lower}};
   root["pre_tokenizer"] = {{"type", "BertPreTokenizer"}};
+  root["decoder"] = {{"type", "WordPiece"}, {"prefix", "##"}, {"cleanup", true}};
   root["model"] = {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"continuing_subword_prefix", "##"},
                    {"max_input_chars_per_word", 100}, {"vocab", vocab}};
   Json added = Json::array();

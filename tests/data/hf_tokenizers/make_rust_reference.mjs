@@ -61,7 +61,9 @@ for (const dir of dirs) {
   for (const text of texts) {
     const plain = await plainTok.encode(text, null, { addSpecialTokens: false });
     const special = await tok.encode(text, null, { addSpecialTokens: true });
-    cases.push({ text_b64: b64(text), ids: plain.getIds(), ids_special: special.getIds() });
+    // The library's decoders on the ids with special tokens (kept, not skipped).
+    const decoded = await tok.decode(special.getIds(), false);
+    cases.push({ text_b64: b64(text), ids: plain.getIds(), ids_special: special.getIds(), decoded_b64: b64(decoded) });
   }
   out.files[dir + '/tokenizer.json'] = cases;
 }
