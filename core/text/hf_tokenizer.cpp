@@ -586,25 +586,6 @@ HfBuildResult build(const Json& root, const fs::path& file) {
   return r;
 }
 
-class NormalizedTokenizer final : public Tokenizer {
- public:
-  NormalizedTokenizer(std::unique_ptr<Tokenizer> inner, TextNormalizer f, const std::string& what)
-      : inner_(std::move(inner)), f_(std::move(f)), name_(inner_->name() + ", " + what) {}
-  std::string name() const override { return name_; }
-  int vocab_size() const override { return inner_->vocab_size(); }
-  std::vector<int> encode(std::string_view text, bool allow_special) const override {
-    return inner_->encode(f_(uni::sanitize_utf8(text)), allow_special);
-  }
-  std::string token_bytes(int id) const override { return inner_->token_bytes(id); }
-  std::optional<int> find_token(std::string_view bytes) const override { return inner_->find_token(bytes); }
-  std::string decode(std::span<const int> ids) const override { return inner_->decode(ids); }
-  bool is_special(int id) const override { return inner_->is_special(id); }
-
- private:
-  std::unique_ptr<Tokenizer> inner_;
-  TextNormalizer f_;
-  std::string name_;
-};
 
 }  // namespace
 
@@ -616,22 +597,6 @@ HfBuildResult build_hf_tokenizer(const nlohmann::json& root, const std::filesyst
     r.unsupported = n.what + " (" + pipeline_of(root) + ")";
     return r;
   }
-}
-
-TextNormalizer build_text_normalizer(const nlohmann::json& normalizer, std::string& unsupported) {
-  try {
-    TextNormalizer f = make_normalizer(normalizer);
-    if (!f) return [](std::string_view s) { return std::string(s); };
-    return f;
-  } catch (const NotImplemented& n) {
-    unsupported = n.what;
-    return nullptr;
-  }
-}
-
-std::unique_ptr<Tokenizer> with_normalizer(std::unique_ptr<Tokenizer> inner, TextNormalizer normalizer,
-                                           const std::string& what) {
-  return std::make_unique<NormalizedTokenizer>(std::move(inner), std::move(normalizer), what);
 }
 
 std::unique_ptr<Tokenizer> load_wordpiece_vocab(const std::filesystem::path& vocab_txt) {

@@ -43,14 +43,8 @@ struct HfBuildResult {
 // From a parsed tokenizer.json (any model type). A broken file throws es::Error naming `file`.
 HfBuildResult build_hf_tokenizer(const nlohmann::json& root, const std::filesystem::path& file);
 
-// A tokenizer.json normalizer as a function; null json gives the identity. Throws es::Error
-// for a broken one; sets `unsupported` (and returns nullptr) for one not implemented.
+// A tokenizer.json normalizer as a function (hf_steps.h builds them).
 using TextNormalizer = std::function<std::string(std::string_view)>;
-TextNormalizer build_text_normalizer(const nlohmann::json& normalizer, std::string& unsupported);
-// `inner` with `normalizer` applied to the text before it encodes (Qwen2's NFC before its
-// byte-level BPE). `what` is added to the name ("NFC").
-std::unique_ptr<Tokenizer> with_normalizer(std::unique_ptr<Tokenizer> inner, TextNormalizer normalizer,
-                                           const std::string& what);
 
 // BERT's vocab.txt (one token per line, the line number is the id) as the WordPiece pipeline
 // BertTokenizer uses: basic tokenizer (clean-up, CJK split, accents stripped and lower-cased
