@@ -2,6 +2,7 @@
 #include "hf_tokenizer.h"
 #include "added_vocab.h"
 #include "hf_steps.h"
+#include "unicode_text.h"
 #include "file_text.h"
 #include "json_excerpt.h"
 #include "user_dirs.h"
@@ -137,7 +138,11 @@ class BpeTokenizer final : public Tokenizer {
   // Added tokens as Hugging Face's library matches them (special ones only with
   // allow_special, which also adds the post-processor's tokens); the stretches between them
   // normalised, pre-tokenized and merged.
-  std::vector<int> encode(std::string_view text, bool allow_special) const override {
+  std::vector<int> encode(std::string_view raw, bool allow_special) const override {
+    // A normaliser needs valid UTF-8 (invalid bytes become U+FFFD, as before the library sees
+    // text at all); without one, bytes go through as they are, every one of them kept.
+    const std::string cleaned = normalizer_ ? uni::sanitize_utf8(raw) : std::string();
+    const std::string_view text = normalizer_ ? std::string_view(cleaned) : raw;
     std::vector<int> out;
     out.reserve(text.size() / 3 + 4);
     if (allow_special) out = prefix_ids_;
