@@ -96,6 +96,40 @@ TEST_CASE("PCA of wider tables (the fast path): all components and a few") {
   check_against_reference(random_table(1337, 61, 12, 0.95f), 7);
 }
 
+TEST_CASE("PCA by block Krylov iteration: the leading components and their exact ratios (to 1e-4 and tighter)") {
+  // Against the SVD of the centred rows: a decaying spectrum (fast convergence), a gentler one,
+  // one with n not a multiple of anything, a table with a large offset, and a flat spectrum
+  // (every column the same variance: gaps are tiny and the iteration must keep going until the
+  // variances settle).
+  check_one(random_table(3000, 100, 11, 0.97f), 5, PcaMethod::Iterative, 1e-5);
+  check_one(random_table(3000, 100, 11, 0.995f), 3, PcaMethod::Iterative, 1e-5);
+  check_one(random_table(1337, 61, 12, 0.95f), 7, PcaMethod::Iterative, 1e-5);
+  MatrixRM offset = random_table(2000, 40, 13);
+  offset.array() += 1000.0f;
+  check_one(offset, 4, PcaMethod::Iterative, 1e-4);
+  check_one(random_table(2000, 64, 5, 1.0f), 3, PcaMethod::Iterative, 1e-4);
+  // k near d (the block is all of d) and fewer rows than columns.
+  check_one(random_table(400, 20, 6, 0.9f), 18, PcaMethod::Iterative, 1e-5);
+  check_one(random_table(30, 50, 7, 0.9f), 5, PcaMethod::Iterative, 1e-5);
+  // It says what ran, and it agrees with the exact fast path component by component.
+  PcaTiming timing;
+  const MatrixRM rows = random_table(3000, 100, 11, 0.97f);
+  const PcaBasis it = fit_pca_method(rows, 5, PcaMethod::Iterative, &timing);
+  CHECK(timing.path.find("iterative (block Krylov") == 0);
+  // A flat spectrum wide enough for the Krylov space to settle without filling d (an untrained
+  // table's case): settled, not handed to the exact path.
+  PcaTiming flat_timing;
+  const MatrixRM flat = random_table(6000, 256, 3, 1.0f);
+  check_one(flat, 3, PcaMethod::Iterative, 1e-5);
+  fit_pca_method(flat, 3, PcaMethod::Iterative, &flat_timing);
+  CHECK_MESSAGE(flat_timing.path.find("did not settle") == std::string::npos, flat_timing.path);
+  const PcaBasis exact = fit_pca_method(rows, 5, PcaMethod::Fast);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(std::abs(it.explained_variance_ratio[i] - exact.explained_variance_ratio[i]) < 1e-5);
+    CHECK(std::abs(it.components.row(i).cast<double>().dot(exact.components.row(i).cast<double>())) > 0.9999);
+  }
+}
+
 TEST_CASE("PCA fast path: a large common offset is removed exactly (mean far from zero)") {
   MatrixRM rows = random_table(2000, 40, 13);
   rows.array() += 1000.0f;  // cancellation test for the shifted single-pass covariance

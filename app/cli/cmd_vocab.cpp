@@ -124,6 +124,7 @@ int cmd_pca(Args& args) {
   const std::optional<std::string> out = args.get("out");
   const MatrixFormat format = parse_matrix_format(args.get_or("format", "csv"));
   const std::optional<std::string> basis_out = args.get("basis-out");
+  const std::string method_name = args.get_or("method", "auto");
   const bool project = args.get("text") || args.get("text-file") || args.get("project-text");
   std::string text;
   std::optional<std::string> view_name;
@@ -150,14 +151,24 @@ int cmd_pca(Args& args) {
                   model->default_scheme().kind + "); use --table token");
     return pos;
   }();
-  const PcaBasis basis = fit_pca(*table, k);
+  // exact: every component of the d x d covariance; iterative: only the leading k, by block
+  // Krylov iteration until their variances settle (ratios exact to far below 1e-4); auto:
+  // iterative for a few components of a wide table (d >= 1024, k <= 64), else exact.
+  PcaMethod method = PcaMethod::Auto;
+  if (method_name == "exact") method = PcaMethod::Auto;
+  else if (method_name == "iterative") method = PcaMethod::Iterative;
+  else if (method_name == "auto") method = table->cols() >= 1024 && k <= 64 ? PcaMethod::Iterative : PcaMethod::Auto;
+  else throw Error("--method is auto, exact or iterative (got '" + method_name + "')");
+  PcaTiming timing;
+  const PcaBasis basis = fit_pca_method(*table, k, method, &timing);
   if (out) write_matrix(basis.components, format, out);
   if (basis_out) save_pca_basis(basis, *basis_out);
 
   // Explained variance: to stdout, or to stderr when stdout carries the projected CSV.
   std::ostream& info = project ? std::cerr : std::cout;
   info << "# PCA of the " << table_name << " table of " << model->name() << ": " << basis.fit_rows << " rows x "
-       << table->cols() << " dims, every row; total variance " << basis.total_variance << '\n';
+       << table->cols() << " dims, every row; total variance " << basis.total_variance << "; "
+       << (method == PcaMethod::Iterative ? timing.path : std::string("exact covariance eigendecomposition")) << '\n';
   info << "# component\texplained_variance\tratio\tcumulative_ratio\n";
   double cum = 0;
   for (std::size_t i = 0; i < basis.explained_variance.size(); ++i) {
@@ -196,9 +207,13 @@ ES_CLI_COMMAND({"analogy", "analogy --model M --a A --b B --c C [--k K] | --ids 
                 "cosine, token text. Example: --a \" king\" --b \" man\" --c \" woman\".",
                 cmd_analogy});
 ES_CLI_COMMAND({"pca",
-                "pca --model M [--table token|position] [--k K] [--out FILE [--format csv|json|npy]] "
+                "pca --model M [--table token|position] [--k K] [--method auto|exact|iterative] [--out FILE [--format csv|json|npy]] "
                 "[--basis-out FILE] [--project-text TEXT [--view token|position|combined] [scheme options]]",
                 "Exact PCA of the whole token (default) or learned position table, fit on every row.\n"
+                "--method exact diagonalises the d x d covariance; iterative finds only the leading\n"
+                "k by block Krylov iteration until their variances settle (same ratios to far below\n"
+                "1e-4, in a few passes over the table and little memory beside it); auto (default)\n"
+                "takes iterative for k <= 64 on tables at least 1,024 wide.\n"
                 "Prints component, explained variance, ratio, cumulative ratio (k default 3). --out\n"
                 "writes the (k, d) components; --basis-out the whole basis (binary, reusable).\n"
                 "--project-text (or --text-file) projects that text's rows of one view (default\n"

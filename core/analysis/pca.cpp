@@ -17,6 +17,9 @@
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
+#include <random>
+#include <functional>
+#include <thread>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -169,6 +172,191 @@ PcaBasis fit_fast(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTi
   return basis;
 }
 
+// ---- the leading components by block Krylov iteration --------------------------------------
+//
+// For tables too large to form a d x d covariance quickly (LLaMA-size: 128,256 x 4,096): a
+// random block of p = k + 8 directions and the blocks the centred rows' Gram operator A makes of
+// it (A Z, A^2 Z, ...: each a product with the rows and one with their transpose, rows split over
+// the worker threads), orthonormalised together; after every block the Rayleigh-Ritz values of
+// the whole space (the exact variances along its directions, from all rows) are compared with
+// the round before, and the iteration stops when none of the leading k moved by more than 1e-8
+// of the total variance (so their explained-variance ratios are settled far inside 1e-4). If
+// they have not settled when the space would exceed d or after 60 blocks, the exact path runs
+// instead (and says so). The total variance is exact (a pass over the centred rows).
+// Deterministic: the random block has a fixed seed.
+
+// Both products in one pass over the rows (each block of rows is read once, while it is in
+// cache): y (n, p) = (X - 1 mean) Z and az (d, p) = (X - 1 mean)^T y. The table is read once
+// per round instead of twice.
+void gram_times_centred(const float* x, Eigen::Index n, Eigen::Index d, const RowVectorF& mean, const MatrixRM& z,
+                        MatrixRM& y, MatrixRMd& az) {
+  const Eigen::Index p = z.cols();
+  y.resize(n, p);
+  const RowVectorF shift = mean * z;  // (p)
+  const int threads = std::max(1, std::min(worker_threads(), 8));
+  std::vector<MatrixRMd> parts(static_cast<std::size_t>(threads));
+  std::vector<std::thread> pool;
+  const Eigen::Index chunk = (n + threads - 1) / threads;
+  // Rows per block: about 256 kB of table, so the block is still in L2 for its second use.
+  const Eigen::Index rows_per_block = std::max<Eigen::Index>(8, (256 << 10) / (4 * std::max<Eigen::Index>(1, d)));
+  for (int t = 0; t < threads; ++t) {
+    const Eigen::Index b = t * chunk, e = std::min(n, b + chunk);
+    if (b >= e) break;
+    pool.emplace_back([&, t, b, e] {
+      MatrixRM acc = MatrixRM::Zero(d, p);
+      MatrixRMd& part = parts[static_cast<std::size_t>(t)];
+      part = MatrixRMd::Zero(d, p);
+      int blocks = 0;
+      for (Eigen::Index r = b; r < e; r += rows_per_block) {
+        const Eigen::Index m = std::min(rows_per_block, e - r);
+        Eigen::Map<const MatrixRM> xs(x + r * d, m, d);
+        auto yb = y.middleRows(r, m);
+        yb.noalias() = xs * z;
+        yb.rowwise() -= shift;
+        acc.noalias() += xs.transpose() * yb;
+        if (++blocks == 64) {  // float sums over at most 64 blocks, then into double
+          part += acc.cast<double>();
+          acc.setZero();
+          blocks = 0;
+        }
+      }
+      part += acc.cast<double>();
+    });
+  }
+  for (std::thread& th : pool) th.join();
+  az = MatrixRMd::Zero(d, p);
+  for (const MatrixRMd& part : parts)
+    if (part.size()) az += part;
+  const RowVectorD colsum = y.cast<double>().colwise().sum();  // (p)
+  az -= mean.cast<double>().transpose() * colsum;
+}
+
+// An orthonormal basis of the columns of a (rows, p), in double.
+MatrixRMd orthonormal(const MatrixRMd& a) {
+  Eigen::HouseholderQR<MatrixRMd> qr(a);
+  return qr.householderQ() * MatrixRMd::Identity(a.rows(), a.cols());
+}
+
+PcaBasis fit_iterative(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTiming* timing) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Eigen::Index n = rows.rows(), d = rows.cols();
+  MatrixRM copy;
+  const float* data = rows.data();
+  if (rows.outerStride() != d) {
+    copy = rows;
+    data = copy.data();
+  }
+  // Mean and total variance, exact (two passes on the worker threads; column sums in float over
+  // blocks of 64 rows, added in double; squares in double).
+  const int threads = std::max(1, std::min(worker_threads(), 8));
+  const auto over_rows = [&](const std::function<void(Eigen::Index, Eigen::Index, int)>& work) {
+    std::vector<std::thread> pool;
+    const Eigen::Index chunk = (n + threads - 1) / threads;
+    for (int t = 0; t < threads; ++t) {
+      const Eigen::Index b = t * chunk, e = std::min(n, b + chunk);
+      if (b < e) pool.emplace_back(work, b, e, t);
+    }
+    for (std::thread& th : pool) th.join();
+  };
+  std::vector<RowVectorD> sums(static_cast<std::size_t>(threads), RowVectorD::Zero(d));
+  over_rows([&](Eigen::Index b, Eigen::Index e, int t) {
+    for (Eigen::Index r = b; r < e; r += 64) {
+      const Eigen::Index m = std::min<Eigen::Index>(64, e - r);
+      sums[static_cast<std::size_t>(t)] += Eigen::Map<const MatrixRM>(data + r * d, m, d).colwise().sum().cast<double>();
+    }
+  });
+  RowVectorD sum = RowVectorD::Zero(d);
+  for (const RowVectorD& part : sums) sum += part;
+  const RowVectorD mean_d = sum / static_cast<double>(n);
+  const RowVectorF mean_f = mean_d.cast<float>();
+  std::vector<double> squares(static_cast<std::size_t>(threads), 0.0);
+  over_rows([&](Eigen::Index b, Eigen::Index e, int t) {
+    double acc = 0;
+    for (Eigen::Index r = b; r < e; r += 64) {
+      const Eigen::Index m = std::min<Eigen::Index>(64, e - r);
+      acc += (Eigen::Map<const MatrixRM>(data + r * d, m, d).rowwise() - mean_f).cast<double>().squaredNorm();
+    }
+    squares[static_cast<std::size_t>(t)] = acc;
+  });
+  double ss = 0;
+  for (double part : squares) ss += part;
+  if (!std::isfinite(ss)) throw Error("PCA: the rows contain NaN or infinite values");
+  PcaBasis basis;
+  basis.fit_rows = n;
+  basis.mean = mean_d.cast<float>();
+  basis.total_variance = ss / static_cast<double>(n - 1);
+
+  // Block Krylov: K = [Z0, A Z0, A^2 Z0, ...] (A = Xc^T Xc), each block orthonormalised
+  // against the ones before, so the leading variances converge with the square root of the
+  // spectral gap rather than the gap itself (plain subspace iteration needed 60+ rounds on an
+  // untrained table's flat spectrum). Y_j = Xc Z_j is kept: the Rayleigh-Ritz matrix is
+  // [Y_0 .. Y_j]^T [Y_0 .. Y_j] / (n - 1), updated a block at a time.
+  const Eigen::Index p = std::min<Eigen::Index>(d, kk + 8);
+  std::mt19937_64 rng(20261203);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  MatrixRMd z0(d, p);
+  for (Eigen::Index i = 0; i < d; ++i)
+    for (Eigen::Index j = 0; j < p; ++j) z0(i, j) = normal(rng);
+  std::vector<MatrixRMd> zs{orthonormal(z0)};  // the blocks of K, (d, p) each, orthonormal together
+  std::vector<MatrixRM> ys;                     // Xc Z_j, (n, p) each
+  MatrixRMd gram;                               // (m, m)
+  std::vector<double> prev(static_cast<std::size_t>(kk), -1.0), ritz(static_cast<std::size_t>(kk));
+  Eigen::SelfAdjointEigenSolver<MatrixRMd> eig;
+  int rounds = 0;
+  const int max_rounds = static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>(60, d / p)));
+  MatrixRMd next;  // A Z_j, from the same pass as Y_j
+  for (;; ++rounds) {
+    MatrixRM y;
+    gram_times_centred(data, n, d, basis.mean, zs.back().cast<float>(), y, next);
+    ys.push_back(std::move(y));
+    const Eigen::Index m = p * static_cast<Eigen::Index>(ys.size());
+    MatrixRMd grown = MatrixRMd::Zero(m, m);
+    if (gram.size()) grown.topLeftCorner(m - p, m - p) = gram;
+    const MatrixRMd ylast = ys.back().cast<double>();
+    for (std::size_t j = 0; j < ys.size(); ++j) {
+      const MatrixRMd block = ys[j].cast<double>().transpose() * ylast / static_cast<double>(n - 1);  // (p, p)
+      grown.block(static_cast<Eigen::Index>(j) * p, m - p, p, p) = block;
+      grown.block(m - p, static_cast<Eigen::Index>(j) * p, p, p) = block.transpose();
+    }
+    gram = std::move(grown);
+    eig.compute(gram);
+    if (eig.info() != Eigen::Success) throw Error("PCA: the small eigenproblem of the iteration failed");
+    double moved = 0;
+    for (Eigen::Index i = 0; i < kk; ++i) {
+      ritz[static_cast<std::size_t>(i)] = eig.eigenvalues()(m - 1 - i);
+      moved = std::max(moved, std::abs(ritz[static_cast<std::size_t>(i)] - prev[static_cast<std::size_t>(i)]));
+    }
+    prev = ritz;
+    if (moved <= 1e-8 * basis.total_variance) break;
+    if (rounds + 1 >= max_rounds || m + p > d) {
+      // Not settled before the space filled d or the rounds ran out: the exact path (its
+      // covariance is cheap exactly when d is small enough to fill).
+      PcaBasis exact = fit_fast(rows, kk, timing);
+      if (timing) timing->path = "iterative did not settle in " + std::to_string(rounds + 1) + " blocks; " + timing->path;
+      return exact;
+    }
+    // The next block: A Z_j = Xc^T Y_j, made orthogonal to every block so far (twice, for
+    // rounding), then orthonormal.
+    for (int twice = 0; twice < 2; ++twice)
+      for (const MatrixRMd& zj : zs) next -= zj * (zj.transpose() * next);
+    zs.push_back(orthonormal(next));
+  }
+  // Components: K times the Ritz vectors, largest first.
+  const Eigen::Index m = gram.rows();
+  MatrixRMd comps = MatrixRMd::Zero(kk, d);
+  for (Eigen::Index i = 0; i < kk; ++i)
+    for (std::size_t j = 0; j < zs.size(); ++j)
+      comps.row(i) += (zs[j] * eig.eigenvectors().col(m - 1 - i).segment(static_cast<Eigen::Index>(j) * p, p)).transpose();
+  if (timing) {
+    timing->covariance_s = seconds_since(t0);
+    timing->eigen_s = 0;
+    timing->path = "iterative (block Krylov, " + std::to_string(rounds + 1) + " rounds of 2 passes, block " +
+                   std::to_string(p) + ")";
+  }
+  finish_basis(basis, ritz, comps);
+  return basis;
+}
+
 }  // namespace
 
 PcaBasis fit_pca_method(const Eigen::Ref<const MatrixRM>& rows, int k, PcaMethod method,
@@ -180,6 +368,7 @@ PcaBasis fit_pca_method(const Eigen::Ref<const MatrixRM>& rows, int k, PcaMethod
   if (k < 1) throw Error("PCA needs k >= 1 components; got " + std::to_string(k));
   const Eigen::Index kk = std::min<Eigen::Index>({static_cast<Eigen::Index>(k), n, d});
   if (method == PcaMethod::Auto) method = d >= 32 ? PcaMethod::Fast : PcaMethod::Reference;
+  if (method == PcaMethod::Iterative) return fit_iterative(rows, kk, timing);
   return method == PcaMethod::Fast ? fit_fast(rows, kk, timing) : fit_reference(rows, kk, timing);
 }
 

@@ -80,6 +80,8 @@ enum class PcaMethod {
   Auto,       // Fast for d >= 32, Reference below
   Fast,       // SIMD covariance + LAPACK (pca.cpp)
   Reference,  // double covariance + Eigen's SelfAdjointEigenSolver (the benchmark baseline)
+  Iterative,  // the leading k only: block Krylov iteration until their variances settle
+              // (pca.cpp); for tables whose d x d covariance is costly (d in the thousands)
 };
 struct PcaTiming {
   double covariance_s = 0;
