@@ -220,7 +220,12 @@ class ModelPanel final : public Panel {
     // The name field gets the whole line when the column is narrow (projector scales).
     const bool narrow = ImGui::GetContentRegionAvail().x < em * 20;
     ImGui::SetNextItemWidth(narrow ? -FLT_MIN : -em * 7);
-    const bool enter = ImGui::InputTextWithHint("##repo", "ORG/NAME or ORG/NAME@REV", &repo_,
+    // The hint shortened where the field is too narrow for it (never a cut-off placeholder).
+    const char* hint = "ORG/NAME or ORG/NAME@REV";
+    if (ImGui::CalcTextSize(hint).x + ImGui::GetStyle().FramePadding.x * 2 >
+        (narrow ? ImGui::GetContentRegionAvail().x : ImGui::GetContentRegionAvail().x - em * 7))
+      hint = "ORG/NAME[@REV]";
+    const bool enter = ImGui::InputTextWithHint("##repo", hint, &repo_,
                                                 ImGuiInputTextFlags_EnterReturnsTrue);
     if (!narrow) ImGui::SameLine();
     ImGui::BeginDisabled(busy || repo_.empty());

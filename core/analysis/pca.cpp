@@ -185,6 +185,19 @@ PcaBasis fit_fast(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTi
 // instead (and says so). The total variance is exact (a pass over the centred rows).
 // Deterministic: the random block has a fixed seed.
 
+// work(begin, end, t) on consecutive row ranges, one per worker thread (at most 8).
+int row_threads() { return std::max(1, std::min(worker_threads(), 8)); }
+void for_row_chunks(Eigen::Index n, const std::function<void(Eigen::Index, Eigen::Index, int)>& work) {
+  const int threads = row_threads();
+  std::vector<std::thread> pool;
+  const Eigen::Index chunk = (n + threads - 1) / threads;
+  for (int t = 0; t < threads; ++t) {
+    const Eigen::Index b = t * chunk, e = std::min(n, b + chunk);
+    if (b < e) pool.emplace_back(work, b, e, t);
+  }
+  for (std::thread& th : pool) th.join();
+}
+
 // Both products in one pass over the rows (each block of rows is read once, while it is in
 // cache): y (n, p) = (X - 1 mean) Z and az (d, p) = (X - 1 mean)^T y. The table is read once
 // per round instead of twice.
@@ -193,37 +206,29 @@ void gram_times_centred(const float* x, Eigen::Index n, Eigen::Index d, const Ro
   const Eigen::Index p = z.cols();
   y.resize(n, p);
   const RowVectorF shift = mean * z;  // (p)
-  const int threads = std::max(1, std::min(worker_threads(), 8));
-  std::vector<MatrixRMd> parts(static_cast<std::size_t>(threads));
-  std::vector<std::thread> pool;
-  const Eigen::Index chunk = (n + threads - 1) / threads;
+  std::vector<MatrixRMd> parts(static_cast<std::size_t>(row_threads()));
   // Rows per block: about 256 kB of table, so the block is still in L2 for its second use.
   const Eigen::Index rows_per_block = std::max<Eigen::Index>(8, (256 << 10) / (4 * std::max<Eigen::Index>(1, d)));
-  for (int t = 0; t < threads; ++t) {
-    const Eigen::Index b = t * chunk, e = std::min(n, b + chunk);
-    if (b >= e) break;
-    pool.emplace_back([&, t, b, e] {
-      MatrixRM acc = MatrixRM::Zero(d, p);
-      MatrixRMd& part = parts[static_cast<std::size_t>(t)];
-      part = MatrixRMd::Zero(d, p);
-      int blocks = 0;
-      for (Eigen::Index r = b; r < e; r += rows_per_block) {
-        const Eigen::Index m = std::min(rows_per_block, e - r);
-        Eigen::Map<const MatrixRM> xs(x + r * d, m, d);
-        auto yb = y.middleRows(r, m);
-        yb.noalias() = xs * z;
-        yb.rowwise() -= shift;
-        acc.noalias() += xs.transpose() * yb;
-        if (++blocks == 64) {  // float sums over at most 64 blocks, then into double
-          part += acc.cast<double>();
-          acc.setZero();
-          blocks = 0;
-        }
+  for_row_chunks(n, [&](Eigen::Index b, Eigen::Index e, int t) {
+    MatrixRM acc = MatrixRM::Zero(d, p);
+    MatrixRMd& part = parts[static_cast<std::size_t>(t)];
+    part = MatrixRMd::Zero(d, p);
+    int blocks = 0;
+    for (Eigen::Index r = b; r < e; r += rows_per_block) {
+      const Eigen::Index m = std::min(rows_per_block, e - r);
+      Eigen::Map<const MatrixRM> xs(x + r * d, m, d);
+      auto yb = y.middleRows(r, m);
+      yb.noalias() = xs * z;
+      yb.rowwise() -= shift;
+      acc.noalias() += xs.transpose() * yb;
+      if (++blocks == 64) {  // float sums over at most 64 blocks, then into double
+        part += acc.cast<double>();
+        acc.setZero();
+        blocks = 0;
       }
-      part += acc.cast<double>();
-    });
-  }
-  for (std::thread& th : pool) th.join();
+    }
+    part += acc.cast<double>();
+  });
   az = MatrixRMd::Zero(d, p);
   for (const MatrixRMd& part : parts)
     if (part.size()) az += part;
@@ -248,18 +253,10 @@ PcaBasis fit_iterative(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, 
   }
   // Mean and total variance, exact (two passes on the worker threads; column sums in float over
   // blocks of 64 rows, added in double; squares in double).
-  const int threads = std::max(1, std::min(worker_threads(), 8));
-  const auto over_rows = [&](const std::function<void(Eigen::Index, Eigen::Index, int)>& work) {
-    std::vector<std::thread> pool;
-    const Eigen::Index chunk = (n + threads - 1) / threads;
-    for (int t = 0; t < threads; ++t) {
-      const Eigen::Index b = t * chunk, e = std::min(n, b + chunk);
-      if (b < e) pool.emplace_back(work, b, e, t);
-    }
-    for (std::thread& th : pool) th.join();
-  };
+  const int threads = row_threads();
+  const auto& over_rows = for_row_chunks;
   std::vector<RowVectorD> sums(static_cast<std::size_t>(threads), RowVectorD::Zero(d));
-  over_rows([&](Eigen::Index b, Eigen::Index e, int t) {
+  over_rows(n, [&](Eigen::Index b, Eigen::Index e, int t) {
     for (Eigen::Index r = b; r < e; r += 64) {
       const Eigen::Index m = std::min<Eigen::Index>(64, e - r);
       sums[static_cast<std::size_t>(t)] += Eigen::Map<const MatrixRM>(data + r * d, m, d).colwise().sum().cast<double>();
@@ -270,7 +267,7 @@ PcaBasis fit_iterative(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, 
   const RowVectorD mean_d = sum / static_cast<double>(n);
   const RowVectorF mean_f = mean_d.cast<float>();
   std::vector<double> squares(static_cast<std::size_t>(threads), 0.0);
-  over_rows([&](Eigen::Index b, Eigen::Index e, int t) {
+  over_rows(n, [&](Eigen::Index b, Eigen::Index e, int t) {
     double acc = 0;
     for (Eigen::Index r = b; r < e; r += 64) {
       const Eigen::Index m = std::min<Eigen::Index>(64, e - r);

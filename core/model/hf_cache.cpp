@@ -105,6 +105,21 @@ std::optional<fs::path> hf_revision_snapshot(const fs::path& repo, const std::st
   return repo / "snapshots" / commit;
 }
 
+std::optional<std::set<std::string>> hf_index_shards(const fs::path& index_json) {
+  try {
+    std::ifstream in(index_json);
+    if (!in) return std::nullopt;
+    const nlohmann::json index = nlohmann::json::parse(in);
+    std::set<std::string> shards;
+    if (index.is_object() && index.contains("weight_map") && index["weight_map"].is_object())
+      for (const auto& [k, v] : index["weight_map"].items())
+        if (v.is_string()) shards.insert(v.get<std::string>());
+    return shards;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 std::optional<std::string> hf_download_unfinished(const fs::path& snapshot) {
   std::error_code ec;
   const fs::path repo = snapshot.parent_path().parent_path();
@@ -120,19 +135,11 @@ std::optional<std::string> hf_download_unfinished(const fs::path& snapshot) {
     single = single || (n.ends_with(".safetensors") && fs::exists(e.path(), ec));
   }
   if (fs::exists(snapshot / "model.safetensors.index.json", ec)) {
-    try {
-      std::ifstream in(snapshot / "model.safetensors.index.json");
-      const nlohmann::json index = nlohmann::json::parse(in);
-      std::set<std::string> shards;
-      if (index.is_object() && index.contains("weight_map") && index["weight_map"].is_object())
-        for (const auto& [k, v] : index["weight_map"].items())
-          if (v.is_string()) shards.insert(v.get<std::string>());
-      for (const std::string& s : shards)
-        if (s.find('/') == std::string::npos && s.find("..") == std::string::npos && !fs::exists(snapshot / s, ec))
-          missing.push_back(s);
-    } catch (const nlohmann::json::exception&) {
-      return std::nullopt;  // the checkpoint reader says what is wrong with it
-    }
+    const std::optional<std::set<std::string>> shards = hf_index_shards(snapshot / "model.safetensors.index.json");
+    if (!shards) return std::nullopt;  // the checkpoint reader says what is wrong with it
+    for (const std::string& s : *shards)
+      if (s.find('/') == std::string::npos && s.find("..") == std::string::npos && !fs::exists(snapshot / s, ec))
+        missing.push_back(s);
     if (missing.empty()) return std::nullopt;
   } else if (single || torch || !fs::exists(snapshot / "config.json", ec)) {
     return std::nullopt;  // weights of another kind, or not a folder a download started

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ std::optional<std::filesystem::path> hf_current_snapshot(const std::filesystem::
 // refs/<revision> names; nullopt when neither is cached.
 std::optional<std::filesystem::path> hf_revision_snapshot(const std::filesystem::path& repo_folder,
                                                           const std::string& revision);
+// The shard files model.safetensors.index.json names in its weight_map (as written: the
+// caller checks them); nullopt when the file cannot be read or is not such JSON.
+std::optional<std::set<std::string>> hf_index_shards(const std::filesystem::path& index_json);
 // For a snapshot folder inside a hub cache whose download did not finish (no weights, or an
 // index naming shards that are not there): what is missing, how much of it arrived, and how to
 // resume. nullopt for a complete snapshot or a folder outside a hub cache.

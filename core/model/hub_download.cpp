@@ -37,18 +37,6 @@ int (*make_symlink)(const char* target, const char* at) = ::symlink;
 
 namespace {
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
-  std::size_t b = 0;
-  while (b < s.size() && (s[b] == ' ' || s[b] == '\t')) ++b;
-  return s.substr(b);
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Path parts of a URL must not carry spaces or the like; file names here are plain, but a
 // revision may hold a '/' (a branch "refs/pr/1"), which the hub wants encoded.
 std::string url_part(const std::string& s, bool keep_slash) {
@@ -330,12 +318,15 @@ class HubDownload {
     }
   }
 
+  // A transfer that failed on the network, with how often it was retried.
+  std::string network_message(const Response& r, const std::string& what, int retries) const {
+    std::string m = network_problem(r, what, t_);
+    if (retries) m += " (after " + std::to_string(retries) + (retries == 1 ? " retry)" : " retries)");
+    return m;
+  }
+
   [[noreturn]] void fail(const Response& r, const std::string& file, const std::string& what, int retries) const {
-    if (r.code != CURLE_OK) {
-      std::string m = network_problem(r, what, t_);
-      if (retries) m += " (after " + std::to_string(retries) + (retries == 1 ? " retry)" : " retries)");
-      throw Error(m);
-    }
+    if (r.code != CURLE_OK) throw Error(network_message(r, what, retries));
     throw Error(hub_error_message(r, context(file, retries)));
   }
 
@@ -348,8 +339,7 @@ class HubDownload {
     if (listing.code != CURLE_OK || listing.status != 200) {
       if (listing.code != CURLE_OK) {
         // Unreachable, but complete in the cache: say it opens as it is.
-        std::string m = network_problem(listing, "the file list of " + repo_, t_);
-        if (retries) m += " (after " + std::to_string(retries) + (retries == 1 ? " retry)" : " retries)");
+        std::string m = network_message(listing, "the file list of " + repo_, retries);
         const std::optional<fs::path> snap = hf_revision_snapshot(paths_.repo, opt_.revision);
         if (snap && !hf_download_unfinished(*snap))
           m += ". " + repo_ + " is complete in the cache already (" + snap->string() + ") and opens without the network";
@@ -568,17 +558,9 @@ class HubDownload {
 
   // The shard files model.safetensors.index.json names (each inside the model folder).
   std::set<std::string> shards_in_index() const {
-    Json index;
-    try {
-      std::ifstream in(snapshot_ / "model.safetensors.index.json");
-      index = Json::parse(in);
-    } catch (const Json::exception&) {
-      throw Error("model.safetensors.index.json of " + repo_ + " is not valid JSON");
-    }
-    std::set<std::string> shards;
-    if (index.is_object() && index.contains("weight_map") && index["weight_map"].is_object())
-      for (const auto& [k, v] : index["weight_map"].items())
-        if (v.is_string()) shards.insert(v.get<std::string>());
+    const std::optional<std::set<std::string>> read = hf_index_shards(snapshot_ / "model.safetensors.index.json");
+    if (!read) throw Error("model.safetensors.index.json of " + repo_ + " is not valid JSON");
+    const std::set<std::string>& shards = *read;
     if (shards.empty()) throw Error("model.safetensors.index.json of " + repo_ + " names no shards");
     for (const std::string& shard : shards)
       if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)

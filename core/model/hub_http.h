@@ -16,6 +16,10 @@
 
 namespace es::hub_http {
 
+// Spaces, tabs and line ends off both ends; ASCII lower case.
+std::string trim(std::string s);
+std::string lower(std::string s);
+
 struct Response {
   long status = 0;
   std::map<std::string, std::string> headers;  // lower-case names, last value wins

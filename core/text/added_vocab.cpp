@@ -1,6 +1,7 @@
 // Added tokens, matched as Hugging Face's tokenizers library matches them (added_vocab.h).
 #include "added_vocab.h"
 
+#include "hf_steps.h"
 #include "unicode_text.h"
 
 #include <nlohmann/json.hpp>
@@ -8,17 +9,14 @@
 namespace es::hf {
 
 AddedToken added_token_of(const nlohmann::json& a, int id) {
-  const auto flag = [&](const char* key, bool fallback) {
-    return a.contains(key) && a[key].is_boolean() ? a[key].get<bool>() : fallback;
-  };
   AddedToken t;
   t.content = a["content"].get<std::string>();
   t.id = id;
-  t.special = flag("special", false);
-  t.single_word = flag("single_word", false);
-  t.lstrip = flag("lstrip", false);
-  t.rstrip = flag("rstrip", false);
-  t.normalized = flag("normalized", !t.special);
+  t.special = flag(a, "special", false);
+  t.single_word = flag(a, "single_word", false);
+  t.lstrip = flag(a, "lstrip", false);
+  t.rstrip = flag(a, "rstrip", false);
+  t.normalized = flag(a, "normalized", !t.special);
   return t;
 }
 

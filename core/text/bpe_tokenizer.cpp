@@ -86,6 +86,7 @@ class BpeTokenizer final : public Tokenizer {
       added_list_.push_back(t);
       added_ = hf::AddedVocabulary(added_list_, nullptr);
     }
+    mark_specials();
   }
 
   // From a parsed tokenizer.json: model.vocab, model.merges, added_tokens.
@@ -121,6 +122,7 @@ class BpeTokenizer final : public Tokenizer {
     model_size_ = static_cast<int>(tokens_.size());
     load_added_tokens(file, added);
     added_ = hf::AddedVocabulary(added_list_, normalizer_);
+    mark_specials();
     for (const std::vector<int>* v : {&prefix_ids_, &suffix_ids_})
       for (int id : *v)
         if (id < 0 || id >= vocab_size())
@@ -129,9 +131,7 @@ class BpeTokenizer final : public Tokenizer {
 
   std::string name() const override { return name_; }
   bool is_special(int id) const override {
-    for (const hf::AddedToken& t : added_list_)
-      if (t.id == id && t.special) return true;
-    return false;
+    return id >= 0 && static_cast<std::size_t>(id) < special_.size() && special_[static_cast<std::size_t>(id)];
   }
   int vocab_size() const override { return static_cast<int>(tokens_.size()); }
 
@@ -378,6 +378,12 @@ class BpeTokenizer final : public Tokenizer {
     }
   }
 
+  void mark_specials() {
+    special_.assign(tokens_.size(), false);
+    for (const hf::AddedToken& t : added_list_)
+      if (t.special && static_cast<std::size_t>(t.id) < special_.size()) special_[static_cast<std::size_t>(t.id)] = true;
+  }
+
   void encode_plain(std::string_view text, std::size_t offset, std::vector<int>& out) const {
     if (text.empty()) return;
     thread_local std::vector<std::string_view> pieces;
@@ -410,6 +416,7 @@ class BpeTokenizer final : public Tokenizer {
   std::unordered_map<std::string, int, StringHash, std::equal_to<>> ids_;  // bytes -> id
   int byte_ids_[256] = {};
   std::vector<hf::AddedToken> added_list_;  // tokenizer.json's added_tokens (GPT-2's files: <|endoftext|>)
+  std::vector<bool> special_;               // by id: an added token marked special
   hf::AddedVocabulary added_;
   int model_size_ = 0;  // ids below this are the model's own vocabulary
   bool ignore_merges_ = false, regex_after_steps_ = false;

@@ -638,22 +638,21 @@ std::vector<int> post_processor_ids(const Json& pp, bool prefix, const std::func
   throw NotImplemented{"tokenizer.json uses a " + t + " post-processor, which EmbedScope does not implement"};
 }
 
-// ---- decoders -------------------------------------------------------------------------------
-
-namespace {
-
-// "<0x41>" -> 0x41; -1 for anything else.
-int fallback_byte(const std::string& t) {
+int byte_of_piece(std::string_view t) {
   if (t.size() != 6 || t.compare(0, 3, "<0x") != 0 || t[5] != '>') return -1;
   int v = 0;
-  for (int k = 3; k < 5; ++k) {
-    const char c = t[static_cast<std::size_t>(k)];
+  for (std::size_t k = 3; k < 5; ++k) {
+    const char c = t[k];
     const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
     if (d < 0) return -1;
     v = v * 16 + d;
   }
   return v;
 }
+
+// ---- decoders -------------------------------------------------------------------------------
+
+namespace {
 
 void byte_fallback(std::vector<std::string>& tokens) {
   std::vector<std::string> out;
@@ -670,7 +669,7 @@ void byte_fallback(std::vector<std::string>& tokens) {
     count = 0;
   };
   for (std::string& t : tokens) {
-    const int b = fallback_byte(t);
+    const int b = byte_of_piece(t);
     if (b >= 0) {
       bytes += static_cast<char>(b);
       ++count;

@@ -51,6 +51,9 @@ PreTokenizer make_pre_tokenizer(const nlohmann::json& j, std::string& meta_out, 
 std::vector<int> post_processor_ids(const nlohmann::json& pp, bool prefix,
                                     const std::function<int(std::string_view)>& id_of, const std::string& where);
 
+// A byte-fallback piece "<0xNN>" -> NN (both hex digits required), else -1.
+int byte_of_piece(std::string_view piece);
+
 // A decoder step on the token strings of a decode (the library's decode_chain): ByteFallback,
 // Fuse, Replace, Strip, Metaspace, WordPiece, BPEDecoder, Sequence. Null json: nullptr (the
 // caller joins the tokens with spaces, as the library does without a decoder).

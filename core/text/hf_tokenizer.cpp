@@ -43,16 +43,6 @@ std::string byte_piece(unsigned char b) {
   return std::string("<0x") + digits[b >> 4] + digits[b & 15] + ">";
 }
 
-// "<0xNN>" -> NN, else -1.
-int byte_of_piece(std::string_view p) {
-  if (p.size() != 6 || p.substr(0, 3) != "<0x" || p[5] != '>') return -1;
-  int v = 0;
-  for (int k = 3; k < 5; ++k) {
-    const char c = p[k];
-    v = v * 16 + (c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -100);
-  }
-  return v < 0 ? -1 : v;
-}
 
 class Model {
  public:
