@@ -79,10 +79,15 @@ int cmd_neighbors(Args& args) {
                        : parse_id(*id_text, model->vocab_size(), "--id");
   if (id >= model->vocab_size())
     throw Error("token " + std::to_string(id) + " is past the model's table (" + std::to_string(model->vocab_size()) + " rows)");
-  const VocabularyIndex index(model->token_table());
+  // One query: one exact pass over the table as stored (BF16 / F16 read in place), no index.
+  const TableView table = model->token_table_view();
+  RowVectorF query(table.cols);
+  table.read_rows(id, 1, query.data());
   std::cerr << "neighbours of token " << id << " \"" << token_label(*model, id) << "\" by cosine over all "
             << model->vocab_size() << " rows of " << model->name() << (include_self ? "" : " (itself excluded)") << '\n';
-  print_neighbours(*model, index.nearest_to_token(id, k, include_self));
+  const int self[1] = {id};
+  print_neighbours(*model, nearest_neighbours(table, std::span<const float>(query.data(), static_cast<std::size_t>(query.size())), k,
+                                              include_self ? std::span<const int>() : std::span<const int>(self)));
   return 0;
 }
 
@@ -110,10 +115,11 @@ int cmd_analogy(Args& args) {
     ids[1] = resolve_token(*tok, *b);
     ids[2] = resolve_token(*tok, *c);
   }
-  const VocabularyIndex index(model->token_table());
+  const TableView table = model->token_table_view();
+  const RowVectorF query = analogy_vector(table, ids[0], ids[1], ids[2]);
   std::cerr << "\"" << token_label(*model, ids[0]) << "\" - \"" << token_label(*model, ids[1]) << "\" + \""
             << token_label(*model, ids[2]) << "\" (unit rows; the three inputs excluded)\n";
-  print_neighbours(*model, index.analogy(ids[0], ids[1], ids[2], k));
+  print_neighbours(*model, nearest_neighbours(table, std::span<const float>(query.data(), static_cast<std::size_t>(query.size())), k, ids));
   return 0;
 }
 
@@ -141,15 +147,14 @@ int cmd_pca(Args& args) {
   }
   args.finish();
 
-  // (TableMap cannot be assigned, only constructed.)
-  const std::optional<TableMap> table = [&]() -> std::optional<TableMap> {
-    if (table_name == "token") return model->token_table();
+  const TableView table = [&]() -> TableView {
+    if (table_name == "token") return model->token_table_view();  // BF16 / F16 read in place
     if (table_name != "position") throw Error("--table is token or position (got '" + table_name + "')");
     std::optional<TableMap> pos = model->position_table();
     if (!pos)
       throw Error(model->name() + " has no learned position table (its scheme is " +
                   model->default_scheme().kind + "); use --table token");
-    return pos;
+    return TableView::of(*pos);
   }();
   // exact: every component of the d x d covariance; iterative: only the leading k, by block
   // Krylov iteration until their variances settle (ratios exact to far below 1e-4); auto:
@@ -157,17 +162,17 @@ int cmd_pca(Args& args) {
   PcaMethod method = PcaMethod::Auto;
   if (method_name == "exact") method = PcaMethod::Auto;
   else if (method_name == "iterative") method = PcaMethod::Iterative;
-  else if (method_name == "auto") method = table->cols() >= 1024 && k <= 64 ? PcaMethod::Iterative : PcaMethod::Auto;
+  else if (method_name == "auto") method = leading_components_method(table.cols, k);
   else throw Error("--method is auto, exact or iterative (got '" + method_name + "')");
   PcaTiming timing;
-  const PcaBasis basis = fit_pca_method(*table, k, method, &timing);
+  const PcaBasis basis = fit_pca_view(table, k, method, &timing);
   if (out) write_matrix(basis.components, format, out);
   if (basis_out) save_pca_basis(basis, *basis_out);
 
   // Explained variance: to stdout, or to stderr when stdout carries the projected CSV.
   std::ostream& info = project ? std::cerr : std::cout;
   info << "# PCA of the " << table_name << " table of " << model->name() << ": " << basis.fit_rows << " rows x "
-       << table->cols() << " dims, every row; total variance " << basis.total_variance << "; "
+       << table.cols << " dims (" << element_type_name(table.type) << "), every row; total variance " << basis.total_variance << "; "
        << (method == PcaMethod::Iterative ? timing.path : std::string("exact covariance eigendecomposition")) << '\n';
   info << "# component\texplained_variance\tratio\tcumulative_ratio\n";
   double cum = 0;

@@ -61,12 +61,26 @@ double query_norm(std::span<const float> query, long long d) {
 
 std::vector<Neighbour> nearest_neighbours(const TableMap& table, std::span<const float> query,
                                           int k, std::span<const int> exclude) {
-  const Eigen::Index n = table.rows(), d = table.cols();
+  return nearest_neighbours(TableView::of(table), query, k, exclude);
+}
+
+std::vector<Neighbour> nearest_neighbours(const TableView& table, std::span<const float> query, int k,
+                                          std::span<const int> exclude) {
+  const long long n = table.rows, d = table.cols;
   const double qn = detail::query_norm(query, d);
   if (k <= 0 || n == 0) return {};
   std::vector<double> scores(static_cast<std::size_t>(n));
-  fast::exact_cosines(table.data(), static_cast<std::size_t>(n), static_cast<std::size_t>(d),
-                      query.data(), qn, scores.data(), 2);
+  if (table.f32()) {
+    fast::exact_cosines(table.f32(), static_cast<std::size_t>(n), static_cast<std::size_t>(d), query.data(), qn,
+                        scores.data(), 2);
+  } else {
+    // Blocks of ~64 kB of widened rows (in L2 while their dots are taken), on both cores.
+    for_each_row_block(table, std::max<long long>(1, (64 << 10) / (4 * d)), 2,
+                       [&](long long first, long long count, const float* rows) {
+                         fast::exact_cosines(rows, static_cast<std::size_t>(count), static_cast<std::size_t>(d),
+                                             query.data(), qn, scores.data() + first, 1);
+                       });
+  }
   for (int id : exclude)
     if (id >= 0 && id < n) scores[static_cast<std::size_t>(id)] = std::nan("");
   std::vector<int> ids(static_cast<std::size_t>(n));

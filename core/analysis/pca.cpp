@@ -13,12 +13,17 @@
 #include "pca_fast.h"
 #include "threads.h"
 #include "vocabulary.h"
+#include "skinny_kernels.h"
+#include "table_view.h"
 
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
 #include <random>
 #include <functional>
+#include <atomic>
+#include <exception>
+#include <mutex>
 #include <thread>
 #include <chrono>
 #include <cmath>
@@ -66,6 +71,50 @@ void finish_basis(PcaBasis& basis, const std::vector<double>& evals, MatrixRMd& 
   basis.components = comps.cast<float>();
 }
 
+int row_threads() { return std::max(1, std::min(worker_threads(), 8)); }
+
+// work(begin, end, t) on consecutive row ranges, one per worker thread (at most 8).
+void for_row_chunks(Eigen::Index n, const std::function<void(Eigen::Index, Eigen::Index, int)>& work) {
+  const int threads = row_threads();
+  std::vector<std::thread> pool;
+  const Eigen::Index chunk = (n + threads - 1) / threads;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  for (int t = 0; t < threads; ++t) {
+    const Eigen::Index b = t * chunk, e = std::min(n, b + chunk);
+    if (b < e)
+      pool.emplace_back([&, b, e, t] {
+        try {
+          work(b, e, t);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(failure_mutex);
+          if (!failure) failure = std::current_exception();
+        }
+      });
+  }
+  for (std::thread& th : pool) th.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+void check_cancel(const PcaControl* control) {
+  if (control && control->cancel && control->cancel->load(std::memory_order_relaxed))
+    throw Error("PCA cancelled");
+}
+
+// The mean of up to 4096 rows spread evenly over the table (the shift of the first pass).
+RowVectorD sample_mean(const TableView& t) {
+  const Eigen::Index n = t.rows, d = t.cols;
+  const Eigen::Index step = std::max<Eigen::Index>(1, n / 4096);
+  RowVectorD est = RowVectorD::Zero(d);
+  RowVectorF row(d);
+  Eigen::Index used = 0;
+  for (Eigen::Index r = 0; r < n; r += step, ++used) {
+    t.read_rows(r, 1, row.data());
+    est += row.cast<double>();
+  }
+  return est / static_cast<double>(used);
+}
+
 PcaBasis fit_reference(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTiming* timing) {
   const Eigen::Index n = rows.rows(), d = rows.cols();
   auto t0 = std::chrono::steady_clock::now();
@@ -95,16 +144,9 @@ PcaBasis fit_reference(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, 
   return basis;
 }
 
-PcaBasis fit_fast(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTiming* timing) {
-  const Eigen::Index n = rows.rows(), d = rows.cols();
+PcaBasis fit_fast(const TableView& t, Eigen::Index kk, PcaTiming* timing, const PcaControl* control) {
+  const Eigen::Index n = t.rows, d = t.cols;
   auto t0 = std::chrono::steady_clock::now();
-  // A contiguous copy only when the caller's rows are strided (Ref may have an outer stride).
-  MatrixRM copy;
-  const float* data = rows.data();
-  if (rows.outerStride() != d) {
-    copy = rows;
-    data = copy.data();
-  }
   // Shift by an estimate of the column means, then correct the scatter of the shifted rows
   // exactly by n * ybar * ybar^T, where ybar is the leftover mean (the column sums come free
   // with the scatter). The shift only has to keep that correction small: it cancels a fraction
@@ -114,16 +156,26 @@ PcaBasis fit_fast(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTi
   // all rows (10-15 ms on GPT-2, single-threaded). A column whose correction still cancels more
   // than a tenth of its scatter (|ybar| > a third of its standard deviation: a table with huge
   // offsets or a few extreme rows) gets a second pass shifted by the corrected mean.
-  RowVectorD est = RowVectorD::Zero(d);
-  {
-    const Eigen::Index step = std::max<Eigen::Index>(1, n / 4096);
-    Eigen::Index used = 0;
-    for (Eigen::Index r = 0; r < n; r += step, ++used) {
-      const float* row = data + r * d;
-      for (Eigen::Index j = 0; j < d; ++j) est(j) += row[j];
+  //
+  // A F32 table without progress to report goes to the kernel in one call; otherwise in chunks
+  // of rows (BF16 / F16 widened to float per chunk, at most 64 MB), with progress and cancel
+  // between them.
+  RowVectorD est = sample_mean(t);
+  const bool whole = t.f32() && !control;
+  const Eigen::Index chunk = whole ? n : std::max<Eigen::Index>(1024, std::min<Eigen::Index>(n, (Eigen::Index(64) << 20) / (4 * d)));
+  MatrixRM widened(t.f32() ? 0 : chunk, d);
+  auto scatter_all = [&](const RowVectorF& shift, MatrixRMd& scatter, RowVectorD& colsum, std::string& kernel, int pass) {
+    for (Eigen::Index r = 0; r < n; r += chunk) {
+      const Eigen::Index m = std::min(chunk, n - r);
+      const float* x = t.f32() ? t.f32() + r * d : widened.data();
+      if (!t.f32()) t.read_rows(r, m, widened.data());
+      fast::scatter_upper(x, static_cast<std::size_t>(m), static_cast<std::size_t>(d), shift.data(), scatter.data(),
+                          colsum.data(), worker_threads(), &kernel);
+      check_cancel(control);
+      if (control && control->progress)
+        control->progress(0.9 * (pass == 0 ? 1.0 : 0.5) * static_cast<double>(r + m) / static_cast<double>(n));
     }
-    est /= static_cast<double>(used);
-  }
+  };
   MatrixRMd scatter;  // (d, d), upper triangle valid
   RowVectorD ybar;    // (d)
   RowVectorF shift;   // (d)
@@ -132,7 +184,7 @@ PcaBasis fit_fast(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTi
     shift = est.cast<float>();
     scatter = MatrixRMd::Zero(d, d);
     RowVectorD colsum = RowVectorD::Zero(d);
-    fast::scatter_upper(data, n, d, shift.data(), scatter.data(), colsum.data(), worker_threads(), &kernel);
+    scatter_all(shift, scatter, colsum, kernel, pass);
     ybar = colsum / static_cast<double>(n);
     bool ok = true;
     for (Eigen::Index j = 0; j < d && ok; ++j)
@@ -176,64 +228,97 @@ PcaBasis fit_fast(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTi
 //
 // For tables too large to form a d x d covariance quickly (LLaMA-size: 128,256 x 4,096): a
 // random block of p = k + 8 directions and the blocks the centred rows' Gram operator A makes of
-// it (A Z, A^2 Z, ...: each a product with the rows and one with their transpose, rows split over
-// the worker threads), orthonormalised together; after every block the Rayleigh-Ritz values of
-// the whole space (the exact variances along its directions, from all rows) are compared with
-// the round before, and the iteration stops when none of the leading k moved by more than 1e-8
-// of the total variance (so their explained-variance ratios are settled far inside 1e-4). If
-// they have not settled when the space would exceed d or after 60 blocks, the exact path runs
-// instead (and says so). The total variance is exact (a pass over the centred rows).
+// it (A Z, A^2 Z, ...: each a product with the rows and one with their transpose, both from one
+// read of each block of rows, rows split over the worker threads), orthonormalised together;
+// after every block the Rayleigh-Ritz values of the whole space (the exact variances along its
+// directions, from all rows) are compared with the round before, and the iteration stops when
+// none of the leading k moved by more than 1e-8 of the total variance (so their
+// explained-variance ratios are settled far inside 1e-4). If they have not settled when the
+// space would exceed d or after 60 blocks, the exact path runs instead (and says so).
+//
+// The table is read in place in its own element type (F32, BF16, F16: TableView), a block of
+// rows at a time widened to float in a per-thread buffer that stays in cache for both
+// products (fast::skinny_block). The first pass also gives the exact mean and total
+// variance: it centres on an estimate of the mean (a sample of rows), and the products are
+// corrected for the estimate's small error afterwards, so no pass is spent on the mean alone.
 // Deterministic: the random block has a fixed seed.
 
-// work(begin, end, t) on consecutive row ranges, one per worker thread (at most 8).
-int row_threads() { return std::max(1, std::min(worker_threads(), 8)); }
-void for_row_chunks(Eigen::Index n, const std::function<void(Eigen::Index, Eigen::Index, int)>& work) {
+// One pass: y (n, p) = (X - 1 s) Z and acc (d, p) = X^T y, for a shift s (d) and directions Z
+// (d, p); with `moments`, also the column sums of X - 1 s and the sum of its squares.
+struct PassResult {
+  MatrixRM y;          // (n, p)
+  MatrixRMd xty;       // (d, p)
+  RowVectorD colsum;   // (d), only with moments
+  double squares = 0;  // only with moments
+};
+PassResult skinny_pass(const TableView& t, const RowVectorF& s, const MatrixRMd& z, bool moments,
+                       const PcaControl* control, double done, double share) {
+  const Eigen::Index n = t.rows, d = t.cols, p = z.cols();
+  PassResult out;
+  out.y.resize(n, p);
+  const MatrixRM zt = z.transpose().cast<float>();  // (p, d)
+  const RowVectorF shift = (s.cast<double>() * z).cast<float>();  // (p)
   const int threads = row_threads();
-  std::vector<std::thread> pool;
-  const Eigen::Index chunk = (n + threads - 1) / threads;
-  for (int t = 0; t < threads; ++t) {
-    const Eigen::Index b = t * chunk, e = std::min(n, b + chunk);
-    if (b < e) pool.emplace_back(work, b, e, t);
-  }
-  for (std::thread& th : pool) th.join();
-}
-
-// Both products in one pass over the rows (each block of rows is read once, while it is in
-// cache): y (n, p) = (X - 1 mean) Z and az (d, p) = (X - 1 mean)^T y. The table is read once
-// per round instead of twice.
-void gram_times_centred(const float* x, Eigen::Index n, Eigen::Index d, const RowVectorF& mean, const MatrixRM& z,
-                        MatrixRM& y, MatrixRMd& az) {
-  const Eigen::Index p = z.cols();
-  y.resize(n, p);
-  const RowVectorF shift = mean * z;  // (p)
-  std::vector<MatrixRMd> parts(static_cast<std::size_t>(row_threads()));
-  // Rows per block: about 256 kB of table, so the block is still in L2 for its second use.
-  const Eigen::Index rows_per_block = std::max<Eigen::Index>(8, (256 << 10) / (4 * std::max<Eigen::Index>(1, d)));
-  for_row_chunks(n, [&](Eigen::Index b, Eigen::Index e, int t) {
-    MatrixRM acc = MatrixRM::Zero(d, p);
-    MatrixRMd& part = parts[static_cast<std::size_t>(t)];
-    part = MatrixRMd::Zero(d, p);
+  std::vector<MatrixRMd> parts(static_cast<std::size_t>(threads));
+  std::vector<RowVectorD> sums(static_cast<std::size_t>(threads));
+  std::vector<double> squares(static_cast<std::size_t>(threads), 0.0);
+  // Rows per block: ~128 kB of floats, in L2 for the second product.
+  const Eigen::Index rows_per_block = std::max<Eigen::Index>(8, (128 << 10) / (4 * std::max<Eigen::Index>(1, d)));
+  std::atomic<long long> rows_done{0};
+  for_row_chunks(n, [&](Eigen::Index b, Eigen::Index e, int th) {
+    MatrixRM acc = MatrixRM::Zero(p, d);  // (p, d): acc^T of X^T y
+    MatrixRMd& part = parts[static_cast<std::size_t>(th)];
+    part = MatrixRMd::Zero(p, d);
+    RowVectorD& colsum = sums[static_cast<std::size_t>(th)];
+    colsum = RowVectorD::Zero(d);
+    double sq = 0;
+    MatrixRM widened(t.f32() ? 0 : rows_per_block, d);
+    RowVectorF bsum(d);
     int blocks = 0;
     for (Eigen::Index r = b; r < e; r += rows_per_block) {
       const Eigen::Index m = std::min(rows_per_block, e - r);
-      Eigen::Map<const MatrixRM> xs(x + r * d, m, d);
-      auto yb = y.middleRows(r, m);
-      yb.noalias() = xs * z;
-      yb.rowwise() -= shift;
-      acc.noalias() += xs.transpose() * yb;
-      if (++blocks == 64) {  // float sums over at most 64 blocks, then into double
+      const float* x = t.f32() ? t.f32() + r * d : widened.data();
+      if (!t.f32()) t.read_rows(r, m, widened.data());
+      fast::skinny_block(x, static_cast<std::size_t>(m), static_cast<std::size_t>(d), zt.data(),
+                         static_cast<std::size_t>(p), shift.data(), out.y.row(r).data(), acc.data());
+      if (moments) {
+        Eigen::Map<const MatrixRM> xs(x, m, d);
+        bsum.setZero();
+        double bsq = 0;
+        for (Eigen::Index i = 0; i < m; ++i) {
+          const auto c = xs.row(i) - s;
+          bsum += c;
+          bsq += static_cast<double>(c.squaredNorm());
+        }
+        colsum += bsum.cast<double>();
+        sq += bsq;
+      }
+      if (++blocks == 32) {  // float sums over at most 32 blocks, then into double
         part += acc.cast<double>();
         acc.setZero();
         blocks = 0;
+        if (th == 0) {
+          check_cancel(control);
+          if (control && control->progress)
+            control->progress(done + share * static_cast<double>(rows_done.load()) / static_cast<double>(n));
+        }
       }
+      rows_done.fetch_add(m, std::memory_order_relaxed);
     }
     part += acc.cast<double>();
+    squares[static_cast<std::size_t>(th)] = sq;
   });
-  az = MatrixRMd::Zero(d, p);
+  check_cancel(control);
+  out.xty = MatrixRMd::Zero(d, p);
   for (const MatrixRMd& part : parts)
-    if (part.size()) az += part;
-  const RowVectorD colsum = y.cast<double>().colwise().sum();  // (p)
-  az -= mean.cast<double>().transpose() * colsum;
+    if (part.size()) out.xty += part.transpose();
+  if (moments) {
+    out.colsum = RowVectorD::Zero(d);
+    for (const RowVectorD& c : sums)
+      if (c.size()) out.colsum += c;
+    for (double q : squares) out.squares += q;
+  }
+  return out;
 }
 
 // An orthonormal basis of the columns of a (rows, p), in double.
@@ -242,52 +327,9 @@ MatrixRMd orthonormal(const MatrixRMd& a) {
   return qr.householderQ() * MatrixRMd::Identity(a.rows(), a.cols());
 }
 
-PcaBasis fit_iterative(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, PcaTiming* timing) {
+PcaBasis fit_iterative(const TableView& t, Eigen::Index kk, PcaTiming* timing, const PcaControl* control) {
   const auto t0 = std::chrono::steady_clock::now();
-  const Eigen::Index n = rows.rows(), d = rows.cols();
-  MatrixRM copy;
-  const float* data = rows.data();
-  if (rows.outerStride() != d) {
-    copy = rows;
-    data = copy.data();
-  }
-  // Mean and total variance, exact (two passes on the worker threads; column sums in float over
-  // blocks of 64 rows, added in double; squares in double).
-  const int threads = row_threads();
-  const auto& over_rows = for_row_chunks;
-  std::vector<RowVectorD> sums(static_cast<std::size_t>(threads), RowVectorD::Zero(d));
-  over_rows(n, [&](Eigen::Index b, Eigen::Index e, int t) {
-    for (Eigen::Index r = b; r < e; r += 64) {
-      const Eigen::Index m = std::min<Eigen::Index>(64, e - r);
-      sums[static_cast<std::size_t>(t)] += Eigen::Map<const MatrixRM>(data + r * d, m, d).colwise().sum().cast<double>();
-    }
-  });
-  RowVectorD sum = RowVectorD::Zero(d);
-  for (const RowVectorD& part : sums) sum += part;
-  const RowVectorD mean_d = sum / static_cast<double>(n);
-  const RowVectorF mean_f = mean_d.cast<float>();
-  std::vector<double> squares(static_cast<std::size_t>(threads), 0.0);
-  over_rows(n, [&](Eigen::Index b, Eigen::Index e, int t) {
-    double acc = 0;
-    for (Eigen::Index r = b; r < e; r += 64) {
-      const Eigen::Index m = std::min<Eigen::Index>(64, e - r);
-      acc += (Eigen::Map<const MatrixRM>(data + r * d, m, d).rowwise() - mean_f).cast<double>().squaredNorm();
-    }
-    squares[static_cast<std::size_t>(t)] = acc;
-  });
-  double ss = 0;
-  for (double part : squares) ss += part;
-  if (!std::isfinite(ss)) throw Error("PCA: the rows contain NaN or infinite values");
-  PcaBasis basis;
-  basis.fit_rows = n;
-  basis.mean = mean_d.cast<float>();
-  basis.total_variance = ss / static_cast<double>(n - 1);
-
-  // Block Krylov: K = [Z0, A Z0, A^2 Z0, ...] (A = Xc^T Xc), each block orthonormalised
-  // against the ones before, so the leading variances converge with the square root of the
-  // spectral gap rather than the gap itself (plain subspace iteration needed 60+ rounds on an
-  // untrained table's flat spectrum). Y_j = Xc Z_j is kept: the Rayleigh-Ritz matrix is
-  // [Y_0 .. Y_j]^T [Y_0 .. Y_j] / (n - 1), updated a block at a time.
+  const Eigen::Index n = t.rows, d = t.cols;
   const Eigen::Index p = std::min<Eigen::Index>(d, kk + 8);
   std::mt19937_64 rng(20261203);
   std::normal_distribution<double> normal(0.0, 1.0);
@@ -295,17 +337,44 @@ PcaBasis fit_iterative(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, 
   for (Eigen::Index i = 0; i < d; ++i)
     for (Eigen::Index j = 0; j < p; ++j) z0(i, j) = normal(rng);
   std::vector<MatrixRMd> zs{orthonormal(z0)};  // the blocks of K, (d, p) each, orthonormal together
-  std::vector<MatrixRM> ys;                     // Xc Z_j, (n, p) each
-  MatrixRMd gram;                               // (m, m)
+
+  // First pass, shifted by the sample mean s: y_s = (X - 1 s) Z0, X^T y_s, and the moments.
+  const RowVectorD s = sample_mean(t);
+  PassResult first = skinny_pass(t, s.cast<float>(), zs[0], true, control, 0.0, 0.2);
+  const RowVectorD delta = first.colsum / static_cast<double>(n);  // mean - s
+  const RowVectorD mean = s + delta;
+  const double ss = first.squares - static_cast<double>(n) * delta.squaredNorm();
+  if (!std::isfinite(ss) || !first.xty.allFinite()) throw Error("PCA: the rows contain NaN or infinite values");
+  PcaBasis basis;
+  basis.fit_rows = n;
+  basis.mean = mean.cast<float>();
+  basis.total_variance = std::max(0.0, ss) / static_cast<double>(n - 1);
+
+  // Block Krylov: K = [Z0, A Z0, A^2 Z0, ...] (A = Xc^T Xc), each block orthonormalised
+  // against the ones before, so the leading variances converge with the square root of the
+  // spectral gap rather than the gap itself (plain subspace iteration needed 60+ rounds on an
+  // untrained table's flat spectrum). Y_j = Xc Z_j is kept: the Rayleigh-Ritz matrix is
+  // [Y_0 .. Y_j]^T [Y_0 .. Y_j] / (n - 1), updated a block at a time.
+  std::vector<MatrixRM> ys;  // Xc Z_j, (n, p) each
+  MatrixRMd gram;            // (m, m)
   std::vector<double> prev(static_cast<std::size_t>(kk), -1.0), ritz(static_cast<std::size_t>(kk));
   Eigen::SelfAdjointEigenSolver<MatrixRMd> eig;
   int rounds = 0;
   const int max_rounds = static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>(60, d / p)));
-  MatrixRMd next;  // A Z_j, from the same pass as Y_j
+  const RowVectorF mean_f = mean.cast<float>();
   for (;; ++rounds) {
-    MatrixRM y;
-    gram_times_centred(data, n, d, basis.mean, zs.back().cast<float>(), y, next);
-    ys.push_back(std::move(y));
+    PassResult pass = rounds == 0 ? std::move(first)
+                                  : skinny_pass(t, mean_f, zs.back(), false, control,
+                                                std::min(0.9, 0.2 + 0.15 * (rounds - 1)), 0.15);
+    // Centred on the exact mean: with c = mean - shift (delta in the first pass, the float
+    // rounding of the mean after), y_c = y - 1 (c Z) and Xc^T y_c = X^T y - n mean^T (c Z)
+    // - mean^T colsum(y_c).
+    const RowVectorD c = rounds == 0 ? delta : RowVectorD(mean - mean_f.cast<double>());
+    const RowVectorD cz = c * zs.back();  // (p)
+    pass.y.rowwise() -= cz.cast<float>();
+    const RowVectorD ysum = pass.y.cast<double>().colwise().sum();
+    MatrixRMd next = pass.xty - static_cast<double>(n) * mean.transpose() * cz - mean.transpose() * ysum;
+    ys.push_back(std::move(pass.y));
     const Eigen::Index m = p * static_cast<Eigen::Index>(ys.size());
     MatrixRMd grown = MatrixRMd::Zero(m, m);
     if (gram.size()) grown.topLeftCorner(m - p, m - p) = gram;
@@ -328,7 +397,7 @@ PcaBasis fit_iterative(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, 
     if (rounds + 1 >= max_rounds || m + p > d) {
       // Not settled before the space filled d or the rounds ran out: the exact path (its
       // covariance is cheap exactly when d is small enough to fill).
-      PcaBasis exact = fit_fast(rows, kk, timing);
+      PcaBasis exact = fit_fast(t, kk, timing, control);
       if (timing) timing->path = "iterative did not settle in " + std::to_string(rounds + 1) + " blocks; " + timing->path;
       return exact;
     }
@@ -347,26 +416,45 @@ PcaBasis fit_iterative(const Eigen::Ref<const MatrixRM>& rows, Eigen::Index kk, 
   if (timing) {
     timing->covariance_s = seconds_since(t0);
     timing->eigen_s = 0;
-    timing->path = "iterative (block Krylov, " + std::to_string(rounds + 1) + " rounds of 2 passes, block " +
-                   std::to_string(p) + ")";
+    timing->path = "iterative (block Krylov, " + std::to_string(rounds + 1) + " passes, block " + std::to_string(p) +
+                   ", " + element_type_name(t.type) + " in place, " + fast::skinny_kernel_name() + ")";
   }
+  if (control && control->progress) control->progress(1.0);
   finish_basis(basis, ritz, comps);
   return basis;
 }
 
 }  // namespace
 
-PcaBasis fit_pca_method(const Eigen::Ref<const MatrixRM>& rows, int k, PcaMethod method,
-                        PcaTiming* timing) {
-  const Eigen::Index n = rows.rows(), d = rows.cols();
+PcaBasis fit_pca_view(const TableView& table, int k, PcaMethod method, PcaTiming* timing,
+                      const PcaControl* control) {
+  const Eigen::Index n = table.rows, d = table.cols;
   if (n < 2)
     throw Error("PCA needs at least 2 rows to estimate a variance; got " + std::to_string(n));
   if (d < 1) throw Error("PCA needs rows with at least one column");
   if (k < 1) throw Error("PCA needs k >= 1 components; got " + std::to_string(k));
   const Eigen::Index kk = std::min<Eigen::Index>({static_cast<Eigen::Index>(k), n, d});
   if (method == PcaMethod::Auto) method = d >= 32 ? PcaMethod::Fast : PcaMethod::Reference;
-  if (method == PcaMethod::Iterative) return fit_iterative(rows, kk, timing);
-  return method == PcaMethod::Fast ? fit_fast(rows, kk, timing) : fit_reference(rows, kk, timing);
+  if (method == PcaMethod::Iterative) return fit_iterative(table, kk, timing, control);
+  if (method == PcaMethod::Fast) return fit_fast(table, kk, timing, control);
+  if (table.f32()) return fit_reference(TableMap(table.f32(), n, d), kk, timing);
+  MatrixRM rows(n, d);
+  table.read_rows(0, n, rows.data());
+  return fit_reference(rows, kk, timing);
+}
+
+PcaBasis fit_pca_method(const Eigen::Ref<const MatrixRM>& rows, int k, PcaMethod method,
+                        PcaTiming* timing) {
+  if (rows.rows() > 0 && rows.outerStride() != rows.cols()) {
+    const MatrixRM copy = rows;  // contiguous rows for the kernels
+    return fit_pca_view(TableView::of(TableMap(copy.data(), copy.rows(), copy.cols())), k, method, timing);
+  }
+  return fit_pca_view({rows.data(), ElementType::F32, static_cast<long long>(rows.rows()), static_cast<long long>(rows.cols())},
+                      k, method, timing);
+}
+
+PcaMethod leading_components_method(long long cols, int k) {
+  return cols >= 1024 && k <= 64 ? PcaMethod::Iterative : PcaMethod::Auto;
 }
 
 PcaBasis fit_pca(const Eigen::Ref<const MatrixRM>& rows, int k) {

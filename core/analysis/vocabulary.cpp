@@ -15,19 +15,37 @@ namespace es {
 
 // ---- VocabularyIndex ------------------------------------------------------------------------
 
-VocabularyIndex::VocabularyIndex(TableMap table) : table_(table) {
-  const std::size_t n = static_cast<std::size_t>(table_.rows()), d = static_cast<std::size_t>(table_.cols());
+VocabularyIndex::VocabularyIndex(TableMap table) : VocabularyIndex(TableView::of(table)) {}
+
+VocabularyIndex::VocabularyIndex(TableView table) : table_(table) {
+  const std::size_t n = static_cast<std::size_t>(table_.rows), d = static_cast<std::size_t>(table_.cols);
   if (n > 0 && d == 0) throw Error("cannot index a table whose rows have no columns");
   norms_.resize(n);
   scales_.resize(n);
   codes_.resize(n * d);
-  fast::build_codes(table_.data(), n, d, codes_.data(), scales_.data(), norms_.data(), worker_threads());
+  if (const float* x = table_.f32()) {
+    fast::build_codes(x, n, d, codes_.data(), scales_.data(), norms_.data(), worker_threads());
+    return;
+  }
+  for_each_row_block(table_, std::max<long long>(1, (64 << 10) / (4 * static_cast<long long>(d))), worker_threads(),
+                     [&](long long first, long long count, const float* rows) {
+                       const auto f = static_cast<std::size_t>(first);
+                       fast::build_codes(rows, static_cast<std::size_t>(count), d, codes_.data() + f * d,
+                                         scales_.data() + f, norms_.data() + f, 1);
+                     });
+}
+
+RowVectorF VocabularyIndex::row(int id) const {
+  check_id(id, "token");
+  RowVectorF out(table_.cols);
+  table_.read_rows(id, 1, out.data());
+  return out;
 }
 
 void VocabularyIndex::check_id(int id, const char* what) const {
-  if (id < 0 || id >= table_.rows())
+  if (id < 0 || id >= table_.rows)
     throw Error(std::string(what) + " id " + std::to_string(id) + " is outside the table (0.." +
-                std::to_string(table_.rows() - 1) + ")");
+                std::to_string(table_.rows - 1) + ")");
 }
 
 double VocabularyIndex::row_norm(int id) const {
@@ -37,7 +55,7 @@ double VocabularyIndex::row_norm(int id) const {
 
 std::vector<Neighbour> VocabularyIndex::nearest(std::span<const float> query, int k,
                                                 std::span<const int> exclude) const {
-  const std::size_t n = static_cast<std::size_t>(table_.rows()), d = static_cast<std::size_t>(table_.cols());
+  const std::size_t n = static_cast<std::size_t>(table_.rows), d = static_cast<std::size_t>(table_.cols);
   const double qn = detail::query_norm(query, static_cast<long long>(d));
   last_candidates_.store(0, std::memory_order_relaxed);
   if (k <= 0 || n == 0) return {};
@@ -73,12 +91,15 @@ std::vector<Neighbour> VocabularyIndex::nearest(std::span<const float> query, in
   const double threshold = valid > static_cast<std::size_t>(k) ? lows.top() : -1e300;
   std::vector<int> ids;
   std::vector<double> scores;
+  std::vector<float> widened(table_.f32() ? 0 : d);
   for (std::size_t r = 0; r < n; ++r) {
     if (std::isnan(approx[r]) || scales_[r] == 0) continue;
     if (double(approx[r]) + bound(r) < threshold) continue;
     ids.push_back(static_cast<int>(r));
+    const float* x = table_.f32() ? table_.f32() + r * d : widened.data();
+    if (!table_.f32()) table_.read_rows(static_cast<long long>(r), 1, widened.data());
     // The same expression as fast::exact_cosines, so both paths give bit-identical scores.
-    const double dot = fast::dot_double(table_.data() + r * d, query.data(), d);
+    const double dot = fast::dot_double(x, query.data(), d);
     scores.push_back(dot / (norms_[r] * qn));
   }
   last_candidates_.store(static_cast<long long>(ids.size()), std::memory_order_relaxed);
@@ -89,23 +110,30 @@ std::vector<Neighbour> VocabularyIndex::nearest_to_token(int id, int k, bool inc
   check_id(id, "token");
   if (!(norms_[static_cast<std::size_t>(id)] > 0))
     throw Error("token " + std::to_string(id) + " has a zero row: it has no neighbours by cosine");
-  const float* row = table_.data() + static_cast<std::size_t>(id) * static_cast<std::size_t>(table_.cols());
-  std::span<const float> q(row, static_cast<std::size_t>(table_.cols()));
+  const RowVectorF own = row(id);
+  std::span<const float> q(own.data(), static_cast<std::size_t>(own.size()));
   const int self[1] = {id};
   return include_self ? nearest(q, k) : nearest(q, k, self);
 }
 
-RowVectorF VocabularyIndex::analogy_vector(int a, int b, int c) const {
+RowVectorF VocabularyIndex::analogy_vector(int a, int b, int c) const { return es::analogy_vector(table_, a, b, c); }
+
+RowVectorF analogy_vector(const TableView& table, int a, int b, int c) {
   const int ids[3] = {a, b, c};
   const char* names[3] = {"analogy a", "analogy b", "analogy c"};
   const double signs[3] = {1.0, -1.0, 1.0};
-  RowVectorD v = RowVectorD::Zero(table_.cols());  // (d)
+  RowVectorD v = RowVectorD::Zero(table.cols);  // (d)
+  RowVectorF row(table.cols);
   for (int i = 0; i < 3; ++i) {
-    check_id(ids[i], names[i]);
-    const double nr = norms_[static_cast<std::size_t>(ids[i])];
-    if (!(nr > 0))
+    if (ids[i] < 0 || ids[i] >= table.rows)
+      throw Error(std::string(names[i]) + " id " + std::to_string(ids[i]) + " is outside the table (0.." +
+                  std::to_string(table.rows - 1) + ")");
+    table.read_rows(ids[i], 1, row.data());
+    // |row| by the same function as the index's norms, so both give the same query bit for bit.
+    const double nr = std::sqrt(fast::dot_double(row.data(), row.data(), static_cast<std::size_t>(row.size())));
+    if (!(nr > 0) || !std::isfinite(nr))
       throw Error(std::string(names[i]) + " (token " + std::to_string(ids[i]) + ") has a zero row");
-    v += signs[i] / nr * table_.row(ids[i]).cast<double>();
+    v += signs[i] / nr * row.cast<double>();
   }
   return v.cast<float>();
 }

@@ -11,11 +11,13 @@
 
 #include "analysis.h"
 #include "tokenizer.h"
+#include "table_view.h"
 #include "types.h"
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -34,11 +36,16 @@ namespace es {
 class VocabularyIndex {
  public:
   explicit VocabularyIndex(TableMap table);  // builds in one pass over the table (worker_threads() threads)
+  // The same over a table in its stored type (BF16 / F16 read in place, widened a block at a
+  // time): the codes are made from the widened rows and candidates rescored from them, so the
+  // answer is exactly nearest_neighbours() on the float values.
+  explicit VocabularyIndex(TableView table);
 
-  const TableMap& table() const { return table_; }
-  long long rows() const { return table_.rows(); }
-  long long dim() const { return table_.cols(); }
+  const TableView& view() const { return table_; }
+  long long rows() const { return table_.rows; }
+  long long dim() const { return table_.cols; }
   double row_norm(int id) const;  // |E[id]|, cached
+  RowVectorF row(int id) const;   // E[id] as float
 
   // Exact top-k by cosine with `query` (d values).
   std::vector<Neighbour> nearest(std::span<const float> query, int k,
@@ -56,12 +63,21 @@ class VocabularyIndex {
 
  private:
   void check_id(int id, const char* what) const;
-  TableMap table_;                   // (V, d) row-major, not owned
+  TableView table_;                  // (V, d) row-major, not owned
   std::vector<double> norms_;        // (V)
   std::vector<float> scales_;        // (V), 0 for a row with no direction
   std::vector<std::int8_t> codes_;   // (V, d) row-major
   mutable std::atomic<long long> last_candidates_{0};  // queries may run on several threads
 };
+
+// nearest_neighbours() (analysis.h) on a table in its stored type, read in place: one pass,
+// each block of rows widened to float, the same scores bit for bit.
+std::vector<Neighbour> nearest_neighbours(const TableView& table, std::span<const float> query, int k,
+                                          std::span<const int> exclude = {});
+
+// a - b + c over unit rows (as VocabularyIndex::analogy_vector), read from the table: the
+// query of an analogy without an index. es::Error for an id outside the table or a zero row.
+RowVectorF analogy_vector(const TableView& table, int a, int b, int c);
 
 // ---- Token search by text -----------------------------------------------------------------
 
@@ -91,6 +107,20 @@ struct PcaTiming {
 // fit_pca() with a chosen method; same contract (errors, clamping, sign convention).
 PcaBasis fit_pca_method(const Eigen::Ref<const MatrixRM>& rows, int k, PcaMethod method,
                         PcaTiming* timing = nullptr);
+// Progress and cancel for long fits (the desktop's background PCA): progress(fraction in
+// [0, 1]) is called from a worker thread now and then; when *cancel turns true the fit stops
+// with es::Error("PCA cancelled").
+struct PcaControl {
+  std::function<void(double)> progress;
+  const std::atomic<bool>* cancel = nullptr;
+};
+// The same on a table in its own element type (F32, BF16, F16), read in place: the Fast and
+// Iterative paths widen a block of rows at a time and never copy the table (Reference does).
+PcaBasis fit_pca_view(const TableView& table, int k, PcaMethod method, PcaTiming* timing = nullptr,
+                      const PcaControl* control = nullptr);
+// The method for "the leading k components" of a table this wide: Iterative for k <= 64 on
+// tables at least 1,024 wide (where a d x d covariance costs seconds), else the exact path.
+PcaMethod leading_components_method(long long cols, int k);
 
 // A basis as a small binary file: magic "ESPCA1\0\0", int64 d, k, fit_rows, double total,
 // then mean (d float32), explained_variance (k float64), ratio (k float64), components

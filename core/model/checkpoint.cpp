@@ -96,6 +96,19 @@ class LazyTable {
     });
     return TableMap(data_, rows_, cols_);
   }
+  // The table in its stored type, in place, when it is F32, BF16 or F16 and aligned for it;
+  // otherwise (F64, odd offsets) the converted float copy.
+  TableView view() const {
+    const SafetensorsDtype dt = ref_.tensor->dtype;
+    const std::span<const uint8_t> bytes = ref_.file->tensor_bytes(*ref_.tensor);
+    if (dt == SafetensorsDtype::F32) {
+      if (const float* p = ref_.file->f32_in_place(*ref_.tensor)) return {p, ElementType::F32, rows_, cols_};
+    } else if ((dt == SafetensorsDtype::BF16 || dt == SafetensorsDtype::F16) &&
+               reinterpret_cast<std::uintptr_t>(bytes.data()) % 2 == 0) {
+      return {bytes.data(), dt == SafetensorsDtype::BF16 ? ElementType::BF16 : ElementType::F16, rows_, cols_};
+    }
+    return TableView::of(map());
+  }
   // Row r into out (length cols): from the mapping or the converted copy; never converts all.
   void read_row(long long r, float* out) const {
     const auto n = static_cast<std::size_t>(cols_);
@@ -237,6 +250,7 @@ class CheckpointModel final : public ModelSource {
   long long dim() const override { return token_->cols(); }
   int num_heads() const override { return heads_; }
   TableMap token_table() const override { return token_->map(); }
+  TableView token_table_view() const override { return token_->view(); }
   void gather_token_rows(std::span<const int> ids, MatrixRM& out) const override {
     const long long v = token_->rows();
     for (int id : ids)  // all ids first: a bad one leaves `out` untouched

@@ -9,6 +9,7 @@
 #include "model_family.h"
 #include "position/scheme.h"
 #include "tokenizer.h"
+#include "table_view.h"
 #include "types.h"
 
 #include <cstdint>
@@ -52,6 +53,9 @@ class ModelSource {
   virtual int num_heads() const = 0;
   // (V, d) row-major. Valid while the source lives. F16/BF16 sources convert on first call.
   virtual TableMap token_table() const = 0;
+  // The same table in the element type it is stored in (F32, BF16, F16), without converting
+  // it: what the whole-table analyses read (PCA, neighbours, analogies). Default: token_table().
+  virtual TableView token_table_view() const { return TableView::of(token_table()); }
   // Copies rows ids[i] of the token table into out (n, d). Throws es::Error for a bad id.
   // Touches only those rows (a model too large for memory still serves a sentence).
   virtual void gather_token_rows(std::span<const int> ids, MatrixRM& out) const;

@@ -1,0 +1,23 @@
+// The products of the iterative PCA (pca.cpp) on a block of float rows, fused so the block is
+// read from cache for both: a LLaMA-size table (128,256 x 4,096) times a block of p = k + 8
+// directions is "skinny" (p ~ 11), where general GEMMs reach a fraction of the FMA peak.
+// No Eigen here, for the reason given in pca_fast.h.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace es::fast {
+
+// For a block of m rows x (m, d) row-major, directions zt ((p, d) row-major: one direction per
+// row) and shift (p):
+//   y[r][j]     = x_r . zt_j - shift[j]                 (y: (m, p) row-major, overwritten)
+//   acc[j][i]  += sum_r y[r][j] * x_r[i]                (acc: (p, d) row-major, accumulated)
+// Products and sums in float (the caller adds acc into double every few blocks).
+void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt, std::size_t p,
+                  const float* shift, float* y, float* acc);
+
+// Which path skinny_block() takes on this CPU: "avx512", "avx2" or "scalar".
+std::string skinny_kernel_name();
+
+}  // namespace es::fast
