@@ -16,6 +16,7 @@
 #include "analysis.h"
 #include "open_model.h"
 #include "bench_synthetic.h"
+#include "bench_large.h"
 #include "trainer.h"
 #include "bpe_pretokenizer.h"
 #include "bpe_tokenizer.h"
@@ -582,6 +583,9 @@ void print_summary() {
 }
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "--large-child") return bench::run_large_child(argc - 2, argv + 2);
+  bench::LargeOptions large;
+  bool large_run = false;
   std::string model_spec;
   bool keep = false, skip_baseline_pca = false, tokenizers_only = false;
   fs::path tokenizer_folder;  // folders holding a tokenizer.json each (default: the test fixtures)
@@ -590,9 +594,31 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model_spec = argv[++i];
-    else if (a == "--keep") keep = true;
+    else if (a == "--keep") keep = large.keep = true;
     else if (a == "--skip-baseline-pca") skip_baseline_pca = true;
     else if (a == "--tokenizers-only") tokenizers_only = true;
+    else if (a == "--large") large_run = true;
+    else if (a == "--exact") large.exact = true;
+    else if (a == "--no-python") large.python = false;
+    else if ((a == "--shapes" || a == "--dtypes") && i + 1 < argc) {
+      std::stringstream list(argv[++i]);
+      std::string item;
+      while (std::getline(list, item, ',')) {
+        long long r = 0, c = 0;
+        if (a == "--dtypes") {
+          if (item != "BF16" && item != "F16" && item != "F32") {
+            std::fprintf(stderr, "--dtypes takes BF16, F16 and F32\n");
+            return 2;
+          }
+          large.dtypes.push_back(item);
+        } else if (std::sscanf(item.c_str(), "%lldx%lld", &r, &c) == 2 && r >= 1024 && c >= 8) {
+          large.shapes.emplace_back(r, c);
+        } else {
+          std::fprintf(stderr, "--shapes takes ROWSxCOLS[,ROWSxCOLS...], at least 1024 rows and 8 columns\n");
+          return 2;
+        }
+      }
+    }
     else if (a == "--tokenizers" && i + 1 < argc) tokenizer_folder = argv[++i];
     else if ((a == "--pca-shape" || a == "--pca-shape-exact") && i + 1 < argc) {
       pca_exact = a == "--pca-shape-exact";
@@ -605,6 +631,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: embedscope-bench [--model PATH|NAME] [--keep] [--skip-baseline-pca] [--tokenizers-only] [--tokenizers DIR]\n"
                    "       [--pca-shape[-exact] ROWSxCOLS]\n"
+                   "       [--large [--shapes 128256x4096,152064x8192] [--dtypes BF16,F32] [--exact] [--no-python]]\n"
                    "  Without --model, writes a GPT-2-sized synthetic F32 checkpoint to a temp dir.\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
@@ -617,6 +644,12 @@ int main(int argc, char** argv) {
                 fast::scatter_kernel_name().c_str(), fast::search_kernel_name().c_str(),
                 simd_level_name(simd_level()).c_str());
 
+    if (large_run) {
+      if (large.shapes.empty()) large.shapes = {{128256, 4096}, {152064, 8192}};
+      if (large.dtypes.empty()) large.dtypes = {"BF16", "F32"};
+      large.self = fs::read_symlink("/proc/self/exe").string();
+      return bench::run_large(large);
+    }
     if (pca_rows > 0) {
       bench_pca_shape(pca_rows, pca_cols, pca_exact);
       print_summary();

@@ -124,6 +124,33 @@ TEST_CASE("the fused skinny kernel equals double sums for odd shapes on every pa
               worst_acc = std::max(worst_acc, std::abs(s - acc[j * d + i]));
             }
           CHECK_MESSAGE(worst_y < 1e-4 * (1 + d), simd_level_name(level) << " m " << m << " d " << d << " p " << p);
+          // From BF16 rows: the same results bit for bit as from the widened floats, and the
+          // widened rows written out.
+          std::vector<uint16_t> xb(x.size());
+          std::vector<float> xw(x.size()), widened(x.size(), -1.f), y1(y.size()), y2(y.size());
+          std::vector<float> acc1(acc.size(), 0.25f), acc2(acc.size(), 0.25f);
+          for (std::size_t i = 0; i < x.size(); ++i) xw[i] = bf16_bits_to_float(xb[i] = float_to_bf16_bits(x[i]));
+          fast::skinny_block(xw.data(), m, d, zt.data(), p, shift.data(), y1.data(), acc1.data());
+          fast::skinny_block_bf16(xb.data(), widened.data(), m, d, zt.data(), p, shift.data(), y2.data(), acc2.data());
+          CHECK(y1 == y2);
+          CHECK(acc1 == acc2);
+          CHECK(widened == xw);
+          // Moments of the shifted rows.
+          std::vector<float> colsum(d, 1.0f);
+          double squares = 2.0;
+          fast::shifted_moments(x.data(), m, d, zt.data(), colsum.data(), &squares);
+          double want_sq = 2.0, worst_sum = 0;
+          for (int i = 0; i < d; ++i) {
+            double cs = 1.0;
+            for (int r = 0; r < m; ++r) {
+              const double c = double(x[r * d + i]) - zt[i];
+              cs += c;
+              want_sq += c * c;
+            }
+            worst_sum = std::max(worst_sum, std::abs(cs - colsum[i]));
+          }
+          CHECK(worst_sum < 1e-5 * (1 + m));
+          CHECK(squares == doctest::Approx(want_sq).epsilon(1e-5));
           CHECK_MESSAGE(worst_acc < 1e-4 * (1 + m * d), simd_level_name(level) << " m " << m << " d " << d << " p " << p);
         }
   }

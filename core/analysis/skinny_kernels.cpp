@@ -11,6 +11,8 @@
 #include "simd.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -41,17 +43,29 @@ void skinny_scalar(const float* x, std::size_t m, std::size_t d, const float* zt
 
 // ---- AVX-512 ----
 
-// y for R rows (R <= 4) and C directions starting at j0.
+// y for R rows (R <= 4) and C directions starting at j0. With bf16 (not null), x is read
+// from those BF16 rows instead and written out widened (x is then the buffer that the other
+// directions and the additions read): the first group of directions widens while it
+// multiplies, so the wait for the table's bytes overlaps the arithmetic.
 template <int R, int C>
-__attribute__((target("avx512f"))) void dots512(const float* x, std::size_t d, const float* zt, std::size_t j0,
-                                                std::size_t p, const float* shift, float* y) {
+__attribute__((target("avx512f,avx512bw"))) void dots512(float* x, const std::uint16_t* bf16, std::size_t d,
+                                                          const float* zt, std::size_t j0, std::size_t p,
+                                                          const float* shift, float* y) {
   __m512 s[R][C];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) s[r][c] = _mm512_setzero_ps();
   std::size_t i = 0;
   for (; i + 16 <= d; i += 16) {
     __m512 xv[R];
-    for (int r = 0; r < R; ++r) xv[r] = _mm512_loadu_ps(x + r * d + i);
+    if (bf16) {
+      for (int r = 0; r < R; ++r) {
+        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bf16 + r * d + i));
+        xv[r] = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+        _mm512_storeu_ps(x + r * d + i, xv[r]);
+      }
+    } else {
+      for (int r = 0; r < R; ++r) xv[r] = _mm512_loadu_ps(x + r * d + i);
+    }
     for (int c = 0; c < C; ++c) {
       const __m512 zv = _mm512_loadu_ps(zt + (j0 + c) * d + i);
       for (int r = 0; r < R; ++r) s[r][c] = _mm512_fmadd_ps(xv[r], zv, s[r][c]);
@@ -60,7 +74,15 @@ __attribute__((target("avx512f"))) void dots512(const float* x, std::size_t d, c
   if (i < d) {
     const __mmask16 mask = static_cast<__mmask16>((1u << (d - i)) - 1);
     __m512 xv[R];
-    for (int r = 0; r < R; ++r) xv[r] = _mm512_maskz_loadu_ps(mask, x + r * d + i);
+    for (int r = 0; r < R; ++r) {
+      if (bf16) {
+        const __m256i h = _mm512_castsi512_si256(_mm512_maskz_loadu_epi16(static_cast<__mmask32>(mask), bf16 + r * d + i));
+        xv[r] = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+        _mm512_mask_storeu_ps(x + r * d + i, mask, xv[r]);
+      } else {
+        xv[r] = _mm512_maskz_loadu_ps(mask, x + r * d + i);
+      }
+    }
     for (int c = 0; c < C; ++c) {
       const __m512 zv = _mm512_maskz_loadu_ps(mask, zt + (j0 + c) * d + i);
       for (int r = 0; r < R; ++r) s[r][c] = _mm512_fmadd_ps(xv[r], zv, s[r][c]);
@@ -71,14 +93,15 @@ __attribute__((target("avx512f"))) void dots512(const float* x, std::size_t d, c
 }
 
 template <int R>
-__attribute__((target("avx512f"))) void dot_rows512(const float* x, std::size_t d, const float* zt, std::size_t p,
-                                                    const float* shift, float* y) {
+__attribute__((target("avx512f,avx512bw"))) void dot_rows512(float* x, const std::uint16_t* bf16, std::size_t d,
+                                                              const float* zt, std::size_t p, const float* shift,
+                                                              float* y) {
   std::size_t j = 0;
-  for (; j + 4 <= p; j += 4) dots512<R, 4>(x, d, zt, j, p, shift, y);
+  for (; j + 4 <= p; j += 4, bf16 = nullptr) dots512<R, 4>(x, bf16, d, zt, j, p, shift, y);
   switch (p - j) {
-    case 3: dots512<R, 3>(x, d, zt, j, p, shift, y); break;
-    case 2: dots512<R, 2>(x, d, zt, j, p, shift, y); break;
-    case 1: dots512<R, 1>(x, d, zt, j, p, shift, y); break;
+    case 3: dots512<R, 3>(x, bf16, d, zt, j, p, shift, y); break;
+    case 2: dots512<R, 2>(x, bf16, d, zt, j, p, shift, y); break;
+    case 1: dots512<R, 1>(x, bf16, d, zt, j, p, shift, y); break;
     default: break;
   }
 }
@@ -91,10 +114,18 @@ __attribute__((target("avx512f"))) void add_rows512(const float* const* xr, cons
     __m512 xv[8];
     for (int r = 0; r < 8; ++r) xv[r] = _mm512_loadu_ps(xr[r] + i);
     for (std::size_t j = 0; j < p; ++j) {
+      // two chains of four FMAs (not one of eight), so the FMA latency overlaps
       float* a = acc + j * d + i;
-      __m512 s = _mm512_loadu_ps(a);
-      for (int r = 0; r < 8; ++r) s = _mm512_fmadd_ps(xv[r], _mm512_set1_ps(w[j * 8 + r]), s);
-      _mm512_storeu_ps(a, s);
+      const float* wj = w + j * 8;
+      __m512 s = _mm512_fmadd_ps(xv[0], _mm512_set1_ps(wj[0]), _mm512_loadu_ps(a));
+      __m512 t = _mm512_mul_ps(xv[4], _mm512_set1_ps(wj[4]));
+      s = _mm512_fmadd_ps(xv[1], _mm512_set1_ps(wj[1]), s);
+      t = _mm512_fmadd_ps(xv[5], _mm512_set1_ps(wj[5]), t);
+      s = _mm512_fmadd_ps(xv[2], _mm512_set1_ps(wj[2]), s);
+      t = _mm512_fmadd_ps(xv[6], _mm512_set1_ps(wj[6]), t);
+      s = _mm512_fmadd_ps(xv[3], _mm512_set1_ps(wj[3]), s);
+      t = _mm512_fmadd_ps(xv[7], _mm512_set1_ps(wj[7]), t);
+      _mm512_storeu_ps(a, _mm512_add_ps(s, t));
     }
   }
   if (i < d) {
@@ -155,9 +186,16 @@ __attribute__((target("avx2,fma"))) void add_rows256(const float* const* xr, con
     for (int r = 0; r < 8; ++r) xv[r] = _mm256_loadu_ps(xr[r] + i);
     for (std::size_t j = 0; j < p; ++j) {
       float* a = acc + j * d + i;
-      __m256 s = _mm256_loadu_ps(a);
-      for (int r = 0; r < 8; ++r) s = _mm256_fmadd_ps(xv[r], _mm256_set1_ps(w[j * 8 + r]), s);
-      _mm256_storeu_ps(a, s);
+      const float* wj = w + j * 8;
+      __m256 s = _mm256_fmadd_ps(xv[0], _mm256_set1_ps(wj[0]), _mm256_loadu_ps(a));
+      __m256 t = _mm256_mul_ps(xv[4], _mm256_set1_ps(wj[4]));
+      s = _mm256_fmadd_ps(xv[1], _mm256_set1_ps(wj[1]), s);
+      t = _mm256_fmadd_ps(xv[5], _mm256_set1_ps(wj[5]), t);
+      s = _mm256_fmadd_ps(xv[2], _mm256_set1_ps(wj[2]), s);
+      t = _mm256_fmadd_ps(xv[6], _mm256_set1_ps(wj[6]), t);
+      s = _mm256_fmadd_ps(xv[3], _mm256_set1_ps(wj[3]), s);
+      t = _mm256_fmadd_ps(xv[7], _mm256_set1_ps(wj[7]), t);
+      _mm256_storeu_ps(a, _mm256_add_ps(s, t));
     }
   }
   for (; i < d; ++i)
@@ -166,6 +204,50 @@ __attribute__((target("avx2,fma"))) void add_rows256(const float* const* xr, con
       for (int r = 0; r < 8; ++r) s += xr[r][i] * w[j * 8 + r];
       acc[j * d + i] = s;
     }
+}
+
+__attribute__((target("avx512f"))) void moments512(const float* x, std::size_t m, std::size_t d, const float* shift,
+                                                   float* colsum, double* squares) {
+  for (std::size_t r = 0; r < m; ++r) {
+    const float* row = x + r * d;
+    __m512 q = _mm512_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 16 <= d; i += 16) {
+      const __m512 c = _mm512_sub_ps(_mm512_loadu_ps(row + i), _mm512_loadu_ps(shift + i));
+      _mm512_storeu_ps(colsum + i, _mm512_add_ps(_mm512_loadu_ps(colsum + i), c));
+      q = _mm512_fmadd_ps(c, c, q);
+    }
+    double sq = _mm512_reduce_add_ps(q);
+    for (; i < d; ++i) {
+      const float c = row[i] - shift[i];
+      colsum[i] += c;
+      sq += double(c) * c;
+    }
+    *squares += sq;
+  }
+}
+__attribute__((target("avx2,fma"))) void moments256(const float* x, std::size_t m, std::size_t d, const float* shift,
+                                                    float* colsum, double* squares) {
+  for (std::size_t r = 0; r < m; ++r) {
+    const float* row = x + r * d;
+    __m256 q = _mm256_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 8 <= d; i += 8) {
+      const __m256 c = _mm256_sub_ps(_mm256_loadu_ps(row + i), _mm256_loadu_ps(shift + i));
+      _mm256_storeu_ps(colsum + i, _mm256_add_ps(_mm256_loadu_ps(colsum + i), c));
+      q = _mm256_fmadd_ps(c, c, q);
+    }
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, q);
+    double sq = 0;
+    for (float l : lanes) sq += l;
+    for (; i < d; ++i) {
+      const float c = row[i] - shift[i];
+      colsum[i] += c;
+      sq += double(c) * c;
+    }
+    *squares += sq;
+  }
 }
 
 enum class SkinnyPath { Avx512, Avx2, Scalar };
@@ -180,16 +262,11 @@ SkinnyPath skinny_path() {
 
 }  // namespace
 
-std::string skinny_kernel_name() {
-  switch (skinny_path()) {
-    case SkinnyPath::Avx512: return "avx512";
-    case SkinnyPath::Avx2: return "avx2";
-    default: return "scalar";
-  }
-}
+namespace {
 
-void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt, std::size_t p,
-                  const float* shift, float* y, float* acc) {
+// x is only written when bf16 is given (AVX-512 path only).
+void skinny_block_impl(float* x, const std::uint16_t* bf16, std::size_t m, std::size_t d, const float* zt,
+                       std::size_t p, const float* shift, float* y, float* acc) {
   const SkinnyPath path = skinny_path();
   if (path == SkinnyPath::Scalar || p == 0) {
     skinny_scalar(x, m, d, zt, p, shift, y, acc);
@@ -199,9 +276,11 @@ void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt,
   // Dots, 4 rows at a time.
   std::size_t r = 0;
   for (; r + 4 <= m; r += 4)
-    wide ? dot_rows512<4>(x + r * d, d, zt, p, shift, y + r * p) : dot_rows256<4>(x + r * d, d, zt, p, shift, y + r * p);
+    wide ? dot_rows512<4>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p)
+         : dot_rows256<4>(x + r * d, d, zt, p, shift, y + r * p);
   for (; r < m; ++r)
-    wide ? dot_rows512<1>(x + r * d, d, zt, p, shift, y + r * p) : dot_rows256<1>(x + r * d, d, zt, p, shift, y + r * p);
+    wide ? dot_rows512<1>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p)
+         : dot_rows256<1>(x + r * d, d, zt, p, shift, y + r * p);
   // Additions, 8 rows at a time; weights transposed to (p, 8) so each direction's 8 are together.
   float w[64 * 8];
   for (std::size_t r0 = 0; r0 < m; r0 += 8) {
@@ -216,6 +295,52 @@ void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt,
       wide ? add_rows512(xr, w, d, pc, acc + jb * d) : add_rows256(xr, w, d, pc, acc + jb * d);
     }
   }
+}
+
+}  // namespace
+
+std::string skinny_kernel_name() {
+  switch (skinny_path()) {
+    case SkinnyPath::Avx512: return "avx512";
+    case SkinnyPath::Avx2: return "avx2";
+    default: return "scalar";
+  }
+}
+
+void shifted_moments(const float* x, std::size_t m, std::size_t d, const float* shift, float* colsum,
+                     double* squares) {
+  switch (skinny_path()) {
+    case SkinnyPath::Avx512: moments512(x, m, d, shift, colsum, squares); return;
+    case SkinnyPath::Avx2: moments256(x, m, d, shift, colsum, squares); return;
+    case SkinnyPath::Scalar: break;
+  }
+  for (std::size_t r = 0; r < m; ++r) {
+    double sq = 0;
+    for (std::size_t i = 0; i < d; ++i) {
+      const float c = x[r * d + i] - shift[i];
+      colsum[i] += c;
+      sq += double(c) * c;
+    }
+    *squares += sq;
+  }
+}
+
+void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt, std::size_t p,
+                  const float* shift, float* y, float* acc) {
+  skinny_block_impl(const_cast<float*>(x), nullptr, m, d, zt, p, shift, y, acc);
+}
+
+void skinny_block_bf16(const std::uint16_t* bf16, float* x, std::size_t m, std::size_t d, const float* zt,
+                       std::size_t p, const float* shift, float* y, float* acc) {
+  if (skinny_path() != SkinnyPath::Avx512 || p == 0) {
+    for (std::size_t i = 0; i < m * d; ++i) {
+      const std::uint32_t u = std::uint32_t(bf16[i]) << 16;
+      std::memcpy(x + i, &u, 4);
+    }
+    skinny_block(x, m, d, zt, p, shift, y, acc);
+    return;
+  }
+  skinny_block_impl(x, bf16, m, d, zt, p, shift, y, acc);
 }
 
 }  // namespace es::fast

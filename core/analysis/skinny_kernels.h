@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace es::fast {
@@ -16,6 +17,16 @@ namespace es::fast {
 // Products and sums in float (the caller adds acc into double every few blocks).
 void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt, std::size_t p,
                   const float* shift, float* y, float* acc);
+
+// The same for BF16 rows, widened into x ((m, d) floats, written) as they are multiplied (on
+// AVX-512; elsewhere widened first).
+void skinny_block_bf16(const std::uint16_t* bf16, float* x, std::size_t m, std::size_t d, const float* zt,
+                       std::size_t p, const float* shift, float* y, float* acc);
+
+// Moments of m rows shifted by `shift` (d): colsum[i] += sum_r (x_r[i] - shift[i]) (float),
+// *squares += sum_r |x_r - shift|^2 (each row's sum in float, added in double).
+void shifted_moments(const float* x, std::size_t m, std::size_t d, const float* shift, float* colsum,
+                     double* squares);
 
 // Which path skinny_block() takes on this CPU: "avx512", "avx2" or "scalar".
 std::string skinny_kernel_name();
