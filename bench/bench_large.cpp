@@ -223,6 +223,11 @@ int run_large_child(int argc, char** argv) {
       const int self[1] = {id};
       const std::vector<Neighbour> first = nearest_neighbours(table, std::span<const float>(q.data(), q.size()), k, self);
       out["work_s"] = now_s() - t1;
+      {  // the same pass again, the table now in the page tables and recently read
+        const double t5 = now_s();
+        (void)nearest_neighbours(table, std::span<const float>(q.data(), q.size()), k, self);
+        out["again_s"] = now_s() - t5;
+      }
       std::vector<int> ids;
       for (const Neighbour& nb : first) ids.push_back(nb.id);
       out["ids"] = ids;
@@ -341,7 +346,7 @@ int run_large(const LargeOptions& o) {
         }
         g_lines.push_back({"first neighbour query, " + label + " (open + query)", ms(ours), peer_s, ratio,
                            ">= 10x NumPy; < 300 ms", mem(nb), note});
-        std::string later_note = "index built in " + ms(nb["index_s"]) + "; " + std::to_string(nb["candidates"].get<long long>()) +
+        std::string later_note = "index built in " + ms(nb["index_s"]) + " (the exact pass again: " + ms(nb["again_s"]) + "); " + std::to_string(nb["candidates"].get<long long>()) +
                                  " rows rescored a query; " + (nb["index_agrees"].get<bool>() ? "same answer as the exact pass" : "DIFFERS from the exact pass");
         if (!nb["index_agrees"].get<bool>()) g_ok = false;
         g_lines.push_back({"later neighbour query, " + label + " (index)", ms(nb["later_s"]),

@@ -6,8 +6,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -127,16 +125,6 @@ void for_each_row_block(const TableView& table, long long block_rows, int thread
   range(0, std::min(n, chunk));
   for (std::thread& th : pool) th.join();
   if (failure) std::rethrow_exception(failure);
-}
-
-void TableView::prefault() const {
-#ifdef MADV_POPULATE_READ
-  const long page = ::sysconf(_SC_PAGESIZE);
-  if (page <= 0 || !data) return;
-  const auto begin = reinterpret_cast<std::uintptr_t>(data) / static_cast<std::uintptr_t>(page) * static_cast<std::uintptr_t>(page);
-  const auto end = reinterpret_cast<std::uintptr_t>(data) + size_bytes();
-  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
-#endif
 }
 
 void TableView::read_rows(long long first, long long count, float* out) const {

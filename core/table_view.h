@@ -34,10 +34,6 @@ struct TableView {
   }
   // Rows [first, first + count) widened to float into out ((count, cols), row-major).
   void read_rows(long long first, long long count, float* out) const;
-  // Asks the kernel to map the table's pages now (madvise MADV_POPULATE_READ), in one call
-  // instead of a page fault per 64 kB on first touch; for a table about to be read whole.
-  // Does nothing where the kernel lacks it, or for memory that is not a file mapping.
-  void prefault() const;
   // The float rows, when the view is F32 (else null).
   const float* f32() const { return type == ElementType::F32 ? static_cast<const float*>(data) : nullptr; }
 };

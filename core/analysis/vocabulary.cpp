@@ -22,7 +22,7 @@ VocabularyIndex::VocabularyIndex(TableView table) : table_(table) {
   if (n > 0 && d == 0) throw Error("cannot index a table whose rows have no columns");
   norms_.resize(n);
   scales_.resize(n);
-  codes_.resize(n * d);
+  codes_ = PageBuffer<std::int8_t>(n * d);  // every code is written below
   if (const float* x = table_.f32()) {
     fast::build_codes(x, n, d, codes_.data(), scales_.data(), norms_.data(), worker_threads());
     return;

@@ -11,6 +11,7 @@
 
 #include "analysis.h"
 #include "tokenizer.h"
+#include "page_buffer.h"
 #include "table_view.h"
 #include "types.h"
 
@@ -66,7 +67,7 @@ class VocabularyIndex {
   TableView table_;                  // (V, d) row-major, not owned
   std::vector<double> norms_;        // (V)
   std::vector<float> scales_;        // (V), 0 for a row with no direction
-  std::vector<std::int8_t> codes_;   // (V, d) row-major
+  PageBuffer<std::int8_t> codes_;    // (V, d) row-major
   mutable std::atomic<long long> last_candidates_{0};  // queries may run on several threads
 };
 

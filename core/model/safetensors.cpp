@@ -388,40 +388,6 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 
 // ---- FloatBuffer ----
 
-FloatBuffer::FloatBuffer(std::size_t count) : count_(count) {
-  if (count == 0) return;
-  constexpr std::size_t kHuge = std::size_t{2} << 20;
-  if (count > (std::numeric_limits<std::size_t>::max() - kHuge) / sizeof(float)) throw std::bad_alloc();
-  bytes_ = (count * sizeof(float) + kHuge - 1) / kHuge * kHuge;
-  void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-  ::madvise(p, bytes_, MADV_HUGEPAGE);  // advisory: ignored where THP is off
-#endif
-  data_ = static_cast<float*>(p);
-}
-
-FloatBuffer::~FloatBuffer() {
-  if (data_) ::munmap(data_, bytes_);
-}
-
-FloatBuffer::FloatBuffer(FloatBuffer&& o) noexcept : data_(o.data_), count_(o.count_), bytes_(o.bytes_) {
-  o.data_ = nullptr;
-  o.count_ = o.bytes_ = 0;
-}
-
-FloatBuffer& FloatBuffer::operator=(FloatBuffer&& o) noexcept {
-  if (this != &o) {
-    if (data_) ::munmap(data_, bytes_);
-    data_ = o.data_;
-    count_ = o.count_;
-    bytes_ = o.bytes_;
-    o.data_ = nullptr;
-    o.count_ = o.bytes_ = 0;
-  }
-  return *this;
-}
-
 // ---- SafetensorsFile ----
 
 SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path), mapping_(path) {

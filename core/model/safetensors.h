@@ -36,6 +36,7 @@
 // values, 154 MB).
 #pragma once
 
+#include "page_buffer.h"
 #include "types.h"
 
 #include <cstddef>
@@ -110,27 +111,6 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
-// Memory for a large converted table: anonymous pages with transparent huge pages requested
-// (madvise), so first touch costs one page fault per 2 MB instead of one per 4 kB. In our VM the
-// 4 kB faults dominated converting GPT-2's BF16 token table (0.8 s of faults for 154 MB).
-// Move-only; zero-size buffers allocate nothing.
-class FloatBuffer {
- public:
-  FloatBuffer() = default;
-  explicit FloatBuffer(std::size_t count);  // throws std::bad_alloc
-  ~FloatBuffer();
-  FloatBuffer(FloatBuffer&& other) noexcept;
-  FloatBuffer& operator=(FloatBuffer&& other) noexcept;
-  FloatBuffer(const FloatBuffer&) = delete;
-  FloatBuffer& operator=(const FloatBuffer&) = delete;
-  float* data() const { return data_; }
-  std::size_t size() const { return count_; }
-
- private:
-  float* data_ = nullptr;
-  std::size_t count_ = 0;
-  std::size_t bytes_ = 0;  // mapped length
-};
 
 // An opened safetensors file: the mapping plus its validated header. Opening touches only the
 // header's pages.
