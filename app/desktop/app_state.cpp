@@ -181,7 +181,7 @@ std::shared_ptr<const VocabularyIndex> AppState::vocabulary_index() {
         std::shared_ptr<const ModelSource> model;
         VocabularyIndex index;
       };
-      const std::shared_ptr<Held> held(new Held{m, VocabularyIndex(m->token_table())});
+      const std::shared_ptr<Held> held(new Held{m, VocabularyIndex(m->token_table_view())});
       return std::shared_ptr<const VocabularyIndex>(held, &held->index);
     });
   }

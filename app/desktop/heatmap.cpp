@@ -51,18 +51,33 @@ HeatmapGpu& gpu() {
 
 // [SECTION] Upload and render
 
+float HeatmapSpec::at(long long r, long long c) const {
+  float v;
+  read(r, c, 1, &v);
+  return v;
+}
+
+void HeatmapSpec::read(long long r, long long c0, long long n, float* out) const {
+  if (values) {
+    std::copy_n(values + r * cols + c0, n, out);
+    return;
+  }
+  fast::widen(table.row_ptr(r) + static_cast<std::size_t>(c0) * table.element_size(), table.type,
+              static_cast<std::size_t>(n), out);
+}
+
 void Heatmap::upload_block(const HeatmapSpec& spec, long long r0, long long nr, long long c0,
                            long long nc) {
   std::vector<float> block(static_cast<size_t>(nr * nc));
   for (long long r = 0; r < nr; ++r)
-    std::copy_n(spec.values + (r0 + r) * spec.cols + c0, nc, block.data() + r * nc);
+    spec.read(r0 + r, c0, nc, block.data() + r * nc);
   data_.upload_r32f(static_cast<int>(nc), static_cast<int>(nr), block.data());
   block_r0_ = r0;
   block_rows_ = nr;
   block_c0_ = c0;
   block_cols_ = nc;
   block_version_ = spec.version;
-  block_ptr_ = spec.values;
+  block_ptr_ = spec.source();
 }
 
 void Heatmap::render(const HeatmapSpec& spec, int width, int height, double rb, double rc,
@@ -70,7 +85,7 @@ void Heatmap::render(const HeatmapSpec& spec, int width, int height, double rb, 
   const long long max_tex = gl::max_texture_size();
   long long r_lo = static_cast<long long>(std::floor(rb));
   long long r_hi = std::min(spec.rows, static_cast<long long>(std::ceil(rb + rc)));
-  bool inside = block_version_ == spec.version && block_ptr_ == spec.values && r_lo >= block_r0_ &&
+  bool inside = block_version_ == spec.version && block_ptr_ == spec.source() && r_lo >= block_r0_ &&
                 r_hi <= block_r0_ + block_rows_ && c0 >= block_c0_ &&
                 c0 + nc <= block_c0_ + block_cols_;
   if (!inside) {
@@ -120,7 +135,7 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const std::string title = draw_title(dl, spec, L, size);
   HeatmapHover hover;
-  if (spec.rows <= 0 || spec.cols <= 0 || !spec.values) {
+  if (spec.rows <= 0 || spec.cols <= 0 || !spec.source()) {
     draw_empty(dl, L, size);
     ImGui::PopID();
     return hover;
@@ -264,7 +279,7 @@ void Heatmap::draw_image(ImDrawList* dl, const HeatmapSpec& spec, const Layout& 
   ImVec2 scale = io.DisplayFramebufferScale;
   int px_w = std::max(1, static_cast<int>(L.map_size.x * scale.x));
   int px_h = std::max(1, static_cast<int>(L.map_size.y * scale.y));
-  Key key{spec.version, spec.values, row_begin_, row_count_, L.c0, L.nc, spec.range, px_w, px_h};
+  Key key{spec.version, spec.source(), row_begin_, row_count_, L.c0, L.nc, spec.range, px_w, px_h};
   if (!(key == rendered_)) {
     render(spec, px_w, px_h, row_begin_, row_count_, L.c0, L.nc);
     rendered_ = key;
@@ -327,7 +342,7 @@ void Heatmap::draw_cells(ImDrawList* dl, const HeatmapSpec& spec, const Layout& 
     if (L.cell_w >= need_w && L.cell_h >= line + 2.0f) {
       for (long long r = L.r_first; r < L.r_last; ++r) {
         for (long long c = 0; c < L.nc; ++c) {
-          float v = spec.values[r * spec.cols + L.c0 + c];
+          float v = spec.at(r, L.c0 + c);
           std::string s = std::isnan(v) ? "masked" : format_value(v);
           ImVec2 ts = ImGui::CalcTextSize(s.c_str());
           ImVec2 p(L.map_min.x + (static_cast<float>(c) + 0.5f) * L.cell_w - ts.x / 2,
@@ -380,7 +395,7 @@ HeatmapHover Heatmap::hover_cell(const HeatmapSpec& spec, const Layout& L) {
     if (r >= 0 && r < spec.rows && c >= L.c0 && c < L.c0 + L.nc) {
       hover.row = r;
       hover.col = c;
-      hover.value = spec.values[r * spec.cols + c];
+      hover.value = spec.at(r, c);
       hover.clicked = ImGui::IsMouseReleased(ImGuiMouseButton_Left) && io.MouseDragMaxDistanceSqr[0] < 9.0f;
       ImGui::BeginTooltip();
       if (spec.row_label) ImGui::Text("%s %lld: %s", spec.row_noun.c_str(), r, spec.row_label(r).c_str());
@@ -406,12 +421,20 @@ void Heatmap::copy_menu(const HeatmapSpec& spec) {
     const long long r = std::clamp(copy_row_, 0LL, spec.rows - 1), c = std::clamp(copy_col_, 0LL, spec.cols - 1);
     char label[96];
     std::snprintf(label, sizeof label, "Copy the value (%s %lld, %s %lld)", spec.row_noun.c_str(), r, spec.col_noun.c_str(), c);
-    if (ImGui::MenuItem(label)) ImGui::SetClipboardText(csv_text(spec.values + r * spec.cols + c, 1, 1, 1).c_str());
+    const float value = spec.at(r, c);
+    if (ImGui::MenuItem(label)) ImGui::SetClipboardText(csv_text(&value, 1, 1, 1).c_str());
     std::snprintf(label, sizeof label, "Copy %s %lld (%lld values, CSV)", spec.row_noun.c_str(), r, spec.cols);
-    if (ImGui::MenuItem(label)) ImGui::SetClipboardText(csv_text(spec.values + r * spec.cols, 1, spec.cols, spec.cols).c_str());
+    if (ImGui::MenuItem(label)) {
+      std::vector<float> row(static_cast<std::size_t>(spec.cols));
+      spec.read(r, 0, spec.cols, row.data());
+      ImGui::SetClipboardText(csv_text(row.data(), 1, spec.cols, spec.cols).c_str());
+    }
     std::snprintf(label, sizeof label, "Copy the matrix (%lld x %lld, CSV)", spec.rows, spec.cols);
-    if (ImGui::MenuItem(label, nullptr, false, spec.rows * spec.cols <= (1LL << 24)))
-      ImGui::SetClipboardText(csv_text(spec.values, spec.rows, spec.cols, spec.cols).c_str());
+    if (ImGui::MenuItem(label, nullptr, false, spec.rows * spec.cols <= (1LL << 24))) {
+      std::vector<float> all(static_cast<std::size_t>(spec.rows * spec.cols));
+      for (long long i = 0; i < spec.rows; ++i) spec.read(i, 0, spec.cols, all.data() + i * spec.cols);
+      ImGui::SetClipboardText(csv_text(all.data(), spec.rows, spec.cols, spec.cols).c_str());
+    }
     ImGui::EndPopup();
   }
 }
@@ -466,6 +489,19 @@ float max_abs(const float* values, long long count) {
   for (long long i = 0; i < count; ++i)
     if (std::isfinite(values[i])) m = std::max(m, std::fabs(values[i]));
   return m;
+}
+
+float symmetric_range(const TableView& table) {
+  if (table.rows <= 0 || table.cols <= 0) return 1.0f;
+  if (const float* f = table.f32(); f && table.rows * table.cols <= (1LL << 26)) return symmetric_range(f, table.rows * table.cols);
+  const long long step = table.rows * table.cols <= (1LL << 26) ? 1 : std::max(1LL, table.rows / 8192);
+  std::vector<float> row(static_cast<std::size_t>(table.cols));
+  float m = 0;
+  for (long long r = 0; r < table.rows; r += step) {
+    table.read_rows(r, 1, row.data());
+    m = std::max(m, max_abs(row.data(), table.cols));
+  }
+  return m > 0 ? m : 1.0f;
 }
 
 float symmetric_range(const float* values, long long count) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "gl_objects.h"
+#include "table_view.h"
 
 #include <imgui.h>
 
@@ -30,6 +31,12 @@ struct HeatmapRowMark {
 
 struct HeatmapSpec {
   const float* values = nullptr;  // (rows, cols) row-major; must stay valid during draw()
+  // Instead of values: a table in its stored type (a BF16 checkpoint's token table), read a
+  // block of rows at a time, never converted whole.
+  TableView table;
+  const void* source() const { return values ? static_cast<const void*>(values) : table.data; }
+  float at(long long r, long long c) const;                      // one value
+  void read(long long r, long long c0, long long n, float* out) const;  // n values of row r from column c0
   long long rows = 0, cols = 0;
   uint64_t version = 0;           // change it whenever the values change
   float range = 1.0f;             // colours span [-range, range], centred at zero
@@ -99,14 +106,14 @@ class Heatmap {
   gl::Framebuffer fbo_;
   long long block_r0_ = 0, block_rows_ = 0, block_c0_ = 0, block_cols_ = 0;
   uint64_t block_version_ = ~0ull;
-  const float* block_ptr_ = nullptr;
+  const void* block_ptr_ = nullptr;
   double row_begin_ = 0, row_count_ = 0;  // visible rows; row_count_ 0 = fit all
   bool zoomed_ = false;                   // false: follow the table, showing every row
   bool fit_all_ = false;                  // readable_rows overridden by a double-click
   long long copy_row_ = 0, copy_col_ = 0;  // the cell a right-click opened the copy menu on
   struct Key {
     uint64_t version = ~0ull;
-    const float* ptr = nullptr;
+    const void* ptr = nullptr;
     double rb = -1, rc = -1;
     long long c0 = -1, nc = -1;
     float range = 0;
@@ -126,6 +133,10 @@ std::string format_value(double v);
 
 // max |x| over the finite values (1 if none), for a symmetric colour range.
 float symmetric_range(const float* values, long long count);
+// The same for a whole table in its stored type: every value up to 2^26 of them, else the rows
+// of an even sample of 8,192 (a colour scale must not take seconds on a LLaMA-size table; a
+// value beyond the sample's largest is drawn at full colour, its number still exact).
+float symmetric_range(const TableView& table);
 // The largest finite |value|, 0 for an all-zero (or empty) matrix.
 float max_abs(const float* values, long long count);
 

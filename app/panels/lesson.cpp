@@ -318,8 +318,13 @@ class LessonPanel final : public Panel {
     }
     // E: the shown rows, the id's row lighting up.
     const float ex = hx + cell * 1.5f + em * 2.5f;
-    const TableMap E = state.model().token_table();
-    const float range = std::max(1e-6f, max_abs(E.row(id).data(), d));
+    // Only the rows shown, read from the table as stored (a BF16 table is not converted).
+    const TableView table = state.model().token_table_view();
+    MatrixRM E(shown, d);
+    table.read_rows(first, shown, E.data());
+    RowVectorF own(d);
+    table.read_rows(id, 1, own.data());
+    const float range = std::max(1e-6f, max_abs(own.data(), d));
     char title[96];
     std::snprintf(title, sizeof title, "E (rows %lld-%lld of %lld, first %lld of %lld dims)", first, first + shown - 1, V, cols, d);
     dl->AddText(ImVec2(ex, p0.y), text, title);
@@ -328,7 +333,7 @@ class LessonPanel final : public Panel {
       const long long row = first + r;
       const float y = p0.y + em * 1.4f + float(r) * cell;
       for (long long c = 0; c < cols; ++c) {
-        const float v = E(row, c) / range;
+        const float v = E(r, c) / range;
         const float alpha = row == id ? 0.35f + 0.65f * light : 0.35f;
         dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2), value_colour(v, 1.0f));
         if (alpha < 1) dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2),

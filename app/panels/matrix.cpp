@@ -271,10 +271,10 @@ class MatrixPanel final : public Panel {
   // rows, windowed by the heatmap (wheel zooms, drag pans). Ranges cached per model.
   void whole_tables(AppState& state, ImVec2 area, long long c0, long long nc) {
     const ModelSource& m = state.model();
-    TableMap tok = m.token_table();
+    const TableView tok = m.token_table_view();  // BF16 / F16 read in place, a window at a time
     std::optional<TableMap> pos = m.position_table();
     if (range_model_ != state.model_version()) {
-      table_range_ = symmetric_range(tok.data(), tok.size());
+      table_range_ = symmetric_range(tok);
       if (pos) table_range_ = std::max(table_range_, symmetric_range(pos->data(), pos->size()));
       range_model_ = state.model_version();
     }
@@ -286,16 +286,16 @@ class MatrixPanel final : public Panel {
     const float h = area.y - ImGui::GetTextLineHeightWithSpacing() * 2;
     auto tokenizer = m.tokenizer();
     HeatmapSpec spec;
-    spec.values = tok.data();
-    spec.rows = tok.rows();
-    spec.cols = tok.cols();
+    spec.table = tok;
+    spec.rows = tok.rows;
+    spec.cols = tok.cols;
     spec.version = state.model_version();
     spec.range = table_range_;
     spec.col_begin = c0;
     spec.col_count = nc;
-    spec.title = "token table E (" + thousands(tok.rows()) + " x " + thousands(tok.cols()) + ")";
+    spec.title = "token table E (" + thousands(tok.rows) + " x " + thousands(tok.cols) + ")";
     spec.row_noun = "id";
-    spec.show_values = tok.rows() <= 64;
+    spec.show_values = tok.rows <= 64;
     spec.label_width = 0;  // fit the visible labels
     spec.row_label = [tokenizer](long long r) {
       // Padding rows past the tokenizer's vocabulary (Pythia: 50,304 rows, 50,277 tokens) have no token.
@@ -305,6 +305,7 @@ class MatrixPanel final : public Panel {
     tables_[0].draw("E", spec, ImVec2(each, h));
     if (pos) {
       HeatmapSpec p = spec;
+      p.table = {};
       p.values = pos->data();
       p.rows = pos->rows();
       p.cols = pos->cols();

@@ -260,11 +260,13 @@ class PcaPanel final : public Panel {
   // thread: the analysis (and with it the model and the basis) is kept alive by the pointer.
   static std::vector<float> layer_points(std::shared_ptr<const Analysis> analysis, bool positions) {
     const ModelSource& model = *analysis->model();
-    std::optional<TableMap> t = positions ? model.position_table() : std::optional<TableMap>(model.token_table());
+    std::optional<TableMap> pt = positions ? model.position_table() : std::nullopt;
+    std::optional<TableView> t = positions ? (pt ? std::optional<TableView>(TableView::of(*pt)) : std::nullopt)
+                                           : std::optional<TableView>(model.token_table_view());
     std::vector<float> pts;
     if (!t || !analysis->pca()) return pts;
     const std::vector<float> p = project_table(*t, *analysis->pca());  // (rows, k)
-    const long long rows = t->rows(), k = analysis->pca()->components.rows();
+    const long long rows = t->rows, k = analysis->pca()->components.rows();
     pts.reserve(static_cast<size_t>(rows) * 3);
     for (long long r = 0; r < rows; ++r) {
       pts.push_back(p[static_cast<size_t>(r * k)]);

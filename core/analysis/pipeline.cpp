@@ -134,15 +134,16 @@ std::optional<double> Analysis::block0_pair_spread(int i, int j) const {
 }
 
 std::vector<float> project_table(const TableMap& table, const PcaBasis& basis) {
-  const long long rows = table.rows(), k = basis.components.rows();
+  return project_table(TableView::of(table), basis);
+}
+
+std::vector<float> project_table(const TableView& table, const PcaBasis& basis) {
+  const long long rows = table.rows, k = basis.components.rows();
   std::vector<float> out(static_cast<std::size_t>(rows * k));
-  constexpr long long kBlock = 4096;
-  for (long long r0 = 0; r0 < rows; r0 += kBlock) {
-    const long long nr = std::min(kBlock, rows - r0);
-    const MatrixRM block = table.middleRows(r0, nr);
-    const MatrixRM p = basis.project(block);  // (nr, k)
+  for_each_row_block(table, 4096, 1, [&](long long r0, long long nr, const float* x) {
+    const MatrixRM p = basis.project(Eigen::Map<const MatrixRM>(x, nr, table.cols));  // (nr, k)
     std::copy(p.data(), p.data() + p.size(), out.begin() + r0 * k);
-  }
+  });
   return out;
 }
 

@@ -105,5 +105,6 @@ WeightCounts input_weight_counts(const ModelSource& model, const SchemeParams& s
 // Projects a whole table (rows, d) on `basis` in blocks of 4096 rows: (rows, k) as floats,
 // row-major. For the PCA view's background layers (the whole vocabulary).
 std::vector<float> project_table(const TableMap& table, const PcaBasis& basis);
+std::vector<float> project_table(const TableView& table, const PcaBasis& basis);  // BF16 / F16 in place
 
 }  // namespace es
