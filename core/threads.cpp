@@ -1,5 +1,9 @@
 #include "threads.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <thread>
@@ -14,6 +18,15 @@ int worker_threads() {
   }
   const unsigned hw = std::thread::hardware_concurrency();
   return std::clamp(static_cast<int>(hw == 0 ? 1 : hw), 1, 64);
+}
+
+}  // namespace es
+
+namespace es {
+
+void lower_thread_priority() {
+  // On Linux the nice value belongs to the thread: PRIO_PROCESS with the thread's id.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
 }
 
 }  // namespace es

@@ -1,4 +1,5 @@
 #include "app_state.h"
+#include "threads.h"
 #include "open_model.h"
 
 #include "token_id_list.h"
@@ -176,6 +177,7 @@ std::shared_ptr<const VocabularyIndex> AppState::vocabulary_index() {
     index_model_ = model_version_;
     std::shared_ptr<const ModelSource> m = model_ptr();
     index_task_.start([m](const std::atomic<bool>&) -> std::shared_ptr<const VocabularyIndex> {
+      lower_thread_priority();  // the window keeps its frames while a large table is indexed
       // The index reads the model's table in place: it shares ownership of the model.
       struct Held {
         std::shared_ptr<const ModelSource> model;

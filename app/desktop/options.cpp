@@ -49,6 +49,9 @@ Usage: embedscope [options]
   --screenshot FILE     lay out, render the whole window to a PNG file and exit 0
   --frames N            render N frames and exit 0 (for tests)
   --bench-frames N      render N frames and print frame-time percentiles
+  --bench-open M        with --bench-frames: open model M in the background after the third
+                        frame, as File > Open does (frames while a large table opens and its
+                        index and principal components are computed)
   --no-settings         neither read nor write the settings file
   --use-settings        read and write it even with --screenshot/--frames (tests)
   --help                this text
@@ -112,6 +115,7 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
       o.size_given = true;
     } else if (a == "--frames") o.frames = parse_int(a, value(i, a), 1, 1000000);
     else if (a == "--bench-frames") o.bench_frames = parse_int(a, value(i, a), 1, 1000000);
+    else if (a == "--bench-open") o.bench_open = value(i, a);
     else if (a == "--no-settings") o.use_settings = false;
     else if (a == "--use-settings") force_settings = true;
     else throw Error("unknown option '" + a + "' (see embedscope --help)");

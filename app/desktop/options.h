@@ -26,6 +26,7 @@ struct DesktopOptions {
   std::optional<float> ui_scale;
   int frames = 0;        // --frames N: render N frames and exit 0
   int bench_frames = 0;  // --bench-frames N: render N frames, print percentiles
+  std::optional<std::string> bench_open;  // --bench-open M: open M in the background during them
   bool use_settings = true;  // off for --screenshot/--frames/--bench-frames and --no-settings
   bool help = false;
 };

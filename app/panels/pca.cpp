@@ -11,6 +11,7 @@
 #include "gl_objects.h"
 #include "panel.h"
 #include "tokenizer.h"
+#include "threads.h"
 #include "vocabulary.h"
 
 #include <imgui_stdlib.h>
@@ -283,6 +284,7 @@ class PcaPanel final : public Panel {
     if (!layer.pending.pending() || layer.pending_version != state.version()) {
       layer.pending_version = state.version();
       layer.pending.start([analysis = state.analysis_ptr(), positions](const std::atomic<bool>&) {
+        lower_thread_priority();
         return layer_points(analysis, positions);
       });
       return false;
