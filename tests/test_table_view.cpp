@@ -204,7 +204,8 @@ TEST_CASE("PCA progress and cancel") {
     const PcaBasis plain = fit_pca_view(view, 3, method);
     REQUIRE(!seen.empty());
     for (double f : seen) CHECK((f >= 0 && f <= 1));
-    for (int i = 0; i < 3; ++i) CHECK(b.explained_variance_ratio[i] == doctest::Approx(plain.explained_variance_ratio[i]).epsilon(1e-9));
+    // the same answer up to the order of float sums (rows split per thread with a control)
+    for (int i = 0; i < 3; ++i) CHECK(b.explained_variance_ratio[i] == doctest::Approx(plain.explained_variance_ratio[i]).epsilon(1e-6));
     std::atomic<bool> stop{true};
     PcaControl cancelled;
     cancelled.cancel = &stop;
