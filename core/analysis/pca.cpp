@@ -298,6 +298,9 @@ PassResult skinny_pass(const TableView& t, const RowVectorF& s, const MatrixRMd&
   // Rows per block: ~128 kB of floats, in L2 for the second product.
   const Eigen::Index rows_per_block = std::max<Eigen::Index>(8, (128 << 10) / (4 * std::max<Eigen::Index>(1, d)));
   std::atomic<long long> rows_done{0};
+  // BF16 rows are widened inside the SIMD multiply (the wait for the table's bytes overlaps the
+  // arithmetic); without SIMD, and for F16, by TableView::read_rows first.
+  const bool fused_bf16 = t.type == ElementType::BF16 && fast::skinny_kernel_name() != "scalar";
   for_row_chunks(n, [&](Eigen::Index b, Eigen::Index e, int th) {
     MatrixRM acc = MatrixRM::Zero(p, d);  // (p, d): acc^T of X^T y
     MatrixRMd& part = parts[static_cast<std::size_t>(th)];
@@ -311,7 +314,7 @@ PassResult skinny_pass(const TableView& t, const RowVectorF& s, const MatrixRMd&
     for (Eigen::Index r = b; r < e; r += rows_per_block) {
       const Eigen::Index m = std::min(rows_per_block, e - r);
       const float* x = t.f32() ? t.f32() + r * d : widened.data();
-      if (t.type == ElementType::BF16) {  // widened while multiplied
+      if (fused_bf16) {  // widened while multiplied
         fast::skinny_block_bf16(reinterpret_cast<const std::uint16_t*>(t.row_ptr(r)), widened.data(),
                                 static_cast<std::size_t>(m), static_cast<std::size_t>(d), zt.data(),
                                 static_cast<std::size_t>(p), shift.data(), out.y.row(r).data(), acc.data());

@@ -1,7 +1,7 @@
 // SIMD kernels of skinny_block (skinny_kernels.h).
 //
 // Per row, 2 d p multiply-adds: p dots (x_r . zt_j) and p scaled additions of x_r into acc.
-// Dots: 4 rows x C directions at a time (AVX-512: C <= 4, 16 zmm sums; AVX2: C <= 3, 12 ymm),
+// Dots: R rows x C directions at a time (AVX-512: 4 x 4, 16 zmm sums; AVX2: 3 x 4, 12 ymm),
 // so each loaded vector of x or zt feeds several FMAs. Additions: 8 rows at a time, the 8
 // vectors of x held in registers while each direction's slice of acc is loaded once, gets 8
 // FMAs and is stored once. A d that is not a multiple of the vector width uses masked loads
@@ -144,18 +144,34 @@ __attribute__((target("avx512f"))) void add_rows512(const float* const* xr, cons
 // ---- AVX2 + FMA ----
 
 template <int R, int C>
-__attribute__((target("avx2,fma"))) void dots256(const float* x, std::size_t d, const float* zt, std::size_t j0,
-                                                 std::size_t p, const float* shift, float* y) {
+__attribute__((target("avx2,fma"))) void dots256(float* x, const std::uint16_t* bf16, std::size_t d, const float* zt,
+                                                 std::size_t j0, std::size_t p, const float* shift, float* y) {
   __m256 s[R][C];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) s[r][c] = _mm256_setzero_ps();
   std::size_t i = 0;
   for (; i + 8 <= d; i += 8) {
+    __m256 xv[R];  // R x C sums + R rows + one direction: at most the 16 ymm registers
+    if (bf16) {
+      for (int r = 0; r < R; ++r) {
+        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bf16 + r * d + i));
+        xv[r] = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+        _mm256_storeu_ps(x + r * d + i, xv[r]);
+      }
+    } else {
+      for (int r = 0; r < R; ++r) xv[r] = _mm256_loadu_ps(x + r * d + i);
+    }
     for (int c = 0; c < C; ++c) {
       const __m256 zv = _mm256_loadu_ps(zt + (j0 + c) * d + i);
-      for (int r = 0; r < R; ++r) s[r][c] = _mm256_fmadd_ps(_mm256_loadu_ps(x + r * d + i), zv, s[r][c]);
+      for (int r = 0; r < R; ++r) s[r][c] = _mm256_fmadd_ps(xv[r], zv, s[r][c]);
     }
   }
+  if (bf16)
+    for (int r = 0; r < R; ++r)
+      for (std::size_t k = i; k < d; ++k) {
+        const std::uint32_t u = std::uint32_t(bf16[r * d + k]) << 16;
+        std::memcpy(x + r * d + k, &u, 4);
+      }
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) {
       alignas(32) float lanes[8];
@@ -167,13 +183,14 @@ __attribute__((target("avx2,fma"))) void dots256(const float* x, std::size_t d, 
 }
 
 template <int R>
-__attribute__((target("avx2,fma"))) void dot_rows256(const float* x, std::size_t d, const float* zt, std::size_t p,
-                                                     const float* shift, float* y) {
+__attribute__((target("avx2,fma"))) void dot_rows256(float* x, const std::uint16_t* bf16, std::size_t d, const float* zt,
+                                                     std::size_t p, const float* shift, float* y) {
   std::size_t j = 0;
-  for (; j + 3 <= p; j += 3) dots256<R, 3>(x, d, zt, j, p, shift, y);
+  for (; j + 4 <= p; j += 4, bf16 = nullptr) dots256<R, 4>(x, bf16, d, zt, j, p, shift, y);
   switch (p - j) {
-    case 2: dots256<R, 2>(x, d, zt, j, p, shift, y); break;
-    case 1: dots256<R, 1>(x, d, zt, j, p, shift, y); break;
+    case 3: dots256<R, 3>(x, bf16, d, zt, j, p, shift, y); break;
+    case 2: dots256<R, 2>(x, bf16, d, zt, j, p, shift, y); break;
+    case 1: dots256<R, 1>(x, bf16, d, zt, j, p, shift, y); break;
     default: break;
   }
 }
@@ -264,7 +281,7 @@ SkinnyPath skinny_path() {
 
 namespace {
 
-// x is only written when bf16 is given (AVX-512 path only).
+// x is only written when bf16 is given (SIMD paths only).
 void skinny_block_impl(float* x, const std::uint16_t* bf16, std::size_t m, std::size_t d, const float* zt,
                        std::size_t p, const float* shift, float* y, float* acc) {
   const SkinnyPath path = skinny_path();
@@ -273,14 +290,17 @@ void skinny_block_impl(float* x, const std::uint16_t* bf16, std::size_t m, std::
     return;
   }
   const bool wide = path == SkinnyPath::Avx512;
-  // Dots, 4 rows at a time.
+  // Dots, 4 rows at a time (AVX-512) or 3 (AVX2: 3 x 4 sums, 3 rows and a direction fill its
+  // 16 registers).
   std::size_t r = 0;
-  for (; r + 4 <= m; r += 4)
-    wide ? dot_rows512<4>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p)
-         : dot_rows256<4>(x + r * d, d, zt, p, shift, y + r * p);
-  for (; r < m; ++r)
-    wide ? dot_rows512<1>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p)
-         : dot_rows256<1>(x + r * d, d, zt, p, shift, y + r * p);
+  if (wide) {
+    for (; r + 4 <= m; r += 4) dot_rows512<4>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
+    for (; r < m; ++r) dot_rows512<1>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
+  } else {
+    for (; r + 3 <= m; r += 3) dot_rows256<3>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
+    for (; r + 2 <= m; r += 2) dot_rows256<2>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
+    for (; r < m; ++r) dot_rows256<1>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
+  }
   // Additions, 8 rows at a time; weights transposed to (p, 8) so each direction's 8 are together.
   float w[64 * 8];
   for (std::size_t r0 = 0; r0 < m; r0 += 8) {
@@ -332,7 +352,7 @@ void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt,
 
 void skinny_block_bf16(const std::uint16_t* bf16, float* x, std::size_t m, std::size_t d, const float* zt,
                        std::size_t p, const float* shift, float* y, float* acc) {
-  if (skinny_path() != SkinnyPath::Avx512 || p == 0) {
+  if (skinny_path() == SkinnyPath::Scalar || p == 0) {
     for (std::size_t i = 0; i < m * d; ++i) {
       const std::uint32_t u = std::uint32_t(bf16[i]) << 16;
       std::memcpy(x + i, &u, 4);

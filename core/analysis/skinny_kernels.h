@@ -19,7 +19,7 @@ void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt,
                   const float* shift, float* y, float* acc);
 
 // The same for BF16 rows, widened into x ((m, d) floats, written) as they are multiplied (on
-// AVX-512; elsewhere widened first).
+// AVX-512 and AVX2; without SIMD widened first by a plain loop).
 void skinny_block_bf16(const std::uint16_t* bf16, float* x, std::size_t m, std::size_t d, const float* zt,
                        std::size_t p, const float* shift, float* y, float* acc);
 
