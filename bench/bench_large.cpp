@@ -79,13 +79,6 @@ struct TableRng {
   }
 };
 
-uint16_t to_bf16(float v) {
-  uint32_t u;
-  std::memcpy(&u, &v, 4);
-  u += 0x7fff + ((u >> 16) & 1);  // round to nearest even (finite values only here)
-  return static_cast<uint16_t>(u >> 16);
-}
-
 // A LLaMA-shaped checkpoint: <dir>/model.safetensors with model.embed_tokens.weight (rows, cols)
 // in `dtype` (a rank-64 part with decaying scales, a common offset and noise, like a trained
 // table's spectrum) and a LLaMA config.json. Streamed in blocks, two threads generating.
@@ -134,7 +127,7 @@ uint64_t write_table(const fs::path& dir, long long n, long long d, const std::s
       std::memcpy(buf.data(), rows.data(), buf.size());
     } else {
       auto* p = reinterpret_cast<uint16_t*>(buf.data());
-      for (long long i = 0; i < m * d; ++i) p[i] = dtype == "BF16" ? to_bf16(rows.data()[i]) : float_to_f16_bits(rows.data()[i]);
+      for (long long i = 0; i < m * d; ++i) p[i] = dtype == "BF16" ? float_to_bf16_bits(rows.data()[i]) : float_to_f16_bits(rows.data()[i]);
     }
     out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
   }

@@ -14,6 +14,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <cpuid.h>
 #include <immintrin.h>
 
 namespace es {
@@ -53,9 +54,9 @@ __attribute__((target("avx2,f16c"))) std::size_t f16_avx2(const std::uint16_t* s
 }
 
 bool has_f16c() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("f16c") != 0;
+  static const bool yes = [] {  // CPUID leaf 1, ECX bit 29 (GCC and Clang name the feature differently)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & (1u << 29)) != 0;
   }();
   return yes;
 }
