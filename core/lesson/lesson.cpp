@@ -2,6 +2,7 @@
 #include "lesson.h"
 
 #include "position/scheme.h"
+#include "repeats.h"
 
 #include "assets.h"
 #include "types.h"
@@ -54,6 +55,27 @@ double row_cosine(const MatrixRM& m, long long i, long long j) {
   return m.row(i).cast<double>().dot(m.row(j).cast<double>()) / (a * b);
 }
 
+// A cosine that is below 1 written so that it reads below 1: three decimals, or as many as it
+// takes (up to 9) when three would round it to 1.000.
+std::string cosine_text(double c) {
+  std::string t = fixed(c, 3);
+  for (int digits = 4; t == "1.000" && c < 1.0 && digits <= 9; ++digits) t = fixed(c, digits);
+  return t;
+}
+
+// "the" -> "\"the\"" with a leading space shown as the tokens show it.
+std::string quoted(const std::string& token) {
+  std::string out = "\"";
+  for (char ch : token) out += ch == ' ' ? std::string("\u2423") : std::string(1, ch);
+  return out + "\"";
+}
+
+// Up to and including the first ". " (the whole text when there is none).
+std::string first_sentence(const std::string& text) {
+  const std::size_t end = text.find(". ");
+  return end == std::string::npos ? text : text.substr(0, end + 1);
+}
+
 }  // namespace
 
 const std::vector<LessonStep>& lesson_steps() {
@@ -86,6 +108,68 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
   v["first_id"] = n > 0 ? std::to_string(a.ids()[0]) : "-";
   v["lookup_reads"] = grouped_number(d);       // indexing reads the row
   v["lookup_macs"] = grouped_number(V * d);    // one-hot (1 x V) times E (V x d)
+  // ---- Sentences chosen by what the numbers say (the rules the lesson test checks) ----
+  const std::shared_ptr<const Tokenizer> tok = m.tokenizer();
+  // Step 1: spaces are shown only when this tokenizer's pieces carry them.
+  if (!tok) {
+    v["spaces_sentence"] = "This model comes without a tokenizer EmbedScope can read, so the text box takes ids directly.";
+    v["unknown_word_try"] = "Type ids with a repeat, e.g. \"ids: 1 2 3 1 4\", and follow the repeated id through the steps.";
+  } else {
+    bool spaces = false;
+    for (int id : tok->encode("the cat sat"))
+      if (const std::string b = tok->token_bytes(id); b.find(' ') != std::string::npos || b.find("\xE2\x96\x81") != std::string::npos)
+        spaces = true;
+    v["spaces_sentence"] = spaces ? "Spaces belong to tokens: a word after a space is usually one piece with its space in front (shown as \u2423)."
+                                  : "This tokenizer cuts at the spaces and drops them: one word, one token.";
+    const std::vector<int> pieces = tok->encode("tokenizerification");
+    if (pieces.size() > 1) {
+      v["unknown_word_try"] = "Type a word the tokenizer has never seen (say \"tokenizerification\") and watch it break into " +
+                              std::to_string(pieces.size()) + " pieces.";
+    } else if (pieces.size() == 1) {
+      v["unknown_word_try"] = "Type a word its vocabulary lacks (say \"tokenizerification\"): it becomes " +
+                              quoted(tok->token_bytes(pieces[0])) + " (id " + std::to_string(pieces[0]) +
+                              "), like every unknown word: whole words cannot spell new ones.";
+    } else {
+      v["unknown_word_try"] = "Type a word the tokenizer has never seen (say \"tokenizerification\") and see what it becomes.";
+    }
+  }
+  // Steps 2, 4 and 6 follow one repeated token; a text without one gets a sentence that has one.
+  const std::string suggestion = suggest_repeat_sentence(tok.get());
+  const std::string try_repeat = suggestion.empty() ? "" : " Try \"" + suggestion + "\", where this tokenizer repeats a token.";
+  // Step 6's formula: what this model adds (BERT adds a token-type row too).
+  const bool adds = s.adds_to_input();
+  const bool types = m.token_type_table().has_value();
+  v["sum_formula"] = adds ? std::string("The model adds the two: combined row i = token row i + position row i") +
+                                (types ? " + the token-type row of its segment (type 0 here)." : ".")
+                          : "The model adds the two: combined row i = token row i + position row i" +
+                                std::string(types ? " + the token-type row of its segment (type 0 here)" : "") +
+                                "; here the position row is zero.";
+  v["sum_try"] = adds ? "Switch to RoPE and watch the difference strip vanish: RoPE adds nothing here."
+                      : "Switch to learned or sinusoidal positions and watch the two rows part: those add a row per position.";
+  if (!a.repeats().empty()) {
+    const RepeatedTokenGroup& g = a.repeats().front();
+    const int gi = g.positions[0], gj = g.positions[1];
+    const std::string what = quoted(a.token_texts()[static_cast<std::size_t>(gi)]);
+    const double ct = row_cosine(e.token, gi, gj), cc = row_cosine(e.combined, gi, gj);
+    const bool differ = e.combined.row(gi) != e.combined.row(gj);
+    v["ids_repeat_sentence"] = "Equal pieces get equal ids: " + what + " is id " + std::to_string(g.id) + " both times.";
+    v["token_rows_sentence"] = "The two " + what + " rows (positions " + std::to_string(gi) + " and " + std::to_string(gj) +
+                               ") are identical: same id, same row (cosine " + cosine_text(ct) + ").";
+    if (differ)
+      v["sum_sentence"] = "The two " + what + " rows are no longer equal: cosine " + cosine_text(ct) + " before, " +
+                          cosine_text(cc) + " after. The strip below is their difference.";
+    else if (!adds)
+      v["sum_sentence"] = "The two " + what + " rows stay equal (cosine " + cosine_text(cc) + " before and after): " +
+                          (find_scheme(s.name()) ? find_scheme(s.name())->title : s.name()) +
+                          " adds nothing at the input. " + first_sentence(s.where_position_enters());
+    else
+      v["sum_sentence"] = "The two " + what + " rows are still equal after the sum (cosine " + cosine_text(cc) +
+                          "): their position rows happen to be the same.";
+  } else {
+    v["ids_repeat_sentence"] = "Equal pieces get equal ids, but this text repeats no token." + try_repeat;
+    v["token_rows_sentence"] = "No token repeats in this text, so no two rows match." + try_repeat;
+    v["sum_sentence"] = "With no repeated token there is no equal pair to compare here." + try_repeat;
+  }
   if (!a.repeats().empty()) {
     const RepeatedTokenGroup& g = a.repeats().front();
     const int i = g.positions[0], j = g.positions[1];
@@ -103,16 +187,31 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
   v["scheme_title"] = info ? info->title : s.name();
   v["scheme_where"] = s.where_position_enters();
   const std::optional<long long> table = s.max_positions();
-  v["position_source"] = info && info->counted == WeightsCounted::PositionTable && table
-                             ? "Here they come from a trained table of " + grouped_number(*table) +
-                                   " rows: row i is added at position i, so a text can have at most " +
-                                   grouped_number(*table) + " tokens."
-                             : "Here they come from a formula, " + s.describe() + ", so there is no table to train.";
+  const int offset = m.position_offset();
+  v["position_source"] =
+      info && info->counted == WeightsCounted::PositionTable && table
+          ? std::string("Here they come from a ") + (m.trained() ? "trained" : "learned-style (random here: this model is untrained)") +
+                " table of " + grouped_number(*table) + " rows: " +
+                (offset > 0 ? "row i + " + std::to_string(offset) + " is added at position i (its first " +
+                                  std::to_string(offset) + " rows are reserved)"
+                            : std::string("row i is added at position i")) +
+                ", so a text can have at most " + grouped_number(*table) + " tokens."
+          : "Here they come from a formula, " + s.describe() + ", so there is no table to train.";
   const WeightCounts w = input_weight_counts(m, s.params());
   v["token_weights"] = grouped_number(w.token_table);
   v["position_weights"] = grouped_number(w.position_table);
   v["norm_weights"] = grouped_number(w.layer_norm);
   v["total_weights"] = grouped_number(w.total);
+  {
+    const std::string title = info ? info->title : s.name();
+    std::string learned = w.position_table > 0 ? "the token table, the position table" : "the token table";
+    if (w.scheme_bias > 0) learned += ", " + w.scheme_bias_label;
+    learned += w.layer_norm > 0 ? " and the norm's weights" : "";
+    v["weights_learned_sentence"] =
+        (m.trained() ? "All of them were learned in training: " : "All of them are learned in training (random here, untrained): ") +
+        learned + "." +
+        (w.position_table == 0 && w.scheme_bias == 0 ? " " + title + " has no position weights at the input: a formula." : "");
+  }
   v["norm_label"] = a.norm_label();
   v["tying_text"] = m.tied_embeddings()
                         ? m.name() + " ties them: its head is E itself, which saves V x d = " + grouped_number(w.tying_saving) +
@@ -128,6 +227,13 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
     rope.kind = "rope";
     rope.head_dim = static_cast<int>(dh);
     angles = make_position_scheme(rope)->rotation_frequencies(dh, static_cast<long long>(e.ids.size()));
+  }
+  {
+    char setting[160];
+    const bool own = !s.rotation_frequencies(dh, static_cast<long long>(e.ids.size())).empty();
+    std::snprintf(setting, sizeof setting, "%s base %g, head width %lld, %zu rotating pairs", own ? "this model's" : "plain RoPE's",
+                  own ? s.params().base : 10000.0, dh, angles.size());
+    v["rope_setting"] = setting;
   }
   char theta[32];
   std::snprintf(theta, sizeof theta, "%.3g", angles.empty() ? 1.0 : angles.front());
