@@ -52,9 +52,10 @@ class LessonPanel final : public Panel {
     keys();
     const LessonStep& s = steps[static_cast<std::size_t>(step_)];
     const std::map<std::string, std::string> values = lesson_values(state.analysis());
-    // Presenter mode: the figure and one caption line (the title and the first sentence).
+    // Presenter mode: the figure and one caption line (the title and the step's point: the
+    // sentence the asset names, e.g. step 6's "no longer equal").
     if (state.presenter) {
-      const std::string first = s.text.empty() ? "" : fill_placeholders(s.text[0], values);
+      const std::string first = s.text.empty() ? "" : fill_placeholders(s.text[std::min(s.presenter, s.text.size() - 1)], values);
       ImGui::PushFont(fonts().large);
       ImGui::TextWrapped("%d/%d  %s", step_ + 1, static_cast<int>(steps.size()), s.title.c_str());
       ImGui::PopFont();

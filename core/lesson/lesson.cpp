@@ -35,6 +35,10 @@ std::vector<LessonStep> parse_steps() {
                     "', which is not one of " + scheme_names());
       st.needs = s.value("needs", std::string());
       st.instead = s.value("instead", std::string());
+      st.presenter = s.value("presenter", std::size_t{0});
+      if (st.presenter >= st.text.size())
+        throw Error("the lesson asset is broken: step " + st.id + " shows sentence " + std::to_string(st.presenter) +
+                    " in presenter mode but has " + std::to_string(st.text.size()));
       out.push_back(std::move(st));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -254,7 +258,24 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
   const bool bucketed = info && info->data == SchemeDataKind::BucketBias;  // the model's own T5 settings
   v["t5_buckets"] = std::to_string(bucketed ? s.params().buckets : 32);
   v["t5_max_distance"] = std::to_string(bucketed ? s.params().max_distance : 128);
-  v["stories"] = v["scheme_title"] + ": " + s.repeated_token_story();
+  {
+    // "With RoPE, equal tokens keep ...": the scheme's story as one sentence, no seam.
+    std::string story = s.repeated_token_story();
+    if (!story.empty() && story[0] >= 'A' && story[0] <= 'Z' && !(story.size() > 1 && story[1] >= 'A' && story[1] <= 'Z'))
+      story[0] = static_cast<char>(story[0] - 'A' + 'a');
+    v["stories"] = "With " + v["scheme_title"] + ", the scheme in use: " + story;
+  }
+  // T5's buckets: exact for offsets below max_exact (half the buckets of a direction), then
+  // logarithmically wider up to max_distance (bidirectional: half the buckets per sign).
+  {
+    const int buckets = bucketed ? s.params().buckets : 32;
+    const bool causal = s.params().causal;
+    const int per_side = causal ? buckets : buckets / 2;
+    const int exact = per_side / 2;
+    v["t5_try"] = "In the Schemes view (key 4), set the length n to 64 or more: each offset below " + std::to_string(exact) +
+                  " has a bucket of its own, farther ones share wider and wider buckets up to " +
+                  v["t5_max_distance"] + ".";
+  }
   return v;
 }
 

@@ -22,6 +22,7 @@ struct LessonStep {
   std::string scheme;             // the registry scheme a scheme figure draws ("rope"), or ""
   std::string needs;              // "" or "input_rows": what the step needs of the scheme
   std::string instead;            // said when that is missing, with placeholders
+  std::size_t presenter = 0;      // the sentence presenter mode shows under the figure
 };
 
 // The steps in order, parsed once from the embedded asset (throws es::Error if it is broken).
