@@ -648,11 +648,13 @@ class PcaPanel final : public Panel {
       // positions of one token id are listed together ("2,9 sat"); distinct ids on the spot stay
       // separate parts, each in its own colour ("0 I  1 saw"), never one id's text for all.
       std::vector<int> owner(static_cast<size_t>(n), -1);
+      // "The same spot": closer than a point's diameter and a half (12 px at least), at any scale.
+      const float merge2 = std::max(144.0f, 2.25f * (2 * r) * (2 * r));
       for (int i = 0; i < n && i < 400; ++i)
         for (int j = 0; j < i && owner[static_cast<size_t>(i)] < 0; ++j) {
           float dx = pts[static_cast<size_t>(i)].x - pts[static_cast<size_t>(j)].x;
           float dy = pts[static_cast<size_t>(i)].y - pts[static_cast<size_t>(j)].y;
-          if (owner[static_cast<size_t>(j)] < 0 && dx * dx + dy * dy < 144.0f) owner[static_cast<size_t>(i)] = j;
+          if (owner[static_cast<size_t>(j)] < 0 && dx * dx + dy * dy < merge2) owner[static_cast<size_t>(i)] = j;
         }
       std::vector<ImVec4> placed;
       for (int i = 0; i < n && i < 400; ++i) {
@@ -673,22 +675,43 @@ class PcaPanel final : public Panel {
         }
         for (Part& p : parts)
           if (p.count > 6) p.positions += " +" + std::to_string(p.count - 6);
-        float x = pts[static_cast<size_t>(i)].x + r + 3;
-        float y = pts[static_cast<size_t>(i)].y - line - 1;
-        // A label that would overlap one already drawn is left out (the point stays; hover
-        // names it), so a long text's labels never pile up.
+        // Where the label goes: the first of six places around its point (right above, right,
+        // right below, then the same on the left) that stays inside the plot, overlaps no label
+        // already drawn, and lies nearer its own point than any other point, so it can never be
+        // read as another point's name. None: left out (the point stays; hover names it).
         float label_w = 0;
         for (std::size_t q = 0; q < parts.size() && q < 4; ++q)
           label_w += ImGui::CalcTextSize((parts[q].positions + " " + state.token_texts()[static_cast<size_t>(parts[q].first)]).c_str()).x +
                      line * 0.6f;
-        // Inside the plot: a label that would run past the right edge goes to the left of its
-        // point, one above the top goes below it.
-        if (x + label_w > g.pmax.x) x = std::max(g.pmin.x + 2, pts[static_cast<size_t>(i)].x - r - 3 - label_w);
-        if (y < g.pmin.y) y = pts[static_cast<size_t>(i)].y + r + 1;
-        const ImVec4 box(x, y, x + label_w, y + line);
-        bool clash = false;
-        for (const ImVec4& q : placed) clash = clash || !(box.z < q.x || box.x > q.z || box.w < q.y || box.y > q.w);
-        if (clash) continue;
+        const ImVec2 own = pts[static_cast<size_t>(i)];
+        auto distance_to = [](const ImVec4& b, ImVec2 p) {
+          const float dx = std::max({b.x - p.x, 0.0f, p.x - b.z}), dy = std::max({b.y - p.y, 0.0f, p.y - b.w});
+          return std::sqrt(dx * dx + dy * dy);
+        };
+        const float gap = r + 3;
+        const ImVec2 spots[6] = {{own.x + gap, own.y - line - 1}, {own.x + gap, own.y - line * 0.5f}, {own.x + gap, own.y + r + 1},
+                                 {own.x - gap - label_w, own.y - line - 1}, {own.x - gap - label_w, own.y - line * 0.5f},
+                                 {own.x - gap - label_w, own.y + r + 1}};
+        bool found = false;
+        ImVec4 box;
+        for (const ImVec2& spot : spots) {
+          const ImVec4 b(spot.x, spot.y, spot.x + label_w, spot.y + line);
+          if (b.x < g.pmin.x || b.z > g.pmax.x || b.y < g.pmin.y || b.w > g.pmax.y) continue;
+          bool clash = false;
+          for (const ImVec4& q : placed) clash = clash || !(b.z < q.x || b.x > q.z || b.w < q.y || b.y > q.w);
+          if (clash) continue;
+          const float mine = distance_to(b, own);
+          bool nearer_other = false;
+          for (int k = 0; k < n && k < 400 && !nearer_other; ++k)
+            if (k != i && owner[static_cast<size_t>(k)] != i) nearer_other = distance_to(b, pts[static_cast<size_t>(k)]) < mine + r;
+          if (nearer_other) continue;
+          box = b;
+          found = true;
+          break;
+        }
+        if (!found) continue;
+        float x = box.x;
+        const float y = box.y;
         placed.push_back(box);
         for (std::size_t q = 0; q < parts.size(); ++q) {
           if (q == 3) {  // a pile of distinct tokens: the rest as a count
