@@ -657,6 +657,7 @@ class PcaPanel final : public Panel {
           if (owner[static_cast<size_t>(j)] < 0 && dx * dx + dy * dy < merge2) owner[static_cast<size_t>(i)] = j;
         }
       std::vector<ImVec4> placed;
+      std::vector<std::string> missing;  // points whose label found no place: listed beside the plot
       for (int i = 0; i < n && i < 400; ++i) {
         if (owner[static_cast<size_t>(i)] >= 0) continue;
         struct Part {
@@ -709,7 +710,12 @@ class PcaPanel final : public Panel {
           found = true;
           break;
         }
-        if (!found) continue;
+        if (!found) {
+          for (std::size_t q = 0; q < parts.size(); ++q)
+            missing.push_back(rows_ == 1 ? "pos " + parts[q].positions
+                                         : parts[q].positions + " " + displayable(state.token_texts()[static_cast<size_t>(parts[q].first)]));
+          continue;
+        }
         float x = box.x;
         const float y = box.y;
         placed.push_back(box);
@@ -728,6 +734,22 @@ class PcaPanel final : public Panel {
           audit_text("pca.label", t, ImGui::CalcTextSize(t.c_str()).x, -1.0f);
           dl->AddText(ImVec2(x, y), col, t.c_str());
           x += ImGui::CalcTextSize(t.c_str()).x + line * 0.6f;
+        }
+      }
+      // The points left without a label, named beside the plot under the legend when it has
+      // room there (and the found token's list is not using it); hover names any point.
+      if (!missing.empty() && neighbours_.empty()) {
+        std::string list = "no label:";
+        for (std::size_t q = 0; q < missing.size() && q < 8; ++q) list += "\n" + missing[q];
+        if (missing.size() > 8) list += "\n+" + std::to_string(missing.size() - 8) + " more";
+        const ImVec2 ls = ImGui::CalcTextSize(list.c_str());
+        const float room_x = ImGui::GetWindowPos().x + ImGui::GetWindowWidth() - g.pmax.x - 16;
+        const float top = legend_bottom_ + line * 0.5f, bottom = ImGui::GetWindowPos().y + ImGui::GetWindowHeight();
+        if (legend_bottom_ > 0 && top + ls.y <= bottom && ls.x <= room_x) {
+          dl->PushClipRectFullScreen();  // beside the plot, outside its clip rectangle
+          dl->AddText(ImVec2(g.pmax.x + 12, top), kMuted, list.c_str());
+          dl->PopClipRect();
+          audit_text("pca.unlabelled", list, ls.x, room_x);
         }
       }
     }
@@ -795,7 +817,9 @@ class PcaPanel final : public Panel {
     if (layers_[1].enabled) {
       dl->AddCircleFilled(ImVec2(lx + 8, ly + line / 2), 3, IM_COL32(190, 190, 200, 160));
       dl->AddText(ImVec2(lx + 22, ly), kMuted, "vocabulary");
+      ly += line + 4;
     }
+    legend_bottom_ = ly;  // the list of unlabelled points goes under it (next frame)
 
   }
 
@@ -829,6 +853,7 @@ class PcaPanel final : public Panel {
 
   int rows_ = 2;
   bool polyline_ = true, labels_ = true, zoomed_ = false;
+  float legend_bottom_ = 0;  // screen y under the legend, from the last frame
   bool three_d_ = false, was_three_ = false;  // PC1-3 in 3D, orbiting
   float yaw_ = 0.6f, pitch_ = 0.35f, zoom3_ = 1.0f;
   float centre3_[3] = {0, 0, 0}, radius3_ = 1.0f;
