@@ -121,7 +121,7 @@ shot tables-padding --model "$SHP" --view matrix --matrix-mode tables
 # "the" of the token rows coincide and share "0,4 the".
 "$BIN" --no-settings --size 1280x800 --view pca --scheme rope --set pca.rows=position --audit "$OUT/audit-pca-pos.txt" \
   --screenshot "$OUT/audit-pca-pos.png" >"$OUT/audit.log" 2>&1
-if [ "$(grep -c '^pca.label' "$OUT/audit-pca-pos.txt")" = 1 ] && grep -q "	pos 0,1,2,3,4,5$" "$OUT/audit-pca-pos.txt"; then
+if [ "$(grep -c '^pca.label	' "$OUT/audit-pca-pos.txt")" = 1 ] && grep -q "	pos 0,1,2,3,4,5$" "$OUT/audit-pca-pos.txt"; then
   pass "audit: coinciding position rows share one label, by position"
 else
   fail "audit: PCA position labels: $(cat "$OUT/audit.log" "$OUT/audit-pca-pos.txt")"
@@ -132,6 +132,27 @@ if grep -q "	0,4 the$" "$OUT/audit-pca-tok.txt" && ! grep -q "	0,[0-9,]* [a-z]*c
   pass "audit: the two \"the\" share one label; other tokens keep their own"
 else
   fail "audit: PCA token labels: $(cat "$OUT/audit.log" "$OUT/audit-pca-tok.txt")"
+fi
+# Every PCA label lies nearer its own point than any other point (the audit's pca.label.near:
+# width = distance to its point, room = distance to the nearest other; CLIPPED breaks the rule)
+# at the projector's sizes, presenter on and off, dark and light; a point left without a label
+# is listed beside the plot where there is room ("no label:").
+for cfg in "1280x720 1.5" "1280x720 2" "1280x720 2 --presenter" "1280x720 2 --theme light" "1920x1080 1" "1920x1080 2 --presenter"; do
+  set -- $cfg
+  size=$1 scale=$2
+  shift 2
+  "$BIN" --no-settings --size "$size" --ui-scale "$scale" "$@" --view pca --audit "$OUT/audit-pca-near.txt" \
+    --screenshot "$OUT/audit-pca-near.png" >"$OUT/audit.log" 2>&1
+  if [ "$(grep -c '^pca.label.near	fits' "$OUT/audit-pca-near.txt")" -ge 3 ] && ! grep -q '^pca.label.near	CLIPPED' "$OUT/audit-pca-near.txt"; then
+    pass "audit: PCA labels beside their own points at $cfg"
+  else
+    fail "audit: PCA labels at $cfg: $(cat "$OUT/audit.log" "$OUT/audit-pca-near.txt")"
+  fi
+done
+if grep -q '^pca.unlabelled	fits	.*no label:' "$OUT/audit-pca-near.txt" || [ "$(grep -c '^pca.label.near	fits' "$OUT/audit-pca-near.txt")" -ge 6 ]; then
+  pass "audit: a point without room for its label is listed"
+else
+  fail "audit: unlabelled points not listed: $(cat "$OUT/audit-pca-near.txt")"
 fi
 # PCA in 3D (PC1-3, turned): renders and differs from the 2D plot.
 shot pca-3d --view pca --set pca.3d=1 --set pca.yaw=40 --set pca.pitch=20

@@ -710,6 +710,12 @@ class PcaPanel final : public Panel {
           found = true;
           break;
         }
+        if (found) {  // the audit's check of the rule: own distance <= nearest other point's
+          float other = 1e9f;
+          for (int k = 0; k < n && k < 400; ++k)
+            if (k != i && owner[static_cast<size_t>(k)] != i) other = std::min(other, distance_to(box, pts[static_cast<size_t>(k)]));
+          audit_text("pca.label.near", state.token_texts()[static_cast<size_t>(i)], distance_to(box, own), other);
+        }
         if (!found) {
           for (std::size_t q = 0; q < parts.size(); ++q)
             missing.push_back(rows_ == 1 ? "pos " + parts[q].positions
@@ -749,7 +755,9 @@ class PcaPanel final : public Panel {
           dl->PushClipRectFullScreen();  // beside the plot, outside its clip rectangle
           dl->AddText(ImVec2(g.pmax.x + 12, top), kMuted, list.c_str());
           dl->PopClipRect();
-          audit_text("pca.unlabelled", list, ls.x, room_x);
+          std::string one_line = list;
+          std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+          audit_text("pca.unlabelled", one_line, ls.x, room_x);
         }
       }
     }
