@@ -226,7 +226,11 @@ const SchemeInfo& deberta_scheme_info() {
       "2 * buckets * d", PositionEntry::AttentionTerms,
       {{ParamField::Buckets, "buckets", "position buckets", "position_buckets (256)", 4, 65536, true},
        {ParamField::MaxDistance, "max-distance", "max relative position", "max_relative_positions (512)", 4, 1 << 30,
-        true}},
+        true},
+       // An encoder's scheme (bidirectional by default); --causal masks the keys after the query
+       // as for every other scheme, so the help and the UI offer it.
+       {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
+        {"bidirectional", "causal"}}},
       &make_deberta, false, &adopt_deberta, trainable<DebertaTrain>(), &configure_deberta,
       WeightsCounted::InsideAttention, SchemeDataKind::RelativeEmbeddings};
   return info;
