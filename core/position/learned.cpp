@@ -1,4 +1,4 @@
-// Learned absolute positions (GPT-2, BERT): row i of a trained table is added at position i.
+// Learned absolute positions (GPT-2, BERT): row i of a learned table is added at position i.
 #include "scheme.h"
 #include "trainable.h"
 #include "scheme_util.h"
@@ -18,7 +18,9 @@ class LearnedScheme final : public PositionScheme {
            std::to_string(table_.cols()) + ")";
   }
   std::string where_position_enters() const override {
-    return "Added to the input: row i of a trained table (" + std::to_string(table_.rows()) +
+    // "learned", not "trained": the table is a model parameter whether or not this copy has
+    // been trained (the classroom model's and gpt2-untrained's are random).
+    return "Added to the input: row i of a learned table (" + std::to_string(table_.rows()) +
            " rows) is added to the token row at position i.";
   }
   std::optional<long long> max_positions() const override { return table_.rows(); }
@@ -87,7 +89,7 @@ class LearnedTrain final : public TrainablePosition<S> {
 
 std::unique_ptr<PositionScheme> make_learned(const SchemeParams& p, SchemeData data) {
   if (!data.learned_table || data.learned_table->rows() < 1 || data.learned_table->cols() < 1)
-    throw Error("learned positions need a trained table: open a model that has one (classroom, gpt2-untrained, "
+    throw Error("learned positions need a table of position rows: open a model that has one (classroom, gpt2-untrained, "
                 "GPT-2, BERT), or pick a formula scheme");
   return std::make_unique<LearnedScheme>(p, std::move(*data.learned_table));
 }
@@ -96,7 +98,7 @@ std::unique_ptr<PositionScheme> make_learned(const SchemeParams& p, SchemeData d
 
 const SchemeInfo& learned_scheme_info() {
   static const SchemeInfo info{
-      "learned", "Learned absolute", "A trained table of position rows added at the input (GPT-2, BERT)",
+      "learned", "Learned absolute", "A learned table of position rows added at the input (GPT-2, BERT)",
       "L_max * d", PositionEntry::Input,
       {{ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
