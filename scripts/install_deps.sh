@@ -11,6 +11,9 @@ packages=(
   fonts-droid-fallback fonts-nanum fonts-freefont-ttf fonts-symbola
   clang libclang-rt-14-dev
 )
+# --bench: also the peers embedscope-bench --large measures beside EmbedScope (NumPy and
+# scikit-learn, bench/large_baselines.py). Neither the build nor the tests need them.
+if [ "${1:-}" = "--bench" ]; then packages+=(python3-numpy python3-sklearn); fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
