@@ -82,7 +82,39 @@ ImU32 contrast_text(ImU32 bg) {
 
 namespace {
 bool g_light_categories = false;
+float channel(ImU32 c, int shift) {
+  const float v = static_cast<float>((c >> shift) & 0xff) / 255.0f;
+  return v <= 0.04045f ? v / 12.92f : std::pow((v + 0.055f) / 1.055f, 2.4f);
+}
+float relative_luminance(ImU32 c) {
+  return 0.2126f * channel(c, IM_COL32_R_SHIFT) + 0.7152f * channel(c, IM_COL32_G_SHIFT) + 0.0722f * channel(c, IM_COL32_B_SHIFT);
+}
 }  // namespace
+
+float contrast_ratio(ImU32 a, ImU32 b) {
+  const float la = relative_luminance(a), lb = relative_luminance(b);
+  return (std::max(la, lb) + 0.05f) / (std::min(la, lb) + 0.05f);
+}
+
+ImU32 over(ImU32 c, ImU32 bg) {
+  const float a = static_cast<float>((c >> IM_COL32_A_SHIFT) & 0xff) / 255.0f;
+  auto mix = [&](int shift) {
+    const float f = static_cast<float>((c >> shift) & 0xff), g = static_cast<float>((bg >> shift) & 0xff);
+    return static_cast<ImU32>(std::lround(a * f + (1 - a) * g));
+  };
+  return (mix(IM_COL32_R_SHIFT) << IM_COL32_R_SHIFT) | (mix(IM_COL32_G_SHIFT) << IM_COL32_G_SHIFT) |
+         (mix(IM_COL32_B_SHIFT) << IM_COL32_B_SHIFT) | (0xffu << IM_COL32_A_SHIFT);
+}
+
+ImU32 readable_on(ImU32 preferred, ImU32 bg) {
+  const ImU32 target = contrast_text(bg);
+  ImU32 c = preferred | (0xffu << IM_COL32_A_SHIFT);
+  for (int step = 1; step <= 8 && contrast_ratio(c, bg) < 4.5f; ++step) {
+    const ImU32 toward = (target & 0x00ffffffu) | (static_cast<ImU32>(32 * step - 1) << IM_COL32_A_SHIFT);
+    c = over(toward, preferred | (0xffu << IM_COL32_A_SHIFT));
+  }
+  return c;
+}
 
 void set_categorical_theme(bool light) { g_light_categories = light; }
 

@@ -22,6 +22,13 @@ ImU32 sequential_colour(float t, float alpha = 1.0f);
 ImU32 value_colour(float value, float range);
 // Black or white, whichever reads better on `background`.
 ImU32 contrast_text(ImU32 background);
+// WCAG contrast ratio of two opaque colours (1 to 21; text wants 4.5 or more).
+float contrast_ratio(ImU32 a, ImU32 b);
+// A colour with alpha laid over an opaque background.
+ImU32 over(ImU32 colour, ImU32 background);
+// `preferred` (a muted caption colour) when it reaches 4.5:1 on `background`, else moved toward
+// black or white (whichever the background needs) until it does.
+ImU32 readable_on(ImU32 preferred, ImU32 background);
 
 // The colour NaN (masked) cells get: a grey hatch, so it can never be mistaken for zero.
 constexpr ImU32 kNanColour = IM_COL32(120, 120, 120, 255);

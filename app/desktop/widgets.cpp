@@ -147,10 +147,14 @@ ImVec2 token_chip(AppState& state, int position, bool large) {
   if (ImGui::IsItemClicked()) state.selected_position = state.selected_position == position ? -1 : position;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   ImU32 col = token_colour(state, id);
-  dl->AddRectFilled(p, ImVec2(p.x + w, p.y + h), token_colour(state, id, hovered ? 0.45f : 0.28f), 6.0f);
+  const ImU32 fill = token_colour(state, id, hovered ? 0.45f : 0.28f);
+  dl->AddRectFilled(p, ImVec2(p.x + w, p.y + h), fill, 6.0f);
+  // The caption's muted colour, darkened (light theme) or lightened until it reads at 4.5:1 on
+  // the chip's tint.
+  const ImU32 caption = readable_on(kMuted, over(fill, ImGui::GetColorU32(ImGuiCol_WindowBg) | (0xffu << IM_COL32_A_SHIFT)));
   float border = state.selected_position == position ? 3.0f : 1.5f;
   dl->AddRect(p, ImVec2(p.x + w, p.y + h), state.selected_position == position ? kSelectColour : col, 6.0f, 0, border);
-  dl->AddText(ImVec2(p.x + 8, p.y + 4), kMuted, t.top.c_str());
+  dl->AddText(ImVec2(p.x + 8, p.y + 4), caption, t.top.c_str());
   audit_text("tokens.chip", t.text, f->CalcTextSizeA(f->FontSize, FLT_MAX, 0, t.text.c_str()).x, w - 8);
   dl->AddText(f, f->FontSize, ImVec2(p.x + 8, p.y + 6 + line), kText, t.text.c_str());
   int group = state.repeat_group_of(position);

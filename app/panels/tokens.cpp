@@ -68,7 +68,7 @@ class TokensPanel final : public Panel {
     for (int i = 0; i < state.length(); ++i) seq += (i ? ", " : "") + std::to_string(state.ids()[static_cast<size_t>(i)]);
     seq += "]";
     ImGui::PushFont(fonts().mono);
-    wrapped_text(IM_COL32(220, 220, 220, 255), seq);
+    wrapped_text(ImGui::GetColorU32(ImGuiCol_Text), seq);  // the theme's text colour (a fixed light grey vanished on the light theme)
     ImGui::PopFont();
     if (!state.repeats().empty()) {
       ImGui::Spacing();
