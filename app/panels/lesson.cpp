@@ -338,7 +338,7 @@ class LessonPanel final : public Panel {
         const float alpha = row == id ? 0.35f + 0.65f * light : 0.35f;
         dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2), value_colour(v, 1.0f));
         if (alpha < 1) dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2),
-                                         IM_COL32(24, 25, 29, static_cast<int>(255 * (1 - alpha))));
+                                         ImGui::GetColorU32(ImGuiCol_WindowBg, 1 - alpha));  // dimmed toward the theme's background
       }
       const std::string label = std::to_string(row);
       dl->AddText(ImVec2(ex - ImGui::CalcTextSize(label.c_str()).x - 4, y + (cell - em) / 2), row == id ? kAccent : muted, label.c_str());

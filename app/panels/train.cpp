@@ -117,7 +117,9 @@ void line_chart(const char* id, const std::vector<Series>& series, ImVec2 size, 
   for (const auto& s : series) {
     const float w = ImGui::CalcTextSize(s.name.c_str()).x;
     const ImVec2 at(b.x - w - em * 1.6f, ly);
-    dl->AddRectFilled(ImVec2(at.x - 2, at.y), ImVec2(b.x - 2, at.y + em * 1.1f), IM_COL32(24, 25, 29, 230));
+    // Behind the name: the theme's window colour (a fixed near-black left black text unreadable
+    // on the light theme).
+    dl->AddRectFilled(ImVec2(at.x - 2, at.y), ImVec2(b.x - 2, at.y + em * 1.1f), ImGui::GetColorU32(ImGuiCol_WindowBg, 0.9f));
     dl->AddLine(ImVec2(at.x, at.y + em * 0.5f), ImVec2(at.x + em, at.y + em * 0.5f), s.colour, 3.0f);
     dl->AddText(ImVec2(at.x + em * 1.3f, at.y), text, s.name.c_str());
     ly += em * 1.1f;
