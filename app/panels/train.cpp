@@ -282,19 +282,24 @@ class TrainPanel final : public Panel {
 
   void draw_run_controls(AppState& state, float width) {
     const float em = ImGui::GetFontSize();
+    const Runs runs = lab_.runs();
+    // Every run at its last step: nothing left to pause or step (Reset still clears them).
+    bool finished = !runs.empty();
+    for (const auto& r : runs) finished = finished && r->done >= r->total;
     if (lab_.started()) {
-      const bool paused = lab_.paused();
-      next_item(button_width(paused ? "Resume" : "Pause"));
-      if (ImGui::Button(paused ? "Resume" : "Pause")) lab_.set_paused(!paused);
-      next_item(button_width("Step"));
-      if (ImGui::Button("Step")) {
-        lab_.set_paused(true);
-        lab_.single_step();
+      if (!finished) {
+        const bool paused = lab_.paused();
+        next_item(button_width(paused ? "Resume" : "Pause"));
+        if (ImGui::Button(paused ? "Resume" : "Pause")) lab_.set_paused(!paused);
+        next_item(button_width("Step"));
+        if (ImGui::Button("Step")) {
+          lab_.set_paused(true);
+          lab_.single_step();
+        }
       }
       next_item(button_width("Reset"));
       if (ImGui::Button("Reset")) lab_.reset();
     }
-    const Runs runs = lab_.runs();
     if (runs.empty()) return;
     // Progress: the slowest run, its rate, the time left.
     long long done = runs[0]->done, total = std::max<long long>(1, runs[0]->total);
@@ -361,8 +366,9 @@ class TrainPanel final : public Panel {
     const LabSettings s = lab_.settings();
     if (series.empty()) {
       wrapped_text(kMuted, "Press \"Train short, test long\": every run is evaluated on held-out data at 1, 2, 4 and 8 "
-                           "times the length it was trained on. ALiBi keeps its loss; sinusoidal and learned positions "
-                           "do not (a learned table cannot even run past its rows).");
+                           "times the length it was trained on. The papers report that ALiBi keeps its loss past the "
+                           "training length and sinusoidal positions do not (a learned table cannot even run past its "
+                           "rows); this run will show what these small models do.");
       return;
     }
     const float h = size.y - ImGui::GetTextLineHeightWithSpacing() * (notes.empty() ? 1 : 2);
@@ -438,10 +444,15 @@ class TrainPanel final : public Panel {
         ImGui::SetTooltip("%s%s%s", displayable(w).c_str(), cls.empty() ? "" : "  (", cls.empty() ? "" : (cls + ")").c_str());
       }
     }
-    char cap[128];
-    std::snprintf(cap, sizeof cap, "PC1+2: %.0f%% of variance, %d/%d tokens", 100 * r.pca_ratio, static_cast<int>(rows.size()),
-                  r.vocab);
-    dl->AddText(ImVec2(p0.x, p0.y + sz.y - em), ImGui::GetColorU32(ImGuiCol_TextDisabled), cap);
+    // The longest caption that fits on the one line below the plot (the full one was cut
+    // mid-word: "67/76 toke"): with "of variance", without it, or shortened with an ellipsis.
+    char full[128], brief[96];
+    std::snprintf(full, sizeof full, "PC1+2: %.0f%% of variance, %d/%d tokens", 100 * r.pca_ratio, static_cast<int>(rows.size()), r.vocab);
+    std::snprintf(brief, sizeof brief, "PC1+2: %.0f%%, %d/%d tokens", 100 * r.pca_ratio, static_cast<int>(rows.size()), r.vocab);
+    const float room = sz.x - 4;
+    const std::string cap = ImGui::CalcTextSize(full).x <= room ? full : fit_text(brief, room);
+    audit_text("train.pca_caption", cap, ImGui::CalcTextSize(cap.c_str()).x, room);
+    dl->AddText(ImVec2(p0.x, p0.y + sz.y - em), ImGui::GetColorU32(ImGuiCol_TextDisabled), cap.c_str());
   }
 
   void draw_token_table(const RunView& r, ImVec2 size) {
