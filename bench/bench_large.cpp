@@ -1,5 +1,6 @@
 // embedscope-bench --large (bench_large.h).
 #include "bench_large.h"
+#include "bench_clock.h"
 
 #include "checkpoint.h"
 #include "model_source.h"
@@ -32,21 +33,7 @@ using Json = nlohmann::json;
 
 constexpr const char* kTensor = "model.embed_tokens.weight";
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-double cpu_s() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-long long peak_kb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
-  return -1;
-}
+long long peak_kb() { return status_kb("VmHWM"); }
 
 // xoshiro256** (fast, deterministic), and an approximate normal: the sum of four 16-bit
 // uniforms, centred and scaled to variance 1 (Irwin-Hall), plenty for a synthetic table.

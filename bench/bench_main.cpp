@@ -17,6 +17,7 @@
 #include "open_model.h"
 #include "bench_synthetic.h"
 #include "bench_large.h"
+#include "bench_clock.h"
 #include "trainer.h"
 #include "bpe_pretokenizer.h"
 #include "bpe_tokenizer.h"
@@ -51,16 +52,9 @@ using namespace es;
 
 namespace {
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using bench::cpu_s;
+using bench::now_s;
 
-// Process CPU time (user + system, all threads), seconds.
-double cpu_s() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
 // CPU seconds per run of the last time_runs() call (median); on a busy machine, wall time
 // includes waiting for a core, CPU time does not.
 double g_last_cpu = 0;
@@ -81,13 +75,7 @@ std::vector<double> time_runs(int reps, const std::function<void()>& f) {
 }
 double median(const std::vector<double>& t) { return t[t.size() / 2]; }
 
-long long vm_rss_kb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
-  return -1;
-}
+long long vm_rss_kb() { return bench::status_kb("VmRSS"); }
 
 std::string cpu_model() {
   std::ifstream f("/proc/cpuinfo");

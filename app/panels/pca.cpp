@@ -710,7 +710,7 @@ class PcaPanel final : public Panel {
           found = true;
           break;
         }
-        if (found) {  // the audit's check of the rule: own distance <= nearest other point's
+        if (found && audit_enabled()) {  // the audit's check of the rule: own distance <= nearest other point's
           float other = 1e9f;
           for (int k = 0; k < n && k < 400; ++k)
             if (k != i && owner[static_cast<size_t>(k)] != i) other = std::min(other, distance_to(box, pts[static_cast<size_t>(k)]));

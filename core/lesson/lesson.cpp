@@ -3,6 +3,7 @@
 
 #include "position/scheme.h"
 #include "repeats.h"
+#include "tokenizer.h"
 
 #include "assets.h"
 #include "types.h"
@@ -67,12 +68,8 @@ std::string cosine_text(double c) {
   return t;
 }
 
-// "the" -> "\"the\"" with a leading space shown as the tokens show it.
-std::string quoted(const std::string& token) {
-  std::string out = "\"";
-  for (char ch : token) out += ch == ' ' ? std::string("\u2423") : std::string(1, ch);
-  return out + "\"";
-}
+// A token's text in quotes as the token chips show it (spaces as \u2423, newlines as \u21b5).
+std::string quoted(const std::string& token) { return "\"" + visible_token_text(token) + "\""; }
 
 // Up to and including the first ". " (the whole text when there is none).
 std::string first_sentence(const std::string& text) {
