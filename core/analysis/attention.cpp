@@ -106,9 +106,71 @@ bool project_qk(const ModelSource& model, const FamilyInfo& fam, const Linear& q
       k.rowwise() += bk;
       return true;
     }
+    case QkLayout::StackedFused: {  // (H dh + 2 H_kv dh, d) as (out, in): q rows, k rows, v rows
+      const int kv = model.num_kv_heads() > 0 ? model.num_kv_heads() : heads;
+      const long long rows = qkv.w.rows();
+      if (qkv.w.cols() != d || heads % kv != 0 || rows % (heads + 2LL * kv) != 0)
+        return fail(why, qkv.name + ".weight has an unexpected shape for stacked q/k/v rows");
+      const long long dh = rows / (heads + 2LL * kv);
+      out.head_dim = static_cast<int>(dh);
+      out.kv_heads = kv;
+      q.noalias() = h * qkv.w.topRows(heads * dh).transpose();
+      k.noalias() = h * qkv.w.middleRows(heads * dh, kv * dh).transpose();
+      add_bias(q, qkv.b, 0);
+      add_bias(k, qkv.b, heads * dh);
+      return true;
+    }
+    case QkLayout::Mp4Fused: {  // (3d, d): four chunks of rows, each [q | v | k] of d/4 rows
+      constexpr int kChunks = 4;
+      if (qkv.w.rows() != 3 * d || qkv.w.cols() != d || d % heads != 0 || heads % kChunks != 0)
+        return fail(why, qkv.name + ".weight has an unexpected shape for CodeGen's fused q/v/k (4 chunks)");
+      const long long local = d / kChunks;
+      MatrixRM wq(d, d), wk(d, d);
+      for (int c = 0; c < kChunks; ++c) {
+        wq.middleRows(c * local, local) = qkv.w.middleRows(c * 3 * local, local);
+        wk.middleRows(c * local, local) = qkv.w.middleRows(c * 3 * local + 2 * local, local);
+      }
+      out.head_dim = static_cast<int>(d / heads);
+      q.noalias() = h * wq.transpose();
+      k.noalias() = h * wk.transpose();
+      return true;
+    }
+    case QkLayout::Unread:
     case QkLayout::None: break;
   }
   return fail(why, "no block-0 attention weights read for this model family");
+}
+
+// q (n, heads dh) and k (n, kv dh) normalised as the family does after the projection: per head
+// (Qwen3, Gemma 3: RMSNorm over each head; Phi with qk_layernorm: LayerNorm over each head) or
+// over the whole width (OLMo 2). False (and why) when a required norm is missing.
+bool normalise_qk(const ModelSource& model, const FamilyInfo& fam, const Block0Settings& settings, int heads,
+                  int kv_heads, int dh, MatrixRM& q, MatrixRM& k, std::string& source, std::string* why) {
+  if (fam.attention.q_norm.empty()) return true;
+  const NormKind kind = fam.norm_kind;
+  const std::optional<LayerNormParams> qn = read_norm(model, fam.attention.q_norm, kind, settings.norm_eps);
+  const std::optional<LayerNormParams> kn = read_norm(model, fam.attention.k_norm, kind, settings.norm_eps);
+  if (!qn || !kn) {
+    if (fam.attention.qk_norm_optional && !qn && !kn) return true;
+    return fail(why, "block 0's q_norm / k_norm are missing from the checkpoint");
+  }
+  auto apply = [&](MatrixRM& x, const LayerNormParams& ln, int count) {
+    if (fam.attention.qk_norm_shape == QkNormShape::Whole) {
+      if (ln.gamma.size() != x.cols()) return false;
+      x = layer_norm_rows(x, ln);
+      return true;
+    }
+    if (ln.gamma.size() != dh) return false;
+    for (int hh = 0; hh < count; ++hh) {
+      MatrixRM part = x.middleCols(static_cast<Eigen::Index>(hh) * dh, dh);
+      x.middleCols(static_cast<Eigen::Index>(hh) * dh, dh) = layer_norm_rows(part, ln);
+    }
+    return true;
+  };
+  if (!apply(q, *qn, heads) || !apply(k, *kn, kv_heads))
+    return fail(why, "block 0's q_norm / k_norm do not match the head width");
+  source += ", q and k normalised by " + qn->label.substr(0, qn->label.rfind('.')) + " and k_norm";
+  return true;
 }
 
 // The scheme's own forward pass (core/position/trainable.h), fed with the checkpoint's block-0
@@ -196,6 +258,11 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     fail(why, "no block-0 attention weights read for this model family");
     return std::nullopt;
   }
+  const Block0Settings settings = model.block0_settings();
+  if (!settings.unread.empty()) {
+    fail(why, settings.unread);
+    return std::nullopt;
+  }
   if (scheme.name() != model.default_scheme().kind) {
     fail(why, "the real block-0 attention is shown with the model's own scheme (" + model.default_scheme().kind + ")");
     return std::nullopt;
@@ -211,12 +278,14 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     return std::nullopt;
   }
   const std::optional<LayerNormParams> first = model.first_layer_norm();
-  if (!first || !e.normed) {
+  if (!fam->attention_reads_raw_input && (!first || !e.normed)) {
     fail(why, "the checkpoint has no first norm, so block 0's input is unknown");
     return std::nullopt;
   }
-  MatrixRM h = *e.normed;  // (n, d)
+  MatrixRM h = fam->attention_reads_raw_input ? e.combined : *e.normed;  // (n, d)
   std::string source;
+  const std::string first_name =
+      first ? first->label.substr(0, first->label.find(" (")) : std::string("the input rows (no norm before attention)");
   if (!fam->attention.norm.empty()) {
     const std::optional<LayerNormParams> ln = read_norm(model, fam->attention.norm, fam->norm_kind, first->eps);
     if (!ln) {
@@ -226,6 +295,17 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     h = layer_norm_rows(h, *ln);
     source = ", after " + ln->label;
   }
+  if (!fam->attention.projection.empty())  // ALBERT, ELECTRA: to the hidden size (when the checkpoint has one)
+    if (const std::optional<Linear> proj = read_linear(model, fam->attention.projection)) {
+      if (proj->w.cols() != h.cols()) {
+        fail(why, proj->name + ".weight does not take rows of width " + std::to_string(h.cols()));
+        return std::nullopt;
+      }
+      MatrixRM wide = h * proj->w.transpose();
+      if (proj->b) wide.rowwise() += RowVectorF(proj->b->row(0));
+      h = std::move(wide);
+      source += ", projected by " + proj->name;
+    }
   const std::optional<Linear> qkv = read_linear(model, fam->attention.qkv);
   if (!qkv) {
     fail(why, "block 0's attention weights are not in the checkpoint");
@@ -235,6 +315,12 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
   MatrixRM q, k;  // (n, heads * dh), (n, kv_heads * dh): head-major columns
   if (!project_qk(model, *fam, *qkv, h, heads, out, q, k, why)) return std::nullopt;
   const int dh = out.head_dim;
+  if (settings.clip_qkv > 0) {  // OLMo
+    const float c = static_cast<float>(settings.clip_qkv);
+    q = q.cwiseMax(-c).cwiseMin(c);
+    k = k.cwiseMax(-c).cwiseMin(c);
+  }
+  if (!normalise_qk(model, *fam, settings, heads, out.kv_heads, dh, q, k, source, why)) return std::nullopt;
   if (out.kv_heads == heads) {
     if (const std::optional<SchemeForward> f = scheme_forward(model, scheme, heads, dh, n)) {
       // A lab checkpoint: its scheme's own forward pass on its own weights.
@@ -242,8 +328,7 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
       out.logits = forward_logits(*f, q, k, heads, dh, fused ? MatrixRMd(qkv->w.cast<double>()) : MatrixRMd(),
                                   fused && qkv->b ? RowVectorD(qkv->b->row(0).cast<double>()) : RowVectorD(),
                                   scheme.params().causal);
-      out.source = qkv->name + ", after " + first->label.substr(0, first->label.find(" (")) + source +
-                   ", with the scheme's block-0 tensors";
+      out.source = qkv->name + ", after " + first_name + source + ", with the scheme's block-0 tensors";
       return out;
     }
   }
@@ -253,7 +338,7 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     fail(why, "the scheme's head count differs from the model's");
     return std::nullopt;
   }
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  const float scale = settings.scale > 0 ? static_cast<float>(settings.scale) : 1.0f / std::sqrt(static_cast<float>(dh));
   const int group = heads / out.kv_heads;
   for (int hh = 0; hh < heads; ++hh) {
     MatrixRM qh = q.middleCols(static_cast<Eigen::Index>(hh) * dh, dh);                  // (n, dh)
@@ -265,14 +350,24 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     MatrixRM l(n, n);
     l.noalias() = qh * kh.transpose();
     l *= scale;
+    if (settings.softcap > 0) {  // Gemma 2: c tanh(logit / c), before any mask
+      const float c = static_cast<float>(settings.softcap);
+      l = (l / c).array().tanh() * c;
+    }
     if (biased) l += scheme.attention_bias(n, hh);  // NaN (masked) cells stay NaN
     if (scheme.params().causal)
       for (long long i = 0; i < n; ++i)
         for (long long j = i + 1; j < n; ++j) l(i, j) = std::numeric_limits<float>::quiet_NaN();
+    if (settings.window > 0)  // a sliding layer 0: keys window or more back are not seen
+      for (long long i = 0; i < n; ++i)
+        for (long long j = 0; j <= i - settings.window; ++j) l(i, j) = std::numeric_limits<float>::quiet_NaN();
     out.logits.push_back(std::move(l));
   }
-  out.source = qkv->name + (fam->attention.layout == QkLayout::Separate ? " and k_proj" : "") +
-               ", after " + first->label.substr(0, first->label.find(" (")) + source;
+  out.source = qkv->name + (fam->attention.layout == QkLayout::Separate ? " and k_proj" : "") + ", after " +
+               first_name + source;
+  if (settings.scale > 0) out.source += ", scaled by query_pre_attn_scalar";
+  if (settings.softcap > 0) out.source += ", soft-capped at " + std::to_string(int(std::lround(settings.softcap)));
+  if (settings.window > 0) out.source += ", sliding window " + std::to_string(settings.window);
   return out;
 }
 

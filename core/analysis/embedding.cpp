@@ -64,6 +64,7 @@ InputEmbedding compute_input_embedding(const ModelSource& model, const PositionS
   InputEmbedding e;
   e.ids.assign(ids.begin(), ids.end());
   model.gather_token_rows(ids, e.token);  // (n, d)
+  if (const double s = model.embedding_scale(); s != 1.0) e.token *= static_cast<float>(s);
   e.position_added = scheme.adds_to_input();
   if (e.position_added) {
     e.position = scheme.input_rows(n, d);  // (n, d)

@@ -1,6 +1,6 @@
 // The input embedding of a sequence: what block 0 of the model receives.
 //
-//   token     X[i]  = E[t_i]               (n, d)
+//   token     X[i]  = s E[t_i]             (n, d)   s: the model's embedding scale (Gemma: sqrt(d); else 1)
 //   position  P[i]  (additive schemes; zeros otherwise)  (n, d)
 //   combined  X'[i] = X[i] + P[i]          (n, d)
 //             (BERT: + token-type row 0, segment A, as BertEmbeddings adds before its LayerNorm)

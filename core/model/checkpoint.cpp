@@ -22,6 +22,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -238,6 +240,8 @@ class CheckpointModel final : public ModelSource {
   SchemeParams scheme_;
   bool tied_ = true;
   int heads_ = 0;
+  double embedding_scale_ = 1.0;
+  Block0Settings block0_;
   mutable std::once_flag tokenizer_once_;
   mutable std::shared_ptr<const Tokenizer> tokenizer_;
   mutable std::string json_note_;  // why tokenizer.json was not used, when it was not
@@ -287,6 +291,8 @@ class CheckpointModel final : public ModelSource {
   SchemeParams default_scheme() const override { return scheme_; }
   SchemeData scheme_data() const override { return scheme_data_; }
   std::string config_note() const override { return caveats_; }
+  double embedding_scale() const override { return embedding_scale_; }
+  Block0Settings block0_settings() const override { return block0_; }
   bool tied_embeddings() const override { return tied_; }
   std::string dtype() const override { return dtype_name(token_->ref().tensor->dtype); }
   uint64_t size_bytes() const override { return weights_.size_bytes; }
@@ -527,18 +533,27 @@ void load_weights(const WeightLocation& loc, WeightSet& weights) {
 const FamilyInfo& family_of(const ModelConfig& cfg, const std::vector<std::string>& names, const fs::path& path,
                             std::string& note) {
   if (const FamilyInfo* fam = find_family(cfg.family)) return *fam;
-  const FamilyInfo* fam = guess_family(names);
+  const std::string count = " (" + std::to_string(names.size()) + " tensors in the file)";
+  // A model_type we do not know is refused by name: families that share tensor names read
+  // them differently (Gemma scales its rows, Phi uses LayerNorm), so no guess can be trusted.
+  if (cfg.present && !cfg.model_type.empty())
+    throw Error("cannot open '" + path.string() + "': model_type '" + cfg.model_type +
+                "' in config.json is not a family EmbedScope reads (" + family_model_types() + ")" + count);
+  std::string ambiguous;
+  const FamilyInfo* fam = guess_family(names, &ambiguous);
   if (!fam)
     throw Error("cannot open '" + path.string() + "': " +
-                (cfg.present && !cfg.model_type.empty()
-                     ? "model_type '" + cfg.model_type + "' in config.json is not a family EmbedScope reads (" +
-                           family_model_types() + ")"
-                     : std::string("no config.json saying the model type, and no known token table name "
+                (ambiguous.empty()
+                     ? std::string("no config.json saying the model type, and no known token table name "
                                    "(wte.weight, model.embed_tokens.weight, gpt_neox.embed_in.weight, "
-                                   "word_embeddings.weight, embeddings.word_embeddings.weight, shared.weight)")) +
-                " (" + std::to_string(names.size()) + " tensors in the file)");
-  note = cfg.present ? " (model_type '" + cfg.model_type + "' not known; family guessed from tensor names)"
-                     : " (no config.json: family guessed from tensor names, published defaults assumed)";
+                                   "word_embeddings.weight, embeddings.word_embeddings.weight, shared.weight)")
+                     : "no model_type in a config.json, and " + ambiguous +
+                           ": put the model's config.json beside the weights") +
+                count);
+  note = cfg.present ? " (config.json has no model_type; family read from tensor names that only " +
+                           std::string(fam->display) + " writes)"
+                     : " (no config.json: family read from tensor names that only " + std::string(fam->display) +
+                           " writes; published defaults assumed)";
   return *fam;
 }
 
@@ -555,7 +570,7 @@ void read_input_tables(CheckpointModel& model, const FamilyInfo& family, const M
                 " model: no learned position table (looked for " + join_names(fam->position) + ")");
   // RoBERTa: token i uses row i + padding_idx + 1 (HF create_position_ids_from_input_ids).
   m->position_offset_ = fam->position_offset;
-  if (fam->position_offset && cfg.pad_token_id) m->position_offset_ = static_cast<int>(*cfg.pad_token_id) + 1;
+  if (fam->offset_from_pad && cfg.pad_token_id) m->position_offset_ = static_cast<int>(*cfg.pad_token_id) + 1;
   if (m->position_ && m->position_offset_ >= m->position_->rows())
     throw Error("the position table, " + m->position_->ref().where() + ", has " + std::to_string(m->position_->rows()) +
                 " rows, but " + fam->display + " starts at row " + std::to_string(m->position_offset_));
@@ -563,6 +578,45 @@ void read_input_tables(CheckpointModel& model, const FamilyInfo& family, const M
     m->token_type_.emplace(checked_table(*r, "token-type table", d, "the token table"));
   m->token_type_in_input_ = fam->token_types_in_input && m->token_type_;
 
+}
+
+// Gemma: sqrt(hidden_size) rounded to the table's dtype (HF builds the normaliser as a tensor of
+// the rows' dtype); BART / mBART: sqrt(d_model) when scale_embedding is true.
+double embedding_scale_of(const FamilyInfo& fam, const ModelConfig& cfg, long long d, SafetensorsDtype dtype) {
+  const double width = double(cfg.hidden > 0 ? cfg.hidden : d);
+  switch (fam.embedding_scale) {
+    case EmbeddingScale::One: return 1.0;
+    case EmbeddingScale::SqrtWidthIfConfigured: return cfg.scale_embedding.value_or(false) ? std::sqrt(width) : 1.0;
+    case EmbeddingScale::SqrtWidth: {
+      const float s = static_cast<float>(std::sqrt(width));
+      if (dtype == SafetensorsDtype::BF16) return bf16_bits_to_float(float_to_bf16_bits(s));
+      if (dtype == SafetensorsDtype::F16) return f16_bits_to_float(float_to_f16_bits(s));
+      return s;
+    }
+  }
+  return 1.0;
+}
+
+std::string format_scale(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", s);
+  return buf;
+}
+
+// How block 0 scores, beyond q.k / sqrt(d_head) (FACTS.md section 10).
+Block0Settings block0_settings_of(const FamilyInfo& fam, const ModelConfig& cfg) {
+  Block0Settings b;
+  b.norm_eps = cfg.layer_norm_eps.value_or(fam.default_eps);
+  if (cfg.query_pre_attn_scalar) b.scale = 1.0 / std::sqrt(*cfg.query_pre_attn_scalar);
+  if (cfg.attn_logit_softcapping && std::string_view(fam.family) == "gemma2") b.softcap = *cfg.attn_logit_softcapping;
+  if (cfg.clip_qkv) b.clip_qkv = *cfg.clip_qkv;
+  if (fam.layer0_sliding && cfg.sliding_window > 0) b.window = cfg.sliding_window;
+  if (fam.attention.layout == QkLayout::Unread) b.unread = fam.attention.unread_why;
+  if (std::string_view(fam.family) == "stablelm" && cfg.qk_layernorm)
+    b.unread = "StableLM's per-head q and k LayerNorms (qk_layernorm) are not computed by EmbedScope";
+  if (std::string_view(fam.family) == "opt" && cfg.do_layer_norm_before == false)
+    b.unread = "this OPT normalises after attention (do_layer_norm_before false), which EmbedScope does not compute";
+  return b;
 }
 
 std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
@@ -601,19 +655,34 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
                 join_names(fam->token) + ")");
   m->token_.emplace(checked_table(*token, "token table", 0, ""));
   const long long d = m->token_->cols();
-  if (cfg.hidden > 0 && cfg.hidden != d)
-    throw Error("config.json in '" + loc.dir.string() + "' gives hidden size " + std::to_string(cfg.hidden) +
-                " but the token table, " + token->where() + ", has width " + std::to_string(d));
+  // Factorised input stages (ALBERT, ELECTRA) keep their tables at embedding_size.
+  const bool factorised = !fam->attention.projection.empty() && cfg.embedding_size > 0 && cfg.embedding_size != cfg.hidden;
+  const long long table_width = factorised ? cfg.embedding_size : cfg.hidden;
+  if (table_width > 0 && table_width != d)
+    throw Error("config.json in '" + loc.dir.string() + "' gives " + (factorised ? "embedding size " : "hidden size ") +
+                std::to_string(table_width) + " but the token table, " + token->where() + ", has width " +
+                std::to_string(d));
+  if (family == "opt" && cfg.word_embed_proj_dim > 0 && cfg.hidden > 0 && cfg.word_embed_proj_dim != cfg.hidden)
+    throw Error("cannot open '" + path.string() + "' as an OPT model: its token rows are " +
+                std::to_string(cfg.word_embed_proj_dim) + " wide and are projected to " + std::to_string(cfg.hidden) +
+                " (project_in) before the position rows are added, a step EmbedScope does not compute (OPT-350m "
+                "is built this way; the other OPT sizes are not)");
 
   m->scheme_ = scheme_for_config(effective, d);
   read_input_tables(*m, *fam, cfg, path);
   m->norm_ = read_norm(*m, fam->norm, *fam, d, cfg.layer_norm_eps.value_or(fam->default_eps), fam->norm_label,
                        m->norm_names_);
+  if (!fam->norm_has_weights) {  // OLMo: LayerNorm without weights (gamma 1, beta 0)
+    m->norm_ = identity_layer_norm(d, static_cast<float>(cfg.layer_norm_eps.value_or(fam->default_eps)));
+    m->norm_->label = fam->norm_label;
+  }
   if (m->norm_) {
     m->norm_->kind = fam->norm_kind;
     m->norm_->on_input = fam->norm_on_input;
   }
   m->heads_ = cfg.heads;
+  m->embedding_scale_ = embedding_scale_of(*fam, cfg, d, m->token_->ref().tensor->dtype);
+  m->block0_ = block0_settings_of(*fam, cfg);
   read_scheme_weights(*m, *fam, cfg);
   if (m->scheme_.head_dim > d) m->scheme_.head_dim = 0;  // a head wider than the model: the whole width
 
@@ -623,7 +692,14 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   m->position_summary_ = family_position_summary(family, m->scheme_);
   m->caveats_ = config_caveats(effective);
   m->label_ = std::string(fam->display) + " checkpoint " + m->name_ + ": " + std::to_string(m->token_->rows()) + " x " +
-              std::to_string(d) + " token table (" + m->dtype() + "); " + m->position_summary_ + note +
+              std::to_string(d) + " token table (" + m->dtype() + ")" +
+              (m->embedding_scale_ != 1.0 ? ", rows multiplied by " + format_scale(m->embedding_scale_) + " = sqrt(" +
+                                                std::to_string(d) + ") before block 0"
+                                          : "") +
+              (factorised ? ", projected from " + std::to_string(d) + " to " + std::to_string(cfg.hidden) +
+                                " wide after its LayerNorm"
+                          : "") +
+              "; " + m->position_summary_ + note +
               (m->caveats_.empty() ? "" : "; " + m->caveats_);
   return m;
 }

@@ -183,11 +183,19 @@ ModelConfig parse_model_config(std::string_view text, std::string_view file) {
     c.model_type = t->get<std::string>();
   }
   c.family = normalise_family(c.model_type);
+  // Gemma 3's multimodal checkpoints: the text model's settings sit in text_config.
+  if (const Json* tc = first_key(root, {"text_config"}, nullptr); tc && tc->is_object() && c.family == "gemma3") {
+    ModelConfig t = parse_model_config(tc->dump(), std::string(file) + " (text_config)");
+    t.model_type = c.model_type;
+    t.family = c.family;
+    return t;
+  }
 
-  c.hidden = read_count(root, {"n_embd", "n_embed", "hidden_size", "d_model"}, file, kBig);
+  c.hidden = read_count(root, {"n_embd", "n_embed", "hidden_size", "d_model", "dim"}, file, kBig);
   c.vocab = read_count(root, {"vocab_size"}, file, kBig);
   c.max_positions = read_count(root, {"n_positions", "max_position_embeddings"}, file, kBig);
-  c.heads = static_cast<int>(read_count(root, {"n_head", "num_attention_heads", "num_heads", "n_heads"}, file, kSmall));
+  c.heads = static_cast<int>(
+      read_count(root, {"n_head", "num_attention_heads", "num_heads", "n_heads", "encoder_attention_heads"}, file, kSmall));
   c.kv_heads = static_cast<int>(read_count(root, {"num_key_value_heads"}, file, kSmall));
   c.layers = static_cast<int>(read_count(root, {"n_layer", "num_hidden_layers", "num_layers"}, file, kSmall));
   c.head_dim = static_cast<int>(read_count(root, {"head_dim"}, file, kSmall));
@@ -208,7 +216,22 @@ ModelConfig parse_model_config(std::string_view text, std::string_view file) {
     c.t5_max_distance = static_cast<int>(read_count(root, {"relative_attention_max_distance"}, file, kSmall));
     if (c.t5_max_distance < 1) fail(file, "\"relative_attention_max_distance\" must be at least 1");
   }
-  c.layer_norm_eps = read_number(root, {"layer_norm_epsilon", "layer_norm_eps", "rms_norm_eps"}, file);
+  c.layer_norm_eps = read_number(root, {"layer_norm_epsilon", "layer_norm_eps", "rms_norm_eps", "norm_epsilon"}, file);
+  if (c.layer_norm_eps && !(*c.layer_norm_eps >= 0)) fail(file, "the norm epsilon must not be negative");
+  c.scale_embedding = read_bool(root, "scale_embedding", file);
+  c.word_embed_proj_dim = read_count(root, {"word_embed_proj_dim"}, file, kBig);
+  c.do_layer_norm_before = read_bool(root, "do_layer_norm_before", file);
+  c.embedding_size = read_count(root, {"embedding_size"}, file, kBig);
+  c.rotary_dim = static_cast<int>(read_count(root, {"rotary_dim"}, file, kSmall));
+  c.qk_rope_head_dim = static_cast<int>(read_count(root, {"qk_rope_head_dim"}, file, kSmall));
+  for (auto [key, out] : {std::pair{"query_pre_attn_scalar", &c.query_pre_attn_scalar},
+                          std::pair{"attn_logit_softcapping", &c.attn_logit_softcapping},
+                          std::pair{"clip_qkv", &c.clip_qkv}, std::pair{"rope_local_base_freq", &c.rope_local_base_freq}}) {
+    *out = read_number(root, {key}, file);
+    if (*out && !(**out > 0)) fail(file, std::string("\"") + key + "\" must be positive");
+  }
+  c.sliding_window = read_count(root, {"sliding_window"}, file, kBig);
+  c.qk_layernorm = read_bool(root, "qk_layernorm", file).value_or(false);
   c.tie_word_embeddings = read_bool(root, "tie_word_embeddings", file);
 
   read_position_keys(root, file, c);
@@ -256,7 +279,23 @@ SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
   sc.rope_theta = c.rope_theta;
   sc.rotary_fraction = c.rotary_fraction;
   sc.default_rotary_fraction = fam->default_rotary_fraction;
+  sc.interleaved_pairs = fam->interleaved_pairs;
   sc.rope_scaling = c.rope_scaling;
+  const long long head_width = c.head_dim > 0                                  ? c.head_dim
+                               : c.heads > 0 && dim > 0 && dim % c.heads == 0 ? dim / c.heads
+                                                                              : 0;
+  // GPT-J, CodeGen: rotary_dim dims of each head rotate (a count, not a share).
+  if (c.rotary_dim > 0 && head_width > 0) sc.rotary_fraction = std::min(1.0, double(c.rotary_dim) / double(head_width));
+  // DeepSeek: only the rotary part of each head (qk_rope_head_dim) is rotated; shown as its own head.
+  if (c.qk_rope_head_dim > 0) {
+    sc.head_dim = c.qk_rope_head_dim;
+    sc.rotary_fraction = 1.0;
+  }
+  // Gemma 3: layer 0 is a local (sliding-window) layer, rotated with rope_local_base_freq and no scaling.
+  if (c.family == "gemma3") {
+    sc.rope_theta = c.rope_local_base_freq.value_or(10000.0);
+    sc.rope_scaling = {};
+  }
   sc.t5_buckets = c.t5_buckets;
   sc.t5_max_distance = c.t5_max_distance;
   sc.position_buckets = c.position_buckets;

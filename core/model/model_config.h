@@ -17,6 +17,11 @@
 //   RoBERTa     pad_token_id (position rows start at pad_token_id + 1)
 //   norm        layer_norm_epsilon / layer_norm_eps / rms_norm_eps
 //   tying       tie_word_embeddings (default per family, as the transformers classes do)
+//   families    scale_embedding (BART), word_embed_proj_dim and do_layer_norm_before (OPT),
+//               embedding_size (ALBERT, ELECTRA), rotary_dim (GPT-J, CodeGen),
+//               query_pre_attn_scalar, attn_logit_softcapping, rope_local_base_freq (Gemma 2 / 3),
+//               clip_qkv (OLMo), qk_layernorm (Phi, StableLM), sliding_window, qk_rope_head_dim;
+//               Gemma 3's multimodal config keeps the text model's keys in text_config
 #pragma once
 
 #include "model_family.h"
@@ -57,6 +62,19 @@ struct ModelConfig {
   long long max_relative_positions = -1;
   std::optional<bool> position_biased_input;
   std::string norm_rel_ebd;       // DeBERTa: "layer_norm" or ""
+  // Family settings of the input stage and block 0 (FACTS.md section 10).
+  std::optional<bool> scale_embedding;        // BART / mBART: token rows x sqrt(d_model)
+  long long word_embed_proj_dim = 0;          // OPT: token rows projected before positions are added
+  std::optional<bool> do_layer_norm_before;   // OPT: false = post-LN
+  long long embedding_size = 0;               // ALBERT / ELECTRA: the width of the input tables
+  int rotary_dim = 0;                         // GPT-J / CodeGen: rotated dims of each head
+  int qk_rope_head_dim = 0;                   // DeepSeek: the rotary part of each head
+  std::optional<double> query_pre_attn_scalar;   // Gemma 2 / 3: logits scaled by its -1/2 power
+  std::optional<double> attn_logit_softcapping;  // Gemma 2: c tanh(logit / c)
+  std::optional<double> clip_qkv;             // OLMo: q, k, v clamped to +-clip_qkv
+  long long sliding_window = 0;               // the window of layer 0, when it slides
+  std::optional<double> rope_local_base_freq; // Gemma 3: the RoPE base of its local layers (layer 0 is one)
+  bool qk_layernorm = false;                  // Phi, StableLM: q and k normalised per head
   // Checkpoints written by `embedscope-cli train`: the scheme the model was trained with
   // (GPT-2's block with another position scheme); "" otherwise.
   std::string lab_scheme;

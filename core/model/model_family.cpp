@@ -3,6 +3,7 @@
 #include "model_family.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 namespace es {
 
@@ -10,6 +11,11 @@ namespace {
 
 constexpr const char* kRmsInsideLayer0 =
     "input_layernorm of layer 0 (RMSNorm, inside layer 0 before attention, not on the input)";
+constexpr const char* kLayerNormInsideLayer0 =
+    "input_layernorm of layer 0 (LayerNorm, applied inside layer 0 before attention, not to the input)";
+constexpr const char* kGemmaNorm =
+    "input_layernorm of layer 0 (RMSNorm scaled by 1 + weight, inside layer 0; the token rows are multiplied by "
+    "sqrt(d) before it)";
 constexpr const char* kInputEmbeddingLayerNorm =
     "embeddings.LayerNorm: applied to token + token-type + position rows, before block 0";
 
@@ -34,6 +40,41 @@ FamilyInfo llama_like(const char* family, const char* display, NormKind norm, bo
                         {"model.layers.0.self_attn.q_proj", "layers.0.self_attn.q_proj"},
                         {"model.layers.0.self_attn.k_proj", "layers.0.self_attn.k_proj"},
                         {}}};
+}
+
+// The LayerNorm decoders with LLaMA's tensor names (Phi, StableLM, StarCoder2): LayerNorm with
+// bias in layer 0, q_proj / k_proj with biases, a share of each head rotated.
+FamilyInfo layer_norm_decoder(const char* family, const char* display, double rotary_fraction) {
+  FamilyInfo f = llama_like(family, display, NormKind::LayerNorm, false, kLayerNormInsideLayer0);
+  f.default_eps = 1e-5;
+  f.default_rotary_fraction = rotary_fraction;
+  return f;
+}
+
+// Per-head q_norm / k_norm of layer 0 (Qwen3, Gemma 3).
+void with_qk_norm(FamilyInfo& f, QkNormShape shape) {
+  f.attention.q_norm = {"model.layers.0.self_attn.q_norm", "layers.0.self_attn.q_norm",
+                        "model.language_model.layers.0.self_attn.q_norm", "language_model.model.layers.0.self_attn.q_norm"};
+  f.attention.k_norm = {"model.layers.0.self_attn.k_norm", "layers.0.self_attn.k_norm",
+                        "model.language_model.layers.0.self_attn.k_norm", "language_model.model.layers.0.self_attn.k_norm"};
+  f.attention.qk_norm_shape = shape;
+}
+
+// Gemma 2 and 3: Gemma's norms and sqrt(d) scale; Gemma 3 multimodal checkpoints keep the text
+// model under model.language_model. (or language_model.model.).
+FamilyInfo gemma_like(const char* family, const char* display, std::vector<const char*> types) {
+  FamilyInfo f = llama_like(family, display, NormKind::RmsNormOnePlus, true, kGemmaNorm);
+  f.model_types = std::move(types);
+  f.embedding_scale = EmbeddingScale::SqrtWidth;
+  f.token = {"model.embed_tokens.weight", "embed_tokens.weight", "model.language_model.embed_tokens.weight",
+             "language_model.model.embed_tokens.weight"};
+  f.norm = {"model.layers.0.input_layernorm", "layers.0.input_layernorm",
+            "model.language_model.layers.0.input_layernorm", "language_model.model.layers.0.input_layernorm"};
+  f.attention.qkv = {"model.layers.0.self_attn.q_proj", "layers.0.self_attn.q_proj",
+                     "model.language_model.layers.0.self_attn.q_proj", "language_model.model.layers.0.self_attn.q_proj"};
+  f.attention.k = {"model.layers.0.self_attn.k_proj", "layers.0.self_attn.k_proj",
+                   "model.language_model.layers.0.self_attn.k_proj", "language_model.model.layers.0.self_attn.k_proj"};
+  return f;
 }
 
 std::vector<FamilyInfo> make_table() {
@@ -74,6 +115,9 @@ std::vector<FamilyInfo> make_table() {
                .ties_by_default = true,
                .default_rotary_fraction = 1.0,
                .token_types_in_input = 1,
+               .attention = {QkLayout::Separate,
+                             {"bert.encoder.layer.0.attention.self.query", "encoder.layer.0.attention.self.query"},
+                             {"bert.encoder.layer.0.attention.self.key", "encoder.layer.0.attention.self.key"}},
                .scheme_switch = {SchemeSwitchWhen::RelativePositionType, "none"}});
   t.push_back({.family = "roberta",
                .display = "RoBERTa",
@@ -89,9 +133,13 @@ std::vector<FamilyInfo> make_table() {
                .norm_label = kInputEmbeddingLayerNorm,
                .default_eps = 1e-5,
                .position_offset = 2,
+               .offset_from_pad = true,
                .ties_by_default = true,
                .default_rotary_fraction = 1.0,
                .token_types_in_input = 1,
+               .attention = {QkLayout::Separate,
+                             {"roberta.encoder.layer.0.attention.self.query", "encoder.layer.0.attention.self.query"},
+                             {"roberta.encoder.layer.0.attention.self.key", "encoder.layer.0.attention.self.key"}},
                .scheme_switch = {SchemeSwitchWhen::RelativePositionType, "none"}});
   t.push_back({.family = "deberta-v2",
                .display = "DeBERTa-v2/v3",
@@ -114,10 +162,10 @@ std::vector<FamilyInfo> make_table() {
                .token_types_in_input = 0});
   t.push_back(llama_like("llama", "LLaMA", NormKind::RmsNorm, false, kRmsInsideLayer0));
   t.push_back(llama_like("mistral", "Mistral", NormKind::RmsNorm, false, kRmsInsideLayer0));
+  t.back().layer0_sliding = true;
   t.push_back(llama_like("qwen2", "Qwen2", NormKind::RmsNorm, false, kRmsInsideLayer0));
-  t.push_back(llama_like("gemma", "Gemma", NormKind::RmsNormOnePlus, true,
-                         "input_layernorm of layer 0 (RMSNorm scaled by 1 + weight, inside layer 0; Gemma also "
-                         "multiplies the token rows by sqrt(d) before it, not shown)"));
+  t.push_back(llama_like("gemma", "Gemma", NormKind::RmsNormOnePlus, true, kGemmaNorm));
+  t.back().embedding_scale = EmbeddingScale::SqrtWidth;
   t.push_back({.family = "gpt_neox",
                .display = "GPT-NeoX",
                .model_types = {"gpt_neox"},
@@ -211,6 +259,177 @@ std::vector<FamilyInfo> make_table() {
                .ties_by_default = true,
                .default_rotary_fraction = 1.0,
                .token_types_in_input = 0});
+  t.push_back({.family = "opt",
+               .display = "OPT",
+               .model_types = {"opt"},
+               .scheme = "learned",
+               .causal = true,
+               .token = {"model.decoder.embed_tokens.weight", "decoder.embed_tokens.weight"},
+               .position = {"model.decoder.embed_positions.weight", "decoder.embed_positions.weight"},
+               .norm = {"model.decoder.layers.0.self_attn_layer_norm", "decoder.layers.0.self_attn_layer_norm"},
+               .head = {"lm_head.weight"},
+               .norm_kind = NormKind::LayerNorm,
+               .norm_on_input = false,
+               .norm_label = "self_attn_layer_norm of layer 0 (applied inside layer 0 before attention, not to the input)",
+               .default_eps = 1e-5,
+               .position_offset = 2,
+               .ties_by_default = true,
+               .default_rotary_fraction = 1.0,
+               .token_types_in_input = 0,
+               .attention = {QkLayout::Separate,
+                             {"model.decoder.layers.0.self_attn.q_proj", "decoder.layers.0.self_attn.q_proj"},
+                             {"model.decoder.layers.0.self_attn.k_proj", "decoder.layers.0.self_attn.k_proj"}}});
+  for (const bool pre_ln : {false, true})
+    t.push_back({.family = pre_ln ? "mbart" : "bart",
+                 .display = pre_ln ? "mBART" : "BART",
+                 .model_types = {pre_ln ? "mbart" : "bart"},
+                 .scheme = "learned",
+                 .causal = false,
+                 .token = {"model.shared.weight", "shared.weight", "model.encoder.embed_tokens.weight",
+                           "encoder.embed_tokens.weight"},
+                 .position = {"model.encoder.embed_positions.weight", "encoder.embed_positions.weight"},
+                 .norm = {"model.encoder.layernorm_embedding", "encoder.layernorm_embedding"},
+                 .head = {"lm_head.weight"},
+                 .norm_kind = NormKind::LayerNorm,
+                 .norm_on_input = true,
+                 .norm_label = "encoder.layernorm_embedding: applied to token + position rows, before encoder layer 0",
+                 .default_eps = 1e-5,
+                 .position_offset = 2,
+                 .ties_by_default = true,
+                 .default_rotary_fraction = 1.0,
+                 .embedding_scale = EmbeddingScale::SqrtWidthIfConfigured,
+                 .token_types_in_input = 0,
+                 .attention = {QkLayout::Separate,
+                               {"model.encoder.layers.0.self_attn.q_proj", "encoder.layers.0.self_attn.q_proj"},
+                               {"model.encoder.layers.0.self_attn.k_proj", "encoder.layers.0.self_attn.k_proj"},
+                               pre_ln ? std::vector<const char*>{"model.encoder.layers.0.self_attn_layer_norm",
+                                                                 "encoder.layers.0.self_attn_layer_norm"}
+                                      : std::vector<const char*>{}}});
+  t.push_back({.family = "distilbert",
+               .display = "DistilBERT",
+               .model_types = {"distilbert"},
+               .scheme = "learned",
+               .causal = false,
+               .token = {"distilbert.embeddings.word_embeddings.weight"},
+               .position = {"distilbert.embeddings.position_embeddings.weight"},
+               .norm = {"distilbert.embeddings.LayerNorm"},
+               .norm_kind = NormKind::LayerNorm,
+               .norm_on_input = true,
+               .norm_label = "embeddings.LayerNorm: applied to token + position rows, before layer 0",
+               .default_eps = 1e-12,
+               .position_offset = 0,
+               .ties_by_default = true,
+               .default_rotary_fraction = 1.0,
+               .token_types_in_input = 0,
+               .attention = {QkLayout::Separate,
+                             {"distilbert.transformer.layer.0.attention.q_lin"},
+                             {"distilbert.transformer.layer.0.attention.k_lin"}}});
+  t.push_back({.family = "albert",
+               .display = "ALBERT",
+               .model_types = {"albert"},
+               .scheme = "learned",
+               .causal = false,
+               .token = {"albert.embeddings.word_embeddings.weight"},
+               .position = {"albert.embeddings.position_embeddings.weight"},
+               .token_type = {"albert.embeddings.token_type_embeddings.weight"},
+               .norm = {"albert.embeddings.LayerNorm"},
+               .norm_kind = NormKind::LayerNorm,
+               .norm_on_input = true,
+               .norm_label = "embeddings.LayerNorm at embedding_size, then encoder.embedding_hidden_mapping_in to the "
+                             "hidden size, before layer 0",
+               .default_eps = 1e-12,
+               .position_offset = 0,
+               .ties_by_default = true,
+               .default_rotary_fraction = 1.0,
+               .token_types_in_input = 1,
+               .attention = {QkLayout::Separate,
+                             {"albert.encoder.albert_layer_groups.0.albert_layers.0.attention.query"},
+                             {"albert.encoder.albert_layer_groups.0.albert_layers.0.attention.key"},
+                             {},
+                             {"albert.encoder.embedding_hidden_mapping_in"}}});
+  t.push_back({.family = "electra",
+               .display = "ELECTRA",
+               .model_types = {"electra"},
+               .scheme = "learned",
+               .causal = false,
+               .token = {"electra.embeddings.word_embeddings.weight"},
+               .position = {"electra.embeddings.position_embeddings.weight"},
+               .token_type = {"electra.embeddings.token_type_embeddings.weight"},
+               .norm = {"electra.embeddings.LayerNorm"},
+               .norm_kind = NormKind::LayerNorm,
+               .norm_on_input = true,
+               .norm_label = "embeddings.LayerNorm at embedding_size, then embeddings_project to the hidden size "
+                             "(when the sizes differ), before layer 0",
+               .default_eps = 1e-12,
+               .position_offset = 0,
+               .ties_by_default = true,
+               .default_rotary_fraction = 1.0,
+               .token_types_in_input = 1,
+               .attention = {QkLayout::Separate,
+                             {"electra.encoder.layer.0.attention.self.query"},
+                             {"electra.encoder.layer.0.attention.self.key"},
+                             {},
+                             {"electra.embeddings_project"}}});
+  for (const bool codegen : {false, true})
+    t.push_back({.family = codegen ? "codegen" : "gptj",
+                 .display = codegen ? "CodeGen" : "GPT-J",
+                 .model_types = {codegen ? "codegen" : "gptj"},
+                 .scheme = "rope",
+                 .causal = true,
+                 .token = {"transformer.wte.weight", "wte.weight"},
+                 .norm = {"transformer.h.0.ln_1", "h.0.ln_1"},
+                 .head = {"lm_head.weight"},
+                 .norm_kind = NormKind::LayerNorm,
+                 .norm_on_input = false,
+                 .norm_label = "ln_1 of block 0 (applied inside block 0 before attention, not to the input)",
+                 .default_eps = 1e-5,
+                 .position_offset = 0,
+                 .ties_by_default = false,
+                 .default_rotary_fraction = 1.0,
+                 .interleaved_pairs = true,
+                 .token_types_in_input = 0,
+                 .attention = codegen ? AttentionNames{QkLayout::Mp4Fused,
+                                                       {"transformer.h.0.attn.qkv_proj", "h.0.attn.qkv_proj"}}
+                                      : AttentionNames{QkLayout::Separate,
+                                                       {"transformer.h.0.attn.q_proj", "h.0.attn.q_proj"},
+                                                       {"transformer.h.0.attn.k_proj", "h.0.attn.k_proj"}}});
+  t.push_back(layer_norm_decoder("phi", "Phi", 0.5));
+  with_qk_norm(t.back(), QkNormShape::PerHead);  // only when qk_layernorm: q_layernorm / k_layernorm
+  t.back().attention.q_norm = {"model.layers.0.self_attn.q_layernorm", "layers.0.self_attn.q_layernorm"};
+  t.back().attention.k_norm = {"model.layers.0.self_attn.k_layernorm", "layers.0.self_attn.k_layernorm"};
+  t.back().attention.qk_norm_optional = true;
+  t.push_back(layer_norm_decoder("stablelm", "StableLM", 0.25));
+  t.push_back(layer_norm_decoder("starcoder2", "StarCoder2", 1.0));
+  t.back().layer0_sliding = true;
+  t.push_back(llama_like("phi3", "Phi-3", NormKind::RmsNorm, false, kRmsInsideLayer0));
+  t.back().attention = {QkLayout::StackedFused, {"model.layers.0.self_attn.qkv_proj", "layers.0.self_attn.qkv_proj"}};
+  t.back().layer0_sliding = true;
+  t.push_back(llama_like("qwen3", "Qwen3", NormKind::RmsNorm, false, kRmsInsideLayer0));
+  with_qk_norm(t.back(), QkNormShape::PerHead);
+  t.push_back(gemma_like("gemma2", "Gemma 2", {"gemma2"}));
+  t.back().layer0_sliding = true;
+  t.push_back(gemma_like("gemma3", "Gemma 3", {"gemma3_text", "gemma3"}));
+  t.back().layer0_sliding = true;
+  with_qk_norm(t.back(), QkNormShape::PerHead);
+  t.push_back(llama_like("olmo", "OLMo", NormKind::LayerNorm, false,
+                         "input_layernorm of layer 0 (LayerNorm without weights, inside layer 0 before attention)"));
+  t.back().norm_has_weights = false;
+  t.back().default_eps = 1e-5;
+  t.push_back(llama_like("olmo2", "OLMo 2", NormKind::RmsNorm, false,
+                         "none before attention: OLMo 2 normalises after each sublayer, and normalises q and k"));
+  t.back().norm = {};
+  t.back().attention_reads_raw_input = true;
+  with_qk_norm(t.back(), QkNormShape::Whole);
+  t.push_back(llama_like("gpt_oss", "gpt-oss", NormKind::RmsNorm, false, kRmsInsideLayer0));
+  t.back().default_eps = 1e-5;
+  t.back().layer0_sliding = true;
+  t.push_back(llama_like("deepseek_v3", "DeepSeek-V3", NormKind::RmsNorm, false, kRmsInsideLayer0));
+  t.back().model_types = {"deepseek_v3", "deepseek_v2"};
+  t.back().interleaved_pairs = true;
+  t.back().attention = {};
+  t.back().attention.layout = QkLayout::Unread;
+  t.back().attention.unread_why = ("DeepSeek's multi-head latent attention (q_a_proj, kv_a_proj_with_mqa: queries and keys "
+                        "rebuilt from low-rank latents, with a separate rotary part) is not computed by EmbedScope");
   return t;
 }
 
@@ -230,24 +449,48 @@ const FamilyInfo* find_family(std::string_view name) {
   return nullptr;
 }
 
-const FamilyInfo* guess_family(const std::vector<std::string>& names) {
+const FamilyInfo* guess_family(const std::vector<std::string>& names, std::string* ambiguous) {
   auto has = [&](std::string_view n) { return std::find(names.begin(), names.end(), n) != names.end(); };
-  // Most specific first: a token-table name shared by two families (wte.weight: GPT-2 and
-  // MPT) goes to the one whose other tensors are present too.
+  auto any = [&](std::initializer_list<std::string_view> ns) {
+    return std::any_of(ns.begin(), ns.end(), [&](std::string_view n) { return has(n); });
+  };
+  auto refuse = [&](const char* why) -> const FamilyInfo* {
+    if (ambiguous) *ambiguous = why;
+    return nullptr;
+  };
+  // Only where the names cannot belong to a family that reads the same tensors differently.
   if (has("transformer.blocks.0.norm_1.weight")) return find_family("mpt");
-  if (has("deberta.encoder.rel_embeddings.weight") || has("encoder.rel_embeddings.weight")) return find_family("deberta-v2");
+  if (any({"deberta.encoder.rel_embeddings.weight", "encoder.rel_embeddings.weight"})) return find_family("deberta-v2");
   if (has("roberta.embeddings.word_embeddings.weight")) return find_family("roberta");
-  if (has("word_embeddings_layernorm.weight") || has("transformer.word_embeddings_layernorm.weight"))
-    return find_family("bloom");
+  if (has("bert.embeddings.word_embeddings.weight")) return find_family("bert");
+  if (has("distilbert.embeddings.word_embeddings.weight")) return find_family("distilbert");
+  if (has("albert.embeddings.word_embeddings.weight")) return find_family("albert");
+  if (has("electra.embeddings.word_embeddings.weight")) return find_family("electra");
+  if (has("embeddings.word_embeddings.weight"))
+    return refuse("embeddings.word_embeddings.weight without a class prefix is written by BERT, RoBERTa (whose "
+                  "positions start at row 2), ELECTRA and others");
+  if (any({"word_embeddings_layernorm.weight", "transformer.word_embeddings_layernorm.weight"})) return find_family("bloom");
   if (has("transformer.word_embeddings.weight")) return find_family("falcon");
   if (has("word_embeddings.weight")) return find_family("bloom");
-  for (const FamilyInfo& f : family_table()) {
-    if (std::string_view(f.family) == "mistral" || std::string_view(f.family) == "qwen2" ||
-        std::string_view(f.family) == "gemma")
-      continue;  // same names as LLaMA: without a config.json they read as LLaMA
-    for (const char* t : f.token)
-      if (has(t)) return &f;
-  }
+  if (any({"model.decoder.embed_positions.weight", "decoder.embed_positions.weight"}) &&
+      !any({"model.encoder.embed_positions.weight", "encoder.embed_positions.weight"}))
+    return find_family("opt");
+  if (any({"model.encoder.embed_positions.weight", "encoder.embed_positions.weight"}))
+    return refuse("BART and mBART write the same names but differ in their norms and in scale_embedding");
+  if (any({"transformer.h.0.attn.q_proj.weight", "h.0.attn.q_proj.weight"})) return find_family("gptj");
+  if (any({"transformer.h.0.attn.qkv_proj.weight", "h.0.attn.qkv_proj.weight"})) return find_family("codegen");
+  if (any({"wte.weight", "transformer.wte.weight"}) && any({"wpe.weight", "transformer.wpe.weight"}))
+    return find_family("gpt2");
+  if (any({"wte.weight", "transformer.wte.weight"}))
+    return refuse("wte.weight without a position table (wpe.weight) is not a whole GPT-2, and MPT, GPT-J and "
+                  "CodeGen write wte.weight too");
+  if (any({"gpt_neox.embed_in.weight", "embed_in.weight"})) return find_family("gpt_neox");
+  if (any({"encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+           "encoder.block.0.layer.0.SelfAttention.q.weight"}))
+    return find_family("t5");
+  if (any({"model.embed_tokens.weight", "embed_tokens.weight"}))
+    return refuse("model.embed_tokens.weight is written by LLaMA, Mistral, Qwen2 and 3, Gemma (which scales the rows "
+                  "by sqrt(d)), Phi (LayerNorm), OLMo and others, which read it differently");
   return nullptr;
 }
 

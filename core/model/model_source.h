@@ -31,6 +31,16 @@ struct LayerNormParams {
   std::string label;  // where it sits, e.g. "ln_1 of block 0 (inside the block, not on the input)"
 };
 
+// How block 0 scores a query against a key, beyond q.k / sqrt(d_head), from config.json.
+struct Block0Settings {
+  double scale = 0;          // the logit scale; 0: 1 / sqrt(d_head) (Gemma 2 / 3: query_pre_attn_scalar^-1/2)
+  double softcap = 0;        // logits -> c tanh(logit / c) (Gemma 2); 0: none
+  double clip_qkv = 0;       // q and k clamped to +-clip after the projection (OLMo); 0: none
+  long long window = 0;      // keys i - j >= window are masked (layer 0 slides); 0: none
+  double norm_eps = 1e-6;    // eps of the q / k normalisations (Qwen3, Gemma 3, OLMo 2, Phi)
+  std::string unread;        // non-empty: why block 0's attention is not computed for this model
+};
+
 // A tensor as the model card lists it.
 struct TensorInfo {
   std::string role;     // "token table", "position table", "token-type table", ...
@@ -67,6 +77,10 @@ class ModelSource {
   // First row of position_table() in the model's own table (RoBERTa: padding_idx + 1 = 2);
   // position_table() already starts there.
   virtual int position_offset() const { return 0; }
+  // The factor the model multiplies the token rows by before anything is added (Gemma:
+  // sqrt(d); BART with scale_embedding); token rows in every view are shown multiplied.
+  virtual double embedding_scale() const { return 1.0; }
+  virtual Block0Settings block0_settings() const { return {}; }
   // (types, d) token-type table whose row 0 is part of the input sum (BERT, RoBERTa).
   virtual std::optional<TableMap> token_type_table() const { return std::nullopt; }
   // What the config holds that the view does not apply, said plainly; "" when nothing.

@@ -147,12 +147,12 @@ class RopeTrain final : public TrainablePosition<S> {
   std::vector<S> cos_, sin_;  // (T, d_r / 2), times the scaling's attention factor
 };
 
-// rope_theta (10000), the rotary share (the family's default), rotate_half pairs (every
-// transformers implementation of the families in the table), rope_scaling, the head width.
+// rope_theta (10000), the rotary share (the family's default), the family's pairs (rotate_half
+// halves, or GPT-J's interleaved pairs), rope_scaling, the head width.
 void configure_rope(const SchemeConfig& c, SchemeParams& p) {
   p.base = c.rope_theta.value_or(10000.0);
   p.rotary_fraction = c.rotary_fraction.value_or(c.default_rotary_fraction);
-  p.pairs = RopePairs::HalfSplit;
+  p.pairs = c.interleaved_pairs ? RopePairs::Interleaved : RopePairs::HalfSplit;
   p.rope_scaling = c.rope_scaling;
   if (c.head_dim > 0) p.head_dim = c.head_dim;
   else if (c.heads > 0 && c.dim > 0 && c.dim % c.heads == 0) p.head_dim = static_cast<int>(c.dim / c.heads);

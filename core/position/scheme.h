@@ -174,6 +174,7 @@ struct SchemeConfig {
   std::optional<double> rope_theta;      // rope_theta / rotary_emb_base
   std::optional<double> rotary_fraction; // rotary_pct / partial_rotary_factor
   double default_rotary_fraction = 1.0;  // the family's (GPT-NeoX 0.25)
+  bool interleaved_pairs = false;        // the family rotates pairs (2k, 2k + 1) (GPT-J)
   RopeScaling rope_scaling;
   int t5_buckets = 32, t5_max_distance = 128;
   int position_buckets = 256;            // DeBERTa
