@@ -211,6 +211,23 @@ TEST_CASE("families: without config.json, names several families write are refus
   }
 }
 
+TEST_CASE("families: BERT with relative_key(_query) is not called order-blind") {
+  for (const char* name : {"bert_relative_key", "bert_relative_key_query"}) {
+    CAPTURE(name);
+    TempDir dir;
+    const std::shared_ptr<const ModelSource> m = open_case(fixture(name), dir);
+    const std::unique_ptr<PositionScheme> s = make_model_scheme(*m);
+    CHECK(s->params().distance_terms == (std::string(name).ends_with("query") ? 2 : 1));
+    CHECK_FALSE(contains(s->where_position_enters(), "order-blind"));
+    CHECK(contains(s->where_position_enters(), "r(i - j)"));
+    CHECK_FALSE(contains(s->interaction_meaning(), "0 everywhere"));
+    CHECK_FALSE(contains(s->repeated_token_story(), "identical attention"));
+    CHECK(contains(s->repeated_token_story(), "differently"));
+  }
+  CHECK(contains(error_of([] { parse_model_config(R"({"position_embedding_type": "rotary"})", "c.json"); }),
+                 "relative_key_query"));
+}
+
 TEST_CASE("families: OPT-350m's projected token rows are refused by name") {
   const Json& c = fixture("opt");
   TempDir dir;

@@ -130,7 +130,7 @@ std::string scheme_help_text() {
 }
 
 std::optional<SchemeParams> read_scheme_options(Args& args, const SchemeParams& base,
-                                                bool require_scheme) {
+                                                bool require_scheme, bool strict) {
   // Every option comes from the scheme registry: a new scheme's parameters need no code here.
   SchemeParams p = base;
   bool any = false;
@@ -174,6 +174,20 @@ std::optional<SchemeParams> read_scheme_options(Args& args, const SchemeParams& 
       v = args.get_double_opt(spec->cli, spec->min, spec->max);
     }
     if (v) {
+      // An option the scheme does not have is refused, not silently ignored.
+      const SchemeInfo& own = scheme_info(p.kind);
+      if (strict && std::none_of(own.params.begin(), own.params.end(), [&](const ParamSpec& o) { return o.field == spec->field; })) {
+        std::string list;
+        for (const ParamSpec& o : own.params)
+          list += (list.empty() ? "--" : ", --") + std::string(o.choices[0] && std::string_view(o.cli) == o.choices[0]
+                                                                   ? std::string(o.choices[0]) + " / --" + o.choices[1]
+                                                                   : std::string(o.cli));
+        throw Error("--" + std::string(spec->choices[0] && std::string_view(spec->cli) == spec->choices[0]
+                                           ? spec->choices[static_cast<int>(*v)]
+                                           : spec->cli) +
+                    " is not an option of the " + own.name + " scheme (its options: " +
+                    (list.empty() ? "none" : list) + ")");
+      }
       set_param(p, *spec, *v);
       any = true;
     }

@@ -52,8 +52,10 @@ std::string scheme_help_text();
 // attention_factor, beta_fast, beta_slow, mscale, mscale_all_dim. `original` defaults to
 // `length` (a lab model's training context). Throws es::Error naming what is wrong.
 RopeScaling parse_rope_scaling(const std::string& text, double length);
+// An option the chosen scheme does not have is refused (`strict`); `train` reads --heads for the
+// model's shape whatever the scheme, so it passes strict = false.
 std::optional<SchemeParams> read_scheme_options(Args& args, const SchemeParams& base,
-                                                bool require_scheme);
+                                                bool require_scheme, bool strict = true);
 
 // The text of a command: --text TEXT, or --text-file FILE ("-" reads standard input).
 std::string read_text(Args& args);

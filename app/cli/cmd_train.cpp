@@ -23,7 +23,7 @@ int cmd_train(Args& args) {
   // lab's defaults; the model's shape (heads, head width) and the causal mask are the model's.
   SchemeParams lab = lab_scheme_defaults();
   lab.kind = o.model.scheme;
-  o.model.position = *read_scheme_options(args, lab, false);
+  o.model.position = *read_scheme_options(args, lab, false, false);
   o.model.dim = static_cast<int>(args.get_int("dim", 64, 2, 4096));
   o.model.context = static_cast<int>(args.get_int("context", 64, 2, 8192));
   o.batch = static_cast<int>(args.get_int("batch", 16, 1, 4096));

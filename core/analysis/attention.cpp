@@ -338,6 +338,22 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     fail(why, "the scheme's head count differs from the model's");
     return std::nullopt;
   }
+  // BERT relative_key(_query): learned distance embeddings r(i - j), row i - j + L - 1.
+  std::optional<MatrixRM> distance;
+  const int distance_terms = scheme.params().distance_terms;
+  if (distance_terms > 0) {
+    const std::optional<Linear> r = read_linear(model, fam->attention.distance);
+    if (!r || r->w.cols() != dh || r->w.rows() % 2 == 0) {
+      fail(why, "block 0's distance_embedding (position_embedding_type relative_key) is missing or of an unexpected shape");
+      return std::nullopt;
+    }
+    if ((r->w.rows() + 1) / 2 < n) {
+      fail(why, "the text is longer than the distance embeddings cover (" + std::to_string((r->w.rows() + 1) / 2) + " positions)");
+      return std::nullopt;
+    }
+    distance = r->w;
+    source += ", with " + std::string(distance_terms == 2 ? "q.r + k.r" : "q.r") + " distance terms from " + r->name;
+  }
   const float scale = settings.scale > 0 ? static_cast<float>(settings.scale) : 1.0f / std::sqrt(static_cast<float>(dh));
   const int group = heads / out.kv_heads;
   for (int hh = 0; hh < heads; ++hh) {
@@ -349,6 +365,14 @@ std::optional<Block0Attention> block0_attention(const ModelSource& model, const 
     }
     MatrixRM l(n, n);
     l.noalias() = qh * kh.transpose();
+    if (distance) {
+      const long long mid = (distance->rows() - 1) / 2;  // row of distance 0
+      for (long long i = 0; i < n; ++i)
+        for (long long j = 0; j < n; ++j) {
+          const auto r = distance->row(i - j + mid);
+          l(i, j) += qh.row(i).dot(r) + (distance_terms == 2 ? kh.row(j).dot(r) : 0.0f);
+        }
+    }
     l *= scale;
     if (settings.softcap > 0) {  // Gemma 2: c tanh(logit / c), before any mask
       const float c = static_cast<float>(settings.softcap);

@@ -145,6 +145,10 @@ void read_position_keys(const Json& root, std::string_view file, ModelConfig& c)
   if (const Json* v = first_key(root, {"position_embedding_type"}, nullptr)) {
     if (!v->is_string()) fail(file, "\"position_embedding_type\" is not a string");
     c.position_embedding_type = v->get<std::string>();
+    if (c.position_embedding_type != "absolute" && c.position_embedding_type != "relative_key" &&
+        c.position_embedding_type != "relative_key_query")
+      fail(file, "\"position_embedding_type\" is '" + c.position_embedding_type +
+                     "'; EmbedScope knows absolute, relative_key and relative_key_query");
   }
   if (const Json* ac = first_key(root, {"attn_config"}, nullptr); ac && ac->is_object())
     c.mpt_alibi = read_bool(*ac, "alibi", file);
@@ -264,7 +268,11 @@ SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
   }
   p.kind = fam->scheme;
   p.causal = fam->causal;
-  if (switch_applies(fam->scheme_switch.when, c)) p.kind = fam->scheme_switch.scheme;
+  if (switch_applies(fam->scheme_switch.when, c)) {
+    p.kind = fam->scheme_switch.scheme;
+    if (fam->scheme_switch.when == SchemeSwitchWhen::RelativePositionType)
+      p.distance_terms = c.position_embedding_type == "relative_key_query" ? 2 : 1;
+  }
   if (c.lab_position) {  // trained by the lab: GPT-2's block, another scheme, its own keys
     p = *c.lab_position;
     if (c.heads > 0) p.heads = c.heads;

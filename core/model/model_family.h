@@ -56,6 +56,7 @@ struct AttentionNames {
   std::vector<const char*> norm = {};  // the norm block 0 applies before attention, when it is not first_layer_norm
   std::vector<const char*> projection = {};  // a linear map from the input width to the hidden size (ALBERT, ELECTRA)
   std::vector<const char*> q_norm = {}, k_norm = {};  // normalisations of q and k (prefixes of .weight / .bias)
+  std::vector<const char*> distance = {};  // BERT relative_key: distance_embedding (2 L - 1, d_head)
   QkNormShape qk_norm_shape = QkNormShape::PerHead;
   bool qk_norm_optional = false;  // Phi: present only when config.json's qk_layernorm is true
   const char* unread_why = "";   // QkLayout::Unread: what the attention is and why it is not computed

@@ -14,9 +14,17 @@ class NoScheme final : public PositionScheme {
   const SchemeParams& params() const override { return p_; }
   PositionEntry entry() const override { return PositionEntry::Nowhere; }
   std::string describe() const override {
+    if (p_.distance_terms)
+      return std::string("No positions at the input; learned distance embeddings inside attention (") +
+             (p_.distance_terms == 2 ? "relative_key_query" : "relative_key") + ")";
     return std::string("No position information (") + (p_.causal ? "causal" : "bidirectional") + ")";
   }
   std::string where_position_enters() const override {
+    if (p_.distance_terms)  // BERT relative_key(_query): Shaw et al. 2018, Huang et al. 2020
+      return std::string("Not at the input: every attention layer adds q_i . r(i - j)") +
+             (p_.distance_terms == 2 ? " + k_j . r(i - j)" : "") +
+             " to the logit of query i and key j, with r a learned embedding of the distance i - j. The input "
+             "rows carry no position; attention does.";
     // FACTS.md section 8: only a bidirectional model without positions is order-blind.
     return p_.causal ? "Nowhere explicitly. A causal model still learns positions: its mask lets position i see "
                        "i + 1 tokens, and that count is enough to infer where it is (Haviv et al. 2022)."
@@ -31,9 +39,15 @@ class NoScheme final : public PositionScheme {
     return s;
   }
   std::string interaction_meaning() const override {
+    if (p_.distance_terms)
+      return "0: no term depends on position alone; the distance terms multiply a query or a key, so they depend on "
+             "the tokens too (block 0's attention shows them)";
     return "0 everywhere: position adds nothing to any attention logit";
   }
   std::string repeated_token_story() const override {
+    if (p_.distance_terms)
+      return "Equal tokens have identical input rows, but inside attention each adds its own distance terms, "
+             "so they score the same keys differently.";
     return p_.causal ? "Equal tokens keep identical rows; only the causal mask sets them apart: the later one "
                        "also sees the keys between them."
                      : "Equal tokens keep identical rows and get identical attention: nothing tells them apart.";

@@ -75,6 +75,9 @@ struct SchemeParams {
   int max_distance = 128;                          // t5: max_distance; deberta: max_relative_positions
   double scale_base = 512.0;                       // xpos: the decay's length scale
   bool causal = false;                             // the model masks keys after the query
+  // none: BERT's position_embedding_type relative_key (1: q_i . r(i - j)) or relative_key_query
+  // (2: also k_j . r(i - j)), learned distance embeddings inside attention; 0: truly no positions.
+  int distance_terms = 0;
 };
 
 // Data a scheme may hold: a learned position table, learned biases per bucket and head, or

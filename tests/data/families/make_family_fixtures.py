@@ -19,7 +19,9 @@ Each forward pass below is written from the transformers modeling file of that m
   albert       word + token type 0 + position at embedding_size; LayerNorm;
                embedding_hidden_mapping_in; query, key (+bias)
   electra      as albert with embeddings_project
-  bert         word + token type 0 + position; LayerNorm; query, key (+bias)
+  bert         word + token type 0 + position; LayerNorm; query, key (+bias); and with
+               position_embedding_type relative_key(_query): no position rows, distance terms
+               q_i . r(i - j) (+ k_j . r(i - j)) from distance_embedding inside attention
   gptj         ln_1; q_proj, k_proj; "rotate every two" RoPE on rotary_dim dims of each head
   codegen      ln_1; qkv_proj in 4 chunks of [q | v | k]; RoPE as GPT-J
   phi          LayerNorm; q_proj, k_proj (+bias); per-head q/k LayerNorm (qk_layernorm);
@@ -243,6 +245,38 @@ def bert_like(name):
                   x, normed, logits(heads_of(q, 2, 4), heads_of(k, 2, 4), 0.5, False))
 
 
+def bert_relative(kind):
+    """BERT with position_embedding_type relative_key(_query): nothing added at the input; inside
+    attention q_i . r(i - j) (and k_j . r(i - j)), r = distance_embedding[i - j + L - 1]."""
+    L = 8
+    name = "bert_" + kind
+    c = Case(name, {"model_type": "bert", "hidden_size": 8, "num_attention_heads": 2, "max_position_embeddings": L,
+                    "type_vocab_size": 2, "vocab_size": V, "layer_norm_eps": 1e-12, "position_embedding_type": kind})
+    E = c.t("bert.embeddings.word_embeddings.weight", 1, (V, 8))
+    c.t("bert.embeddings.position_embeddings.weight", 2, (L, 8))  # present in the file, not added
+    T = c.t("bert.embeddings.token_type_embeddings.weight", 11, (2, 8))
+    g, b = c.t("bert.embeddings.LayerNorm.weight", 3, (8,), "norm_w"), c.t("bert.embeddings.LayerNorm.bias", 4, (8,), "norm_b")
+    a = "bert.encoder.layer.0.attention.self."
+    Wq, bq = c.t(a + "query.weight", 5, (8, 8)), c.t(a + "query.bias", 6, (8,))
+    Wk, bk = c.t(a + "key.weight", 7, (8, 8)), c.t(a + "key.bias", 8, (8,))
+    R = c.t(a + "distance_embedding.weight", 14, (2 * L - 1, 4))
+    x = E[IDS] + T[0]
+    h = layer_norm(x, g, b, 1e-12)
+    q, k = h @ Wq.T + bq, h @ Wk.T + bk
+    dist = torch.arange(N).view(-1, 1) - torch.arange(N).view(1, -1)
+    pe = R[dist + L - 1]  # (N, N, 4)
+    out = []
+    for qh, kh in zip(heads_of(q, 2, 4), heads_of(k, 2, 4)):
+        s = qh.double() @ kh.double().T + torch.einsum("ld,lrd->lr", qh.double(), pe.double())
+        if kind == "relative_key_query":
+            s = s + torch.einsum("rd,lrd->lr", kh.double(), pe.double())
+        s = s / math.sqrt(4)
+        out.append([[float(s[i, j]) for j in range(N)] for i in range(N)])
+    return finish(c, {"family": "bert", "scheme": "none", "norm": "LayerNorm", "eps": 1e-12, "offset": 0, "scale": 1.0,
+                      "causal": False, "norm_on_input": True},
+                  x, h, out)
+
+
 def gptj(codegen):
     name = "codegen" if codegen else "gptj"
     d, H = 16, (4 if codegen else 2)
@@ -380,6 +414,7 @@ def deepseek():
 
 def main():
     cases = [opt(), bart(False), bart(True), distilbert(), bert_like("bert"), bert_like("albert"), bert_like("electra"),
+             bert_relative("relative_key"), bert_relative("relative_key_query"),
              gptj(False), gptj(True), layer_norm_decoder("phi", 0.5, qk_ln=True), layer_norm_decoder("stablelm", 0.25),
              layer_norm_decoder("starcoder2", 1.0, window=4), rms_decoder("phi3"), rms_decoder("qwen3"),
              rms_decoder("gemma2"), rms_decoder("gemma3_text"), rms_decoder("olmo"), rms_decoder("olmo2"),
