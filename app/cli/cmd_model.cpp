@@ -54,9 +54,16 @@ int cmd_info(Args& a) {
   if (const std::optional<long long> lmax = scheme->max_positions()) os << "max positions\t" << *lmax << "\n";
   const std::optional<LayerNormParams> ln = m->first_layer_norm();
   if (ln)
-    os << "first norm\t" << (ln->kind == NormKind::LayerNorm ? "LayerNorm" : "RMSNorm") << ": " << ln->label
-       << " (eps " << ln->eps << ")\n";
-  else os << "first norm\tnone at the input\n";
+    os << "first norm\t"
+       << (ln->kind == NormKind::LayerNorm      ? (ln->learned ? "LayerNorm" : "LayerNorm without weights")
+           : ln->kind == NormKind::RmsNorm      ? "RMSNorm"
+                                                : "RMSNorm with (1 + weight)")
+       << ": " << ln->label << " (eps " << ln->eps << ")\n";
+  else os << "first norm\tnone before block 0's attention\n";
+  if (m->embedding_scale() != 1.0)
+    os << "embedding scale\ttoken rows multiplied by " << m->embedding_scale() << " before anything is added\n";
+  if (const auto proj = m->input_projection())
+    os << "projection\t" << proj->name << ": " << proj->in << " -> " << proj->out << " wide, after the first norm\n";
   if (m->position_offset()) os << "position offset\ttoken i uses position row i + " << m->position_offset() << "\n";
   if (!m->config_note().empty()) os << "not applied\t" << m->config_note() << "\n";
   os << "S means\t" << scheme->interaction_meaning() << "\n";
@@ -76,6 +83,7 @@ int cmd_info(Args& a) {
   if (c.scheme_bias) os << "  " << c.scheme_bias_label << "\t" << grouped(c.scheme_bias) << "\n";
   if (c.token_type_table) os << "  token-type table\t" << grouped(c.token_type_table) << "\n";
   os << (rms ? "  RMSNorm\t" : "  LayerNorm\t") << grouped(c.layer_norm) << "\n";
+  if (c.projection) os << "  projection to the hidden size\t" << grouped(c.projection) << "\n";
   os << "  total\t" << grouped(c.total) << "\n";
   os << "tied embeddings\t"
      << (m->tied_embeddings() ? "yes: the output head reuses the token table, saving " + grouped(c.tying_saving) +

@@ -380,8 +380,8 @@ class ModelPanel final : public Panel {
     // number is never cut: right-aligned inside a column that holds it (a column sized from
     // the header alone once showed 597,376 for 38,597,376).
     float number_w = ImGui::CalcTextSize("weights").x;
-    for (long long v : {w.token_table, w.position_table, w.scheme_bias, w.token_type_table, w.layer_norm, w.total,
-                        w.tying_saving})
+    for (long long v : {w.token_table, w.position_table, w.scheme_bias, w.token_type_table, w.layer_norm, w.projection,
+                        w.total, w.tying_saving})
       number_w = std::max(number_w, ImGui::CalcTextSize(thousands(v).c_str()).x);
     // Two columns: what and its shape (wrapping), and the number (never wrapped or cut).
     if (ImGui::BeginTable("weights", 2, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
@@ -412,6 +412,9 @@ class ModelPanel final : public Panel {
       if (w.scheme_bias) row(w.scheme_bias_label, "", w.scheme_bias, text);
       if (w.token_type_table) row("token-type table", thousands(token_types) + " x " + d, w.token_type_table, text);
       if (w.layer_norm) row(rms ? "RMSNorm" : "LayerNorm", (rms ? "1 x " : "2 x ") + d, w.layer_norm, text);
+      if (const auto p = m.input_projection(); p && w.projection)
+        row("projection to the hidden size", thousands(p->in) + " x " + thousands(p->out) + (p->bias ? " + bias" : ""),
+            w.projection, text);
       row("total", "", w.total, kAccent);
       if (w.tying_saving) row("saved by tying the output head", V + " x " + d, w.tying_saving, IM_COL32(140, 220, 140, 255));
       ImGui::EndTable();

@@ -53,6 +53,7 @@ struct WeightCounts {
   std::string scheme_bias_label;  // what it is ("T5 relative bias (buckets * heads, block 0)")
   long long token_type_table = 0; // BERT
   long long layer_norm = 0;       // 2 * d
+  long long projection = 0;       // ALBERT, ELECTRA: E * H (+ H) to the hidden size
   long long total = 0;
   long long tying_saving = 0;     // V * d when the output head reuses the token table
 };

@@ -152,8 +152,13 @@ WeightCounts input_weight_counts(const ModelSource& m, const SchemeParams& schem
   const std::optional<TableMap> types = m.token_type_table();
   const std::optional<LayerNormParams> ln = m.first_layer_norm();
   const bool rms = ln && ln->kind != NormKind::LayerNorm;
-  return count_input_weights(m.vocab_size(), pos ? pos->rows() + m.position_offset() : 0, m.dim(), scheme,
-                             m.tied_embeddings(), ln.has_value(), types ? types->rows() : 0, rms ? 1 : 2);
+  WeightCounts c = count_input_weights(m.vocab_size(), pos ? pos->rows() + m.position_offset() : 0, m.dim(), scheme,
+                                       m.tied_embeddings(), ln && ln->learned, types ? types->rows() : 0, rms ? 1 : 2);
+  if (const std::optional<ModelSource::Projection> p = m.input_projection()) {
+    c.projection = p->in * p->out + (p->bias ? p->out : 0);
+    c.total += c.projection;
+  }
+  return c;
 }
 
 }  // namespace es

@@ -242,6 +242,7 @@ class CheckpointModel final : public ModelSource {
   int heads_ = 0;
   double embedding_scale_ = 1.0;
   Block0Settings block0_;
+  std::optional<Projection> projection_;
   mutable std::once_flag tokenizer_once_;
   mutable std::shared_ptr<const Tokenizer> tokenizer_;
   mutable std::string json_note_;  // why tokenizer.json was not used, when it was not
@@ -292,6 +293,7 @@ class CheckpointModel final : public ModelSource {
   SchemeData scheme_data() const override { return scheme_data_; }
   std::string config_note() const override { return caveats_; }
   double embedding_scale() const override { return embedding_scale_; }
+  std::optional<Projection> input_projection() const override { return projection_; }
   Block0Settings block0_settings() const override { return block0_; }
   bool tied_embeddings() const override { return tied_; }
   std::string dtype() const override { return dtype_name(token_->ref().tensor->dtype); }
@@ -675,6 +677,7 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   if (!fam->norm_has_weights) {  // OLMo: LayerNorm without weights (gamma 1, beta 0)
     m->norm_ = identity_layer_norm(d, static_cast<float>(cfg.layer_norm_eps.value_or(fam->default_eps)));
     m->norm_->label = fam->norm_label;
+    m->norm_->learned = false;
   }
   if (m->norm_) {
     m->norm_->kind = fam->norm_kind;
@@ -683,6 +686,14 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
   m->heads_ = cfg.heads;
   m->embedding_scale_ = embedding_scale_of(*fam, cfg, d, m->token_->ref().tensor->dtype);
   m->block0_ = block0_settings_of(*fam, cfg);
+  for (const char* prefix : fam->attention.projection)  // ALBERT, ELECTRA: to the hidden size
+    if (const std::optional<TensorRef> w = m->weights_.find(std::string(prefix) + ".weight");
+        w && w->tensor->shape.size() == 2 && w->tensor->shape[1] == d) {
+      m->projection_ = ModelSource::Projection{d, w->tensor->shape[0],
+                                               m->weights_.find(std::string(prefix) + ".bias").has_value(), prefix};
+      m->scheme_tensors_.push_back({"projection to the hidden size", w->tensor->name});
+      break;
+    }
   read_scheme_weights(*m, *fam, cfg);
   if (m->scheme_.head_dim > d) m->scheme_.head_dim = 0;  // a head wider than the model: the whole width
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <initializer_list>
 
 namespace es {
@@ -334,6 +335,14 @@ std::string config_caveats(const ModelConfig& c) {
   if (!c.rope_scaling.type.empty() && !c.rope_scaling.applied())
     out += "rope_scaling \"" + c.rope_scaling.type + "\" is read but not applied (EmbedScope applies " +
            rope_scaling_kinds() + "; S shows unscaled RoPE)";
+  if (c.family == "gemma3") {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", c.rope_theta.value_or(1000000.0));
+    out += std::string(out.empty() ? "" : "; ") + "RoPE is shown as layer 0 uses it (a local, sliding-window layer: base " +
+           std::to_string(static_cast<long long>(c.rope_local_base_freq.value_or(10000.0))) +
+           ", no scaling); Gemma 3's global layers rotate with base " + buf +
+           (c.rope_scaling.type.empty() ? std::string() : " and rope_scaling " + c.rope_scaling.type);
+  }
   if (c.family == "deberta-v2" && c.position_biased_input.value_or(true))
     out += std::string(out.empty() ? "" : "; ") +
            "position_biased_input is on: this DeBERTa also adds absolute position rows at the input, not shown";

@@ -28,6 +28,7 @@ struct LayerNormParams {
   float eps = 1e-5f;
   NormKind kind = NormKind::LayerNorm;
   bool on_input = false;  // part of the input stage (BERT, BLOOM), not inside block 0
+  bool learned = true;    // false: no weights (OLMo's LayerNorm); nothing to count
   std::string label;  // where it sits, e.g. "ln_1 of block 0 (inside the block, not on the input)"
 };
 
@@ -81,6 +82,14 @@ class ModelSource {
   // sqrt(d); BART with scale_embedding); token rows in every view are shown multiplied.
   virtual double embedding_scale() const { return 1.0; }
   virtual Block0Settings block0_settings() const { return {}; }
+  // ALBERT, ELECTRA: the linear map from the tables' width to the hidden size, part of the input
+  // stage: (in, out) and whether it has a bias; nullopt when the model has none.
+  struct Projection {
+    long long in = 0, out = 0;
+    bool bias = false;
+    std::string name;
+  };
+  virtual std::optional<Projection> input_projection() const { return std::nullopt; }
   // (types, d) token-type table whose row 0 is part of the input sum (BERT, RoBERTa).
   virtual std::optional<TableMap> token_type_table() const { return std::nullopt; }
   // What the config holds that the view does not apply, said plainly; "" when nothing.
