@@ -3,15 +3,20 @@
 #include "lesson.h"
 #include "model_source.h"
 #include "open_model.h"
+#include "family_fixtures.h"
 #include "test_errors.h"
 
 #include <doctest.h>
 
 #include <cmath>
 #include <regex>
+#include <algorithm>
 
 using namespace es;
 using es::testing::error_of;
+using es::testing::fixtures;
+using es::testing::open_case;
+using es::testing::TempDir;
 
 namespace {
 
@@ -29,6 +34,79 @@ double cosine(const MatrixRM& m, int i, int j) {
     b += double(m(j, c)) * m(j, c);
   }
   return dot / std::sqrt(a * b);
+}
+
+// The rules of what a sentence may claim given the numbers beside it (see the test below);
+// returns the number of sentences checked.
+int check_what_it_says(const ModelSource& model, const Analysis& analysis, const std::string& model_name) {
+  const ModelSource* m = &model;
+  const Analysis* a = &analysis;
+  const std::string c_model = model_name;
+  int checked = 0;
+  const auto v = lesson_values(*a);
+  bool repeat = !a->repeats().empty(), differ = false;
+  if (repeat) {
+    const int i = a->repeats()[0].positions[0], j = a->repeats()[0].positions[1];
+    differ = a->embedding().combined.row(i) != a->embedding().combined.row(j);
+  }
+  for (const LessonStep& s : lesson_steps()) {
+    std::vector<std::string> said;
+    for (const std::string& t : s.text) said.push_back(fill_placeholders(t, v));
+    said.push_back(fill_placeholders(s.try_this, v));
+    const std::string instead = lesson_step_instead(s, *a, v);
+    if (!instead.empty()) said.push_back(instead);
+    for (const std::string& f : said) {
+      CAPTURE(s.id);
+      CAPTURE(f);
+      ++checked;
+      CHECK(!std::regex_search(f, std::regex("\\{[a-z_0-9]+\\}")));  // (R_{i-j} is notation, not a placeholder)
+      CHECK(f.find("(no repeated token") == std::string::npos);
+      if (f.find("no longer equal") != std::string::npos) {
+        CHECK(differ);
+        CHECK(f.find("after") != std::string::npos);
+        CHECK(f.find("1.000 after") == std::string::npos);  // a difference never reads as cosine 1.000
+      }
+      if (f.find("stay equal") != std::string::npos) {
+        CHECK(repeat);
+        CHECK(!differ);
+        CHECK(!a->scheme().adds_to_input());
+      }
+      if (f.find("trained table") != std::string::npos || f.find("were learned in training") != std::string::npos)
+        CHECK(m->trained());
+      if (f.find("row i is added at position i") != std::string::npos) CHECK(m->position_offset() == 0);
+      if (f.find("(shown as \u2423)") != std::string::npos) CHECK(c_model != "classroom");
+      if (f.find("break into") != std::string::npos) CHECK(m->tokenizer()->encode("tokenizerification").size() > 1);
+      if (f.find("repeats no token") != std::string::npos || f.find("No token repeats") != std::string::npos)
+        CHECK(!repeat);
+    }
+  }
+  // Step 8: the parts it lists add up to the total it states.
+  const std::string weights = fill_placeholders(lesson_steps()[7].text[0], v);
+  {
+    CAPTURE(weights);
+    const WeightCounts w = input_weight_counts(*m, a->scheme().params());
+    long long sum = 0;
+    const std::regex part("([0-9][0-9,]*) (token |position |token-type |norm )?weights");
+    for (auto it = std::sregex_iterator(weights.begin(), weights.end(), part); it != std::sregex_iterator(); ++it) {
+      std::string digits = (*it)[1];
+      digits.erase(std::remove(digits.begin(), digits.end(), ','), digits.end());
+      sum += std::stoll(digits);
+    }
+    CHECK(sum == w.total);
+    if (w.total != w.token_table) CHECK(weights.find(commas(w.total) + " in all") != std::string::npos);
+  }
+  // Step 7 names the norm the model has.
+  const std::string norm = fill_placeholders(lesson_steps()[6].text[0], v);
+  const std::optional<LayerNormParams> ln = m->first_layer_norm();
+  CAPTURE(norm);
+  if (!ln) CHECK(norm.find("applies no norm") != std::string::npos);
+  else if (ln->kind == NormKind::LayerNorm) CHECK(norm.find("LayerNorm") != std::string::npos);
+  else CHECK(norm.find("RMSNorm") != std::string::npos);
+  if (ln && ln->kind == NormKind::RmsNormOnePlus) CHECK(norm.find("1 + a learned weight") != std::string::npos);
+  if (ln && !ln->learned) CHECK(norm.find("no learned weights") != std::string::npos);
+  // Step 6 says when the token rows were scaled.
+  if (m->embedding_scale() != 1.0) CHECK(fill_placeholders(lesson_steps()[5].text[0], v).find("sqrt(") != std::string::npos);
+  return checked;
 }
 
 }  // namespace
@@ -173,42 +251,8 @@ TEST_CASE("every step under every scheme and two models says only what its numbe
         continue;
       }
       const auto v = lesson_values(*a);
-      bool repeat = !a->repeats().empty(), differ = false;
-      if (repeat) {
-        const int i = a->repeats()[0].positions[0], j = a->repeats()[0].positions[1];
-        differ = a->embedding().combined.row(i) != a->embedding().combined.row(j);
-      }
-      for (const LessonStep& s : lesson_steps()) {
-        std::vector<std::string> said;
-        for (const std::string& t : s.text) said.push_back(fill_placeholders(t, v));
-        said.push_back(fill_placeholders(s.try_this, v));
-        const std::string instead = lesson_step_instead(s, *a, v);
-        if (!instead.empty()) said.push_back(instead);
-        for (const std::string& f : said) {
-          CAPTURE(s.id);
-          CAPTURE(f);
-          ++checked;
-          CHECK(!std::regex_search(f, std::regex("\\{[a-z_0-9]+\\}")));  // (R_{i-j} is notation, not a placeholder)
-          CHECK(f.find("(no repeated token") == std::string::npos);
-          if (f.find("no longer equal") != std::string::npos) {
-            CHECK(differ);
-            CHECK(f.find("after") != std::string::npos);
-            CHECK(f.find("1.000 after") == std::string::npos);  // a difference never reads as cosine 1.000
-          }
-          if (f.find("stay equal") != std::string::npos) {
-            CHECK(repeat);
-            CHECK(!differ);
-            CHECK(!a->scheme().adds_to_input());
-          }
-          if (f.find("trained table") != std::string::npos || f.find("were learned in training") != std::string::npos)
-            CHECK(m->trained());
-          if (f.find("row i is added at position i") != std::string::npos) CHECK(m->position_offset() == 0);
-          if (f.find("(shown as \u2423)") != std::string::npos) CHECK(c.model != "classroom");
-          if (f.find("break into") != std::string::npos) CHECK(m->tokenizer()->encode("tokenizerification").size() > 1);
-          if (f.find("repeats no token") != std::string::npos || f.find("No token repeats") != std::string::npos)
-            CHECK(!repeat);
-        }
-      }
+      const bool repeat = !a->repeats().empty();
+      checked += check_what_it_says(*m, *a, c.model);
       // The sum step names the pair and its outcome whenever there is a pair.
       const std::string sum = fill_placeholders(lesson_steps()[5].text[1], v);
       if (repeat) CHECK((sum.find("no longer equal") != std::string::npos || sum.find("stay equal") != std::string::npos ||
@@ -227,4 +271,46 @@ TEST_CASE("every step under every scheme and two models says only what its numbe
     }
   }
   CHECK(checked > 500);
+}
+
+// The same rules for a checkpoint of every family EmbedScope reads (tests/data/families), under
+// the family's own scheme and every other registered one, on ids with a repeat (3 at 0 and 3).
+TEST_CASE("every step under every scheme says only what its numbers support, for a checkpoint of every family") {
+  int checked = 0, models = 0;
+  for (const auto& c : fixtures()["cases"]) {
+    const std::string name = c["name"].get<std::string>();
+    CAPTURE(name);
+    TempDir dir;
+    const std::shared_ptr<const ModelSource> m = open_case(c, dir);
+    ++models;
+    for (const SchemeInfo* info : scheme_registry()) {
+      if (info->needs_data && m->default_scheme().kind != info->name) continue;
+      const std::string scheme_name = info->name;
+      CAPTURE(scheme_name);
+      AnalysisInput in;
+      in.ids = fixtures()["ids"].get<std::vector<int>>();
+      in.scheme = info->name == m->default_scheme().kind ? m->default_scheme() : scheme_defaults(*info);
+      std::shared_ptr<const Analysis> a;
+      try {
+        a = analyse(m, in);
+      } catch (const Error& e) {
+        // A scheme may not fit a tiny model (a head width it cannot rotate): said, not crashed.
+        CHECK(std::string(e.what()).size() > 10);
+        continue;
+      }
+      checked += check_what_it_says(*m, *a, name);
+      // RoPE's angles on step 11 are this model's when it rotates with its own settings.
+      if (info->name == m->default_scheme().kind && info->name == std::string("rope")) {
+        const auto v = lesson_values(*a);
+        const std::vector<double> f = a->scheme().rotation_frequencies(a->scheme().params().head_dim, a->length());
+        REQUIRE(!f.empty());
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.3g", f.back());
+        CHECK(v.at("rope_theta_last") == buf);
+        CHECK(v.at("rope_setting").find("this model's") != std::string::npos);
+      }
+    }
+  }
+  CHECK(models >= 20);
+  CHECK(checked > 2000);
 }

@@ -258,18 +258,21 @@ class LessonPanel final : public Panel {
     if (f == "rotation") return rope(area, t);
     if (f == "scheme_bias") {
       // A scheme's position term inside attention, head 1, for 16 queries and keys (causal).
+      // The model's own trained scheme when it is this one (T5's learned biases), else the
+      // scheme's published defaults, causal.
       const SchemeInfo& info = scheme_info(scheme);
-      SchemeParams p = scheme_defaults(info);
-      p.causal = true;
-      p.heads = state.model().num_heads() > 0 ? state.model().num_heads() : 8;
+      const bool own = state.model().default_scheme().kind == info.name;
+      SchemeParams p = own ? state.model().default_scheme() : scheme_defaults(info);
+      if (!own) p.causal = true;
+      if (!own) p.heads = state.model().num_heads() > 0 ? state.model().num_heads() : 8;
       p.head = 1;
-      const std::unique_ptr<PositionScheme> made = info.make(p, SchemeData{});
+      const std::unique_ptr<PositionScheme> made = own ? make_model_scheme(state.model(), p) : info.make(p, SchemeData{});
       static_matrix_ = made->interaction(16, 64);
       HeatmapSpec spec;
       spec.values = static_matrix_.data();
       spec.rows = 16;
       spec.cols = 16;
-      spec.version = 2000 + static_cast<uint64_t>(p.heads) * 64 + scheme_index(info);
+      spec.version = 2000 + static_cast<uint64_t>(p.heads) * 64 + scheme_index(info) + (own ? state.version() * 8192 : 0);
       spec.range = std::max(1e-6f, max_abs(static_matrix_.data(), static_matrix_.size()));
       spec.title = std::string(info.title) + ", head 1 of " + std::to_string(p.heads) + ": query i by key j";
       spec.row_noun = "query";

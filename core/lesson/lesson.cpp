@@ -140,10 +140,15 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
   // Step 6's formula: what this model adds (BERT adds a token-type row too).
   const bool adds = s.adds_to_input();
   const bool types = m.token_type_table().has_value();
+  const double scale = m.embedding_scale();
+  const std::string scaled =
+      scale != 1.0 ? " (" + m.name() + " first multiplies every token row by " + fixed(scale, 3) + " = sqrt(" +
+                         grouped_number(m.dim()) + "); the token rows shown are already multiplied)"
+                   : "";
   v["sum_formula"] = adds ? std::string("The model adds the two: combined row i = token row i + position row i") +
-                                (types ? " + the token-type row of its segment (type 0 here)." : ".")
+                                (types ? " + the token-type row of its segment (type 0 here)" : "") + scaled + "."
                           : "The model adds the two: combined row i = token row i + position row i" +
-                                std::string(types ? " + the token-type row of its segment (type 0 here)" : "") +
+                                std::string(types ? " + the token-type row of its segment (type 0 here)" : "") + scaled +
                                 "; here the position row is zero.";
   v["sum_try"] = adds ? "Switch to RoPE and watch the difference strip vanish: RoPE adds nothing here."
                       : "Switch to learned or sinusoidal positions and watch the two rows part: those add a row per position.";
@@ -214,6 +219,42 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
         (w.position_table == 0 && w.scheme_bias == 0 ? " " + title + " has no position weights at the input: a formula." : "");
   }
   v["norm_label"] = a.norm_label();
+  {
+    // Step 7: what this model's first norm does (its kind, whether it has weights), or that it has none.
+    const std::optional<LayerNormParams> ln = m.first_layer_norm();
+    const std::string count = grouped_number(w.layer_norm);
+    if (!ln)
+      v["norm_sentence"] = m.name() + " applies no norm to these rows before block 0's attention; the figure shows a plain "
+                                      "LayerNorm (gain 1, bias 0) for comparison: each row minus its mean, divided by its "
+                                      "standard deviation.";
+    else if (ln->kind == NormKind::LayerNorm && !ln->learned)
+      v["norm_sentence"] = "Before attention each row is normalised: LayerNorm subtracts the row's mean and divides by its "
+                           "standard deviation. This one has no learned weights, so that is all it does.";
+    else if (ln->kind == NormKind::LayerNorm)
+      v["norm_sentence"] = "Before attention each row is normalised: LayerNorm subtracts the row's mean, divides by its "
+                           "standard deviation, then multiplies by a learned gain and adds a learned bias (" + count +
+                           " weights).";
+    else
+      v["norm_sentence"] = std::string("Before attention each row is normalised: RMSNorm divides the row by its root mean "
+                                       "square (no mean is subtracted), then multiplies it by ") +
+                           (ln->kind == NormKind::RmsNormOnePlus ? "1 + a learned weight per column" : "a learned gain") +
+                           " (" + count + " weights).";
+  }
+  {
+    // Step 8: every part of the input stage this model has, and their sum.
+    std::vector<std::pair<long long, std::string>> parts;
+    if (w.position_table) parts.push_back({w.position_table, "position weights"});
+    if (w.token_type_table) parts.push_back({w.token_type_table, "token-type weights"});
+    if (w.scheme_bias) parts.push_back({w.scheme_bias, "weights in " + w.scheme_bias_label});
+    if (w.layer_norm) parts.push_back({w.layer_norm, "norm weights"});
+    if (w.projection) parts.push_back({w.projection, "weights in the projection to the hidden size"});
+    std::string text = "The input stage of " + m.name() + " has V x d = " + grouped_number(V) + " x " + grouped_number(d) +
+                       " = " + grouped_number(w.token_table) + " token weights";
+    for (std::size_t k = 0; k < parts.size(); ++k)
+      text += std::string(k + 1 == parts.size() ? " and " : ", ") + grouped_number(parts[k].first) + " " + parts[k].second;
+    text += parts.empty() ? ", and nothing else." : ": " + grouped_number(w.total) + " in all.";
+    v["weights_sentence"] = text;
+  }
   v["tying_text"] = m.tied_embeddings()
                         ? m.name() + " ties them: its head is E itself, which saves V x d = " + grouped_number(w.tying_saving) +
                               " weights."
@@ -269,6 +310,16 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
     const bool causal = s.params().causal;
     const int per_side = causal ? buckets : buckets / 2;
     const int exact = per_side / 2;
+    const SchemeData data = m.scheme_data();
+    if (m.default_scheme().kind == "t5" && data.bucket_bias && data.bucket_bias->rows() > 1) {  // the figure's own
+      const MatrixRM& b = *data.bucket_bias;  // (buckets, heads)
+      v["t5_sentence"] = "In " + m.name() + " these biases are learned: head 1 adds " + fixed(b(0, 0), 2) +
+                         " to the logit of a key at offset 0 and " + fixed(b(b.rows() - 1, 0), 2) +
+                         " to one in the last bucket (" + data.source + ").";
+    } else {
+      v["t5_sentence"] = "No trained T5 is loaded, so the figure colours each offset by its bucket number: cells of one "
+                         "colour share one bucket, and a trained model would learn one bias for each.";
+    }
     v["t5_try"] = "In the Schemes view (key 4), set the length n to 64 or more: each offset below " + std::to_string(exact) +
                   " has a bucket of its own, farther ones share wider and wider buckets up to " +
                   v["t5_max_distance"] + ".";
