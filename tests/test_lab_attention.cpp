@@ -57,7 +57,8 @@ TEST_CASE("block-0 logits of a lab checkpoint equal the model's own forward pass
     }
     nlohmann::json config = {{"model_type", "gpt2"},        {"vocab_size", c.vocab}, {"n_embd", c.dim},
                              {"n_head", c.heads},           {"n_layer", c.layers},   {"n_positions", c.context},
-                             {"layer_norm_epsilon", 1e-5},  {"embedscope_position_scheme", scheme}};
+                             {"layer_norm_epsilon", 1e-5},  {"embedscope_position_scheme", scheme},
+                             {"embedscope_token_scale", m.token_scale()}};  // as Trainer::save writes it
     SchemeParams sp = c.position;
     sp.kind = scheme;
     write_train_config(sp, config);

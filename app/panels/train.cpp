@@ -179,7 +179,10 @@ class TrainPanel final : public Panel {
                    "Train a small GPT-2-style model from random weights and watch its token table learn: pick the "
                    "data and one or more position schemes, then Start. Each scheme trains its own model on the same "
                    "data and seed. The toy language is made of the classroom words with agreement (he/his, she/her, "
-                   "plural verbs), so nouns, verbs and colours should gather in the PCA as it learns.");
+                   "plural verbs), so nouns, verbs and colours should gather in the PCA as it learns. Each scheme is "
+                   "trained the way its paper does: sinusoidal multiplies the token rows by sqrt(d) and starts them at "
+                   "N(0, 1/d), so they and the sines are of one size (Vaswani et al. 2017); the others start the token "
+                   "table at N(0, 0.02) and add nothing to it, as GPT-2 does.");
       return;
     }
     if (runs.empty()) return;
@@ -465,7 +468,8 @@ class TrainPanel final : public Panel {
     spec.cols = r.dim;
     spec.version = r.version * 8 + 1 + static_cast<uint64_t>(show_) * 1000003;
     spec.range = std::max(range, 1e-6f);
-    spec.title = "Token table E (" + std::to_string(r.vocab) + " x " + std::to_string(r.dim) + "), step " + std::to_string(r.done);
+    spec.title = "Token table E (" + std::to_string(r.vocab) + " x " + std::to_string(r.dim) + "), step " + std::to_string(r.done) +
+                 (r.recipe.empty() ? "" : "; " + r.recipe);
     spec.show_values = false;
     spec.row_noun = "token";
     const auto vocab = train::toy_words();

@@ -586,6 +586,7 @@ void read_input_tables(CheckpointModel& model, const FamilyInfo& family, const M
 // the rows' dtype); BART / mBART: sqrt(d_model) when scale_embedding is true.
 double embedding_scale_of(const FamilyInfo& fam, const ModelConfig& cfg, long long d, SafetensorsDtype dtype) {
   const double width = double(cfg.hidden > 0 ? cfg.hidden : d);
+  if (!cfg.lab_scheme.empty()) return cfg.lab_token_scale;  // trained in the lab: its scheme's recipe
   switch (fam.embedding_scale) {
     case EmbeddingScale::One: return 1.0;
     case EmbeddingScale::SqrtWidthIfConfigured: return cfg.scale_embedding.value_or(false) ? std::sqrt(width) : 1.0;

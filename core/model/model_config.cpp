@@ -142,6 +142,10 @@ void read_position_keys(const Json& root, std::string_view file, ModelConfig& c)
       fail(file, e.what());
     }
     c.lab_position = p;
+    if (const std::optional<double> ts = read_number(root, {"embedscope_token_scale"}, file)) {
+      if (!(*ts > 0)) fail(file, "\"embedscope_token_scale\" must be positive");
+      c.lab_token_scale = *ts;
+    }
   }
   if (const Json* v = first_key(root, {"position_embedding_type"}, nullptr)) {
     if (!v->is_string()) fail(file, "\"position_embedding_type\" is not a string");

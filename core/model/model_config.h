@@ -79,6 +79,7 @@ struct ModelConfig {
   // (GPT-2's block with another position scheme); "" otherwise.
   std::string lab_scheme;
   std::optional<SchemeParams> lab_position;  // its settings, from the keys the lab wrote
+  double lab_token_scale = 1.0;              // the token rows' factor at the input (sinusoidal: sqrt(d))
 };
 
 // Parses config.json text. Throws es::Error naming `file_label` for invalid JSON, a non-object,

@@ -66,6 +66,13 @@ class SinusoidalTrain final : public TrainablePosition<S> {
   void input_forward(S* x, int T, const SchemeWeights<S>&) const override {
     for (std::size_t i = 0; i < std::size_t(T) * d_; ++i) x[i] += rows_[i];
   }
+  // The paper's recipe: token rows of unit size, times sqrt(d), so that they and the sinusoids
+  // (entries of size ~0.7) are of one scale.
+  double token_scale(int d) const override { return std::sqrt(double(d)); }
+  double token_init_sd(int d) const override { return 1.0 / std::sqrt(double(d)); }
+  std::string recipe() const override {
+    return "token rows x sqrt(d), table started at N(0, 1/d) (Vaswani et al. 2017)";
+  }
 
  private:
   SchemeParams p_;

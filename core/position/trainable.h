@@ -104,6 +104,14 @@ class TrainablePosition {
   virtual void prepare(int T) { (void)T; }
 
   virtual bool adds_input() const { return false; }
+  // How the scheme's paper feeds the token rows in (the lab trains each scheme its own way):
+  // x = token_scale(d) * wte[id] + the scheme's rows (Vaswani et al. 2017, section 3.4: the
+  // embedding weights times sqrt(d_model) before the sinusoids are added), and the standard
+  // deviation the token table starts from (tensor2tensor: d^-1/2 when so scaled; GPT-2's 0.02).
+  virtual double token_scale(int d) const { (void)d; return 1.0; }
+  virtual double token_init_sd(int d) const { (void)d; return 0.02; }
+  // One line for the lab's screen: how this scheme's model is fed ("" for GPT-2's way).
+  virtual std::string recipe() const { return ""; }
   virtual void input_forward(S* x, int T, const SchemeWeights<S>& w) const { (void)x, (void)T, (void)w; }
   virtual void input_backward(const S* dx, int T, const SchemeWeights<S>& w) const { (void)dx, (void)T, (void)w; }
 

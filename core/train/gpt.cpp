@@ -279,6 +279,16 @@ Gpt<S>::Gpt(const GptConfig& c) : cfg_(c), impl_(std::make_unique<Impl>()) {
 
 template <typename S>
 Gpt<S>::~Gpt() = default;
+
+template <typename S>
+double Gpt<S>::token_scale() const {
+  return cfg_.token_scale.value_or(impl_->pos->token_scale(cfg_.dim));
+}
+
+template <typename S>
+std::string Gpt<S>::recipe() const {
+  return impl_->pos->recipe();
+}
 template <typename S>
 Gpt<S>::Gpt(Gpt&&) noexcept = default;
 template <typename S>
@@ -325,7 +335,9 @@ void Gpt<S>::init(uint64_t seed) {
         for (std::size_t i = 0; i < s.size; ++i) p[i] = S(t.value * nd(gen));
       continue;
     }
-    const double sd = ends("attn.c_proj.weight") || ends("mlp.c_proj.weight") ? resid : 0.02;
+    const double sd = ends("attn.c_proj.weight") || ends("mlp.c_proj.weight") ? resid
+                      : n == "wte.weight"                                      ? impl_->pos->token_init_sd(cfg_.dim)
+                                                                               : 0.02;
     if (ends("ln_1.weight") || ends("ln_2.weight") || n == "ln_f.weight") {
       std::fill(p, p + s.size, S(1));
     } else if (ends(".bias")) {
@@ -480,7 +492,12 @@ void Gpt<S>::embed_forward(Work& w) {
   const int d = cfg_.dim, R = w.B * w.T;
   w.x.assign(std::size_t(R) * d, S(0));
   const S* wte = params_.data() + slot("wte.weight").offset;
-  for (int r = 0; r < R; ++r) std::copy(wte + std::size_t(w.in[r]) * d, wte + std::size_t(w.in[r] + 1) * d, w.x.data() + std::size_t(r) * d);
+  const S scale = S(token_scale());
+  for (int r = 0; r < R; ++r) {
+    const S* e = wte + std::size_t(w.in[r]) * d;
+    S* x = w.x.data() + std::size_t(r) * d;
+    for (int c = 0; c < d; ++c) x[c] = scale * e[c];
+  }
   if (impl_->pos->adds_input())
     for (int b = 0; b < w.B; ++b) impl_->pos->input_forward(w.x.data() + std::size_t(b) * w.T * d, w.T, scheme_weights(w));
 }
@@ -490,10 +507,11 @@ template <typename S>
 void Gpt<S>::embed_backward(Work& w) {
   const int d = cfg_.dim, R = w.B * w.T;
   S* dwte = w.grads.data() + slot("wte.weight").offset;
+  const S scale = S(token_scale());
   for (int r = 0; r < R; ++r) {
     const S* g = w.dx.data() + std::size_t(r) * d;
     S* e = dwte + std::size_t(w.in[r]) * d;
-    for (int c = 0; c < d; ++c) e[c] += g[c];
+    for (int c = 0; c < d; ++c) e[c] += scale * g[c];
   }
   if (impl_->pos->adds_input())
     for (int b = 0; b < w.B; ++b) impl_->pos->input_backward(w.dx.data() + std::size_t(b) * w.T * d, w.T, scheme_weights(w));

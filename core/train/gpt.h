@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct GptConfig {
   std::string scheme = "learned";  // a name from trainable_schemes()
   SchemeParams position = lab_scheme_defaults();  // the scheme's settings (its kind is `scheme`)
   double ln_eps = 1e-5;
+  // The token rows' factor at the input; unset: the scheme's recipe (sinusoidal: sqrt(d)). A
+  // checkpoint sets it to what it was trained with (1 for one saved before the recipes).
+  std::optional<double> token_scale;
 };
 // Throws es::Error for sizes that make no sense (dim not a multiple of heads, RoPE with an odd
 // head width, ...) or a scheme the trainer does not run.
@@ -66,6 +70,10 @@ class Gpt {
   Gpt& operator=(Gpt&&) noexcept;
 
   const GptConfig& config() const { return cfg_; }
+  // What the token rows are multiplied by at the input (the scheme's recipe: sinusoidal's sqrt(d)),
+  // and that recipe in words ("" for GPT-2's own).
+  double token_scale() const;
+  std::string recipe() const;
   const std::vector<TensorSlot>& tensors() const { return slots_; }
   const TensorSlot& slot(const std::string& name) const;  // throws when absent
   // The scheme's trained table added at the input (learned: wpe), or null.

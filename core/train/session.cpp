@@ -226,6 +226,7 @@ void TrainingSession::publish(std::size_t i, const std::vector<int>& sample) {
     Gpt<float>& m = t.model();
     const GptConfig& c = m.config();
     v->scheme = c.scheme;
+    v->recipe = m.recipe();
     v->done = t.steps_done();
     v->vocab = c.vocab, v->dim = c.dim, v->ctx = c.context, v->layers = c.layers, v->heads = c.heads;
     for (const auto& s : t.log()) {

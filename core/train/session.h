@@ -30,6 +30,7 @@ struct SessionSettings {
 // One run as the worker last published it. Never changed after publication.
 struct RunSnapshot {
   std::string scheme;
+  std::string recipe;               // how the scheme's paper feeds the token rows ("" for GPT-2's way)
   std::vector<float> step, loss;    // the loss curve, every step
   long long done = 0, total = 0;
   double tokens_per_s = 0;

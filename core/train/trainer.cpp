@@ -199,6 +199,7 @@ void Trainer::save(const fs::path& dir) const {
       {"embd_pdrop", 0.0},
       {"attn_pdrop", 0.0},
       {"embedscope_position_scheme", c.scheme},
+      {"embedscope_token_scale", model_.token_scale()},
       {"embedscope_tokenizer", corpus_.tokenizer},
       {"embedscope_training",
        {{"data", corpus_.source},
@@ -269,6 +270,7 @@ LoadedModel load_trained(const fs::path& dir) {
     c.context = j.at("n_positions").get<int>();
     c.scheme = j.at("embedscope_position_scheme").get<std::string>();
     c.ln_eps = j.value("layer_norm_epsilon", 1e-5);
+    c.token_scale = j.value("embedscope_token_scale", 1.0);  // absent: saved before the recipes, unscaled
     c.position.kind = c.scheme;
     read_train_config(j, c.position);  // the scheme's own keys
   } catch (const nlohmann::json::exception& e) {

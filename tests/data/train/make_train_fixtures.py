@@ -4,7 +4,8 @@
 An independent implementation of the same model (GPT-2's block as in Hugging Face's GPT2Model:
 pre-LayerNorm, Conv1D weights stored (in, out), causal mask, GELU tanh, tied head) with every
 position scheme written out from its paper's formula here, not from EmbedScope's code:
-sinusoidal rows (interleaved sin/cos, base 10000), RoPE (rotate_half over the whole head, base
+sinusoidal rows (interleaved sin/cos, base 10000, added to the token rows times sqrt(d) as the
+paper does), RoPE (rotate_half over the whole head, base
 10000), ALiBi (BLOOM's slopes, -m (i - j)), T5 (causal buckets, shared table), Transformer-XL
 (Dai et al. 2019: (q + u).k_j + (q + v).W_kR R_{i-j}, R the [sin | cos] sinusoid of the
 distance, W_kR stored (in, out)), DeBERTa (HF DebertaV2 disentangled attention: log buckets,
@@ -210,7 +211,8 @@ def forward(scheme, P, block0=None):
     if scheme == "learned":
         x = x + P["wpe.weight"][:T]
     if scheme == "sinusoidal":
-        x = x + sinusoid_rows(T, D)
+        # Vaswani et al. 2017, section 3.4: the embedding weights times sqrt(d_model), then the sinusoids.
+        x = x * math.sqrt(D) + sinusoid_rows(T, D)
     dh = D // H
     mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
     bias = torch.zeros(H, T, T)
