@@ -163,9 +163,9 @@ echo "diff view-matrix theme-light" >>"$OUT/checks.txt"
 check_rejects "dark or light" --frames 1 --theme purple
 # The lesson: every step rendered at the end of its animation (a test per step: no step may
 # fail to draw), one in presenter mode, and the list of steps.
-# One run writes all fourteen (--lesson all, {step} -> 01 ... 14), each as --lesson N would.
+# One run writes all fifteen (--lesson all, {step} -> 01 ... 15), each as --lesson N would.
 if "$BIN" --size 1280x800 --lesson all --screenshot "$OUT/lesson-{step}.png" >"$OUT/lesson-all.log" 2>&1; then
-  for k in $(seq -w 1 14); do echo "info lesson-$k" >>"$OUT/checks.txt"; done
+  for k in $(seq -w 1 15); do echo "info lesson-$k" >>"$OUT/checks.txt"; done
 else
   fail "--lesson all: $(cat "$OUT/lesson-all.log")"
 fi
@@ -173,10 +173,10 @@ shot lesson-06-alone --lesson 6
 echo "same lesson-06 lesson-06-alone" >>"$OUT/checks.txt"
 check_rejects "{step}" --lesson all --screenshot "$OUT/no-placeholder.png"
 shot lesson-presenter --lesson sum --presenter
-if [ "$("$BIN" --lesson list | wc -l | tr -d ' ')" = "14" ]; then pass "lesson list: 14 steps"; else fail "lesson list: $("$BIN" --lesson list)"; fi
-if "$BIN" --lesson 15 --frames 1 >"$OUT/lesson-bad.log" 2>&1; then fail "--lesson 15 accepted"
-elif grep -q "no step '15'" "$OUT/lesson-bad.log"; then pass "--lesson 15 refused"; else fail "--lesson 15: $(cat "$OUT/lesson-bad.log")"; fi
-echo "diff lesson-06 lesson-presenter" >>"$OUT/checks.txt"
+if [ "$("$BIN" --lesson list | wc -l | tr -d ' ')" = "15" ]; then pass "lesson list: 15 steps"; else fail "lesson list: $("$BIN" --lesson list)"; fi
+if "$BIN" --lesson 16 --frames 1 >"$OUT/lesson-bad.log" 2>&1; then fail "--lesson 16 accepted"
+elif grep -q "no step '16'" "$OUT/lesson-bad.log"; then pass "--lesson 16 refused"; else fail "--lesson 16: $(cat "$OUT/lesson-bad.log")"; fi
+echo "diff lesson-07 lesson-presenter" >>"$OUT/checks.txt"
 # The Train view after a short run of two schemes and the short-versus-long evaluation.
 shot train-run --view train --set train.steps=20 --set train.schemes=learned,alibi --set train.context=16 \
   --set train.dim=16 --set train.heads=2 --set train.layers=1 --set train.run=1 --set train.long=1

@@ -3,6 +3,7 @@
 #include "lesson.h"
 #include "model_source.h"
 #include "open_model.h"
+#include "tokenizer.h"
 #include "family_fixtures.h"
 #include "test_errors.h"
 
@@ -76,12 +77,14 @@ int check_what_it_says(const ModelSource& model, const Analysis& analysis, const
       if (f.find("row i is added at position i") != std::string::npos) CHECK(m->position_offset() == 0);
       if (f.find("(shown as \u2423)") != std::string::npos) CHECK(c_model != "classroom");
       if (f.find("break into") != std::string::npos) CHECK(m->tokenizer()->encode("tokenizerification").size() > 1);
-      if (f.find("repeats no token") != std::string::npos || f.find("No token repeats") != std::string::npos)
+      if (f.find("the famous answer") != std::string::npos) CHECK(lesson_analogy(*m).queen_rank == 1);
+    if (f.find("so that is chance") != std::string::npos) CHECK(!m->trained());
+    if (f.find("repeats no token") != std::string::npos || f.find("No token repeats") != std::string::npos)
         CHECK(!repeat);
     }
   }
   // Step 8: the parts it lists add up to the total it states.
-  const std::string weights = fill_placeholders(lesson_steps()[7].text[0], v);
+  const std::string weights = fill_placeholders(lesson_steps()[static_cast<std::size_t>(find_lesson_step("weights"))].text[0], v);
   {
     CAPTURE(weights);
     const WeightCounts w = input_weight_counts(*m, a->scheme().params());
@@ -96,7 +99,7 @@ int check_what_it_says(const ModelSource& model, const Analysis& analysis, const
     if (w.total != w.token_table) CHECK(weights.find(commas(w.total) + " in all") != std::string::npos);
   }
   // Step 7 names the norm the model has.
-  const std::string norm = fill_placeholders(lesson_steps()[6].text[0], v);
+  const std::string norm = fill_placeholders(lesson_steps()[static_cast<std::size_t>(find_lesson_step("norm"))].text[0], v);
   const std::optional<LayerNormParams> ln = m->first_layer_norm();
   CAPTURE(norm);
   if (!ln) CHECK(norm.find("applies no norm") != std::string::npos);
@@ -105,16 +108,18 @@ int check_what_it_says(const ModelSource& model, const Analysis& analysis, const
   if (ln && ln->kind == NormKind::RmsNormOnePlus) CHECK(norm.find("1 + a learned weight") != std::string::npos);
   if (ln && !ln->learned) CHECK(norm.find("no learned weights") != std::string::npos);
   // Step 6 says when the token rows were scaled.
-  if (m->embedding_scale() != 1.0) CHECK(fill_placeholders(lesson_steps()[5].text[0], v).find("sqrt(") != std::string::npos);
+  if (m->embedding_scale() != 1.0) CHECK(fill_placeholders(lesson_steps()[static_cast<std::size_t>(find_lesson_step("sum"))].text[0], v).find("sqrt(") != std::string::npos);
   return checked;
 }
 
+std::string quoted_for_test(const std::string& visible) { return "\"" + visible + "\""; }
+
 }  // namespace
 
-TEST_CASE("the lesson has its fourteen steps in order, each whole") {
+TEST_CASE("the lesson has its fifteen steps in order, each whole") {
   const auto& steps = lesson_steps();
-  REQUIRE(steps.size() == 14);
-  const std::vector<std::string> ids = {"tokens", "ids", "lookup", "token_rows", "position_rows", "sum", "norm",
+  REQUIRE(steps.size() == 15);
+  const std::vector<std::string> ids = {"tokens", "ids", "lookup", "token_rows", "meaning", "position_rows", "sum", "norm",
                                         "weights", "tying", "sinusoidal", "rope", "alibi", "t5", "side_by_side"};
   for (std::size_t i = 0; i < ids.size(); ++i) {
     CAPTURE(i);
@@ -125,17 +130,17 @@ TEST_CASE("the lesson has its fourteen steps in order, each whole") {
     CHECK(!steps[i].try_this.empty());
   }
   // The scheme figures name registry schemes (checked when the asset is read).
-  CHECK(steps[9].figure == "scheme_rows");
-  CHECK(steps[9].scheme == "sinusoidal");
-  CHECK(steps[10].figure == "rotation");
-  CHECK(steps[10].scheme == "rope");
-  CHECK(steps[11].scheme == "alibi");
-  CHECK(steps[12].scheme == "t5");
+  CHECK(steps[10].figure == "scheme_rows");
+  CHECK(steps[10].scheme == "sinusoidal");
+  CHECK(steps[11].figure == "rotation");
+  CHECK(steps[11].scheme == "rope");
+  CHECK(steps[12].scheme == "alibi");
+  CHECK(steps[13].scheme == "t5");
   for (const LessonStep& s : steps)
     if (!s.scheme.empty()) CHECK(find_scheme(s.scheme) != nullptr);
   CHECK(find_lesson_step("3") == 2);
   CHECK(find_lesson_step("lookup") == 2);
-  CHECK(find_lesson_step("15") == -1);
+  CHECK(find_lesson_step("16") == -1);
   CHECK(find_lesson_step("nope") == -1);
 }
 
@@ -204,7 +209,7 @@ TEST_CASE("a step that does not apply says why and where to look instead") {
   const LessonStep& pos = lesson_steps()[static_cast<std::size_t>(find_lesson_step("position_rows"))];
   const std::string instead = lesson_step_instead(pos, *a, v);
   CHECK(instead.find("adds nothing at the input") != std::string::npos);
-  CHECK(instead.find("step 11") != std::string::npos);
+  CHECK(instead.find("step 12 (RoPE)") != std::string::npos);
   CHECK(v.at("cos_combined") == "1.000");  // RoPE leaves the equal tokens' rows equal
   CHECK(error_of([&] { fill_placeholders("{nope}", v); }).find("no value for {nope}") != std::string::npos);
   CHECK(grouped_number(38597376) == "38,597,376");
@@ -254,7 +259,7 @@ TEST_CASE("every step under every scheme and two models says only what its numbe
       const bool repeat = !a->repeats().empty();
       checked += check_what_it_says(*m, *a, c.model);
       // The sum step names the pair and its outcome whenever there is a pair.
-      const std::string sum = fill_placeholders(lesson_steps()[5].text[1], v);
+      const std::string sum = fill_placeholders(lesson_steps()[static_cast<std::size_t>(find_lesson_step("sum"))].text[1], v);
       if (repeat) CHECK((sum.find("no longer equal") != std::string::npos || sum.find("stay equal") != std::string::npos ||
                          sum.find("still equal") != std::string::npos));
       // Without a repeat, steps 2, 4 and 6 offer a sentence that has one, and it does.
@@ -313,4 +318,41 @@ TEST_CASE("every step under every scheme says only what its numbers support, for
   }
   CHECK(models >= 20);
   CHECK(checked > 2000);
+}
+
+TEST_CASE("king - man + woman: the nearest rows, computed here by brute force over the table") {
+  const std::shared_ptr<const ModelSource> m = open_model("gpt2-untrained");
+  const LessonAnalogy& an = lesson_analogy(*m);
+  REQUIRE(an.missing.empty());
+  REQUIRE(an.ids.size() == 3);
+  const std::shared_ptr<const Tokenizer> tok = m->tokenizer();
+  CHECK(tok->token_bytes(an.ids[0]) == " king");
+  CHECK(tok->token_bytes(an.ids[1]) == " man");
+  CHECK(tok->token_bytes(an.ids[2]) == " woman");
+  const TableMap E = m->token_table();
+  auto unit = [&](int id) {
+    Eigen::RowVectorXd r = E.row(id).cast<double>();
+    return Eigen::RowVectorXd(r / r.norm());
+  };
+  const Eigen::RowVectorXd q = unit(an.ids[0]) - unit(an.ids[1]) + unit(an.ids[2]);
+  int best = -1;
+  double best_c = -2;
+  for (long long id = 0; id < E.rows(); ++id) {
+    if (id == an.ids[0] || id == an.ids[1] || id == an.ids[2]) continue;
+    const Eigen::RowVectorXd r = E.row(id).cast<double>();
+    const double c = r.dot(q) / (r.norm() * q.norm());
+    if (c > best_c) best_c = c, best = static_cast<int>(id);
+  }
+  REQUIRE(!an.nearest.empty());
+  CHECK(an.nearest[0].first == visible_token_text(tok->token_bytes(best)));
+  CHECK(an.nearest[0].second == doctest::Approx(best_c).epsilon(1e-4));
+  // The sentence says it is chance: the table is random.
+  AnalysisInput in;
+  in.text = "the king and the queen";
+  const auto v = lesson_values(*analyse(m, in));
+  CHECK(v.at("analogy_sentence").find("chance") != std::string::npos);
+  CHECK(v.at("analogy_sentence").find(quoted_for_test(an.nearest[0].first)) != std::string::npos);
+  // No tokens for the words: said, nothing made up.
+  const auto c = lesson_values(*analyse(open_model("classroom"), in));
+  CHECK(c.at("analogy_sentence").find("no token of its own") != std::string::npos);
 }

@@ -38,7 +38,7 @@ Usage: embedscope [options]
   --special             tokenize with the model's special tokens ([CLS] ... [SEP], <s>, </s>)
   --audit FILE          write the texts of the last frame drawn into fixed boxes (numbers, titles,
                         labels) with their width and room, CLIPPED where one does not fit (tests)
-  --lesson STEP         open the lesson at STEP (1-14 or its id); --lesson list prints the steps;
+  --lesson STEP         open the lesson at STEP (1-15 or its id); --lesson list prints the steps;
                         --lesson all --screenshot 'DIR/lesson-{step}.png' writes every step
                         (01, 02, ...) at the end of its animation, slides for a class
   --matrix-mode M       side (token | position | combined) | token | position | combined | normed

@@ -284,6 +284,7 @@ class LessonPanel final : public Panel {
       return;
     }
     if (f == "side_by_side") return side_by_side(state, area);
+    if (f == "analogy") return analogy(state, area);
     (void)dl;
   }
 
@@ -464,6 +465,36 @@ class LessonPanel final : public Panel {
     ImGui::PushTextWrapPos(p0.x - ImGui::GetWindowPos().x + area.x);
     ImGui::TextUnformatted(cap);
     ImGui::PopTextWrapPos();
+  }
+
+  // king - man + woman in the model's own table: the five nearest rows, each a bar of its cosine.
+  void analogy(AppState& state, ImVec2 area) {
+    const float em = ImGui::GetFontSize();
+    const LessonAnalogy& an = lesson_analogy(state.model());
+    ImGui::PushFont(fonts().large);
+    ImGui::TextUnformatted("E[king] - E[man] + E[woman]  is nearest to:");
+    ImGui::PopFont();
+    if (an.nearest.empty()) {
+      wrapped_text(kMuted, an.missing.empty() ? "nothing to compute for this model" : an.missing);
+      return;
+    }
+    ImGui::PushFont(fonts().large);
+    const float row_h = ImGui::GetFrameHeightWithSpacing();
+    float word_w = 0;
+    for (const auto& [w, c] : an.nearest) word_w = std::max(word_w, ImGui::CalcTextSize(w.c_str()).x);
+    const float bar_w = std::max(em * 6, std::min(area.x - word_w - em * 3, em * 24));
+    for (std::size_t k = 0; k < an.nearest.size() && float(k + 2) * row_h < area.y; ++k) {
+      const auto& [w, c] = an.nearest[k];
+      char label[32];
+      std::snprintf(label, sizeof label, "%.3f", c);
+      ImGui::Text("%zu", k + 1);
+      ImGui::SameLine(em * 1.5f);
+      ImGui::TextColored(ImColor(k == 0 ? kAccent : ImGui::GetColorU32(ImGuiCol_Text)), "%s", w.c_str());
+      ImGui::SameLine(em * 2 + word_w);
+      ImGui::ProgressBar(std::clamp(c, 0.0f, 1.0f), ImVec2(bar_w, 0), label);
+    }
+    ImGui::PopFont();
+    wrapped_text(kMuted, "bar: cosine of the row with the sum (1: same direction); king, man and woman themselves left out");
   }
 
   void side_by_side(AppState& state, ImVec2 area) {

@@ -3,6 +3,7 @@
 
 #include "position/scheme.h"
 #include "repeats.h"
+#include "vocabulary.h"
 #include "tokenizer.h"
 
 #include "assets.h"
@@ -12,6 +13,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <memory>
+#include <mutex>
+#include <tuple>
 
 namespace es {
 
@@ -77,7 +81,61 @@ std::string first_sentence(const std::string& text) {
   return end == std::string::npos ? text : text.substr(0, end + 1);
 }
 
+// A word's own token: " word" (BPE and SentencePiece spell a word after a space with it), else
+// "word"; nullopt when the word splits.
+std::optional<int> word_token(const Tokenizer& tok, const std::string& word) {
+  for (const std::string& form : {" " + word, "\xE2\x96\x81" + word, word})
+    if (const std::optional<int> id = find_exact_token(tok, form)) return id;
+  return std::nullopt;
+}
+
+LessonAnalogy compute_analogy(const ModelSource& m) {
+  LessonAnalogy out;
+  const std::shared_ptr<const Tokenizer> tok = m.tokenizer();
+  if (!tok) {
+    out.missing = m.name() + " has no tokenizer EmbedScope can read, so its rows for king, man and woman cannot be found";
+    return out;
+  }
+  for (const char* w : {"king", "man", "woman"}) {
+    const std::optional<int> id = word_token(*tok, w);
+    if (!id || *id >= m.vocab_size()) {
+      out.missing = "The vocabulary of " + m.name() + " has no token of its own for \"" + w + "\"";
+      out.ids.clear();
+      return out;
+    }
+    out.ids.push_back(*id);
+  }
+  const TableView table = m.token_table_view();
+  RowVectorF q;
+  try {
+    q = analogy_vector(table, out.ids[0], out.ids[1], out.ids[2]);
+  } catch (const Error& e) {
+    out.missing = e.what();
+    return out;
+  }
+  const std::vector<Neighbour> top = nearest_neighbours(table, std::span<const float>(q.data(), q.size()), 10, out.ids);
+  const std::optional<int> queen = word_token(*tok, "queen");
+  for (std::size_t k = 0; k < top.size(); ++k) {
+    if (queen && top[k].id == *queen) out.queen_rank = static_cast<int>(k) + 1;
+    if (k < 5) out.nearest.push_back({visible_token_text(tok->token_bytes(top[k].id)), top[k].cosine});
+  }
+  return out;
+}
+
 }  // namespace
+
+const LessonAnalogy& lesson_analogy(const ModelSource& m) {
+  // One per model: the table's address and shape tell models apart (a name can be reused).
+  static std::mutex mu;
+  static std::map<std::tuple<const void*, long long, long long, std::string>, std::unique_ptr<LessonAnalogy>> cache;
+  const TableView t = m.token_table_view();
+  const auto key = std::make_tuple(t.data, t.rows, t.cols, m.name());
+  std::lock_guard lock(mu);
+  if (cache.size() >= 16 && !cache.count(key)) cache.clear();  // models opened one after another
+  std::unique_ptr<LessonAnalogy>& slot = cache[key];
+  if (!slot) slot = std::make_unique<LessonAnalogy>(compute_analogy(m));
+  return *slot;
+}
 
 const std::vector<LessonStep>& lesson_steps() {
   static const std::vector<LessonStep> steps = parse_steps();
@@ -109,6 +167,48 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
   v["first_id"] = n > 0 ? std::to_string(a.ids()[0]) : "-";
   v["lookup_reads"] = grouped_number(d);       // indexing reads the row
   v["lookup_macs"] = grouped_number(V * d);    // one-hot (1 x V) times E (V x d)
+  {
+    // Step 3: one-hot rows are all sqrt(2) apart; E's rows need not be.
+    std::string s3 = "Any two different one-hot rows are sqrt(2) = 1.414 apart and at right angles, whatever the words: "
+                     "one-hot says nothing about which words are alike.";
+    int a_pos = -1, b_pos = -1;
+    for (long long k = 0; k < n && b_pos < 0; ++k) {
+      if (a_pos < 0) a_pos = static_cast<int>(k);
+      else if (a.ids()[static_cast<std::size_t>(k)] != a.ids()[static_cast<std::size_t>(a_pos)]) b_pos = static_cast<int>(k);
+    }
+    if (b_pos >= 0) {
+      const double c = row_cosine(e.token, a_pos, b_pos);
+      s3 += " The rows of E can be: here " + quoted(a.token_texts()[static_cast<std::size_t>(a_pos)]) + " and " +
+            quoted(a.token_texts()[static_cast<std::size_t>(b_pos)]) + " have cosine " + fixed(c, 3) +
+            (m.trained() ? "." : " (a random table: an untrained model knows no likeness yet).");
+    }
+    v["one_hot_sentence"] = s3;
+  }
+  {
+    // The meaning step: king - man + woman, computed in this model's table.
+    const LessonAnalogy& an = lesson_analogy(m);
+    if (!an.missing.empty() || an.nearest.empty()) {
+      v["analogy_sentence"] = (an.missing.empty() ? std::string("Nothing to compute here") : an.missing) +
+                              ". Open GPT-2 in the Model view to try it on the real table.";
+    } else {
+      std::string s5 = "In " + m.name() + ", E[king] - E[man] + E[woman] is nearest to " + quoted(an.nearest[0].first) +
+                       " (cosine " + fixed(an.nearest[0].second, 3) + ")";
+      if (an.nearest.size() >= 3)
+        s5 += ", then " + quoted(an.nearest[1].first) + " and " + quoted(an.nearest[2].first);
+      s5 += ".";
+      if (!m.trained())
+        s5 += " The table is random, so that is chance: word2vec-style tables famously land near queen (Mikolov et al. "
+              "2013), and only training can put it there.";
+      else if (an.queen_rank == 1)
+        s5 += " That is queen, the famous answer: the direction from man to woman is nearly the one from king to queen.";
+      else if (an.queen_rank > 1)
+        s5 += " Queen is number " + std::to_string(an.queen_rank) + ": close, not first.";
+      else
+        s5 += " Queen is not among the first ten here: the famous result is word2vec's (Mikolov et al. 2013), and an "
+              "input table need not repeat it.";
+      v["analogy_sentence"] = s5;
+    }
+  }
   // ---- Sentences chosen by what the numbers say (the rules the lesson test checks) ----
   const std::shared_ptr<const Tokenizer> tok = m.tokenizer();
   // Step 1: spaces are shown only when this tokenizer's pieces carry them.
@@ -191,6 +291,16 @@ std::map<std::string, std::string> lesson_values(const Analysis& a) {
   }
   const SchemeInfo* info = find_scheme(s.name());
   v["scheme_title"] = info ? info->title : s.name();
+  v["rope_step"] = std::to_string(find_lesson_step("rope") + 1);
+  {
+    // DeBERTa's log buckets: the model's own settings when it is a DeBERTa, else the published ones.
+    const bool own = s.name() == "deberta";
+    const int buckets = own ? s.params().buckets : 256;
+    const int max_rel = own ? s.params().max_distance : 512;
+    v["deberta_mid"] = "+-" + std::to_string(buckets / 2);
+    v["deberta_max"] = "+-" + std::to_string(max_rel);
+  }
+  v["alibi_step"] = std::to_string(find_lesson_step("alibi") + 1);
   v["scheme_where"] = s.where_position_enters();
   const std::optional<long long> table = s.max_positions();
   const int offset = m.position_offset();

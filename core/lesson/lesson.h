@@ -30,6 +30,18 @@ const std::vector<LessonStep>& lesson_steps();
 // A step by 1-based number ("3") or id ("lookup"); -1 when there is none.
 int find_lesson_step(std::string_view number_or_id);
 
+// king - man + woman in the loaded model's token table: the word tokens found (" king" with its
+// space where the tokenizer spells words that way), and the five rows nearest the sum (the three
+// words left out), by cosine. `missing` says why there is nothing when a word has no token of
+// its own (or the model has no tokenizer). Computed once per model (one pass over its table).
+struct LessonAnalogy {
+  std::vector<int> ids;  // king, man, woman
+  std::vector<std::pair<std::string, float>> nearest;  // token text (visible), cosine
+  int queen_rank = 0;    // 1-based rank of "queen" among the first ten; 0: not there (or no such token)
+  std::string missing;
+};
+const LessonAnalogy& lesson_analogy(const ModelSource& model);
+
 // Every placeholder value for this analysis (model, scheme, text): counts formatted with
 // thousands separators, cosines with three decimals.
 std::map<std::string, std::string> lesson_values(const Analysis& a);
