@@ -274,7 +274,10 @@ class LessonPanel final : public Panel {
       spec.cols = 16;
       spec.version = 2000 + static_cast<uint64_t>(p.heads) * 64 + scheme_index(info) + (own ? state.version() * 8192 : 0);
       spec.range = std::max(1e-6f, max_abs(static_matrix_.data(), static_matrix_.size()));
-      spec.title = std::string(info.title) + ", head 1 of " + std::to_string(p.heads) + ": query i by key j";
+      // T5 without its trained table colours bucket numbers, not biases: the title says which.
+      const bool buckets_only = info.data == SchemeDataKind::BucketBias && !(own && state.model().scheme_data().bucket_bias);
+      spec.title = std::string(info.title) + (buckets_only ? ": the bucket number of j - i, query i by key j"
+                                                           : ", head 1 of " + std::to_string(p.heads) + ": query i by key j");
       spec.row_noun = "query";
       spec.col_noun = "key";
       spec.row_label = [](long long r) { return std::to_string(r); };
@@ -472,8 +475,9 @@ class LessonPanel final : public Panel {
     const float em = ImGui::GetFontSize();
     const LessonAnalogy& an = lesson_analogy(state.model());
     ImGui::PushFont(fonts().large);
-    ImGui::TextUnformatted("E[king] - E[man] + E[woman]  is nearest to:");
+    ImGui::TextWrapped("%s", an.nearest.empty() ? "E[king] - E[man] + E[woman]" : "E[king] - E[man] + E[woman] is nearest to:");
     ImGui::PopFont();
+    area.y -= ImGui::GetItemRectSize().y;
     if (an.nearest.empty()) {
       wrapped_text(kMuted, an.missing.empty() ? "nothing to compute for this model" : an.missing);
       return;
@@ -483,7 +487,9 @@ class LessonPanel final : public Panel {
     float word_w = 0;
     for (const auto& [w, c] : an.nearest) word_w = std::max(word_w, ImGui::CalcTextSize(w.c_str()).x);
     const float bar_w = std::max(em * 6, std::min(area.x - word_w - em * 3, em * 24));
-    for (std::size_t k = 0; k < an.nearest.size() && float(k + 2) * row_h < area.y; ++k) {
+    // As many rows as fit above the caption (a projector at scale 2 shows the first few).
+    const std::size_t fit = static_cast<std::size_t>(std::max(1.0f, (area.y - em * 2.5f) / row_h));
+    for (std::size_t k = 0; k < an.nearest.size() && k < fit; ++k) {
       const auto& [w, c] = an.nearest[k];
       char label[32];
       std::snprintf(label, sizeof label, "%.3f", c);
