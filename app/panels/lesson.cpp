@@ -52,6 +52,7 @@ class LessonPanel final : public Panel {
     keys();
     const LessonStep& s = steps[static_cast<std::size_t>(step_)];
     const std::map<std::string, std::string> values = lesson_values(state.analysis());
+    values_ = &values;  // for the figures (the RoPE figure draws the angle the text states)
     // Presenter mode: the figure and one caption line (the title and the step's point: the
     // sentence the asset names, e.g. step 6's "no longer equal").
     if (state.presenter) {
@@ -444,27 +445,40 @@ class LessonPanel final : public Panel {
     const float em = ImGui::GetFontSize();
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
-    const float r = std::min(area.x * 0.22f, (area.y - em * 3) * 0.45f);
-    const ImVec2 c(p0.x + r + em, p0.y + r + em * 1.5f);
-    const float theta = 0.5f;            // radians per position, one pair (for the picture)
-    const float shift = 4.0f * phase(t, 0.0f, 1.0f);  // both positions move on by 0 .. 4
-    const float qi = 3 + shift, kj = 1 + shift;        // query at i = 3, key at j = 1, then both + shift
+    // Centred, with room for a label on either side of the circle.
+    const float label_w = ImGui::CalcTextSize("q at position 00").x + em;
+    // Height: a label line above and below the circle, then two lines of caption.
+    const float r = std::max(em * 1.5f, std::min((area.x - 2 * label_w) * 0.5f, (area.y - em * 10) * 0.5f));
+    const ImVec2 c(p0.x + std::max(r + label_w, area.x * 0.5f), p0.y + r + em * 1.8f);
+    // The first pair's angle per position in the model and scheme in use, the number step 11's
+    // text states (1 rad for unscaled RoPE: theta_0 = base^0).
+    double theta = 1.0;
+    if (values_ && values_->count("rope_theta0")) theta = std::strtod(values_->at("rope_theta0").c_str(), nullptr);
+    // Both positions move on by whole steps, 0 .. 4: positions are whole numbers.
+    const int shift = std::min(4, static_cast<int>(5.0f * phase(t, 0.0f, 1.0f)));
+    const int qi = 3 + shift, kj = 1 + shift;  // query at i = 3, key at j = 1, then both + shift
     dl->AddCircle(c, r, kMuted, 64, 1.5f);
-    auto arrow = [&](float angle, ImU32 col, const char* label) {
-      const ImVec2 tip(c.x + r * std::cos(angle), c.y - r * std::sin(angle));
+    // Labels outside the circle, on the side the arrow points to, so none crosses the circle.
+    auto arrow = [&](double angle, ImU32 col, const char* label) {
+      const float ca = static_cast<float>(std::cos(angle)), sa = static_cast<float>(std::sin(angle));
+      const ImVec2 tip(c.x + r * ca, c.y - r * sa);
       dl->AddLine(c, tip, col, 4.0f);
       dl->AddCircleFilled(tip, em * 0.3f, col);
-      dl->AddText(ImVec2(tip.x + em * 0.4f, tip.y - em * 0.6f), col, label);
+      const ImVec2 ts = ImGui::CalcTextSize(label);
+      const ImVec2 out(c.x + (r + em * 0.6f) * ca, c.y - (r + em * 0.6f) * sa);
+      dl->AddText(ImVec2(ca >= 0 ? out.x : out.x - ts.x, out.y - ts.y * (sa >= 0 ? 1.0f : 0.0f)), col, label);
     };
     char ql[48], kl[48];
-    std::snprintf(ql, sizeof ql, "q at position %.1f", qi);
-    std::snprintf(kl, sizeof kl, "k at position %.1f", kj);
+    std::snprintf(ql, sizeof ql, "q at position %d", qi);
+    std::snprintf(kl, sizeof kl, "k at position %d", kj);
     arrow(qi * theta, kAccent, ql);
     arrow(kj * theta, IM_COL32(86, 180, 233, 255), kl);
-    char cap[160];
-    std::snprintf(cap, sizeof cap, "angle between q and k: (i - j) x theta = %.1f x %.1f = %.2f rad, for any i and j", qi - kj,
-                  theta, (qi - kj) * theta);
-    ImGui::SetCursorScreenPos(ImVec2(p0.x, c.y + r + em * 0.6f));
+    char cap[200];
+    std::snprintf(cap, sizeof cap,
+                  "first pair, theta = %.3g rad per position: the angle between q and k is (i - j) x theta = %d x %.3g = "
+                  "%.3g rad, for any i and j",
+                  theta, qi - kj, theta, (qi - kj) * theta);
+    ImGui::SetCursorScreenPos(ImVec2(p0.x, c.y + r + em * 1.2f + ImGui::GetTextLineHeight()));
     ImGui::PushTextWrapPos(p0.x - ImGui::GetWindowPos().x + area.x);
     ImGui::TextUnformatted(cap);
     ImGui::PopTextWrapPos();
@@ -546,6 +560,7 @@ class LessonPanel final : public Panel {
     }
   }
 
+  const std::map<std::string, std::string>* values_ = nullptr;  // this frame's lesson values
   int step_ = 0;
   bool reduced_motion_ = false, end_state_ = false, paused_ = false;
   float paused_at_ = 0;
