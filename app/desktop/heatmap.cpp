@@ -129,7 +129,87 @@ void Heatmap::render(const HeatmapSpec& spec, int width, int height, double rb, 
 
 // [SECTION] The widget
 
+std::vector<long long> Heatmap::folded_rows(const HeatmapSpec& spec, ImVec2 size) const {
+  if (!spec.readable_rows || fit_all_ || zoomed_ || !spec.values || spec.rows <= 2) return {};
+  const Layout L = layout(spec, size);
+  const long long readable =
+      std::max(2LL, static_cast<long long>(std::floor(L.map_size.y / ImGui::GetTextLineHeightWithSpacing())));
+  if (spec.rows <= readable) return {};
+  // Marks of one colour are one group of equal tokens. The selected row's group comes first
+  // (else the first group), then the others, a pair of rows each, while whole pairs fit.
+  std::vector<std::vector<long long>> groups;
+  std::vector<ImU32> colours;
+  for (const HeatmapRowMark& m : spec.marks) {
+    if (m.row < 0 || m.row >= spec.rows) continue;
+    const auto it = std::find(colours.begin(), colours.end(), m.colour);
+    if (it == colours.end()) {
+      colours.push_back(m.colour);
+      groups.push_back({m.row});
+    } else {
+      groups[static_cast<std::size_t>(it - colours.begin())].push_back(m.row);
+    }
+  }
+  for (std::size_t g = 1; g < groups.size(); ++g)
+    if (std::find(groups[g].begin(), groups[g].end(), spec.selected_row) != groups[g].end()) std::rotate(groups.begin(), groups.begin() + static_cast<long>(g), groups.begin() + static_cast<long>(g) + 1);
+  std::vector<long long> must;
+  if (spec.selected_row >= 0 && spec.selected_row < spec.rows) must.push_back(spec.selected_row);
+  for (const std::vector<long long>& g : groups) {
+    std::vector<long long> pair(g.begin(), g.begin() + static_cast<long>(std::min<std::size_t>(2, g.size())));
+    long long add = 0;
+    for (long long r : pair) add += std::find(must.begin(), must.end(), r) == must.end();
+    if (static_cast<long long>(must.size()) + add > readable) break;
+    for (long long r : pair)
+      if (std::find(must.begin(), must.end(), r) == must.end()) must.push_back(r);
+  }
+  if (must.empty()) return {};
+  const auto [lo, hi] = std::minmax_element(must.begin(), must.end());
+  if (*hi - *lo < readable) return {};  // one window holds them
+  // The rows that must show, then their neighbours (the row after first, then before), nearest
+  // first, until the rows that fit are taken.
+  std::vector<long long> rows = must;
+  for (long long dist = 1; static_cast<long long>(rows.size()) < readable && dist < spec.rows; ++dist)
+    for (long long r : must)
+      for (long long cand : {r + dist, r - dist})
+        if (static_cast<long long>(rows.size()) < readable && cand >= 0 && cand < spec.rows &&
+            std::find(rows.begin(), rows.end(), cand) == rows.end())
+          rows.push_back(cand);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
 HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size) {
+  const std::vector<long long> rows = folded_rows(spec, size);
+  if (rows.empty()) return draw_rows(id, spec, size, nullptr, spec.rows);
+  // A folded view: the kept rows gathered into a smaller matrix, drawn as any other, with the
+  // labels, marks, selection and hover mapped to the table's own rows.
+  const long long k = static_cast<long long>(rows.size());
+  folded_values_.resize(static_cast<std::size_t>(k * spec.cols));
+  for (long long i = 0; i < k; ++i) spec.read(rows[static_cast<std::size_t>(i)], 0, spec.cols, folded_values_.data() + i * spec.cols);
+  HeatmapSpec fs = spec;
+  fs.values = folded_values_.data();
+  fs.table = {};
+  fs.rows = k;
+  uint64_t h = spec.version * 1000003ull;
+  for (long long r : rows) h = h * 31 + static_cast<uint64_t>(r) + 1;
+  fs.version = h;
+  auto orig = [rows](long long i) { return rows[static_cast<std::size_t>(std::clamp<long long>(i, 0, static_cast<long long>(rows.size()) - 1))]; };
+  if (spec.row_label) fs.row_label = [f = spec.row_label, orig](long long i) { return f(orig(i)); };
+  if (spec.row_label_colour) fs.row_label_colour = [f = spec.row_label_colour, orig](long long i) { return f(orig(i)); };
+  auto index_of = [&rows](long long r) {
+    const auto it = std::find(rows.begin(), rows.end(), r);
+    return it == rows.end() ? -1LL : static_cast<long long>(it - rows.begin());
+  };
+  fs.marks.clear();
+  for (HeatmapRowMark m : spec.marks)
+    if ((m.row = index_of(m.row)) >= 0) fs.marks.push_back(m);
+  fs.selected_row = spec.selected_row >= 0 ? index_of(spec.selected_row) : -1;
+  HeatmapHover hover = draw_rows(id, fs, size, &rows, spec.rows);
+  if (hover.row >= 0) hover.row = orig(hover.row);
+  return hover;
+}
+
+HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 size, const std::vector<long long>* folded,
+                                long long all_rows) {
   ImGui::PushID(id);
   Layout L = layout(spec, size);
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -141,7 +221,16 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
     return hover;
   }
   const double max_rows = fit_rows(spec, L);
-  if (row_count_ < static_cast<double>(spec.rows)) {
+  if (folded) {
+    // Say which rows are on screen and how many are hidden (beside the title when it fits, else
+    // in place of the column numbers' line is not available: the tooltip has it too).
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%lld of %lld rows, %lld hidden", static_cast<long long>(folded->size()), all_rows,
+                  all_rows - static_cast<long long>(folded->size()));
+    const float tw = ImGui::CalcTextSize(buf).x;
+    if (ImGui::CalcTextSize(title.c_str()).x + tw + ImGui::GetFontSize() <= size.x)
+      dl->AddText(ImVec2(L.origin.x + size.x - tw, L.origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+  } else if (row_count_ < static_cast<double>(spec.rows)) {
     // Part of a tall table: say which rows are on screen.
     char buf[96];
     std::snprintf(buf, sizeof buf, "rows %lld-%lld of %lld", static_cast<long long>(row_begin_),
@@ -160,6 +249,26 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
   L.r_last = std::min(spec.rows, static_cast<long long>(std::ceil(row_begin_ + row_count_)));
   draw_numbers_and_labels(dl, spec, L);
   draw_cells(dl, spec, L);
+  if (folded) {
+    // Where rows are hidden: a gap line across the map and, in the label column, how many.
+    const ImU32 col = ImGui::GetColorU32(ImGuiCol_Text);
+    for (std::size_t i = 1; i < folded->size(); ++i) {
+      const long long hidden = (*folded)[i] - (*folded)[i - 1] - 1;
+      if (hidden <= 0) continue;
+      const float y = L.row_y(static_cast<double>(i));
+      const float t = std::max(3.0f, ImGui::GetFontSize() * 0.18f);
+      dl->AddRectFilled(ImVec2(L.origin.x, y - t / 2), ImVec2(L.map_max.x, y + t / 2), ImGui::GetColorU32(ImGuiCol_WindowBg));
+      for (float x = L.origin.x; x < L.map_max.x; x += t * 3)
+        dl->AddLine(ImVec2(x, y), ImVec2(std::min(x + t * 1.5f, L.map_max.x), y), col, std::max(1.5f, t * 0.5f));
+      if (L.label_w <= 0) continue;  // maps beside a labelled one show the line only
+      char buf[48];
+      std::snprintf(buf, sizeof buf, "%lld hidden", hidden);
+      const ImVec2 ts = ImGui::CalcTextSize(buf);
+      const ImVec2 at(L.map_max.x - ts.x - t, y - ts.y / 2);
+      dl->AddRectFilled(ImVec2(at.x - t, at.y), ImVec2(at.x + ts.x + t, at.y + ts.y), ImGui::GetColorU32(ImGuiCol_WindowBg));
+      dl->AddText(at, col, buf);
+    }
+  }
   if (hovered) hover = hover_cell(spec, L);
   copy_menu(spec);
   ImGui::SetCursorScreenPos(ImVec2(L.origin.x, L.origin.y + size.y));

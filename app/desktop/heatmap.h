@@ -89,6 +89,12 @@ class Heatmap {
     float row_y(double r) const { return map_min.y + static_cast<float>((r - row_begin) * cell_h); }
   };
   Layout layout(const HeatmapSpec& spec, ImVec2 size) const;
+  // The rows of a folded view: when readable rows cannot all be shown and the marked (repeated)
+  // and selected rows do not fit in one window of them, those rows with their neighbours, in
+  // order (gaps drawn and counted); empty when no folding is needed.
+  std::vector<long long> folded_rows(const HeatmapSpec& spec, ImVec2 size) const;
+  HeatmapHover draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 size, const std::vector<long long>* folded,
+                         long long all_rows);
   std::string draw_title(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L, ImVec2 size) const;
   void draw_empty(ImDrawList* dl, const Layout& L, ImVec2 size);
   double fit_rows(const HeatmapSpec& spec, const Layout& L);
@@ -111,6 +117,7 @@ class Heatmap {
   bool zoomed_ = false;                   // false: follow the table, showing every row
   bool fit_all_ = false;                  // readable_rows overridden by a double-click
   long long copy_row_ = 0, copy_col_ = 0;  // the cell a right-click opened the copy menu on
+  std::vector<float> folded_values_;      // the folded rows' values, (rows, cols)
   struct Key {
     uint64_t version = ~0ull;
     const void* ptr = nullptr;
