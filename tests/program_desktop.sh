@@ -126,6 +126,17 @@ if [ "$(grep -c '^pca.label	' "$OUT/audit-pca-pos.txt")" = 1 ] && grep -q "	pos 
 else
   fail "audit: PCA position labels: $(cat "$OUT/audit.log" "$OUT/audit-pca-pos.txt")"
 fi
+# A projector (1280x720, UI scale 2) fits three rows of six: the second "the" (row 4) stays in
+# view beside the first, and the gap says how many rows it hides.
+"$BIN" --no-settings --size 1280x720 --ui-scale 2 --view matrix --audit "$OUT/audit-matrix-2.txt" \
+  --screenshot "$OUT/audit-matrix-2.png" >"$OUT/audit.log" 2>&1
+if grep -q "^heatmap.row_label	fits	.*	4  the$" "$OUT/audit-matrix-2.txt" &&
+   grep -q "^heatmap.row_label	fits	.*	0  the$" "$OUT/audit-matrix-2.txt" &&
+   grep -q "^heatmap.hidden	fits	.*	2 hidden$" "$OUT/audit-matrix-2.txt"; then
+  pass "audit: folded matrix keeps both \"the\" rows in view and counts the hidden rows"
+else
+  fail "audit: folded matrix rows: $(cat "$OUT/audit.log" "$OUT/audit-matrix-2.txt")"
+fi
 "$BIN" --no-settings --size 1280x800 --view pca --set pca.rows=token --audit "$OUT/audit-pca-tok.txt" \
   --screenshot "$OUT/audit-pca-tok.png" >"$OUT/audit.log" 2>&1
 if grep -q "	0,4 the$" "$OUT/audit-pca-tok.txt" && ! grep -q "	0,[0-9,]* [a-z]*cat" "$OUT/audit-pca-tok.txt"; then

@@ -265,6 +265,7 @@ HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 
       std::snprintf(buf, sizeof buf, "%lld hidden", hidden);
       const ImVec2 ts = ImGui::CalcTextSize(buf);
       const ImVec2 at(L.map_max.x - ts.x - t, y - ts.y / 2);
+      audit_text("heatmap.hidden", buf, ts.x, L.map_max.x - L.origin.x);
       dl->AddRectFilled(ImVec2(at.x - t, at.y), ImVec2(at.x + ts.x + t, at.y + ts.y), ImGui::GetColorU32(ImGuiCol_WindowBg));
       dl->AddText(at, col, buf);
     }
