@@ -562,17 +562,22 @@ std::string format_value(double v) {
   return buf;
 }
 
-float colour_bar_width(float range) {
-  return 22.0f + ImGui::CalcTextSize(("-" + format_value(range)).c_str()).x + 10.0f;
-}
+// The bar's width and the gap to its numbers grow with the font (a projector's UI scale).
+static float colour_bar_strip() { return std::max(18.0f, ImGui::GetTextLineHeight() * 0.8f); }
 
+float colour_bar_width(float range) {
+  // The widest of the numbers it may show: the ends and the quarters (-0.056 is wider than -0.11).
+  float w = 0;
+  for (double v : {-1.0, -0.5, 0.5, 1.0}) w = std::max(w, ImGui::CalcTextSize(format_value(v * range).c_str()).x);
+  return colour_bar_strip() + 6.0f + w + 4.0f;
+}
 void colour_bar(const char* caption, float range, ImVec2 size) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   ImVec2 p = ImGui::GetCursorScreenPos();
   const float line = ImGui::GetTextLineHeight();
   if (caption && *caption) dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), caption);
   float top = p.y + (caption && *caption ? line * 2 + 4.0f : line * 0.5f), bottom = p.y + size.y - line * 0.5f;
-  float bar_w = 18.0f;
+  const float bar_w = colour_bar_strip();
   const int steps = 64;
   for (int i = 0; i < steps; ++i) {
     float t0 = static_cast<float>(i) / steps, t1 = static_cast<float>(i + 1) / steps;
@@ -588,6 +593,7 @@ void colour_bar(const char* caption, float range, ImVec2 size) {
     double v = (t * 2 - 1) * range;
     std::string s = 2 * k == div ? "0" : format_value(v);
     dl->AddLine(ImVec2(p.x + bar_w, y), ImVec2(p.x + bar_w + 4, y), ImGui::GetColorU32(ImGuiCol_Text));
+    audit_text("colour_bar.tick", s, ImGui::CalcTextSize(s.c_str()).x, size.x - bar_w - 6.0f);
     dl->AddText(ImVec2(p.x + bar_w + 6, y - line / 2), ImGui::GetColorU32(ImGuiCol_Text), s.c_str());
   }
   // NaN swatch under the bar when there is room.
