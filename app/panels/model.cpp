@@ -93,7 +93,9 @@ class ModelPanel final : public Panel {
 
   void draw(AppState& state, ImVec2 size) override {
     const float em = ImGui::GetFontSize();
-    const float left_w = std::min(size.x * 0.48f, em * 34);
+    // The card (the weight counts) gets the larger share: at a projector's scale the counts were
+    // below the fold beside a half-width open panel.
+    const float left_w = std::min(size.x * 0.42f, em * 30);
     ImGui::BeginChild("open", ImVec2(left_w, size.y), true);
     open_section(state, em);
     ImGui::EndChild();
@@ -327,6 +329,71 @@ class ModelPanel final : public Panel {
     const long long lmax = pos ? pos->rows() + m.position_offset() : 0;  // the whole table (RoBERTa: 514)
     const std::optional<LayerNormParams> ln = m.first_layer_norm();
     const bool rms = ln && ln->kind != NormKind::LayerNorm;
+    // The weight counts first: the card's point, in view at 1280x720 at every UI scale (below
+    // the details they were under the fold); the details follow.
+    ImGui::PushFont(fonts().large);
+    ImGui::TextWrapped("Input-stage weights");
+    ImGui::PopFont();
+    const std::optional<TableMap> types = m.token_type_table();
+    const long long token_types = types ? types->rows() : 0;
+    SchemeParams sp = m.default_scheme();
+    WeightCounts w = input_weight_counts(m, sp);
+    const std::string V = thousands(m.vocab_size()), d = thousands(m.dim());
+    ImGui::PushFont(fonts().large);
+    // The weights column is as wide as its widest number (measured now, in this font), so a
+    // number is never cut: right-aligned inside a column that holds it (a column sized from
+    // the header alone once showed 597,376 for 38,597,376).
+    float number_w = ImGui::CalcTextSize("weights").x;
+    for (long long v : {w.token_table, w.position_table, w.scheme_bias, w.token_type_table, w.layer_norm, w.projection,
+                        w.total, w.tying_saving})
+      number_w = std::max(number_w, ImGui::CalcTextSize(thousands(v).c_str()).x);
+    // Two columns: what and its shape (wrapping), and the number (never wrapped or cut).
+    if (ImGui::BeginTable("weights", 2, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
+      ImGui::TableSetupColumn("part (shape)", ImGuiTableColumnFlags_WidthStretch);
+      ImGui::TableSetupColumn("weights", ImGuiTableColumnFlags_WidthFixed, number_w);
+      ImGui::TableHeadersRow();
+      auto row = [](const std::string& a, const std::string& b, long long v, ImU32 col) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        // The shape beside the part when both fit the column (one line a row keeps the total in
+        // view at 1280x720), else under it.
+        const float room = ImGui::GetContentRegionAvail().x;
+        const bool one_line = !b.empty() && ImGui::CalcTextSize((a + "  " + b).c_str()).x <= room;
+        ImGui::PushStyleColor(ImGuiCol_Text, col);
+        if (one_line) ImGui::TextUnformatted(a.c_str());
+        else ImGui::TextWrapped("%s", a.c_str());
+        ImGui::PopStyleColor();
+        if (one_line) {
+          ImGui::SameLine();
+          ImGui::TextDisabled(" %s", b.c_str());
+        } else if (!b.empty()) {
+          ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+          ImGui::TextWrapped("%s", b.c_str());
+          ImGui::PopStyleColor();
+        }
+        ImGui::TableNextColumn();
+        std::string s = thousands(v);
+        audit_text("model.weights", s, ImGui::CalcTextSize(s.c_str()).x, ImGui::GetContentRegionAvail().x);
+        const float pad = ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(s.c_str()).x;
+        if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
+        ImGui::TextColored(ImColor(col), "%s", s.c_str());
+      };
+      ImU32 text = kText;
+      row("token table", V + " x " + d, w.token_table, text);
+      row("position table", w.position_table ? thousands(lmax) + " x " + d : "formula: none", w.position_table, text);
+      if (w.scheme_bias) row(w.scheme_bias_label, "", w.scheme_bias, text);
+      if (w.token_type_table) row("token-type table", thousands(token_types) + " x " + d, w.token_type_table, text);
+      if (w.layer_norm) row(rms ? "RMSNorm" : "LayerNorm", (rms ? "1 x " : "2 x ") + d, w.layer_norm, text);
+      if (const auto p = m.input_projection(); p && w.projection)
+        row("projection to the hidden size", thousands(p->in) + " x " + thousands(p->out) + (p->bias ? " + bias" : ""),
+            w.projection, text);
+      row("total", "", w.total, kAccent);
+      if (w.tying_saving) row("saved by tying the output head", V + " x " + d, w.tying_saving, IM_COL32(140, 220, 140, 255));
+      ImGui::EndTable();
+    }
+    ImGui::PopFont();
+    ImGui::Spacing();
+    ImGui::Spacing();
     // A narrow card (projector scales) stacks each value under its key: beside a key column
     // the values had too little room and broke inside words ("classroo" / "m").
     const bool stacked = ImGui::GetContentRegionAvail().x < ImGui::GetFontSize() * 26;
@@ -366,60 +433,6 @@ class ModelPanel final : public Panel {
       if (!m.config_note().empty()) row("not applied", m.config_note());
       if (!stacked) ImGui::EndTable();
     }
-    ImGui::Spacing();
-    ImGui::PushFont(fonts().large);
-    ImGui::TextWrapped("Trained weights of the input stage");
-    ImGui::PopFont();
-    const std::optional<TableMap> types = m.token_type_table();
-    const long long token_types = types ? types->rows() : 0;
-    SchemeParams sp = m.default_scheme();
-    WeightCounts w = input_weight_counts(m, sp);
-    const std::string V = thousands(m.vocab_size()), d = thousands(m.dim());
-    ImGui::PushFont(fonts().large);
-    // The weights column is as wide as its widest number (measured now, in this font), so a
-    // number is never cut: right-aligned inside a column that holds it (a column sized from
-    // the header alone once showed 597,376 for 38,597,376).
-    float number_w = ImGui::CalcTextSize("weights").x;
-    for (long long v : {w.token_table, w.position_table, w.scheme_bias, w.token_type_table, w.layer_norm, w.projection,
-                        w.total, w.tying_saving})
-      number_w = std::max(number_w, ImGui::CalcTextSize(thousands(v).c_str()).x);
-    // Two columns: what and its shape (wrapping), and the number (never wrapped or cut).
-    if (ImGui::BeginTable("weights", 2, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
-      ImGui::TableSetupColumn("part (shape)", ImGuiTableColumnFlags_WidthStretch);
-      ImGui::TableSetupColumn("weights", ImGuiTableColumnFlags_WidthFixed, number_w);
-      ImGui::TableHeadersRow();
-      auto row = [](const std::string& a, const std::string& b, long long v, ImU32 col) {
-        ImGui::TableNextRow();
-        ImGui::TableNextColumn();
-        ImGui::PushStyleColor(ImGuiCol_Text, col);
-        ImGui::TextWrapped("%s", a.c_str());
-        ImGui::PopStyleColor();
-        if (!b.empty()) {
-          ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-          ImGui::TextWrapped("%s", b.c_str());
-          ImGui::PopStyleColor();
-        }
-        ImGui::TableNextColumn();
-        std::string s = thousands(v);
-        audit_text("model.weights", s, ImGui::CalcTextSize(s.c_str()).x, ImGui::GetContentRegionAvail().x);
-        const float pad = ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(s.c_str()).x;
-        if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
-        ImGui::TextColored(ImColor(col), "%s", s.c_str());
-      };
-      ImU32 text = kText;
-      row("token table", V + " x " + d, w.token_table, text);
-      row("position table", w.position_table ? thousands(lmax) + " x " + d : "formula: none", w.position_table, text);
-      if (w.scheme_bias) row(w.scheme_bias_label, "", w.scheme_bias, text);
-      if (w.token_type_table) row("token-type table", thousands(token_types) + " x " + d, w.token_type_table, text);
-      if (w.layer_norm) row(rms ? "RMSNorm" : "LayerNorm", (rms ? "1 x " : "2 x ") + d, w.layer_norm, text);
-      if (const auto p = m.input_projection(); p && w.projection)
-        row("projection to the hidden size", thousands(p->in) + " x " + thousands(p->out) + (p->bias ? " + bias" : ""),
-            w.projection, text);
-      row("total", "", w.total, kAccent);
-      if (w.tying_saving) row("saved by tying the output head", V + " x " + d, w.tying_saving, IM_COL32(140, 220, 140, 255));
-      ImGui::EndTable();
-    }
-    ImGui::PopFont();
     ImGui::Spacing();
     if (ImGui::TreeNode("Tensors in the file")) {
       for (const TensorInfo& t : m.tensors()) {
