@@ -5,6 +5,7 @@
 // Next / previous: arrow keys, PageDown / PageUp (presentation clickers), Space, the buttons;
 // a step counter with a jump list. Animations (the lookup, the sum, RoPE's rotation) run at the
 // display's frame rate and can be replayed and paused; "reduced motion" jumps to their end.
+#include "audit.h"
 #include "colors.h"
 #include "heatmap.h"
 #include "lesson.h"
@@ -519,45 +520,101 @@ class LessonPanel final : public Panel {
 
   void side_by_side(AppState& state, ImVec2 area) {
     const float em = ImGui::GetFontSize();
-    // Every scheme that relates positions, in the registry's order; one that needs a learned
-    // table only when the model has one.
-    std::vector<std::string> kinds;
-    for (const SchemeInfo* s : scheme_registry())
-      if (s->entry != PositionEntry::Nowhere && (!s->needs_data || state.model().position_table())) kinds.push_back(s->name);
+    const float line = ImGui::GetTextLineHeight();
+    // The seven schemes the lesson teaches first (learned only when the model has a table), then
+    // the others while every map stays large enough to read.
+    std::vector<std::string> kinds, extra;
+    for (const SchemeInfo* s : scheme_registry()) {
+      if (s->entry == PositionEntry::Nowhere || (s->needs_data && !state.model().position_table())) continue;
+      const std::string name = s->name;
+      const bool taught = name == "learned" || name == "sinusoidal" || name == "rope" || name == "alibi" || name == "t5" ||
+                          name == "transformer-xl" || name == "deberta";
+      (taught ? kinds : extra).push_back(name);
+    }
     const int n = std::max(2, std::min(state.length(), 16));
-    // One row of maps, or two when more than five schemes would make them too small to read.
-    const std::size_t per_row = kinds.size() > 5 ? (kinds.size() + 1) / 2 : kinds.size();
-    const std::size_t rows = (kinds.size() + per_row - 1) / per_row;
-    const float w = (area.x - em * float(per_row - 1)) / float(per_row);
-    const float h = std::min((area.y - em * float(rows - 1)) / float(rows), w + em * 3);
+    bool t5_buckets = false;
+    for (const std::string& k : kinds)
+      if (scheme_info(k).data == SchemeDataKind::BucketBias &&
+          !(state.model().default_scheme().kind == k && state.model().scheme_data().bucket_bias))
+        t5_buckets = true;
+    // What the colours are, said once under the maps (each has its own scale).
+    const std::string key = std::string("Each map on its own colour scale: white 0, red up to its largest value, blue down to "
+                                        "minus it; i and j from 0 to ") +
+                            std::to_string(n - 1) + "; hatched: keys after the query, which a causal scheme masks." +
+                            (t5_buckets ? " T5: bucket numbers (no trained biases loaded)." : "");
+    const float key_h = ImGui::CalcTextSize(key.c_str(), nullptr, false, area.x).y + line * 0.5f;
+    const float maps_h = area.y - key_h;
+    const float label = ImGui::CalcTextSize("00").x + 10.0f;  // row numbers, left of each row's first map
+    const float around = line * 2 + ImGui::GetStyle().ItemSpacing.y + 4.0f;  // title line and column numbers
+    // The arrangement (maps per row) that gives the largest square maps.
+    auto best = [&](std::size_t count, std::size_t& per_row_out) {
+      float side = 0;
+      for (std::size_t rows = 1; rows <= count; ++rows) {
+        const std::size_t per_row = (count + rows - 1) / rows;
+        const float w = (area.x - label - em * float(per_row - 1)) / float(per_row);
+        const float h = (maps_h - em * float(rows - 1)) / float(rows);
+        const float s = std::min(w, h - around);
+        if (s > side) side = s, per_row_out = per_row;
+      }
+      return side;
+    };
+    std::size_t per_row = kinds.size();
+    float side = best(kinds.size(), per_row);
+    {
+      std::vector<std::string> all = kinds;
+      all.insert(all.end(), extra.begin(), extra.end());
+      std::size_t per_all = all.size();
+      const float side_all = best(all.size(), per_all);
+      if (side_all >= em * 5) kinds = all, per_row = per_all, side = side_all;
+    }
+    side = std::max(side, em * 2);
+    const float cell_w = (area.x - label - em * float(per_row - 1)) / float(per_row);
     mats_.resize(kinds.size());
     while (side_maps_.size() < kinds.size()) side_maps_.push_back(std::make_unique<Heatmap>());
     const ImVec2 origin = ImGui::GetCursorScreenPos();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    float bottom = origin.y;
     for (std::size_t k = 0; k < kinds.size(); ++k) {
-      ImGui::SetCursorScreenPos(ImVec2(origin.x + float(k % per_row) * (w + em), origin.y + float(k / per_row) * (h + em)));
+      const std::size_t col = k % per_row, row = k / per_row;
+      const bool first = col == 0;
+      const float x = origin.x + (first ? 0.0f : label + float(col) * (cell_w + em));
+      const float y = origin.y + float(row) * (side + around + em);
       SchemeParams p = state.params_for_kind(kinds[k]);
       p.causal = false;
       try {
-        const auto sch = kinds[k] == state.scheme().name() ? nullptr : make_model_scheme(state.model(), p);
-        const PositionScheme& s = sch ? *sch : state.scheme();
-        mats_[k] = s.interaction(n, state.model().dim() % 2 == 0 ? state.model().dim() : 64);
+        // Every map built here, bidirectional where the scheme has the choice.
+        const auto sch = make_model_scheme(state.model(), p);
+        mats_[k] = sch->interaction(n, state.model().dim() % 2 == 0 ? state.model().dim() : 64);
       } catch (const std::exception&) {
         mats_[k] = MatrixRM::Zero(n, n);
       }
+      // The title over the whole cell (wider than the square map), cut only when the cell is.
+      // The whole title when the cell holds it, else its first word ("T5", "DeBERTa").
+      const std::string full = scheme_info(kinds[k]).title;
+      const float room = cell_w + (first ? label : 0.0f);
+      const std::string title = fit_text(ImGui::CalcTextSize(full.c_str()).x <= room ? full : full.substr(0, full.find(' ')), room);
+      audit_text("lesson.side_by_side.title", title, ImGui::CalcTextSize(title.c_str()).x, cell_w + (first ? label : 0.0f));
+      dl->AddText(ImVec2(x, y), ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
       HeatmapSpec spec;
       spec.values = mats_[k].data();
       spec.rows = n;
       spec.cols = n;
       spec.version = state.version() * 64 + 40 + k;
       spec.range = std::max(1e-6f, max_abs(mats_[k].data(), mats_[k].size()));
-      spec.title = scheme_info(kinds[k]).title;
       spec.show_values = false;
       spec.row_noun = "position i";
       spec.col_noun = "position j";
       spec.row_label = [](long long r) { return std::to_string(r); };
-      spec.show_labels = k % per_row == 0;
-      side_maps_[k]->draw(("s" + std::to_string(k)).c_str(), spec, ImVec2(w, h));
+      spec.show_labels = first;
+      spec.label_width = first ? label : 0.0f;
+      // Square maps (S's diagonals at 45 degrees), under the title line.
+      ImGui::SetCursorScreenPos(ImVec2(x, y + line + ImGui::GetStyle().ItemSpacing.y));
+      side_maps_[k]->draw(("s" + std::to_string(k)).c_str(), spec,
+                          ImVec2(side + (first ? label : 0.0f), side + around - line - ImGui::GetStyle().ItemSpacing.y));
+      bottom = std::max(bottom, y + side + around);
     }
+    ImGui::SetCursorScreenPos(ImVec2(origin.x, bottom + line * 0.25f));
+    wrapped_text(kMuted, key);
   }
 
   const std::map<std::string, std::string>* values_ = nullptr;  // this frame's lesson values
