@@ -111,6 +111,8 @@ expect_error "train: bad optimizer" "adamw or sgd" train --data toy --scheme rop
 expect_error "train: odd rope head" "must be even" train --data toy --scheme rope --dim 6 --heads 2 --out "$lab/x"
 expect_error "interaction: an option the scheme lacks" "not an option of the alibi scheme" interaction --scheme alibi --pairs half --n 3
 expect_error "interaction: t5 has no rotary share" "not an option of the t5" interaction --scheme t5 --rotary-fraction 0.5 --n 3
+expect_error "interaction: alibi is causal only" "causal by construction" interaction --scheme alibi --bidirectional --n 3
+check "interaction: --causal is accepted for a causal-only scheme" "0" "$("$cli" interaction --scheme alibi --causal --n 3 >/dev/null 2>&1; echo $?)"
 expect_error "evaluate: not a lab folder" "no such folder" evaluate --model "$lab/nothing" --data toy
 # Every scheme trains, saves its settings, opens with its scheme and runs past its training length.
 for s in transformer-xl deberta xpos kerple fire; do

@@ -176,7 +176,15 @@ std::optional<SchemeParams> read_scheme_options(Args& args, const SchemeParams& 
     if (v) {
       // An option the scheme does not have is refused, not silently ignored.
       const SchemeInfo& own = scheme_info(p.kind);
-      if (strict && std::none_of(own.params.begin(), own.params.end(), [&](const ParamSpec& o) { return o.field == spec->field; })) {
+      const bool has = std::any_of(own.params.begin(), own.params.end(), [&](const ParamSpec& o) { return o.field == spec->field; });
+      // A scheme that is causal by construction (ALiBi, xPos, KERPLE, FIRE) takes --causal as
+      // the truth it is, and refuses --bidirectional.
+      if (strict && !has && spec->field == ParamField::Causal) {
+        if (*v == 0)
+          throw Error("the " + std::string(own.name) + " scheme is causal by construction: --bidirectional does not apply");
+        continue;
+      }
+      if (strict && !has) {
         std::string list;
         for (const ParamSpec& o : own.params)
           list += (list.empty() ? "--" : ", --") + std::string(o.choices[0] && std::string_view(o.cli) == o.choices[0]
