@@ -260,6 +260,19 @@ class MatrixPanel final : public Panel {
     else
       text += scheme_info(state.scheme_params().kind).title + std::string(": position rows are all zero. ") +
               state.scheme().where_position_enters();
+    // One mode, one caption: the normed and single-part views say what their rows are.
+    const std::string dims = "(n = " + std::to_string(e.token.rows()) + " tokens, d = " + std::to_string(e.token.cols()) + " dims)";
+    if (mode_ == Mode::Normed)
+      text = "Each row is its combined row normalised " + dims + ": " +
+             (ln ? ln->label : std::string("a plain LayerNorm (gamma 1, beta 0); this model applies none before block 0")) +
+             ". Equal tokens normalise to equal rows only if their combined rows were equal.";
+    else if (mode_ == Mode::Token)
+      text = "Each token row is the token's row of E " + dims +
+             (state.model().embedding_scale() != 1.0 ? ", times the model's embedding scale" : std::string()) +
+             ": equal tokens have equal rows.";
+    else if (mode_ == Mode::Position)
+      text = "Each position row is what " + std::string(scheme_info(state.scheme_params().kind).title) + " adds at position i " +
+             dims + (e.position_added ? "." : ": nothing here, all zero. " + state.scheme().where_position_enters());
     // A short window or presenter mode: one caption line (the rest on hover).
     if (compact_ || state_presenter_)
       one_line_text(kMuted, text);
