@@ -347,7 +347,15 @@ double Heatmap::fit_rows(const HeatmapSpec& spec, const Layout& L) {
     const double readable = std::max(2.0, std::floor(static_cast<double>(L.map_size.y) / ImGui::GetTextLineHeightWithSpacing()));
     if (spec.readable_rows && !fit_all_ && !zoomed_ && max_rows > readable) {
       row_count_ = readable;
-      if (spec.selected_row >= 0) row_begin_ = static_cast<double>(spec.selected_row) - std::floor(readable / 2);
+      if (spec.selected_row >= 0) {
+        row_begin_ = static_cast<double>(spec.selected_row) - std::floor(readable / 2);
+      } else if (!spec.marks.empty()) {
+        // No selection: the window that starts at 0, moved down just enough to hold the marked
+        // (repeated) rows when they fit in one window (folded_rows() handles those that do not).
+        long long lo = spec.rows, hi = -1;
+        for (const HeatmapRowMark& m : spec.marks) lo = std::min(lo, m.row), hi = std::max(hi, m.row);
+        if (hi >= static_cast<long long>(readable) && double(hi - lo) < readable) row_begin_ = double(hi) - readable + 1;
+      }
     }
   }
   row_begin_ = std::clamp(row_begin_, 0.0, static_cast<double>(spec.rows) - row_count_);

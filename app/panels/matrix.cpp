@@ -68,6 +68,10 @@ class MatrixPanel final : public Panel {
     Shown shown;
     if (!choose_maps(state, shown)) return;
     const float range = shared_range(state, shown);
+    if (shown.own_scales) {
+      wrapped_text(kWarn, shown.note);
+      area.y = std::max(120.0f, area.y - ImGui::GetItemRectSize().y - ImGui::GetStyle().ItemSpacing.y);
+    }
     const float bar_w = colour_bar_width(range) + 8.0f;
     const float sign_w = shown.matrices.size() > 1 ? em * 1.6f : 0.0f;
     const float label_w = std::min(area.x * 0.2f, label_width(state) + 12.0f);
@@ -77,7 +81,8 @@ class MatrixPanel final : public Panel {
     const std::vector<const MatrixRM*>& matrices = shown.matrices;
     const std::vector<Heatmap*>& maps = shown.maps;
     for (size_t k = 0; k < matrices.size(); ++k) {
-      const HeatmapSpec spec = map_spec(state, *matrices[k], shown.titles[k], range, c0, nc, k == 0, label_w);
+      const float own = shown.own_scales && shown.ranges[k] > 0 ? shown.ranges[k] : range;
+      const HeatmapSpec spec = map_spec(state, *matrices[k], shown.titles[k], own, c0, nc, k == 0, label_w);
       float x = origin.x + (k == 0 ? 0.0f : label_w + static_cast<float>(k) * (each + sign_w));
       ImGui::SetCursorScreenPos(ImVec2(x, origin.y));
       float w = k == 0 ? each + label_w : each;
@@ -98,7 +103,8 @@ class MatrixPanel final : public Panel {
       }
     }
     ImGui::SetCursorScreenPos(ImVec2(origin.x + area.x - bar_w + 8.0f, origin.y));
-    colour_bar("value", range, ImVec2(bar_w - 8.0f, area.y));
+    // With a scale per panel the bar shows the largest's; the others' ranges are in their titles.
+    colour_bar(shown.own_scales ? "largest" : "value", range, ImVec2(bar_w - 8.0f, area.y));
     ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + area.y));
   }
 
@@ -108,6 +114,9 @@ class MatrixPanel final : public Panel {
     std::vector<const MatrixRM*> matrices;
     std::vector<std::string> titles;
     std::vector<Heatmap*> maps;
+    std::vector<float> ranges;  // each matrix's largest |value|
+    bool own_scales = false;    // one panel would look empty on the shared scale: each its own
+    std::string note;           // said under the caption when own_scales
   };
 
   // The modes as radio buttons when they fit on one line and the window is tall enough;
@@ -192,13 +201,28 @@ class MatrixPanel final : public Panel {
     auto cached_max = [&](const MatrixRM* m) {
       return m == &e.token ? max_abs_[0] : m == &e.position ? max_abs_[1] : m == &e.combined ? max_abs_[2] : max_abs_[3];
     };
-    float range = 0;
+    float range = 0, smallest = 0;
+    shown.ranges.assign(shown.matrices.size(), 0.0f);
     for (std::size_t k = 0; k < shown.matrices.size(); ++k) {
       const float r = cached_max(shown.matrices[k]);
+      shown.ranges[k] = r;
       if (r == 0 && shown.matrices.size() > 1) shown.titles[k] += " (all zero: nothing added)";
+      if (r > 0) smallest = smallest == 0 ? r : std::min(smallest, r);
       range = std::max(range, r);
     }
     if (range == 0) range = 1.0f;
+    // A panel 10x smaller than the largest would look empty on the shared scale (GPT-2's 0.02
+    // token rows beside sines of size 1): each panel gets its own scale, its range in its title,
+    // and the caption says so.
+    shown.own_scales = shown.matrices.size() > 1 && smallest > 0 && smallest * 10 < range;
+    if (shown.own_scales) {
+      for (std::size_t k = 0; k < shown.matrices.size(); ++k)
+        if (shown.ranges[k] > 0) shown.titles[k] += " (+-" + format_value(shown.ranges[k]) + ")";
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.0f", range / smallest);
+      shown.note = std::string("Each map on its own colour scale, its range in its title: the smallest is ") + buf +
+                   " times smaller than the largest and would look empty on one shared scale.";
+    }
     return range;
   }
 
