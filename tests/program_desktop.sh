@@ -223,6 +223,17 @@ if [ -f "$TOKDIR/encoder.json" ] && [ -f "$TOKDIR/vocab.bpe" ]; then
       fail "audit: Matrix view at x$sc: $(cat "$OUT/audit.log"; grep CLIPPED "$OUT/audit-matrix-$sc.txt" | head -5)"
     fi
   done
+  # Sinusoidal rows (size 1) beside GPT-2's token rows (~0.1): each panel its own scale, said.
+  "$BIN" --no-settings --size 1280x720 --ui-scale 1.5 --model gpt2-untrained --scheme sinusoidal --view matrix \
+    --text "the cat sat on the mat and the dog" --audit "$OUT/audit-matrix-sin.txt" --screenshot "$OUT/audit-matrix-sin.png" \
+    >"$OUT/audit.log" 2>&1
+  if grep -q "^heatmap.title	fits	.*token rows E\[id\] (+-0.0" "$OUT/audit-matrix-sin.txt" &&
+     grep -q "^heatmap.title	fits	.*position rows P (+-1.00)" "$OUT/audit-matrix-sin.txt" &&
+     grep -q "^heatmap.row_label	fits	.*	7  .the$" "$OUT/audit-matrix-sin.txt"; then
+    pass "audit: token rows get their own colour scale beside sinusoidal rows; both repeated rows in view"
+  else
+    fail "audit: own scales: $(cat "$OUT/audit.log"; grep 'heatmap' "$OUT/audit-matrix-sin.txt" | head -12)"
+  fi
   shot gpt2-pca --model gpt2-untrained --view pca --set pca.vocab_layer=1 --set pca.position_layer=1 \
     --text "the cat sat on the mat and the dog sat on the rug"
   # A small real checkpoint folder (GPT-2 layout: wte/wpe, config.json, tokenizer files).
