@@ -48,7 +48,7 @@ class VocabPanel final : public Panel {
     }
     ImGui::BeginChild("left", ImVec2(std::min(size.x * 0.5f, em * 30), 0), true);
     ImGui::PushFont(fonts().large);
-    ImGui::TextUnformatted("Search and neighbours");
+    ImGui::TextWrapped("Search and neighbours");  // wraps at a projector's scale, never cut
     ImGui::PopFont();
     ImGui::SetNextItemWidth(-1);
     if (ImGui::InputTextWithHint("##search", "type part of a token, e.g. cat", &search_)) results_.clear();
@@ -70,7 +70,7 @@ class VocabPanel final : public Panel {
     if (query_ < 0 || query_ >= m.vocab_size())
       query_ = state.ids()[static_cast<size_t>(std::max(0, state.selected_position))];
     ImGui::Separator();
-    ImGui::Text("Nearest to \"%s\" (id %d) by cosine:", displayable(visible_token_text(tok->token_bytes(query_))).c_str(), query_);
+    ImGui::TextWrapped("Nearest to \"%s\" (id %d) by cosine:", displayable(visible_token_text(tok->token_bytes(query_))).c_str(), query_);
     if (!index_ready(state)) {
       ImGui::TextDisabled("building the search index over %s rows ...", thousands(m.vocab_size()).c_str());
     } else {
@@ -310,7 +310,7 @@ class VocabPanel final : public Panel {
     if (!ImGui::BeginTable(id, 3, ImGuiTableFlags_RowBg)) return;
     ImGui::TableSetupColumn("id", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 4);
     ImGui::TableSetupColumn("token", ImGuiTableColumnFlags_WidthStretch, 1.0f);
-    ImGui::TableSetupColumn("cosine", ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn("cosine", ImGuiTableColumnFlags_WidthStretch, 1.3f);
     ImGui::TableHeadersRow();
     for (const Neighbour& n : list) {
       ImGui::TableNextRow();
@@ -319,9 +319,11 @@ class VocabPanel final : public Panel {
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(displayable(visible_token_text(tok.token_bytes(n.id))).c_str());
       ImGui::TableNextColumn();
-      // A bar from 0 with the value, in the diverging colour of the value.
+      // A bar from 0 with the value, in the diverging colour of the value; the number always
+      // whole (the bar takes what is left: "0.6(" was cut at a projector's scale).
       ImVec2 p = ImGui::GetCursorScreenPos();
-      float w = ImGui::GetContentRegionAvail().x * 0.6f;
+      const float num_w = ImGui::CalcTextSize("-0.000").x + 6;
+      float w = std::max(0.0f, std::min(ImGui::GetContentRegionAvail().x * 0.6f, ImGui::GetContentRegionAvail().x - num_w));
       ImGui::GetWindowDrawList()->AddRectFilled(
           ImVec2(p.x, p.y + 3), ImVec2(p.x + w * std::max(0.0f, n.cosine), p.y + ImGui::GetTextLineHeight() - 3),
           value_colour(n.cosine, 1.0f));
