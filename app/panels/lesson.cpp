@@ -300,17 +300,35 @@ class LessonPanel final : public Panel {
     const int pos = std::clamp(state.selected_position, 0, state.length() - 1);
     const int id = state.ids()[static_cast<std::size_t>(pos)];
     const long long V = state.model().vocab_size(), d = state.model().dim();
-    // A window of at most 12 vocabulary rows around the id (all of them for small tables).
-    const long long shown = std::min<long long>(V, 12);
-    const long long first = std::clamp<long long>(id - shown / 2, 0, V - shown);
     const long long cols = std::min<long long>(d, 12);
-    // The sentence as chips: clicking one selects its token (and moves the 1).
-    for (int i = 0; i < state.length(); ++i) {
-      if (i > 0) ImGui::SameLine();
-      token_chip(state, i, false);
+    // The sentence as chips, wrapping onto more lines rather than running off the figure:
+    // clicking one selects its token (and moves the 1).
+    const float chips_top = ImGui::GetCursorScreenPos().y;
+    const float right = ImGui::GetCursorScreenPos().x + area.x;
+    if (area.y < em * 16) {
+      // Too little height for chips and the figure (a projector's scale): one line naming the
+      // token; the chips of the Tokens view (or the text box) choose another.
+      one_line_text(kMuted, "token \"" + visible_token_text(state.token_texts()[static_cast<std::size_t>(pos)]) +
+                                "\" at position " + std::to_string(pos) + ", id " + std::to_string(id) +
+                                " (click a token in the Tokens view to choose another)");
+    } else {
+      for (int i = 0; i < state.length(); ++i) {
+        if (i > 0) {
+          const float next_x = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x;
+          if (next_x + ImGui::GetItemRectSize().x <= right) ImGui::SameLine();
+        }
+        token_chip(state, i, false);
+      }
     }
-    area.y -= ImGui::GetFrameHeightWithSpacing() + em * 0.5f;
     ImGui::Dummy(ImVec2(1, em * 0.5f));
+    area.y -= ImGui::GetCursorScreenPos().y - chips_top;
+    // A window of vocabulary rows around the id: up to 12 (all of them for small tables), as
+    // many as fit with the title above and the result line below at a readable cell size.
+    // (the title line 1.4 em, the rows and the result row below them 1.5 em further, at the
+    // smallest cell, 0.8 em)
+    const long long fit = std::max(3LL, static_cast<long long>((area.y - em * 3.2f) / (em * 0.8f)) - 1);
+    const long long shown = std::min<long long>({V, 12, fit});
+    const long long first = std::clamp<long long>(id - shown / 2, 0, V - shown);
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const float cell = std::max(em * 0.8f, std::min((area.y - em * 4) / float(shown + 2), (area.x - em * 14) / float(cols + 3)));
     const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text), muted = kMuted;
@@ -362,9 +380,12 @@ class LessonPanel final : public Panel {
       const float y = y0 + (y1 - y0) * out;
       for (long long c = 0; c < cols; ++c)
         dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2),
-                          value_colour(E(id, c) / range, 1.0f));
-      const std::string lbl = "= token row of \"" + state.token_texts()[static_cast<std::size_t>(pos)] + "\" (position " +
-                              std::to_string(pos) + ", id " + std::to_string(id) + ")";
+                          value_colour(own[c] / range, 1.0f));  // the id's own row (E holds only the rows shown)
+      // The whole label when it fits beside the row, else the short one.
+      std::string lbl = "= token row of \"" + state.token_texts()[static_cast<std::size_t>(pos)] + "\" (position " +
+                        std::to_string(pos) + ", id " + std::to_string(id) + ")";
+      const float room = p0.x + area.x - (ex + float(cols) * cell + em * 0.5f);
+      if (ImGui::CalcTextSize(lbl.c_str()).x > room) lbl = "= row of \"" + state.token_texts()[static_cast<std::size_t>(pos)] + "\"";
       dl->AddText(ImVec2(ex + float(cols) * cell + em * 0.5f, y + (cell - em) / 2), kAccent, lbl.c_str());
     }
     ImGui::Dummy(area);
