@@ -442,8 +442,29 @@ class SchemesPanel final : public Panel {
     }
     ImGui::Text("trained weights: %s", thousands(col.weights).c_str());
     const float remaining = std::max(fig_min, size.y - (ImGui::GetCursorPosY() - y0) - line * 5.0f);
-    const float rows_h = std::max(line * 4.5f, remaining * 0.3f), s_h = std::max(line * 6.0f, remaining * 0.48f),
-                curve_h = std::max(line * 2.5f, remaining * 0.22f);
+    // S first and square (its diagonals at 45 degrees: a 64 x 64 S drawn 370 x 120 hid them),
+    // as large as the column's width and 60% of the height allow; then the input rows and the
+    // curve share the rest.
+    const float around = line * 2 + ImGui::GetStyle().ItemSpacing.y + 4.0f;  // title and column numbers
+    const float side = std::max(line * 4.0f, std::min(size.x, remaining * 0.6f - around));
+    const float s_w = std::min(size.x, side), s_h = side + around;
+    const float rest = std::max(line * 7.0f, remaining - s_h);
+    const float rows_h = std::max(line * 4.5f, rest * 0.6f), curve_h = std::max(line * 2.5f, rest * 0.4f - line);
+    // S heatmap.
+    HeatmapSpec s;
+    s.values = col.s.data();
+    s.rows = col.s.rows();
+    s.cols = col.s.cols();
+    s.version = data_version_;
+    s.range = col.s_range;
+    s.title = "S (" + std::to_string(s.rows) + " x " + std::to_string(s.cols) + "), colours +-" + format_value(s.range);
+    s.row_noun = "query i";
+    s.col_noun = "key j";
+    s.show_values = s.rows <= 8;
+    // The title over the column's whole width (the square map is narrower than the column).
+    ImGui::TextUnformatted(fit_text(s.title, size.x).c_str());
+    s.title.clear();
+    col.s_map.draw("S", s, ImVec2(s_w, s_h - line - ImGui::GetStyle().ItemSpacing.y));
     // What it adds at the input.
     if (col.rows) {
       HeatmapSpec spec;
@@ -466,18 +487,6 @@ class SchemesPanel final : public Panel {
       dl->AddText(ImVec2(p.x + (size.x - ts.x) / 2, p.y + line + (rows_h - line - ts.y) / 2), kAccent, msg);
       dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), "input rows");
     }
-    // S heatmap.
-    HeatmapSpec s;
-    s.values = col.s.data();
-    s.rows = col.s.rows();
-    s.cols = col.s.cols();
-    s.version = data_version_;
-    s.range = col.s_range;
-    s.title = "S (" + std::to_string(s.rows) + " x " + std::to_string(s.cols) + "), colours +-" + format_value(s.range);
-    s.row_noun = "query i";
-    s.col_noun = "key j";
-    s.show_values = s.rows <= 8;
-    col.s_map.draw("S", s, ImVec2(size.x, s_h));
     // S against offset.
     ImGui::TextUnformatted("S against offset i - j");
     if (!col.profile.empty()) offset_curve(col.profile, ImVec2(size.x, std::max(30.0f, curve_h) + line));
