@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The layout audit as a matrix (issue 20): every view and every lesson step, rendered under Xvfb
+# at each window size and UI scale, theme, presenter mode and text, each with `--audit`; then one
+# summary table of the records that break a rule (CLIPPED: a text wider than the room it was
+# given; pca.label.near CLIPPED: a PCA label nearer another point than its own).
+#
+#   scripts/audit_matrix.sh BUILD_DIR OUT_DIR [--quick]
+#
+# --quick: one theme, presenter off, the default text (the fast slice, ~2 minutes on 2 cores);
+# --texts-default: every size, theme and presenter mode with the default text (~8 minutes).
+# The whole matrix (96 configurations x 22 screens) takes about half an hour. Needs xvfb-run.
+# Writes OUT_DIR/<config>/<screen>.{png,txt} and prints the summary (also OUT_DIR/summary.md).
+set -u
+BUILD=${1:?build dir}
+OUT=${2:?output dir}
+QUICK=${3:-}
+BIN="$BUILD/app/embedscope"
+[ -x "$BIN" ] || { echo "no $BIN" >&2; exit 2; }
+command -v xvfb-run >/dev/null || { echo "xvfb-run is needed (apt-get install xvfb)" >&2; exit 2; }
+mkdir -p "$OUT"
+
+SIZES=("1280x720 1" "1280x720 1.5" "1280x720 2" "1920x1080 1" "1920x1080 2" "3840x2160 2")
+THEMES=(dark light)
+PRESENTER=(off on)
+# Texts: the default sentence; GPT-2's shapes with a 60-token paragraph; 1000 tokens; a
+# multilingual line (Latin, Greek, Cyrillic, CJK, Arabic, Devanagari, emoji).
+PARA="The teacher wrote a short sentence on the board, and the students counted its tokens one by one. Then she added the position rows, and the two equal tokens that had shared one row a moment ago stood apart: the same word, a different place, a different vector for block zero to read."
+LONG=$(for _ in $(seq 1 60); do printf 'the cat sat on the mat and the dog saw it. '; done)
+MULTI="the cat καλημέρα кошка 猫が座った القط बिल्ली 🐈 the cat"
+TEXTS=("default||" "paragraph|gpt2-untrained|$PARA" "long|gpt2-untrained|$LONG" "multilingual|gpt2-untrained|$MULTI")
+if [ "$QUICK" = "--quick" ]; then THEMES=(dark); PRESENTER=(off); TEXTS=("default||"); fi
+if [ "$QUICK" = "--texts-default" ]; then TEXTS=("default||"); fi
+VIEWS=(tokens matrix pca schemes model vocab train)
+STEPS=$("$BIN" --lesson list | awk '{print $1}')
+
+render() {  # render DIR NAME ARGS...: three tries (parallel xvfb-run -a may race for a display)
+  local dir=$1 name=$2; shift 2
+  for attempt in 1 2 3; do
+    if xvfb-run -a -s "-screen 0 3840x2160x24" "$BIN" --no-settings "$@" --audit "$dir/$name.txt" \
+         --screenshot "$dir/$name.png" >"$dir/$name.log" 2>&1; then return 0; fi
+    sleep "0.$((RANDOM % 9 + 1))"
+  done
+  echo "render failed: $dir/$name ($(tail -1 "$dir/$name.log"))" >>"$OUT/failures.txt"
+}
+JOBS=${AUDIT_JOBS:-4}
+throttle() { while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done; }
+
+: >"$OUT/failures.txt"
+for sz in "${SIZES[@]}"; do
+  set -- $sz
+  size=$1 scale=$2
+  for theme in "${THEMES[@]}"; do
+    for pres in "${PRESENTER[@]}"; do
+      for t in "${TEXTS[@]}"; do
+        tname=${t%%|*}; rest=${t#*|}; model=${rest%%|*}; text=${rest#*|}
+        cfg="$size-x$scale-$theme-presenter_$pres-$tname"
+        dir="$OUT/$cfg"; mkdir -p "$dir"
+        args=(--size "$size" --ui-scale "$scale" --theme "$theme")
+        [ "$pres" = on ] && args+=(--presenter)
+        [ -n "$model" ] && args+=(--model "$model")
+        [ -n "$text" ] && args+=(--text "$text")
+        for v in "${VIEWS[@]}"; do throttle; render "$dir" "$v" "${args[@]}" --view "$v" & done
+        for s in $STEPS; do throttle; render "$dir" "lesson-$(printf %02d "$s")" "${args[@]}" --view lesson --lesson "$s" & done
+        wait
+      done
+    done
+  done
+done
+
+# Summary: per configuration, the screens rendered, the records, and those that break a rule.
+{
+  echo "| configuration | screens | records | CLIPPED | label nearer another point | worst screens |"
+  echo "|---|---|---|---|---|---|"
+  for dir in "$OUT"/*/; do
+    cfg=$(basename "$dir")
+    screens=$(ls "$dir"/*.txt 2>/dev/null | wc -l)
+    records=$(cat "$dir"/*.txt 2>/dev/null | wc -l)
+    clipped=$(grep -h "	CLIPPED	" "$dir"/*.txt 2>/dev/null | grep -vc "^pca.label.near")
+    near=$(grep -h "^pca.label.near	CLIPPED" "$dir"/*.txt 2>/dev/null | wc -l)
+    worst=$(grep -c "	CLIPPED	" "$dir"/*.txt 2>/dev/null | sort -t: -k2 -nr | awk -F: '$2 > 0 {n = split($1, p, "/"); printf "%s%s (%d)", sep, p[n], $2; sep = ", "} NR >= 3 {exit}')
+    echo "| $cfg | $screens | $records | $clipped | $near | ${worst:--} |"
+  done
+  echo
+  echo "CLIPPED kinds over the whole matrix:"
+  grep -h "	CLIPPED	" "$OUT"/*/*.txt 2>/dev/null | cut -f1 | sort | uniq -c | sort -nr | head -20
+  [ -s "$OUT/failures.txt" ] && { echo; echo "Renders that failed:"; cat "$OUT/failures.txt"; }
+} | tee "$OUT/summary.md"
