@@ -299,7 +299,9 @@ Heatmap::Layout Heatmap::layout(const HeatmapSpec& spec, ImVec2 size) const {
         long long r = probe < spec.rows ? k * (spec.rows - 1) / std::max(1LL, probe - 1) : k;
         L.label_w = std::max(L.label_w, ImGui::CalcTextSize(spec.row_label(r).c_str()).x);
       }
-      L.label_w = std::min(L.label_w + 10.0f, size.x * 0.35f);
+      // At most a third of the width, or half when the map has few columns (a d = 4 table needs
+      // little width and "0  <unk>" was cut at a projector's scale).
+      L.label_w = std::min(L.label_w + 10.0f, size.x * (L.nc <= 8 ? 0.5f : 0.35f));
     }
   }
   L.map_min = ImVec2(L.origin.x + L.label_w, L.origin.y + L.title_h + L.header_h);
