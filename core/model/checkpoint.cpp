@@ -611,13 +611,13 @@ Block0Settings block0_settings_of(const FamilyInfo& fam, const ModelConfig& cfg)
   Block0Settings b;
   b.norm_eps = cfg.layer_norm_eps.value_or(fam.default_eps);
   if (cfg.query_pre_attn_scalar) b.scale = 1.0 / std::sqrt(*cfg.query_pre_attn_scalar);
-  if (cfg.attn_logit_softcapping && std::string_view(fam.family) == "gemma2") b.softcap = *cfg.attn_logit_softcapping;
+  if (cfg.attn_logit_softcapping && fam.logit_softcap) b.softcap = *cfg.attn_logit_softcapping;
   if (cfg.clip_qkv) b.clip_qkv = *cfg.clip_qkv;
   if (fam.layer0_sliding && cfg.sliding_window > 0) b.window = cfg.sliding_window;
   if (fam.attention.layout == QkLayout::Unread) b.unread = fam.attention.unread_why;
-  if (std::string_view(fam.family) == "stablelm" && cfg.qk_layernorm)
+  if (fam.qk_layernorm_unread && cfg.qk_layernorm)
     b.unread = "StableLM's per-head q and k LayerNorms (qk_layernorm) are not computed by EmbedScope";
-  if (std::string_view(fam.family) == "opt" && cfg.do_layer_norm_before == false)
+  if (fam.opt_input_checks && cfg.do_layer_norm_before == false)
     b.unread = "this OPT normalises after attention (do_layer_norm_before false), which EmbedScope does not compute";
   return b;
 }
@@ -665,7 +665,7 @@ std::unique_ptr<ModelSource> open_checkpoint(const fs::path& path) {
     throw Error("config.json in '" + loc.dir.string() + "' gives " + (factorised ? "embedding size " : "hidden size ") +
                 std::to_string(table_width) + " but the token table, " + token->where() + ", has width " +
                 std::to_string(d));
-  if (family == "opt" && cfg.word_embed_proj_dim > 0 && cfg.hidden > 0 && cfg.word_embed_proj_dim != cfg.hidden)
+  if (fam->opt_input_checks && cfg.word_embed_proj_dim > 0 && cfg.hidden > 0 && cfg.word_embed_proj_dim != cfg.hidden)
     throw Error("cannot open '" + path.string() + "' as an OPT model: its token rows are " +
                 std::to_string(cfg.word_embed_proj_dim) + " wide and are projected to " + std::to_string(cfg.hidden) +
                 " (project_in) before the position rows are added, a step EmbedScope does not compute (OPT-350m "

@@ -193,7 +193,8 @@ ModelConfig parse_model_config(std::string_view text, std::string_view file) {
   }
   c.family = normalise_family(c.model_type);
   // Gemma 3's multimodal checkpoints: the text model's settings sit in text_config.
-  if (const Json* tc = first_key(root, {"text_config"}, nullptr); tc && tc->is_object() && c.family == "gemma3") {
+  if (const Json* tc = first_key(root, {"text_config"}, nullptr); tc && tc->is_object() && find_family(c.family) &&
+                                                                   find_family(c.family)->local_rope_layer0) {
     ModelConfig t = parse_model_config(tc->dump(), std::string(file) + " (text_config)");
     t.model_type = c.model_type;
     t.family = c.family;
@@ -305,7 +306,7 @@ SchemeParams scheme_for_config(const ModelConfig& c, long long dim) {
     sc.rotary_fraction = 1.0;
   }
   // Gemma 3: layer 0 is a local (sliding-window) layer, rotated with rope_local_base_freq and no scaling.
-  if (c.family == "gemma3") {
+  if (fam->local_rope_layer0) {
     sc.rope_theta = c.rope_local_base_freq.value_or(10000.0);
     sc.rope_scaling = {};
   }
@@ -339,7 +340,7 @@ std::string config_caveats(const ModelConfig& c) {
   if (!c.rope_scaling.type.empty() && !c.rope_scaling.applied())
     out += "rope_scaling \"" + c.rope_scaling.type + "\" is read but not applied (EmbedScope applies " +
            rope_scaling_kinds() + "; S shows unscaled RoPE)";
-  if (c.family == "gemma3") {
+  if (const FamilyInfo* fam = find_family(c.family); fam && fam->local_rope_layer0) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%g", c.rope_theta.value_or(1000000.0));
     out += std::string(out.empty() ? "" : "; ") + "RoPE is shown as layer 0 uses it (a local, sliding-window layer: base " +

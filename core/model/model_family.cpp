@@ -283,6 +283,7 @@ std::vector<FamilyInfo> make_table() {
                .attention = {QkLayout::Separate,
                              {"model.decoder.layers.0.self_attn.q_proj", "decoder.layers.0.self_attn.q_proj"},
                              {"model.decoder.layers.0.self_attn.k_proj", "decoder.layers.0.self_attn.k_proj"}}});
+  t.back().opt_input_checks = true;
   for (const bool pre_ln : {false, true})
     t.push_back({.family = pre_ln ? "mbart" : "bart",
                  .display = pre_ln ? "mBART" : "BART",
@@ -403,6 +404,7 @@ std::vector<FamilyInfo> make_table() {
   t.back().attention.k_norm = {"model.layers.0.self_attn.k_layernorm", "layers.0.self_attn.k_layernorm"};
   t.back().attention.qk_norm_optional = true;
   t.push_back(layer_norm_decoder("stablelm", "StableLM", 0.25));
+  t.back().qk_layernorm_unread = true;
   t.push_back(layer_norm_decoder("starcoder2", "StarCoder2", 1.0));
   t.back().layer0_sliding = true;
   t.push_back(llama_like("phi3", "Phi-3", NormKind::RmsNorm, false, kRmsInsideLayer0));
@@ -412,8 +414,10 @@ std::vector<FamilyInfo> make_table() {
   with_qk_norm(t.back(), QkNormShape::PerHead);
   t.push_back(gemma_like("gemma2", "Gemma 2", {"gemma2"}));
   t.back().layer0_sliding = true;
+  t.back().logit_softcap = true;
   t.push_back(gemma_like("gemma3", "Gemma 3", {"gemma3_text", "gemma3"}));
   t.back().layer0_sliding = true;
+  t.back().local_rope_layer0 = true;
   with_qk_norm(t.back(), QkNormShape::PerHead);
   t.push_back(llama_like("olmo", "OLMo", NormKind::LayerNorm, false,
                          "input_layernorm of layer 0 (LayerNorm without weights, inside layer 0 before attention)"));

@@ -111,6 +111,12 @@ struct FamilyInfo {
   bool norm_has_weights = true;           // OLMo: LayerNorm without gamma and beta
   bool attention_reads_raw_input = false; // OLMo 2: no norm before attention (it normalises after)
   bool layer0_sliding = false;            // layer 0 attends within config.json's sliding_window
+  // Settings config.json may switch on that change block 0 or refuse the model (FACTS.md 10):
+  bool logit_softcap = false;             // Gemma 2: attn_logit_softcapping applies
+  bool local_rope_layer0 = false;         // Gemma 3: layer 0 rotates with rope_local_base_freq, unscaled;
+                                          // its multimodal config keeps the text keys in text_config
+  bool qk_layernorm_unread = false;       // StableLM: qk_layernorm's per-head norms are not computed
+  bool opt_input_checks = false;          // OPT: project_in (word_embed_proj_dim) refused; post-LN unread
   int token_types_in_input = 0;           // 1: token-type row 0 is part of the input sum
   AttentionNames attention = {};          // block 0's q and k projections
   SchemeSwitch scheme_switch = {};        // when config.json picks another scheme
