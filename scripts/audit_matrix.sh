@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The layout audit as a matrix (issue 20): every view and every lesson step, rendered under Xvfb
 # at each window size and UI scale, theme, presenter mode and text, each with `--audit`; then one
-# summary table of the records that break a rule (CLIPPED: a text wider than the room it was
-# given; pca.label.near CLIPPED: a PCA label nearer another point than its own).
+# summary table of the records that break a rule (see the summary's comment below).
 #
 #   scripts/audit_matrix.sh BUILD_DIR OUT_DIR [--quick]
 #
@@ -68,20 +67,27 @@ for sz in "${SIZES[@]}"; do
 done
 
 # Summary: per configuration, the screens rendered, the records, and those that break a rule.
+# Statuses in capitals break one: CLIPPED (cut sideways, or wider than the room a panel gave it),
+# CUT (a line cut through in a window that does not scroll), OVERLAP (two texts on each other),
+# CONTRAST (below 4.5:1 on the pixels under it), OUT_OF_VIEW (key content out of view with no
+# "more below" cue); pca.label.near CLIPPED: a PCA label nearer another point than its own.
+count() { grep -h "^[a-z_.]*	$1	" "$2"/*.txt 2>/dev/null | grep -vc "^pca.label.near"; }
 {
-  echo "| configuration | screens | records | CLIPPED | label nearer another point | worst screens |"
-  echo "|---|---|---|---|---|---|"
+  echo "| configuration | screens | records | CLIPPED | CUT | OVERLAP | CONTRAST | OUT_OF_VIEW | label nearer another point | worst screens |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for dir in "$OUT"/*/; do
     cfg=$(basename "$dir")
     screens=$(ls "$dir"/*.txt 2>/dev/null | wc -l)
     records=$(cat "$dir"/*.txt 2>/dev/null | wc -l)
-    clipped=$(grep -h "	CLIPPED	" "$dir"/*.txt 2>/dev/null | grep -vc "^pca.label.near")
     near=$(grep -h "^pca.label.near	CLIPPED" "$dir"/*.txt 2>/dev/null | wc -l)
-    worst=$(grep -c "	CLIPPED	" "$dir"/*.txt 2>/dev/null | sort -t: -k2 -nr | awk -F: '$2 > 0 {n = split($1, p, "/"); printf "%s%s (%d)", sep, p[n], $2; sep = ", "} NR >= 3 {exit}')
-    echo "| $cfg | $screens | $records | $clipped | $near | ${worst:--} |"
+    worst=$(grep -c "	[A-Z_]*	" "$dir"/*.txt 2>/dev/null | sort -t: -k2 -nr | awk -F: '$2 > 0 {n = split($1, p, "/"); printf "%s%s (%d)", sep, p[n], $2; sep = ", "} NR >= 3 {exit}')
+    echo "| $cfg | $screens | $records | $(count CLIPPED "$dir") | $(count CUT "$dir") | $(count OVERLAP "$dir") | $(count CONTRAST "$dir") | $(count OUT_OF_VIEW "$dir") | $near | ${worst:--} |"
   done
   echo
-  echo "CLIPPED kinds over the whole matrix:"
-  grep -h "	CLIPPED	" "$OUT"/*/*.txt 2>/dev/null | cut -f1 | sort | uniq -c | sort -nr | head -20
+  echo "Rule-breaking records over the whole matrix, by kind and status:"
+  grep -h "	[A-Z_]*	" "$OUT"/*/*.txt 2>/dev/null | cut -f1,2 | sort | uniq -c | sort -nr | head -20
+  echo
+  echo "The most frequent rule-breaking texts:"
+  grep -h "	[A-Z_]*	" "$OUT"/*/*.txt 2>/dev/null | awk -F'\t' '{print $2 ": " $NF}' | sort | uniq -c | sort -nr | head -25
   [ -s "$OUT/failures.txt" ] && { echo; echo "Renders that failed:"; cat "$OUT/failures.txt"; }
 } | tee "$OUT/summary.md"

@@ -242,6 +242,7 @@ HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 
   }
   const bool hovered = navigate(spec, L, max_rows);
   draw_image(dl, spec, L);
+  audit_key(("map: " + title).c_str(), L.map_min, L.map_max);
   L.cell_w = L.map_size.x / static_cast<float>(L.nc);
   L.cell_h = L.map_size.y / static_cast<float>(row_count_);
   L.row_begin = row_begin_;
@@ -306,6 +307,10 @@ Heatmap::Layout Heatmap::layout(const HeatmapSpec& spec, ImVec2 size) const {
   }
   L.map_min = ImVec2(L.origin.x + L.label_w, L.origin.y + L.title_h + L.header_h);
   L.map_size = ImVec2(std::max(8.0f, size.x - L.label_w), std::max(8.0f, size.y - L.title_h - L.header_h));
+  if (spec.square_cells && spec.rows > 0 && L.nc > 0) {
+    const float cell = std::min(L.map_size.x / static_cast<float>(L.nc), L.map_size.y / static_cast<float>(spec.rows));
+    L.map_size = ImVec2(std::max(8.0f, cell * static_cast<float>(L.nc)), std::max(8.0f, cell * static_cast<float>(spec.rows)));
+  }
   L.map_max = ImVec2(L.map_min.x + L.map_size.x, L.map_min.y + L.map_size.y);
   return L;
 }
@@ -313,8 +318,10 @@ Heatmap::Layout Heatmap::layout(const HeatmapSpec& spec, ImVec2 size) const {
 // The title, cut to the map's width (the whole title on hover); returns what was drawn.
 std::string Heatmap::draw_title(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L, ImVec2 size) const {
   const float line = L.line;
-  // The title never runs into the next panel: cut to this one's width (the whole title on hover).
-  const std::string title = fit_text(spec.title, size.x);
+  // The title never runs into the next panel: the short title when the whole one does not fit,
+  // else cut to this one's width (the whole title on hover).
+  const bool use_short = !spec.short_title.empty() && ImGui::CalcTextSize(spec.title.c_str()).x > size.x;
+  const std::string title = fit_text(use_short ? spec.short_title : spec.title, size.x);
   if (!spec.title.empty()) {
     audit_text("heatmap.title", title, ImGui::CalcTextSize(title.c_str()).x, size.x);
     dl->AddText(L.origin, ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
@@ -435,17 +442,26 @@ void Heatmap::draw_numbers_and_labels(ImDrawList* dl, const HeatmapSpec& spec, c
       dl->AddText(ImVec2(x, L.map_min.y - L.header_h), col, buf);
     }
   }
-  // Row labels, thinned when rows are smaller than a text line.
+  // Row labels: every one, in a smaller font down to 0.7 of a line when rows are shorter than a
+  // line (at a projector's scale, thinning to every other row hid the repeated row's label);
+  // thinned only below that.
   if (L.label_w > 0) {
-    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(line / std::max(0.01f, L.cell_h))));
+    const float fs = std::clamp(L.cell_h, line * 0.7f, line);
+    ImFont* font = ImGui::GetFont();
+    long long step = std::max<long long>(1, static_cast<long long>(std::ceil(fs / std::max(0.01f, L.cell_h) - 1e-3f)));
+    float free_from = -FLT_MAX;  // labels never overlap: one that would is left out
     for (long long r = L.r_first; r < L.r_last; ++r) {
       if ((r % step) != 0 && r != spec.selected_row) continue;
       std::string text = spec.row_label(r);
-      float y = L.row_y(static_cast<double>(r) + 0.5) - line / 2;
+      // Centred on its row, but inside the map's height (a label taller than the last row was
+      // cut at the bottom).
+      float y = std::clamp(L.row_y(static_cast<double>(r) + 0.5) - fs / 2, L.map_min.y, L.map_max.y - fs);
+      if (y < free_from - 0.5f) continue;
+      free_from = y + fs;
       ImU32 col = spec.row_label_colour ? spec.row_label_colour(r) : ImGui::GetColorU32(ImGuiCol_Text);
-      float tw = ImGui::CalcTextSize(text.c_str()).x;
+      float tw = font->CalcTextSizeA(fs, FLT_MAX, 0.0f, text.c_str()).x;
       audit_text("heatmap.row_label", text, tw, L.label_w - 6.0f);
-      dl->AddText(ImVec2(L.map_min.x - tw - 6.0f, y), col, text.c_str());
+      dl->AddText(font, fs, ImVec2(L.map_min.x - tw - 6.0f, y), col, text.c_str());
     }
   }
   dl->PopClipRect();

@@ -41,6 +41,7 @@ struct HeatmapSpec {
   uint64_t version = 0;           // change it whenever the values change
   float range = 1.0f;             // colours span [-range, range], centred at zero
   std::string title;              // drawn above the map
+  std::string short_title;        // drawn instead when the title does not fit ("+ P")
   std::function<std::string(long long row)> row_label;  // e.g. "0  the"
   std::function<ImU32(long long row)> row_label_colour;
   std::vector<HeatmapRowMark> marks;  // rows drawn with a coloured frame
@@ -51,6 +52,9 @@ struct HeatmapSpec {
   std::string row_noun = "row";   // "token", "position", "query"
   std::string col_noun = "dim";   // "dim", "key"
   float label_width = 0;          // 0: fit to the labels
+  // Square cells (an S map of queries by keys: its diagonals run at 45 degrees): the map takes
+  // the largest square-celled size in the room given, at its top left. Every row is shown.
+  bool square_cells = false;
   // Rows of a text (one per token): unless zoomed, show as many rows as fit at one text line
   // each (every visible row labelled and readable), around the selected row, and scroll for
   // the rest; double-click toggles to every row at once. Off: fit every row (whole tables).

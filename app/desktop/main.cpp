@@ -138,6 +138,10 @@ void apply_style(float scale) {
   } else {
     style.Colors[ImGuiCol_WindowBg] = ImVec4(0.10f, 0.11f, 0.13f, 1.0f);
     style.Colors[ImGuiCol_TextDisabled] = ImVec4(0.62f, 0.62f, 0.62f, 1.0f);
+    // The chosen view's button, a pressed button, an active header: white text on ImGui's
+    // bright blue was 3.6:1; on this darker blue it is 6:1.
+    const ImVec4 solid(0.10f, 0.38f, 0.74f, 1.0f);
+    style.Colors[ImGuiCol_ButtonActive] = style.Colors[ImGuiCol_HeaderActive] = style.Colors[ImGuiCol_TabActive] = solid;
   }
   style.ScaleAllSizes(scale);
   ImGui::GetStyle() = style;
@@ -166,9 +170,10 @@ std::string save_screenshot(const std::string& path, int width, int height) {
   for (int y = 0; y < height; ++y)
     std::copy_n(pixels.data() + static_cast<size_t>(height - 1 - y) * stride, stride,
                 flipped.data() + static_cast<size_t>(y) * stride);
-  if (!stbi_write_png(path.c_str(), width, height, 3, flipped.data(), static_cast<int>(stride)))
-    return "could not write the PNG file " + path;
-  return "";
+  const bool written = stbi_write_png(path.c_str(), width, height, 3, flipped.data(), static_cast<int>(stride)) != 0;
+  // The audit's contrast check reads the colours under each text from the same picture.
+  if (audit_enabled()) audit_set_pixels(std::move(flipped), width, height);
+  return written ? "" : "could not write the PNG file " + path;
 }
 
 void glfw_error(int code, const char* message) {
@@ -369,6 +374,7 @@ std::pair<int, int> render_frame(GLFWwindow* window, Frame& frame, bool screensh
   audit_new_frame();
   if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) frame.quit_requested = true;
   frame.draw();
+  draw_scroll_cues();
   ImGui::Render();
   int fb_w = 0, fb_h = 0;
   glfwGetFramebufferSize(window, &fb_w, &fb_h);

@@ -120,7 +120,12 @@ class LessonPanel final : public Panel {
       ImGui::SameLine(0, em);
     }
     const ImVec2 area = ImGui::GetContentRegionAvail();
-    if (area.y < em * 4 || area.x < em * 8) return;
+    if (area.y < em * 4 || area.x < em * 8) {
+      audit_key_missing(("lesson figure: " + s.figure).c_str());
+      return;
+    }
+    audit_key(("lesson figure: " + s.figure).c_str(), ImGui::GetCursorScreenPos(),
+              ImVec2(ImGui::GetCursorScreenPos().x + area.x, ImGui::GetCursorScreenPos().y + area.y));
     ImGui::BeginChild("figure", area, false, ImGuiWindowFlags_NoScrollbar);
     const float t = progress();
     if (instead.empty()) figure(state, s.figure, s.scheme, ImGui::GetContentRegionAvail(), t);
@@ -175,8 +180,9 @@ class LessonPanel final : public Panel {
   }
 
   void heatmap(Heatmap& map, const char* id, const MatrixRM& m, const std::string& title, ImVec2 size, const AppState& state,
-               float range, bool labels, uint64_t version_salt) {
+               float range, bool labels, uint64_t version_salt, const std::string& short_title = "") {
     HeatmapSpec spec;
+    spec.short_title = short_title;
     spec.values = m.data();
     spec.rows = m.rows();
     spec.cols = m.cols();
@@ -283,6 +289,8 @@ class LessonPanel final : public Panel {
       spec.row_noun = "query";
       spec.col_noun = "key";
       spec.row_label = [](long long r) { return std::to_string(r); };
+      spec.square_cells = true;
+      spec.short_title = std::string(info.title) + (buckets_only ? ": bucket numbers" : "");
       wrapped_text(kMuted, "S: " + made->interaction_meaning());
       area.y -= ImGui::GetItemRectSize().y + ImGui::GetStyle().ItemSpacing.y;
       maps_[3].draw("bias", spec, area);
@@ -332,6 +340,9 @@ class LessonPanel final : public Panel {
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const float cell = std::max(em * 0.8f, std::min((area.y - em * 4) / float(shown + 2), (area.x - em * 14) / float(cols + 3)));
     const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text), muted = kMuted;
+    // Digits and row numbers no taller than a cell (at the smallest cells, 0.8 em, full-size
+    // digits ran into the next row's).
+    const float digit_size = std::min(em, cell * 0.9f);
     // The one-hot row (vertical here: one cell per vocabulary row).
     const float hx = p0.x;
     dl->AddText(ImVec2(hx, p0.y), text, "one-hot");
@@ -342,7 +353,9 @@ class LessonPanel final : public Panel {
       dl->AddRect(a, b, muted);
       const bool here = std::abs(float(first + r) - one_at) < 0.5f;
       const char* digit = here ? "1" : "0";
-      dl->AddText(ImVec2(a.x + cell * 0.5f - ImGui::CalcTextSize(digit).x / 2, a.y + (cell - em) / 2), here ? kAccent : muted, digit);
+      const float dw = ImGui::GetFont()->CalcTextSizeA(digit_size, FLT_MAX, 0, digit).x;
+      dl->AddText(ImGui::GetFont(), digit_size, ImVec2(a.x + cell * 0.5f - dw / 2, a.y + (cell - digit_size) / 2),
+                  here ? kAccent : muted, digit);
     }
     // E: the shown rows, the id's row lighting up.
     const float ex = hx + cell * 1.5f + em * 2.5f;
@@ -368,7 +381,9 @@ class LessonPanel final : public Panel {
                                          ImGui::GetColorU32(ImGuiCol_WindowBg, 1 - alpha));  // dimmed toward the theme's background
       }
       const std::string label = std::to_string(row);
-      dl->AddText(ImVec2(ex - ImGui::CalcTextSize(label.c_str()).x - 4, y + (cell - em) / 2), row == id ? kAccent : muted, label.c_str());
+      dl->AddText(ImGui::GetFont(), digit_size,
+                  ImVec2(ex - ImGui::GetFont()->CalcTextSizeA(digit_size, FLT_MAX, 0, label.c_str()).x - 4, y + (cell - digit_size) / 2),
+                  row == id ? kAccent : muted, label.c_str());
       if (row == id && light > 0)
         dl->AddRect(ImVec2(ex - 2, y - 2), ImVec2(ex + float(cols) * cell + 1, y + cell), kAccent, 0, 0, 3.0f);
     }
@@ -400,15 +415,15 @@ class LessonPanel final : public Panel {
     const float gap = em * 1.6f, label_w = em * 5;
     const float w = (area.x - 2 * gap - label_w) / 3, h = area.y - strip_h;
     const ImVec2 origin = ImGui::GetCursorScreenPos();
-    heatmap(maps_[0], "t", e.token, "token rows", ImVec2(w + label_w, h), state, range, true, 10);
+    heatmap(maps_[0], "t", e.token, "token rows", ImVec2(w + label_w, h), state, range, true, 10, "E[id]");
     ImGui::SetCursorScreenPos(ImVec2(origin.x + label_w + w + gap, origin.y));
-    heatmap(maps_[1], "p", e.position, "+ position rows", ImVec2(w, h), state, range, false, 11);
+    heatmap(maps_[1], "p", e.position, "+ position rows", ImVec2(w, h), state, range, false, 11, "+ P");
     ImGui::SetCursorScreenPos(ImVec2(origin.x + label_w + 2 * (w + gap), origin.y));
     // The sum shown growing from the token rows: token + s * position, s from 0 to 1.
     const float s = phase(t, 0.1f, 0.9f);
     partial_ = e.token + s * e.position;
     heatmap(maps_[2], "c", partial_, s < 1 ? "= combined (adding ...)" : "= combined rows", ImVec2(w, h), state, range, false,
-            12 + static_cast<uint64_t>(s * 1000) * 64);
+            12 + static_cast<uint64_t>(s * 1000) * 64, "= sum");
     ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + h + em * 0.3f));
     if (state.repeats().empty()) return;
     const RepeatedTokenGroup& g = state.repeats().front();
@@ -416,9 +431,15 @@ class LessonPanel final : public Panel {
     diff_ = e.combined.row(j) - e.combined.row(i);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p = ImGui::GetCursorScreenPos();
-    const std::string cap = "difference of the combined rows " + std::to_string(j) + " and " + std::to_string(i) + " (\"" +
-                            state.token_texts()[static_cast<std::size_t>(i)] + "\"): " +
-                            (e.position_added ? "not zero" : "all zero: this scheme adds nothing here");
+    // The caption in the longest form that fits the figure's width.
+    const std::string verdict = e.position_added ? "not zero" : "all zero: this scheme adds nothing here";
+    const std::string who = std::to_string(j) + " and " + std::to_string(i) + " (\"" +
+                            state.token_texts()[static_cast<std::size_t>(i)] + "\")";
+    std::string cap = "difference of the combined rows " + who + ": " + verdict;
+    if (ImGui::CalcTextSize(cap.c_str()).x > area.x) cap = "rows " + who + " differ by: " + verdict;
+    if (ImGui::CalcTextSize(cap.c_str()).x > area.x)
+      cap = "row " + std::to_string(j) + " - row " + std::to_string(i) + (e.position_added ? " (not zero)" : " = 0");
+    cap = fit_text(cap, area.x);
     dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), cap.c_str());
     const long long cols = std::min<long long>(diff_.cols(), 64);
     const float cw = std::max(2.0f, (area.x - em) / float(cols));
@@ -494,7 +515,8 @@ class LessonPanel final : public Panel {
     std::snprintf(ql, sizeof ql, "q at position %d", qi);
     std::snprintf(kl, sizeof kl, "k at position %d", kj);
     arrow(qi * theta, kAccent, ql);
-    arrow(kj * theta, IM_COL32(86, 180, 233, 255), kl);
+    // Sky blue for k, darkened on the light theme until its label reads (2.1:1 on white before).
+    arrow(kj * theta, readable_on(IM_COL32(86, 180, 233, 255), ImGui::GetColorU32(ImGuiCol_WindowBg)), kl);
     char cap[200];
     std::snprintf(cap, sizeof cap,
                   "first pair, theta = %.3g rad per position: the angle between q and k is (i - j) x theta = %d x %.3g = "

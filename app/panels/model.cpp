@@ -123,9 +123,15 @@ class ModelPanel final : public Panel {
     };
     if (tab("Open", 0)) {
       ImGui::TextWrapped("A .safetensors file, a model folder, or a cached name:");
+      // The longest example that fits the box (the whole one was cut in a narrow column).
+      const float box_w = ImGui::GetContentRegionAvail().x - em * 5 - ImGui::GetStyle().FramePadding.x * 2;
+      const char* hint = "/path/to/model.safetensors or gpt2";
+      for (const char* h : {"/path/to/model.safetensors or gpt2", "model.safetensors or gpt2", "path or gpt2", "path"}) {
+        hint = h;
+        if (ImGui::CalcTextSize(h).x <= box_w) break;
+      }
       ImGui::SetNextItemWidth(-em * 5);
-      bool enter = ImGui::InputTextWithHint("##path", "/path/to/model.safetensors or gpt2", &path_,
-                                            ImGuiInputTextFlags_EnterReturnsTrue);
+      bool enter = ImGui::InputTextWithHint("##path", hint, &path_, ImGuiInputTextFlags_EnterReturnsTrue);
       ImGui::SameLine();
       if ((ImGui::Button("Open") || enter) && !path_.empty()) state.begin_open_model(path_);
       wrapped_text(kMuted, "or drop a file or folder onto the window");
@@ -324,7 +330,6 @@ class ModelPanel final : public Panel {
     ImGui::PushFont(fonts().large);
     ImGui::TextUnformatted(m.name().c_str());
     ImGui::PopFont();
-    wrapped_text(m.trained() ? kMuted : kWarn, m.label() + (m.trained() ? "" : "  (not trained: patterns are random)"));
     std::optional<TableMap> pos = m.position_table();
     const long long lmax = pos ? pos->rows() + m.position_offset() : 0;  // the whole table (RoBERTa: 514)
     const std::optional<LayerNormParams> ln = m.first_layer_norm();
@@ -377,6 +382,7 @@ class ModelPanel final : public Panel {
         const float pad = ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(s.c_str()).x;
         if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
         ImGui::TextColored(ImColor(col), "%s", s.c_str());
+        audit_key(("weight count: " + a).c_str(), ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
       };
       ImU32 text = kText;
       row("token table", V + " x " + d, w.token_table, text);
@@ -388,10 +394,13 @@ class ModelPanel final : public Panel {
         row("projection to the hidden size", thousands(p->in) + " x " + thousands(p->out) + (p->bias ? " + bias" : ""),
             w.projection, text);
       row("total", "", w.total, kAccent);
-      if (w.tying_saving) row("saved by tying the output head", V + " x " + d, w.tying_saving, IM_COL32(140, 220, 140, 255));
+      if (w.tying_saving) row("saved by tying the output head", V + " x " + d, w.tying_saving, kOk);
       ImGui::EndTable();
     }
     ImGui::PopFont();
+    // What the model is, under its counts (above them, three wrapped lines pushed the total below
+    // the fold at 1280x720 x2).
+    wrapped_text(m.trained() ? kMuted : kWarn, m.label() + (m.trained() ? "" : "  (not trained: patterns are random)"));
     ImGui::Spacing();
     ImGui::Spacing();
     // A narrow card (projector scales) stacks each value under its key: beside a key column

@@ -61,7 +61,10 @@ class TokensPanel final : public Panel {
     ImGui::Spacing();
     ImGui::Separator();
     const bool small_vocab = state.model().vocab_size() <= 64;
-    const float region_h = ImGui::GetContentRegionAvail().y;
+    // The id line, the repeats and the lookup table get at least 11 lines: on a short window (a
+    // projector's scale) the page scrolls, with its "more below" cue, rather than squeezing them
+    // into a sliver that cuts a line in half.
+    const float region_h = std::max(ImGui::GetContentRegionAvail().y, ImGui::GetFontSize() * 11);
     ImGui::BeginChild("sequence", ImVec2(small_vocab ? ImGui::GetContentRegionAvail().x * 0.45f : 0, region_h), false);
     // The id sequence as the model receives it.
     std::string seq = "ids: [";
