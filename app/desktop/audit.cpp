@@ -186,6 +186,31 @@ void draw_scroll_cues() {
   }
 }
 
+void draw_audit_selftest() {
+  const float fs = ImGui::GetFontSize();
+  ImGui::SetNextWindowPos(ImVec2(fs, fs * 4));
+  ImGui::SetNextWindowSize(ImVec2(fs * 16, fs * 9));
+  ImGui::Begin("audit self-test", nullptr, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoSavedSettings);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  ImVec2 p = ImGui::GetCursorScreenPos();
+  dl->PushClipRect(p, ImVec2(p.x + fs * 3, p.y + fs * 1.5f), true);
+  dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), "selftest-clipped: wider than its room");
+  dl->PopClipRect();
+  p.y += fs * 1.5f;
+  dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), "selftest-overlap-a");
+  dl->AddText(ImVec2(p.x + fs * 2, p.y + fs * 0.3f), ImGui::GetColorU32(ImGuiCol_Text), "selftest-overlap-b");
+  p.y += fs * 1.8f;
+  dl->AddText(p, ImGui::GetColorU32(ImGuiCol_WindowBg) ^ 0x00101010u, "selftest-contrast");
+  ImGui::SetCursorScreenPos(ImVec2(p.x, p.y + fs * 1.5f));
+  ImGui::BeginChild("cut", ImVec2(fs * 12, fs * 1.6f), false, ImGuiWindowFlags_NoScrollbar);
+  ImGui::TextUnformatted("selftest-line-1");
+  ImGui::TextUnformatted("selftest-cut-line");
+  ImGui::EndChild();
+  const ImVec2 below(p.x, p.y + fs * 20);
+  audit_key("selftest-key", below, ImVec2(below.x + fs, below.y + fs));
+  ImGui::End();
+}
+
 void audit_set_pixels(std::vector<unsigned char> rgb, int width, int height) {
   g_pixels = std::move(rgb);
   g_pixels_w = width;

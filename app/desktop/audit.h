@@ -40,6 +40,9 @@ void audit_key_missing(const char* what);
 // that edge: on a projector nobody sees a thin scrollbar. Called once per frame, before
 // ImGui::Render(); remembers the windows it marked for audit_key.
 void draw_scroll_cues();
+// Draws a window holding one case of each rule broken (a cut text, a cut line, two texts on each
+// other, grey on grey, key content out of view), so a test can see that the audit reports them.
+void draw_audit_selftest();
 // The framebuffer the last frame was drawn into (RGB, rows top first), for the contrast check.
 void audit_set_pixels(std::vector<unsigned char> rgb, int width, int height);
 // Writes the records. Returns an error message, empty on success.

@@ -119,6 +119,7 @@ void load_fonts(float scale) {
 }
 
 bool g_light = false;  // the light theme (projectors wash dark themes out); View menu, remembered
+bool g_audit_selftest = false;  // --audit-selftest
 
 void apply_style(float scale) {
   ImGuiStyle style;
@@ -374,6 +375,7 @@ std::pair<int, int> render_frame(GLFWwindow* window, Frame& frame, bool screensh
   audit_new_frame();
   if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) frame.quit_requested = true;
   frame.draw();
+  if (g_audit_selftest) draw_audit_selftest();
   draw_scroll_cues();
   ImGui::Render();
   int fb_w = 0, fb_h = 0;
@@ -395,14 +397,18 @@ int run_frames(GLFWwindow* window, AppState& state, Frame& frame, const DesktopO
   const int target_frames = o.screenshot ? 4 : (o.bench_frames ? o.bench_frames : o.frames);
   auto started = std::chrono::steady_clock::now();
   // The pictures to take: one, or with --lesson all one per step ({step} in the name: 01, 02, ...).
-  std::vector<std::string> shots;
+  // With --audit naming '{step}' too, one audit file per step, written with its picture.
+  std::vector<std::string> shots, audits;
+  const auto step_path = [](std::string path, std::size_t k) {
+    const std::string num = (k < 10 ? "0" : "") + std::to_string(k);
+    for (std::size_t at = path.find("{step}"); at != std::string::npos; at = path.find("{step}", at + num.size()))
+      path.replace(at, 6, num);
+    return path;
+  };
   if (o.screenshot && o.lesson && *o.lesson == "all") {
     for (std::size_t k = 1; k <= lesson_steps().size(); ++k) {
-      std::string path = *o.screenshot;
-      const std::string num = (k < 10 ? "0" : "") + std::to_string(k);
-      for (std::size_t at = path.find("{step}"); at != std::string::npos; at = path.find("{step}", at + num.size()))
-        path.replace(at, 6, num);
-      shots.push_back(path);
+      shots.push_back(step_path(*o.screenshot, k));
+      if (o.audit && o.audit->find("{step}") != std::string::npos) audits.push_back(step_path(*o.audit, k));
     }
   } else if (o.screenshot) {
     shots.push_back(*o.screenshot);
@@ -428,7 +434,8 @@ int run_frames(GLFWwindow* window, AppState& state, Frame& frame, const DesktopO
     }
     if (o.screenshot && frame_index >= target_frames) {
       glFinish();
-      const std::string err = save_screenshot(shots[shot], fb_w, fb_h);
+      std::string err = save_screenshot(shots[shot], fb_w, fb_h);
+      if (err.empty() && shot < audits.size()) err = audit_write(audits[shot]);
       if (!err.empty()) {
         std::fprintf(stderr, "embedscope: %s\n", err.c_str());
         return 1;
@@ -498,6 +505,7 @@ int run(int argc, char** argv) {
 
   int exit_code = 0;
   audit_enable(o.audit.has_value());
+  g_audit_selftest = o.audit_selftest;
   try {
     frame = std::make_unique<Frame>(*state);
     frame->ui_scale = scale;
@@ -517,7 +525,7 @@ int run(int argc, char** argv) {
   if (o.bench_open)
     std::printf("after the frames: model %s; background work %s\n", state->model().name().c_str(),
                 frame->busy() ? "still running" : "done");
-  if (o.audit) {
+  if (o.audit && !(o.lesson && *o.lesson == "all" && o.screenshot && o.audit->find("{step}") != std::string::npos)) {
     const std::string err = audit_write(*o.audit);
     if (!err.empty()) {
       std::fprintf(stderr, "embedscope: %s\n", err.c_str());

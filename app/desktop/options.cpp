@@ -36,8 +36,11 @@ Usage: embedscope [options]
   --theme T             dark (default) or light (projectors; View menu; saved between runs)
   --presenter           start in presenter mode (F5 or P toggles it: only the figure, large type)
   --special             tokenize with the model's special tokens ([CLS] ... [SEP], <s>, </s>)
-  --audit FILE          write the texts of the last frame drawn into fixed boxes (numbers, titles,
-                        labels) with their width and room, CLIPPED where one does not fit (tests)
+  --audit FILE          the layout audit of the last frame: every text drawn, with its room, the
+                        contrast under it (with --screenshot) and what breaks a rule (CLIPPED, CUT,
+                        OVERLAP, CONTRAST, OUT_OF_VIEW); with --lesson all, '{step}' in FILE
+                        writes one per step (tests, scripts/audit_matrix.sh)
+  --audit-selftest      also draw one case of each rule the audit checks, broken (its own test)
   --lesson STEP         open the lesson at STEP (1-15 or its id); --lesson list prints the steps;
                         --lesson all --screenshot 'DIR/lesson-{step}.png' writes every step
                         (01, 02, ...) at the end of its animation, slides for a class
@@ -84,6 +87,7 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
     else if (a == "--presenter") o.presenter = true;
     else if (a == "--special") o.special = true;
     else if (a == "--audit") o.audit = value(i, a);
+    else if (a == "--audit-selftest") o.audit_selftest = true;
     else if (a == "--theme") {
       o.theme = value(i, a);
       if (*o.theme != "dark" && *o.theme != "light") throw Error("--theme is dark or light (got '" + *o.theme + "')");

@@ -14,6 +14,7 @@ struct DesktopOptions {
   bool presenter = false;                 // --presenter
   bool special = false;                   // --special
   std::optional<std::string> audit;       // --audit FILE
+  bool audit_selftest = false;            // --audit-selftest: draw one case of each broken rule
   std::optional<std::string> theme;       // --theme dark|light
   std::optional<std::string> text;
   std::optional<std::string> model;       // classroom, gpt2-untrained, a path, a cache name

@@ -41,7 +41,51 @@ ImU32 token_colour(const AppState& state, int id, float alpha) {
 std::string row_label(const AppState& state, long long position) {
   const auto& texts = state.token_texts();
   if (position < 0 || position >= static_cast<long long>(texts.size())) return std::to_string(position);
-  return std::to_string(position) + "  " + displayable(texts[static_cast<size_t>(position)]);
+  return std::to_string(position) + "  " + token_display_text(state, static_cast<int>(position));
+}
+
+std::string token_display_text(const AppState& state, int position) {
+  const std::vector<std::string>& tokens = state.token_bytes();
+  if (position < 0 || position >= static_cast<int>(tokens.size()) ||
+      character_of_partial_token(tokens, position).empty())
+    return displayable(state.token_texts()[static_cast<size_t>(position)]);
+  // Byte ranges of the neighbouring tokens in one string.
+  const int a = std::max(0, position - 4), b = std::min(static_cast<int>(tokens.size()), position + 5);
+  std::string all;
+  std::vector<std::size_t> begin;
+  for (int i = a; i < b; ++i) {
+    begin.push_back(all.size());
+    all += tokens[static_cast<std::size_t>(i)];
+  }
+  begin.push_back(all.size());
+  const std::size_t s = begin[static_cast<std::size_t>(position - a)], e = begin[static_cast<std::size_t>(position - a + 1)];
+  auto seq_len = [](unsigned char c) { return c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0; };
+  // Each character overlapping this token: whole inside it, as itself; split across tokens, as
+  // the character with this token's part of it, "(1/2)" (GPT-2 gives 猫 two tokens).
+  std::string out;
+  for (std::size_t k = 0; k < all.size();) {
+    const int n = seq_len(static_cast<unsigned char>(all[k]));
+    const std::size_t len = n == 0 || k + static_cast<std::size_t>(n) > all.size() ? 1 : static_cast<std::size_t>(n);
+    if (k + len > s && k < e) {
+      const std::string ch = all.substr(k, len);
+      if (k >= s && k + len <= e) {
+        out += displayable(visible_token_text(ch));
+      } else {
+        int part = 0, parts = 0;
+        for (int i = a; i < b; ++i) {
+          const std::size_t ts = begin[static_cast<std::size_t>(i - a)], te = begin[static_cast<std::size_t>(i - a + 1)];
+          if (ts < k + len && te > k && te > ts) {
+            ++parts;
+            if (i == position) part = parts;
+          }
+        }
+        out += (n > 1 ? displayable(ch) : displayable(visible_token_text(ch))) + " (" + std::to_string(part) + "/" +
+               std::to_string(parts) + ")";
+      }
+    }
+    k += len;
+  }
+  return out;
 }
 
 std::string displayable(const std::string& text) {
@@ -87,7 +131,7 @@ ChipText chip_text(const AppState& state, int position) {
   const int id = state.ids()[static_cast<size_t>(position)];
   t.top = "pos " + std::to_string(position) + " · id " + std::to_string(id);
   if (const Tokenizer* tok = state.model().tokenizer().get(); tok && tok->is_special(id)) t.top += " · special";
-  t.text = displayable(state.token_texts()[static_cast<size_t>(position)]);
+  t.text = token_display_text(state, position);
   return t;
 }
 
@@ -210,6 +254,12 @@ std::string fit_text(const std::string& text, float width) {
   }
   while (lo > 0 && lo < text.size() && (static_cast<unsigned char>(text[lo]) & 0xC0) == 0x80) --lo;
   return text.substr(0, lo) + "...";
+}
+
+std::string longest_fitting(std::initializer_list<std::string> forms, float width) {
+  for (const std::string& f : forms)
+    if (ImGui::CalcTextSize(f.c_str()).x <= width) return f;
+  return forms.size() ? fit_text(*(forms.end() - 1), width) : std::string();
 }
 
 void one_line_text(ImU32 colour, const std::string& text) {

@@ -6,6 +6,7 @@
 #include <imgui.h>
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 namespace es::ui {
@@ -22,6 +23,10 @@ Fonts& fonts();
 ImU32 token_colour(const AppState& state, int id, float alpha = 1.0f);
 // Row label for position i: "i  text".
 std::string row_label(const AppState& state, long long position);
+// A token as shown on chips and labels: its text, where a character's bytes are split across
+// tokens (GPT-2's byte-level BPE) that character with this token's part, "猫 (1/2)" and
+// "猫 (2/2)", rather than the bytes "\xE7\x8C" and "\xAB".
+std::string token_display_text(const AppState& state, int position);
 
 // A chip for token `position`: position, id and text, in the token's colour; a repeated
 // token gets a "repeat" badge. Hover shows the bytes and id; a click selects it everywhere.
@@ -50,6 +55,9 @@ void wrapped_text(ImU32 colour, const std::string& text);
 // `text` cut at a character boundary and ended with "..." so it is at most `width` wide in the
 // current font; unchanged when it fits.
 std::string fit_text(const std::string& text, float width);
+// The first of `forms` (longest first: "difference of the combined rows 4 and 0", "row 4 - row 0")
+// that fits `width` in the current font; the last one cut with "..." when none does.
+std::string longest_fitting(std::initializer_list<std::string> forms, float width);
 // One line of muted text that never wraps: cut to the space left with "...", the whole text in
 // a tooltip on hover (captions on short windows and in presenter mode).
 void one_line_text(ImU32 colour, const std::string& text);

@@ -366,9 +366,13 @@ class LessonPanel final : public Panel {
     RowVectorF own(d);
     table.read_rows(id, 1, own.data());
     const float range = std::max(1e-6f, max_abs(own.data(), d));
-    char title[96];
-    std::snprintf(title, sizeof title, "E (rows %lld-%lld of %lld, first %lld of %lld dims)", first, first + shown - 1, V, cols, d);
-    dl->AddText(ImVec2(ex, p0.y), text, title);
+    const std::string rows = std::to_string(first) + "-" + std::to_string(first + shown - 1);
+    const std::string title = longest_fitting({"E (rows " + rows + " of " + std::to_string(V) + ", first " + std::to_string(cols) +
+                                                   " of " + std::to_string(d) + " dims)",
+                                               "E (rows " + rows + ", " + std::to_string(cols) + " of " + std::to_string(d) + " dims)",
+                                               "E rows " + rows},
+                                              p0.x + area.x - ex);
+    dl->AddText(ImVec2(ex, p0.y), text, title.c_str());
     const float light = phase(t, 0.45f, 0.7f);
     for (long long r = 0; r < shown; ++r) {
       const long long row = first + r;
@@ -396,12 +400,17 @@ class LessonPanel final : public Panel {
       for (long long c = 0; c < cols; ++c)
         dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2),
                           value_colour(own[c] / range, 1.0f));  // the id's own row (E holds only the rows shown)
-      // The whole label when it fits beside the row, else the short one.
-      std::string lbl = "= token row of \"" + state.token_texts()[static_cast<std::size_t>(pos)] + "\" (position " +
-                        std::to_string(pos) + ", id " + std::to_string(id) + ")";
+      // The whole label when it fits beside the row, else a shorter one; under the row when
+      // not even "= row of ..." fits beside it.
+      const std::string tok = visible_token_text(state.token_texts()[static_cast<std::size_t>(pos)]);
       const float room = p0.x + area.x - (ex + float(cols) * cell + em * 0.5f);
-      if (ImGui::CalcTextSize(lbl.c_str()).x > room) lbl = "= row of \"" + state.token_texts()[static_cast<std::size_t>(pos)] + "\"";
-      dl->AddText(ImVec2(ex + float(cols) * cell + em * 0.5f, y + (cell - em) / 2), kAccent, lbl.c_str());
+      const std::string whole = "= token row of \"" + tok + "\" (position " + std::to_string(pos) + ", id " + std::to_string(id) + ")";
+      const std::string brief = "= row of \"" + tok + "\"";
+      if (ImGui::CalcTextSize(brief.c_str()).x <= room)
+        dl->AddText(ImVec2(ex + float(cols) * cell + em * 0.5f, y + (cell - em) / 2), kAccent,
+                    longest_fitting({whole, brief}, room).c_str());
+      else
+        dl->AddText(ImVec2(ex, y + cell + em * 0.1f), kAccent, longest_fitting({whole, brief}, p0.x + area.x - ex).c_str());
     }
     ImGui::Dummy(area);
   }
@@ -435,11 +444,11 @@ class LessonPanel final : public Panel {
     const std::string verdict = e.position_added ? "not zero" : "all zero: this scheme adds nothing here";
     const std::string who = std::to_string(j) + " and " + std::to_string(i) + " (\"" +
                             state.token_texts()[static_cast<std::size_t>(i)] + "\")";
-    std::string cap = "difference of the combined rows " + who + ": " + verdict;
-    if (ImGui::CalcTextSize(cap.c_str()).x > area.x) cap = "rows " + who + " differ by: " + verdict;
-    if (ImGui::CalcTextSize(cap.c_str()).x > area.x)
-      cap = "row " + std::to_string(j) + " - row " + std::to_string(i) + (e.position_added ? " (not zero)" : " = 0");
-    cap = fit_text(cap, area.x);
+    const std::string cap = longest_fitting({"difference of the combined rows " + who + ": " + verdict,
+                                             "rows " + who + " differ by: " + verdict,
+                                             "row " + std::to_string(j) + " - row " + std::to_string(i) +
+                                                 (e.position_added ? " (not zero)" : " = 0")},
+                                            area.x);
     dl->AddText(p, ImGui::GetColorU32(ImGuiCol_Text), cap.c_str());
     const long long cols = std::min<long long>(diff_.cols(), 64);
     const float cw = std::max(2.0f, (area.x - em) / float(cols));
@@ -453,14 +462,36 @@ class LessonPanel final : public Panel {
   void weights(AppState& state, bool tying) {
     const ModelSource& m = state.model();
     const WeightCounts w = input_weight_counts(m, state.scheme_params());
+    // The numbers never cut: their column is as wide as the widest, the names wrap beside it;
+    // in the large font when that leaves the names 8 em, else in the regular one (a projector).
+    const auto widest = [&]() {
+      float n = 0;
+      for (long long v : {w.token_table, w.position_table, w.scheme_bias, w.token_type_table, w.layer_norm, w.total,
+                          w.tying_saving})
+        n = std::max(n, ImGui::CalcTextSize(grouped_number(v).c_str()).x);
+      return n;
+    };
     ImGui::PushFont(fonts().large);
+    if (widest() + ImGui::GetFontSize() * 9 > ImGui::GetContentRegionAvail().x) {
+      ImGui::PopFont();
+      ImGui::PushFont(fonts().regular);
+    }
+    const float number_w = widest();
     if (ImGui::BeginTable("w", 2, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
+      ImGui::TableSetupColumn("part", ImGuiTableColumnFlags_WidthStretch);
+      ImGui::TableSetupColumn("weights", ImGuiTableColumnFlags_WidthFixed, number_w);
       auto row = [](const std::string& a, long long v, ImU32 col) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
-        ImGui::TextColored(ImColor(col), "%s", a.c_str());
+        ImGui::PushStyleColor(ImGuiCol_Text, col);
+        ImGui::TextWrapped("%s", a.c_str());
+        ImGui::PopStyleColor();
         ImGui::TableNextColumn();
-        ImGui::TextColored(ImColor(col), "%s", grouped_number(v).c_str());
+        const std::string n = grouped_number(v);
+        const float pad = ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(n.c_str()).x;
+        if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
+        ImGui::TextColored(ImColor(col), "%s", n.c_str());
+        audit_key(("weight count: " + a).c_str(), ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
       };
       const ImU32 txt = kText;
       const std::string V = grouped_number(m.vocab_size()), d = grouped_number(m.dim());
