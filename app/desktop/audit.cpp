@@ -161,7 +161,8 @@ void draw_scroll_cues() {
   const float fs = ImGui::GetFontSize();
   for (ImGuiWindow* w : g.Windows) {
     if (!w->Active || w->Hidden || (w->Flags & (ImGuiWindowFlags_Tooltip | ImGuiWindowFlags_Popup))) continue;
-    if (w->ScrollMax.y < 0.5f || w->Scroll.y > w->ScrollMax.y - 0.5f) continue;
+    // Content continues below by more than half a line (a few pixels of overflow hide nothing).
+    if (w->ScrollMax.y - w->Scroll.y < 0.6f * fs) continue;
     const ImRect r = w->InnerRect;
     // Small scrolling boxes (the text box, a list) show their own edge; a view's page does not.
     if (r.GetHeight() < 8.0f * fs || r.GetWidth() < 10.0f * fs) continue;

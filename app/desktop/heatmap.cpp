@@ -449,19 +449,43 @@ void Heatmap::draw_numbers_and_labels(ImDrawList* dl, const HeatmapSpec& spec, c
     const float fs = std::clamp(L.cell_h, line * 0.7f, line);
     ImFont* font = ImGui::GetFont();
     long long step = std::max<long long>(1, static_cast<long long>(std::ceil(fs / std::max(0.01f, L.cell_h) - 1e-3f)));
-    float free_from = -FLT_MAX;  // labels never overlap: one that would is left out
-    for (long long r = L.r_first; r < L.r_last; ++r) {
-      if ((r % step) != 0 && r != spec.selected_row) continue;
+    // Where a label goes: centred on its row, but inside the map's height (a label taller than
+    // the last row was cut at the bottom).
+    const auto label_y = [&](long long r) {
+      return std::clamp(L.row_y(static_cast<double>(r) + 0.5) - fs / 2, L.map_min.y, L.map_max.y - fs);
+    };
+    // The rows that must keep their labels, drawn first: the selected row and the marked
+    // (repeated) ones; thinned labels fill in around them and never overlap one.
+    std::vector<long long> rows;
+    if (spec.selected_row >= L.r_first && spec.selected_row < L.r_last) rows.push_back(spec.selected_row);
+    for (const HeatmapRowMark& m : spec.marks)
+      if (m.row >= L.r_first && m.row < L.r_last && std::find(rows.begin(), rows.end(), m.row) == rows.end()) rows.push_back(m.row);
+    const std::size_t kept = rows.size();
+    for (long long r = L.r_first; r < L.r_last; ++r)
+      if (r % step == 0 && std::find(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(kept), r) == rows.begin() + static_cast<std::ptrdiff_t>(kept))
+        rows.push_back(r);
+    std::vector<std::pair<float, float>> taken;  // y spans of the labels drawn
+    for (long long r : rows) {
+      const float y = label_y(r);
+      const bool clash = std::any_of(taken.begin(), taken.end(), [&](const auto& t) { return y < t.second - 0.5f && y + fs > t.first + 0.5f; });
+      if (clash) continue;
+      taken.emplace_back(y, y + fs);
       std::string text = spec.row_label(r);
-      // Centred on its row, but inside the map's height (a label taller than the last row was
-      // cut at the bottom).
-      float y = std::clamp(L.row_y(static_cast<double>(r) + 0.5) - fs / 2, L.map_min.y, L.map_max.y - fs);
-      if (y < free_from - 0.5f) continue;
-      free_from = y + fs;
       ImU32 col = spec.row_label_colour ? spec.row_label_colour(r) : ImGui::GetColorU32(ImGuiCol_Text);
-      float tw = font->CalcTextSizeA(fs, FLT_MAX, 0.0f, text.c_str()).x;
-      audit_text("heatmap.row_label", text, tw, L.label_w - 6.0f);
-      dl->AddText(font, fs, ImVec2(L.map_min.x - tw - 6.0f, y), col, text.c_str());
+      // A label wider than its column: a smaller font (down to 0.7 of a line), then cut with "..."
+      // (the whole label is in the row's tooltip).
+      const float room = L.label_w - 6.0f;
+      float size = fs, tw = font->CalcTextSizeA(size, FLT_MAX, 0.0f, text.c_str()).x;
+      if (tw > room) {
+        size = std::max(line * 0.7f, size * room / tw);
+        tw = font->CalcTextSizeA(size, FLT_MAX, 0.0f, text.c_str()).x;
+      }
+      if (tw > room) {
+        text = fit_text(text, room, font, size);
+        tw = font->CalcTextSizeA(size, FLT_MAX, 0.0f, text.c_str()).x;
+      }
+      audit_text("heatmap.row_label", text, tw, room);
+      dl->AddText(font, size, ImVec2(L.map_min.x - tw - 6.0f, y + (fs - size) / 2), col, text.c_str());
     }
   }
   dl->PopClipRect();

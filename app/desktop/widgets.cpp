@@ -239,15 +239,18 @@ void help_marker(const char* text) {
   }
 }
 
-std::string fit_text(const std::string& text, float width) {
-  if (ImGui::CalcTextSize(text.c_str()).x <= width) return text;
-  const float dots = ImGui::CalcTextSize("...").x;
+std::string fit_text(const std::string& text, float width) { return fit_text(text, width, ImGui::GetFont(), ImGui::GetFontSize()); }
+
+std::string fit_text(const std::string& text, float width, const ImFont* font, float size) {
+  const auto text_w = [&](const char* b, const char* e = nullptr) { return font->CalcTextSizeA(size, FLT_MAX, 0.0f, b, e).x; };
+  if (text_w(text.c_str()) <= width) return text;
+  const float dots = text_w("...");
   std::size_t lo = 0, hi = text.size();  // the longest prefix (at a character start) that fits
   while (lo < hi) {
     std::size_t mid = (lo + hi + 1) / 2;
     while (mid > 0 && mid < text.size() && (static_cast<unsigned char>(text[mid]) & 0xC0) == 0x80) --mid;
     if (mid <= lo) break;
-    if (ImGui::CalcTextSize(text.c_str(), text.c_str() + mid).x + dots <= width)
+    if (text_w(text.c_str(), text.c_str() + mid) + dots <= width)
       lo = mid;
     else
       hi = mid - 1;

@@ -55,6 +55,8 @@ void wrapped_text(ImU32 colour, const std::string& text);
 // `text` cut at a character boundary and ended with "..." so it is at most `width` wide in the
 // current font; unchanged when it fits.
 std::string fit_text(const std::string& text, float width);
+// The same in a given font and size.
+std::string fit_text(const std::string& text, float width, const ImFont* font, float size);
 // The first of `forms` (longest first: "difference of the combined rows 4 and 0", "row 4 - row 0")
 // that fits `width` in the current font; the last one cut with "..." when none does.
 std::string longest_fitting(std::initializer_list<std::string> forms, float width);

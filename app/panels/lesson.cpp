@@ -400,8 +400,8 @@ class LessonPanel final : public Panel {
       for (long long c = 0; c < cols; ++c)
         dl->AddRectFilled(ImVec2(ex + float(c) * cell, y), ImVec2(ex + float(c + 1) * cell - 1, y + cell - 2),
                           value_colour(own[c] / range, 1.0f));  // the id's own row (E holds only the rows shown)
-      // The whole label when it fits beside the row, else a shorter one; under the row when
-      // not even "= row of ..." fits beside it.
+      // The whole label when it fits beside the row, else a shorter one; over the row (in the
+      // gap it crosses) when not even "= row of ..." fits beside it.
       const std::string tok = visible_token_text(state.token_texts()[static_cast<std::size_t>(pos)]);
       const float room = p0.x + area.x - (ex + float(cols) * cell + em * 0.5f);
       const std::string whole = "= token row of \"" + tok + "\" (position " + std::to_string(pos) + ", id " + std::to_string(id) + ")";
@@ -410,7 +410,7 @@ class LessonPanel final : public Panel {
         dl->AddText(ImVec2(ex + float(cols) * cell + em * 0.5f, y + (cell - em) / 2), kAccent,
                     longest_fitting({whole, brief}, room).c_str());
       else
-        dl->AddText(ImVec2(ex, y + cell + em * 0.1f), kAccent, longest_fitting({whole, brief}, p0.x + area.x - ex).c_str());
+        dl->AddText(ImVec2(ex, y - em * 1.15f), kAccent, longest_fitting({whole, brief}, p0.x + area.x - ex).c_str());
     }
     ImGui::Dummy(area);
   }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The layout audit's fast slice (issue 20; the whole matrix is scripts/audit_matrix.sh): every
+# view and every lesson step in four configurations a class meets (a projector at 1280x720 x2,
+# the light theme in presenter mode, GPT-2's shapes with a paragraph and with a multilingual
+# line), each rendered under Xvfb with --audit. Fails on any record that breaks a rule: a text
+# cut sideways (CLIPPED) or through a line (CUT), two texts on each other (OVERLAP), contrast
+# under 4.5:1 (CONTRAST), key content out of view without a cue (OUT_OF_VIEW), a PCA label
+# nearer another point than its own. First, the audit's own test: one broken case of each rule,
+# drawn on purpose (--audit-selftest), must each be reported.
+#   bash tests/program_layout.sh <build-dir>
+set -u
+BUILD=${1:?usage: program_layout.sh <build-dir>}
+BIN="$BUILD/app/embedscope"
+if [ ! -x "$BIN" ]; then echo "FAIL: $BIN not built"; exit 1; fi
+if [ -z "${ES_DESKTOP_IN_XVFB:-}" ]; then
+  if ! command -v xvfb-run >/dev/null; then echo "FAIL: xvfb-run missing (apt-get install xvfb xauth)"; exit 1; fi
+  exec env ES_DESKTOP_IN_XVFB=1 xvfb-run -a -s "-screen 0 1920x1080x24" bash "$0" "$@"
+fi
+OUT="$BUILD/layout-test"
+rm -rf "$OUT"; mkdir -p "$OUT"
+export XDG_CONFIG_HOME="$OUT/config"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+# 1. The audit finds what it is meant to find.
+"$BIN" --no-settings --size 1280x720 --ui-scale 1.5 --view matrix --audit-selftest --audit "$OUT/selftest.txt" \
+  --screenshot "$OUT/selftest.png" >"$OUT/selftest.log" 2>&1
+for want in "CLIPPED.*selftest-clipped" "OVERLAP.*selftest-overlap-a" "CONTRAST.*selftest-contrast" \
+            "CUT.*selftest-cut-line" "OUT_OF_VIEW.*selftest-key"; do
+  if grep -q "	$want" "$OUT/selftest.txt"; then pass "self-test: the audit reports ${want%%.*}"
+  else fail "self-test: no ${want%%.*} record for a case drawn broken: $(cat "$OUT/selftest.log"; head -c 2000 "$OUT/selftest.txt")"; fi
+done
+if grep -q "	fits	.*selftest-line-1$" "$OUT/selftest.txt"; then pass "self-test: a whole line is not reported"
+else fail "self-test: the uncut line is missing or reported: $(grep selftest-line-1 "$OUT/selftest.txt")"; fi
+
+# 2. The slice.
+PARA="The teacher wrote a short sentence on the board, and the students counted its tokens one by one. Then she added the position rows, and the two equal tokens that had shared one row a moment ago stood apart: the same word, a different place, a different vector for block zero to read."
+MULTI="the cat καλημέρα кошка 猫が座った القط बिल्ली 🐈 the cat"
+CONFIGS=(
+  "projector-x2|--size 1280x720 --ui-scale 2 --theme dark"
+  "light-presenter-x1.5|--size 1280x720 --ui-scale 1.5 --theme light --presenter"
+  "gpt2-paragraph-x2-light|--size 1280x720 --ui-scale 2 --theme light --model gpt2-untrained|$PARA"
+  "gpt2-multilingual-1080p|--size 1920x1080 --ui-scale 1 --theme dark --model gpt2-untrained|$MULTI"
+)
+for cfg in "${CONFIGS[@]}"; do
+  name=${cfg%%|*}; rest=${cfg#*|}; args=${rest%%|*}; text=""
+  [ "$rest" != "$args" ] && text=${rest#*|}
+  dir="$OUT/$name"; mkdir -p "$dir"
+  extra=(); [ -n "$text" ] && extra=(--text "$text")
+  # shellcheck disable=SC2086
+  for v in tokens matrix pca schemes model vocab train; do
+    "$BIN" --no-settings $args "${extra[@]}" --view "$v" --audit "$dir/$v.txt" --screenshot "$dir/$v.png" >"$dir/$v.log" 2>&1 &
+    [ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
+  done
+  # shellcheck disable=SC2086
+  "$BIN" --no-settings $args "${extra[@]}" --view lesson --lesson all --audit "$dir/lesson-{step}.txt" \
+    --screenshot "$dir/lesson-{step}.png" >"$dir/lesson.log" 2>&1 &
+  wait
+  screens=$(ls "$dir"/*.txt 2>/dev/null | wc -l)
+  bad=$(grep -H "	[A-Z_][A-Z_]*	" "$dir"/*.txt 2>/dev/null | sed "s|$dir/||")
+  if [ "$screens" -ne 22 ]; then
+    fail "$name: $screens of 22 screens audited: $(tail -n 2 "$dir"/*.log | head -20)"
+  elif [ -n "$bad" ]; then
+    fail "$name: $(echo "$bad" | wc -l) records break a rule:"; echo "$bad" | head -30
+  else
+    pass "$name: 22 screens, $(cat "$dir"/*.txt | wc -l) records, none breaks a rule"
+  fi
+done
+
+[ "$failures" -eq 0 ] && echo "all layout checks passed" || echo "$failures layout check(s) failed"
+[ "$failures" -eq 0 ]
