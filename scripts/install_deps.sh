@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build lld pkg-config
-  libimgui-dev libglfw3-dev python3-glad libgl-dev libharfbuzz-dev
+  libimgui-dev libglfw3-dev python3-glad libgl-dev libharfbuzz-dev libfribidi-dev
   libeigen3-dev doctest-dev nlohmann-json3-dev libpcre2-dev libstb-dev libopenblas-dev liblapacke-dev
   libsentencepiece-dev libutf8proc-dev libcurl4-openssl-dev libssl-dev
   xvfb xauth fonts-dejavu-core

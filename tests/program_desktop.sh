@@ -85,6 +85,16 @@ shot() {  # name, then arguments
   fi
 }
 for v in tokens matrix pca schemes model vocab train; do shot "view-$v" --view "$v"; done
+# Right-to-left text reads right under the text box: the Unicode bidi algorithm (FriBidi) puts
+# a number after Hebrew words to their left, and each word reads right to left: "12 םלוע םולש".
+"$BIN" --no-settings --size 1280x720 --ui-scale 1.5 --view tokens --model gpt2-untrained --audit "$OUT/audit-bidi.txt" \
+  --text "the cat $(printf '\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd7\xa2\xd7\x95\xd7\x9c\xd7\x9d') 12 dog" --screenshot "$OUT/bidi.png" >"$OUT/bidi.log" 2>&1
+if grep -q "	the cat 12 $(printf '\xd7\x9d\xd7\x9c\xd7\x95\xd7\xa2 \xd7\x9d\xd7\x95\xd7\x9c\xd7\xa9') dog$" "$OUT/audit-bidi.txt" &&
+   grep -q "	reads:$" "$OUT/audit-bidi.txt"; then
+  pass "a right-to-left line reads in bidi order under the text box"
+else
+  fail "bidi preview: $(cat "$OUT/bidi.log"; grep -A1 'reads:' "$OUT/audit-bidi.txt")"
+fi
 # Characters past U+FFFF: an emoji (a whole word of this tokenizer) is drawn from Symbola through
 # its private-use stand-in, never as "<U+1F600>"; a character no font has says its code point.
 EMO="$OUT/emoji-words"; mkdir -p "$EMO"
@@ -133,7 +143,8 @@ fi
   --screenshot "$OUT/audit-matrix-2.png" >"$OUT/audit.log" 2>&1
 if grep -q "^heatmap.row_label	fits	.*	4  the$" "$OUT/audit-matrix-2.txt" &&
    grep -q "^heatmap.row_label	fits	.*	0  the$" "$OUT/audit-matrix-2.txt" &&
-   grep -q "^heatmap.hidden	fits	.*	2 hidden$" "$OUT/audit-matrix-2.txt"; then
+   grep -q "^heatmap.hidden	fits	.*	2 hidden$" "$OUT/audit-matrix-2.txt" &&
+   ! grep -q "	reads:$" "$OUT/audit-matrix-2.txt"; then
   pass "audit: folded matrix keeps both \"the\" rows in view and counts the hidden rows"
 else
   fail "audit: folded matrix rows: $(cat "$OUT/audit.log" "$OUT/audit-matrix-2.txt")"

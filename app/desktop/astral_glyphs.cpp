@@ -6,8 +6,10 @@
 #define STBTT_STATIC
 #include <stb/stb_truetype.h>
 
+#include <fribidi.h>
 #include <hb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -306,6 +308,90 @@ std::string shaped_for_display(const std::string& utf8) {
     last = e;
   }
   out.append(utf8, last, std::string::npos);
+  return out;
+}
+
+std::string bidi_display(const std::string& utf8) {
+  // The characters and where each starts.
+  std::vector<FriBidiChar> u;
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i < utf8.size();) {
+    int len = 1;
+    u.push_back(decode(utf8, i, len));
+    at.push_back(i);
+    i += static_cast<std::size_t>(len);
+  }
+  at.push_back(utf8.size());
+  const FriBidiStrIndex n = static_cast<FriBidiStrIndex>(u.size());
+  if (n == 0) return "";
+  std::vector<FriBidiCharType> types(u.size());
+  fribidi_get_bidi_types(u.data(), n, types.data());
+  const bool rtl = std::any_of(types.begin(), types.end(), [](FriBidiCharType t) { return FRIBIDI_IS_RTL(t); });
+  if (!rtl && complex_runs(utf8).empty()) return "";  // left to right and unshaped: the box shows it right
+  std::vector<FriBidiBracketType> brackets(u.size());
+  fribidi_get_bracket_types(u.data(), n, types.data(), brackets.data());
+  std::vector<FriBidiLevel> levels(u.size());
+  FriBidiParType base = FRIBIDI_PAR_ON;  // the paragraph's direction from its first strong character
+  if (!fribidi_get_par_embedding_levels_ex(types.data(), brackets.data(), n, &base, levels.data())) return shaped_for_display(utf8);
+  // Runs of one level, in logical order; then the Unicode rule L2: from the highest level down
+  // to the lowest odd one, every sequence of runs at that level or above is reversed.
+  struct Run {
+    std::size_t b, e;
+    int level;
+  };
+  std::vector<Run> runs;
+  for (std::size_t k = 0; k < u.size(); ++k)
+    if (runs.empty() || runs.back().level != levels[k]) runs.push_back({k, k + 1, levels[k]});
+    else runs.back().e = k + 1;
+  int top = 0, lowest_odd = 1000;
+  for (const Run& r : runs) {
+    top = std::max(top, r.level);
+    if (r.level % 2) lowest_odd = std::min(lowest_odd, r.level);
+  }
+  for (int l = top; l >= lowest_odd; --l)
+    for (std::size_t k = 0; k < runs.size();) {
+      if (runs[k].level < l) { ++k; continue; }
+      std::size_t j = k;
+      while (j < runs.size() && runs[j].level >= l) ++j;
+      std::reverse(runs.begin() + static_cast<std::ptrdiff_t>(k), runs.begin() + static_cast<std::ptrdiff_t>(j));
+      k = j;
+    }
+  // Each run drawn left to right: a left-to-right run as it is (Devanagari shaped); a
+  // right-to-left one as its pieces in reverse order, each Arabic stretch shaped by HarfBuzz
+  // (already in visual order), each other character mirrored where it has a mirror ("(" ")").
+  std::string out;
+  for (const Run& r : runs) {
+    const std::string s = utf8.substr(at[r.b], at[r.e] - at[r.b]);
+    if (r.level % 2 == 0) {
+      out += shaped_for_display(s);
+      continue;
+    }
+    std::vector<std::string> pieces;
+    std::size_t i = 0;
+    for (const auto& [b, e, script] : complex_runs(s)) {
+      for (; i < b;) {
+        int len = 1;
+        FriBidiChar c = decode(s, i, len), mirrored = c;
+        if (fribidi_get_mirror_char(c, &mirrored)) c = mirrored;
+        std::string one;
+        uni::append_utf8(one, static_cast<char32_t>(c));
+        pieces.push_back(one);
+        i += static_cast<std::size_t>(len);
+      }
+      pieces.push_back(shaped_for_display(s.substr(b, e - b)));
+      i = e;
+    }
+    for (; i < s.size();) {
+      int len = 1;
+      FriBidiChar c = decode(s, i, len), mirrored = c;
+      if (fribidi_get_mirror_char(c, &mirrored)) c = mirrored;
+      std::string one;
+      uni::append_utf8(one, static_cast<char32_t>(c));
+      pieces.push_back(one);
+      i += static_cast<std::size_t>(len);
+    }
+    for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) out += *it;
+  }
   return out;
 }
 

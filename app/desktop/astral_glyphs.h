@@ -28,6 +28,11 @@ ImWchar astral_stand_in(char32_t cp);
 // DejaVu Sans / FreeSerif: joining forms, ligatures, conjuncts, and right to left for Arabic), when
 // note_astral_chars() has seen the run; otherwise unchanged. For display only, never editing.
 std::string shaped_for_display(const std::string& utf8);
+// `utf8` as it reads: bidi-ordered (the Unicode bidirectional algorithm, GNU FriBidi; a
+// paragraph takes the direction of its first strong character) and with its Arabic and
+// Devanagari runs shaped, ready to draw left to right. Empty when the text is all left to right
+// with nothing to shape (ImGui's text box already shows it as it reads).
+std::string bidi_display(const std::string& utf8);
 // `utf8` with every character that has a stand-in replaced by it, and back.
 std::string to_stand_ins(const std::string& utf8);
 std::string from_stand_ins(const std::string& utf8);

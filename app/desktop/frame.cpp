@@ -9,7 +9,6 @@
 #include "open_model.h"
 
 #include "astral_glyphs.h"
-
 #include "colors.h"
 #include "matrix_export.h"
 #include "user_dirs.h"
@@ -295,6 +294,14 @@ void Frame::draw_control_strip() {
     ImGui::SameLine();
     const char spin[] = "|/-\\";
     ImGui::Text("%c %.1f s", spin[static_cast<int>(state_.loading_seconds() * 8) % 4], state_.loading_seconds());
+  }
+  // Right-to-left or shaped scripts read backwards or unjoined in ImGui's box: the line as it
+  // reads, under it (the box stays the place to edit).
+  if (const std::string reads = bidi_display(state_.text()); !reads.empty()) {
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextDisabled("reads:");
+    ImGui::SameLine();
+    one_line_text(kText, displayable(reads));
   }
   draw_scheme_controls();
   if (!short_window_) draw_view_tabs();

@@ -616,33 +616,48 @@ class LessonPanel final : public Panel {
                                         "minus it; i and j from 0 to ") +
                             std::to_string(n - 1) + "; hatched: keys after the query, which a causal scheme masks." +
                             (t5_buckets ? " T5: bucket numbers (no trained biases loaded)." : "");
-    const float key_h = ImGui::CalcTextSize(key.c_str(), nullptr, false, area.x).y + line * 0.5f;
+    // On a small figure (a projector's scale) the short key: the long one took half its height.
+    const std::string short_key = std::string("Own scale each: red +, blue -, white 0; hatched: masked.") +
+                                  (t5_buckets ? " T5: bucket numbers." : "");
+    const bool long_key = ImGui::CalcTextSize(key.c_str(), nullptr, false, area.x).y <= line * 2.5f;
+    const float key_h = ImGui::CalcTextSize((long_key ? key : short_key).c_str(), nullptr, false, area.x).y + line * 0.5f;
     const float maps_h = area.y - key_h;
     const float label = ImGui::CalcTextSize("00").x + 10.0f;  // row numbers, left of each row's first map
     const float around = line * 2 + ImGui::GetStyle().ItemSpacing.y + 4.0f;  // title line and column numbers
-    // The arrangement (maps per row) that gives the largest square maps.
-    auto best = [&](std::size_t count, std::size_t& per_row_out) {
-      float side = 0;
+    // Each map's title: the scheme's title, else its first word, else its short name.
+    const auto title_of = [&](const std::string& kind, float room) {
+      const std::string full = scheme_info(kind).title;
+      return longest_fitting({full, full.substr(0, full.find(' ')), kind}, room);
+    };
+    // The arrangement (maps per row) that gives the largest square maps; one where a title
+    // would be cut counts a fifth smaller (at a projector's scale one row cut every title).
+    auto best = [&](const std::vector<std::string>& list, std::size_t& per_row_out) {
+      const std::size_t count = list.size();
+      float side = 0, score = 0;
       for (std::size_t rows = 1; rows <= count; ++rows) {
         const std::size_t per_row = (count + rows - 1) / rows;
         const float w = (area.x - label - em * float(per_row - 1)) / float(per_row);
         const float h = (maps_h - em * float(rows - 1)) / float(rows);
         const float s = std::min(w, h - around);
-        if (s > side) side = s, per_row_out = per_row;
+        const bool titles_fit = std::all_of(list.begin(), list.end(), [&](const std::string& k) {
+          return title_of(k, w).find("...") == std::string::npos;
+        });
+        const float sc = titles_fit ? s : s * 0.8f;
+        if (sc > score) score = sc, side = s, per_row_out = per_row;
       }
       return side;
     };
     std::size_t per_row = kinds.size();
-    float side = best(kinds.size(), per_row);
+    float side = best(kinds, per_row);
     {
       std::vector<std::string> all = kinds;
       all.insert(all.end(), extra.begin(), extra.end());
       std::size_t per_all = all.size();
-      const float side_all = best(all.size(), per_all);
+      const float side_all = best(all, per_all);
       if (side_all >= em * 5) kinds = all, per_row = per_all, side = side_all;
     }
-    side = std::max(side, em * 2);
     const float cell_w = (area.x - label - em * float(per_row - 1)) / float(per_row);
+    side = std::min(std::max(side, em * 2), cell_w);  // never wider than its cell (the last map ran off the edge)
     mats_.resize(kinds.size());
     while (side_maps_.size() < kinds.size()) side_maps_.push_back(std::make_unique<Heatmap>());
     const ImVec2 origin = ImGui::GetCursorScreenPos();
@@ -664,9 +679,8 @@ class LessonPanel final : public Panel {
       }
       // The title over the whole cell (wider than the square map), cut only when the cell is.
       // The whole title when the cell holds it, else its first word ("T5", "DeBERTa").
-      const std::string full = scheme_info(kinds[k]).title;
       const float room = cell_w + (first ? label : 0.0f);
-      const std::string title = fit_text(ImGui::CalcTextSize(full.c_str()).x <= room ? full : full.substr(0, full.find(' ')), room);
+      const std::string title = title_of(kinds[k], room);
       audit_text("lesson.side_by_side.title", title, ImGui::CalcTextSize(title.c_str()).x, cell_w + (first ? label : 0.0f));
       dl->AddText(ImVec2(x, y), ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
       HeatmapSpec spec;
@@ -688,7 +702,7 @@ class LessonPanel final : public Panel {
       bottom = std::max(bottom, y + side + around);
     }
     ImGui::SetCursorScreenPos(ImVec2(origin.x, bottom + line * 0.25f));
-    wrapped_text(kMuted, key);
+    wrapped_text(kMuted, long_key ? key : short_key);
   }
 
   const std::map<std::string, std::string>* values_ = nullptr;  // this frame's lesson values
