@@ -405,6 +405,9 @@ class SchemesPanel final : public Panel {
 
 
   void column(const AppState& state, std::size_t k, ImVec2 size) {
+    // The width inside the column as it is now: a column that scrolls has a scrollbar's less (the
+    // P map and the curve's last offset ran under it).
+    size.x = std::min(size.x, ImGui::GetContentRegionAvail().x);
     Column& col = cols_[k];
     const SchemeInfo& kind = *kinds_[k];
     const float line = ImGui::GetTextLineHeight();
@@ -446,7 +449,11 @@ class SchemesPanel final : public Panel {
     // as large as the column's width and 60% of the height allow; then the input rows and the
     // curve share the rest.
     const float around = line * 2 + ImGui::GetStyle().ItemSpacing.y + 4.0f;  // title and column numbers
-    const float side = std::max(line * 4.0f, std::min(size.x, remaining * 0.6f - around));
+    // On a short column (a projector's scale) S still fits whole above the fold when it can be
+    // 2 lines high: the input rows and the curve go below it, announced by "more below".
+    const float in_view = ImGui::GetContentRegionAvail().y - ImGui::GetStyle().ItemSpacing.y;
+    float side = std::max(line * 4.0f, std::min(size.x, remaining * 0.6f - around));
+    if (in_view - around >= line * 2.0f) side = std::min(side, in_view - around);
     const float s_w = std::min(size.x, side), s_h = side + around;
     const float rest = std::max(line * 7.0f, remaining - s_h);
     const float rows_h = std::max(line * 4.5f, rest * 0.6f), curve_h = std::max(line * 2.5f, rest * 0.4f - line);
