@@ -313,9 +313,23 @@ class LessonPanel final : public Panel {
     // clicking one selects its token (and moves the 1).
     const float chips_top = ImGui::GetCursorScreenPos().y;
     const float right = ImGui::GetCursorScreenPos().x + area.x;
-    if (area.y < em * 16) {
-      // Too little height for chips and the figure (a projector's scale): one line naming the
-      // token; the chips of the Tokens view (or the text box) choose another.
+    // The chips' height when they wrap at the figure's edge (a 60-token text took 9 rows of
+    // chips and pushed the one-hot figure off the bottom).
+    float chips_h = 0;
+    {
+      const float gap = ImGui::GetStyle().ItemSpacing.x, chip_h = ImGui::GetTextLineHeight() + fonts().regular->FontSize + 14.0f;
+      float x = 0;
+      int rows = 1;
+      for (int i = 0; i < state.length(); ++i) {
+        const float w = token_chip_width(state, i, false);
+        if (i > 0 && x + gap + w > area.x) ++rows, x = 0;
+        x += (x > 0 ? gap : 0.0f) + w;
+      }
+      chips_h = static_cast<float>(rows) * (chip_h + ImGui::GetStyle().ItemSpacing.y);
+    }
+    if (area.y < em * 16 || chips_h > area.y * 0.4f) {
+      // Too little height for chips and the figure (a projector's scale, a long text): one line
+      // naming the token; the chips of the Tokens view (or the text box) choose another.
       one_line_text(kMuted, "token \"" + visible_token_text(state.token_texts()[static_cast<std::size_t>(pos)]) +
                                 "\" at position " + std::to_string(pos) + ", id " + std::to_string(id) +
                                 " (click a token in the Tokens view to choose another)");
