@@ -482,6 +482,7 @@ class PcaPanel final : public Panel {
   // Zero axes (2D), or the three axes through the centre, each named at its positive end (3D).
   void draw_axes(ImDrawList* dl, const PlotGeometry& g) {
     const float line = g.line;
+    axis_label_boxes_.clear();
     if (g.three) {
       // The g.three axes through the centre, each named at its positive end.
       const char* names[3] = {"PC1", "PC2", "PC3"};
@@ -492,7 +493,9 @@ class PcaPanel final : public Panel {
         const ImVec4 t = g.turn(v[0], v[1], v[2]);
         const ImVec2 e = g.to_screen(t.x, t.y);
         dl->AddLine(c, e, IM_COL32(120, 120, 120, 255), 1.5f);
-        dl->AddText(ImVec2(e.x + 3, e.y - line * 0.5f), kMuted, names[a]);
+        const ImVec2 at(e.x + 3, e.y - line * 0.5f), ts = ImGui::CalcTextSize(names[a]);
+        dl->AddText(at, kMuted, names[a]);
+        axis_label_boxes_.emplace_back(at.x, at.y, at.x + ts.x, at.y + ts.y);  // point labels keep clear of it
       }
     } else {
       ImVec2 z = g.to_screen(0, 0);
@@ -656,7 +659,7 @@ class PcaPanel final : public Panel {
           float dy = pts[static_cast<size_t>(i)].y - pts[static_cast<size_t>(j)].y;
           if (owner[static_cast<size_t>(j)] < 0 && dx * dx + dy * dy < merge2) owner[static_cast<size_t>(i)] = j;
         }
-      std::vector<ImVec4> placed;
+      std::vector<ImVec4> placed = axis_label_boxes_;  // never over an axis name (3D)
       std::vector<std::string> missing;  // points whose label found no place: listed beside the plot
       for (int i = 0; i < n && i < 400; ++i) {
         if (owner[static_cast<size_t>(i)] >= 0) continue;
@@ -710,7 +713,34 @@ class PcaPanel final : public Panel {
           found = true;
           break;
         }
-        if (found && audit_enabled()) {  // the audit's check of the rule: own distance <= nearest other point's
+        // No place beside it: farther out, on rings of 2.5, 4 and 6 lines in eight directions,
+        // tied to its point by a leader line (a label by a leader line cannot name another point).
+        bool leader = false;
+        for (float ring : {2.5f, 4.0f, 6.0f}) {
+          for (int dir = 0; dir < 8 && !found; ++dir) {
+            const float ang = 0.785398f * static_cast<float>(dir) - 0.392699f;
+            const float cx = own.x + std::cos(ang) * ring * line, cy = own.y - std::sin(ang) * ring * line;
+            const ImVec4 b(std::cos(ang) >= 0 ? cx : cx - label_w, cy - line * 0.5f, (std::cos(ang) >= 0 ? cx : cx - label_w) + label_w,
+                           cy + line * 0.5f);
+            if (b.x < g.pmin.x || b.z > g.pmax.x || b.y < g.pmin.y || b.w > g.pmax.y) continue;
+            bool clash = false;
+            for (const ImVec4& q : placed) clash = clash || !(b.z < q.x || b.x > q.z || b.w < q.y || b.y > q.w);
+            for (int k = 0; k < n && k < 400 && !clash; ++k)  // nor over a point
+              clash = distance_to(b, pts[static_cast<size_t>(k)]) < r + 1;
+            if (clash) continue;
+            box = b;
+            found = leader = true;
+          }
+          if (found) break;
+        }
+        if (leader) {
+          const ImVec2 to(std::clamp(own.x, box.x, box.z), std::clamp(own.y, box.y, box.w));
+          const float len = std::hypot(to.x - own.x, to.y - own.y);
+          const ImVec2 from(own.x + (to.x - own.x) / std::max(1.0f, len) * (r + 1), own.y + (to.y - own.y) / std::max(1.0f, len) * (r + 1));
+          dl->AddLine(from, to, kMuted, std::max(1.0f, line / 16.0f));
+          if (audit_enabled()) audit_text("pca.label.leader", state.token_texts()[static_cast<size_t>(i)], len, -1.0f);
+        }
+        if (found && !leader && audit_enabled()) {  // the audit's check of the rule: own distance <= nearest other point's
           float other = 1e9f;
           for (int k = 0; k < n && k < 400; ++k)
             if (k != i && owner[static_cast<size_t>(k)] != i) other = std::min(other, distance_to(box, pts[static_cast<size_t>(k)]));
@@ -862,6 +892,7 @@ class PcaPanel final : public Panel {
   int rows_ = 2;
   bool polyline_ = true, labels_ = true, zoomed_ = false;
   float legend_bottom_ = 0;  // screen y under the legend, from the last frame
+  std::vector<ImVec4> axis_label_boxes_;  // this frame's axis names (3D), kept clear by the point labels
   bool three_d_ = false, was_three_ = false;  // PC1-3 in 3D, orbiting
   float yaw_ = 0.6f, pitch_ = 0.35f, zoom3_ = 1.0f;
   float centre3_[3] = {0, 0, 0}, radius3_ = 1.0f;
