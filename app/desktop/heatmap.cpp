@@ -498,16 +498,30 @@ void Heatmap::draw_cells(ImDrawList* dl, const HeatmapSpec& spec, const Layout& 
   dl->PushClipRect(L.map_min, ImVec2(L.map_max.x + 1, L.map_max.y + 1), true);
   // Numbers in the cells, when there is room for them (the classroom case).
   if (spec.show_values) {
-    float need_w = ImGui::CalcTextSize("-0.000").x + 4.0f;
-    if (L.cell_w >= need_w && L.cell_h >= line + 2.0f) {
-      for (long long r = L.r_first; r < L.r_last; ++r) {
+    // Numbers when the widest of those shown fits its cell, in a smaller font if need be (down
+    // to 0.65 of the font's size): the lesson's three maps of a sum side by side all show theirs, so a
+    // class can add 0.069 + 0.69 = 0.76 by eye.
+    const float em = ImGui::GetFontSize(), min_size = em * 0.65f;
+    ImFont* font = ImGui::GetFont();
+    if (L.cell_h >= min_size + 2.0f && L.cell_w >= font->CalcTextSizeA(min_size, FLT_MAX, 0.0f, "-0.0").x + 4.0f &&
+        static_cast<double>(L.r_last - L.r_first) * static_cast<double>(L.nc) <= 20000.0) {
+      float widest = 0;
+      for (long long r = L.r_first; r < L.r_last; ++r)
         for (long long c = 0; c < L.nc; ++c) {
-          float v = spec.at(r, L.c0 + c);
-          std::string s = std::isnan(v) ? "masked" : format_value(v);
-          ImVec2 ts = ImGui::CalcTextSize(s.c_str());
-          ImVec2 p(L.map_min.x + (static_cast<float>(c) + 0.5f) * L.cell_w - ts.x / 2,
-                   L.row_y(static_cast<double>(r) + 0.5) - ts.y / 2);
-          dl->AddText(p, contrast_text(value_colour(v, spec.range)), s.c_str());
+          const float v = spec.at(r, L.c0 + c);
+          widest = std::max(widest, ImGui::CalcTextSize(std::isnan(v) ? "masked" : format_value(v).c_str()).x);
+        }
+      const float size = std::min({em, L.cell_h - 2.0f, em * (L.cell_w - 4.0f) / std::max(1.0f, widest)});
+      if (size >= min_size) {
+        for (long long r = L.r_first; r < L.r_last; ++r) {
+          for (long long c = 0; c < L.nc; ++c) {
+            float v = spec.at(r, L.c0 + c);
+            std::string s = std::isnan(v) ? "masked" : format_value(v);
+            ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, 0.0f, s.c_str());
+            ImVec2 p(L.map_min.x + (static_cast<float>(c) + 0.5f) * L.cell_w - ts.x / 2,
+                     L.row_y(static_cast<double>(r) + 0.5) - ts.y / 2);
+            dl->AddText(font, size, p, contrast_text(value_colour(v, spec.range)), s.c_str());
+          }
         }
       }
     }

@@ -180,9 +180,10 @@ class LessonPanel final : public Panel {
   }
 
   void heatmap(Heatmap& map, const char* id, const MatrixRM& m, const std::string& title, ImVec2 size, const AppState& state,
-               float range, bool labels, uint64_t version_salt, const std::string& short_title = "") {
+               float range, bool labels, uint64_t version_salt, const std::string& short_title = "", float label_width = 0) {
     HeatmapSpec spec;
     spec.short_title = short_title;
+    spec.label_width = labels ? label_width : 0.0f;
     spec.values = m.data();
     spec.rows = m.rows();
     spec.cols = m.cols();
@@ -438,7 +439,8 @@ class LessonPanel final : public Panel {
     const float gap = em * 1.6f, label_w = em * 5;
     const float w = (area.x - 2 * gap - label_w) / 3, h = area.y - strip_h;
     const ImVec2 origin = ImGui::GetCursorScreenPos();
-    heatmap(maps_[0], "t", e.token, "token rows", ImVec2(w + label_w, h), state, range, true, 10, "E[id]");
+    // The label column exactly label_w wide, so the three maps have cells of one width.
+    heatmap(maps_[0], "t", e.token, "token rows", ImVec2(w + label_w, h), state, range, true, 10, "E[id]", label_w);
     ImGui::SetCursorScreenPos(ImVec2(origin.x + label_w + w + gap, origin.y));
     heatmap(maps_[1], "p", e.position, "+ position rows", ImVec2(w, h), state, range, false, 11, "+ P");
     ImGui::SetCursorScreenPos(ImVec2(origin.x + label_w + 2 * (w + gap), origin.y));
