@@ -264,11 +264,22 @@ HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 
       if (L.label_w <= 0) continue;  // maps beside a labelled one show the line only
       char buf[48];
       std::snprintf(buf, sizeof buf, "%lld hidden", hidden);
-      const ImVec2 ts = ImGui::CalcTextSize(buf);
-      const ImVec2 at(L.map_max.x - ts.x - t, y - ts.y / 2);
+      // Small enough to sit on the gap line between the numbers and labels of the rows on either
+      // side (each holds its text, at most a line, in its middle), down to 0.55 of the font.
+      const float em = ImGui::GetFontSize();
+      const float size = std::clamp(L.cell_h - em - 2.0f, em * 0.55f, em);
+      ImFont* font = ImGui::GetFont();
+      const ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, 0.0f, buf);
+      // At the left of the label column when it fits beside the labels of the rows on either
+      // side of the gap (over the map it hid the cells' colours); else at the map's right end.
+      float beside = 0;
+      for (std::size_t q : {i - 1, i})
+        if (spec.row_label) beside = std::max(beside, ImGui::CalcTextSize(spec.row_label(static_cast<long long>(q)).c_str()).x);
+      const bool in_labels = ts.x + 2 * t + beside + 6.0f <= L.label_w - 6.0f;
+      const ImVec2 at(in_labels ? L.origin.x + t : L.map_max.x - ts.x - t, y - ts.y / 2);
       audit_text("heatmap.hidden", buf, ts.x, L.map_max.x - L.origin.x);
       dl->AddRectFilled(ImVec2(at.x - t, at.y), ImVec2(at.x + ts.x + t, at.y + ts.y), ImGui::GetColorU32(ImGuiCol_WindowBg));
-      dl->AddText(at, col, buf);
+      dl->AddText(font, size, at, col, buf);
     }
   }
   if (hovered) hover = hover_cell(spec, L);

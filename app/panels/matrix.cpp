@@ -82,7 +82,8 @@ class MatrixPanel final : public Panel {
     const std::vector<Heatmap*>& maps = shown.maps;
     for (size_t k = 0; k < matrices.size(); ++k) {
       const float own = shown.own_scales && shown.ranges[k] > 0 ? shown.ranges[k] : range;
-      const HeatmapSpec spec = map_spec(state, *matrices[k], shown.titles[k], own, c0, nc, k == 0, label_w);
+      HeatmapSpec spec = map_spec(state, *matrices[k], shown.titles[k], own, c0, nc, k == 0, label_w);
+      if (k < shown.short_titles.size()) spec.short_title = shown.short_titles[k];
       float x = origin.x + (k == 0 ? 0.0f : label_w + static_cast<float>(k) * (each + sign_w));
       ImGui::SetCursorScreenPos(ImVec2(x, origin.y));
       float w = k == 0 ? each + label_w : each;
@@ -113,6 +114,7 @@ class MatrixPanel final : public Panel {
   struct Shown {
     std::vector<const MatrixRM*> matrices;
     std::vector<std::string> titles;
+    std::vector<std::string> short_titles;  // drawn instead when a title does not fit its map
     std::vector<Heatmap*> maps;
     std::vector<float> ranges;  // each matrix's largest |value|
     bool own_scales = false;    // one panel would look empty on the shared scale: each its own
@@ -169,6 +171,7 @@ class MatrixPanel final : public Panel {
       out.titles = e.token_type_row
                    ? std::vector<std::string>{"token rows E[id]", "position rows P", "combined = E + type 0 + P"}
                    : std::vector<std::string>{"token rows E[id]", "position rows P", "combined = token + position"};
+      out.short_titles = {"E[id]", "P", "combined"};
       out.maps = {&maps_[0], &maps_[1], &maps_[2]};
     } else if (mode_ == Mode::Normed && !e.normed) {
       ImGui::TextDisabled("No LayerNorm rows computed.");
@@ -207,6 +210,7 @@ class MatrixPanel final : public Panel {
       const float r = cached_max(shown.matrices[k]);
       shown.ranges[k] = r;
       if (r == 0 && shown.matrices.size() > 1) shown.titles[k] += " (all zero: nothing added)";
+      if (r == 0 && k < shown.short_titles.size()) shown.short_titles[k] += " (all 0)";
       if (r > 0) smallest = smallest == 0 ? r : std::min(smallest, r);
       range = std::max(range, r);
     }
@@ -217,7 +221,10 @@ class MatrixPanel final : public Panel {
     shown.own_scales = shown.matrices.size() > 1 && smallest > 0 && smallest * 10 < range;
     if (shown.own_scales) {
       for (std::size_t k = 0; k < shown.matrices.size(); ++k)
-        if (shown.ranges[k] > 0) shown.titles[k] += " (+-" + format_value(shown.ranges[k]) + ")";
+        if (shown.ranges[k] > 0) {
+          shown.titles[k] += " (+-" + format_value(shown.ranges[k]) + ")";
+          if (k < shown.short_titles.size()) shown.short_titles[k] += " +-" + format_value(shown.ranges[k]);
+        }
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.0f", range / smallest);
       shown.note = std::string("Each map on its own colour scale, its range in its title: the smallest is ") + buf +
