@@ -501,6 +501,14 @@ class PcaPanel final : public Panel {
       ImVec2 z = g.to_screen(0, 0);
       dl->AddLine(ImVec2(g.pmin.x, z.y), ImVec2(g.pmax.x, z.y), IM_COL32(90, 90, 90, 255));
       dl->AddLine(ImVec2(z.x, g.pmin.y), ImVec2(z.x, g.pmax.y), IM_COL32(90, 90, 90, 255));
+      // PC2's end values, written inside the plot at its left corners (draw_axis_captions).
+      char buf[32];
+      for (const float v : {view_hi_.y, view_lo_.y}) {
+        std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(v));
+        const ImVec2 ts = ImGui::CalcTextSize(buf);
+        const float y = v == view_hi_.y ? g.pmin.y + 2 : g.pmax.y - line - 2;
+        axis_label_boxes_.emplace_back(g.pmin.x + 3, y, g.pmin.x + 3 + ts.x, y + ts.y);
+      }
     }
   }
 
