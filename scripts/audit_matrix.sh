@@ -29,6 +29,13 @@ MULTI="the cat καλημέρα кошка 猫が座った القط बिल्
 TEXTS=("default||" "paragraph|gpt2-untrained|$PARA" "long|gpt2-untrained|$LONG" "multilingual|gpt2-untrained|$MULTI")
 if [ "$QUICK" = "--quick" ]; then THEMES=(dark); PRESENTER=(off); TEXTS=("default||"); fi
 if [ "$QUICK" = "--texts-default" ]; then TEXTS=("default||"); fi
+# Slices by hand: AUDIT_SIZES="1280x720 2;1920x1080 2" and AUDIT_TEXTS="paragraph long" keep those.
+if [ -n "${AUDIT_SIZES:-}" ]; then IFS=';' read -r -a SIZES <<<"$AUDIT_SIZES"; fi
+if [ -n "${AUDIT_TEXTS:-}" ]; then
+  kept=()
+  for t in "${TEXTS[@]}"; do for want in $AUDIT_TEXTS; do [ "${t%%|*}" = "$want" ] && kept+=("$t"); done; done
+  TEXTS=("${kept[@]}")
+fi
 VIEWS=(tokens matrix pca schemes model vocab train)
 STEPS=$("$BIN" --lesson list | awk '{print $1}')
 
