@@ -344,7 +344,13 @@ class ModelPanel final : public Panel {
     SchemeParams sp = m.default_scheme();
     WeightCounts w = input_weight_counts(m, sp);
     const std::string V = thousands(m.vocab_size()), d = thousands(m.dim());
-    ImGui::PushFont(fonts().large);
+    // The large font when every row (and the header) fits the card's height in it; else the
+    // regular one (a projector at x2 showed only the token table's count in the large font).
+    int table_rows = 3;  // header, token table, position table
+    for (long long v : {w.scheme_bias, w.token_type_table, w.layer_norm, w.projection, w.total, w.tying_saving}) table_rows += v != 0;
+    const float row_h = [&](ImFont* f) { return f->FontSize * ImGui::GetIO().FontGlobalScale + ImGui::GetStyle().CellPadding.y * 2 + 1; }(fonts().large);
+    const bool large = ImGui::GetContentRegionAvail().y >= static_cast<float>(table_rows) * row_h * 1.15f;
+    ImGui::PushFont(large ? fonts().large : fonts().regular);
     // The weights column is as wide as its widest number (measured now, in this font), so a
     // number is never cut: right-aligned inside a column that holds it (a column sized from
     // the header alone once showed 597,376 for 38,597,376).
