@@ -368,28 +368,22 @@ std::string bidi_display(const std::string& utf8) {
     }
     std::vector<std::string> pieces;
     std::size_t i = 0;
-    for (const auto& [b, e, script] : complex_runs(s)) {
-      for (; i < b;) {
+    const auto chars_until = [&](std::size_t end) {  // one piece a character, mirrored
+      while (i < end) {
         int len = 1;
         FriBidiChar c = decode(s, i, len), mirrored = c;
         if (fribidi_get_mirror_char(c, &mirrored)) c = mirrored;
-        std::string one;
-        uni::append_utf8(one, static_cast<char32_t>(c));
-        pieces.push_back(one);
+        pieces.emplace_back();
+        uni::append_utf8(pieces.back(), static_cast<char32_t>(c));
         i += static_cast<std::size_t>(len);
       }
+    };
+    for (const auto& [b, e, script] : complex_runs(s)) {
+      chars_until(b);
       pieces.push_back(shaped_for_display(s.substr(b, e - b)));
       i = e;
     }
-    for (; i < s.size();) {
-      int len = 1;
-      FriBidiChar c = decode(s, i, len), mirrored = c;
-      if (fribidi_get_mirror_char(c, &mirrored)) c = mirrored;
-      std::string one;
-      uni::append_utf8(one, static_cast<char32_t>(c));
-      pieces.push_back(one);
-      i += static_cast<std::size_t>(len);
-    }
+    chars_until(s.size());
     for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) out += *it;
   }
   return out;

@@ -701,6 +701,10 @@ class PcaPanel final : public Panel {
           return std::sqrt(dx * dx + dy * dy);
         };
         const float gap = r + 3;
+        const auto clashes = [&](const ImVec4& b) {  // over a label already drawn
+          return std::any_of(placed.begin(), placed.end(),
+                             [&](const ImVec4& q) { return !(b.z < q.x || b.x > q.z || b.w < q.y || b.y > q.w); });
+        };
         const ImVec2 spots[6] = {{own.x + gap, own.y - line - 1}, {own.x + gap, own.y - line * 0.5f}, {own.x + gap, own.y + r + 1},
                                  {own.x - gap - label_w, own.y - line - 1}, {own.x - gap - label_w, own.y - line * 0.5f},
                                  {own.x - gap - label_w, own.y + r + 1}};
@@ -709,9 +713,7 @@ class PcaPanel final : public Panel {
         for (const ImVec2& spot : spots) {
           const ImVec4 b(spot.x, spot.y, spot.x + label_w, spot.y + line);
           if (b.x < g.pmin.x || b.z > g.pmax.x || b.y < g.pmin.y || b.w > g.pmax.y) continue;
-          bool clash = false;
-          for (const ImVec4& q : placed) clash = clash || !(b.z < q.x || b.x > q.z || b.w < q.y || b.y > q.w);
-          if (clash) continue;
+          if (clashes(b)) continue;
           const float mine = distance_to(b, own);
           bool nearer_other = false;
           for (int k = 0; k < n && k < 400 && !nearer_other; ++k)
@@ -731,8 +733,7 @@ class PcaPanel final : public Panel {
             const ImVec4 b(std::cos(ang) >= 0 ? cx : cx - label_w, cy - line * 0.5f, (std::cos(ang) >= 0 ? cx : cx - label_w) + label_w,
                            cy + line * 0.5f);
             if (b.x < g.pmin.x || b.z > g.pmax.x || b.y < g.pmin.y || b.w > g.pmax.y) continue;
-            bool clash = false;
-            for (const ImVec4& q : placed) clash = clash || !(b.z < q.x || b.x > q.z || b.w < q.y || b.y > q.w);
+            bool clash = clashes(b);
             for (int k = 0; k < n && k < 400 && !clash; ++k)  // nor over a point
               clash = distance_to(b, pts[static_cast<size_t>(k)]) < r + 1;
             if (clash) continue;
