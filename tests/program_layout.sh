@@ -43,6 +43,11 @@ CONFIGS=(
   "gpt2-paragraph-x2-light|--size 1280x720 --ui-scale 2 --theme light --model gpt2-untrained|$PARA"
   "gpt2-multilingual-1080p|--size 1920x1080 --ui-scale 1 --theme dark --model gpt2-untrained|$MULTI"
 )
+# One render, tried twice (a display that refuses a client under load is not what is tested).
+render() {
+  local log=$1; shift
+  "$BIN" "$@" >"$log" 2>&1 || { sleep 1; "$BIN" "$@" >"$log" 2>&1; }
+}
 for cfg in "${CONFIGS[@]}"; do
   name=${cfg%%|*}; rest=${cfg#*|}; args=${rest%%|*}; text=""
   [ "$rest" != "$args" ] && text=${rest#*|}
@@ -50,12 +55,14 @@ for cfg in "${CONFIGS[@]}"; do
   extra=(); [ -n "$text" ] && extra=(--text "$text")
   # shellcheck disable=SC2086
   for v in tokens matrix pca schemes model vocab train; do
-    "$BIN" --no-settings $args "${extra[@]}" --view "$v" --audit "$dir/$v.txt" --screenshot "$dir/$v.png" >"$dir/$v.log" 2>&1 &
+    # The Train view after a short run (its progress bar, loss legend and token PCA drawn).
+    run=(); [ "$v" = train ] && run=(--set train.steps=40 --set train.run=1)
+    render "$dir/$v.log" --no-settings $args "${extra[@]}" --view "$v" "${run[@]}" --audit "$dir/$v.txt" --screenshot "$dir/$v.png" &
     [ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
   done
   # shellcheck disable=SC2086
-  "$BIN" --no-settings $args "${extra[@]}" --view lesson --lesson all --audit "$dir/lesson-{step}.txt" \
-    --screenshot "$dir/lesson-{step}.png" >"$dir/lesson.log" 2>&1 &
+  render "$dir/lesson.log" --no-settings $args "${extra[@]}" --view lesson --lesson all --audit "$dir/lesson-{step}.txt" \
+    --screenshot "$dir/lesson-{step}.png" &
   wait
   screens=$(ls "$dir"/*.txt 2>/dev/null | wc -l)
   bad=$(grep -H "	[A-Z_][A-Z_]*	" "$dir"/*.txt 2>/dev/null | sed "s|$dir/||")

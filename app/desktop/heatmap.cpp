@@ -520,14 +520,17 @@ void Heatmap::draw_cells(ImDrawList* dl, const HeatmapSpec& spec, const Layout& 
       for (long long r = L.r_first; r < L.r_last; ++r)
         for (long long c = 0; c < L.nc; ++c) {
           const float v = spec.at(r, L.c0 + c);
-          widest = std::max(widest, ImGui::CalcTextSize(std::isnan(v) ? "masked" : format_value(v).c_str()).x);
+          if (!std::isnan(v)) widest = std::max(widest, ImGui::CalcTextSize(format_value(v).c_str()).x);
         }
       const float size = std::min({em, L.cell_h - 2.0f, em * (L.cell_w - 4.0f) / std::max(1.0f, widest)});
       if (size >= min_size) {
         for (long long r = L.r_first; r < L.r_last; ++r) {
           for (long long c = 0; c < L.nc; ++c) {
             float v = spec.at(r, L.c0 + c);
-            std::string s = std::isnan(v) ? "masked" : format_value(v);
+            // A masked cell says so by its hatch (and its tooltip): a word on each of them was
+            // clutter, and unreadable on the hatch.
+            if (std::isnan(v)) continue;
+            std::string s = format_value(v);
             ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, 0.0f, s.c_str());
             ImVec2 p(L.map_min.x + (static_cast<float>(c) + 0.5f) * L.cell_w - ts.x / 2,
                      L.row_y(static_cast<double>(r) + 0.5) - ts.y / 2);
