@@ -391,8 +391,48 @@ class TrainPanel final : public Panel {
     auto py = [&](std::size_t k) { return r.pca_xy[2 * k + 1]; };
     const float em = ImGui::GetFontSize();
     ImDrawList* dl = ImGui::GetWindowDrawList();
+    const bool words = lab_.settings().data == "toy";
+    const auto vocab = train::toy_words();
+    // The word classes in order of first appearance (each its colour), named in one line over
+    // the plot: the key to what should gather as the model learns.
+    std::vector<std::string> classes;
+    float key_h = 0;
+    if (words) {
+      for (int i : rows)
+        if (i < static_cast<int>(vocab.size())) {
+          const std::string cls = train::toy_word_class(vocab[static_cast<std::size_t>(i)]);
+          if (std::find(classes.begin(), classes.end(), cls) == classes.end()) classes.push_back(cls);
+        }
+      // In as few lines as fit (a smaller font, down to 0.7, when more than two are needed).
+      std::vector<std::size_t> shown;
+      for (std::size_t c = 0; c < classes.size(); ++c)
+        if (classes[c] != "function" && !classes[c].empty()) shown.push_back(c);
+      ImFont* font = ImGui::GetFont();
+      const ImVec2 start = ImGui::GetCursorScreenPos();
+      const auto lay_out = [&](float fsz, bool draw) {  // returns the lines used
+        float x = 0;
+        int lines = 1;
+        for (std::size_t c : shown) {
+          const std::string name = "\xe2\x80\xa2 " + classes[c];  // a bullet in the class's colour
+          const float w = font->CalcTextSizeA(fsz, FLT_MAX, 0.0f, name.c_str()).x;
+          if (x > 0 && x + w > size.x) x = 0, ++lines;
+          if (draw)
+            dl->AddText(font, fsz, ImVec2(start.x + x, start.y + static_cast<float>(lines - 1) * fsz * 1.1f),
+                        categorical_colour(static_cast<int>(c)), name.c_str());
+          x += w + fsz * 0.6f;
+        }
+        return lines;
+      };
+      float fsz = em;
+      while (fsz > em * 0.7f + 0.01f && lay_out(fsz, false) > 2) fsz = std::max(em * 0.7f, fsz - em * 0.1f);
+      if (!shown.empty()) {
+        const int lines = lay_out(fsz, true);
+        key_h = static_cast<float>(lines) * fsz * 1.1f + ImGui::GetStyle().ItemSpacing.y;
+        ImGui::Dummy(ImVec2(size.x, key_h - ImGui::GetStyle().ItemSpacing.y));
+      }
+    }
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
-    const ImVec2 sz(size.x, size.y - ImGui::GetTextLineHeightWithSpacing());
+    const ImVec2 sz(size.x, size.y - ImGui::GetTextLineHeightWithSpacing() - key_h);
     ImGui::InvisibleButton("scatter", sz);
     float x0 = px(0), x1 = px(0), y0 = py(0), y1 = py(0);
     for (std::size_t k = 1; k < rows.size(); ++k)
@@ -402,33 +442,44 @@ class TrainPanel final : public Panel {
       return ImVec2(p0.x + m + (x - x0) / std::max(1e-9f, x1 - x0) * (sz.x - 2 * m - em * 3),
                     p0.y + m + (y1 - y) / std::max(1e-9f, y1 - y0) * (sz.y - 2 * m - em * 1.2f));
     };
-    const bool words = lab_.settings().data == "toy";
-    const auto vocab = train::toy_words();
-    std::vector<std::string> classes;
-    std::vector<ImVec4> placed;  // label boxes already drawn: later labels that overlap are skipped
+    // Every point first, then the labels: a label never lies on a point (drawn in one loop, later
+    // points landed on earlier labels) nor on another label; right of its point, else left,
+    // else left out (hover names it).
+    std::vector<ImVec2> at_pt(rows.size());
+    std::vector<ImU32> cols(rows.size());
+    std::vector<std::string> labels(rows.size());
+    const float dot = em * 0.18f;
     for (std::size_t k = 0; k < rows.size(); ++k) {
       const int i = rows[k];
-      const ImVec2 p = map(px(k), py(k));
-      ImU32 col = ImGui::GetColorU32(ImGuiCol_Text);
-      std::string label;
+      at_pt[k] = map(px(k), py(k));
+      cols[k] = ImGui::GetColorU32(ImGuiCol_Text);
       if (words && i < static_cast<int>(vocab.size())) {
-        label = vocab[static_cast<std::size_t>(i)];
-        const std::string cls = train::toy_word_class(label);
-        auto it = std::find(classes.begin(), classes.end(), cls);
-        if (it == classes.end()) classes.push_back(cls), it = classes.end() - 1;
-        col = cls == "function" || cls.empty() ? kMuted : categorical_colour(static_cast<int>(it - classes.begin()));
+        labels[k] = vocab[static_cast<std::size_t>(i)];
+        const std::string cls = train::toy_word_class(labels[k]);
+        const auto it = std::find(classes.begin(), classes.end(), cls);
+        cols[k] = cls == "function" || cls.empty() ? kMuted : categorical_colour(static_cast<int>(it - classes.begin()));
       } else if (r.vocab <= 256 && i >= 33 && i < 127) {
-        label = std::string(1, static_cast<char>(i));
+        labels[k] = std::string(1, static_cast<char>(i));
       }
-      dl->AddCircleFilled(p, em * 0.18f, col);
-      if (label.empty() || rows.size() > 400) continue;
-      const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
-      const ImVec4 box(p.x + em * 0.25f, p.y - ts.y * 0.5f, p.x + em * 0.25f + ts.x, p.y + ts.y * 0.5f);
-      bool clash = false;
-      for (const ImVec4& q : placed) clash = clash || !(box.z < q.x || box.x > q.z || box.w < q.y || box.y > q.w);
-      if (clash) continue;
-      placed.push_back(box);
-      dl->AddText(ImVec2(box.x, box.y), col, label.c_str());
+      dl->AddCircleFilled(at_pt[k], dot, cols[k]);
+    }
+    std::vector<ImVec4> placed;  // label boxes already drawn
+    const auto free_box = [&](const ImVec4& b, std::size_t own) {
+      for (const ImVec4& q : placed)
+        if (!(b.z < q.x || b.x > q.z || b.w < q.y || b.y > q.w)) return false;
+      for (std::size_t j = 0; j < at_pt.size(); ++j)
+        if (j != own && at_pt[j].x + dot > b.x && at_pt[j].x - dot < b.z && at_pt[j].y + dot > b.y && at_pt[j].y - dot < b.w) return false;
+      return true;
+    };
+    for (std::size_t k = 0; k < rows.size() && rows.size() <= 400; ++k) {
+      if (labels[k].empty()) continue;
+      const ImVec2 ts = ImGui::CalcTextSize(labels[k].c_str()), p = at_pt[k];
+      const ImVec4 right(p.x + em * 0.3f, p.y - ts.y * 0.5f, p.x + em * 0.3f + ts.x, p.y + ts.y * 0.5f);
+      const ImVec4 left(p.x - em * 0.3f - ts.x, p.y - ts.y * 0.5f, p.x - em * 0.3f, p.y + ts.y * 0.5f);
+      const ImVec4* box = free_box(right, k) ? &right : free_box(left, k) ? &left : nullptr;
+      if (!box) continue;
+      placed.push_back(*box);
+      dl->AddText(ImVec2(box->x, box->y), cols[k], labels[k].c_str());
     }
     // Hover: the nearest token and its word class.
     if (ImGui::IsItemHovered()) {
