@@ -265,6 +265,13 @@ std::string longest_fitting(std::initializer_list<std::string> forms, float widt
   return forms.size() ? fit_text(*(forms.end() - 1), width) : std::string();
 }
 
+void right_aligned_number(ImU32 colour, const std::string& number, const std::string& key) {
+  const float pad = ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(number.c_str()).x;
+  if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
+  ImGui::TextColored(ImColor(colour), "%s", number.c_str());
+  if (!key.empty()) audit_key(key.c_str(), ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
+}
+
 void one_line_text(ImU32 colour, const std::string& text) {
   const std::string shown = fit_text(text, ImGui::GetContentRegionAvail().x);
   ImGui::PushStyleColor(ImGuiCol_Text, colour);

@@ -63,6 +63,9 @@ std::string longest_fitting(std::initializer_list<std::string> forms, float widt
 // One line of muted text that never wraps: cut to the space left with "...", the whole text in
 // a tooltip on hover (captions on short windows and in presenter mode).
 void one_line_text(ImU32 colour, const std::string& text);
+// A number right-aligned in the rest of the line (a table's count column), in a colour; with
+// `key` it is recorded as key content for the layout audit ("weight count: token table").
+void right_aligned_number(ImU32 colour, const std::string& number, const std::string& key = "");
 // Bytes as hex, e.g. "20 74 68 65".
 std::string hex_bytes(const std::string& bytes);
 // 38597376 -> "38,597,376".

@@ -503,11 +503,7 @@ class LessonPanel final : public Panel {
         ImGui::TextWrapped("%s", a.c_str());
         ImGui::PopStyleColor();
         ImGui::TableNextColumn();
-        const std::string n = grouped_number(v);
-        const float pad = ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(n.c_str()).x;
-        if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
-        ImGui::TextColored(ImColor(col), "%s", n.c_str());
-        audit_key(("weight count: " + a).c_str(), ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
+        right_aligned_number(col, grouped_number(v), "weight count: " + a);
       };
       const ImU32 txt = kText;
       const std::string V = grouped_number(m.vocab_size()), d = grouped_number(m.dim());

@@ -385,10 +385,7 @@ class ModelPanel final : public Panel {
         ImGui::TableNextColumn();
         std::string s = thousands(v);
         audit_text("model.weights", s, ImGui::CalcTextSize(s.c_str()).x, ImGui::GetContentRegionAvail().x);
-        const float pad = ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(s.c_str()).x;
-        if (pad > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + pad);
-        ImGui::TextColored(ImColor(col), "%s", s.c_str());
-        audit_key(("weight count: " + a).c_str(), ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
+        right_aligned_number(col, s, "weight count: " + a);
       };
       ImU32 text = kText;
       row("token table", V + " x " + d, w.token_table, text);
