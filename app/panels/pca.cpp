@@ -691,10 +691,16 @@ class PcaPanel final : public Panel {
         // right below, then the same on the left) that stays inside the plot, overlaps no label
         // already drawn, and lies nearer its own point than any other point, so it can never be
         // read as another point's name. None: left out (the point stays; hover names it).
+        // The texts of the label, measured as they will be drawn: up to three parts, then a count.
+        const auto part_text = [&](const Part& p) {
+          // Position rows belong to positions, not tokens: label them by position only.
+          return rows_ == 1 ? "pos " + p.positions : p.positions + " " + token_display_text(state, p.first);
+        };
+        std::vector<std::string> texts;
+        for (std::size_t q = 0; q < parts.size() && q < 3; ++q) texts.push_back(part_text(parts[q]));
+        if (parts.size() > 3) texts.push_back("+" + std::to_string(parts.size() - 3) + " more");
         float label_w = 0;
-        for (std::size_t q = 0; q < parts.size() && q < 4; ++q)
-          label_w += ImGui::CalcTextSize((parts[q].positions + " " + state.token_texts()[static_cast<size_t>(parts[q].first)]).c_str()).x +
-                     line * 0.6f;
+        for (const std::string& t : texts) label_w += ImGui::CalcTextSize(t.c_str()).x + line * 0.6f;
         const ImVec2 own = pts[static_cast<size_t>(i)];
         auto distance_to = [](const ImVec4& b, ImVec2 p) {
           const float dx = std::max({b.x - p.x, 0.0f, p.x - b.z}), dy = std::max({b.y - p.y, 0.0f, p.y - b.w});
@@ -757,23 +763,19 @@ class PcaPanel final : public Panel {
         }
         if (!found) {
           for (std::size_t q = 0; q < parts.size(); ++q)
-            missing.push_back(rows_ == 1 ? "pos " + parts[q].positions
-                                         : parts[q].positions + " " + displayable(state.token_texts()[static_cast<size_t>(parts[q].first)]));
+            missing.push_back(part_text(parts[q]));
           continue;
         }
         float x = box.x;
         const float y = box.y;
         placed.push_back(box);
-        for (std::size_t q = 0; q < parts.size(); ++q) {
+        for (std::size_t q = 0; q < texts.size(); ++q) {
+          const std::string& t = texts[q];
           if (q == 3) {  // a pile of distinct tokens: the rest as a count
-            const std::string more = "+" + std::to_string(parts.size() - 3) + " more";
-            dl->AddText(ImVec2(x, y), kMuted, more.c_str());
+            dl->AddText(ImVec2(x, y), kMuted, t.c_str());
             break;
           }
           const Part& p = parts[q];
-          // Position rows belong to positions, not tokens: label them by position only.
-          const std::string t = rows_ == 1 ? "pos " + p.positions
-                                           : p.positions + " " + displayable(state.token_texts()[static_cast<size_t>(p.first)]);
           const int g = rows_ == 1 ? -1 : state.repeat_group_of(p.first);
           const ImU32 col = g >= 0 ? token_colour(state, p.id) : kText;
           audit_text("pca.label", t, ImGui::CalcTextSize(t.c_str()).x, -1.0f);
