@@ -297,7 +297,9 @@ void Frame::draw_control_strip() {
   }
   // Right-to-left or shaped scripts read backwards or unjoined in ImGui's box: the line as it
   // reads, under it (the box stays the place to edit).
-  if (const std::string reads = bidi_display(state_.text()); !reads.empty()) {
+  // (computed once per text, not every frame: a 4,000-character text was decoded twice a frame)
+  if (reads_version_ != state_.version()) reads_ = bidi_display(state_.text()), reads_version_ = state_.version();
+  if (const std::string& reads = reads_; !reads.empty()) {
     ImGui::AlignTextToFramePadding();
     ImGui::TextDisabled("reads:");
     ImGui::SameLine();

@@ -43,6 +43,8 @@ class Frame {
   std::vector<std::unique_ptr<Panel>> panels_;
   std::string text_edit_;
   uint64_t text_seen_version_ = 0;
+  std::string reads_;                    // the text as it reads (bidi_display), for reads_version_
+  uint64_t reads_version_ = ~0ull;
   std::string model_edit_;
   float bottom_fraction_ = 0.36f;
   bool short_window_ = false;  // the status line keeps to one line
