@@ -22,16 +22,17 @@ VocabularyIndex::VocabularyIndex(TableView table) : table_(table) {
   if (n > 0 && d == 0) throw Error("cannot index a table whose rows have no columns");
   norms_.resize(n);
   scales_.resize(n);
+  code_l1_.resize(n);
   codes_ = PageBuffer<std::int8_t>(n * d);  // every code is written below
   if (const float* x = table_.f32()) {
-    fast::build_codes(x, n, d, codes_.data(), scales_.data(), norms_.data(), worker_threads());
+    fast::build_codes(x, n, d, codes_.data(), scales_.data(), norms_.data(), code_l1_.data(), worker_threads());
     return;
   }
   for_each_row_block(table_, std::max<long long>(1, (64 << 10) / (4 * static_cast<long long>(d))), worker_threads(),
                      [&](long long first, long long count, const float* rows) {
                        const auto f = static_cast<std::size_t>(first);
                        fast::build_codes(rows, static_cast<std::size_t>(count), d, codes_.data() + f * d,
-                                         scales_.data() + f, norms_.data() + f, 1);
+                                         scales_.data() + f, norms_.data() + f, code_l1_.data() + f, 1);
                      });
 }
 
@@ -66,19 +67,27 @@ std::vector<Neighbour> VocabularyIndex::nearest(std::span<const float> query, in
     qhat[i] = static_cast<float>(query[i] / qn);
     l1 += std::abs(double(qhat[i]));
   }
+  std::vector<std::int16_t> qcodes(d);  // (d)
+  double qerr = 0;
+  const double qscale = fast::quantize_query(qhat.data(), d, qcodes.data(), &qerr);
   std::vector<float> approx(n);  // (V)
-  fast::approx_scores(codes_.data(), scales_.data(), n, d, qhat.data(), approx.data(), worker_threads());
+  fast::approx_scores(codes_.data(), scales_.data(), n, d, qcodes.data(), qscale, approx.data(), worker_threads());
   for (int id : exclude)
     if (id >= 0 && static_cast<std::size_t>(id) < n) approx[static_cast<std::size_t>(id)] = std::nanf("");
 
-  // |approx_r - cosine_r| <= 0.5 * scale_r * |qhat|_1 (code rounding, with 1e-3 to spare for
-  // the float arithmetic that made the codes) + float round-off of
-  // the unit rows, the unit query and a 768-term float sum (< 1e-5 together); 1e-4 covers
-  // it with room. A row whose upper bound is below the k-th best lower bound cannot be in
-  // the top k, so only the rest are rescored exactly.
+  // approx_r = scale_r * qscale * (code_r . qcodes), exact in integers, then rounded to float.
+  // With u_r = scale_r * code_r + a_r (|a_r,i| <= 0.5 * scale_r, times 1 + 1e-3 for the float
+  // arithmetic that made the codes) and qhat = qscale * qcodes + b (|b_i| <= qerr):
+  //   |u_r . qhat - approx_r| <= 0.5 * scale_r * |qhat|_1 + scale_r * |code_r|_1 * qerr
+  // plus float round-off of the unit rows, the unit query and the final product (< 1e-5
+  // together); 1e-4 covers it with room. A row whose upper bound is below the k-th best lower
+  // bound cannot be in the top k, so only the rest are rescored exactly.
   const double per_scale = 0.5 * l1 * (1.0 + 1e-3);
+  const double per_code = qerr * (1.0 + 1e-6);
   const double slack = 1e-4;
-  auto bound = [&](std::size_t r) { return per_scale * double(scales_[r]) + slack; };
+  auto bound = [&](std::size_t r) {
+    return double(scales_[r]) * (per_scale + per_code * double(code_l1_[r])) + slack;
+  };
   std::priority_queue<double, std::vector<double>, std::greater<double>> lows;  // k best lower bounds
   std::size_t valid = 0;
   for (std::size_t r = 0; r < n; ++r) {

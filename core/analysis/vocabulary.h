@@ -31,9 +31,11 @@ namespace es {
 
 // A search index over one (V, d) table, built once per model and kept beside it: the row
 // norms (so no query recomputes them) and int8 codes of the unit rows (V x d bytes, a
-// quarter of the table). A query scans the codes, whose error is bounded (0.5 * scale_r *
-// |q|_1 per row), and rescores exactly every row the bound cannot rule out, so the answer is
-// exactly that of nearest_neighbours(). The table must outlive the index.
+// quarter of the table). A query, itself rounded to int16 codes, scans them with integer dot
+// products; the error of each approximate cosine is bounded (0.5 * scale_r * |q|_1 for the
+// row's rounding, scale_r * |code_r|_1 * max|query rounding| for the query's), and every row
+// the bound cannot rule out is rescored exactly, so the answer is exactly that of
+// nearest_neighbours(). The table must outlive the index.
 class VocabularyIndex {
  public:
   explicit VocabularyIndex(TableMap table);  // builds in one pass over the table (worker_threads() threads)
@@ -67,6 +69,7 @@ class VocabularyIndex {
   TableView table_;                  // (V, d) row-major, not owned
   std::vector<double> norms_;        // (V)
   std::vector<float> scales_;        // (V), 0 for a row with no direction
+  std::vector<std::uint32_t> code_l1_;  // (V) sum of |code| per row
   PageBuffer<std::int8_t> codes_;    // (V, d) row-major
   mutable std::atomic<long long> last_candidates_{0};  // queries may run on several threads
 };

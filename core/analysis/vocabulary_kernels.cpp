@@ -76,46 +76,64 @@ __attribute__((target("avx2,fma"))) double dot_avx2(const float* a, const float*
   return r;
 }
 
-float approx_scalar(const std::int8_t* c, const float* q, std::size_t d) {
-  float s = 0;
-  for (std::size_t i = 0; i < d; ++i) s += float(c[i]) * q[i];
+// sum_i c[i] * q[i] in integers. The SIMD paths multiply int16 pairs into int32 lanes
+// (vpmaddwd); a lane takes two products of at most 127 * 16383 per step, so chunks of 8,192
+// columns keep every lane under 2^31 before it is added into the int64 total.
+constexpr std::size_t kIntChunk = 8192;
+
+std::int64_t idot_scalar(const std::int8_t* c, const std::int16_t* q, std::size_t d) {
+  std::int64_t s = 0;
+  for (std::size_t i = 0; i < d; ++i) s += std::int64_t(c[i]) * q[i];
   return s;
 }
 
-__attribute__((target("avx512f,avx512bw"))) float approx_avx512(const std::int8_t* c, const float* q,
-                                                                std::size_t d) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(),
-         s3 = _mm512_setzero_ps();
+__attribute__((target("avx512f,avx512bw"))) std::int64_t idot_avx512(const std::int8_t* c, const std::int16_t* q,
+                                                                      std::size_t d) {
+  std::int64_t total = 0;
   std::size_t i = 0;
-  for (; i + 64 <= d; i += 64) {
-    __m512i v = _mm512_loadu_si512(c + i);
-    s0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(v))), _mm512_loadu_ps(q + i), s0);
-    s1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(v, 1))), _mm512_loadu_ps(q + i + 16), s1);
-    s2 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(v, 2))), _mm512_loadu_ps(q + i + 32), s2);
-    s3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(v, 3))), _mm512_loadu_ps(q + i + 48), s3);
+  while (i + 32 <= d) {
+    const std::size_t end = std::min(d, i + kIntChunk);
+    __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+    for (; i + 64 <= end; i += 64) {
+      const __m512i v = _mm512_loadu_si512(c + i);
+      a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_castsi512_si256(v)), _mm512_loadu_si512(q + i)));
+      a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(v, 1)),
+                                                   _mm512_loadu_si512(q + i + 32)));
+    }
+    for (; i + 32 <= end; i += 32)
+      a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i))),
+                                                   _mm512_loadu_si512(q + i)));
+    // Each lane is under 2^31 and so is their sum of 16 halves: widen before adding them.
+    total += _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(a0)),
+                                                      _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(a0, 1))));
+    total += _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(a1)),
+                                                      _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(a1, 1))));
   }
-  for (; i + 16 <= d; i += 16)
-    s0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c + i)))),
-                         _mm512_loadu_ps(q + i), s0);
-  float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
-  for (; i < d; ++i) s += float(c[i]) * q[i];
-  return s;
+  return total + idot_scalar(c + i, q + i, d - i);
 }
 
-__attribute__((target("avx2,fma"))) float approx_avx2(const std::int8_t* c, const float* q, std::size_t d) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+__attribute__((target("avx2"))) std::int64_t idot_avx2(const std::int8_t* c, const std::int16_t* q, std::size_t d) {
+  std::int64_t total = 0;
   std::size_t i = 0;
-  for (; i + 16 <= d; i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c + i));
-    s0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)), _mm256_loadu_ps(q + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8))), _mm256_loadu_ps(q + i + 8), s1);
+  while (i + 16 <= d) {
+    const std::size_t end = std::min(d, i + kIntChunk);
+    __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+    for (; i + 32 <= end; i += 32) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i));
+      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(v)),
+                                                   _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i))));
+      a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(v, 1)),
+                                                   _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 16))));
+    }
+    for (; i + 16 <= end; i += 16)
+      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c + i))),
+                                                   _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i))));
+    alignas(32) std::int32_t lanes[16];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), a0);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes + 8), a1);
+    for (std::int32_t l : lanes) total += l;
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, _mm256_add_ps(s0, s1));
-  float s = 0;
-  for (float l : lanes) s += l;
-  for (; i < d; ++i) s += float(c[i]) * q[i];
-  return s;
+  return total + idot_scalar(c + i, q + i, d - i);
 }
 
 // max |x_i| and the codes round(clamp(x_i * inv, -127, 127)) (nearest even, as the scalar
@@ -206,7 +224,7 @@ void exact_cosines(const float* x, std::size_t n, std::size_t d, const float* q,
 }
 
 void build_codes(const float* x, std::size_t n, std::size_t d, std::int8_t* codes, float* scales,
-                 double* norms, int threads) {
+                 double* norms, std::uint32_t* code_l1, int threads) {
   parallel_rows(n, threads, 1024, [&](std::size_t r0, std::size_t r1) {
     for (std::size_t r = r0; r < r1; ++r) {
       const float* row = x + r * d;
@@ -216,6 +234,7 @@ void build_codes(const float* x, std::size_t n, std::size_t d, std::int8_t* code
       norms[r] = nr;
       if (!(n2 > 0) || !std::isfinite(n2)) {
         scales[r] = 0;
+        code_l1[r] = 0;
         std::fill(code, code + d, std::int8_t(0));
         continue;
       }
@@ -241,20 +260,41 @@ void build_codes(const float* x, std::size_t n, std::size_t d, std::int8_t* code
         v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
         code[i] = static_cast<std::int8_t>(static_cast<int>((v + kRound) - kRound));
       }
+      std::uint32_t l1 = 0;  // the row is in cache; at most 127 * d
+      for (std::size_t j = 0; j < d; ++j) l1 += static_cast<std::uint32_t>(code[j] < 0 ? -code[j] : code[j]);
+      code_l1[r] = l1;
     }
   });
 }
 
+double quantize_query(const float* qhat, std::size_t d, std::int16_t* qcodes, double* max_err) {
+  double m = 0;
+  for (std::size_t i = 0; i < d; ++i) m = std::max(m, std::abs(double(qhat[i])));
+  *max_err = 0;
+  if (!(m > 0) || !std::isfinite(m)) {
+    std::fill(qcodes, qcodes + d, std::int16_t(0));
+    *max_err = m;
+    return 0;
+  }
+  const double qscale = m / 16383.0;
+  for (std::size_t i = 0; i < d; ++i) {
+    const double v = std::clamp(std::nearbyint(double(qhat[i]) / qscale), -16383.0, 16383.0);
+    qcodes[i] = static_cast<std::int16_t>(v);
+    *max_err = std::max(*max_err, std::abs(double(qhat[i]) - qscale * v));
+  }
+  return qscale;
+}
+
 void approx_scores(const std::int8_t* codes, const float* scales, std::size_t n, std::size_t d,
-                   const float* qhat, float* approx, int threads) {
+                   const std::int16_t* qcodes, double qscale, float* approx, int threads) {
   const Path p = cpu_path();
   parallel_rows(n, threads, 8192, [&](std::size_t r0, std::size_t r1) {
     for (std::size_t r = r0; r < r1; ++r) {
       const std::int8_t* c = codes + r * d;
-      float s = p == Path::Avx512 ? approx_avx512(c, qhat, d)
-                : p == Path::Avx2 ? approx_avx2(c, qhat, d)
-                                  : approx_scalar(c, qhat, d);
-      approx[r] = scales[r] * s;
+      const std::int64_t s = p == Path::Avx512 ? idot_avx512(c, qcodes, d)
+                             : p == Path::Avx2 ? idot_avx2(c, qcodes, d)
+                                               : idot_scalar(c, qcodes, d);
+      approx[r] = static_cast<float>(double(scales[r]) * qscale * double(s));
     }
   });
 }

@@ -19,15 +19,22 @@ void exact_cosines(const float* x, std::size_t n, std::size_t d, const float* q,
                    double* out, int threads);
 
 // Builds the int8 codes of the unit rows: u = x_r / |x_r|, scale_r = max|u| / 127,
-// codes[r][i] = round(u_i / scale_r). norms[r] = |x_r| (double, by dot_double); a row with
-// zero or non-finite norm gets scale 0 and codes 0.
+// codes[r][i] = round(u_i / scale_r), and code_l1[r] = sum_i |codes[r][i]|. norms[r] = |x_r|
+// (double, by dot_double); a row with zero or non-finite norm gets scale 0 and codes 0.
 void build_codes(const float* x, std::size_t n, std::size_t d, std::int8_t* codes, float* scales,
-                 double* norms, int threads);
+                 double* norms, std::uint32_t* code_l1, int threads);
 
-// approx[r] = scale_r * sum_i codes[r][i] * qhat[i] (float). |approx - cosine| is bounded by
-// 0.5 * scale_r * |qhat|_1 plus float round-off (vocabulary.cpp adds a margin for it).
+// The query side of a scan: qcodes[i] = round(qhat[i] / qscale) in [-16383, 16383] with
+// qscale = max|qhat| / 16383 (0 and all-zero codes for a zero query); returns qscale and sets
+// *max_err = max_i |qhat[i] - qscale * qcodes[i]| (<= qscale / 2), computed in double.
+double quantize_query(const float* qhat, std::size_t d, std::int16_t* qcodes, double* max_err);
+
+// approx[r] = scale_r * qscale * sum_i codes[r][i] * qcodes[i], the sum exact in integers (so
+// every code path gives the same value). Against the cosine u_r . qhat it errs by at most
+// 0.5 * scale_r * |qhat|_1 (the row's rounding) + scale_r * code_l1[r] * max_err (the query's)
+// plus float round-off (vocabulary.cpp adds a margin for both).
 void approx_scores(const std::int8_t* codes, const float* scales, std::size_t n, std::size_t d,
-                   const float* qhat, float* approx, int threads);
+                   const std::int16_t* qcodes, double qscale, float* approx, int threads);
 
 // Which code path the kernels take on this CPU: "avx512", "avx2" or "scalar".
 std::string search_kernel_name();
