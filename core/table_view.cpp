@@ -5,11 +5,14 @@
 #include "simd.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -105,6 +108,30 @@ void for_each_row_block(const TableView& table, long long block_rows, int thread
   std::mutex failure_mutex;
   auto range = [&](long long b, long long e) {
     try {
+      if (table.fd >= 0) {
+        // From the file: ~1 MB of stored rows per pread (small reads cost more per byte), then
+        // handed out a block at a time, F32 as read, BF16 / F16 widened.
+        const long long span = std::max(block_rows, ((1LL << 20) / static_cast<long long>(std::max<std::size_t>(1, table.row_bytes()))) /
+                                                        block_rows * block_rows);
+        const long long have = std::min(span, e - b);
+        std::vector<float> raw(static_cast<std::size_t>((have * static_cast<long long>(table.row_bytes()) + 3) / 4));
+        std::vector<float> buffer(table.f32() ? 0 : static_cast<std::size_t>(std::min(block_rows, have) * table.cols));
+        for (long long s = b; s < e; s += span) {
+          const long long ms = std::min(span, e - s);
+          const std::uint8_t* bytes = table.fetch_rows(s, ms, reinterpret_cast<std::uint8_t*>(raw.data()));
+          for (long long r = s; r < s + ms; r += block_rows) {
+            const long long m = std::min(block_rows, s + ms - r);
+            const std::uint8_t* src = bytes + static_cast<std::size_t>(r - s) * table.row_bytes();
+            if (table.f32()) {
+              body(r, m, reinterpret_cast<const float*>(src));
+            } else {
+              fast::widen(src, table.type, static_cast<std::size_t>(m * table.cols), buffer.data());
+              body(r, m, buffer.data());
+            }
+          }
+        }
+        return;
+      }
       std::vector<float> buffer(table.f32() ? 0 : static_cast<std::size_t>(std::min(block_rows, e - b) * table.cols));
       for (long long r = b; r < e; r += block_rows) {
         const long long m = std::min(block_rows, e - r);
@@ -128,8 +155,42 @@ void for_each_row_block(const TableView& table, long long block_rows, int thread
   if (failure) std::rethrow_exception(failure);
 }
 
+const std::uint8_t* TableView::fetch_rows(long long first, long long count, std::uint8_t* buf) const {
+  if (fd < 0 || count <= 0) return row_ptr(first);
+  const std::size_t want = static_cast<std::size_t>(count) * row_bytes();
+  const auto at = static_cast<off_t>(file_offset + static_cast<std::uint64_t>(first) * row_bytes());
+  std::size_t got = 0;
+  while (got < want) {
+    const ssize_t n = ::pread(fd, buf + got, want - got, at + static_cast<off_t>(got));
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return row_ptr(first);  // the file changed or cannot be read: the mapping is the truth
+    }
+  }
+  return buf;
+}
+
 void TableView::read_rows(long long first, long long count, float* out) const {
-  fast::widen(row_ptr(first), type, static_cast<std::size_t>(count) * static_cast<std::size_t>(cols), out);
+  const std::size_t values = static_cast<std::size_t>(count) * static_cast<std::size_t>(cols);
+  if (fd >= 0 && count > 0) {
+    if (type == ElementType::F32) {  // straight into out
+      const std::uint8_t* src = fetch_rows(first, count, reinterpret_cast<std::uint8_t*>(out));
+      if (src != reinterpret_cast<const std::uint8_t*>(out)) std::memcpy(out, src, values * sizeof(float));
+      return;
+    }
+    // Two-byte rows: into the back half of out, then widened forwards (each float written
+    // lies at or before the pair of bytes it comes from, which is read first).
+    std::uint8_t* back = reinterpret_cast<std::uint8_t*>(out) + values * 2;
+    const std::uint8_t* src = fetch_rows(first, count, back);
+    if (src == back) {
+      fast::widen(src, type, values, out);  // the SIMD paths load a vector before storing it
+      return;
+    }
+  }
+  fast::widen(row_ptr(first), type, values, out);
 }
 
 }  // namespace es

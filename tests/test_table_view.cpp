@@ -23,6 +23,9 @@
 #include <random>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 using namespace es;
 namespace fs = std::filesystem;
 
@@ -151,6 +154,31 @@ TEST_CASE("the fused skinny kernel equals double sums for odd shapes on every pa
           }
           CHECK(worst_sum < 1e-5 * (1 + m));
           CHECK(squares == doctest::Approx(want_sq).epsilon(1e-5));
+          // The same moments taken inside the fused kernel (from floats and from BF16 rows):
+          // the same products and sums, and the moments those give.
+          for (int from_bf16 = 0; from_bf16 < 2; ++from_bf16) {
+            std::vector<float> cs2(d, 1.0f), y3(y.size()), acc3(acc.size(), 0.25f);
+            double sq2 = 2.0;
+            const fast::BlockMoments mo{zt.data(), cs2.data(), &sq2};
+            if (from_bf16)
+              fast::skinny_block_bf16(xb.data(), widened.data(), m, d, zt.data(), p, shift.data(), y3.data(), acc3.data(), &mo);
+            else
+              fast::skinny_block(xw.data(), m, d, zt.data(), p, shift.data(), y3.data(), acc3.data(), &mo);
+            CHECK(y3 == y1);
+            CHECK(acc3 == acc1);
+            double want2 = 2.0, worst2 = 0;
+            for (int i = 0; i < d; ++i) {
+              double c2 = 1.0;
+              for (int r = 0; r < m; ++r) {
+                const double c = double(xw[r * d + i]) - zt[i];
+                c2 += c;
+                want2 += c * c;
+              }
+              worst2 = std::max(worst2, std::abs(c2 - cs2[i]));
+            }
+            CHECK_MESSAGE(worst2 < 1e-5 * (1 + m), simd_level_name(level) << " m " << m << " d " << d << " bf16 " << from_bf16);
+            CHECK(sq2 == doctest::Approx(want2).epsilon(1e-5));
+          }
           CHECK_MESSAGE(worst_acc < 1e-4 * (1 + m * d), simd_level_name(level) << " m " << m << " d " << d << " p " << p);
         }
   }
@@ -278,6 +306,71 @@ TEST_CASE("a checkpoint serves its BF16 / F16 / F32 token table in place, unconv
     view.read_rows(0, n, rows.data());
     const TableMap floats = model->token_table();
     CHECK((rows - floats).cwiseAbs().maxCoeff() == 0.0f);
+    fs::remove_all(dir);
+  }
+}
+
+TEST_CASE("a checkpoint's view reads its rows from the file (pread), the same values as the mapping") {
+  // Over 1 MB of rows in every type, so for_each_row_block reads several spans from the file.
+  const fs::path dir = fs::temp_directory_path() / ("es_table_view_fd_" + std::to_string(::getpid()));
+  const int n = 4001, d = 160;
+  const MatrixRM source = structured(n, d, 3);
+  for (SafetensorsDtype dt : {SafetensorsDtype::BF16, SafetensorsDtype::F16, SafetensorsDtype::F32}) {
+    CAPTURE(static_cast<int>(dt));
+    fs::create_directories(dir);
+    std::vector<float> values(source.data(), source.data() + source.size());
+    write_safetensors(dir / "model.safetensors",
+                      {make_write_tensor("model.embed_tokens.weight", dt, {n, d}, values)});
+    {
+      std::ofstream(dir / "config.json") << R"({"model_type": "llama", "hidden_size": 160, "num_attention_heads": 2,
+        "vocab_size": 4001, "max_position_embeddings": 64, "rms_norm_eps": 1e-6})";
+    }
+    const std::unique_ptr<ModelSource> model = open_checkpoint(dir);
+    const TableView file_view = model->token_table_view();
+    REQUIRE(file_view.fd >= 0);
+    TableView mapped = file_view;
+    mapped.fd = -1;
+    // Rows one at a time, in a block, and the whole table.
+    for (auto [first, count] : {std::pair<long long, long long>{0, 1}, {17, 5}, {n - 3, 3}, {0, n}}) {
+      MatrixRM a(count, d), b(count, d);
+      file_view.read_rows(first, count, a.data());
+      mapped.read_rows(first, count, b.data());
+      CHECK((a - b).cwiseAbs().maxCoeff() == 0.0f);
+    }
+    // Blocks of several sizes, on two threads: every row once, the same values.
+    for (long long block : {1LL, 7LL, 64LL, 5000LL}) {
+      CAPTURE(block);
+      MatrixRM got = MatrixRM::Constant(n, d, -99.f), want(n, d);
+      mapped.read_rows(0, n, want.data());
+      for_each_row_block(file_view, block, 2, [&](long long first, long long count, const float* rows) {
+        std::memcpy(got.row(first).data(), rows, sizeof(float) * static_cast<std::size_t>(count * d));
+      });
+      CHECK((got - want).cwiseAbs().maxCoeff() == 0.0f);
+    }
+    // The analyses give the same answers bit for bit from either source.
+    const std::vector<float> q(source.row(11).data(), source.row(11).data() + d);
+    const std::vector<Neighbour> nf = nearest_neighbours(file_view, q, 8), nm = nearest_neighbours(mapped, q, 8);
+    REQUIRE(nf.size() == nm.size());
+    for (std::size_t i = 0; i < nf.size(); ++i) {
+      CHECK(nf[i].id == nm[i].id);
+      CHECK(nf[i].cosine == nm[i].cosine);
+    }
+    const VocabularyIndex fi(file_view);
+    const std::vector<Neighbour> ni = fi.nearest(q, 8);
+    REQUIRE(ni.size() == nm.size());
+    for (std::size_t i = 0; i < ni.size(); ++i) CHECK(ni[i].id == nm[i].id);
+    const PcaBasis pf = fit_pca_view(file_view, 3, PcaMethod::Iterative), pm = fit_pca_view(mapped, 3, PcaMethod::Iterative);
+    for (int k = 0; k < 3; ++k) CHECK(pf.explained_variance_ratio[k] == pm.explained_variance_ratio[k]);
+    // A file that cannot give the bytes (here /dev/null: pread returns 0): the mapping answers.
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    REQUIRE(null_fd >= 0);
+    TableView broken = file_view;
+    broken.fd = null_fd;
+    MatrixRM a(5, d), b(5, d);
+    broken.read_rows(100, 5, a.data());
+    mapped.read_rows(100, 5, b.data());
+    CHECK((a - b).cwiseAbs().maxCoeff() == 0.0f);
+    ::close(null_fd);
     fs::remove_all(dir);
   }
 }

@@ -70,15 +70,17 @@ std::vector<Neighbour> nearest_neighbours(const TableView& table, std::span<cons
   const double qn = detail::query_norm(query, d);
   if (k <= 0 || n == 0) return {};
   std::vector<double> scores(static_cast<std::size_t>(n));
-  if (table.f32()) {
-    fast::exact_cosines(table.f32(), static_cast<std::size_t>(n), static_cast<std::size_t>(d), query.data(), qn,
+  const std::vector<double> qd(query.begin(), query.end());  // exact
+  if (table.f32() && table.fd < 0) {
+    fast::exact_cosines(table.f32(), static_cast<std::size_t>(n), static_cast<std::size_t>(d), qd.data(), qn,
                         scores.data(), 2);
   } else {
-    // Blocks of ~64 kB of widened rows (in L2 while their dots are taken), on both cores.
+    // Blocks of ~64 kB of widened rows (in L2 while their dots are taken), on both cores; a
+    // view with a file reads them with pread (TableView::fd).
     for_each_row_block(table, std::max<long long>(1, (64 << 10) / (4 * d)), 2,
                        [&](long long first, long long count, const float* rows) {
                          fast::exact_cosines(rows, static_cast<std::size_t>(count), static_cast<std::size_t>(d),
-                                             query.data(), qn, scores.data() + first, 1);
+                                             qd.data(), qn, scores.data() + first, 1);
                        });
   }
   for (int id : exclude)

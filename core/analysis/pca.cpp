@@ -295,8 +295,11 @@ PassResult skinny_pass(const TableView& t, const RowVectorF& s, const MatrixRMd&
   std::vector<MatrixRMd> parts(static_cast<std::size_t>(threads));
   std::vector<RowVectorD> sums(static_cast<std::size_t>(threads));
   std::vector<double> squares(static_cast<std::size_t>(threads), 0.0);
-  // Rows per block: ~128 kB of floats, in L2 for the second product.
-  const Eigen::Index rows_per_block = std::max<Eigen::Index>(8, (128 << 10) / (4 * std::max<Eigen::Index>(1, d)));
+  // Rows per block: ~128 kB of floats, in L2 for the second product, and a multiple of the 8
+  // rows the additions take at a time (at d = 8,192 the 128 kB held 4, and half of the
+  // additions' multiply-adds were by rows of weight 0).
+  const Eigen::Index rows_per_block =
+      std::max<Eigen::Index>(8, (128 << 10) / (4 * std::max<Eigen::Index>(1, d))) / 8 * 8;
   std::atomic<long long> rows_done{0};
   // BF16 rows are widened inside the SIMD multiply (the wait for the table's bytes overlaps the
   // arithmetic); without SIMD, and for F16, by TableView::read_rows first.
@@ -308,26 +311,30 @@ PassResult skinny_pass(const TableView& t, const RowVectorF& s, const MatrixRMd&
     RowVectorD& colsum = sums[static_cast<std::size_t>(th)];
     colsum = RowVectorD::Zero(d);
     double sq = 0;
-    MatrixRM widened(t.f32() ? 0 : rows_per_block, d);
+    // F32 rows in place unless the view has a file (then read into `widened`, as are
+    // BF16 / F16 rows); BF16 bytes read from the file go to `raw` first.
+    const bool in_place = t.f32() && t.fd < 0;
+    MatrixRM widened(in_place ? 0 : rows_per_block, d);
+    std::vector<std::uint16_t> raw(fused_bf16 && t.fd >= 0 ? static_cast<std::size_t>(rows_per_block * d) : 0);
     RowVectorF bsum(d);
     int blocks = 0;
     for (Eigen::Index r = b; r < e; r += rows_per_block) {
       const Eigen::Index m = std::min(rows_per_block, e - r);
-      const float* x = t.f32() ? t.f32() + r * d : widened.data();
+      const float* x = in_place ? t.f32() + r * d : widened.data();
+      if (moments) bsum.setZero();
+      const fast::BlockMoments mo{s.data(), bsum.data(), &sq};
+      const fast::BlockMoments* mp = moments ? &mo : nullptr;
       if (fused_bf16) {  // widened while multiplied
-        fast::skinny_block_bf16(reinterpret_cast<const std::uint16_t*>(t.row_ptr(r)), widened.data(),
+        const std::uint8_t* bytes = t.fetch_rows(r, m, reinterpret_cast<std::uint8_t*>(raw.data()));
+        fast::skinny_block_bf16(reinterpret_cast<const std::uint16_t*>(bytes), widened.data(),
                                 static_cast<std::size_t>(m), static_cast<std::size_t>(d), zt.data(),
-                                static_cast<std::size_t>(p), shift.data(), out.y.row(r).data(), acc.data());
+                                static_cast<std::size_t>(p), shift.data(), out.y.row(r).data(), acc.data(), mp);
       } else {
-        if (!t.f32()) t.read_rows(r, m, widened.data());
+        if (!in_place) t.read_rows(r, m, widened.data());
         fast::skinny_block(x, static_cast<std::size_t>(m), static_cast<std::size_t>(d), zt.data(),
-                           static_cast<std::size_t>(p), shift.data(), out.y.row(r).data(), acc.data());
+                           static_cast<std::size_t>(p), shift.data(), out.y.row(r).data(), acc.data(), mp);
       }
-      if (moments) {
-        bsum.setZero();
-        fast::shifted_moments(x, static_cast<std::size_t>(m), static_cast<std::size_t>(d), s.data(), bsum.data(), &sq);
-        colsum += bsum.cast<double>();
-      }
+      if (moments) colsum += bsum.cast<double>();
       if (++blocks == 32) {  // float sums over at most 32 blocks, then into double
         part += acc.cast<double>();
         acc.setZero();

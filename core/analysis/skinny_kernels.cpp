@@ -50,10 +50,12 @@ void skinny_scalar(const float* x, std::size_t m, std::size_t d, const float* zt
 template <int R, int C>
 __attribute__((target("avx512f,avx512bw"))) void dots512(float* x, const std::uint16_t* bf16, std::size_t d,
                                                           const float* zt, std::size_t j0, std::size_t p,
-                                                          const float* shift, float* y) {
+                                                          const float* shift, float* y, const BlockMoments* mo) {
   __m512 s[R][C];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) s[r][c] = _mm512_setzero_ps();
+  __m512 q[R];  // the moments' squares, one sum per row
+  for (int r = 0; r < R; ++r) q[r] = _mm512_setzero_ps();
   std::size_t i = 0;
   for (; i + 16 <= d; i += 16) {
     __m512 xv[R];
@@ -65,6 +67,16 @@ __attribute__((target("avx512f,avx512bw"))) void dots512(float* x, const std::ui
       }
     } else {
       for (int r = 0; r < R; ++r) xv[r] = _mm512_loadu_ps(x + r * d + i);
+    }
+    if (mo) {  // while the rows are in registers: colsum += sum_r (x_r - m), q_r += |x_r - m|^2
+      const __m512 mv = _mm512_loadu_ps(mo->shift + i);
+      __m512 cs = _mm512_loadu_ps(mo->colsum + i);
+      for (int r = 0; r < R; ++r) {
+        const __m512 c = _mm512_sub_ps(xv[r], mv);
+        cs = _mm512_add_ps(cs, c);
+        q[r] = _mm512_fmadd_ps(c, c, q[r]);
+      }
+      _mm512_storeu_ps(mo->colsum + i, cs);
     }
     for (int c = 0; c < C; ++c) {
       const __m512 zv = _mm512_loadu_ps(zt + (j0 + c) * d + i);
@@ -83,6 +95,16 @@ __attribute__((target("avx512f,avx512bw"))) void dots512(float* x, const std::ui
         xv[r] = _mm512_maskz_loadu_ps(mask, x + r * d + i);
       }
     }
+    if (mo) {
+      const __m512 mv = _mm512_maskz_loadu_ps(mask, mo->shift + i);
+      __m512 cs = _mm512_maskz_loadu_ps(mask, mo->colsum + i);
+      for (int r = 0; r < R; ++r) {
+        const __m512 c = _mm512_sub_ps(xv[r], mv);  // 0 in the lanes past d
+        cs = _mm512_add_ps(cs, c);
+        q[r] = _mm512_fmadd_ps(c, c, q[r]);
+      }
+      _mm512_mask_storeu_ps(mo->colsum + i, mask, cs);
+    }
     for (int c = 0; c < C; ++c) {
       const __m512 zv = _mm512_maskz_loadu_ps(mask, zt + (j0 + c) * d + i);
       for (int r = 0; r < R; ++r) s[r][c] = _mm512_fmadd_ps(xv[r], zv, s[r][c]);
@@ -90,18 +112,21 @@ __attribute__((target("avx512f,avx512bw"))) void dots512(float* x, const std::ui
   }
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) y[r * p + j0 + c] = _mm512_reduce_add_ps(s[r][c]) - shift[j0 + c];
+  if (mo)
+    for (int r = 0; r < R; ++r) *mo->squares += double(_mm512_reduce_add_ps(q[r]));
 }
 
+// The first group of directions widens BF16 rows and takes the moments (mo, may be null).
 template <int R>
 __attribute__((target("avx512f,avx512bw"))) void dot_rows512(float* x, const std::uint16_t* bf16, std::size_t d,
                                                               const float* zt, std::size_t p, const float* shift,
-                                                              float* y) {
+                                                              float* y, const BlockMoments* mo) {
   std::size_t j = 0;
-  for (; j + 4 <= p; j += 4, bf16 = nullptr) dots512<R, 4>(x, bf16, d, zt, j, p, shift, y);
+  for (; j + 4 <= p; j += 4, bf16 = nullptr, mo = nullptr) dots512<R, 4>(x, bf16, d, zt, j, p, shift, y, mo);
   switch (p - j) {
-    case 3: dots512<R, 3>(x, bf16, d, zt, j, p, shift, y); break;
-    case 2: dots512<R, 2>(x, bf16, d, zt, j, p, shift, y); break;
-    case 1: dots512<R, 1>(x, bf16, d, zt, j, p, shift, y); break;
+    case 3: dots512<R, 3>(x, bf16, d, zt, j, p, shift, y, mo); break;
+    case 2: dots512<R, 2>(x, bf16, d, zt, j, p, shift, y, mo); break;
+    case 1: dots512<R, 1>(x, bf16, d, zt, j, p, shift, y, mo); break;
     default: break;
   }
 }
@@ -283,10 +308,11 @@ namespace {
 
 // x is only written when bf16 is given (SIMD paths only).
 void skinny_block_impl(float* x, const std::uint16_t* bf16, std::size_t m, std::size_t d, const float* zt,
-                       std::size_t p, const float* shift, float* y, float* acc) {
+                       std::size_t p, const float* shift, float* y, float* acc, const BlockMoments* mo) {
   const SkinnyPath path = skinny_path();
   if (path == SkinnyPath::Scalar || p == 0) {
     skinny_scalar(x, m, d, zt, p, shift, y, acc);
+    if (mo) shifted_moments(x, m, d, mo->shift, mo->colsum, mo->squares);
     return;
   }
   const bool wide = path == SkinnyPath::Avx512;
@@ -294,12 +320,14 @@ void skinny_block_impl(float* x, const std::uint16_t* bf16, std::size_t m, std::
   // 16 registers).
   std::size_t r = 0;
   if (wide) {
-    for (; r + 4 <= m; r += 4) dot_rows512<4>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
-    for (; r < m; ++r) dot_rows512<1>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
+    for (; r + 4 <= m; r += 4) dot_rows512<4>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p, mo);
+    for (; r < m; ++r) dot_rows512<1>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p, mo);
   } else {
     for (; r + 3 <= m; r += 3) dot_rows256<3>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
     for (; r + 2 <= m; r += 2) dot_rows256<2>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
     for (; r < m; ++r) dot_rows256<1>(x + r * d, bf16 ? bf16 + r * d : nullptr, d, zt, p, shift, y + r * p);
+    // AVX2's 16 registers are full with the dots: the moments read the widened rows after.
+    if (mo) moments256(x, m, d, mo->shift, mo->colsum, mo->squares);
   }
   // Additions, 8 rows at a time; weights transposed to (p, 8) so each direction's 8 are together.
   float w[64 * 8];
@@ -346,21 +374,21 @@ void shifted_moments(const float* x, std::size_t m, std::size_t d, const float* 
 }
 
 void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt, std::size_t p,
-                  const float* shift, float* y, float* acc) {
-  skinny_block_impl(const_cast<float*>(x), nullptr, m, d, zt, p, shift, y, acc);
+                  const float* shift, float* y, float* acc, const BlockMoments* moments) {
+  skinny_block_impl(const_cast<float*>(x), nullptr, m, d, zt, p, shift, y, acc, moments);
 }
 
 void skinny_block_bf16(const std::uint16_t* bf16, float* x, std::size_t m, std::size_t d, const float* zt,
-                       std::size_t p, const float* shift, float* y, float* acc) {
+                       std::size_t p, const float* shift, float* y, float* acc, const BlockMoments* moments) {
   if (skinny_path() == SkinnyPath::Scalar || p == 0) {
     for (std::size_t i = 0; i < m * d; ++i) {
       const std::uint32_t u = std::uint32_t(bf16[i]) << 16;
       std::memcpy(x + i, &u, 4);
     }
-    skinny_block(x, m, d, zt, p, shift, y, acc);
+    skinny_block(x, m, d, zt, p, shift, y, acc, moments);
     return;
   }
-  skinny_block_impl(x, bf16, m, d, zt, p, shift, y, acc);
+  skinny_block_impl(x, bf16, m, d, zt, p, shift, y, acc, moments);
 }
 
 }  // namespace es::fast

@@ -15,13 +15,22 @@ namespace es::fast {
 //   y[r][j]     = x_r . zt_j - shift[j]                 (y: (m, p) row-major, overwritten)
 //   acc[j][i]  += sum_r y[r][j] * x_r[i]                (acc: (p, d) row-major, accumulated)
 // Products and sums in float (the caller adds acc into double every few blocks).
+// With `moments`, also what shifted_moments(x, m, d, moments->shift, ...) adds, taken while
+// the rows are in registers for the first directions (AVX-512), so the first pass of the
+// iterative PCA reads no row twice for them.
+struct BlockMoments {
+  const float* shift;  // (d)
+  float* colsum;       // (d), added to
+  double* squares;     // added to
+};
 void skinny_block(const float* x, std::size_t m, std::size_t d, const float* zt, std::size_t p,
-                  const float* shift, float* y, float* acc);
+                  const float* shift, float* y, float* acc, const BlockMoments* moments = nullptr);
 
 // The same for BF16 rows, widened into x ((m, d) floats, written) as they are multiplied (on
 // AVX-512 and AVX2; without SIMD widened first by a plain loop).
 void skinny_block_bf16(const std::uint16_t* bf16, float* x, std::size_t m, std::size_t d, const float* zt,
-                       std::size_t p, const float* shift, float* y, float* acc);
+                       std::size_t p, const float* shift, float* y, float* acc,
+                       const BlockMoments* moments = nullptr);
 
 // Moments of m rows shifted by `shift` (d): colsum[i] += sum_r (x_r[i] - shift[i]) (float),
 // *squares += sum_r |x_r - shift|^2 (each row's sum in float, added in double).

@@ -24,7 +24,7 @@ VocabularyIndex::VocabularyIndex(TableView table) : table_(table) {
   scales_.resize(n);
   code_l1_.resize(n);
   codes_ = PageBuffer<std::int8_t>(n * d);  // every code is written below
-  if (const float* x = table_.f32()) {
+  if (const float* x = table_.fd < 0 ? table_.f32() : nullptr) {
     fast::build_codes(x, n, d, codes_.data(), scales_.data(), norms_.data(), code_l1_.data(), worker_threads());
     return;
   }

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <thread>
+#include <vector>
 
 // GCC 12's AVX-512 headers trip -Wuninitialized on their own "undefined" helper values.
 #pragma GCC diagnostic push
@@ -74,6 +75,80 @@ __attribute__((target("avx2,fma"))) double dot_avx2(const float* a, const float*
   double r = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
   for (; i < d; ++i) r += double(a[i]) * double(b[i]);
   return r;
+}
+
+// |a|^2 and a . q in one read of a, each summed exactly as dot_double sums it (the same
+// lanes, the same order), so the scores equal those of two dot_double calls bit for bit. qd is
+// q widened to double (exact), once per query.
+void dot2_scalar(const float* a, const double* qd, std::size_t d, double* aa, double* aq) {
+  double s = 0, t = 0;
+  for (std::size_t i = 0; i < d; ++i) {
+    s += double(a[i]) * double(a[i]);
+    t += double(a[i]) * qd[i];
+  }
+  *aa = s;
+  *aq = t;
+}
+
+__attribute__((target("avx512f"))) void dot2_avx512(const float* a, const double* qd, std::size_t d, double* aa,
+                                                    double* aq) {
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd(), s2 = _mm512_setzero_pd(), s3 = _mm512_setzero_pd();
+  __m512d t0 = _mm512_setzero_pd(), t1 = _mm512_setzero_pd(), t2 = _mm512_setzero_pd(), t3 = _mm512_setzero_pd();
+  std::size_t i = 0;
+  for (; i + 32 <= d; i += 32) {
+    const __m512d x0 = _mm512_cvtps_pd(_mm256_loadu_ps(a + i)), x1 = _mm512_cvtps_pd(_mm256_loadu_ps(a + i + 8)),
+                  x2 = _mm512_cvtps_pd(_mm256_loadu_ps(a + i + 16)), x3 = _mm512_cvtps_pd(_mm256_loadu_ps(a + i + 24));
+    s0 = _mm512_fmadd_pd(x0, x0, s0);
+    s1 = _mm512_fmadd_pd(x1, x1, s1);
+    s2 = _mm512_fmadd_pd(x2, x2, s2);
+    s3 = _mm512_fmadd_pd(x3, x3, s3);
+    t0 = _mm512_fmadd_pd(x0, _mm512_loadu_pd(qd + i), t0);
+    t1 = _mm512_fmadd_pd(x1, _mm512_loadu_pd(qd + i + 8), t1);
+    t2 = _mm512_fmadd_pd(x2, _mm512_loadu_pd(qd + i + 16), t2);
+    t3 = _mm512_fmadd_pd(x3, _mm512_loadu_pd(qd + i + 24), t3);
+  }
+  for (; i + 8 <= d; i += 8) {
+    const __m512d x0 = _mm512_cvtps_pd(_mm256_loadu_ps(a + i));
+    s0 = _mm512_fmadd_pd(x0, x0, s0);
+    t0 = _mm512_fmadd_pd(x0, _mm512_loadu_pd(qd + i), t0);
+  }
+  double s = _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(s0, s1), _mm512_add_pd(s2, s3)));
+  double t = _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(t0, t1), _mm512_add_pd(t2, t3)));
+  for (; i < d; ++i) {
+    s += double(a[i]) * double(a[i]);
+    t += double(a[i]) * qd[i];
+  }
+  *aa = s;
+  *aq = t;
+}
+
+__attribute__((target("avx2,fma"))) void dot2_avx2(const float* a, const double* qd, std::size_t d, double* aa,
+                                                   double* aq) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd(), s2 = _mm256_setzero_pd(), s3 = _mm256_setzero_pd();
+  __m256d t0 = _mm256_setzero_pd(), t1 = _mm256_setzero_pd(), t2 = _mm256_setzero_pd(), t3 = _mm256_setzero_pd();
+  std::size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    const __m256d x0 = _mm256_cvtps_pd(_mm_loadu_ps(a + i)), x1 = _mm256_cvtps_pd(_mm_loadu_ps(a + i + 4)),
+                  x2 = _mm256_cvtps_pd(_mm_loadu_ps(a + i + 8)), x3 = _mm256_cvtps_pd(_mm_loadu_ps(a + i + 12));
+    s0 = _mm256_fmadd_pd(x0, x0, s0);
+    s1 = _mm256_fmadd_pd(x1, x1, s1);
+    s2 = _mm256_fmadd_pd(x2, x2, s2);
+    s3 = _mm256_fmadd_pd(x3, x3, s3);
+    t0 = _mm256_fmadd_pd(x0, _mm256_loadu_pd(qd + i), t0);
+    t1 = _mm256_fmadd_pd(x1, _mm256_loadu_pd(qd + i + 4), t1);
+    t2 = _mm256_fmadd_pd(x2, _mm256_loadu_pd(qd + i + 8), t2);
+    t3 = _mm256_fmadd_pd(x3, _mm256_loadu_pd(qd + i + 12), t3);
+  }
+  alignas(32) double ls[4], lt[4];
+  _mm256_store_pd(ls, _mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+  _mm256_store_pd(lt, _mm256_add_pd(_mm256_add_pd(t0, t1), _mm256_add_pd(t2, t3)));
+  double s = (ls[0] + ls[1]) + (ls[2] + ls[3]), t = (lt[0] + lt[1]) + (lt[2] + lt[3]);
+  for (; i < d; ++i) {
+    s += double(a[i]) * double(a[i]);
+    t += double(a[i]) * qd[i];
+  }
+  *aa = s;
+  *aq = t;
 }
 
 // sum_i c[i] * q[i] in integers. The SIMD paths multiply int16 pairs into int32 lanes
@@ -210,13 +285,16 @@ double dot_double(const float* a, const float* b, std::size_t d) {
   }
 }
 
-void exact_cosines(const float* x, std::size_t n, std::size_t d, const float* q, double qnorm,
+void exact_cosines(const float* x, std::size_t n, std::size_t d, const double* qd, double qnorm,
                    double* out, int threads) {
+  const Path path = cpu_path();
   parallel_rows(n, threads, 4096, [&](std::size_t r0, std::size_t r1) {
     for (std::size_t r = r0; r < r1; ++r) {
       const float* row = x + r * d;
-      const double n2 = dot_double(row, row, d);
-      const double dot = dot_double(row, q, d);
+      double n2 = 0, dot = 0;  // = dot_double(row, row, d) and dot_double(row, q, d), bit for bit
+      if (path == Path::Avx512) dot2_avx512(row, qd, d, &n2, &dot);
+      else if (path == Path::Avx2) dot2_avx2(row, qd, d, &n2, &dot);
+      else dot2_scalar(row, qd, d, &n2, &dot);
       out[r] = (n2 > 0 && std::isfinite(n2)) ? dot / (std::sqrt(n2) * qnorm)
                                              : std::numeric_limits<double>::quiet_NaN();
     }

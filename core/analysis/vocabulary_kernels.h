@@ -14,8 +14,10 @@ namespace es::fast {
 double dot_double(const float* a, const float* b, std::size_t d);
 
 // Exact cosine of every row of a (n, d) table with q: out[r] = x_r.q / (|x_r| |q|), or NaN for
-// a row with zero or non-finite norm. qnorm = |q|. Uses `threads` threads.
-void exact_cosines(const float* x, std::size_t n, std::size_t d, const float* q, double qnorm,
+// a row with zero or non-finite norm; qd is q widened to double, qnorm = |q|. Both sums of a
+// row are taken in one read of it, each bit for bit as dot_double takes it. Uses `threads`
+// threads.
+void exact_cosines(const float* x, std::size_t n, std::size_t d, const double* qd, double qnorm,
                    double* out, int threads);
 
 // Builds the int8 codes of the unit rows: u = x_r / |x_r|, scale_r = max|u| / 127,

@@ -103,11 +103,13 @@ class LazyTable {
   TableView view() const {
     const SafetensorsDtype dt = ref_.tensor->dtype;
     const std::span<const uint8_t> bytes = ref_.file->tensor_bytes(*ref_.tensor);
+    const int fd = ref_.file->fd();
+    const std::uint64_t offset = ref_.file->tensor_offset(*ref_.tensor);
     if (dt == SafetensorsDtype::F32) {
-      if (const float* p = ref_.file->f32_in_place(*ref_.tensor)) return {p, ElementType::F32, rows_, cols_};
+      if (const float* p = ref_.file->f32_in_place(*ref_.tensor)) return {p, ElementType::F32, rows_, cols_, fd, offset};
     } else if ((dt == SafetensorsDtype::BF16 || dt == SafetensorsDtype::F16) &&
                reinterpret_cast<std::uintptr_t>(bytes.data()) % 2 == 0) {
-      return {bytes.data(), dt == SafetensorsDtype::BF16 ? ElementType::BF16 : ElementType::F16, rows_, cols_};
+      return {bytes.data(), dt == SafetensorsDtype::BF16 ? ElementType::BF16 : ElementType::F16, rows_, cols_, fd, offset};
     }
     return TableView::of(map());
   }

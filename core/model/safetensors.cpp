@@ -362,26 +362,33 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
       throw Error("cannot map '" + path.string() + "' into memory: " + std::strerror(err));
     }
     data_ = static_cast<const uint8_t*>(p);
+    fd_ = fd;  // kept for pread (fd()); closed with the mapping
+    return;
   }
-  ::close(fd);  // the mapping stays valid without the descriptor
+  ::close(fd);
 }
 
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
-MappedFile::MappedFile(MappedFile&& other) noexcept : data_(other.data_), size_(other.size_) {
+MappedFile::MappedFile(MappedFile&& other) noexcept : data_(other.data_), size_(other.size_), fd_(other.fd_) {
   other.data_ = nullptr;
   other.size_ = 0;
+  other.fd_ = -1;
 }
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
     if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+    if (fd_ >= 0) ::close(fd_);
     data_ = other.data_;
     size_ = other.size_;
+    fd_ = other.fd_;
     other.data_ = nullptr;
     other.size_ = 0;
+    other.fd_ = -1;
   }
   return *this;
 }
