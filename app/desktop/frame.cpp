@@ -95,8 +95,11 @@ void Frame::draw() {
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);
+  // No background of its own: the frame is cleared to the window colour (main.cpp), and a
+  // software renderer (llvmpipe) would otherwise fill every pixel of the window twice a frame.
   ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                           ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+                           ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                           ImGuiWindowFlags_NoBackground;
   ImGui::Begin("embedscope", nullptr, flags);
   if (!state_.presenter) {
     draw_control_strip();

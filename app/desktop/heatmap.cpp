@@ -423,7 +423,6 @@ void Heatmap::draw_image(ImDrawList* dl, const HeatmapSpec& spec, const Layout& 
     rendered_ = key;
   }
   dl->AddImage(fbo_.color().imgui_id(), L.map_min, L.map_max, ImVec2(0, 0), ImVec2(1, 1));
-
 }
 
 // Column numbers (every column when they fit, else a sparse scale) and row labels (thinned
@@ -505,7 +504,6 @@ void Heatmap::draw_numbers_and_labels(ImDrawList* dl, const HeatmapSpec& spec, c
 
 // Values in the cells (when there is room), grid lines, marked rows and the selected row.
 void Heatmap::draw_cells(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L) const {
-  const float line = L.line;
   dl->PushClipRect(L.map_min, ImVec2(L.map_max.x + 1, L.map_max.y + 1), true);
   // Numbers in the cells, when there is room for them (the classroom case).
   if (spec.show_values) {

@@ -384,8 +384,9 @@ std::pair<int, int> render_frame(GLFWwindow* window, Frame& frame, bool screensh
   int fb_w = 0, fb_h = 0;
   glfwGetFramebufferSize(window, &fb_w, &fb_h);
   glViewport(0, 0, fb_w, fb_h);
-  if (g_light) glClearColor(0.96f, 0.96f, 0.96f, 1.0f);
-  else glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
+  // The main window draws no background (frame.cpp): the clear is its background.
+  const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+  glClearColor(bg.x, bg.y, bg.z, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
   return {fb_w, fb_h};

@@ -189,6 +189,10 @@ ImVec2 token_chip(AppState& state, int position, bool large) {
   ImGui::InvisibleButton("chip", ImVec2(w, h));
   bool hovered = ImGui::IsItemHovered();
   if (ImGui::IsItemClicked()) state.selected_position = state.selected_position == position ? -1 : position;
+  if (!ImGui::IsItemVisible()) {  // scrolled out of view (a 1000-token text): nothing to draw
+    ImGui::PopID();
+    return ImVec2(w, h);
+  }
   ImDrawList* dl = ImGui::GetWindowDrawList();
   ImU32 col = token_colour(state, id);
   const ImU32 fill = token_colour(state, id, hovered ? 0.45f : 0.28f);
