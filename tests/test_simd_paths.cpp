@@ -189,3 +189,71 @@ TEST_CASE("neighbour scan: integer sums exact on every path, and the stated boun
     }
   }
 }
+
+TEST_CASE("exact pass: the float pre-scan's cosine bounds hold on every path, hostile rows included") {
+  CapGuard guard;
+  std::mt19937 gen(23);
+  std::normal_distribution<double> nd(0.0, 1.0);
+  for (std::size_t d : {1u, 3u, 17u, 100u, 768u, 4101u}) {
+    CAPTURE(d);
+    std::vector<float> q(d);
+    for (float& v : q) v = static_cast<float>(nd(gen));
+    double qn = 0;
+    for (float v : q) qn += double(v) * v;
+    qn = std::sqrt(qn);
+    std::vector<float> qhat(d);
+    for (std::size_t i = 0; i < d; ++i) qhat[i] = static_cast<float>(double(q[i]) / qn);
+    // Rows: plain; mixed magnitudes; nearly orthogonal to q (large terms cancelling); nearly
+    // parallel; tiny; huge (squares overflow float).
+    const std::size_t n = 6 * 40;
+    std::vector<float> x(n * d);
+    for (std::size_t r = 0; r < n; ++r) {
+      const int kind = static_cast<int>(r % 6);
+      float* row = x.data() + r * d;
+      for (std::size_t i = 0; i < d; ++i) row[i] = static_cast<float>(nd(gen));
+      if (kind == 1)
+        for (std::size_t i = 0; i < d; i += 3) row[i] *= 1e5f;
+      if (kind == 2 && d > 1) {  // remove the component along q (in double), then round
+        double dq = 0;
+        for (std::size_t i = 0; i < d; ++i) dq += double(row[i]) * qhat[i];
+        for (std::size_t i = 0; i < d; ++i) row[i] = static_cast<float>(double(row[i]) - dq * qhat[i]) * 1e3f;
+      }
+      if (kind == 3)
+        for (std::size_t i = 0; i < d; ++i) row[i] = q[i] * 3.0f + 1e-4f * row[i];
+      if (kind == 4)
+        for (std::size_t i = 0; i < d; ++i) row[i] *= 1e-22f;
+      if (kind == 5)
+        for (std::size_t i = 0; i < d; ++i) row[i] *= 3e19f;
+    }
+    for (SimdLevel level : levels_here()) {
+      set_simd_cap(level);
+      CAPTURE(simd_level_name(level));
+      std::vector<float> dot(n), sq(n), ab(n);
+      fast::float_scan(x.data(), n, d, qhat.data(), dot.data(), sq.data(), ab.data());
+      int bounded = 0;
+      double widest_plain = 0;
+      for (std::size_t r = 0; r < n; ++r) {
+        const float* row = x.data() + r * d;
+        double xx = 0, xq = 0;
+        for (std::size_t i = 0; i < d; ++i) {
+          xx += double(row[i]) * row[i];
+          xq += double(row[i]) * q[i];
+        }
+        const double cosine = xq / (std::sqrt(xx) * qn);
+        double lo = 0, hi = 0;
+        if (!detail::float_cosine_bounds(dot[r], sq[r], ab[r], static_cast<long long>(d), &lo, &hi)) {
+          CHECK((r % 6 == 4 || r % 6 == 5));  // only tiny and huge rows go straight to the exact pass
+          continue;
+        }
+        ++bounded;
+        CAPTURE(r % 6);
+        CHECK(lo <= cosine);
+        CHECK(cosine <= hi);
+        if (r % 6 == 0) widest_plain = std::max(widest_plain, hi - lo);
+      }
+      CHECK(bounded >= static_cast<int>(4 * n / 6));
+      // Tight enough to rule rows out: a plain row's interval is a few float roundings wide.
+      CHECK(widest_plain < 1e-6 * double(d + 8) + 3e-9);
+    }
+  }
+}
