@@ -298,7 +298,7 @@ Heatmap::Layout Heatmap::layout(const HeatmapSpec& spec, ImVec2 size) const {
   L.line = line;
   L.origin = ImGui::GetCursorScreenPos();
   L.title_h = spec.title.empty() ? 0.0f : line + style.ItemSpacing.y;
-  L.header_h = line + 2.0f;
+  L.header_h = spec.show_col_numbers ? line + 2.0f : 2.0f;
   L.nc = spec.col_count > 0 ? std::min(spec.col_count, spec.cols) : spec.cols;
   L.c0 = std::clamp(spec.col_begin, 0LL, std::max(0LL, spec.cols - L.nc));
   if (spec.show_labels && spec.row_label) {
@@ -431,7 +431,7 @@ void Heatmap::draw_numbers_and_labels(ImDrawList* dl, const HeatmapSpec& spec, c
   const float line = L.line;
   dl->PushClipRect(ImVec2(L.origin.x, L.map_min.y - L.header_h), ImVec2(L.map_max.x, L.map_max.y + 1), true);
   // Column numbers: every column when they fit, else a sparse scale.
-  {
+  if (spec.show_col_numbers) {
     float num_w = ImGui::CalcTextSize("0000").x;
     long long step = std::max<long long>(1, static_cast<long long>(std::ceil(num_w / std::max(1e-3f, L.cell_w))));
     // Round up to 1, 2, 5, 10, 20, 50, ... so the numbers read as a scale.

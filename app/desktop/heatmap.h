@@ -49,6 +49,7 @@ struct HeatmapSpec {
   long long col_begin = 0, col_count = 0;  // dimension window; col_count 0 = every column
   bool show_values = true;        // numbers in the cells when they are large enough
   bool show_labels = true;        // row labels on the left
+  bool show_col_numbers = true;   // the line of column numbers over the map
   std::string row_noun = "row";   // "token", "position", "query"
   std::string col_noun = "dim";   // "dim", "key"
   float label_width = 0;          // 0: fit to the labels

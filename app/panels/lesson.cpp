@@ -629,20 +629,35 @@ class LessonPanel final : public Panel {
                             std::to_string(n - 1) + "; hatched: keys after the query, which a causal scheme masks." +
                             (t5_buckets ? " T5: bucket numbers (no trained biases loaded)." : "");
     // On a small figure (a projector's scale) the short key: the long one took half its height.
-    const std::string short_key = std::string("Own scale each: red +, blue -, white 0; hatched: masked.") +
+    const std::string short_key = std::string("Own scale each: red +, blue -, white 0; hatched: masked; i, j: 0..") +
+                                  std::to_string(n - 1) + "." +
                                   (t5_buckets ? " T5: bucket numbers." : "");
     const bool long_key = ImGui::CalcTextSize(key.c_str(), nullptr, false, area.x).y <= line * 2.5f;
     const float key_h = ImGui::CalcTextSize((long_key ? key : short_key).c_str(), nullptr, false, area.x).y + line * 0.5f;
     const float maps_h = area.y - key_h;
     const float label = ImGui::CalcTextSize("00").x + 10.0f;  // row numbers, left of each row's first map
-    const float around = line * 2 + ImGui::GetStyle().ItemSpacing.y + 4.0f;  // title line and column numbers
-    // Each map's title: the scheme's title, else its first word, else its short name.
-    const auto title_of = [&](const std::string& kind, float room) {
+    // The title line over each map (no column numbers: the key says what i and j run over, and
+    // the first map numbers its rows); two lines of it made several rows of maps too costly.
+    const float around = line + ImGui::GetStyle().ItemSpacing.y + 6.0f;
+    // Each map's title: the scheme's title, else its first word ("Learned", "Transformer-XL")
+    // in a font down to 0.65 of the size (as the heatmaps' numbers), else the first word cut.
+    struct Title {
+      std::string text;
+      float size;
+    };
+    const float font_size = ImGui::GetFontSize();
+    const auto title_of = [&](const std::string& kind, float room) -> Title {
       const std::string full = scheme_info(kind).title;
-      return longest_fitting({full, full.substr(0, full.find(' ')), kind}, room);
+      const std::string word = full.substr(0, full.find(' '));
+      if (ImGui::CalcTextSize(full.c_str()).x <= room) return {full, font_size};
+      const float w = ImGui::CalcTextSize(word.c_str()).x;
+      if (w <= room) return {word, font_size};
+      if (w * 0.65f <= room) return {word, font_size * room / w};
+      return {longest_fitting({word}, room), font_size};
     };
     // The arrangement (maps per row) that gives the largest square maps; one where a title
-    // would be cut counts a fifth smaller (at a projector's scale one row cut every title).
+    // would be cut counts a quarter smaller (at a projector's scale one row cut every title to
+    // "Si..", "Tr..": two rows of slightly smaller maps name them all).
     auto best = [&](const std::vector<std::string>& list, std::size_t& per_row_out) {
       const std::size_t count = list.size();
       float side = 0, score = 0;
@@ -652,9 +667,9 @@ class LessonPanel final : public Panel {
         const float h = (maps_h - em * float(rows - 1)) / float(rows);
         const float s = std::min(w, h - around);
         const bool titles_fit = std::all_of(list.begin(), list.end(), [&](const std::string& k) {
-          return title_of(k, w).find("...") == std::string::npos;
+          return title_of(k, w).text.find("...") == std::string::npos;
         });
-        const float sc = titles_fit ? s : s * 0.8f;
+        const float sc = titles_fit ? s : s * 0.75f;
         if (sc > score) score = sc, side = s, per_row_out = per_row;
       }
       return side;
@@ -692,9 +707,11 @@ class LessonPanel final : public Panel {
       // The title over the whole cell (wider than the square map), cut only when the cell is.
       // The whole title when the cell holds it, else its first word ("T5", "DeBERTa").
       const float room = cell_w + (first ? label : 0.0f);
-      const std::string title = title_of(kinds[k], room);
-      audit_text("lesson.side_by_side.title", title, ImGui::CalcTextSize(title.c_str()).x, cell_w + (first ? label : 0.0f));
-      dl->AddText(ImVec2(x, y), ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
+      const Title title = title_of(kinds[k], room);
+      ImFont* font = ImGui::GetFont();
+      const float title_w = font->CalcTextSizeA(title.size, FLT_MAX, 0.0f, title.text.c_str()).x;
+      audit_text("lesson.side_by_side.title", title.text, title_w, cell_w + (first ? label : 0.0f));
+      dl->AddText(font, title.size, ImVec2(x, y + (font_size - title.size)), ImGui::GetColorU32(ImGuiCol_Text), title.text.c_str());
       HeatmapSpec spec;
       spec.values = mats_[k].data();
       spec.rows = n;
@@ -706,6 +723,7 @@ class LessonPanel final : public Panel {
       spec.col_noun = "position j";
       spec.row_label = [](long long r) { return std::to_string(r); };
       spec.show_labels = first;
+      spec.show_col_numbers = false;
       spec.label_width = first ? label : 0.0f;
       // Square maps (S's diagonals at 45 degrees), under the title line.
       ImGui::SetCursorScreenPos(ImVec2(x, y + line + ImGui::GetStyle().ItemSpacing.y));
