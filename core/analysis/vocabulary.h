@@ -135,10 +135,6 @@ PcaBasis load_pca_basis(const std::filesystem::path& path);
 namespace detail {
 // Top-k of (ids[i], scores[i]) by the rules above; NaN scores are skipped.
 std::vector<Neighbour> select_top_k(std::span<const int> ids, std::span<const double> scores, int k);
-// Bounds on the cosine of a row x with a query q from the float pre-scan of an exact pass
-// (fast::float_scan over x and qhat = fl(q / |q|), d columns): lo <= x.q / (|x| |q|) <= hi.
-// False when the row must be scored exactly instead (too small or too large for float sums).
-bool float_cosine_bounds(float dot, float sq, float absdot, long long d, double* lo, double* hi);
 // |query| in double; es::Error when its size is not d or its norm is zero / non-finite.
 double query_norm(std::span<const float> query, long long d);
 }  // namespace detail

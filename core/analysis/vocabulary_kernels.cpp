@@ -151,81 +151,6 @@ __attribute__((target("avx2,fma"))) void dot2_avx2(const float* a, const double*
   *aq = t;
 }
 
-void float_scan_scalar(const float* x, std::size_t d, const float* q, float* dot, float* sq, float* ab) {
-  float s = 0, t = 0, a = 0;
-  for (std::size_t i = 0; i < d; ++i) {
-    s = std::fma(x[i], q[i], s);
-    t = std::fma(x[i], x[i], t);
-    a = std::fma(std::abs(x[i]), std::abs(q[i]), a);
-  }
-  *dot = s;
-  *sq = t;
-  *ab = a;
-}
-
-__attribute__((target("avx512f"))) void float_scan_avx512(const float* x, std::size_t d, const float* q, float* dot,
-                                                          float* sq, float* ab) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), t0 = _mm512_setzero_ps(), t1 = _mm512_setzero_ps(),
-         a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-  std::size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    const __m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16);
-    const __m512 q0 = _mm512_loadu_ps(q + i), q1 = _mm512_loadu_ps(q + i + 16);
-    s0 = _mm512_fmadd_ps(x0, q0, s0);
-    s1 = _mm512_fmadd_ps(x1, q1, s1);
-    t0 = _mm512_fmadd_ps(x0, x0, t0);
-    t1 = _mm512_fmadd_ps(x1, x1, t1);
-    a0 = _mm512_fmadd_ps(_mm512_abs_ps(x0), _mm512_abs_ps(q0), a0);
-    a1 = _mm512_fmadd_ps(_mm512_abs_ps(x1), _mm512_abs_ps(q1), a1);
-  }
-  if (i < d) {  // up to two masked steps
-    for (int h = 0; h < 2 && i < d; ++h, i += 16) {
-      const std::size_t left = d - i;
-      const __mmask16 m = left >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << left) - 1);
-      const __m512 xv = _mm512_maskz_loadu_ps(m, x + i), qv = _mm512_maskz_loadu_ps(m, q + i);
-      s0 = _mm512_fmadd_ps(xv, qv, s0);
-      t0 = _mm512_fmadd_ps(xv, xv, t0);
-      a0 = _mm512_fmadd_ps(_mm512_abs_ps(xv), _mm512_abs_ps(qv), a0);
-    }
-  }
-  *dot = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-  *sq = _mm512_reduce_add_ps(_mm512_add_ps(t0, t1));
-  *ab = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-}
-
-__attribute__((target("avx2,fma"))) void float_scan_avx2(const float* x, std::size_t d, const float* q, float* dot,
-                                                         float* sq, float* ab) {
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), t0 = _mm256_setzero_ps(), t1 = _mm256_setzero_ps(),
-         a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-  std::size_t i = 0;
-  for (; i + 16 <= d; i += 16) {
-    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
-    const __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
-    s0 = _mm256_fmadd_ps(x0, q0, s0);
-    s1 = _mm256_fmadd_ps(x1, q1, s1);
-    t0 = _mm256_fmadd_ps(x0, x0, t0);
-    t1 = _mm256_fmadd_ps(x1, x1, t1);
-    a0 = _mm256_fmadd_ps(_mm256_andnot_ps(sign, x0), _mm256_andnot_ps(sign, q0), a0);
-    a1 = _mm256_fmadd_ps(_mm256_andnot_ps(sign, x1), _mm256_andnot_ps(sign, q1), a1);
-  }
-  alignas(32) float ls[8], lt[8], la[8];
-  _mm256_store_ps(ls, _mm256_add_ps(s0, s1));
-  _mm256_store_ps(lt, _mm256_add_ps(t0, t1));
-  _mm256_store_ps(la, _mm256_add_ps(a0, a1));
-  float s = ((ls[0] + ls[4]) + (ls[1] + ls[5])) + ((ls[2] + ls[6]) + (ls[3] + ls[7]));
-  float t = ((lt[0] + lt[4]) + (lt[1] + lt[5])) + ((lt[2] + lt[6]) + (lt[3] + lt[7]));
-  float a = ((la[0] + la[4]) + (la[1] + la[5])) + ((la[2] + la[6]) + (la[3] + la[7]));
-  for (; i < d; ++i) {
-    s = std::fma(x[i], q[i], s);
-    t = std::fma(x[i], x[i], t);
-    a = std::fma(std::abs(x[i]), std::abs(q[i]), a);
-  }
-  *dot = s;
-  *sq = t;
-  *ab = a;
-}
-
 // sum_i c[i] * q[i] in integers. The SIMD paths multiply int16 pairs into int32 lanes
 // (vpmaddwd); a lane takes two products of at most 127 * 16383 per step, so chunks of 8,192
 // columns keep every lane under 2^31 before it is added into the int64 total.
@@ -418,16 +343,6 @@ void build_codes(const float* x, std::size_t n, std::size_t d, std::int8_t* code
       code_l1[r] = l1;
     }
   });
-}
-
-void float_scan(const float* x, std::size_t n, std::size_t d, const float* q, float* dot, float* sq, float* absdot) {
-  const Path p = cpu_path();
-  for (std::size_t r = 0; r < n; ++r) {
-    const float* row = x + r * d;
-    if (p == Path::Avx512) float_scan_avx512(row, d, q, dot + r, sq + r, absdot + r);
-    else if (p == Path::Avx2) float_scan_avx2(row, d, q, dot + r, sq + r, absdot + r);
-    else float_scan_scalar(row, d, q, dot + r, sq + r, absdot + r);
-  }
 }
 
 double quantize_query(const float* qhat, std::size_t d, std::int16_t* qcodes, double* max_err) {

@@ -20,13 +20,6 @@ double dot_double(const float* a, const float* b, std::size_t d);
 void exact_cosines(const float* x, std::size_t n, std::size_t d, const double* qd, double qnorm,
                    double* out, int threads);
 
-// The float pre-scan of an exact neighbour pass: for each row of x (n, d), in float,
-// dot[r] = x_r . q, sq[r] = |x_r|^2 and absdot[r] = sum_i |x_r,i q_i|. Each is a sum of d
-// products taken by fused multiply-adds in at most 64 lanes and then added pairwise, so its
-// rounding error is at most gamma(d) = d u / (1 - d u) (u = 2^-24) times the sum of the terms'
-// magnitudes (the caller's bound, neighbours.cpp), barring underflow.
-void float_scan(const float* x, std::size_t n, std::size_t d, const float* q, float* dot, float* sq, float* absdot);
-
 // Builds the int8 codes of the unit rows: u = x_r / |x_r|, scale_r = max|u| / 127,
 // codes[r][i] = round(u_i / scale_r), and code_l1[r] = sum_i |codes[r][i]|. norms[r] = |x_r|
 // (double, by dot_double); a row with zero or non-finite norm gets scale 0 and codes 0.
