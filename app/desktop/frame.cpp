@@ -284,9 +284,15 @@ void Frame::draw_control_strip() {
   ImGui::TextUnformatted("Model");
   ImGui::SameLine();
   // As wide as 11 em when there is room, never past the right edge (a projector's scale 2).
-  ImGui::SetNextItemWidth(std::clamp(ImGui::GetContentRegionAvail().x, em * 5, em * 11));
-  std::string current = state_.loading() ? "opening " + state_.loading_spec() : state_.model_spec();
-  if (ImGui::BeginCombo("##model", current.c_str())) {
+  const float combo_w = std::clamp(ImGui::GetContentRegionAvail().x, em * 5, em * 11);
+  ImGui::SetNextItemWidth(combo_w);
+  const std::string spec = state_.loading() ? "opening " + state_.loading_spec() : state_.model_spec();
+  // A checkpoint's path is longer than the box: its end, which names the model, after "...".
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const std::string current = fit_text_tail(spec, combo_w - ImGui::GetFrameHeight() - style.FramePadding.x * 2);
+  const bool opened = ImGui::BeginCombo("##model", current.c_str());
+  if (!opened && current != spec && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", spec.c_str());
+  if (opened) {
     if (ImGui::Selectable("classroom", state_.model_spec() == "classroom")) state_.begin_open_model("classroom");
     if (ImGui::Selectable("gpt2-untrained", state_.model_spec() == "gpt2-untrained"))
       state_.begin_open_model("gpt2-untrained");

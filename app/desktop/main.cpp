@@ -419,6 +419,7 @@ int run_frames(GLFWwindow* window, AppState& state, Frame& frame, const DesktopO
   }
   std::size_t shot = 0;
   int frame_index = 0;
+  int calm = 0;  // frames in a row with no worker busy
   uint64_t glyphs_version = ~0ull;
   while (!glfwWindowShouldClose(window)) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -428,8 +429,12 @@ int run_frames(GLFWwindow* window, AppState& state, Frame& frame, const DesktopO
     const auto t_ui = std::chrono::steady_clock::now();
     ++frame_index;
     if (o.bench_open && frame_index == 3) state.begin_open_model(*o.bench_open);
-    // A screenshot waits (up to 60 s) for worker results: a model opening, layers projecting.
-    const bool waiting = o.screenshot && frame_index >= target_frames && frame.busy() &&
+    // A screenshot waits (up to 60 s) for worker results: a model opening, layers projecting;
+    // then two frames more, as ImGui sizes a window's scrolling from the frame before (the
+    // frame a result arrives in showed it with the old content height: no "more below" cue).
+    const bool busy = frame.busy();
+    calm = busy ? 0 : calm + 1;
+    const bool waiting = o.screenshot && frame_index >= target_frames && (busy || calm < 3) &&
                          std::chrono::steady_clock::now() - started < std::chrono::seconds(60);
     if (waiting) {
       glfwSwapBuffers(window);

@@ -243,6 +243,19 @@ void help_marker(const char* text) {
   }
 }
 
+std::string fit_text_tail(const std::string& text, float width) {
+  const auto text_w = [](const char* b, const char* e = nullptr) { return ImGui::CalcTextSize(b, e).x; };
+  if (text_w(text.c_str()) <= width) return text;
+  const float room = width - text_w("...");
+  std::size_t start = text.size();  // the shortest suffix start whose suffix still fits
+  for (std::size_t i = text.size(); i-- > 0;) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // inside a character
+    if (text_w(text.c_str() + i) > room) break;
+    start = i;
+  }
+  return "..." + text.substr(start);
+}
+
 std::string fit_text(const std::string& text, float width) { return fit_text(text, width, ImGui::GetFont(), ImGui::GetFontSize()); }
 
 std::string fit_text(const std::string& text, float width, const ImFont* font, float size) {

@@ -60,6 +60,9 @@ std::string fit_text(const std::string& text, float width, const ImFont* font, f
 // The first of `forms` (longest first: "difference of the combined rows 4 and 0", "row 4 - row 0")
 // that fits `width` in the current font; the last one cut with "..." when none does.
 std::string longest_fitting(std::initializer_list<std::string> forms, float width);
+// The text when it fits `width` in the current font, else "..." and the longest end of it that
+// fits (a path's end names the file; cut at a character boundary).
+std::string fit_text_tail(const std::string& text, float width);
 // One line of muted text that never wraps: cut to the space left with "...", the whole text in
 // a tooltip on hover (captions on short windows and in presenter mode).
 void one_line_text(ImU32 colour, const std::string& text);

@@ -328,8 +328,12 @@ class ModelPanel final : public Panel {
   void card(const AppState& state) {
     const ModelSource& m = state.model();
     ImGui::PushFont(fonts().large);
-    ImGui::TextUnformatted(m.name().c_str());
+    // A checkpoint is named by its path: when it is wider than the card, its end after "..."
+    // (the whole path is in the description below and on hover).
+    const std::string name = fit_text_tail(m.name(), ImGui::GetContentRegionAvail().x);
+    ImGui::TextUnformatted(name.c_str());
     ImGui::PopFont();
+    if (name != m.name() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m.name().c_str());
     std::optional<TableMap> pos = m.position_table();
     const long long lmax = pos ? pos->rows() + m.position_offset() : 0;  // the whole table (RoBERTa: 514)
     const std::optional<LayerNormParams> ln = m.first_layer_norm();
