@@ -78,5 +78,41 @@ for cfg in "${CONFIGS[@]}"; do
   fi
 done
 
+# 3. A checkpoint of another family, opened from a long path, with no tokenizer (LLaMA's layout:
+# model.embed_tokens.weight, RoPE, ids typed in): its path in the Model box and on the card,
+# the Vocabulary view without search, at a projector's scale.
+LL="$OUT/checkpoints/a-rather-long-folder-name-for-a-llama-shaped-checkpoint-without-a-tokenizer"
+mkdir -p "$LL"
+/usr/bin/python3 - "$LL" <<'MKEOF'
+import json, math, struct, sys
+folder, V, d = sys.argv[1], 600, 64
+emb = [math.sin(0.37 * i + 0.11 * c) * 0.02 + 0.01 * math.cos(1.7 * c * i) for i in range(V) for c in range(d)]
+data = struct.pack('<%df' % len(emb), *emb)
+hdr = {"model.embed_tokens.weight": {"dtype": "F32", "shape": [V, d], "data_offsets": [0, len(data)]}}
+h = json.dumps(hdr).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
+open(folder + '/model.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + data)
+json.dump({"model_type": "llama", "hidden_size": d, "vocab_size": V, "num_attention_heads": 4,
+           "max_position_embeddings": 256, "rms_norm_eps": 1e-5, "rope_theta": 500000.0},
+          open(folder + '/config.json', 'w'))
+MKEOF
+dir="$OUT/llama-long-path-x2"; mkdir -p "$dir"
+for v in tokens matrix model vocab; do
+  render "$dir/$v.log" --no-settings --size 1280x720 --ui-scale 2 --model "$LL" --view "$v" --audit "$dir/$v.txt" \
+    --screenshot "$dir/$v.png" &
+  [ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
+done
+wait
+screens=$(ls "$dir"/*.txt 2>/dev/null | wc -l)
+bad=$(grep -H "	[A-Z_][A-Z_]*	" "$dir"/*.txt 2>/dev/null | sed "s|$dir/||")
+if [ "$screens" -ne 4 ]; then
+  fail "llama-long-path-x2: $screens of 4 screens audited: $(tail -n 2 "$dir"/*.log | head -20)"
+elif [ -n "$bad" ]; then
+  fail "llama-long-path-x2: $(echo "$bad" | wc -l) records break a rule:"; echo "$bad" | head -30
+elif ! grep -q "	\.\.\..*without-a-tokenizer$" "$dir/model.txt"; then
+  fail "llama-long-path-x2: the path's end is not shown after '...': $(grep -c . "$dir/model.txt") records"
+else
+  pass "llama-long-path-x2: 4 screens, none breaks a rule; the path shown by its end"
+fi
+
 [ "$failures" -eq 0 ] && echo "all layout checks passed" || echo "$failures layout check(s) failed"
 [ "$failures" -eq 0 ]
