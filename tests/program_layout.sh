@@ -113,6 +113,16 @@ elif ! grep -q "	\.\.\..*without-a-tokenizer$" "$dir/model.txt"; then
 else
   pass "llama-long-path-x2: 4 screens, none breaks a rule; the path shown by its end"
 fi
+# Without a tokenizer the Vocabulary view finds neighbours by id: the same first neighbour and
+# cosine (3 decimals) as the command line's exact search.
+CLI="$BUILD/app/embedscope-cli"
+first=$("$CLI" neighbors --model "$LL" --id 1 --k 1 2>/dev/null | awk -F'\t' '$1 == 1 {printf "%s %.3f", $2, $3}')
+render "$dir/vocab-1080.log" --no-settings --size 1920x1080 --model "$LL" --view vocab --audit "$dir/vocab-1080.txt" \
+  --screenshot "$dir/vocab-1080.png"
+shown=$(awk -F'\t' '/Nearest to id 1 by cosine/ {on = 1; next} on && $NF ~ /^[0-9]+$/ && !id {id = $NF; next}
+                    on && id && $NF ~ /^-?[0-9]+\.[0-9]+$/ {print id " " $NF; exit}' "$dir/vocab-1080.txt")
+if [ -n "$first" ] && [ "$shown" = "$first" ]; then pass "no tokenizer: neighbours by id, the first as the CLI finds it ($shown)"
+else fail "no tokenizer: the Vocabulary view shows '$shown', the CLI '$first'"; fi
 
 [ "$failures" -eq 0 ] && echo "all layout checks passed" || echo "$failures layout check(s) failed"
 [ "$failures" -eq 0 ]

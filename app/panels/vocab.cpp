@@ -41,7 +41,29 @@ class VocabPanel final : public Panel {
       wrapped_text(kWarn, "This table is random (untrained): neighbours and analogies show noise, not meaning. "
                           "Open a trained checkpoint in view 5 to see real structure.");
     if (!tok) {
-      ImGui::TextDisabled("This model has no tokenizer, so tokens cannot be searched by text.");
+      // No tokenizer (a checkpoint without its tokenizer files): neighbours by id.
+      ImGui::PushFont(fonts().large);
+      ImGui::TextWrapped("Nearest neighbours");
+      ImGui::PopFont();
+      wrapped_text(ImGui::GetColorU32(ImGuiCol_TextDisabled),
+                   "This model has no tokenizer, so tokens are named by id: type one (0 to " +
+                       thousands(m.vocab_size() - 1) + ").");
+      if (query_ < 0 || query_ >= m.vocab_size())
+        query_ = state.ids()[static_cast<size_t>(std::max(0, state.selected_position))];
+      int id = query_;
+      ImGui::SetNextItemWidth(em * 7);
+      if (ImGui::InputInt("token id", &id, 1, 100)) query_ = static_cast<int>(std::clamp<long long>(id, 0, m.vocab_size() - 1));
+      if (!index_ready(state)) {
+        ImGui::TextDisabled("building the search index over %s rows ...", thousands(m.vocab_size()).c_str());
+      } else {
+        if (neighbours_query_ != query_ || neighbours_version_ != state.model_version()) {
+          neighbours_ = index_->nearest_to_token(query_, 12);
+          neighbours_query_ = query_;
+          neighbours_version_ = state.model_version();
+        }
+        ImGui::TextWrapped("Nearest to id %d by cosine:", query_);
+        neighbour_table("nn", nullptr, neighbours_);
+      }
       ImGui::Spacing();
       whole_table_pca(state);
       return;
@@ -79,7 +101,7 @@ class VocabPanel final : public Panel {
         neighbours_query_ = query_;
         neighbours_version_ = state.model_version();
       }
-      neighbour_table("nn", *tok, neighbours_);
+      neighbour_table("nn", tok.get(), neighbours_);
     }
     ImGui::EndChild();
     ImGui::SameLine();
@@ -118,7 +140,7 @@ class VocabPanel final : public Panel {
       }
     }
     if (!analogy_error_.empty()) wrapped_text(kWarn, analogy_error_);
-    else neighbour_table("analogy", *tok, analogy_result_);
+    else neighbour_table("analogy", tok.get(), analogy_result_);
     ImGui::Spacing();
     ImGui::Separator();
     whole_table_pca(state);
@@ -306,18 +328,21 @@ class VocabPanel final : public Panel {
     else analogy_ = {" king", " man", " woman"};
   }
 
-  static void neighbour_table(const char* id, const Tokenizer& tok, const std::vector<Neighbour>& list) {
-    if (!ImGui::BeginTable(id, 3, ImGuiTableFlags_RowBg)) return;
+  // Without a tokenizer (tok null) the ids alone.
+  static void neighbour_table(const char* id, const Tokenizer* tok, const std::vector<Neighbour>& list) {
+    if (!ImGui::BeginTable(id, tok ? 3 : 2, ImGuiTableFlags_RowBg)) return;
     ImGui::TableSetupColumn("id", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 4);
-    ImGui::TableSetupColumn("token", ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    if (tok) ImGui::TableSetupColumn("token", ImGuiTableColumnFlags_WidthStretch, 1.0f);
     ImGui::TableSetupColumn("cosine", ImGuiTableColumnFlags_WidthStretch, 1.3f);
     ImGui::TableHeadersRow();
     for (const Neighbour& n : list) {
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
       ImGui::Text("%d", n.id);
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(displayable(visible_token_text(tok.token_bytes(n.id))).c_str());
+      if (tok) {
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(displayable(visible_token_text(tok->token_bytes(n.id))).c_str());
+      }
       ImGui::TableNextColumn();
       // A bar from 0 with the value, in the diverging colour of the value; the number always
       // whole (the bar takes what is left: "0.6(" was cut at a projector's scale).
