@@ -666,9 +666,11 @@ class LessonPanel final : public Panel {
         const float w = (area.x - label - em * float(per_row - 1)) / float(per_row);
         const float h = (maps_h - em * float(rows - 1)) / float(rows);
         const float s = std::min(w, h - around);
-        const bool titles_fit = std::all_of(list.begin(), list.end(), [&](const std::string& k) {
-          return title_of(k, w).text.find("...") == std::string::npos;
-        });
+        bool titles_fit = true;
+        for (std::size_t k = 0; k < count; ++k) {
+          const bool last = k % per_row + 1 == per_row || k + 1 == count;
+          titles_fit = titles_fit && title_of(list[k], w + (last ? 0.0f : em * 0.5f)).text.find("...") == std::string::npos;
+        }
         const float sc = titles_fit ? s : s * 0.75f;
         if (sc > score) score = sc, side = s, per_row_out = per_row;
       }
@@ -704,13 +706,15 @@ class LessonPanel final : public Panel {
       } catch (const std::exception&) {
         mats_[k] = MatrixRM::Zero(n, n);
       }
-      // The title over the whole cell (wider than the square map), cut only when the cell is.
-      // The whole title when the cell holds it, else its first word ("T5", "DeBERTa").
-      const float room = cell_w + (first ? label : 0.0f);
+      // The title over the whole cell (wider than the square map) and the gap after it (the
+      // next title starts at its own cell), cut only when that is too narrow.
+      // The whole title when there is room, else its first word ("T5", "DeBERTa").
+      const bool last = col + 1 == per_row || k + 1 == kinds.size();
+      const float room = cell_w + (first ? label : 0.0f) + (last ? 0.0f : em * 0.5f);
       const Title title = title_of(kinds[k], room);
       ImFont* font = ImGui::GetFont();
       const float title_w = font->CalcTextSizeA(title.size, FLT_MAX, 0.0f, title.text.c_str()).x;
-      audit_text("lesson.side_by_side.title", title.text, title_w, cell_w + (first ? label : 0.0f));
+      audit_text("lesson.side_by_side.title", title.text, title_w, room);
       dl->AddText(font, title.size, ImVec2(x, y + (font_size - title.size)), ImGui::GetColorU32(ImGuiCol_Text), title.text.c_str());
       HeatmapSpec spec;
       spec.values = mats_[k].data();
