@@ -224,12 +224,17 @@ HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 
   if (folded) {
     // Say which rows are on screen and how many are hidden (beside the title when it fits, else
     // in place of the column numbers' line is not available: the tooltip has it too).
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%lld of %lld rows, %lld hidden", static_cast<long long>(folded->size()), all_rows,
-                  all_rows - static_cast<long long>(folded->size()));
-    const float tw = ImGui::CalcTextSize(buf).x;
-    if (ImGui::CalcTextSize(title.c_str()).x + tw + ImGui::GetFontSize() <= size.x)
-      dl->AddText(ImVec2(L.origin.x + size.x - tw, L.origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+    // The longest form that fits: hidden rows before the first shown or after the last have no
+    // gap line of their own, so the count must show (a BERT table at a projector's scale hid
+    // its last row without a word).
+    const long long shown = static_cast<long long>(folded->size()), hidden = all_rows - shown;
+    const std::string of = std::to_string(shown) + " of " + std::to_string(all_rows) + " rows";
+    const std::string note = longest_fitting({of + ", " + std::to_string(hidden) + " hidden", of,
+                                              std::to_string(hidden) + " hidden"},
+                                             size.x - ImGui::CalcTextSize(title.c_str()).x - ImGui::GetFontSize());
+    const float tw = ImGui::CalcTextSize(note.c_str()).x;
+    if (note.find("...") == std::string::npos)
+      dl->AddText(ImVec2(L.origin.x + size.x - tw, L.origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), note.c_str());
   } else if (row_count_ < static_cast<double>(spec.rows)) {
     // Part of a tall table: say which rows are on screen.
     char buf[96];
