@@ -244,16 +244,21 @@ void help_marker(const char* text) {
 }
 
 std::string fit_text_tail(const std::string& text, float width) {
-  const auto text_w = [](const char* b, const char* e = nullptr) { return ImGui::CalcTextSize(b, e).x; };
+  const auto text_w = [](const char* b) { return ImGui::CalcTextSize(b).x; };
   if (text_w(text.c_str()) <= width) return text;
   const float room = width - text_w("...");
-  std::size_t start = text.size();  // the shortest suffix start whose suffix still fits
-  for (std::size_t i = text.size(); i-- > 0;) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // inside a character
-    if (text_w(text.c_str() + i) > room) break;
-    start = i;
+  // The earliest start (at a character start) whose suffix fits: suffixes only shrink as the
+  // start moves right, so a binary search, as fit_text's (it runs every frame for the Model box).
+  std::size_t lo = 0, hi = text.size();  // the answer lies in (lo, hi]
+  while (hi - lo > 1) {
+    std::size_t mid = lo + (hi - lo) / 2;
+    while (mid < hi && (static_cast<unsigned char>(text[mid]) & 0xC0) == 0x80) ++mid;
+    if (mid >= hi) break;
+    if (text_w(text.c_str() + mid) <= room) hi = mid;
+    else lo = mid;
   }
-  return "..." + text.substr(start);
+  while (hi < text.size() && (static_cast<unsigned char>(text[hi]) & 0xC0) == 0x80) ++hi;
+  return "..." + text.substr(hi);
 }
 
 std::string fit_text(const std::string& text, float width) { return fit_text(text, width, ImGui::GetFont(), ImGui::GetFontSize()); }
