@@ -629,9 +629,10 @@ class LessonPanel final : public Panel {
                             std::to_string(n - 1) + "; hatched: keys after the query, which a causal scheme masks." +
                             (t5_buckets ? " T5: bucket numbers (no trained biases loaded)." : "");
     // On a small figure (a projector's scale) the short key: the long one took half its height.
+    // There T5's map says itself that it shows bucket numbers (its title "T5 buckets"): one line
+    // of key less, room for a second row of maps with whole titles.
     const std::string short_key = std::string("Own scale each: red +, blue -, white 0; hatched: masked; i, j: 0..") +
-                                  std::to_string(n - 1) + "." +
-                                  (t5_buckets ? " T5: bucket numbers." : "");
+                                  std::to_string(n - 1) + ".";
     const bool long_key = ImGui::CalcTextSize(key.c_str(), nullptr, false, area.x).y <= line * 2.5f;
     const float key_h = ImGui::CalcTextSize((long_key ? key : short_key).c_str(), nullptr, false, area.x).y + line * 0.5f;
     const float maps_h = area.y - key_h;
@@ -639,39 +640,52 @@ class LessonPanel final : public Panel {
     // The title line over each map (no column numbers: the key says what i and j run over, and
     // the first map numbers its rows); two lines of it made several rows of maps too costly.
     const float around = line + ImGui::GetStyle().ItemSpacing.y + 6.0f;
+    const float row_gap = em * 0.5f;  // between rows of maps (each row has its title line too)
     // Each map's title: the scheme's title, else its first word ("Learned", "Transformer-XL")
-    // in a font down to 0.65 of the size (as the heatmaps' numbers), else the first word cut.
+    // in a font down to 0.65 of the size (as the heatmaps' numbers), at a projector's scale down
+    // to the body text's size at scale 1 (17 px, half the size at scale 2: "Transformer-XL"
+    // whole where it read "Tra..."), else the first word cut.
     struct Title {
       std::string text;
       float size;
     };
     const float font_size = ImGui::GetFontSize();
+    const float min_scale = std::min(0.65f, std::max(0.5f, 17.0f / font_size));
     const auto title_of = [&](const std::string& kind, float room) -> Title {
-      const std::string full = scheme_info(kind).title;
-      const std::string word = full.substr(0, full.find(' '));
+      const bool buckets = !long_key && t5_buckets && scheme_info(kind).data == SchemeDataKind::BucketBias;
+      const std::string title = scheme_info(kind).title;
+      const std::string full = buckets ? title.substr(0, title.find(' ')) + " buckets" : title;
+      // The unit a title keeps whole: its first word, or "T5 buckets" (what that map shows).
+      const std::string word = buckets ? full : full.substr(0, full.find(' '));
       if (ImGui::CalcTextSize(full.c_str()).x <= room) return {full, font_size};
       const float w = ImGui::CalcTextSize(word.c_str()).x;
       if (w <= room) return {word, font_size};
-      if (w * 0.65f <= room) return {word, font_size * room / w};
+      if (w * min_scale <= room) return {word, font_size * room / w};
       return {longest_fitting({word}, room), font_size};
     };
     // The arrangement (maps per row) that gives the largest square maps; one where a title
     // would be cut counts a quarter smaller (at a projector's scale one row cut every title to
-    // "Si..", "Tr..": two rows of slightly smaller maps name them all).
+    // "Si..", "Tr..": two rows of slightly smaller maps name them all), one where a title would
+    // be drawn smaller 5% smaller (presenter mode: two rows of maps as large as one row's, every
+    // title in the full size).
     auto best = [&](const std::vector<std::string>& list, std::size_t& per_row_out) {
       const std::size_t count = list.size();
       float side = 0, score = 0;
       for (std::size_t rows = 1; rows <= count; ++rows) {
         const std::size_t per_row = (count + rows - 1) / rows;
         const float w = (area.x - label - em * float(per_row - 1)) / float(per_row);
-        const float h = (maps_h - em * float(rows - 1)) / float(rows);
+        const float h = (maps_h - row_gap * float(rows - 1)) / float(rows);
         const float s = std::min(w, h - around);
-        bool titles_fit = true;
+        // A map is never drawn under two ems: rows that would make it smaller do not fit.
+        if (rows > 1 && s < em * 2) break;
+        bool titles_fit = true, titles_full_size = true;
         for (std::size_t k = 0; k < count; ++k) {
           const bool last = k % per_row + 1 == per_row || k + 1 == count;
-          titles_fit = titles_fit && title_of(list[k], w + (last ? 0.0f : em * 0.5f)).text.find("...") == std::string::npos;
+          const Title t = title_of(list[k], w + (last ? 0.0f : em * 0.5f));
+          titles_fit = titles_fit && t.text.find("...") == std::string::npos;
+          titles_full_size = titles_full_size && t.size >= font_size;
         }
-        const float sc = titles_fit ? s : s * 0.75f;
+        const float sc = s * (titles_fit ? 1.0f : 0.75f) * (titles_full_size ? 1.0f : 0.95f);
         if (sc > score) score = sc, side = s, per_row_out = per_row;
       }
       return side;
@@ -696,7 +710,7 @@ class LessonPanel final : public Panel {
       const std::size_t col = k % per_row, row = k / per_row;
       const bool first = col == 0;
       const float x = origin.x + (first ? 0.0f : label + float(col) * (cell_w + em));
-      const float y = origin.y + float(row) * (side + around + em);
+      const float y = origin.y + float(row) * (side + around + row_gap);
       SchemeParams p = state.params_for_kind(kinds[k]);
       p.causal = false;
       try {
