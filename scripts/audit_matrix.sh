@@ -7,7 +7,8 @@
 #
 # --quick: one theme, presenter off, the default text (the fast slice, ~2 minutes on 2 cores);
 # --texts-default: every size, theme and presenter mode with the default text (~8 minutes).
-# The whole matrix (96 configurations x 22 screens) takes about half an hour. Needs xvfb-run.
+# The whole matrix (96 configurations x 22 screens, one run each) takes about a quarter of an hour.
+# Needs xvfb-run.
 # Writes OUT_DIR/<config>/<screen>.{png,txt} and prints the summary (also OUT_DIR/summary.md).
 set -u
 BUILD=${1:?build dir}
@@ -36,8 +37,6 @@ if [ -n "${AUDIT_TEXTS:-}" ]; then
   for t in "${TEXTS[@]}"; do for want in $AUDIT_TEXTS; do [ "${t%%|*}" = "$want" ] && kept+=("$t"); done; done
   TEXTS=("${kept[@]}")
 fi
-VIEWS=(tokens matrix pca schemes model vocab train)
-STEPS=$("$BIN" --lesson list | awk '{print $1}')
 
 render() {  # render DIR NAME ARGS...: three tries (parallel xvfb-run -a may race for a display)
   local dir=$1 name=$2; shift 2
@@ -48,7 +47,7 @@ render() {  # render DIR NAME ARGS...: three tries (parallel xvfb-run -a may rac
   done
   echo "render failed: $dir/$name ($(tail -1 "$dir/$name.log"))" >>"$OUT/failures.txt"
 }
-JOBS=${AUDIT_JOBS:-4}
+JOBS=${AUDIT_JOBS:-3}
 throttle() { while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done; }
 
 : >"$OUT/failures.txt"
@@ -65,13 +64,13 @@ for sz in "${SIZES[@]}"; do
         [ "$pres" = on ] && args+=(--presenter)
         [ -n "$model" ] && args+=(--model "$model")
         [ -n "$text" ] && args+=(--text "$text")
-        for v in "${VIEWS[@]}"; do throttle; render "$dir" "$v" "${args[@]}" --view "$v" & done
-        for s in $STEPS; do throttle; render "$dir" "lesson-$(printf %02d "$s")" "${args[@]}" --view lesson --lesson "$s" & done
-        wait
+        # One run per configuration: every view, then the lesson's steps ({view}{step} in the names).
+        throttle; render "$dir" "{view}{step}" "${args[@]}" --view all --lesson all &
       done
     done
   done
 done
+wait
 
 # Summary: per configuration, the screens rendered, the records, and those that break a rule.
 # Statuses in capitals break one: CLIPPED (cut sideways, or wider than the room a panel gave it),

@@ -8,7 +8,7 @@
 # Each target runs for N seconds (default $FUZZ_SECONDS or 60) from its seeds: the committed
 # text seeds in tests/fuzz/corpus/NAME plus the binary seeds tests/fuzz/make_seeds.py writes.
 # The corpus it grows is kept in DIR/fuzz-corpus/NAME (a --smoke run uses a fresh temporary
-# one and ES_FUZZ_SMOKE_SECONDS, default 10). A crash, sanitizer report, leak, timeout (10 s
+# one and ES_FUZZ_SMOKE_SECONDS, default 6). A crash, sanitizer report, leak, timeout (10 s
 # per input) or failed check stops the target; the input is saved in DIR/fuzz-findings/ and
 # the script exits 1.
 set -euo pipefail
@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
-    --smoke) smoke=1; seconds="${ES_FUZZ_SMOKE_SECONDS:-10}"; shift ;;
+    --smoke) smoke=1; seconds="${ES_FUZZ_SMOKE_SECONDS:-6}"; shift ;;
     --only) only="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
     *) echo "fuzz.sh: unknown option '$1'" >&2; exit 2 ;;

@@ -5,7 +5,7 @@
 #   clang, AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer's coverage hooks
 #   (-DES_FUZZ=ON), -O1 with line tables, unity batches and precompiled headers; then
 #     1. every CTest test run there (the same suites and program tests as the release build),
-#     2. each libFuzzer target run briefly from its seeds (ES_FUZZ_SMOKE_SECONDS, default 10 s).
+#     2. each libFuzzer target run briefly from its seeds (ES_FUZZ_SMOKE_SECONDS, default 6 s).
 # Any sanitizer report aborts the program (abort_on_error), so the test that ran it fails.
 #
 #   scripts/sanitize_test.sh [--no-fuzz] [--phase build|test|all]

@@ -84,7 +84,17 @@ shot() {  # name, then arguments
     fail "screenshot $name: $(cat "$OUT/$name.log")"
   fi
 }
-for v in tokens matrix pca schemes model vocab train; do shot "view-$v" --view "$v"; done
+# All seven in one run (--view LIST: one picture per view, '{view}' in the name).
+if "$BIN" --size 1280x800 --view tokens,matrix,pca,schemes,model,vocab,train --screenshot "$OUT/view-{view}.png" \
+     >"$OUT/views.log" 2>&1; then
+  for v in tokens matrix pca schemes model vocab train; do
+    if [ -f "$OUT/view-$v.png" ]; then echo "info view-$v" >>"$OUT/checks.txt"; else fail "--view LIST wrote no view-$v.png"; fi
+  done
+else
+  fail "screenshots of seven views in one run: $(cat "$OUT/views.log")"
+fi
+check_rejects "{view}" --view matrix,model --screenshot "$OUT/no-placeholder.png"
+check_rejects "unknown view 'modl'" --view matrix,modl --screenshot "$OUT/{view}.png"
 # Right-to-left text reads right under the text box: the Unicode bidi algorithm (FriBidi) puts
 # a number after Hebrew words to their left, and each word reads right to left: "12 םלוע םולש".
 "$BIN" --no-settings --size 1280x720 --ui-scale 1.5 --view tokens --model gpt2-untrained --audit "$OUT/audit-bidi.txt" \

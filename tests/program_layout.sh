@@ -56,20 +56,19 @@ for cfg in "${CONFIGS[@]}"; do
   [ "$rest" != "$args" ] && text=${rest#*|}
   dir="$OUT/$name"; mkdir -p "$dir"
   extra=(); [ -n "$text" ] && extra=(--text "$text")
+  # Six views and the lesson's fifteen steps in one run (--view LIST, {view} and {step} in the
+  # names); the Train view after a short run (its progress bar, loss legend and token PCA
+  # drawn) in its own, beside it.
   # shellcheck disable=SC2086
-  for v in tokens matrix pca schemes model vocab train; do
-    # The Train view after a short run (its progress bar, loss legend and token PCA drawn).
-    run=(); [ "$v" = train ] && run=(--set train.steps=40 --set train.run=1)
-    render "$dir/$v.log" --no-settings $args "${extra[@]}" --view "$v" "${run[@]}" --audit "$dir/$v.txt" --screenshot "$dir/$v.png" &
-    [ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
-  done
+  render "$dir/views.log" --no-settings $args "${extra[@]}" --view tokens,matrix,pca,schemes,model,vocab,lesson \
+    --lesson all --audit "$dir/{view}{step}.txt" --screenshot "$dir/{view}{step}.png" &
   # shellcheck disable=SC2086
-  render "$dir/lesson.log" --no-settings $args "${extra[@]}" --view lesson --lesson all --audit "$dir/lesson-{step}.txt" \
-    --screenshot "$dir/lesson-{step}.png" &
+  render "$dir/train.log" --no-settings $args "${extra[@]}" --view train --set train.steps=40 --set train.run=1 \
+    --audit "$dir/train.txt" --screenshot "$dir/train.png" &
   wait
   screens=$(ls "$dir"/*.txt 2>/dev/null | wc -l)
   bad=$(grep -H "	[A-Z_][A-Z_]*	" "$dir"/*.txt 2>/dev/null | sed "s|$dir/||")
-  if [ "$screens" -ne 22 ]; then
+  if [ "$screens" -ne 22 ] || [ ! -f "$dir/lesson15.txt" ] || [ ! -f "$dir/vocab.txt" ]; then
     fail "$name: $screens of 22 screens audited: $(tail -n 2 "$dir"/*.log | head -20)"
   elif [ -n "$bad" ]; then
     fail "$name: $(echo "$bad" | wc -l) records break a rule:"; echo "$bad" | head -30
@@ -96,12 +95,8 @@ json.dump({"model_type": "llama", "hidden_size": d, "vocab_size": V, "num_attent
           open(folder + '/config.json', 'w'))
 MKEOF
 dir="$OUT/llama-long-path-x2"; mkdir -p "$dir"
-for v in tokens matrix model vocab; do
-  render "$dir/$v.log" --no-settings --size 1280x720 --ui-scale 2 --model "$LL" --view "$v" --audit "$dir/$v.txt" \
-    --screenshot "$dir/$v.png" &
-  [ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
-done
-wait
+render "$dir/views.log" --no-settings --size 1280x720 --ui-scale 2 --model "$LL" --view tokens,matrix,model,vocab \
+  --audit "$dir/{view}.txt" --screenshot "$dir/{view}.png"
 screens=$(ls "$dir"/*.txt 2>/dev/null | wc -l)
 bad=$(grep -H "	[A-Z_][A-Z_]*	" "$dir"/*.txt 2>/dev/null | sed "s|$dir/||")
 if [ "$screens" -ne 4 ]; then
@@ -153,11 +148,9 @@ MKEOF
   families=0
   for f in "$FAM"/*/; do
     n=$(basename "$f"); families=$((families + 1))
-    for v in matrix model; do
-      render "$FAM/$n-$v.log" --no-settings --size 1280x720 --ui-scale 2 --model "$f" --view "$v" --audit "$FAM/$n-$v.txt" \
-        --screenshot "$FAM/$n-$v.png" &
-      [ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
-    done
+    render "$FAM/$n.log" --no-settings --size 1280x720 --ui-scale 2 --model "$f" --view matrix,model \
+      --audit "$FAM/$n-{view}.txt" --screenshot "$FAM/$n-{view}.png" &
+    [ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
   done
   wait
   screens=$(ls "$FAM"/*.txt 2>/dev/null | wc -l)

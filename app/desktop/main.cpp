@@ -224,6 +224,8 @@ void apply_start_options(AppState& state, Frame& frame, const DesktopOptions& o,
     if (text) state.set_text(*text);
     state.set_status(why, true);
   }
+  for (const std::string& v : o.views)
+    if (!parse_view_id(v)) throw Error("unknown view '" + v + "' (tokens, matrix, pca, schemes, model, vocab, train, lesson, or all)");
   std::optional<std::string> view = o.view;
   if (!view && o.use_settings) view = settings.get("view");
   if (view) {
@@ -400,22 +402,37 @@ int run_frames(GLFWwindow* window, AppState& state, Frame& frame, const DesktopO
   // Screenshots render a few frames first: ImGui sizes windows and tooltips over frames.
   const int target_frames = o.screenshot ? 4 : (o.bench_frames ? o.bench_frames : o.frames);
   auto started = std::chrono::steady_clock::now();
-  // The pictures to take: one, or with --lesson all one per step ({step} in the name: 01, 02, ...).
-  // With --audit naming '{step}' too, one audit file per step, written with its picture.
-  std::vector<std::string> shots, audits;
-  const auto step_path = [](std::string path, std::size_t k) {
-    const std::string num = (k < 10 ? "0" : "") + std::to_string(k);
-    for (std::size_t at = path.find("{step}"); at != std::string::npos; at = path.find("{step}", at + num.size()))
-      path.replace(at, 6, num);
+  // The pictures to take: one; with --view A,B,... one per view ({view} in the name: tokens,
+  // matrix, ...); with --lesson all one per step of the lesson ({step}: 01, 02, ...). With --audit
+  // naming them too, one audit file per picture, written with it.
+  struct Shot {
+    std::string png, audit;
+    ViewId view;
+    std::size_t step;  // the lesson's step (1-based), 0: as it is
+  };
+  std::vector<Shot> shots;
+  const auto put = [](std::string path, const std::string& key, const std::string& value) {
+    for (std::size_t at = path.find(key); at != std::string::npos; at = path.find(key, at + value.size()))
+      path.replace(at, key.size(), value);
     return path;
   };
-  if (o.screenshot && o.lesson && *o.lesson == "all") {
-    for (std::size_t k = 1; k <= lesson_steps().size(); ++k) {
-      shots.push_back(step_path(*o.screenshot, k));
-      if (o.audit && o.audit->find("{step}") != std::string::npos) audits.push_back(step_path(*o.audit, k));
+  if (o.screenshot) {
+    std::vector<ViewId> views;
+    if (o.views.size() > 1)
+      for (const std::string& v : o.views) views.push_back(*parse_view_id(v));
+    else
+      views.push_back(state.view);  // one view: as the options set it (--lesson opens the lesson)
+    state.view = views.front();
+    const bool per_shot_audit = o.audit && (o.audit->find("{view}") != std::string::npos ||
+                                            (o.lesson && *o.lesson == "all" && o.audit->find("{step}") != std::string::npos));
+    for (ViewId v : views) {
+      const bool all_steps = v == ViewId::Lesson && o.lesson && *o.lesson == "all";
+      for (std::size_t k = all_steps ? 1 : 0; k <= (all_steps ? lesson_steps().size() : 0); ++k) {
+        const std::string num = k == 0 ? "" : (k < 10 ? "0" : "") + std::to_string(k);
+        const auto name = [&](const std::string& path) { return put(put(path, "{view}", view_id_name(v)), "{step}", num); };
+        shots.push_back({name(*o.screenshot), per_shot_audit ? name(*o.audit) : "", v, k});
+      }
     }
-  } else if (o.screenshot) {
-    shots.push_back(*o.screenshot);
   }
   std::size_t shot = 0;
   int frame_index = 0;
@@ -443,15 +460,17 @@ int run_frames(GLFWwindow* window, AppState& state, Frame& frame, const DesktopO
     }
     if (o.screenshot && frame_index >= target_frames) {
       glFinish();
-      std::string err = save_screenshot(shots[shot], fb_w, fb_h);
-      if (err.empty() && shot < audits.size()) err = audit_write(audits[shot]);
+      std::string err = save_screenshot(shots[shot].png, fb_w, fb_h);
+      if (err.empty() && !shots[shot].audit.empty()) err = audit_write(shots[shot].audit);
       if (!err.empty()) {
         std::fprintf(stderr, "embedscope: %s\n", err.c_str());
         return 1;
       }
       if (++shot == shots.size()) return 0;
-      frame.set_panel_option("lesson.step", std::to_string(shot + 1));  // --lesson all: the next step
+      state.view = shots[shot].view;  // the next view, or the lesson's next step
+      if (shots[shot].step) frame.set_panel_option("lesson.step", std::to_string(shots[shot].step));
       frame_index = 0;
+      calm = 0;
       started = std::chrono::steady_clock::now();
       glfwSwapBuffers(window);
       continue;
@@ -534,7 +553,10 @@ int run(int argc, char** argv) {
   if (o.bench_open)
     std::printf("after the frames: model %s; background work %s\n", state->model().name().c_str(),
                 frame->busy() ? "still running" : "done");
-  if (o.audit && !(o.lesson && *o.lesson == "all" && o.screenshot && o.audit->find("{step}") != std::string::npos)) {
+  const bool audit_per_shot = o.screenshot && o.audit &&
+                              (o.audit->find("{view}") != std::string::npos ||
+                               (o.lesson && *o.lesson == "all" && o.audit->find("{step}") != std::string::npos));
+  if (o.audit && !audit_per_shot) {
     const std::string err = audit_write(*o.audit);
     if (!err.empty()) {
       std::fprintf(stderr, "embedscope: %s\n", err.c_str());

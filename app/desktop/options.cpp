@@ -3,6 +3,7 @@
 #include "position/scheme.h"
 #include "types.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -32,7 +33,9 @@ Usage: embedscope [options]
                         a .safetensors file or model folder, or a Hugging Face cache name (gpt2;
                         ORG/NAME@REV for a revision other than main)
   --scheme S            a position scheme (default: the model's own), one of:
-@SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab | train | lesson (keys 1-8)
+@SCHEMES@  --view V              tokens | matrix | pca | schemes | model | vocab | train | lesson (keys 1-8);
+                        with --screenshot also a list (matrix,model) or all: one picture per view
+                        in one run, '{view}' in the file names (and in --audit's)
   --theme T             dark (default) or light (projectors; View menu; saved between runs)
   --presenter           start in presenter mode (F5 or P toggles it: only the figure, large type)
   --special             tokenize with the model's special tokens ([CLS] ... [SEP], <s>, </s>)
@@ -82,7 +85,20 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") o.help = true;
     else if (a == "--screenshot") o.screenshot = value(i, a);
-    else if (a == "--view") o.view = value(i, a);
+    else if (a == "--view") {
+      o.view = value(i, a);
+      o.views.clear();
+      if (*o.view == "all") {
+        o.views = {"tokens", "matrix", "pca", "schemes", "model", "vocab", "train", "lesson"};
+      } else {
+        for (std::size_t at = 0; at <= o.view->size();) {
+          const std::size_t comma = std::min(o.view->find(',', at), o.view->size());
+          o.views.push_back(o.view->substr(at, comma - at));
+          at = comma + 1;
+        }
+      }
+      o.view = o.views.front();
+    }
     else if (a == "--lesson") o.lesson = value(i, a);
     else if (a == "--presenter") o.presenter = true;
     else if (a == "--special") o.special = true;
@@ -128,6 +144,13 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
       (!o.screenshot || o.screenshot->find("{step}") == std::string::npos))
     throw Error("--lesson all writes one picture per step: give --screenshot with {step} in the file name "
                 "(e.g. --screenshot 'slides/lesson-{step}.png')");
+  if (o.views.size() > 1) {
+    if (!o.screenshot || o.screenshot->find("{view}") == std::string::npos)
+      throw Error("--view with several views writes one picture per view: give --screenshot with {view} in the "
+                  "file name (e.g. --screenshot 'slides/{view}.png')");
+    if (o.audit && o.audit->find("{view}") == std::string::npos)
+      throw Error("--view with several views writes one audit per view: give --audit with {view} in the file name");
+  }
   if (o.screenshot || o.frames || o.bench_frames) o.use_settings = false;
   if (force_settings) o.use_settings = true;
   return o;

@@ -10,6 +10,9 @@ namespace es::ui {
 struct DesktopOptions {
   std::optional<std::string> screenshot;  // PNG path: render, save, exit 0
   std::optional<std::string> view;        // tokens|matrix|pca|schemes|model|vocab|train|lesson
+  // --view A,B,... or all: with --screenshot, one picture per view in one run ('{view}' in the
+  // file names); view is then the first of them.
+  std::vector<std::string> views;
   std::optional<std::string> lesson;      // --lesson STEP (number or id) or "list"
   bool presenter = false;                 // --presenter
   bool special = false;                   // --special
