@@ -513,9 +513,10 @@ void Heatmap::draw_cells(ImDrawList* dl, const HeatmapSpec& spec, const Layout& 
   // Numbers in the cells, when there is room for them (the classroom case).
   if (spec.show_values) {
     // Numbers when the widest of those shown fits its cell, in a smaller font if need be (down
-    // to 0.65 of the font's size): the lesson's three maps of a sum side by side all show theirs, so a
-    // class can add 0.069 + 0.69 = 0.76 by eye.
-    const float em = ImGui::GetFontSize(), min_size = em * 0.65f;
+    // to smallest_text_size: 0.65 of the font's size, half of presenter mode's large type): the
+    // lesson's three maps of a sum side by side all show theirs, so a class can add
+    // 0.069 + 0.69 = 0.76 by eye.
+    const float em = ImGui::GetFontSize(), min_size = smallest_text_size(em);
     ImFont* font = ImGui::GetFont();
     if (L.cell_h >= min_size + 2.0f && L.cell_w >= font->CalcTextSizeA(min_size, FLT_MAX, 0.0f, "-0.0").x + 4.0f &&
         static_cast<double>(L.r_last - L.r_first) * static_cast<double>(L.nc) <= 20000.0) {

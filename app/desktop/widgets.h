@@ -63,6 +63,10 @@ std::string longest_fitting(std::initializer_list<std::string> forms, float widt
 // The text when it fits `width` in the current font, else "..." and the longest end of it that
 // fits (a path's end names the file; cut at a character boundary).
 std::string fit_text_tail(const std::string& text, float width);
+// The smallest size a secondary text (a map's numbers, a figure's titles) may shrink to when
+// it would not fit at `em`: 0.65 of it, and at a projector's scales (em of 34 px and more) half
+// of it, never under the body text of scale 1 (17 px).
+float smallest_text_size(float em);
 // One line of muted text that never wraps: cut to the space left with "...", the whole text in
 // a tooltip on hover (captions on short windows and in presenter mode).
 void one_line_text(ImU32 colour, const std::string& text);

@@ -642,15 +642,14 @@ class LessonPanel final : public Panel {
     const float around = line + ImGui::GetStyle().ItemSpacing.y + 6.0f;
     const float row_gap = em * 0.5f;  // between rows of maps (each row has its title line too)
     // Each map's title: the scheme's title, else its first word ("Learned", "Transformer-XL")
-    // in a font down to 0.65 of the size (as the heatmaps' numbers), at a projector's scale down
-    // to the body text's size at scale 1 (17 px, half the size at scale 2: "Transformer-XL"
-    // whole where it read "Tra..."), else the first word cut.
+    // in a smaller font, as small as the heatmaps' numbers may be (smallest_text_size: half the
+    // size at scale 2, "Transformer-XL" whole where it read "Tra..."), else the first word cut.
     struct Title {
       std::string text;
       float size;
     };
     const float font_size = ImGui::GetFontSize();
-    const float min_scale = std::min(0.65f, std::max(0.5f, 17.0f / font_size));
+    const float min_scale = smallest_text_size(font_size) / font_size;
     const auto title_of = [&](const std::string& kind, float room) -> Title {
       const bool buckets = !long_key && t5_buckets && scheme_info(kind).data == SchemeDataKind::BucketBias;
       const std::string title = scheme_info(kind).title;
