@@ -3,10 +3,11 @@
 # at each window size and UI scale, theme, presenter mode and text, each with `--audit`; then one
 # summary table of the records that break a rule (see the summary's comment below).
 #
-#   scripts/audit_matrix.sh BUILD_DIR OUT_DIR [--quick]
+#   scripts/audit_matrix.sh BUILD_DIR OUT_DIR [--quick | --texts-default | --summary]
 #
 # --quick: one theme, presenter off, the default text (the fast slice, ~2 minutes on 2 cores);
-# --texts-default: every size, theme and presenter mode with the default text (~8 minutes).
+# --texts-default: every size, theme and presenter mode with the default text (~8 minutes);
+# --summary: no rendering, only the summary of what OUT_DIR holds.
 # The whole matrix (96 configurations x 22 screens, one run each) takes about a quarter of an hour.
 # Needs xvfb-run.
 # Writes OUT_DIR/<config>/<screen>.{png,txt} and prints the summary (also OUT_DIR/summary.md).
@@ -15,7 +16,7 @@ BUILD=${1:?build dir}
 OUT=${2:?output dir}
 QUICK=${3:-}
 BIN="$BUILD/app/embedscope"
-[ -x "$BIN" ] || { echo "no $BIN" >&2; exit 2; }
+[ "$QUICK" = "--summary" ] || [ -x "$BIN" ] || { echo "no $BIN" >&2; exit 2; }
 command -v xvfb-run >/dev/null || { echo "xvfb-run is needed (apt-get install xvfb)" >&2; exit 2; }
 mkdir -p "$OUT"
 
@@ -50,7 +51,8 @@ render() {  # render DIR NAME ARGS...: three tries (parallel xvfb-run -a may rac
 JOBS=${AUDIT_JOBS:-3}
 throttle() { while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done; }
 
-: >"$OUT/failures.txt"
+[ "$QUICK" = "--summary" ] && SIZES=()
+[ "$QUICK" = "--summary" ] || : >"$OUT/failures.txt"
 for sz in "${SIZES[@]}"; do
   set -- $sz
   size=$1 scale=$2
@@ -74,20 +76,22 @@ wait
 
 # Summary: per configuration, the screens rendered, the records, and those that break a rule.
 # Statuses in capitals break one: CLIPPED (cut sideways, or wider than the room a panel gave it),
-# CUT (a line cut through in a window that does not scroll), OVERLAP (two texts on each other),
+# CUT (a line cut through in a window that does not scroll), ELIDED (a figure's title, a number
+# or a PCA label shortened with "..."), OVERLAP (two texts on each other),
 # CONTRAST (below 4.5:1 on the pixels under it), OUT_OF_VIEW (key content out of view with no
 # "more below" cue); pca.label.near CLIPPED: a PCA label nearer another point than its own.
+# "elided" (allowed, counted): a caption or label shortened to fit, its whole text in a tooltip.
 count() { grep -h "^[a-z_.]*	$1	" "$2"/*.txt 2>/dev/null | grep -vc "^pca.label.near"; }
 {
-  echo "| configuration | screens | records | CLIPPED | CUT | OVERLAP | CONTRAST | OUT_OF_VIEW | label nearer another point | worst screens |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| configuration | screens | records | CLIPPED | CUT | ELIDED | OVERLAP | CONTRAST | OUT_OF_VIEW | label nearer another point | elided (allowed) | worst screens |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   for dir in "$OUT"/*/; do
     cfg=$(basename "$dir")
     screens=$(ls "$dir"/*.txt 2>/dev/null | wc -l)
     records=$(cat "$dir"/*.txt 2>/dev/null | wc -l)
     near=$(grep -h "^pca.label.near	CLIPPED" "$dir"/*.txt 2>/dev/null | wc -l)
     worst=$(grep -c "	[A-Z_]*	" "$dir"/*.txt 2>/dev/null | sort -t: -k2 -nr | awk -F: '$2 > 0 {n = split($1, p, "/"); printf "%s%s (%d)", sep, p[n], $2; sep = ", "} NR >= 3 {exit}')
-    echo "| $cfg | $screens | $records | $(count CLIPPED "$dir") | $(count CUT "$dir") | $(count OVERLAP "$dir") | $(count CONTRAST "$dir") | $(count OUT_OF_VIEW "$dir") | $near | ${worst:--} |"
+    echo "| $cfg | $screens | $records | $(count CLIPPED "$dir") | $(count CUT "$dir") | $(count ELIDED "$dir") | $(count OVERLAP "$dir") | $(count CONTRAST "$dir") | $(count OUT_OF_VIEW "$dir") | $near | $(count elided "$dir") | ${worst:--} |"
   done
   echo
   echo "Rule-breaking records over the whole matrix, by kind and status:"

@@ -27,12 +27,14 @@ pass() { echo "ok: $*"; }
 "$BIN" --no-settings --size 1280x720 --ui-scale 1.5 --view matrix --audit-selftest --audit "$OUT/selftest.txt" \
   --screenshot "$OUT/selftest.png" >"$OUT/selftest.log" 2>&1
 for want in "CLIPPED.*selftest-clipped" "OVERLAP.*selftest-overlap-a" "CONTRAST.*selftest-contrast" \
-            "CUT.*selftest-cut-line" "OUT_OF_VIEW.*selftest-key"; do
+            "CUT.*selftest-cut-line" "OUT_OF_VIEW.*selftest-key" "ELIDED.*selftest-elided-tit"; do
   if grep -q "	$want" "$OUT/selftest.txt"; then pass "self-test: the audit reports ${want%%.*}"
   else fail "self-test: no ${want%%.*} record for a case drawn broken: $(cat "$OUT/selftest.log"; head -c 2000 "$OUT/selftest.txt")"; fi
 done
 if grep -q "	fits	.*selftest-line-1$" "$OUT/selftest.txt"; then pass "self-test: a whole line is not reported"
 else fail "self-test: the uncut line is missing or reported: $(grep selftest-line-1 "$OUT/selftest.txt")"; fi
+if grep -q "^caption	elided	.*selftest-elided-caption...$" "$OUT/selftest.txt"; then pass "self-test: a shortened caption is counted, not reported"
+else fail "self-test: the shortened caption: $(grep selftest-elided-caption "$OUT/selftest.txt")"; fi
 
 # 2. The slice.
 PARA="The teacher wrote a short sentence on the board, and the students counted its tokens one by one. Then she added the position rows, and the two equal tokens that had shared one row a moment ago stood apart: the same word, a different place, a different vector for block zero to read."

@@ -120,8 +120,9 @@ bool AppState::set_model(std::shared_ptr<const ModelSource> model, const std::st
   if (ok) {
     model_spec_ = spec;
     if (typed_ids)
-      set_status("No tokenizer EmbedScope can read comes with this model (" + this->model().tokenizer_note() +
-                 "): the text box takes token ids, e.g. " + text + ". Model: " + this->model().label());
+      // What to do first: a short window keeps one line of the status (the rest on hover).
+      set_status("Type token ids in the text box (" + text + "): no tokenizer EmbedScope can read comes with this model (" +
+                 this->model().tokenizer_note() + "). Model: " + this->model().label());
     else
       set_status("Model: " + this->model().label());
   }

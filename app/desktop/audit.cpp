@@ -209,6 +209,9 @@ void draw_audit_selftest() {
   ImGui::EndChild();
   const ImVec2 below(p.x, p.y + fs * 20);
   audit_key("selftest-key", below, ImVec2(below.x + fs, below.y + fs));
+  // A figure's title shortened to fit (ELIDED), and a caption shortened (elided: allowed).
+  audit_text("heatmap.title", "selftest-elided-tit...", fs * 5, fs * 6);
+  audit_text("caption", "selftest-elided-caption...", fs * 5, fs * 6);
   ImGui::End();
 }
 
@@ -218,13 +221,30 @@ void audit_set_pixels(std::vector<unsigned char> rgb, int width, int height) {
   g_pixels_h = height;
 }
 
+bool audit_elided(std::string_view text) {
+  const auto ends = [&](std::string_view tail) {
+    return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
+  };
+  return ends("...") || ends("\xE2\x80\xA6");  // "..." or U+2026
+}
+
+bool audit_names_a_thing(std::string_view kind) {
+  for (std::string_view k : {"heatmap.title", "lesson.side_by_side.title", "model.weights", "colour_bar.tick",
+                             "heatmap.column", "pca.label"})
+    if (kind == k) return true;
+  return false;
+}
+
 std::string audit_write(const std::string& path) {
   std::ofstream out(path, std::ios::trunc);
   if (!out) return "cannot write the audit file " + path;
   for (const AuditRecord& r : g_records) {
     // Half a pixel of slack: text measured and placed in floats.
     const bool fits = r.room < 0 || r.width <= r.room + 0.5f;
-    out << r.kind << '\t' << (fits ? "fits" : "CLIPPED") << '\t' << audit_fmt2(r.width, r.room) << '\t' << r.text << '\n';
+    // A text shortened to fit ("...") is counted ("elided"); where it names what a figure shows
+    // or is a number, the shortening breaks a rule: "Tra..." over a map, "597,376" for a count.
+    const char* status = !fits ? "CLIPPED" : !audit_elided(r.text) ? "fits" : audit_names_a_thing(r.kind) ? "ELIDED" : "elided";
+    out << r.kind << '\t' << status << '\t' << audit_fmt2(r.width, r.room) << '\t' << r.text << '\n';
   }
   // AuditKey content: in view, announced by the window's "more below" cue, or lost.
   for (const AuditKey& k : g_keys) {

@@ -12,7 +12,9 @@
 //
 // Line format: kind <TAB> status <TAB> width <TAB> room [<TAB> key=value ...] <TAB> text; the
 // text is always the last field. Status "fits" (or "scrolled": part of a line under the edge of
-// a window that scrolls) is fine; any other status, in capitals, breaks a rule.
+// a window that scrolls; "elided": a panel's text shortened with "..." to fit, a caption whose
+// whole text is in its tooltip) is fine; any other status, in capitals, breaks a rule (ELIDED:
+// a title over a figure, a number or a PCA label shortened).
 #pragma once
 
 #include <string>
@@ -31,6 +33,11 @@ void audit_new_frame();
 // One text fitted by the panel: `kind` names where ("model.weights", "heatmap.row_label",
 // "pca.label"), `width` is its width in pixels, `room` the width it was given (negative: no limit).
 void audit_text(const char* kind, std::string_view text, float width, float room);
+// Whether a text ends in "..." (or U+2026): shortened to fit its room.
+bool audit_elided(std::string_view text);
+// Whether a record of this kind names what a figure shows or is a number (heatmap and figure
+// titles, weight counts, colour-bar ticks, column numbers, PCA labels): none may be shortened.
+bool audit_names_a_thing(std::string_view kind);
 // Key content (`what` says which) occupying [min, max] in the current window: it must be in view,
 // or its window must show the "more below" cue (see draw_scroll_cues).
 void audit_key(const char* what, const ImVec2& min, const ImVec2& max);

@@ -297,7 +297,9 @@ void right_aligned_number(ImU32 colour, const std::string& number, const std::st
 }
 
 void one_line_text(ImU32 colour, const std::string& text) {
-  const std::string shown = fit_text(text, ImGui::GetContentRegionAvail().x);
+  const float room = ImGui::GetContentRegionAvail().x;
+  const std::string shown = fit_text(text, room);
+  audit_text("caption", shown, ImGui::CalcTextSize(shown.c_str()).x, room);
   ImGui::PushStyleColor(ImGuiCol_Text, colour);
   ImGui::TextUnformatted(shown.c_str());
   ImGui::PopStyleColor();
