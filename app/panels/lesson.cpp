@@ -95,7 +95,11 @@ class LessonPanel final : public Panel {
     // Title, sentences and what to try in a column at the left, the figure beside it (on a
     // narrow window: above it), so the figure gets the height of the screen.
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const bool side = avail.x > em * 36;
+    // Side by side by the panel's whole width: the scrollbar the one-column layout brings must
+    // not keep it in one column (at 1280x720 x2 a checkpoint's step 1 stayed in one column, its
+    // figure pushed out of view).
+    const float panel_w = avail.x + (ImGui::GetScrollMaxY() > 0.0f ? ImGui::GetStyle().ScrollbarSize : 0.0f);
+    const bool side = panel_w > em * 36;
     const float text_w = side ? std::clamp(avail.x * 0.32f, em * 16, em * 28) : avail.x;
     const std::string instead = lesson_step_instead(s, state.analysis(), values);
     if (side) ImGui::BeginChild("words", ImVec2(text_w, avail.y), false);
@@ -208,21 +212,37 @@ class LessonPanel final : public Panel {
     const InputEmbedding& e = state.embedding();
     ImDrawList* dl = ImGui::GetWindowDrawList();
     if (f == "tokens" || f == "ids") {
-      ImGui::PushFont(fonts().large);
+      // Large chips (their "pos N · id K" caption in the body size, smaller than the token it
+      // names) when all of them fit the figure, else the Tokens view's size: a checkpoint's
+      // three rows of scheme controls at 1280x720 x2 left room for two rows of large chips.
+      const float gap_x = ImGui::GetStyle().ItemSpacing.x, gap_y = ImGui::GetStyle().ItemSpacing.y;
+      const auto height_of = [&](bool large) {
+        ImFont* font = large ? fonts().large : fonts().regular;
+        float x = 0, rows = 1;
+        for (int i = 0; i < state.length(); ++i) {
+          const float w = token_chip_width(state, i, large);
+          if (x > 0 && x + w > area.x) rows += 1, x = 0;
+          x += w + gap_x;
+        }
+        const float chip = ImGui::GetTextLineHeight() + font->FontSize + 14.0f + (f == "ids" ? font->FontSize + gap_y : 0.0f);
+        return rows * (chip + gap_y);
+      };
+      const bool large = height_of(true) <= area.y;
       for (int i = 0; i < state.length(); ++i) {
         if (i > 0) {  // wrap the chips at the figure's edge
           ImGui::SameLine();
-          if (ImGui::GetContentRegionAvail().x < token_chip_width(state, i, true)) ImGui::NewLine();
+          if (ImGui::GetContentRegionAvail().x < token_chip_width(state, i, large)) ImGui::NewLine();
         }
         ImGui::BeginGroup();
-        token_chip(state, i, true);
+        token_chip(state, i, large);
         if (f == "ids") {
           const std::string id = "id " + std::to_string(state.ids()[static_cast<std::size_t>(i)]);
+          if (large) ImGui::PushFont(fonts().large);
           ImGui::TextColored(ImColor(token_colour(state, state.ids()[static_cast<std::size_t>(i)])), "%s", id.c_str());
+          if (large) ImGui::PopFont();
         }
         ImGui::EndGroup();
       }
-      ImGui::PopFont();
       return;
     }
     if (f == "lookup") return lookup(state, area, t);
@@ -660,6 +680,11 @@ class LessonPanel final : public Panel {
       const float w = ImGui::CalcTextSize(word.c_str()).x;
       if (w <= room) return {word, font_size};
       if (w * min_scale <= room) return {word, font_size * room / w};
+      // The registry's abbreviation ("T-XL": the lesson's text names it whole), then a cut word.
+      if (const char* abbreviation = scheme_info(kind).abbreviation) {
+        const float a = ImGui::CalcTextSize(abbreviation).x;
+        if (a * min_scale <= room) return {abbreviation, font_size * std::min(1.0f, room / a)};
+      }
       return {longest_fitting({word}, room), font_size};
     };
     // The arrangement (maps per row) that gives the largest square maps; one where a title
@@ -705,6 +730,7 @@ class LessonPanel final : public Panel {
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     ImDrawList* dl = ImGui::GetWindowDrawList();
     float bottom = origin.y;
+    std::string spelled_out;  // the abbreviations a title used, said in the key
     for (std::size_t k = 0; k < kinds.size(); ++k) {
       const std::size_t col = k % per_row, row = k / per_row;
       const bool first = col == 0;
@@ -725,6 +751,8 @@ class LessonPanel final : public Panel {
       const bool last = col + 1 == per_row || k + 1 == kinds.size();
       const float room = cell_w + (first ? label : 0.0f) + (last ? 0.0f : em * 0.5f);
       const Title title = title_of(kinds[k], room);
+      if (const char* a = scheme_info(kinds[k]).abbreviation; a && title.text == a)
+        spelled_out += std::string(" ") + a + ": " + scheme_info(kinds[k]).title + ".";
       ImFont* font = ImGui::GetFont();
       const float title_w = font->CalcTextSizeA(title.size, FLT_MAX, 0.0f, title.text.c_str()).x;
       audit_text("lesson.side_by_side.title", title.text, title_w, room);
@@ -749,7 +777,7 @@ class LessonPanel final : public Panel {
       bottom = std::max(bottom, y + side + around);
     }
     ImGui::SetCursorScreenPos(ImVec2(origin.x, bottom + line * 0.25f));
-    wrapped_text(kMuted, long_key ? key : short_key);
+    wrapped_text(kMuted, (long_key ? key : short_key) + spelled_out);
   }
 
   const std::map<std::string, std::string>* values_ = nullptr;  // this frame's lesson values

@@ -228,6 +228,8 @@ struct SchemeInfo {
   WeightsCounted counted = WeightsCounted::Formula;
   // What a checkpoint loader reads into SchemeData for it (the tensor names are the family's).
   SchemeDataKind data = SchemeDataKind::None;
+  // The title's shortest form, for a figure too crowded for its first word ("T-XL"); null: none.
+  const char* abbreviation = nullptr;
 };
 
 // Every scheme, in the order the UI shows them.
