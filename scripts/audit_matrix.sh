@@ -3,10 +3,13 @@
 # at each window size and UI scale, theme, presenter mode and text, each with `--audit`; then one
 # summary table of the records that break a rule (see the summary's comment below).
 #
-#   scripts/audit_matrix.sh BUILD_DIR OUT_DIR [--quick | --texts-default | --summary]
+#   scripts/audit_matrix.sh BUILD_DIR OUT_DIR [--quick | --texts-default | --families | --summary]
 #
 # --quick: one theme, presenter off, the default text (the fast slice, ~2 minutes on 2 cores);
 # --texts-default: every size, theme and presenter mode with the default text (~8 minutes);
+# --families: every family fixture (tests/data/families, written as checkpoint folders: OPT,
+#   BART, BERT, Gemma, DeepSeek V3, Phi, ...) in every view and lesson step at every size, dark,
+#   presenter off (132 configurations, ~25 minutes);
 # --summary: no rendering, only the summary of what OUT_DIR holds.
 # The whole matrix (96 configurations x 22 screens, one run each) takes about a quarter of an hour.
 # Needs xvfb-run.
@@ -31,6 +34,14 @@ MULTI="the cat καλημέρα кошка 猫が座った القط बिल्
 TEXTS=("default||" "paragraph|gpt2-untrained|$PARA" "long|gpt2-untrained|$LONG" "multilingual|gpt2-untrained|$MULTI")
 if [ "$QUICK" = "--quick" ]; then THEMES=(dark); PRESENTER=(off); TEXTS=("default||"); fi
 if [ "$QUICK" = "--texts-default" ]; then TEXTS=("default||"); fi
+if [ "$QUICK" = "--families" ]; then
+  FIXTURES=$(mktemp -d)
+  trap 'rm -rf "$FIXTURES"' EXIT
+  src="$(cd "$(dirname "$0")/.." && pwd)"
+  /usr/bin/python3 "$src/tests/data/families/write_folders.py" "$src/tests/data/families/family_fixtures.json" "$FIXTURES"
+  THEMES=(dark); PRESENTER=(off); TEXTS=()
+  for f in "$FIXTURES"/*/; do TEXTS+=("family_$(basename "$f")|$f|"); done
+fi
 # Slices by hand: AUDIT_SIZES="1280x720 2;1920x1080 2" and AUDIT_TEXTS="paragraph long" keep those.
 if [ -n "${AUDIT_SIZES:-}" ]; then IFS=';' read -r -a SIZES <<<"$AUDIT_SIZES"; fi
 if [ -n "${AUDIT_TEXTS:-}" ]; then

@@ -122,47 +122,35 @@ if [ -n "$first" ] && [ "$shown" = "$first" ]; then pass "no tokenizer: neighbou
 else fail "no tokenizer: the Vocabulary view shows '$shown', the CLI '$first'"; fi
 
 # 4. Every family fixture (tests/data/families: OPT, BART, BERT, ALBERT, GPT-J, Phi, Gemma,
-# DeepSeek V3, ...) opened as a folder, its Matrix and Model views at a projector's scale. The
-# weights follow the fixtures' formula (tests/family_fixtures.h). Not under the sanitizers
-# (ES_LAYOUT_CONFIGS set): 44 renders, the layout is the release pass's to check.
+# DeepSeek V3, ...) opened as a folder, its Matrix and Model views at a projector's scale; four
+# of other schemes and layouts (RoPE without a tokenizer and three rows of scheme controls,
+# partial rotary, relative keys without a position table, learned with an offset) in every view
+# and the whole lesson. The weights follow the fixtures' formula (tests/family_fixtures.h). Not
+# under the sanitizers (ES_LAYOUT_CONFIGS set): the layout is the release pass's to check.
+# scripts/audit_matrix.sh --families opens every family in every view at more sizes.
 if [ -z "${ES_LAYOUT_CONFIGS:-}" ]; then
   FAM="$OUT/families"; mkdir -p "$FAM"
-  /usr/bin/python3 - "$(dirname "$0")/data/families/family_fixtures.json" "$FAM" <<'MKEOF'
-import json, math, os, struct, sys
-fx = json.load(open(sys.argv[1]))
-for c in fx["cases"]:
-    folder = os.path.join(sys.argv[2], c["name"]); os.makedirs(folder, exist_ok=True)
-    hdr, blobs, off = {}, [], 0
-    for t in c["tensors"]:
-        n = 1
-        for s in t["shape"]: n *= s
-        f32 = lambda v: struct.unpack('<f', struct.pack('<f', v))[0]
-        vals = [f32(0.25 * math.sin(0.61 * i + t["seed"])) for i in range(n)]
-        if t["kind"] == "norm_w": vals = [1 + 0.1 * x for x in vals]
-        elif t["kind"] == "norm_b": vals = [0.1 * x for x in vals]
-        b = struct.pack('<%df' % n, *vals)
-        hdr[t["name"]] = {"dtype": "F32", "shape": t["shape"], "data_offsets": [off, off + len(b)]}
-        blobs.append(b); off += len(b)
-    h = json.dumps(hdr).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
-    open(os.path.join(folder, "model.safetensors"), "wb").write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-    json.dump(c["config"], open(os.path.join(folder, "config.json"), "w"))
-MKEOF
-  families=0
+  /usr/bin/python3 "$(dirname "$0")/data/families/write_folders.py" "$(dirname "$0")/data/families/family_fixtures.json" "$FAM"
+  families=0 expected=0
   for f in "$FAM"/*/; do
     n=$(basename "$f"); families=$((families + 1))
-    render "$FAM/$n.log" --no-settings --size 1280x720 --ui-scale 2 --model "$f" --view matrix,model \
-      --audit "$FAM/$n-{view}.txt" --screenshot "$FAM/$n-{view}.png" &
+    case " gemma2 phi bert_relative_key bart " in
+      *" $n "*) views=(--view tokens,matrix,pca,schemes,model,vocab,lesson --lesson all); expected=$((expected + 21)) ;;
+      *) views=(--view matrix,model); expected=$((expected + 2)) ;;
+    esac
+    render "$FAM/$n.log" --no-settings --size 1280x720 --ui-scale 2 --model "$f" "${views[@]}" \
+      --audit "$FAM/$n-{view}{step}.txt" --screenshot "$FAM/$n-{view}{step}.png" &
     [ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
   done
   wait
   screens=$(ls "$FAM"/*.txt 2>/dev/null | wc -l)
   bad=$(grep -H "	[A-Z_][A-Z_]*	" "$FAM"/*.txt 2>/dev/null | sed "s|$FAM/||")
-  if [ "$families" -lt 20 ] || [ "$screens" -ne $((2 * families)) ]; then
+  if [ "$families" -lt 20 ] || [ "$screens" -ne "$expected" ]; then
     fail "families: $screens screens of $families families: $(tail -n 2 "$FAM"/*.log | head -20)"
   elif [ -n "$bad" ]; then
     fail "families: $(echo "$bad" | wc -l) records break a rule:"; echo "$bad" | head -30
   else
-    pass "families: $families fixtures x Matrix and Model at 1280x720 x2, none breaks a rule"
+    pass "families: $families fixtures x Matrix and Model at 1280x720 x2 (four in every view and step: $screens screens), none breaks a rule"
   fi
 fi
 
