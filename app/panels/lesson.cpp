@@ -100,8 +100,11 @@ class LessonPanel final : public Panel {
     // figure pushed out of view).
     const float panel_w = avail.x + (ImGui::GetScrollMaxY() > 0.0f ? ImGui::GetStyle().ScrollbarSize : 0.0f);
     const bool side = panel_w > em * 36;
-    const float text_w = side ? std::clamp(avail.x * 0.32f, em * 16, em * 28) : avail.x;
     const std::string instead = lesson_step_instead(s, state.analysis(), values);
+    // The maps side by side (step 15, and step 6 under a scheme that adds nothing at the input)
+    // are seven figures in a row: their text column may narrow to 12 ems (16 for the others).
+    const bool wide_figure = s.figure == "side_by_side" || (!instead.empty() && s.figure == "position_rows");
+    const float text_w = side ? std::clamp(avail.x * 0.32f, em * (wide_figure ? 12.0f : 16.0f), em * 28) : avail.x;
     if (side) ImGui::BeginChild("words", ImVec2(text_w, avail.y), false);
     ImGui::PushFont(fonts().large);
     ImGui::TextWrapped("%d. %s", step_ + 1, s.title.c_str());
@@ -670,22 +673,31 @@ class LessonPanel final : public Panel {
     };
     const float font_size = ImGui::GetFontSize();
     const float min_scale = smallest_text_size(font_size) / font_size;
-    const auto title_of = [&](const std::string& kind, float room) -> Title {
-      const bool buckets = !long_key && t5_buckets && scheme_info(kind).data == SchemeDataKind::BucketBias;
-      const std::string title = scheme_info(kind).title;
-      const std::string full = buckets ? title.substr(0, title.find(' ')) + " buckets" : title;
-      // The unit a title keeps whole: its first word, or "T5 buckets" (what that map shows).
-      const std::string word = buckets ? full : full.substr(0, full.find(' '));
+    // T5's map shows bucket numbers: its title says so ("T5 buckets") where it fits, else the
+    // key does (t5_in_key).
+    bool t5_in_key = false;
+    const auto plain_title = [&](const std::string& full, const char* abbreviation, float room) -> Title {
+      const std::string word = full.substr(0, full.find(' '));
       if (ImGui::CalcTextSize(full.c_str()).x <= room) return {full, font_size};
       const float w = ImGui::CalcTextSize(word.c_str()).x;
       if (w <= room) return {word, font_size};
       if (w * min_scale <= room) return {word, font_size * room / w};
-      // The registry's abbreviation ("T-XL": the lesson's text names it whole), then a cut word.
-      if (const char* abbreviation = scheme_info(kind).abbreviation) {
+      // The registry's abbreviation ("T-XL": the key spells it out), then a cut word.
+      if (abbreviation) {
         const float a = ImGui::CalcTextSize(abbreviation).x;
         if (a * min_scale <= room) return {abbreviation, font_size * std::min(1.0f, room / a)};
       }
       return {longest_fitting({word}, room), font_size};
+    };
+    const auto title_of = [&](const std::string& kind, float room) -> Title {
+      const SchemeInfo& info = scheme_info(kind);
+      const std::string title = info.title;
+      if (!long_key && t5_buckets && info.data == SchemeDataKind::BucketBias) {
+        const std::string buckets = title.substr(0, title.find(' ')) + " buckets";
+        const float w = ImGui::CalcTextSize(buckets.c_str()).x;
+        if (w * min_scale <= room) return {buckets, font_size * std::min(1.0f, room / w)};
+      }
+      return plain_title(title, info.abbreviation, room);
     };
     // The arrangement (maps per row) that gives the largest square maps; one where a title
     // would be cut counts a quarter smaller (at a projector's scale one row cut every title to
@@ -753,6 +765,9 @@ class LessonPanel final : public Panel {
       const Title title = title_of(kinds[k], room);
       if (const char* a = scheme_info(kinds[k]).abbreviation; a && title.text == a)
         spelled_out += std::string(" ") + a + ": " + scheme_info(kinds[k]).title + ".";
+      if (!long_key && t5_buckets && scheme_info(kinds[k]).data == SchemeDataKind::BucketBias &&
+          title.text.find("buckets") == std::string::npos)
+        t5_in_key = true;
       ImFont* font = ImGui::GetFont();
       const float title_w = font->CalcTextSizeA(title.size, FLT_MAX, 0.0f, title.text.c_str()).x;
       audit_text("lesson.side_by_side.title", title.text, title_w, room);
@@ -777,7 +792,7 @@ class LessonPanel final : public Panel {
       bottom = std::max(bottom, y + side + around);
     }
     ImGui::SetCursorScreenPos(ImVec2(origin.x, bottom + line * 0.25f));
-    wrapped_text(kMuted, (long_key ? key : short_key) + spelled_out);
+    wrapped_text(kMuted, (long_key ? key : short_key) + spelled_out + (t5_in_key ? " T5: bucket numbers." : ""));
   }
 
   const std::map<std::string, std::string>* values_ = nullptr;  // this frame's lesson values
