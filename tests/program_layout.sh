@@ -79,6 +79,21 @@ for cfg in "${CONFIGS[@]}"; do
   fi
 done
 
+# 2b. A folded map counts every row it hides: GPT-2's 60 tokens in presenter mode at a
+# projector's scale, where no note fits beside the titles: the rows shown plus the counts on
+# the gap lines, above the first row and below the last make the whole text.
+dir="$OUT/folded-presenter-x2"; mkdir -p "$dir"
+render "$dir/matrix.log" --no-settings --size 1280x720 --ui-scale 2 --presenter --model gpt2-untrained --text "$PARA" \
+  --view matrix --audit "$dir/matrix.txt" --screenshot "$dir/matrix.png"
+tokens=$("$BUILD/app/embedscope-cli" tokens --model gpt2-untrained --text "$PARA" 2>/dev/null | wc -l)
+shown=$(grep -c "^heatmap.row_label	" "$dir/matrix.txt")
+hidden=$(awk -F'\t' '$1 == "heatmap.hidden" {split($NF, w, " "); n += w[1]} END {print n + 0}' "$dir/matrix.txt")
+if [ "$tokens" -gt 40 ] && [ $((shown + hidden)) -eq "$tokens" ] && grep -q "	[0-9]* below$" "$dir/matrix.txt"; then
+  pass "folded map: $shown rows shown and $hidden counted as hidden make the $tokens tokens"
+else
+  fail "folded map: $shown shown + $hidden counted hidden, of $tokens tokens: $(grep '^heatmap.hidden' "$dir/matrix.txt")"
+fi
+
 # 3. A checkpoint of another family, opened from a long path, with no tokenizer (LLaMA's layout:
 # model.embed_tokens.weight, RoPE, ids typed in): its path in the Model box and on the card,
 # the Vocabulary view without search, at a projector's scale.

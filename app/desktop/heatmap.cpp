@@ -129,11 +129,23 @@ void Heatmap::render(const HeatmapSpec& spec, int width, int height, double rb, 
 
 // [SECTION] The widget
 
+long long Heatmap::readable_rows_in(const HeatmapSpec& spec, ImVec2 size, bool at_least_two) const {
+  const Layout L = layout(spec, size);
+  const long long rows = static_cast<long long>(std::floor(L.map_size.y / ImGui::GetTextLineHeightWithSpacing()));
+  return at_least_two ? std::max(2LL, rows) : rows;
+}
+
+float Heatmap::fold_band(const HeatmapSpec& spec, ImVec2 size) const {
+  // A line under a folded map for the count of the rows after its last shown one, when taking
+  // it leaves as many rows (it never costs a row: the note beside the title counts them too).
+  const float band = ImGui::GetTextLineHeight();
+  const long long with_band = readable_rows_in(spec, ImVec2(size.x, size.y - band), false);
+  return with_band >= 2 && with_band == readable_rows_in(spec, size, false) ? band : 0.0f;
+}
+
 std::vector<long long> Heatmap::folded_rows(const HeatmapSpec& spec, ImVec2 size) const {
   if (!spec.readable_rows || fit_all_ || zoomed_ || !spec.values || spec.rows <= 2) return {};
-  const Layout L = layout(spec, size);
-  const long long readable =
-      std::max(2LL, static_cast<long long>(std::floor(L.map_size.y / ImGui::GetTextLineHeightWithSpacing())));
+  const long long readable = readable_rows_in(spec, size);
   if (spec.rows <= readable) return {};
   // Marks of one colour are one group of equal tokens. The selected row's group comes first
   // (else the first group), then the others, a pair of rows each, while whole pairs fit.
@@ -211,6 +223,15 @@ HeatmapHover Heatmap::draw(const char* id, const HeatmapSpec& spec, ImVec2 size)
 HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 size, const std::vector<long long>* folded,
                                 long long all_rows) {
   ImGui::PushID(id);
+  // A folded map whose last rows are hidden says so on a line under it ("21 below") where that
+  // line is free, and one whose first rows are hidden above its label column ("2 above"): gap
+  // lines count only the rows between two shown ones, and the note beside the title does not
+  // fit at every scale.
+  const float whole_h = size.y;
+  const long long before = folded && !folded->empty() ? folded->front() : 0;
+  const long long after = folded && !folded->empty() ? all_rows - 1 - folded->back() : 0;
+  const float band = after > 0 ? fold_band(spec, size) : 0.0f;
+  size.y -= band;
   Layout L = layout(spec, size);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const std::string title = draw_title(dl, spec, L, size);
@@ -286,10 +307,36 @@ HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 
       dl->AddRectFilled(ImVec2(at.x - t, at.y), ImVec2(at.x + ts.x + t, at.y + ts.y), ImGui::GetColorU32(ImGuiCol_WindowBg));
       dl->AddText(font, size, at, col, buf);
     }
+    // The rows before the first shown and after the last.
+    const float t = std::max(3.0f, ImGui::GetFontSize() * 0.18f);
+    const ImU32 muted = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+    if (after > 0 && band > 0) {
+      const float y = L.map_max.y + band * 0.5f;
+      for (float x = L.map_min.x; x < L.map_max.x; x += t * 3)
+        dl->AddLine(ImVec2(x, y), ImVec2(std::min(x + t * 1.5f, L.map_max.x), y), col, std::max(1.5f, t * 0.5f));
+      if (L.label_w > 0) {
+        // In the label column when it fits there, else on the line at the map's right end.
+        const std::string note = std::to_string(after) + " below";
+        const float w = ImGui::CalcTextSize(note.c_str()).x;
+        const bool in_labels = w <= L.label_w - 6.0f;
+        const float x = in_labels ? L.map_min.x - 6.0f - w : L.map_max.x - w - t;
+        const float top = y - ImGui::GetTextLineHeight() * 0.5f;
+        audit_text("heatmap.hidden", note, w, in_labels ? L.label_w - 6.0f : L.map_max.x - L.origin.x);
+        if (!in_labels)
+          dl->AddRectFilled(ImVec2(x - t, top), ImVec2(x + w + t, top + ImGui::GetTextLineHeight()), ImGui::GetColorU32(ImGuiCol_WindowBg));
+        dl->AddText(ImVec2(x, top), muted, note.c_str());
+      }
+    }
+    if (const std::string note = std::to_string(before) + " above";
+        before > 0 && L.label_w > 0 && L.header_h >= L.line && ImGui::CalcTextSize(note.c_str()).x <= L.label_w - 6.0f) {
+      const float w = ImGui::CalcTextSize(note.c_str()).x;
+      audit_text("heatmap.hidden", note, w, L.label_w - 6.0f);
+      dl->AddText(ImVec2(L.map_min.x - 6.0f - w, L.map_min.y - L.header_h), muted, note.c_str());
+    }
   }
   if (hovered) hover = hover_cell(spec, L);
   copy_menu(spec);
-  ImGui::SetCursorScreenPos(ImVec2(L.origin.x, L.origin.y + size.y));
+  ImGui::SetCursorScreenPos(ImVec2(L.origin.x, L.origin.y + whole_h));
   ImGui::Dummy(ImVec2(size.x, 0));
   ImGui::PopID();
   return hover;

@@ -98,6 +98,9 @@ class Heatmap {
   // and selected rows do not fit in one window of them, those rows with their neighbours, in
   // order (gaps drawn and counted); empty when no folding is needed.
   std::vector<long long> folded_rows(const HeatmapSpec& spec, ImVec2 size) const;
+  // The rows a line high each that the map of a widget of `size` holds (at least two, or not).
+  long long readable_rows_in(const HeatmapSpec& spec, ImVec2 size, bool at_least_two = true) const;
+  float fold_band(const HeatmapSpec& spec, ImVec2 size) const;  // the line under a folded map, or 0
   HeatmapHover draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 size, const std::vector<long long>* folded,
                          long long all_rows);
   std::string draw_title(ImDrawList* dl, const HeatmapSpec& spec, const Layout& L, ImVec2 size) const;
