@@ -64,7 +64,10 @@ class TokensPanel final : public Panel {
     // The id line, the repeats and the lookup table get at least 11 lines: on a short window (a
     // projector's scale) the page scrolls, with its "more below" cue, rather than squeezing them
     // into a sliver that cuts a line in half.
-    const float region_h = std::max(ImGui::GetContentRegionAvail().y, ImGui::GetFontSize() * 11);
+    // (Not for a shortfall under the cue's threshold of 0.6 lines: those few pixels scrolled
+    // with no cue, cutting the lookup table's last row at 1280x720 x1 with a RoPE model.)
+    const float avail_h = ImGui::GetContentRegionAvail().y, em = ImGui::GetFontSize();
+    const float region_h = avail_h >= em * 10.4f ? avail_h : em * 11;
     ImGui::BeginChild("sequence", ImVec2(small_vocab ? ImGui::GetContentRegionAvail().x * 0.45f : 0, region_h), false);
     // The id sequence as the model receives it.
     std::string seq = "ids: [";
