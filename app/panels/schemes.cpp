@@ -181,9 +181,15 @@ class SchemesPanel final : public Panel {
         "offset i - j: the mean of each diagonal (for a learned table, whose diagonals need not be "
         "constant, that mean is all it shows).";
     // The ticked schemes, as many as fit at a readable width (at least 15 em a column).
+    // A scheme that needs the model's table (learned) is left out when the model has none: its
+    // column was a message taking a third of a projector's width (Gemma, DeepSeek V3, ...).
     std::vector<std::size_t> visible;
-    for (std::size_t k = 0; k < kinds_.size(); ++k)
-      if (shown_[k]) visible.push_back(k);
+    std::string left_out;
+    for (std::size_t k = 0; k < kinds_.size(); ++k) {
+      if (!shown_[k]) continue;
+      if (kinds_[k]->needs_data && !state.model().position_table()) left_out += (left_out.empty() ? "" : ", ") + std::string(kinds_[k]->name);
+      else visible.push_back(k);
+    }
     const float gap_w = em * 0.5f;
     const std::size_t fit = static_cast<std::size_t>(std::max(1.0f, std::floor((size.x + gap_w) / (em * 15 + gap_w))));
     const std::size_t ticked = visible.size();
@@ -194,9 +200,9 @@ class SchemesPanel final : public Panel {
       char summary[200];
       std::snprintf(summary, sizeof summary, "%s: n %d, d %d, base %.0f, rotary %.2f, %s; %zu of %zu ticked schemes shown",
                     preset_ >= 0 ? presets()[static_cast<size_t>(preset_)].name.c_str() : "custom", c_.n, c_.d, c_.base,
-                    static_cast<double>(c_.rotary), c_.causal ? "causal" : "bidirectional", std::min(fit, ticked), ticked);
+                    static_cast<double>(c_.rotary), c_.causal ? "causal" : "bidirectional", std::min(fit, visible.size()), ticked);
       ImGui::AlignTextToFramePadding();
-      one_line_text(kMuted, summary);
+      one_line_text(kMuted, std::string(summary) + (left_out.empty() ? "" : " (" + left_out + ": the model has no position table)"));
       if (ImGui::IsItemHovered()) {
         ImGui::BeginTooltip();
         ImGui::PushTextWrapPos(em * 30);
@@ -211,6 +217,8 @@ class SchemesPanel final : public Panel {
     } else {
       controls(em);
       wrapped_text(kMuted, intro);
+      if (!left_out.empty())
+        wrapped_text(kMuted, "Not shown: " + left_out + " (" + state.model().name() + " has no position table; open GPT-2 or the classroom model).");
     }
     if (!(c_ == computed_) || model_version_ != state.model_version() || own_version_ != computed_own_) compute(state);
     if (visible.size() > fit) {
@@ -411,9 +419,18 @@ class SchemesPanel final : public Panel {
     Column& col = cols_[k];
     const SchemeInfo& kind = *kinds_[k];
     const float line = ImGui::GetTextLineHeight();
+    const float fig_min = line * 4.5f + line * 6.0f + line * 4.5f;
+    // Very short (a projector at scale 2): no explanation lines at all (the title names them on
+    // hover), the settings button beside the title and the weight count under S, so that S is
+    // in view (at 1280x720 x2 under a RoPE checkpoint's three rows of controls it was below).
+    const bool bare = size.y < fig_min + line * 7.0f;
     ImGui::PushFont(fonts().large);
+    const bool title_line = bare && ImGui::CalcTextSize(kind.title).x + ImGui::CalcTextSize("settings").x * 0.8f + line * 2 <= size.x;
+    if (title_line) ImGui::AlignTextToFramePadding();
     ImGui::TextWrapped("%s", kind.title);
     ImGui::PopFont();
+    const bool title_hovered = ImGui::IsItemHovered();
+    if (title_line) ImGui::SameLine();
     own_settings(k);
     if (!col.error.empty()) {
       wrapped_text(kWarn, col.error);
@@ -424,14 +441,11 @@ class SchemesPanel final : public Panel {
     // leave them less, each explanation keeps to one line, the whole of it on hover.
     const std::string where = col.scheme->where_position_enters();
     const std::string meaning = "S: " + col.scheme->interaction_meaning();
-    const float fig_min = line * 4.5f + line * 6.0f + line * 4.5f;
     float text_h = line * 1.5f;
     for (const std::string* t : std::initializer_list<const std::string*>{&where, &meaning, &col.note})
       if (!t->empty()) text_h += ImGui::CalcTextSize(t->c_str(), nullptr, false, size.x).y + ImGui::GetStyle().ItemSpacing.y;
     const bool brief = size.y - text_h - line * 5.0f < fig_min;
-    // Very short (a projector at scale 2): no explanation lines at all; the title names them on hover.
-    const bool bare = size.y < fig_min + line * 7.0f;
-    if (bare && ImGui::IsItemHovered()) {
+    if (bare && title_hovered) {
       ImGui::BeginTooltip();
       ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
       ImGui::TextUnformatted((where + "\n\n" + meaning + (col.note.empty() ? "" : "\n\n" + col.note)).c_str());
@@ -443,7 +457,7 @@ class SchemesPanel final : public Panel {
       if (brief) one_line_text(kMuted, *t);
       else wrapped_text(kMuted, *t);
     }
-    ImGui::Text("trained weights: %s", thousands(col.weights).c_str());
+    if (!bare) ImGui::Text("trained weights: %s", thousands(col.weights).c_str());
     const float remaining = std::max(fig_min, size.y - (ImGui::GetCursorPosY() - y0) - line * 5.0f);
     // S first and square (its diagonals at 45 degrees: a 64 x 64 S drawn 370 x 120 hid them),
     // as large as the column's width and 60% of the height allow; then the input rows and the
@@ -472,6 +486,7 @@ class SchemesPanel final : public Panel {
     ImGui::TextUnformatted(fit_text(s.title, size.x).c_str());
     s.title.clear();
     col.s_map.draw("S", s, ImVec2(s_w, s_h - line - ImGui::GetStyle().ItemSpacing.y));
+    if (bare) ImGui::Text("trained weights: %s", thousands(col.weights).c_str());
     // What it adds at the input.
     if (col.rows) {
       HeatmapSpec spec;
