@@ -27,7 +27,7 @@ pass() { echo "ok: $*"; }
 "$BIN" --no-settings --size 1280x720 --ui-scale 1.5 --view matrix --audit-selftest --audit "$OUT/selftest.txt" \
   --screenshot "$OUT/selftest.png" >"$OUT/selftest.log" 2>&1
 for want in "CLIPPED.*selftest-clipped" "OVERLAP.*selftest-overlap-a" "CONTRAST.*selftest-contrast" \
-            "CUT.*selftest-cut-line" "OUT_OF_VIEW.*selftest-key" "ELIDED.*selftest-elided-tit"; do
+            "CUT.*selftest-cut-line" "OUT_OF_VIEW.*selftest-key" "ELIDED.*selftest-elided-tit" "CLIPPED.*selftest-mark"; do
   if grep -q "	$want" "$OUT/selftest.txt"; then pass "self-test: the audit reports ${want%%.*}"
   else fail "self-test: no ${want%%.*} record for a case drawn broken: $(cat "$OUT/selftest.log"; head -c 2000 "$OUT/selftest.txt")"; fi
 done
@@ -78,6 +78,15 @@ for cfg in "${CONFIGS[@]}"; do
     pass "$name: 22 screens, $(cat "$dir"/*.txt | wc -l) records, none breaks a rule"
   fi
 done
+
+# 2a. Shapes are audited too ("mark" records: chips, PCA points; cut by their window breaks a
+# rule, as above): both kinds recorded, and no PCA point faint (under 3:1) on its background in
+# the dark or the light theme (a near-black outline left the first positions' dark purple at
+# 1.9:1 on the dark theme).
+kinds=$(cat "$OUT"/projector-x2/*.txt "$OUT"/gpt2-paragraph-x2-light/*.txt | awk -F'\t' '$1 == "mark" {print $NF}' | sort -u | tr '\n' ' ')
+faint=$(cat "$OUT"/projector-x2/*.txt "$OUT"/gpt2-paragraph-x2-light/*.txt | grep -c "^mark	faint	.*pca.point$")
+if [ "$kinds" = "pca.point tokens.chip " ] && [ "$faint" -eq 0 ]; then pass "marks: $kinds recorded, no PCA point faint"
+else fail "marks: kinds '$kinds', $faint faint PCA points"; fi
 
 # 2b. A folded map counts every row it hides: GPT-2's 60 tokens in presenter mode at a
 # projector's scale, where no note fits beside the titles: the rows shown plus the counts on

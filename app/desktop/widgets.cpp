@@ -202,6 +202,7 @@ ImVec2 token_chip(AppState& state, int position, bool large) {
   const ImU32 caption = readable_on(kMuted, over(fill, ImGui::GetColorU32(ImGuiCol_WindowBg) | (0xffu << IM_COL32_A_SHIFT)));
   float border = state.selected_position == position ? 3.0f : 1.5f;
   dl->AddRect(p, ImVec2(p.x + w, p.y + h), state.selected_position == position ? kSelectColour : col, 6.0f, 0, border);
+  audit_mark(dl, "tokens.chip", p, ImVec2(p.x + w, p.y + h), state.selected_position == position ? kSelectColour : col);
   dl->AddText(ImVec2(p.x + 8, p.y + 4), caption, t.top.c_str());
   audit_text("tokens.chip", t.text, f->CalcTextSizeA(f->FontSize, FLT_MAX, 0, t.text.c_str()).x, w - 8);
   dl->AddText(f, f->FontSize, ImVec2(p.x + 8, p.y + 6 + line), kText, t.text.c_str());

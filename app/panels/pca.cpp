@@ -590,8 +590,16 @@ class PcaPanel final : public Panel {
     for (int i : order) {
       int g = rows_ == 1 ? -1 : state.repeat_group_of(i);
       ImU32 fill = sequential_colour(n > 1 ? static_cast<float>(i) / static_cast<float>(n - 1) : 0.5f);
-      ImU32 edge = i == state.selected_position ? kSelectColour : (g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)]) : IM_COL32(20, 20, 20, 255));
-      glyph(dl, pts[static_cast<size_t>(i)], i == hover_i ? r * 1.3f : r, g >= 0 ? 1 + g % 3 : 0, fill, edge);
+      // The outline of a point that is no repeat contrasts with the plot's background (a
+      // near-black one left the first positions' dark purple at 1.9:1 on the dark theme).
+      ImU32 edge = i == state.selected_position ? kSelectColour
+                   : g >= 0 ? token_colour(state, state.ids()[static_cast<size_t>(i)])
+                   : kText;
+      const float ri = i == hover_i ? r * 1.3f : r;
+      glyph(dl, pts[static_cast<size_t>(i)], ri, g >= 0 ? 1 + g % 3 : 0, fill, edge);
+      if (n <= 300)
+        audit_mark(dl, "pca.point", ImVec2(pts[static_cast<size_t>(i)].x - ri, pts[static_cast<size_t>(i)].y - ri),
+                   ImVec2(pts[static_cast<size_t>(i)].x + ri, pts[static_cast<size_t>(i)].y + ri), edge, fill);
     }
     dl->Flags = aa;
   }
