@@ -701,9 +701,9 @@ class LessonPanel final : public Panel {
     };
     // The arrangement (maps per row) that gives the largest square maps; one where a title
     // would be cut counts a quarter smaller (at a projector's scale one row cut every title to
-    // "Si..", "Tr..": two rows of slightly smaller maps name them all), one where a title would
-    // be drawn smaller 5% smaller (presenter mode: two rows of maps as large as one row's, every
-    // title in the full size).
+    // "Si..", "Tr..": two rows of slightly smaller maps name them all), one where a title must
+    // be drawn in a smaller font 5% smaller (presenter mode: two rows of maps as large as one
+    // row's, every title in the full size).
     auto best = [&](const std::vector<std::string>& list, std::size_t& per_row_out) {
       const std::size_t count = list.size();
       float side = 0, score = 0;
