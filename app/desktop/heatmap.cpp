@@ -279,14 +279,17 @@ HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 
   if (folded) {
     // Where rows are hidden: a gap line across the map and, in the label column, how many.
     const ImU32 col = ImGui::GetColorU32(ImGuiCol_Text);
+    const float t = std::max(3.0f, ImGui::GetFontSize() * 0.18f);  // the gap lines' thickness
+    const auto dashed = [&](float x0, float y) {  // a dashed line from x0 to the map's right edge
+      for (float x = x0; x < L.map_max.x; x += t * 3)
+        dl->AddLine(ImVec2(x, y), ImVec2(std::min(x + t * 1.5f, L.map_max.x), y), col, std::max(1.5f, t * 0.5f));
+    };
     for (std::size_t i = 1; i < folded->size(); ++i) {
       const long long hidden = (*folded)[i] - (*folded)[i - 1] - 1;
       if (hidden <= 0) continue;
       const float y = L.row_y(static_cast<double>(i));
-      const float t = std::max(3.0f, ImGui::GetFontSize() * 0.18f);
       dl->AddRectFilled(ImVec2(L.origin.x, y - t / 2), ImVec2(L.map_max.x, y + t / 2), ImGui::GetColorU32(ImGuiCol_WindowBg));
-      for (float x = L.origin.x; x < L.map_max.x; x += t * 3)
-        dl->AddLine(ImVec2(x, y), ImVec2(std::min(x + t * 1.5f, L.map_max.x), y), col, std::max(1.5f, t * 0.5f));
+      dashed(L.origin.x, y);
       if (L.label_w <= 0) continue;  // maps beside a labelled one show the line only
       char buf[48];
       std::snprintf(buf, sizeof buf, "%lld hidden", hidden);
@@ -308,12 +311,10 @@ HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 
       dl->AddText(font, size, at, col, buf);
     }
     // The rows before the first shown and after the last.
-    const float t = std::max(3.0f, ImGui::GetFontSize() * 0.18f);
     const ImU32 muted = ImGui::GetColorU32(ImGuiCol_TextDisabled);
     if (after > 0 && band > 0) {
       const float y = L.map_max.y + band * 0.5f;
-      for (float x = L.map_min.x; x < L.map_max.x; x += t * 3)
-        dl->AddLine(ImVec2(x, y), ImVec2(std::min(x + t * 1.5f, L.map_max.x), y), col, std::max(1.5f, t * 0.5f));
+      dashed(L.map_min.x, y);
       if (L.label_w > 0) {
         // In the label column when it fits there, else on the line at the map's right end.
         const std::string note = std::to_string(after) + " below";

@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "app_state.h"
+
 #include "position/scheme.h"
 #include "types.h"
 
@@ -89,7 +91,7 @@ DesktopOptions parse_desktop_options(int argc, char** argv) {
       o.view = value(i, a);
       o.views.clear();
       if (*o.view == "all") {
-        o.views = {"tokens", "matrix", "pca", "schemes", "model", "vocab", "train", "lesson"};
+        for (int v = 0; v < kViewCount; ++v) o.views.push_back(view_id_name(static_cast<ViewId>(v)));
       } else {
         for (std::size_t at = 0; at <= o.view->size();) {
           const std::size_t comma = std::min(o.view->find(',', at), o.view->size());

@@ -177,12 +177,16 @@ std::string character_of_partial_token(const std::vector<std::string>& tokens, i
   return out;
 }
 
+float token_chip_height(bool large) {
+  return ImGui::GetTextLineHeight() + (large ? fonts().large : fonts().regular)->FontSize + 14.0f;
+}
+
 ImVec2 token_chip(AppState& state, int position, bool large) {
   ChipText t = chip_text(state, position);
   ImFont* f = large ? fonts().large : fonts().regular;
   const float line = ImGui::GetTextLineHeight();
   const float w = token_chip_width(state, position, large);
-  const float h = line + f->FontSize + 14.0f;
+  const float h = token_chip_height(large);
   const int id = state.ids()[static_cast<size_t>(position)];
   ImVec2 p = ImGui::GetCursorScreenPos();
   ImGui::PushID(position);

@@ -37,6 +37,8 @@ ImVec2 token_chip(AppState& state, int position, bool large);
 std::string character_of_partial_token(const std::vector<std::string>& token_bytes, int position);
 // Width of that chip without drawing it.
 float token_chip_width(const AppState& state, int position, bool large);
+// Height of a chip (every chip of a size has the same), in the current font for its caption.
+float token_chip_height(bool large);
 
 // Text the loaded font can draw: a code point with no glyph (emoji, CJK outside the loaded
 // ranges) becomes "<U+1F642>", so a chip never shows a bare "?".

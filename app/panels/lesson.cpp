@@ -227,7 +227,7 @@ class LessonPanel final : public Panel {
           if (x > 0 && x + w > area.x) rows += 1, x = 0;
           x += w + gap_x;
         }
-        const float chip = ImGui::GetTextLineHeight() + font->FontSize + 14.0f + (f == "ids" ? font->FontSize + gap_y : 0.0f);
+        const float chip = token_chip_height(large) + (f == "ids" ? font->FontSize + gap_y : 0.0f);
         return rows * (chip + gap_y);
       };
       const bool large = height_of(true) <= area.y;
@@ -341,7 +341,7 @@ class LessonPanel final : public Panel {
     // chips and pushed the one-hot figure off the bottom).
     float chips_h = 0;
     {
-      const float gap = ImGui::GetStyle().ItemSpacing.x, chip_h = ImGui::GetTextLineHeight() + fonts().regular->FontSize + 14.0f;
+      const float gap = ImGui::GetStyle().ItemSpacing.x, chip_h = token_chip_height(false);
       float x = 0;
       int rows = 1;
       for (int i = 0; i < state.length(); ++i) {
