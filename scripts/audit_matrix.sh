@@ -92,11 +92,11 @@ wait
 # CONTRAST (below 4.5:1 on the pixels under it), OUT_OF_VIEW (key content out of view with no
 # "more below" cue); pca.label.near CLIPPED: a PCA label nearer another point than its own.
 # "elided" (allowed, counted): a caption or label shortened to fit, its whole text in a tooltip.
-# Shapes ("mark" records: chips, PCA points) break the same rules of being cut; "faint" (under
-# 3:1 on the theme's background) is counted.
+# Shapes ("mark" records: chips, PCA points, curves, legend swatches, the lesson's figures)
+# break the same rules of being cut, and FAINT: under 3:1 on what they stand on.
 count() { grep -h "^[a-z_.]*	$1	" "$2"/*.txt 2>/dev/null | grep -vc "^pca.label.near"; }
 {
-  echo "| configuration | screens | records | CLIPPED | CUT | ELIDED | OVERLAP | CONTRAST | OUT_OF_VIEW | label nearer another point | elided (allowed) | shapes | faint shapes (allowed) | worst screens |"
+  echo "| configuration | screens | records | CLIPPED | CUT | ELIDED | OVERLAP | CONTRAST | OUT_OF_VIEW | label nearer another point | FAINT (shapes) | elided (allowed) | shapes | worst screens |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for dir in "$OUT"/*/; do
     cfg=$(basename "$dir")
@@ -104,7 +104,7 @@ count() { grep -h "^[a-z_.]*	$1	" "$2"/*.txt 2>/dev/null | grep -vc "^pca.label.
     records=$(cat "$dir"/*.txt 2>/dev/null | wc -l)
     near=$(grep -h "^pca.label.near	CLIPPED" "$dir"/*.txt 2>/dev/null | wc -l)
     worst=$(grep -c "	[A-Z_]*	" "$dir"/*.txt 2>/dev/null | sort -t: -k2 -nr | awk -F: '$2 > 0 {n = split($1, p, "/"); printf "%s%s (%d)", sep, p[n], $2; sep = ", "} NR >= 3 {exit}')
-    echo "| $cfg | $screens | $records | $(count CLIPPED "$dir") | $(count CUT "$dir") | $(count ELIDED "$dir") | $(count OVERLAP "$dir") | $(count CONTRAST "$dir") | $(count OUT_OF_VIEW "$dir") | $near | $(count elided "$dir") | $(grep -h "^mark	" "$dir"/*.txt 2>/dev/null | wc -l) | $(grep -h "^mark	faint	" "$dir"/*.txt 2>/dev/null | wc -l) | ${worst:--} |"
+    echo "| $cfg | $screens | $records | $(count CLIPPED "$dir") | $(count CUT "$dir") | $(count ELIDED "$dir") | $(count OVERLAP "$dir") | $(count CONTRAST "$dir") | $(count OUT_OF_VIEW "$dir") | $near | $(count FAINT "$dir") | $(count elided "$dir") | $(grep -h "^mark	" "$dir"/*.txt 2>/dev/null | wc -l) | ${worst:--} |"
   done
   echo
   echo "Rule-breaking records over the whole matrix, by kind and status:"

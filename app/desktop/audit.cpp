@@ -34,8 +34,8 @@ struct AuditDrawn {
   bool scrolls_x, scrolls_y, disabled, cue;
   bool mark = false;  // a shape (audit_mark), `text` naming it
   ImU32 fill = 0;     // a mark's fill (0: none), its contrast counted when better than the edge's
-  ImU32 ground = 0;   // a mark's background: the theme's (sampled pixels around a point in a
-                      // cluster are its neighbours)
+  ImU32 ground = 0;   // a mark's background: the theme's window colour, or the fill of the
+                      // plot it is drawn on (not sampled pixels: in a cluster those are its neighbours)
 };
 
 
@@ -140,11 +140,12 @@ std::string audit_fmt2(float a, float b) {
 
 void audit_enable(bool on) { g_on = on; }
 
-void audit_mark(ImDrawList* dl, const char* what, const ImVec2& min, const ImVec2& max, ImU32 edge, ImU32 fill) {
+void audit_mark(ImDrawList* dl, const char* what, const ImVec2& min, const ImVec2& max, ImU32 edge, ImU32 fill,
+                ImU32 ground) {
   if (!g_on) return;
   AuditDrawn d;
   d.fill = fill;
-  d.ground = ImGui::GetColorU32(ImGuiCol_WindowBg) | IM_COL32_A_MASK;
+  d.ground = (ground ? ground : ImGui::GetColorU32(ImGuiCol_WindowBg)) | IM_COL32_A_MASK;
   d.text = what;
   d.min = min;
   d.max = max;
@@ -230,6 +231,11 @@ void draw_audit_selftest() {
   dl->AddText(ImVec2(p.x + fs * 2, p.y + fs * 0.3f), ImGui::GetColorU32(ImGuiCol_Text), "selftest-overlap-b");
   p.y += fs * 1.8f;
   dl->AddText(p, ImGui::GetColorU32(ImGuiCol_WindowBg) ^ 0x00101010u, "selftest-contrast");
+  {  // A swatch hardly lighter or darker than the window it stands on.
+    const ImVec2 a(p.x + fs * 10, p.y), b(p.x + fs * 11, p.y + fs);
+    dl->AddRectFilled(a, b, ImGui::GetColorU32(ImGuiCol_WindowBg) ^ 0x00101010u);
+    audit_mark(dl, "selftest-faint-mark", a, b, ImGui::GetColorU32(ImGuiCol_WindowBg) ^ 0x00101010u);
+  }
   ImGui::SetCursorScreenPos(ImVec2(p.x, p.y + fs * 1.5f));
   ImGui::BeginChild("cut", ImVec2(fs * 12, fs * 1.6f), false, ImGuiWindowFlags_NoScrollbar);
   ImGui::TextUnformatted("selftest-line-1");
@@ -306,14 +312,14 @@ std::string audit_write(const std::string& path) {
     if (cut_x) status = d.scrolls_x ? "scrolled" : "CLIPPED";
     else if (cut_y) status = d.scrolls_y ? "scrolled" : "CUT";
     if (d.mark) {
-      // A shape: cut by its window as a text would be; its edge's contrast with what it stands
-      // on recorded (under 3:1, WCAG's figure for graphics, it is "faint": counted, not a
-      // break: a chip or a point is named by its text and label too).
+      // A shape: cut by its window as a text would be; the better contrast of its edge and
+      // fill with what it stands on under 3:1 (WCAG's figure for graphics) breaks a rule: a
+      // curve, a swatch or a point the back row cannot tell from the background.
       char extra[64];
       float ratio = contrast_ratio(over(d.colour, d.ground), d.ground);
       if (d.fill) ratio = std::max(ratio, contrast_ratio(over(d.fill, d.ground), d.ground));
       std::snprintf(extra, sizeof extra, "contrast=%.2f", static_cast<double>(ratio));
-      if (status == "fits" && ratio < 3.0f) status = "faint";
+      if (status == "fits" && ratio < 3.0f) status = "FAINT";
       out << "mark\t" << status << '\t' << audit_fmt2(d.max.x - d.min.x, room_x) << "\tat=" << static_cast<int>(d.min.x) << ','
           << static_cast<int>(d.min.y) << '\t' << extra << "\twindow=" << d.window << '\t' << d.text << '\n';
       continue;

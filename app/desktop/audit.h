@@ -40,10 +40,13 @@ bool audit_elided(std::string_view text);
 // Whether a record of this kind names what a figure shows or is a number (heatmap and figure
 // titles, weight counts, colour-bar ticks, column numbers, PCA labels): none may be shortened.
 bool audit_names_a_thing(std::string_view kind);
-// A shape drawn (a chip, a PCA point) in `dl` over [min, max], its edge in `edge` and its fill
-// in `fill` (0: none): checked as a text is for being cut by its window, the better contrast of
-// edge and fill with the theme's background recorded ("mark" records; "faint" under 3:1).
-void audit_mark(ImDrawList* dl, const char* what, const ImVec2& min, const ImVec2& max, ImU32 edge, ImU32 fill = 0);
+// A shape drawn (a chip, a PCA point, a curve, a legend's swatch, a figure's arrow) in `dl` over
+// [min, max], its edge in `edge` and its fill in `fill` (0: none), standing on `ground` (0: the
+// theme's window colour): checked as a text is for being cut by its window, and the better
+// contrast of edge and fill with the ground recorded ("mark" records); under 3:1, WCAG's figure
+// for graphics, it breaks a rule (FAINT).
+void audit_mark(ImDrawList* dl, const char* what, const ImVec2& min, const ImVec2& max, ImU32 edge, ImU32 fill = 0,
+                ImU32 ground = 0);
 // Key content (`what` says which) occupying [min, max] in the current window: it must be in view,
 // or its window must show the "more below" cue (see draw_scroll_cues).
 void audit_key(const char* what, const ImVec2& min, const ImVec2& max);

@@ -426,8 +426,10 @@ class LessonPanel final : public Panel {
       dl->AddText(ImGui::GetFont(), digit_size,
                   ImVec2(ex - ImGui::GetFont()->CalcTextSizeA(digit_size, FLT_MAX, 0, label.c_str()).x - 4, y + (cell - digit_size) / 2),
                   row == id ? kAccent : muted, label.c_str());
-      if (row == id && light > 0)
+      if (row == id && light > 0) {
         dl->AddRect(ImVec2(ex - 2, y - 2), ImVec2(ex + float(cols) * cell + 1, y + cell), kAccent, 0, 0, 3.0f);
+        audit_mark(dl, "lesson.row_frame", ImVec2(ex - 2, y - 2), ImVec2(ex + float(cols) * cell + 1, y + cell), kAccent);
+      }
     }
     // The row moves out to become the token's row.
     const float out = phase(t, 0.7f, 1.0f);
@@ -567,12 +569,15 @@ class LessonPanel final : public Panel {
     const int shift = std::min(4, static_cast<int>(5.0f * phase(t, 0.0f, 1.0f)));
     const int qi = 3 + shift, kj = 1 + shift;  // query at i = 3, key at j = 1, then both + shift
     dl->AddCircle(c, r, kMuted, 64, 1.5f);
+    audit_mark(dl, "lesson.circle", ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), kMuted);
     // Labels outside the circle, on the side the arrow points to, so none crosses the circle.
     auto arrow = [&](double angle, ImU32 col, const char* label) {
       const float ca = static_cast<float>(std::cos(angle)), sa = static_cast<float>(std::sin(angle));
       const ImVec2 tip(c.x + r * ca, c.y - r * sa);
       dl->AddLine(c, tip, col, 4.0f);
       dl->AddCircleFilled(tip, em * 0.3f, col);
+      audit_mark(dl, "lesson.arrow", ImVec2(std::min(c.x, tip.x) - em * 0.3f, std::min(c.y, tip.y) - em * 0.3f),
+                 ImVec2(std::max(c.x, tip.x) + em * 0.3f, std::max(c.y, tip.y) + em * 0.3f), col);
       const ImVec2 ts = ImGui::CalcTextSize(label);
       const ImVec2 out(c.x + (r + em * 0.6f) * ca, c.y - (r + em * 0.6f) * sa);
       dl->AddText(ImVec2(ca >= 0 ? out.x : out.x - ts.x, out.y - ts.y * (sa >= 0 ? 1.0f : 0.0f)), col, label);

@@ -5,6 +5,7 @@
 // presets for real models (FACTS.md section 2). Results are recomputed through core only
 // when a control changes.
 #include "assets.h"
+#include "audit.h"
 #include "colors.h"
 #include "heatmap.h"
 #include "panel.h"
@@ -110,6 +111,12 @@ void offset_curve(const std::vector<float>& v, ImVec2 size) {
   const std::size_t m = v.size();
   const auto x_of = [&](std::size_t k) { return m > 1 ? a.x + (b.x - a.x) * static_cast<float>(k) / static_cast<float>(m - 1) : (a.x + b.x) / 2; };
   const ImU32 curve = ImGui::GetColorU32(ImGuiCol_PlotLines);
+  {  // the curve as one shape, on the plot's fill
+    float top = b.y, bottom = a.y;
+    for (float x : v)
+      if (std::isfinite(x)) top = std::min(top, y_of(x)), bottom = std::max(bottom, y_of(x));
+    if (top <= bottom) audit_mark(dl, "schemes.curve", ImVec2(a.x, top), ImVec2(b.x, bottom), curve, 0, ImGui::GetColorU32(ImGuiCol_FrameBg));
+  }
   for (std::size_t k = 0; k + 1 < m; ++k)  // a NaN (masked) value breaks the line
     if (std::isfinite(v[k]) && std::isfinite(v[k + 1]))
       dl->AddLine(ImVec2(x_of(k), y_of(v[k])), ImVec2(x_of(k + 1), y_of(v[k + 1])), curve, 2.0f);

@@ -8,6 +8,7 @@
 // views" saves the shown run as a checkpoint and opens it in every other view.
 #include "analysis.h"
 #include "open_model.h"
+#include "audit.h"
 #include "colors.h"
 #include "heatmap.h"
 #include "model_source.h"
@@ -20,6 +21,7 @@
 #include <imgui_stdlib.h>
 
 #include <array>
+#include <cfloat>
 #include <atomic>
 #include <functional>
 #include <cmath>
@@ -98,6 +100,15 @@ void line_chart(const char* id, const std::vector<Series>& series, ImVec2 size, 
   dl->AddText(ImVec2(a.x + em * 0.3f, a.y + em * 0.2f), axis, y_label);
   dl->PushClipRect(a, b, true);
   for (const auto& s : series) {
+    // The curve's extent, audited as one shape in its colour (a black curve on the dark theme
+    // could not be told from the background).
+    ImVec2 lo(FLT_MAX, FLT_MAX), hi(-FLT_MAX, -FLT_MAX);
+    for (std::size_t i = 0; i < s.x.size(); ++i)
+      if (std::isfinite(s.y[i])) {
+        const ImVec2 q = map(s.x[i], s.y[i]);
+        lo = ImVec2(std::min(lo.x, q.x), std::min(lo.y, q.y)), hi = ImVec2(std::max(hi.x, q.x), std::max(hi.y, q.y));
+      }
+    if (lo.x <= hi.x) audit_mark(dl, "train.curve", lo, hi, s.colour);
     std::vector<ImVec2> pts;
     const std::size_t stride = std::max<std::size_t>(1, s.x.size() / 800);
     for (std::size_t i = 0; i < s.x.size(); i += stride) {
@@ -121,6 +132,7 @@ void line_chart(const char* id, const std::vector<Series>& series, ImVec2 size, 
     // on the light theme).
     dl->AddRectFilled(ImVec2(at.x - 2, at.y), ImVec2(b.x - 2, at.y + em * 1.1f), ImGui::GetColorU32(ImGuiCol_WindowBg, 0.9f));
     dl->AddLine(ImVec2(at.x, at.y + em * 0.5f), ImVec2(at.x + em, at.y + em * 0.5f), s.colour, 3.0f);
+    audit_mark(dl, "train.legend", ImVec2(at.x, at.y + em * 0.5f - 1.5f), ImVec2(at.x + em, at.y + em * 0.5f + 1.5f), s.colour);
     dl->AddText(ImVec2(at.x + em * 1.3f, at.y), text, s.name.c_str());
     ly += em * 1.1f;
   }
@@ -462,6 +474,7 @@ class TrainPanel final : public Panel {
         labels[k] = std::string(1, static_cast<char>(i));
       }
       dl->AddCircleFilled(at_pt[k], dot, cols[k]);
+      audit_mark(dl, "train.word", ImVec2(at_pt[k].x - dot, at_pt[k].y - dot), ImVec2(at_pt[k].x + dot, at_pt[k].y + dot), cols[k]);
     }
     std::vector<ImVec4> placed;  // label boxes already drawn
     const auto free_box = [&](const ImVec4& b, std::size_t own) {

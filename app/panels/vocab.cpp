@@ -6,6 +6,7 @@
 // 1,024 wide or more: under a second for LLaMA-3-8B's 128,256 x 4,096 BF16 table), every
 // component on request, with progress and a cancel button (tens of seconds at that size).
 #include "background.h"
+#include "audit.h"
 #include "colors.h"
 #include "panel.h"
 #include "threads.h"
@@ -308,6 +309,7 @@ class VocabPanel final : public Panel {
       dl->AddLine(prev, q, curve, 2.0f);
       prev = q;
     }
+    if (n > 0) audit_mark(dl, "vocab.curve", ImVec2(a.x, prev.y), ImVec2(prev.x, z.y), curve);
     ImGui::Dummy(size);
   }
 
