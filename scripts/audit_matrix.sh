@@ -11,7 +11,8 @@
 #   BART, BERT, Gemma, DeepSeek V3, Phi, ...) in every view and lesson step at every size, dark,
 #   presenter off (132 configurations, ~25 minutes);
 # --summary: no rendering, only the summary of what OUT_DIR holds.
-# The whole matrix (96 configurations x 22 screens, one run each) takes about a quarter of an hour.
+# The whole matrix (96 configurations x 22 screens, one run each, and the Train view after a
+# short run once per size, theme and presenter mode) takes about ten minutes on 2 cores.
 # Needs xvfb-run.
 # Writes OUT_DIR/<config>/<screen>.{png,txt} and prints the summary (also OUT_DIR/summary.md).
 set -u
@@ -79,6 +80,11 @@ for sz in "${SIZES[@]}"; do
         [ -n "$text" ] && args+=(--text "$text")
         # One run per configuration: every view, then the lesson's steps ({view}{step} in the names).
         throttle; render "$dir" "{view}{step}" "${args[@]}" --view all --lesson all &
+        # The Train view after a short run (its loss curves, legend and figures drawn), once
+        # per size, theme and presenter mode: what it trains does not depend on the text.
+        if [ "$tname" = "${TEXTS[0]%%|*}" ]; then
+          throttle; render "$dir" "train-run" "${args[@]}" --view train --set train.steps=40 --set train.run=1 &
+        fi
       done
     done
   done

@@ -250,6 +250,8 @@ void help_marker(const char* text) {
 
 float smallest_text_size(float em) { return std::min(0.65f * em, std::max(0.5f * em, 17.0f)); }
 
+float curve_width() { return std::max(2.0f, 0.12f * ImGui::GetFontSize()); }
+
 std::string fit_text_tail(const std::string& text, float width) {
   const auto text_w = [](const char* b) { return ImGui::CalcTextSize(b).x; };
   if (text_w(text.c_str()) <= width) return text;

@@ -69,6 +69,9 @@ std::string fit_text_tail(const std::string& text, float width);
 // it would not fit at `em`: 0.65 of it, and at a projector's scales (em of 34 px and more) half
 // of it, never under the body text of scale 1 (17 px).
 float smallest_text_size(float em);
+// The width of a plotted curve for the current font: 2 pixels at the body size of scale 1, and
+// growing with the font (a fixed 2 pixels was a hairline on a projector at scale 2).
+float curve_width();
 // One line of muted text that never wraps: cut to the space left with "...", the whole text in
 // a tooltip on hover (captions on short windows and in presenter mode).
 void one_line_text(ImU32 colour, const std::string& text);

@@ -119,7 +119,7 @@ void offset_curve(const std::vector<float>& v, ImVec2 size) {
   }
   for (std::size_t k = 0; k + 1 < m; ++k)  // a NaN (masked) value breaks the line
     if (std::isfinite(v[k]) && std::isfinite(v[k + 1]))
-      dl->AddLine(ImVec2(x_of(k), y_of(v[k])), ImVec2(x_of(k + 1), y_of(v[k + 1])), curve, 2.0f);
+      dl->AddLine(ImVec2(x_of(k), y_of(v[k])), ImVec2(x_of(k + 1), y_of(v[k + 1])), curve, curve_width());
   const std::string last = std::to_string(m - 1);
   dl->AddText(ImVec2(a.x, b.y + 1), muted, "0");
   dl->AddText(ImVec2(b.x - ImGui::CalcTextSize(last.c_str()).x, b.y + 1), muted, last.c_str());

@@ -113,14 +113,14 @@ void line_chart(const char* id, const std::vector<Series>& series, ImVec2 size, 
     const std::size_t stride = std::max<std::size_t>(1, s.x.size() / 800);
     for (std::size_t i = 0; i < s.x.size(); i += stride) {
       if (!std::isfinite(s.y[i])) {
-        if (pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.colour, 0, 2.0f);
+        if (pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.colour, 0, curve_width());
         pts.clear();
         continue;
       }
       pts.push_back(map(s.x[i], s.y[i]));
       if (s.x.size() <= 16) dl->AddCircleFilled(pts.back(), em * 0.25f, s.colour);
     }
-    if (pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.colour, 0, 2.0f);
+    if (pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.colour, 0, curve_width());
   }
   dl->PopClipRect();
   // Legend, top right, one line per series.
@@ -131,8 +131,9 @@ void line_chart(const char* id, const std::vector<Series>& series, ImVec2 size, 
     // Behind the name: the theme's window colour (a fixed near-black left black text unreadable
     // on the light theme).
     dl->AddRectFilled(ImVec2(at.x - 2, at.y), ImVec2(b.x - 2, at.y + em * 1.1f), ImGui::GetColorU32(ImGuiCol_WindowBg, 0.9f));
-    dl->AddLine(ImVec2(at.x, at.y + em * 0.5f), ImVec2(at.x + em, at.y + em * 0.5f), s.colour, 3.0f);
-    audit_mark(dl, "train.legend", ImVec2(at.x, at.y + em * 0.5f - 1.5f), ImVec2(at.x + em, at.y + em * 0.5f + 1.5f), s.colour);
+    const float sw = 1.6f * curve_width();  // the swatch a little bolder than its curve
+    dl->AddLine(ImVec2(at.x, at.y + em * 0.5f), ImVec2(at.x + em, at.y + em * 0.5f), s.colour, sw);
+    audit_mark(dl, "train.legend", ImVec2(at.x, at.y + em * 0.5f - sw / 2), ImVec2(at.x + em, at.y + em * 0.5f + sw / 2), s.colour);
     dl->AddText(ImVec2(at.x + em * 1.3f, at.y), text, s.name.c_str());
     ly += em * 1.1f;
   }

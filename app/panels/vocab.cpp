@@ -306,7 +306,7 @@ class VocabPanel final : public Panel {
       if (i % step && i + 1 != n) continue;
       const ImVec2 q(a.x + (z.x - a.x) * static_cast<float>(i + 1) / static_cast<float>(n),
                      z.y - static_cast<float>(std::min(1.0, cum)) * (z.y - a.y));
-      dl->AddLine(prev, q, curve, 2.0f);
+      dl->AddLine(prev, q, curve, curve_width());
       prev = q;
     }
     if (n > 0) audit_mark(dl, "vocab.curve", ImVec2(a.x, prev.y), ImVec2(prev.x, z.y), curve);
