@@ -11,6 +11,7 @@
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <vector>
 
 using namespace es;
 
@@ -60,6 +61,12 @@ TEST_CASE("registry: every scheme has a name, a title, a summary, and builds fro
   }
   for (const char* n : {"none", "learned", "sinusoidal", "rope", "alibi", "t5", "transformer-xl", "deberta"})
     CHECK(names.count(n) == 1);
+  // The lesson's side-by-side step teaches the seven the product names first, in the registry's
+  // order; the newer ones (xPos, KERPLE, FIRE) join when there is room.
+  std::vector<std::string> core;
+  for (const SchemeInfo* s : scheme_registry())
+    if (s->lesson_core) core.emplace_back(s->name);
+  CHECK(core == std::vector<std::string>{"learned", "sinusoidal", "rope", "alibi", "t5", "transformer-xl", "deberta"});
   CHECK(scheme_names().find("transformer-xl") != std::string::npos);
   try {
     scheme_info("spiral");

@@ -640,10 +640,7 @@ class LessonPanel final : public Panel {
     std::vector<std::string> kinds, extra;
     for (const SchemeInfo* s : scheme_registry()) {
       if (s->entry == PositionEntry::Nowhere || (s->needs_data && !state.model().position_table())) continue;
-      const std::string name = s->name;
-      const bool taught = name == "learned" || name == "sinusoidal" || name == "rope" || name == "alibi" || name == "t5" ||
-                          name == "transformer-xl" || name == "deberta";
-      (taught ? kinds : extra).push_back(name);
+      (s->lesson_core ? kinds : extra).push_back(s->name);
     }
     const int n = std::max(2, std::min(state.length(), 16));
     bool t5_buckets = false;

@@ -85,7 +85,8 @@ const SchemeInfo& alibi_scheme_info() {
       "0", PositionEntry::AttentionBias,
       {{ParamField::Heads, "heads", "heads", "number of heads (slopes 2^(-8h/H) for a power of two)", 1, 4096, true},
        {ParamField::Head, "head", "head", "the head S shows, 1-based", 1, 4096, true}},
-      &make_alibi, false, &adopt_alibi, trainable<AlibiTrain>()};
+      &make_alibi, false, &adopt_alibi, trainable<AlibiTrain>(), nullptr, WeightsCounted::Formula,
+      SchemeDataKind::None, nullptr, /*lesson_core=*/true};
   return info;
 }
 

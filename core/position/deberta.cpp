@@ -232,7 +232,7 @@ const SchemeInfo& deberta_scheme_info() {
        {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
       &make_deberta, false, &adopt_deberta, trainable<DebertaTrain>(), &configure_deberta,
-      WeightsCounted::InsideAttention, SchemeDataKind::RelativeEmbeddings};
+      WeightsCounted::InsideAttention, SchemeDataKind::RelativeEmbeddings, nullptr, /*lesson_core=*/true};
   return info;
 }
 

@@ -102,7 +102,8 @@ const SchemeInfo& learned_scheme_info() {
       "L_max * d", PositionEntry::Input,
       {{ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make_learned, true, nullptr, trainable<LearnedTrain>(), nullptr, WeightsCounted::PositionTable};
+      &make_learned, true, nullptr, trainable<LearnedTrain>(), nullptr, WeightsCounted::PositionTable,
+      SchemeDataKind::None, nullptr, /*lesson_core=*/true};
   return info;
 }
 

@@ -181,7 +181,8 @@ const SchemeInfo& rope_scheme_info() {
        {ParamField::HeadDim, "head-dim", "head width", "width of one head (0: the whole d)", 2, 65536, true, false},
        {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make_rope, false, nullptr, trainable<RopeTrain>(), &configure_rope};
+      &make_rope, false, nullptr, trainable<RopeTrain>(), &configure_rope, WeightsCounted::Formula,
+      SchemeDataKind::None, nullptr, /*lesson_core=*/true};
   return info;
 }
 

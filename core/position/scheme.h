@@ -230,6 +230,9 @@ struct SchemeInfo {
   SchemeDataKind data = SchemeDataKind::None;
   // The title's shortest form, for a figure too crowded for its first word ("T-XL"); null: none.
   const char* abbreviation = nullptr;
+  // One of the seven schemes the lesson teaches side by side first (learned, sinusoidal, RoPE,
+  // ALiBi, T5, Transformer-XL, DeBERTa); the others join that figure while its maps stay readable.
+  bool lesson_core = false;
 };
 
 // Every scheme, in the order the UI shows them.

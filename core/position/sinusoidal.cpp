@@ -96,7 +96,8 @@ const SchemeInfo& sinusoidal_scheme_info() {
         0, 1, true, false, {"interleaved", "halves"}},
        {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
-      &make_sinusoidal, false, nullptr, trainable<SinusoidalTrain>()};
+      &make_sinusoidal, false, nullptr, trainable<SinusoidalTrain>(), nullptr, WeightsCounted::Formula,
+      SchemeDataKind::None, nullptr, /*lesson_core=*/true};
   return info;
 }
 

@@ -140,7 +140,7 @@ const SchemeInfo& t5_scheme_info() {
        {ParamField::Causal, "causal", "buckets", "causal (decoder) or bidirectional (encoder) buckets", 0, 1, true,
         false, {"bidirectional", "causal"}}},
       &make_t5, false, &adopt_t5, trainable<T5Train>(), &configure_t5, WeightsCounted::FirstBlockBias,
-      SchemeDataKind::BucketBias};
+      SchemeDataKind::BucketBias, nullptr, /*lesson_core=*/true};
   return info;
 }
 

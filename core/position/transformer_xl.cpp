@@ -165,7 +165,7 @@ const SchemeInfo& transformer_xl_scheme_info() {
        {ParamField::Causal, "causal", "mask", "causal: keys after the query are masked", 0, 1, true, false,
         {"bidirectional", "causal"}}},
       &make_transformer_xl, false, &adopt_transformer_xl, trainable<TransformerXlTrain>(), nullptr,
-      WeightsCounted::InsideAttention, SchemeDataKind::None, "T-XL"};
+      WeightsCounted::InsideAttention, SchemeDataKind::None, "T-XL", /*lesson_core=*/true};
   return info;
 }
 
