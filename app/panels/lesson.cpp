@@ -22,6 +22,20 @@ namespace {
 
 constexpr double kAnimSeconds = 2.5;
 
+// The figure a step shows, in presenter mode and out of it alike: its own; when the step does
+// not apply to the scheme in use (`instead`: step 6 under a scheme that adds nothing at the
+// input), the schemes side by side for step 6's position rows (still, not animated) and none
+// for another step.
+struct Shown {
+  std::string figure, scheme;
+  bool animated;
+};
+Shown shown_figure(const LessonStep& s, const std::string& instead) {
+  if (instead.empty()) return {s.figure, s.scheme, true};
+  if (s.figure == "position_rows") return {"side_by_side", "", false};
+  return {"", "", false};
+}
+
 class LessonPanel final : public Panel {
  public:
   const char* name() const override { return "lesson"; }
@@ -64,7 +78,8 @@ class LessonPanel final : public Panel {
       const std::string instead_p = lesson_step_instead(s, state.analysis(), values);
       wrapped_text(instead_p.empty() ? ImGui::GetColorU32(ImGuiCol_Text) : kWarn, instead_p.empty() ? first : instead_p);
       ImGui::BeginChild("figure", ImGui::GetContentRegionAvail(), false, ImGuiWindowFlags_NoScrollbar);
-      if (instead_p.empty()) figure(state, s.figure, s.scheme, ImGui::GetContentRegionAvail(), progress());
+      const Shown f = shown_figure(s, instead_p);
+      if (!f.figure.empty()) figure(state, f.figure, f.scheme, ImGui::GetContentRegionAvail(), f.animated ? progress() : 1.0f);
       ImGui::EndChild();
       return;
     }
@@ -101,9 +116,10 @@ class LessonPanel final : public Panel {
     const float panel_w = avail.x + (ImGui::GetScrollMaxY() > 0.0f ? ImGui::GetStyle().ScrollbarSize : 0.0f);
     const bool side = panel_w > em * 36;
     const std::string instead = lesson_step_instead(s, state.analysis(), values);
+    const Shown shown = shown_figure(s, instead);
     // The maps side by side (step 15, and step 6 under a scheme that adds nothing at the input)
     // are seven figures in a row: their text column may narrow to 12 ems (16 for the others).
-    const bool wide_figure = s.figure == "side_by_side" || (!instead.empty() && s.figure == "position_rows");
+    const bool wide_figure = shown.figure == "side_by_side";
     const float text_w = side ? std::clamp(avail.x * 0.32f, em * (wide_figure ? 12.0f : 16.0f), em * 28) : avail.x;
     if (side) ImGui::BeginChild("words", ImVec2(text_w, avail.y), false);
     ImGui::PushFont(fonts().large);
@@ -135,8 +151,7 @@ class LessonPanel final : public Panel {
               ImVec2(ImGui::GetCursorScreenPos().x + area.x, ImGui::GetCursorScreenPos().y + area.y));
     ImGui::BeginChild("figure", area, false, ImGuiWindowFlags_NoScrollbar);
     const float t = progress();
-    if (instead.empty()) figure(state, s.figure, s.scheme, ImGui::GetContentRegionAvail(), t);
-    else if (s.figure == "position_rows") figure(state, "side_by_side", "", ImGui::GetContentRegionAvail(), 1.0f);
+    if (!shown.figure.empty()) figure(state, shown.figure, shown.scheme, ImGui::GetContentRegionAvail(), shown.animated ? t : 1.0f);
     ImGui::EndChild();
     (void)size;
   }
