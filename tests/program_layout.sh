@@ -170,6 +170,14 @@ if [ -z "${ES_LAYOUT_CONFIGS:-}" ]; then
       --audit "$FAM/$n-{view}{step}.txt" --screenshot "$FAM/$n-{view}{step}.png" &
     [ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
   done
+  # Presenter mode, step 6 under RoPE (nothing added at the input): the schemes side by side
+  # stand in for the position rows, as out of presenter mode (it once showed no figure).
+  render "$FAM/presenter.log" --no-settings --size 1280x720 --ui-scale 2 --presenter --model "$FAM/gemma2" \
+    --view lesson --lesson 6 --audit "$FAM/gemma2-presenter-lesson06.txt" --screenshot "$FAM/gemma2-presenter-lesson06.png"
+  expected=$((expected + 1))
+  if grep -q "^key	fits	.*lesson figure: side_by_side$" "$FAM/gemma2-presenter-lesson06.txt"; then
+    pass "presenter, step 6 under RoPE: the schemes side by side in view"
+  else fail "presenter, step 6 under RoPE: no figure in view: $(grep '^key' "$FAM/gemma2-presenter-lesson06.txt")"; fi
   wait
   screens=$(ls "$FAM"/*.txt 2>/dev/null | wc -l)
   bad=$(grep -H "	[A-Z_][A-Z_]*	" "$FAM"/*.txt 2>/dev/null | sed "s|$FAM/||")

@@ -77,8 +77,10 @@ class LessonPanel final : public Panel {
       ImGui::PopFont();
       const std::string instead_p = lesson_step_instead(s, state.analysis(), values);
       wrapped_text(instead_p.empty() ? ImGui::GetColorU32(ImGuiCol_Text) : kWarn, instead_p.empty() ? first : instead_p);
-      ImGui::BeginChild("figure", ImGui::GetContentRegionAvail(), false, ImGuiWindowFlags_NoScrollbar);
       const Shown f = shown_figure(s, instead_p);
+      const ImVec2 at = ImGui::GetCursorScreenPos(), room = ImGui::GetContentRegionAvail();
+      if (!f.figure.empty()) audit_key(("lesson figure: " + f.figure).c_str(), at, ImVec2(at.x + room.x, at.y + room.y));
+      ImGui::BeginChild("figure", room, false, ImGuiWindowFlags_NoScrollbar);
       if (!f.figure.empty()) figure(state, f.figure, f.scheme, ImGui::GetContentRegionAvail(), f.animated ? progress() : 1.0f);
       ImGui::EndChild();
       return;
