@@ -8,6 +8,9 @@
 //   colour NAME RRGGBB N   NAME has at least N pixels of that colour
 //   saturated NAME N       at least N strongly coloured pixels (max - min channel > 100)
 //   marks YES NO RRGGBB    YES has >= 1000 pixels of the colour and 5x more than NO
+//   grid NAME X Y W H C R  the heatmap in that box has a grid line (each channel 0.765 of a
+//                          neighbour's: black at alpha 60 over the cell) at C - 1 columns
+//                          and R - 1 rows, no more, no fewer
 // Prints "ok: ..." or "FAIL: ..." per line; exit status 0 (the script counts the FAILs).
 #include <algorithm>
 #include <cstdio>
@@ -68,6 +71,41 @@ long count_colour(const Image& img, unsigned c) {
   return k;
 }
 
+// Lines of a heatmap's grid in the box [x0, x1) x [y0, y1): positions along one axis where,
+// on most of the lines across, the pixel is 60/255 darker than one beside it (a grid line is one
+// pixel at each boundary between cells). `vertical`: lines are columns.
+int grid_lines(const Image& img, int x0, int y0, int x1, int y1, bool vertical) {
+  const auto at = [&](int x, int y) { return img.px[static_cast<std::size_t>(y) * img.w + x]; };
+  const auto darker = [](unsigned a, unsigned b) {  // a = b * (1 - 60/255), channel by channel
+    int used = 0;
+    for (int sh : {16, 8, 0}) {
+      const double va = (a >> sh) & 255, vb = (b >> sh) & 255;
+      if (vb < 40) continue;
+      if (va / vb < 0.72 || va / vb > 0.81) return -1;
+      ++used;
+    }
+    return used > 0 ? 1 : 0;
+  };
+  int lines = 0;
+  const int n = vertical ? x1 - x0 : y1 - y0, m = vertical ? y1 - y0 : x1 - x0;
+  for (int i = 1; i + 1 < n; ++i) {
+    int yes = 0, seen = 0;
+    for (int j = 0; j < m; ++j) {
+      const int x = vertical ? x0 + i : x0 + j, y = vertical ? y0 + j : y0 + i;
+      // The image is drawn at whole pixels of the screen, so a line lies on the first pixel of
+      // a cell or on the last of the one before it: darker than the pixel on either side.
+      const int next = darker(at(x, y), vertical ? at(x + 1, y) : at(x, y + 1));
+      const int prev = darker(at(x, y), vertical ? at(x - 1, y) : at(x, y - 1));
+      const int d = next > 0 || prev > 0 ? 1 : next < 0 || prev < 0 ? -1 : 0;
+      if (d == 0) continue;
+      ++seen;
+      yes += d > 0;
+    }
+    lines += seen > 0 && yes * 10 >= seen * 6;
+  }
+  return lines;
+}
+
 std::string check(const std::vector<std::string>& f) {
   char buf[512];
   auto need = [&](std::size_t n) {
@@ -119,6 +157,17 @@ std::string check(const std::vector<std::string>& f) {
     const bool ok = yes >= 1000 && yes >= 5 * no;
     std::snprintf(buf, sizeof buf, "%s: repeat marking: %ld marked pixels with a repeat, %ld without",
                   ok ? "ok" : "FAIL", yes, no);
+  } else if (f[0] == "grid") {
+    need(8);
+    const Image& a = load(f[1]);
+    // Inside the map's border (2 pixels in from the box the audit recorded).
+    const int x0 = static_cast<int>(std::stod(f[2])) + 2, y0 = static_cast<int>(std::stod(f[3])) + 2;
+    const int x1 = std::min(a.w - 1, static_cast<int>(std::stod(f[2]) + std::stod(f[4])) - 2);
+    const int y1 = std::min(a.h - 1, static_cast<int>(std::stod(f[3]) + std::stod(f[5])) - 2);
+    const int cols = std::stoi(f[6]), rows = std::stoi(f[7]);
+    const int vx = grid_lines(a, x0, y0, x1, y1, true), hy = grid_lines(a, x0, y0, x1, y1, false);
+    std::snprintf(buf, sizeof buf, "%s: %s.png: a map of %d x %d cells with %d column and %d row lines (want %d, %d)",
+                  vx == cols - 1 && hy == rows - 1 ? "ok" : "FAIL", f[1].c_str(), rows, cols, vx, hy, cols - 1, rows - 1);
   } else {
     throw std::runtime_error("unknown check '" + f[0] + "'");
   }

@@ -92,6 +92,16 @@ for k in $want; do case " $kinds" in *" $k "*) ;; *) missing="$missing $k" ;; es
 if [ -z "$missing" ]; then pass "marks: $kinds recorded"
 else fail "marks: not recorded:$missing (recorded: $kinds)"; fi
 
+# 2a'. A map's grid is drawn into its image (cached, not 160 lines a frame): the difference
+# strip of GPT-2's shapes at 1920x1080 (64 columns, 2 rows, no frames over it) has a line at
+# each of its 63 column and 1 row boundaries (tests/png_check.cpp, "grid").
+if [ -f "$OUT/gpt2-multilingual-1080p/matrix.txt" ]; then
+  r=$(grep "^key	.*map: difference strip" "$OUT/gpt2-multilingual-1080p/matrix.txt" | head -1)
+  xy=$(echo "$r" | cut -f5 | sed 's/at=//; s/,/ /')
+  out=$(echo "grid matrix $xy $(echo "$r" | cut -f3) $(echo "$r" | cut -f4) 64 2" | "$BUILD/tests/png_check" "$OUT/gpt2-multilingual-1080p" 2>&1)
+  case "$out" in ok:*) pass "grid: ${out#ok: }" ;; *) fail "grid: $out (record: $r)" ;; esac
+fi
+
 # 2b. A folded map counts every row it hides: GPT-2's 60 tokens in presenter mode at a
 # projector's scale, where no note fits beside the titles: the rows shown plus the counts on
 # the gap lines, above the first row and below the last make the whole text.

@@ -27,6 +27,7 @@ struct HeatmapGpu {
   gl::Texture colormap;
   gl::VertexArray vao;
   GLint u_data = -1, u_colormap = -1, u_uv0 = -1, u_uv1 = -1, u_range = -1;
+  GLint u_grid = -1, u_cell_px = -1, u_columns = -1, u_row_frac = -1;
 };
 
 HeatmapGpu& gpu() {
@@ -42,6 +43,10 @@ HeatmapGpu& gpu() {
     h.u_uv0 = h.shader.uniform("u_uv0");
     h.u_uv1 = h.shader.uniform("u_uv1");
     h.u_range = h.shader.uniform("u_range");
+    h.u_grid = h.shader.uniform("u_grid");
+    h.u_cell_px = h.shader.uniform("u_cell_px");
+    h.u_columns = h.shader.uniform("u_columns");
+    h.u_row_frac = h.shader.uniform("u_row_frac");
     return hp;
   }();
   return g;
@@ -80,8 +85,12 @@ void Heatmap::upload_block(const HeatmapSpec& spec, long long r0, long long nr, 
   block_ptr_ = spec.source();
 }
 
+bool Heatmap::has_grid(const HeatmapSpec& spec, const Layout& L) {
+  return spec.show_values && L.cell_w >= 6.0f && L.cell_h >= 6.0f;
+}
+
 void Heatmap::render(const HeatmapSpec& spec, int width, int height, double rb, double rc,
-                     long long c0, long long nc) {
+                     long long c0, long long nc, bool grid) {
   const long long max_tex = gl::max_texture_size();
   long long r_lo = static_cast<long long>(std::floor(rb));
   long long r_hi = std::min(spec.rows, static_cast<long long>(std::ceil(rb + rc)));
@@ -120,6 +129,13 @@ void Heatmap::render(const HeatmapSpec& spec, int width, int height, double rb, 
   glUniform2f(g.u_uv0, u0, v0);
   glUniform2f(g.u_uv1, u1, v1);
   glUniform1f(g.u_range, spec.range > 0 ? spec.range : 1.0f);
+  // The grid: black at alpha 60 over the cells' colours (as ImGui's lines of IM_COL32(0, 0, 0, 60)
+  // drew it), at every column boundary inside the map and every row boundary below the first.
+  glUniform1f(g.u_grid, grid ? 60.0f / 255.0f : 0.0f);
+  glUniform2f(g.u_cell_px, static_cast<float>(width) / static_cast<float>(std::max(1LL, nc)),
+              static_cast<float>(height / std::max(1e-9, rc)));
+  glUniform1f(g.u_columns, static_cast<float>(nc));
+  glUniform1f(g.u_row_frac, static_cast<float>(rb - std::floor(rb)));
   g.vao.bind();
   glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
   glBindVertexArray(0);
@@ -267,13 +283,13 @@ HeatmapHover Heatmap::draw_rows(const char* id, const HeatmapSpec& spec, ImVec2 
       dl->AddText(ImVec2(L.origin.x + size.x - tw, L.origin.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
   }
   const bool hovered = navigate(spec, L, max_rows);
-  draw_image(dl, spec, L);
-  audit_key(("map: " + title).c_str(), L.map_min, L.map_max);
   L.cell_w = L.map_size.x / static_cast<float>(L.nc);
   L.cell_h = L.map_size.y / static_cast<float>(row_count_);
   L.row_begin = row_begin_;
   L.r_first = static_cast<long long>(std::floor(row_begin_));
   L.r_last = std::min(spec.rows, static_cast<long long>(std::ceil(row_begin_ + row_count_)));
+  draw_image(dl, spec, L);  // after the cells' sizes: its grid depends on them
+  audit_key(("map: " + title).c_str(), L.map_min, L.map_max);
   draw_numbers_and_labels(dl, spec, L);
   draw_cells(dl, spec, L);
   if (folded) {
@@ -470,9 +486,10 @@ void Heatmap::draw_image(ImDrawList* dl, const HeatmapSpec& spec, const Layout& 
   ImVec2 scale = io.DisplayFramebufferScale;
   int px_w = std::max(1, static_cast<int>(L.map_size.x * scale.x));
   int px_h = std::max(1, static_cast<int>(L.map_size.y * scale.y));
-  Key key{spec.version, spec.source(), row_begin_, row_count_, L.c0, L.nc, spec.range, px_w, px_h};
+  const bool grid = has_grid(spec, L);
+  Key key{spec.version, spec.source(), row_begin_, row_count_, L.c0, L.nc, spec.range, px_w, px_h, grid};
   if (!(key == rendered_)) {
-    render(spec, px_w, px_h, row_begin_, row_count_, L.c0, L.nc);
+    render(spec, px_w, px_h, row_begin_, row_count_, L.c0, L.nc, grid);
     rendered_ = key;
   }
   dl->AddImage(fbo_.color().imgui_id(), L.map_min, L.map_max, ImVec2(0, 0), ImVec2(1, 1));
@@ -591,14 +608,7 @@ void Heatmap::draw_cells(ImDrawList* dl, const HeatmapSpec& spec, const Layout& 
         }
       }
     }
-    // Thin grid lines once cells are big enough to tell apart.
-    if (L.cell_w >= 6.0f && L.cell_h >= 6.0f) {
-      ImU32 grid = IM_COL32(0, 0, 0, 60);
-      for (long long c = 1; c < L.nc; ++c)
-        dl->AddLine(ImVec2(L.map_min.x + c * L.cell_w, L.map_min.y), ImVec2(L.map_min.x + c * L.cell_w, L.map_max.y), grid);
-      for (long long r = L.r_first + 1; r < L.r_last; ++r)
-        dl->AddLine(ImVec2(L.map_min.x, L.row_y(static_cast<double>(r))), ImVec2(L.map_max.x, L.row_y(static_cast<double>(r))), grid);
-    }
+    // Thin grid lines once cells are big enough to tell apart: drawn into the image (has_grid).
   }
   // Marked rows (repeated tokens): a coloured frame around the row and a tag on the right.
   for (const HeatmapRowMark& m : spec.marks) {
