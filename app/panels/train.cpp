@@ -352,15 +352,18 @@ class TrainPanel final : public Panel {
       }
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Saves this run as a checkpoint (GPT-2 names) and opens it in every view.");
-    if (layout_ == 1) {
-      next_item(em * 6);
-      ImGui::SetNextItemWidth(em * 6);
-      ImGui::Combo("##page", &page_, "learning\0tables\0");
-    } else if (layout_ == 0) {
-      next_item(em * 9);
-      ImGui::SetNextItemWidth(em * 9);
-      ImGui::Combo("##figure", &single_, "loss\0token PCA\0short vs long\0token table\0position table\0attention\0");
-    }
+    // The figure chooser of a small window, named as "show" is (it stood unlabelled).
+    const auto labelled_combo = [&](const char* label, const char* id, int* value, const char* items, float w) {
+      next_item(ImGui::CalcTextSize(label).x + ImGui::GetStyle().ItemSpacing.x + w);
+      ImGui::AlignTextToFramePadding();
+      ImGui::TextUnformatted(label);
+      ImGui::SameLine();
+      ImGui::SetNextItemWidth(w);
+      ImGui::Combo(id, value, items);
+    };
+    if (layout_ == 1) labelled_combo("page", "##page", &page_, "learning\0tables\0", em * 6);
+    else if (layout_ == 0)
+      labelled_combo("figure", "##figure", &single_, "loss\0token PCA\0short vs long\0token table\0position table\0attention\0", em * 9);
   }
 
   void draw_loss(const Runs& runs, ImVec2 size) {
@@ -478,7 +481,11 @@ class TrainPanel final : public Panel {
       audit_mark(dl, "train.word", ImVec2(at_pt[k].x - dot, at_pt[k].y - dot), ImVec2(at_pt[k].x + dot, at_pt[k].y + dot), cols[k]);
     }
     std::vector<ImVec4> placed;  // label boxes already drawn
+    // A label's box is free when it lies inside the panel (a label left of a point at the left
+    // edge was cut by it: "he" at 1280x720 x1.5) and on no other label or point.
+    const ImVec2 clip0 = dl->GetClipRectMin(), clip1 = dl->GetClipRectMax();
     const auto free_box = [&](const ImVec4& b, std::size_t own) {
+      if (b.x < clip0.x || b.z > clip1.x || b.y < clip0.y || b.w > clip1.y) return false;
       for (const ImVec4& q : placed)
         if (!(b.z < q.x || b.x > q.z || b.w < q.y || b.y > q.w)) return false;
       for (std::size_t j = 0; j < at_pt.size(); ++j)
@@ -594,10 +601,19 @@ class TrainPanel final : public Panel {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const ImVec2 g0(p0.x + label_w + em * 0.5f, p0.y);
+    // Row labels (the query words): in a smaller font down to 0.7 em when rows are shorter than
+    // a line, and on every k-th row below that (at 1280x720 a label stood on every 15-pixel row
+    // and each ran into the next).
+    ImFont* font = ImGui::GetFont();
+    const float fs = std::clamp(cell, em * 0.7f, em);
+    const int every = std::max(1, static_cast<int>(std::ceil(fs / cell - 1e-3f)));
     for (int i = 0; i < n; ++i) {
       const std::string w = displayable(words[static_cast<std::size_t>(i)]);
-      dl->AddText(ImVec2(p0.x + label_w - ImGui::CalcTextSize(w.c_str()).x, g0.y + i * cell + (cell - em) / 2),
-                  ImGui::GetColorU32(ImGuiCol_Text), w.c_str());
+      if (i % every == 0)
+        dl->AddText(font, fs,
+                    ImVec2(p0.x + label_w - font->CalcTextSizeA(fs, FLT_MAX, 0.0f, w.c_str()).x,
+                           std::max(g0.y, g0.y + i * cell + (cell - fs) / 2)),
+                    ImGui::GetColorU32(ImGuiCol_Text), w.c_str());
       for (int j = 0; j < n; ++j) {
         const float v = j <= i ? A[i * n + j] : 0.0f;
         const int c = static_cast<int>(std::clamp(v, 0.0f, 1.0f) * 255);
