@@ -43,8 +43,11 @@ if [ "$QUICK" = "--families" ]; then
   THEMES=(dark); PRESENTER=(off); TEXTS=()
   for f in "$FIXTURES"/*/; do TEXTS+=("family_$(basename "$f")|$f|"); done
 fi
-# Slices by hand: AUDIT_SIZES="1280x720 2;1920x1080 2" and AUDIT_TEXTS="paragraph long" keep those.
+# Slices by hand: AUDIT_SIZES="1280x720 2;1920x1080 2", AUDIT_TEXTS="paragraph long",
+# AUDIT_THEMES="light" and AUDIT_PRESENTER="on" keep those (any of them with --families too).
 if [ -n "${AUDIT_SIZES:-}" ]; then IFS=';' read -r -a SIZES <<<"$AUDIT_SIZES"; fi
+if [ -n "${AUDIT_THEMES:-}" ]; then read -r -a THEMES <<<"$AUDIT_THEMES"; fi
+if [ -n "${AUDIT_PRESENTER:-}" ]; then read -r -a PRESENTER <<<"$AUDIT_PRESENTER"; fi
 if [ -n "${AUDIT_TEXTS:-}" ]; then
   kept=()
   for t in "${TEXTS[@]}"; do for want in $AUDIT_TEXTS; do [ "${t%%|*}" = "$want" ] && kept+=("$t"); done; done
