@@ -21,6 +21,7 @@ namespace {
 struct AuditRecord {
   std::string kind, text;
   float width, room;
+  bool name = false;  // audit_name: may not be shortened
 };
 
 // A text as drawn: its box, the clip rectangle it was drawn under, its colour and window.
@@ -170,6 +171,10 @@ void audit_text(const char* kind, std::string_view text, float width, float room
   if (g_on) g_records.push_back({kind, std::string(text), width, room});
 }
 
+void audit_name(const char* kind, std::string_view text, float width, float room) {
+  if (g_on) g_records.push_back({kind, std::string(text), width, room, true});
+}
+
 void audit_key(const char* what, const ImVec2& min, const ImVec2& max) {
   if (!g_on) return;
   const ImGuiWindow* w = ImGui::GetCurrentWindowRead();
@@ -244,7 +249,7 @@ void draw_audit_selftest() {
   const ImVec2 below(p.x, p.y + fs * 20);
   audit_key("selftest-key", below, ImVec2(below.x + fs, below.y + fs));
   // A figure's title shortened to fit (ELIDED), and a caption shortened (elided: allowed).
-  audit_text("heatmap.title", "selftest-elided-tit...", fs * 5, fs * 6);
+  audit_name("heatmap.title", "selftest-elided-tit...", fs * 5, fs * 6);
   audit_text("caption", "selftest-elided-caption...", fs * 5, fs * 6);
   ImGui::End();
 }
@@ -262,12 +267,6 @@ bool audit_elided(std::string_view text) {
   return ends("...") || ends("\xE2\x80\xA6");  // "..." or U+2026
 }
 
-bool audit_names_a_thing(std::string_view kind) {
-  for (std::string_view k : {"heatmap.title", "lesson.side_by_side.title", "model.weights", "colour_bar.tick",
-                             "heatmap.column", "pca.label"})
-    if (kind == k) return true;
-  return false;
-}
 
 std::string audit_write(const std::string& path) {
   std::ofstream out(path, std::ios::trunc);
@@ -277,7 +276,7 @@ std::string audit_write(const std::string& path) {
     const bool fits = r.room < 0 || r.width <= r.room + 0.5f;
     // A text shortened to fit ("...") is counted ("elided"); where it names what a figure shows
     // or is a number, the shortening breaks a rule: "Tra..." over a map, "597,376" for a count.
-    const char* status = !fits ? "CLIPPED" : !audit_elided(r.text) ? "fits" : audit_names_a_thing(r.kind) ? "ELIDED" : "elided";
+    const char* status = !fits ? "CLIPPED" : !audit_elided(r.text) ? "fits" : r.name ? "ELIDED" : "elided";
     out << r.kind << '\t' << status << '\t' << audit_fmt2(r.width, r.room) << '\t' << r.text << '\n';
   }
   // AuditKey content: in view, announced by the window's "more below" cue, or lost.

@@ -35,11 +35,12 @@ void audit_new_frame();
 // One text fitted by the panel: `kind` names where ("model.weights", "heatmap.row_label",
 // "pca.label"), `width` is its width in pixels, `room` the width it was given (negative: no limit).
 void audit_text(const char* kind, std::string_view text, float width, float room);
+// The same for a text that names what a figure shows or is a number (a map's or figure's title,
+// a weight count, a colour-bar tick, a column number, a PCA label): shortened with "..." it
+// breaks a rule (ELIDED), where a caption so shortened is only counted ("elided").
+void audit_name(const char* kind, std::string_view text, float width, float room);
 // Whether a text ends in "..." (or U+2026): shortened to fit its room.
 bool audit_elided(std::string_view text);
-// Whether a record of this kind names what a figure shows or is a number (heatmap and figure
-// titles, weight counts, colour-bar ticks, column numbers, PCA labels): none may be shortened.
-bool audit_names_a_thing(std::string_view kind);
 // A shape drawn (a chip, a PCA point, a curve, a legend's swatch, a figure's arrow) in `dl` over
 // [min, max], its edge in `edge` and its fill in `fill` (0: none), standing on `ground` (0: the
 // theme's window colour): checked as a text is for being cut by its window, and the better

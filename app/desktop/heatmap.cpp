@@ -403,7 +403,7 @@ std::string Heatmap::draw_title(ImDrawList* dl, const HeatmapSpec& spec, const L
   const bool use_short = !spec.short_title.empty() && ImGui::CalcTextSize(spec.title.c_str()).x > size.x;
   const std::string title = fit_text(use_short ? spec.short_title : spec.title, size.x);
   if (!spec.title.empty()) {
-    audit_text("heatmap.title", title, ImGui::CalcTextSize(title.c_str()).x, size.x);
+    audit_name("heatmap.title", title, ImGui::CalcTextSize(title.c_str()).x, size.x);
     dl->AddText(L.origin, ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
     if (title != spec.title && ImGui::IsMouseHoveringRect(L.origin, ImVec2(L.origin.x + size.x, L.origin.y + line)))
       ImGui::SetTooltip("%s", spec.title.c_str());
@@ -518,7 +518,7 @@ void Heatmap::draw_numbers_and_labels(ImDrawList* dl, const HeatmapSpec& spec, c
       float x = L.map_min.x + (static_cast<float>(c) + 0.5f) * L.cell_w - tw / 2;
       if (step > 1) x = L.map_min.x + static_cast<float>(c) * L.cell_w;
       if (x + tw > L.map_max.x + 1.0f) break;  // a number that would be cut is left out, never cut
-      audit_text("heatmap.column", buf, tw, L.map_max.x + 1.0f - x);
+      audit_name("heatmap.column", buf, tw, L.map_max.x + 1.0f - x);
       dl->AddText(ImVec2(x, L.map_min.y - L.header_h), col, buf);
     }
   }
@@ -733,7 +733,7 @@ void colour_bar(const char* caption, float range, ImVec2 size) {
     double v = (t * 2 - 1) * range;
     std::string s = 2 * k == div ? "0" : format_value(v);
     dl->AddLine(ImVec2(p.x + bar_w, y), ImVec2(p.x + bar_w + 4, y), ImGui::GetColorU32(ImGuiCol_Text));
-    audit_text("colour_bar.tick", s, ImGui::CalcTextSize(s.c_str()).x, size.x - bar_w - 6.0f);
+    audit_name("colour_bar.tick", s, ImGui::CalcTextSize(s.c_str()).x, size.x - bar_w - 6.0f);
     dl->AddText(ImVec2(p.x + bar_w + 6, y - line / 2), ImGui::GetColorU32(ImGuiCol_Text), s.c_str());
   }
   // NaN swatch under the bar when there is room.

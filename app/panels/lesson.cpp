@@ -789,7 +789,7 @@ class LessonPanel final : public Panel {
         t5_in_key = true;
       ImFont* font = ImGui::GetFont();
       const float title_w = font->CalcTextSizeA(title.size, FLT_MAX, 0.0f, title.text.c_str()).x;
-      audit_text("lesson.side_by_side.title", title.text, title_w, room);
+      audit_name("lesson.side_by_side.title", title.text, title_w, room);
       dl->AddText(font, title.size, ImVec2(x, y + (font_size - title.size)), ImGui::GetColorU32(ImGuiCol_Text), title.text.c_str());
       HeatmapSpec spec;
       spec.values = mats_[k].data();

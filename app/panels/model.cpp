@@ -388,7 +388,7 @@ class ModelPanel final : public Panel {
         }
         ImGui::TableNextColumn();
         std::string s = thousands(v);
-        audit_text("model.weights", s, ImGui::CalcTextSize(s.c_str()).x, ImGui::GetContentRegionAvail().x);
+        audit_name("model.weights", s, ImGui::CalcTextSize(s.c_str()).x, ImGui::GetContentRegionAvail().x);
         right_aligned_number(col, s, "weight count: " + a);
       };
       ImU32 text = kText;

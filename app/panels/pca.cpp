@@ -786,7 +786,7 @@ class PcaPanel final : public Panel {
           const Part& p = parts[q];
           const int g = rows_ == 1 ? -1 : state.repeat_group_of(p.first);
           const ImU32 col = g >= 0 ? token_colour(state, p.id) : kText;
-          audit_text("pca.label", t, ImGui::CalcTextSize(t.c_str()).x, -1.0f);
+          audit_name("pca.label", t, ImGui::CalcTextSize(t.c_str()).x, -1.0f);
           dl->AddText(ImVec2(x, y), col, t.c_str());
           x += ImGui::CalcTextSize(t.c_str()).x + line * 0.6f;
         }
