@@ -601,6 +601,7 @@ class TrainPanel final : public Panel {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const ImVec2 g0(p0.x + label_w + em * 0.5f, p0.y);
+    const bool light = contrast_text(ImGui::GetColorU32(ImGuiCol_WindowBg) | IM_COL32_A_MASK) == IM_COL32(0, 0, 0, 255);
     // Row labels (the query words): in a smaller font down to 0.7 em when rows are shorter than
     // a line, and on every k-th row below that (at 1280x720 a label stood on every 15-pixel row
     // and each ran into the next).
@@ -615,13 +616,19 @@ class TrainPanel final : public Panel {
                            std::max(g0.y, g0.y + i * cell + (cell - fs) / 2)),
                     ImGui::GetColorU32(ImGuiCol_Text), w.c_str());
       for (int j = 0; j < n; ++j) {
-        const float v = j <= i ? A[i * n + j] : 0.0f;
-        const int c = static_cast<int>(std::clamp(v, 0.0f, 1.0f) * 255);
+        const float v = j <= i ? std::clamp(A[i * n + j], 0.0f, 1.0f) : 0.0f;
+        const int c = static_cast<int>(v * 255);
+        // Weight 0 in the window's own tone, 1 in the accent: on the dark theme from near-black to
+        // bright orange, on the light one from white to dark orange (the dark theme's colours
+        // made a near-black block of the light theme's figure). Masked keys a flat grey.
+        const ImU32 on = light ? IM_COL32(255 - 89 * c / 255, 255 - 171 * c / 255, 255 - 255 * c / 255, 255)
+                               : IM_COL32(255 * c / 255, 180 * c / 255, 40, 255);
         dl->AddRectFilled(ImVec2(g0.x + j * cell, g0.y + i * cell), ImVec2(g0.x + (j + 1) * cell - 1, g0.y + (i + 1) * cell - 1),
-                          j <= i ? IM_COL32(255 * c / 255, 180 * c / 255, 40, 255) : IM_COL32(40, 40, 44, 255));
+                          j <= i ? on : light ? IM_COL32(205, 205, 210, 255) : IM_COL32(40, 40, 44, 255));
       }
     }
-    dl->AddText(ImVec2(g0.x, g0.y + n * cell + 2), ImGui::GetColorU32(ImGuiCol_TextDisabled), "keys (row: query; bright = 1)");
+    dl->AddText(ImVec2(g0.x, g0.y + n * cell + 2), ImGui::GetColorU32(ImGuiCol_TextDisabled),
+                light ? "keys (row: query; dark = 1, grey: masked)" : "keys (row: query; bright = 1)");
     ImGui::Dummy(ImVec2(avail.x, n * cell + em * 1.2f));
     (void)size;
   }
