@@ -92,6 +92,12 @@ for k in $want; do case " $kinds" in *" $k "*) ;; *) missing="$missing $k" ;; es
 if [ -z "$missing" ]; then pass "marks: $kinds recorded"
 else fail "marks: not recorded:$missing (recorded: $kinds)"; fi
 
+# 2a''. After a training run the status line says how it ended (it said "Classroom model
+# loaded" through the whole run): the steps and each scheme's last loss.
+if grep -q "^caption	fits	.*	Trained 40 steps. Last loss: learned [0-9.]*, rope [0-9.]*, alibi [0-9.]*\.$" "$OUT/projector-x2/train.txt"; then
+  pass "train: the status line gives the run's end and last losses"
+else fail "train: status line: $(grep -h "Classroom\|Train" "$OUT/projector-x2/train.txt" | grep "^caption" | head -3)"; fi
+
 # 2a'. A map's grid is drawn into its image (cached, not 160 lines a frame): the difference
 # strip of GPT-2's shapes at 1920x1080 (64 columns, 2 rows, no frames over it) has a line at
 # each of its 63 column and 1 row boundaries (tests/png_check.cpp, "grid").

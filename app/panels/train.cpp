@@ -296,6 +296,28 @@ class TrainPanel final : public Panel {
     }
   }
 
+  // The status line says what the lab is doing once a run starts and what it ended with (it
+  // went on saying "Classroom model loaded ..." through a whole training run).
+  void announce(AppState& state, const Runs& runs, bool finished) {
+    const int phase = runs.empty() || !lab_.started() ? 0 : finished ? 2 : 1;
+    if (phase == announced_) return;
+    announced_ = phase;
+    if (phase == 0) return;
+    std::string names, losses;
+    for (const auto& r : runs) {
+      names += (names.empty() ? "" : ", ") + r->scheme;
+      if (!r->loss.empty()) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%s%s %.2f", losses.empty() ? "" : ", ", r->scheme.c_str(), r->loss.back());
+        losses += buf;
+      }
+    }
+    const std::string steps = std::to_string(runs.front()->total);
+    // Short, the numbers first: at a projector's scale the line holds about 65 characters.
+    if (phase == 1) state.set_status("Training " + names + " for " + steps + " steps; the figures follow live.", false);
+    else state.set_status("Trained " + steps + " steps. Last loss: " + losses + ".", false);
+  }
+
   void draw_run_controls(AppState& state, float width) {
     const float em = ImGui::GetFontSize();
     const Runs runs = lab_.runs();
@@ -316,6 +338,7 @@ class TrainPanel final : public Panel {
       next_item(button_width("Reset"));
       if (ImGui::Button("Reset")) lab_.reset();
     }
+    announce(state, runs, finished);
     if (runs.empty()) return;
     // Progress: the slowest run, its rate, the time left.
     long long done = runs[0]->done, total = std::max<long long>(1, runs[0]->total);
@@ -636,6 +659,7 @@ class TrainPanel final : public Panel {
   LabSettings settings_;
   train::TrainingSession lab_;
   int show_ = 0, head_ = 0;
+  int announced_ = 0;     // what the status line last said of the lab: 0 nothing, 1 running, 2 done
   int layout_ = 2;        // 2: two rows of figures, 1: one row (page_), 0: one figure (single_)
   int page_ = 0;          // 0 learning (loss, PCA, lengths), 1 tables
   int single_ = 0;        // figure index
