@@ -17,7 +17,14 @@ ImU32 kMuted = IM_COL32(170, 170, 170, 255);
 ImU32 kText = IM_COL32(235, 235, 235, 255);
 ImU32 kOk = IM_COL32(200, 230, 200, 255);
 
+namespace {
+bool g_light_theme = false;
+}
+
+bool light_theme() { return g_light_theme; }
+
 void set_theme_colours(bool light) {
+  g_light_theme = light;
   // Contrast on the light background (0.96 grey): 5.0 (accent), 6.3 (warn), 5.7 (muted) : 1.
   kAccent = light ? IM_COL32(166, 84, 0, 255) : IM_COL32(255, 200, 60, 255);
   kWarn = light ? IM_COL32(178, 34, 34, 255) : IM_COL32(255, 120, 100, 255);

@@ -91,5 +91,6 @@ extern ImU32 kMuted;   // captions
 extern ImU32 kText;    // ordinary text drawn by hand (ImGuiCol_Text's colour)
 extern ImU32 kOk;      // the status line's good news
 void set_theme_colours(bool light);
+bool light_theme();  // what set_theme_colours was last told
 
 }  // namespace es::ui

@@ -103,7 +103,7 @@ void line_chart(const char* id, const std::vector<Series>& series, ImVec2 size, 
     // The curve's extent, audited as one shape in its colour (a black curve on the dark theme
     // could not be told from the background).
     ImVec2 lo(FLT_MAX, FLT_MAX), hi(-FLT_MAX, -FLT_MAX);
-    for (std::size_t i = 0; i < s.x.size(); ++i)
+    for (std::size_t i = 0; audit_enabled() && i < s.x.size(); ++i)
       if (std::isfinite(s.y[i])) {
         const ImVec2 q = map(s.x[i], s.y[i]);
         lo = ImVec2(std::min(lo.x, q.x), std::min(lo.y, q.y)), hi = ImVec2(std::max(hi.x, q.x), std::max(hi.y, q.y));
@@ -624,7 +624,7 @@ class TrainPanel final : public Panel {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const ImVec2 g0(p0.x + label_w + em * 0.5f, p0.y);
-    const bool light = contrast_text(ImGui::GetColorU32(ImGuiCol_WindowBg) | IM_COL32_A_MASK) == IM_COL32(0, 0, 0, 255);
+    const bool light = light_theme();
     // Row labels (the query words): in a smaller font down to 0.7 em when rows are shorter than
     // a line, and on every k-th row below that (at 1280x720 a label stood on every 15-pixel row
     // and each ran into the next).
@@ -644,7 +644,7 @@ class TrainPanel final : public Panel {
         // Weight 0 in the window's own tone, 1 in the accent: on the dark theme from near-black to
         // bright orange, on the light one from white to dark orange (the dark theme's colours
         // made a near-black block of the light theme's figure). Masked keys a flat grey.
-        const ImU32 on = light ? IM_COL32(255 - 89 * c / 255, 255 - 171 * c / 255, 255 - 255 * c / 255, 255)
+        const ImU32 on = light ? over((kAccent & ~IM_COL32_A_MASK) | (static_cast<ImU32>(c) << IM_COL32_A_SHIFT), IM_COL32_WHITE)
                                : IM_COL32(255 * c / 255, 180 * c / 255, 40, 255);
         dl->AddRectFilled(ImVec2(g0.x + j * cell, g0.y + i * cell), ImVec2(g0.x + (j + 1) * cell - 1, g0.y + (i + 1) * cell - 1),
                           j <= i ? on : light ? IM_COL32(205, 205, 210, 255) : IM_COL32(40, 40, 44, 255));
